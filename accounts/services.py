@@ -1,0 +1,124 @@
+"""Friendship rules. Every function runs in one transaction; errors are DomainErrors."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Block, FriendRequest, Friendship, User
+from accounts.selectors import are_friends, blocked_either_way
+from config.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+def _befriend(a: User, b: User) -> None:
+    Friendship.objects.bulk_create(
+        [Friendship(user=a, friend=b), Friendship(user=b, friend=a)], ignore_conflicts=True
+    )
+    FriendRequest.objects.filter(Q(from_user=a, to_user=b) | Q(from_user=b, to_user=a)).delete()
+
+
+@transaction.atomic
+def friend_request_send(*, sender: User, recipient: User) -> FriendRequest | None:
+    """Ask `recipient` to be friends.
+
+    If the recipient had already asked the sender, the two become friends at once and None is
+    returned. A block either way is answered like an unknown user, so a blocked person cannot
+    learn who blocked them.
+    """
+    if sender.pk == recipient.pk:
+        raise InvalidInput("cannot_befriend_self", "You can't send a friend request to yourself.")
+    if blocked_either_way(a=sender, b=recipient) or not recipient.is_active:
+        raise NotFound("user_not_found", "No such user.")
+    if are_friends(a=sender, b=recipient):
+        raise Conflict("already_friends", "You are already friends.")
+    if FriendRequest.objects.filter(from_user=recipient, to_user=sender).exists():
+        _befriend(sender, recipient)
+        return None
+    try:
+        with transaction.atomic():
+            return FriendRequest.objects.create(from_user=sender, to_user=recipient)
+    except IntegrityError:
+        raise Conflict("request_pending", "You already sent a friend request.") from None
+
+
+def _request_to(user: User, request_id: int) -> FriendRequest:
+    request = (
+        FriendRequest.objects.select_for_update()
+        .select_related("from_user", "to_user")
+        .filter(id=request_id, to_user=user)
+        .first()
+    )
+    if request is None:
+        raise NotFound("request_not_found", "No such friend request.")
+    return request
+
+
+@transaction.atomic
+def friend_request_accept(*, user: User, request_id: int) -> Friendship:
+    request = _request_to(user, request_id)
+    _befriend(request.from_user, request.to_user)
+    return Friendship.objects.get(user=user, friend=request.from_user)
+
+
+@transaction.atomic
+def friend_request_decline(*, user: User, request_id: int) -> None:
+    _request_to(user, request_id).delete()
+
+
+@transaction.atomic
+def friend_request_cancel(*, user: User, request_id: int) -> None:
+    deleted, _ = FriendRequest.objects.filter(id=request_id, from_user=user).delete()
+    if not deleted:
+        raise NotFound("request_not_found", "No such friend request.")
+
+
+@transaction.atomic
+def friendship_remove(*, user: User, friend_id: int) -> None:
+    deleted, _ = Friendship.objects.filter(
+        Q(user=user, friend_id=friend_id) | Q(user_id=friend_id, friend=user)
+    ).delete()
+    if not deleted:
+        raise NotFound("not_friends", "You are not friends with this person.")
+
+
+@transaction.atomic
+def user_block(*, blocker: User, blocked: User) -> Block:
+    """Block ends the friendship and any pending request, both ways."""
+    if blocker.pk == blocked.pk:
+        raise InvalidInput("cannot_block_self", "You can't block yourself.")
+    Friendship.objects.filter(
+        Q(user=blocker, friend=blocked) | Q(user=blocked, friend=blocker)
+    ).delete()
+    FriendRequest.objects.filter(
+        Q(from_user=blocker, to_user=blocked) | Q(from_user=blocked, to_user=blocker)
+    ).delete()
+    block, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    return block
+
+
+@transaction.atomic
+def user_unblock(*, blocker: User, blocked_id: int) -> None:
+    deleted, _ = Block.objects.filter(blocker=blocker, blocked_id=blocked_id).delete()
+    if not deleted:
+        raise NotFound("not_blocked", "You have not blocked this person.")
+
+
+@transaction.atomic
+def user_suspend(*, user: User, reason: str = "") -> User:
+    if len(reason) > 500:
+        raise InvalidInput("reason_too_long", "The reason may be at most 500 characters.")
+    if user.is_superuser:
+        raise Forbidden("cannot_suspend_superuser", "Superusers can't be suspended.")
+    User.objects.filter(pk=user.pk, suspended_at__isnull=True).update(
+        suspended_at=timezone.now(), suspension_reason=reason
+    )
+    user.refresh_from_db(fields=["suspended_at", "suspension_reason"])
+    return user
+
+
+@transaction.atomic
+def user_unsuspend(*, user: User) -> User:
+    User.objects.filter(pk=user.pk).update(suspended_at=None, suspension_reason="")
+    user.refresh_from_db(fields=["suspended_at", "suspension_reason"])
+    return user

@@ -1,0 +1,249 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+def new_link_token() -> str:
+    # 24 random bytes = 192 bits, URL-safe base64 (32 characters).
+    return secrets.token_urlsafe(24)
+
+
+class Audience(models.TextChoices):
+    FRIENDS = "friends", "All my friends"
+    INVITE_ONLY = "invite_only", "Only people I invite"
+
+
+class RoomState(models.TextChoices):
+    SCHEDULED = "scheduled", "Not started"
+    OPEN = "open", "Live"
+    ENDED = "ended", "Ended"
+
+
+class Room(models.Model):
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_rooms"
+    )
+    title = models.CharField(max_length=120)
+    description = models.TextField(max_length=2000, blank=True)
+    scheduled_start = models.DateTimeField(null=True, blank=True)
+    audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.FRIENDS)
+    capacity = models.PositiveSmallIntegerField(
+        default=50, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_link_token)
+    password_hash = models.CharField(max_length=256, blank=True)
+    waiting_room = models.BooleanField(default=True)
+    locked = models.BooleanField(default=False)
+    participants_can_share_screen = models.BooleanField(default=True)
+    state = models.CharField(
+        max_length=10, choices=RoomState.choices, default=RoomState.SCHEDULED, db_index=True
+    )
+    # Bumped by every audited change; live clients use it to notice missed events.
+    version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1) & Q(capacity__lte=50), name="room_capacity_1_50"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "scheduled_start"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+
+class Invitation(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="invite_once")]
+
+
+class CoHost(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="cohosts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cohosted_rooms"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="cohost_once")]
+
+
+class Role(models.TextChoices):
+    HOST = "host", "Host"
+    COHOST = "cohost", "Co-host"
+    PARTICIPANT = "participant", "Participant"
+
+
+class ParticipantState(models.TextChoices):
+    LOBBY = "lobby", "In the lobby"
+    ADMITTED = "admitted", "In the room"
+    LEFT = "left", "Left"
+    DENIED = "denied", "Denied"
+    REMOVED = "removed", "Removed"
+
+
+ACTIVE_STATES = (ParticipantState.LOBBY, ParticipantState.ADMITTED)
+
+
+class LobbyReason(models.TextChoices):
+    WAITING_FOR_HOST = "waiting_for_host", "Waiting for the host"
+    WAITING_ROOM = "waiting_room", "Waiting to be admitted"
+
+
+class Participant(models.Model):
+    """One visit of one identity (an account or a guest) to a room.
+
+    A person has at most one active (lobby or admitted) row per room; coming back after
+    leaving starts a new row, so join and leave times add up to true meeting minutes.
+    """
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="room_visits",
+    )
+    guest_id = models.CharField(max_length=64, blank=True, db_index=True)
+    device_id = models.CharField(max_length=64, blank=True)
+    display_name = models.CharField(max_length=80)
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.PARTICIPANT)
+    state = models.CharField(max_length=10, choices=ParticipantState.choices)
+    lobby_reason = models.CharField(max_length=20, choices=LobbyReason.choices, blank=True)
+    # Only the newest join ticket is valid; redeeming it clears the nonce (single use).
+    ticket_nonce = models.CharField(max_length=64, blank=True)
+    hand_raised = models.BooleanField(default=False)
+    audio_muted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "user"],
+                condition=Q(state__in=ACTIVE_STATES) & Q(user__isnull=False),
+                name="one_active_visit_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["room", "guest_id"],
+                condition=Q(state__in=ACTIVE_STATES) & ~Q(guest_id=""),
+                name="one_active_visit_per_guest",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(guest_id=""), name="participant_has_identity"
+            ),
+        ]
+        indexes = [models.Index(fields=["room", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} in {self.room_id}"
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in (Role.HOST, Role.COHOST)
+
+
+class Ban(models.Model):
+    """Keeps a removed person out: by account, by guest identity and by device cookie."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    guest_id = models.CharField(max_length=64, blank=True)
+    device_id = models.CharField(max_length=64, blank=True)
+    display_name = models.CharField(max_length=80)
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.display_name} banned from {self.room_id}"
+
+
+class AuditEvent(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="audit_events")
+    kind = models.CharField(max_length=50)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=80, blank=True)
+    target = models.ForeignKey(
+        Participant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+class ReportReason(models.TextChoices):
+    HARASSMENT = "harassment", "Harassment or bullying"
+    HATE = "hate", "Hate speech"
+    NUDITY = "nudity", "Nudity or sexual content"
+    VIOLENCE = "violence", "Violence"
+    SPAM = "spam", "Spam or scam"
+    OTHER = "other", "Something else"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Report(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=ReportReason.choices)
+    details = models.TextField(max_length=2000, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN, db_index=True
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.TextField(max_length=2000, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} on {self.room_id}"

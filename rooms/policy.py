@@ -1,0 +1,118 @@
+"""The join decision: one pure function of the facts about a person and a room.
+
+The rules and their order are DESIGN.md's "Join decision"; the first rule that matches wins.
+The service gathers the facts (database, cache); this module only decides, so its whole
+behaviour is a table (tests/rooms/test_policy.py).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+class Outcome(enum.StrEnum):
+    ADMIT = "admit"
+    LOBBY = "lobby"
+    DENY = "deny"
+
+
+class Reason(enum.StrEnum):
+    # admit
+    MODERATOR = "moderator"
+    AUDIENCE = "audience"
+    NO_WAITING_ROOM = "no_waiting_room"
+    RESUMING = "resuming"
+    # lobby
+    WAITING_FOR_HOST = "waiting_for_host"
+    WAITING_ROOM = "waiting_room"
+    # deny
+    ENDED = "ended"
+    BANNED = "banned"
+    BLOCKED = "blocked"
+    SUSPENDED = "suspended"
+    PASSWORD_REQUIRED = "password_required"
+    WRONG_PASSWORD = "wrong_password"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    LOCKED = "locked"
+    FULL = "full"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    reason: Reason
+
+
+@dataclass(frozen=True, slots=True)
+class JoinFacts:
+    """Everything the decision depends on, gathered by the service."""
+
+    room_ended: bool
+    is_moderator: bool  # the host, or a co-host the host named
+    banned: bool
+    blocked: bool  # a block either way between this person and the host
+    suspended: bool
+    password_set: bool
+    password_given: bool
+    password_ok: bool
+    password_attempts_exhausted: bool
+    locked: bool
+    admitted_count: int
+    capacity: int
+    moderator_present: bool
+    audience_friends: bool
+    is_friend: bool
+    is_invited: bool
+    waiting_room: bool
+    # The person holds an admitted seat now, or held one that was released at this time.
+    holds_seat: bool = False
+    seat_released_at: datetime | None = None
+    resume_grace: timedelta = timedelta(seconds=15)
+
+
+def _resuming(facts: JoinFacts, now: datetime) -> bool:
+    if facts.holds_seat:
+        return True
+    released = facts.seat_released_at
+    return released is not None and now - released <= facts.resume_grace
+
+
+def decide_join(facts: JoinFacts, *, now: datetime) -> Decision:
+    if facts.room_ended:
+        return Decision(Outcome.DENY, Reason.ENDED)
+    if facts.is_moderator:
+        return Decision(Outcome.ADMIT, Reason.MODERATOR)
+    if facts.banned:
+        return Decision(Outcome.DENY, Reason.BANNED)
+    if facts.blocked:
+        return Decision(Outcome.DENY, Reason.BLOCKED)
+    if facts.suspended:
+        return Decision(Outcome.DENY, Reason.SUSPENDED)
+    if facts.password_set:
+        # Once the attempts are used up even the right password is refused until the window
+        # passes: otherwise the limit would not stop guessing.
+        if facts.password_attempts_exhausted:
+            return Decision(Outcome.DENY, Reason.TOO_MANY_ATTEMPTS)
+        if not facts.password_given:
+            return Decision(Outcome.DENY, Reason.PASSWORD_REQUIRED)
+        if not facts.password_ok:
+            return Decision(Outcome.DENY, Reason.WRONG_PASSWORD)
+    resuming = _resuming(facts, now)
+    if facts.locked and not resuming:
+        return Decision(Outcome.DENY, Reason.LOCKED)
+    if facts.admitted_count >= facts.capacity and not resuming:
+        return Decision(Outcome.DENY, Reason.FULL)
+    # Someone who already had a seat keeps it even while no host is present: when the hosts
+    # leave, the room locks but everyone admitted stays, and a dropped connection is not a leave.
+    if resuming:
+        return Decision(Outcome.ADMIT, Reason.RESUMING)
+    if not facts.moderator_present:
+        return Decision(Outcome.LOBBY, Reason.WAITING_FOR_HOST)
+    # An explicit invitation admits in either audience: the host asked for this person.
+    if facts.is_invited or (facts.audience_friends and facts.is_friend):
+        return Decision(Outcome.ADMIT, Reason.AUDIENCE)
+    if facts.waiting_room:
+        return Decision(Outcome.LOBBY, Reason.WAITING_ROOM)
+    return Decision(Outcome.ADMIT, Reason.NO_WAITING_ROOM)

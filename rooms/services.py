@@ -1,0 +1,931 @@
+"""Every rule about rooms. Views, consumers, tasks and admin actions only call these.
+
+Each service runs in one transaction and locks the room row first (`_lock_room`): that
+serialises everything that changes a room, which is what keeps capacity exact when many people
+join at once and keeps the room version a gap-free sequence. Each change is written to the
+audit log, which bumps the version.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core import signing
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import are_friends, blocked_either_way
+from config.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
+from rooms import ratelimit
+from rooms.models import (
+    ACTIVE_STATES,
+    Audience,
+    AuditEvent,
+    Ban,
+    CoHost,
+    Invitation,
+    LobbyReason,
+    Participant,
+    ParticipantState,
+    Report,
+    ReportReason,
+    ReportStatus,
+    Role,
+    Room,
+    RoomState,
+)
+from rooms.policy import Decision, JoinFacts, Outcome, Reason, decide_join
+
+TITLE_MAX = 120
+DESCRIPTION_MAX = 2000
+DISPLAY_NAME_MAX = 80
+PASSWORD_MAX = 128
+REASON_MAX = 500
+DETAILS_MAX = 2000
+TICKET_SALT = "rooms.join-ticket"
+
+
+class JoinDenied(DomainError):
+    """The join decision said no. `code` is the policy's reason."""
+
+    status = 403
+
+
+_DENY_STATUS = {Reason.ENDED: 410, Reason.TOO_MANY_ATTEMPTS: 429}
+_DENY_MESSAGES = {
+    Reason.ENDED: "This room has ended.",
+    Reason.BANNED: "You can't join this room.",
+    Reason.SUSPENDED: "Your account is suspended, so you can't join rooms.",
+    Reason.PASSWORD_REQUIRED: "This room needs a password.",
+    Reason.WRONG_PASSWORD: "That password is not right.",
+    Reason.TOO_MANY_ATTEMPTS: "Too many wrong passwords. Try again later.",
+    Reason.LOCKED: "The host has locked this room.",
+    Reason.FULL: "This room is full.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is asking: an account, or a guest known by a signed guest id.
+
+    `device_id` comes from a long-lived signed cookie every browser gets, so a ban can also
+    match a person who comes back under a new account or guest identity on the same device.
+    """
+
+    user: User | None = None
+    guest_id: str = ""
+    device_id: str = ""
+    display_name: str = ""
+    client_key: str = ""  # e.g. the client address; scopes the password attempt counter
+
+    @property
+    def key(self) -> str:
+        return f"u{self.user.pk}" if self.user is not None else f"g{self.guest_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    participant: Participant
+    decision: Decision
+    ticket: str
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else timezone.now()
+
+
+def _lock_room(room_id: int) -> Room:
+    # The lock every room service takes first; see the module docstring for the races it closes.
+    room = Room.objects.select_for_update().filter(pk=room_id).first()
+    if room is None:
+        raise NotFound("room_not_found", "This room doesn't exist.")
+    return room
+
+
+def _record(
+    room: Room,
+    kind: str,
+    *,
+    actor: User | None = None,
+    actor_name: str = "",
+    target: Participant | None = None,
+    **data: Any,
+) -> AuditEvent:
+    """Write the audit log and bump the room version. Call with the room row locked."""
+    room.version += 1
+    Room.objects.filter(pk=room.pk).update(version=room.version, updated_at=timezone.now())
+    return AuditEvent.objects.create(
+        room=room,
+        kind=kind,
+        actor=actor,
+        actor_name=actor_name or (actor.name if actor is not None else ""),
+        target=target,
+        data=data,
+        version=room.version,
+    )
+
+
+def is_moderator(*, room: Room, user: User | None) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    if room.host_id == user.pk:
+        return True
+    return CoHost.objects.filter(room=room, user=user).exists()
+
+
+def _require_moderator(room: Room, actor: User, *, as_staff: bool = False) -> None:
+    if as_staff and actor.is_staff:
+        return
+    if not is_moderator(room=room, user=actor):
+        raise Forbidden("not_a_host", "Only the host or a co-host can do that.")
+
+
+def _require_not_ended(room: Room) -> None:
+    if room.state == RoomState.ENDED:
+        raise Gone("room_ended", "This room has ended.")
+
+
+def _validate_text(value: str, *, field: str, limit: int, required: bool = False) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"{field}_required", f"The {field.replace('_', ' ')} is required.")
+    if len(value) > limit:
+        raise InvalidInput(
+            f"{field}_too_long", f"The {field.replace('_', ' ')} may be at most {limit} characters."
+        )
+    return value
+
+
+def _validate_capacity(capacity: int) -> int:
+    maximum = settings.ROOMS_MAX_CAPACITY
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= maximum:
+        raise InvalidInput("invalid_capacity", f"Capacity must be between 1 and {maximum}.")
+    return capacity
+
+
+def _validate_start(start: datetime | None, now: datetime) -> datetime | None:
+    if start is None:
+        return None
+    if timezone.is_naive(start):
+        raise InvalidInput("start_needs_timezone", "The start time must include a time zone.")
+    grace = timedelta(seconds=settings.ROOMS_START_GRACE_SECONDS)
+    if start < now - grace:
+        raise InvalidInput("start_in_past", "The start time is in the past.")
+    if start > now + timedelta(days=366):
+        raise InvalidInput("start_too_far", "The start time may be at most a year ahead.")
+    return start
+
+
+def _password_hash(password: str) -> str:
+    if len(password) > PASSWORD_MAX:
+        raise InvalidInput(
+            "password_too_long", f"The password may be at most {PASSWORD_MAX} characters."
+        )
+    return make_password(password) if password else ""
+
+
+def _blocked_with_host(room: Room, user: User) -> bool:
+    return blocked_either_way(a=user, b=room.host)
+
+
+# --- create / update --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def room_create(
+    *,
+    host: User,
+    title: str,
+    description: str = "",
+    scheduled_start: datetime | None = None,
+    audience: str = Audience.FRIENDS,
+    capacity: int | None = None,
+    password: str = "",
+    waiting_room: bool = True,
+    participants_can_share_screen: bool = True,
+    invitee_ids: Iterable[int] = (),
+    now: datetime | None = None,
+) -> Room:
+    """Create a room. It opens when its host joins it (`room_join`)."""
+    now = _now(now)
+    if host.is_suspended:
+        raise Forbidden("suspended", "Your account is suspended, so you can't create rooms.")
+    if audience not in Audience.values:
+        raise InvalidInput("invalid_audience", "Audience must be 'friends' or 'invite_only'.")
+    room = Room.objects.create(
+        host=host,
+        title=_validate_text(title, field="title", limit=TITLE_MAX, required=True),
+        description=_validate_text(description, field="description", limit=DESCRIPTION_MAX),
+        scheduled_start=_validate_start(scheduled_start, now),
+        audience=audience,
+        capacity=_validate_capacity(
+            settings.ROOMS_DEFAULT_CAPACITY if capacity is None else capacity
+        ),
+        password_hash=_password_hash(password),
+        waiting_room=waiting_room,
+        participants_can_share_screen=participants_can_share_screen,
+    )
+    _record(room, "room.created", actor=host)
+    ids = set(invitee_ids)
+    if ids:
+        _invite(room, host, ids)
+    return room
+
+
+_UPDATABLE = {
+    "title",
+    "description",
+    "scheduled_start",
+    "audience",
+    "password",
+    "waiting_room",
+    "participants_can_share_screen",
+    "capacity",
+    "locked",
+}
+
+
+@transaction.atomic
+def room_update(*, room: Room, actor: User, now: datetime | None = None, **changes: Any) -> Room:
+    """Change a room's settings (host or co-host). Unknown fields are refused."""
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise InvalidInput("unknown_field", f"Can't change: {', '.join(sorted(unknown))}.")
+    now = _now(now)
+    room = _lock_room(room.pk)
+    _require_moderator(room, actor)
+    _require_not_ended(room)
+    applied: dict[str, Any] = {}
+    if "title" in changes:
+        room.title = _validate_text(changes["title"], field="title", limit=TITLE_MAX, required=True)
+        applied["title"] = room.title
+    if "description" in changes:
+        room.description = _validate_text(
+            changes["description"], field="description", limit=DESCRIPTION_MAX
+        )
+        applied["description"] = room.description
+    if "scheduled_start" in changes:
+        if room.state != RoomState.SCHEDULED:
+            raise Conflict("already_started", "A room that has started can't be rescheduled.")
+        room.scheduled_start = _validate_start(changes["scheduled_start"], now)
+        applied["scheduled_start"] = (
+            room.scheduled_start.isoformat() if room.scheduled_start else None
+        )
+    if "audience" in changes:
+        if changes["audience"] not in Audience.values:
+            raise InvalidInput("invalid_audience", "Audience must be 'friends' or 'invite_only'.")
+        room.audience = changes["audience"]
+        applied["audience"] = room.audience
+    if "password" in changes:
+        room.password_hash = _password_hash(changes["password"] or "")
+        applied["password_set"] = room.has_password
+    for flag in ("waiting_room", "participants_can_share_screen", "locked"):
+        if flag in changes:
+            if not isinstance(changes[flag], bool):
+                raise InvalidInput(f"invalid_{flag}", f"{flag} must be true or false.")
+            setattr(room, flag, changes[flag])
+            applied[flag] = changes[flag]
+    if "capacity" in changes:
+        room.capacity = _validate_capacity(changes["capacity"])
+        applied["capacity"] = room.capacity
+    if not applied:
+        return room
+    room.save()
+    _record(room, "room.updated", actor=actor, changes=applied)
+    if applied.get("waiting_room") is False:
+        # Turning the waiting room off lets in everyone who was only waiting for admission.
+        _admit_lobby(room, reason=LobbyReason.WAITING_ROOM, now=now)
+    return room
+
+
+def room_set_locked(*, room: Room, actor: User, locked: bool, as_staff: bool = False) -> Room:
+    with transaction.atomic():
+        room = _lock_room(room.pk)
+        _require_moderator(room, actor, as_staff=as_staff)
+        _require_not_ended(room)
+        if room.locked != locked:
+            room.locked = locked
+            room.save(update_fields=["locked"])
+            _record(room, "room.locked" if locked else "room.unlocked", actor=actor)
+        return room
+
+
+def room_set_capacity(*, room: Room, actor: User, capacity: int) -> Room:
+    """Seats already taken are kept when capacity drops below them; new joins are refused."""
+    return room_update(room=room, actor=actor, capacity=capacity)
+
+
+def room_set_waiting_room(*, room: Room, actor: User, enabled: bool) -> Room:
+    return room_update(room=room, actor=actor, waiting_room=enabled)
+
+
+def room_set_screen_share(*, room: Room, actor: User, participants_allowed: bool) -> Room:
+    return room_update(room=room, actor=actor, participants_can_share_screen=participants_allowed)
+
+
+@transaction.atomic
+def room_end(
+    *, room: Room, actor: User, as_staff: bool = False, now: datetime | None = None
+) -> Room:
+    """End the room for everyone: every active visit ends now."""
+    now = _now(now)
+    room = _lock_room(room.pk)
+    _require_moderator(room, actor, as_staff=as_staff)
+    if room.state == RoomState.ENDED:
+        return room
+    room.state = RoomState.ENDED
+    room.ended_at = now
+    room.save(update_fields=["state", "ended_at"])
+    Participant.objects.filter(room=room, state__in=ACTIVE_STATES).update(
+        state=ParticipantState.LEFT, left_at=now, ticket_nonce=""
+    )
+    _record(room, "room.ended", actor=actor, by_staff=as_staff)
+    return room
+
+
+# --- joining ----------------------------------------------------------------------------------
+
+
+def _active_visit(room: Room, identity: Identity) -> Participant | None:
+    visits = Participant.objects.filter(room=room, state__in=ACTIVE_STATES)
+    if identity.user is not None:
+        return visits.filter(user=identity.user).first()
+    if identity.guest_id:
+        return visits.filter(guest_id=identity.guest_id, user__isnull=True).first()
+    return None
+
+
+def _last_released_seat(room: Room, identity: Identity) -> Participant | None:
+    visits = Participant.objects.filter(
+        room=room, state=ParticipantState.LEFT, joined_at__isnull=False, left_at__isnull=False
+    )
+    if identity.user is not None:
+        visits = visits.filter(user=identity.user)
+    elif identity.guest_id:
+        visits = visits.filter(guest_id=identity.guest_id, user__isnull=True)
+    else:
+        return None
+    return visits.order_by("-left_at").first()
+
+
+def _is_banned(room: Room, identity: Identity) -> bool:
+    match = Q()
+    if identity.user is not None:
+        match |= Q(user=identity.user)
+    if identity.guest_id:
+        match |= Q(guest_id=identity.guest_id)
+    if identity.device_id:
+        match |= Q(device_id=identity.device_id)
+    if not match:
+        return False
+    return Ban.objects.filter(room=room).filter(match).exists()
+
+
+def _moderator_present(room: Room) -> bool:
+    return Participant.objects.filter(
+        room=room, state=ParticipantState.ADMITTED, role__in=(Role.HOST, Role.COHOST)
+    ).exists()
+
+
+def _admitted_count(room: Room) -> int:
+    return Participant.objects.filter(room=room, state=ParticipantState.ADMITTED).count()
+
+
+def _role_for(room: Room, user: User | None) -> Role:
+    if user is None:
+        return Role.PARTICIPANT
+    if room.host_id == user.pk:
+        return Role.HOST
+    if CoHost.objects.filter(room=room, user=user).exists():
+        return Role.COHOST
+    return Role.PARTICIPANT
+
+
+def _join_facts(
+    room: Room,
+    identity: Identity,
+    *,
+    role: Role,
+    password: str | None,
+    active: Participant | None,
+) -> JoinFacts:
+    user = identity.user
+    password_ok = False
+    exhausted = False
+    if room.has_password and role == Role.PARTICIPANT:
+        exhausted = ratelimit.password_attempts_exhausted(
+            room_id=room.pk, keys=_attempt_keys(identity)
+        )
+        password_ok = bool(password) and check_password(password, room.password_hash)
+    released = None if active else _last_released_seat(room, identity)
+    return JoinFacts(
+        room_ended=room.state == RoomState.ENDED,
+        is_moderator=role != Role.PARTICIPANT,
+        banned=_is_banned(room, identity),
+        blocked=user is not None and _blocked_with_host(room, user),
+        suspended=user is not None and user.is_suspended,
+        password_set=room.has_password,
+        password_given=bool(password),
+        password_ok=password_ok,
+        password_attempts_exhausted=exhausted,
+        locked=room.locked,
+        admitted_count=_admitted_count(room),
+        capacity=room.capacity,
+        moderator_present=_moderator_present(room),
+        audience_friends=room.audience == Audience.FRIENDS,
+        is_friend=user is not None and are_friends(a=user, b=room.host),
+        is_invited=user is not None and Invitation.objects.filter(room=room, user=user).exists(),
+        waiting_room=room.waiting_room,
+        holds_seat=active is not None and active.state == ParticipantState.ADMITTED,
+        seat_released_at=released.left_at if released else None,
+        resume_grace=timedelta(seconds=settings.ROOMS_RESUME_GRACE_SECONDS),
+    )
+
+
+def _attempt_keys(identity: Identity) -> list[str]:
+    keys = [f"id:{identity.key}"]
+    if identity.client_key:
+        keys.append(f"client:{identity.client_key}")
+    return keys
+
+
+def _issue_ticket(participant: Participant) -> str:
+    """A signed, single-use ticket for the room WebSocket; only the newest one is valid."""
+    participant.ticket_nonce = secrets.token_urlsafe(16)
+    Participant.objects.filter(pk=participant.pk).update(ticket_nonce=participant.ticket_nonce)
+    return signing.dumps(
+        {"p": participant.pk, "r": participant.room_id, "n": participant.ticket_nonce},
+        salt=TICKET_SALT,
+    )
+
+
+def _open_room(room: Room, actor: User | None, now: datetime) -> None:
+    if room.state == RoomState.SCHEDULED:
+        room.state = RoomState.OPEN
+        room.opened_at = now
+        room.save(update_fields=["state", "opened_at"])
+        _record(room, "room.opened", actor=actor)
+
+
+def _admit(room: Room, participant: Participant, now: datetime, *, actor: User | None) -> None:
+    participant.state = ParticipantState.ADMITTED
+    participant.lobby_reason = ""
+    participant.joined_at = participant.joined_at or now
+    participant.left_at = None
+    participant.save(update_fields=["state", "lobby_reason", "joined_at", "left_at"])
+    _record(room, "participant.admitted", actor=actor, target=participant)
+
+
+def _admit_lobby(room: Room, *, reason: LobbyReason, now: datetime) -> None:
+    """Re-decide for everyone waiting with `reason` (oldest first) after the room changed."""
+    waiting = list(
+        Participant.objects.filter(room=room, state=ParticipantState.LOBBY, lobby_reason=reason)
+        .select_related("user")
+        .order_by("created_at", "pk")
+    )
+    for person in waiting:
+        identity = Identity(user=person.user, guest_id=person.guest_id, device_id=person.device_id)
+        facts = _join_facts(room, identity, role=Role(person.role), password=None, active=person)
+        # They answered any password when they entered the lobby.
+        facts = replace(facts, password_set=False)
+        decision = decide_join(facts, now=now)
+        if decision.outcome == Outcome.ADMIT:
+            _admit(room, person, now, actor=None)
+        elif decision.outcome == Outcome.LOBBY and decision.reason != person.lobby_reason:
+            person.lobby_reason = decision.reason.value
+            person.save(update_fields=["lobby_reason"])
+            _record(room, "participant.waiting", target=person, reason=decision.reason.value)
+
+
+def room_join(
+    *,
+    token: str,
+    identity: Identity,
+    password: str | None = None,
+    now: datetime | None = None,
+) -> JoinResult:
+    """Ask to enter the room behind `token`: admitted, sent to the lobby, or refused.
+
+    An unknown token and a room whose host blocked (or was blocked by) the caller get the same
+    NotFound, so refusals do not help anyone guess links. A wrong password is counted (per room
+    and per client) before the refusal is raised.
+    """
+    now = _now(now)
+    if identity.user is None and not identity.guest_id:
+        raise InvalidInput("identity_required", "Sign in or give a guest name to join.")
+    if password is not None and len(password) > PASSWORD_MAX:
+        raise InvalidInput("password_too_long", "That password is too long.")
+    room_id = Room.objects.filter(token=token).values_list("pk", flat=True).first()
+    if room_id is None:
+        raise NotFound("room_not_found", "This room doesn't exist.")
+    with transaction.atomic():
+        room = _lock_room(room_id)
+        role = _role_for(room, identity.user)
+        active = _active_visit(room, identity)
+        facts = _join_facts(room, identity, role=role, password=password, active=active)
+        decision = decide_join(facts, now=now)
+        if decision.outcome == Outcome.DENY:
+            _refuse(room, identity, decision.reason)
+        participant = active or _resumable_seat(room, identity, decision)
+        if participant is None:
+            participant = Participant.objects.create(
+                room=room,
+                user=identity.user,
+                guest_id="" if identity.user is not None else identity.guest_id,
+                device_id=identity.device_id,
+                display_name=_display_name(identity),
+                role=role,
+                state=ParticipantState.LOBBY,
+            )
+        elif participant.role != role:
+            participant.role = role
+            participant.save(update_fields=["role"])
+        if decision.outcome == Outcome.ADMIT:
+            if participant.state != ParticipantState.ADMITTED:
+                _admit(room, participant, now, actor=identity.user)
+            if role != Role.PARTICIPANT:
+                _open_room(room, identity.user, now)
+                _admit_lobby(room, reason=LobbyReason.WAITING_FOR_HOST, now=now)
+        elif participant.lobby_reason != decision.reason:
+            participant.lobby_reason = decision.reason.value
+            participant.save(update_fields=["lobby_reason"])
+            _record(room, "participant.waiting", target=participant, reason=decision.reason.value)
+        ticket = _issue_ticket(participant)
+    return JoinResult(participant=participant, decision=decision, ticket=ticket)
+
+
+def _display_name(identity: Identity) -> str:
+    if identity.user is not None:
+        return identity.user.name[:DISPLAY_NAME_MAX]
+    return _validate_text(
+        identity.display_name, field="display_name", limit=DISPLAY_NAME_MAX, required=True
+    )
+
+
+def _resumable_seat(room: Room, identity: Identity, decision: Decision) -> Participant | None:
+    if decision.reason != Reason.RESUMING:
+        return None
+    seat = _last_released_seat(room, identity)
+    if seat is not None:
+        # Keeping the same row keeps the seat and its join time: a resume is not a new visit.
+        seat.state = ParticipantState.LOBBY
+    return seat
+
+
+def _refuse(room: Room, identity: Identity, reason: Reason) -> None:
+    if reason == Reason.BLOCKED:
+        raise NotFound("room_not_found", "This room doesn't exist.")
+    if reason == Reason.WRONG_PASSWORD:
+        ratelimit.password_attempt_failed(room_id=room.pk, keys=_attempt_keys(identity))
+    error = JoinDenied(reason.value, _DENY_MESSAGES[reason])
+    error.status = _DENY_STATUS.get(reason, 403)
+    raise error
+
+
+def join_ticket_redeem(*, ticket: str, room_token: str) -> Participant:
+    """Trade a join ticket for its participant, once. Raises Forbidden otherwise."""
+    invalid = Forbidden("invalid_ticket", "This join ticket is not valid. Join again.")
+    try:
+        payload = signing.loads(
+            ticket, salt=TICKET_SALT, max_age=settings.ROOMS_JOIN_TICKET_TTL_SECONDS
+        )
+        participant_id, room_id, nonce = int(payload["p"]), int(payload["r"]), str(payload["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise invalid from None
+    if not nonce:
+        raise invalid
+    # Clearing the nonce in the same UPDATE that checks it makes a second redeem fail even if
+    # two arrive at once.
+    used = Participant.objects.filter(
+        pk=participant_id,
+        room_id=room_id,
+        room__token=room_token,
+        ticket_nonce=nonce,
+        state__in=ACTIVE_STATES,
+    ).update(ticket_nonce="")
+    if used != 1:
+        raise invalid
+    return Participant.objects.select_related("room", "user").get(pk=participant_id)
+
+
+# --- leaving, lobby, removal ------------------------------------------------------------------
+
+
+def participant_for(*, room: Room, identity: Identity) -> Participant:
+    """The caller's active visit to `room`."""
+    visit = _active_visit(room, identity)
+    if visit is None:
+        raise NotFound("not_in_room", "You are not in this room.")
+    return visit
+
+
+@transaction.atomic
+def room_leave(*, room: Room, identity: Identity, now: datetime | None = None) -> Participant:
+    """Leave. When the last host or co-host leaves, the room locks itself; nobody is promoted."""
+    now = _now(now)
+    room = _lock_room(room.pk)
+    participant = participant_for(room=room, identity=identity)
+    was_admitted = participant.state == ParticipantState.ADMITTED
+    participant.state = ParticipantState.LEFT
+    participant.left_at = now
+    participant.ticket_nonce = ""
+    participant.save(update_fields=["state", "left_at", "ticket_nonce"])
+    _record(room, "participant.left", actor=identity.user, target=participant)
+    if was_admitted and participant.is_moderator and not _moderator_present(room):
+        _on_moderators_gone(room)
+    return participant
+
+
+def _on_moderators_gone(room: Room) -> None:
+    if not room.locked:
+        room.locked = True
+        room.save(update_fields=["locked"])
+        _record(room, "room.locked", reason="host_left")
+    Participant.objects.filter(
+        room=room, state=ParticipantState.LOBBY, lobby_reason=LobbyReason.WAITING_ROOM
+    ).update(lobby_reason=LobbyReason.WAITING_FOR_HOST)
+
+
+def _lobby_members(room: Room, participant_ids: Iterable[int] | None) -> list[Participant]:
+    members = Participant.objects.filter(room=room, state=ParticipantState.LOBBY)
+    if participant_ids is not None:
+        ids = list(participant_ids)
+        members = members.filter(pk__in=ids)
+        found = list(members.order_by("created_at", "pk"))
+        if len(found) != len(set(ids)):
+            raise NotFound("not_in_lobby", "That person is not waiting in the lobby.")
+        return found
+    return list(members.order_by("created_at", "pk"))
+
+
+@transaction.atomic
+def lobby_admit(
+    *,
+    room: Room,
+    actor: User,
+    participant_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+) -> list[Participant]:
+    """Admit the given lobby members, or all of them (oldest first) when ids is None.
+
+    Admitting one by name into a full room is refused; admitting all fills the free seats.
+    """
+    now = _now(now)
+    room = _lock_room(room.pk)
+    _require_moderator(room, actor)
+    _require_not_ended(room)
+    members = _lobby_members(room, participant_ids)
+    free = room.capacity - _admitted_count(room)
+    if participant_ids is not None and len(members) > free:
+        raise Conflict("room_full", "There are not enough free seats for that.")
+    admitted = members[: max(free, 0)]
+    for member in admitted:
+        _admit(room, member, now, actor=actor)
+    return admitted
+
+
+@transaction.atomic
+def lobby_deny(
+    *,
+    room: Room,
+    actor: User,
+    participant_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+) -> list[Participant]:
+    now = _now(now)
+    room = _lock_room(room.pk)
+    _require_moderator(room, actor)
+    members = _lobby_members(room, participant_ids)
+    for member in members:
+        member.state = ParticipantState.DENIED
+        member.left_at = now
+        member.ticket_nonce = ""
+        member.save(update_fields=["state", "left_at", "ticket_nonce"])
+        _record(room, "participant.denied", actor=actor, target=member)
+    return members
+
+
+@transaction.atomic
+def participant_remove(
+    *,
+    room: Room,
+    actor: User,
+    participant_id: int,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Ban:
+    """Remove someone and ban them (account, guest identity and device) until the ban is lifted.
+
+    The host can't be removed; only the host removes a co-host.
+    """
+    now = _now(now)
+    reason = _validate_text(reason, field="reason", limit=REASON_MAX)
+    room = _lock_room(room.pk)
+    _require_moderator(room, actor)
+    _require_not_ended(room)
+    target = (
+        Participant.objects.filter(room=room, pk=participant_id, state__in=ACTIVE_STATES)
+        .select_related("user")
+        .first()
+    )
+    if target is None:
+        raise NotFound("participant_not_found", "That person is not in this room.")
+    if target.role == Role.HOST or (target.user_id is not None and target.user_id == room.host_id):
+        raise Forbidden("cannot_remove_host", "The host can't be removed.")
+    if target.user_id == actor.pk:
+        raise InvalidInput("cannot_remove_self", "Leave the room instead.")
+    if target.role == Role.COHOST:
+        if actor.pk != room.host_id:
+            raise Forbidden("only_host_removes_cohost", "Only the host can remove a co-host.")
+        CoHost.objects.filter(room=room, user=target.user).delete()
+    was_moderator_present = _moderator_present(room)
+    target.state = ParticipantState.REMOVED
+    target.left_at = now
+    target.ticket_nonce = ""
+    target.save(update_fields=["state", "left_at", "ticket_nonce"])
+    ban = Ban.objects.create(
+        room=room,
+        user_id=target.user_id,
+        guest_id=target.guest_id,
+        device_id=target.device_id,
+        display_name=target.display_name,
+        reason=reason,
+        created_by=actor,
+    )
+    _record(room, "participant.removed", actor=actor, target=target, reason=reason)
+    if was_moderator_present and not _moderator_present(room):
+        _on_moderators_gone(room)
+    return ban
+
+
+@transaction.atomic
+def ban_lift(*, room: Room, actor: User, ban_id: int) -> None:
+    room = _lock_room(room.pk)
+    _require_moderator(room, actor)
+    ban = Ban.objects.filter(room=room, pk=ban_id).first()
+    if ban is None:
+        raise NotFound("ban_not_found", "No such ban.")
+    name = ban.display_name
+    ban.delete()
+    _record(room, "ban.lifted", actor=actor, name=name)
+
+
+# --- co-hosts and invitations -----------------------------------------------------------------
+
+
+@transaction.atomic
+def cohost_add(*, room: Room, actor: User, user: User, now: datetime | None = None) -> CoHost:
+    """Only the host names co-hosts. A co-host who is waiting in the lobby is let in."""
+    now = _now(now)
+    room = _lock_room(room.pk)
+    if actor.pk != room.host_id:
+        raise Forbidden("only_host", "Only the host can name co-hosts.")
+    _require_not_ended(room)
+    if user.pk == room.host_id:
+        raise InvalidInput("already_host", "The host is already in charge.")
+    if _blocked_with_host(room, user) or not user.is_active:
+        raise NotFound("user_not_found", "No such user.")
+    cohost, created = CoHost.objects.get_or_create(room=room, user=user)
+    if created:
+        _record(room, "cohost.added", actor=actor, user_id=user.pk, name=user.name)
+        visit = _active_visit(room, Identity(user=user))
+        if visit is not None:
+            visit.role = Role.COHOST
+            visit.save(update_fields=["role"])
+            if visit.state == ParticipantState.LOBBY:
+                _admit(room, visit, now, actor=actor)
+            _admit_lobby(room, reason=LobbyReason.WAITING_FOR_HOST, now=now)
+    return cohost
+
+
+@transaction.atomic
+def cohost_remove(*, room: Room, actor: User, user_id: int) -> None:
+    room = _lock_room(room.pk)
+    if actor.pk != room.host_id:
+        raise Forbidden("only_host", "Only the host can change co-hosts.")
+    deleted, _ = CoHost.objects.filter(room=room, user_id=user_id).delete()
+    if not deleted:
+        raise NotFound("cohost_not_found", "That person is not a co-host.")
+    had_moderator = _moderator_present(room)
+    Participant.objects.filter(room=room, user_id=user_id, state__in=ACTIVE_STATES).update(
+        role=Role.PARTICIPANT
+    )
+    _record(room, "cohost.removed", actor=actor, user_id=user_id)
+    if had_moderator and not _moderator_present(room):
+        _on_moderators_gone(room)
+
+
+def _invite(room: Room, actor: User, user_ids: set[int]) -> list[Invitation]:
+    users = list(User.objects.filter(pk__in=user_ids, is_active=True))
+    if len(users) != len(user_ids):
+        raise NotFound("user_not_found", "No such user.")
+    for user in users:
+        if user.pk == room.host_id:
+            raise InvalidInput("cannot_invite_host", "The host doesn't need an invitation.")
+        if _blocked_with_host(room, user):
+            raise NotFound("user_not_found", "No such user.")
+    existing = set(
+        Invitation.objects.filter(room=room, user_id__in=user_ids).values_list("user_id", flat=True)
+    )
+    created = Invitation.objects.bulk_create(
+        [Invitation(room=room, user=u, invited_by=actor) for u in users if u.pk not in existing]
+    )
+    if created:
+        _record(room, "invitations.added", actor=actor, user_ids=[i.user_id for i in created])
+    return created
+
+
+@transaction.atomic
+def invitation_add(*, room: Room, actor: User, user_ids: Iterable[int]) -> list[Invitation]:
+    room = _lock_room(room.pk)
+    _require_moderator(room, actor)
+    _require_not_ended(room)
+    ids = set(user_ids)
+    if not ids:
+        raise InvalidInput("no_users", "Name at least one person to invite.")
+    if len(ids) > 200:
+        raise InvalidInput("too_many_users", "Invite at most 200 people at a time.")
+    return _invite(room, actor, ids)
+
+
+@transaction.atomic
+def invitation_remove(*, room: Room, actor: User, user_id: int) -> None:
+    room = _lock_room(room.pk)
+    _require_moderator(room, actor)
+    deleted, _ = Invitation.objects.filter(room=room, user_id=user_id).delete()
+    if not deleted:
+        raise NotFound("invitation_not_found", "That person is not invited.")
+    _record(room, "invitation.removed", actor=actor, user_id=user_id)
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_create(
+    *,
+    room: Room,
+    identity: Identity,
+    reason: str,
+    details: str = "",
+    target_id: int | None = None,
+) -> Report:
+    """Anyone admitted to a room may report the room or someone in it."""
+    if reason not in ReportReason.values:
+        raise InvalidInput("invalid_reason", "Choose one of the report reasons.")
+    details = _validate_text(details, field="details", limit=DETAILS_MAX)
+    room = _lock_room(room.pk)
+    reporter = _active_visit(room, identity)
+    if reporter is None or reporter.state != ParticipantState.ADMITTED:
+        raise Forbidden("not_in_room", "Only people in the room can report.")
+    target = None
+    if target_id is not None:
+        target = Participant.objects.filter(room=room, pk=target_id).first()
+        if target is None:
+            raise NotFound("participant_not_found", "That person is not in this room.")
+        if target.pk == reporter.pk:
+            raise InvalidInput("cannot_report_self", "You can't report yourself.")
+    report = Report.objects.create(
+        room=room, reporter=reporter, target=target, reason=reason, details=details
+    )
+    _record(
+        room,
+        "report.created",
+        actor=identity.user,
+        actor_name=reporter.display_name,
+        target=target,
+        report_id=report.pk,
+    )
+    return report
+
+
+@transaction.atomic
+def report_resolve(
+    *, report: Report, moderator: User, note: str, now: datetime | None = None
+) -> Report:
+    """Close a report from the moderation queue (staff only)."""
+    if not moderator.is_staff:
+        raise Forbidden("staff_only", "Only moderators can resolve reports.")
+    note = _validate_text(note, field="note", limit=DETAILS_MAX, required=True)
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.status == ReportStatus.RESOLVED:
+        raise Conflict("already_resolved", "This report is already resolved.")
+    report.status = ReportStatus.RESOLVED
+    report.resolved_by = moderator
+    report.resolution_note = note
+    report.resolved_at = _now(now)
+    report.save(update_fields=["status", "resolved_by", "resolution_note", "resolved_at"])
+    room = _lock_room(report.room_id)
+    _record(room, "report.resolved", actor=moderator, report_id=report.pk)
+    return report

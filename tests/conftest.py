@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from tests.factories import UserFactory, befriend
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher_and_clean_cache(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    return UserFactory(username="alice", display_name="Alice")
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    return UserFactory(username="bob", display_name="Bob")
+
+
+@pytest.fixture
+def charlie(db: None) -> User:
+    return UserFactory(username="charlie", display_name="Charlie")
+
+
+@pytest.fixture
+def friends(alice: User, bob: User) -> None:
+    """alice and bob are friends; charlie is a stranger to both."""
+    befriend(alice, bob)
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def as_user(user: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def require_postgres() -> None:
+    """PostgreSQL-only tests skip without it, but CI (ROOMS_REQUIRE_SERVICES=1) must run them."""
+    if connection.vendor != "postgresql":
+        if os.environ.get("ROOMS_REQUIRE_SERVICES"):
+            pytest.fail("ROOMS_REQUIRE_SERVICES is set but DATABASE_URL is not PostgreSQL")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")

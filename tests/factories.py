@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import factory
+from django.contrib.auth.hashers import make_password
+
+from accounts.models import Friendship, User
+from rooms.models import Participant, ParticipantState, Role, Room
+
+PASSWORD = "correct horse battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    display_name = factory.LazyAttribute(lambda u: u.username.capitalize())
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.LazyFunction(lambda: make_password(PASSWORD))
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    host = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Room {n}")
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participant
+
+    room = factory.SubFactory(RoomFactory)
+    user = factory.SubFactory(UserFactory)
+    display_name = factory.LazyAttribute(lambda p: p.user.name if p.user else "Guest")
+    role = Role.PARTICIPANT
+    state = ParticipantState.ADMITTED
+
+
+def befriend(a: User, b: User) -> None:
+    Friendship.objects.get_or_create(user=a, friend=b)
+    Friendship.objects.get_or_create(user=b, friend=a)
