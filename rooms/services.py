@@ -770,9 +770,9 @@ def participant_remove(
 
 
 @transaction.atomic
-def ban_lift(*, room: Room, actor: User, ban_id: int) -> None:
+def ban_lift(*, room: Room, actor: User, ban_id: int, as_staff: bool = False) -> None:
     room = _lock_room(room.pk)
-    _require_moderator(room, actor)
+    _require_moderator(room, actor, as_staff=as_staff)
     ban = Ban.objects.filter(room=room, pk=ban_id).first()
     if ban is None:
         raise NotFound("ban_not_found", "No such ban.")

@@ -1,0 +1,99 @@
+"""Start-up with real environments, in subprocesses: settings are read once per process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k" * 20 + "Z9x!q2@Lm#7pWv$4rT8&yB1^" + "n" * 20,
+    "ALLOWED_HOSTS": "rooms.example.com",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
+    return subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_check_is_clean_with_production_values() -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DEBUG": "perhaps"}, "DEBUG"),
+        ({"DEBUG": "false"}, "SECRET_KEY"),
+        ({"DATABASE_URL": "mysql://db/rooms"}, "DATABASE_URL"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ({"ROOMS_MAX_CAPACITY": "500"}, "ROOMS_MAX_CAPACITY"),
+        ({"ROOMS_RESUME_GRACE_SECONDS": "soon"}, "ROOMS_RESUME_GRACE_SECONDS"),
+        ({"TURN_URLS": "turn:turn.example.com:3478"}, "TURN_SECRET"),
+        ({"TURN_URLS": "http://x", "TURN_SECRET": "s"}, "TURN_URLS"),
+    ],
+)
+def test_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], variable: str) -> None:
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert variable in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_embedded_mode_by_default() -> None:
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.EMBEDDED, s.DATABASES['default']['ENGINE'], "
+        "s.CHANNEL_LAYERS['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    result = manage("shell", "-v", "0", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True",
+        "django.db.backends.sqlite3",
+        "channels.layers.InMemoryChannelLayer",
+        "True",
+    ]
+
+
+def test_services_mode_from_urls() -> None:
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.EMBEDDED, s.DATABASES['default']['ENGINE'], "
+        "s.CHANNEL_LAYERS['default']['BACKEND'], s.CELERY_BROKER_URL)"
+    )
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        code,
+        DATABASE_URL="postgres://u@127.0.0.1:5432/rooms",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "django.db.backends.postgresql",
+        "channels_redis.core.RedisChannelLayer",
+        "redis://127.0.0.1:6379/0",
+    ]

@@ -1,0 +1,61 @@
+"""Capacity under real concurrency: needs PostgreSQL (row locks), so CI runs it there."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from accounts.models import User
+from rooms import services
+from rooms.models import Participant, ParticipantState
+from rooms.services import Identity, JoinDenied
+from tests.conftest import require_postgres
+from tests.factories import UserFactory
+
+JOINERS = 60
+CAPACITY = 50
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_sixty_simultaneous_joins_fill_fifty_seats_exactly() -> None:
+    require_postgres()
+    host: User = UserFactory(username="host")
+    room = services.room_create(host=host, title="Busy", capacity=CAPACITY, waiting_room=False)
+    services.room_join(token=room.token, identity=Identity(user=host))
+
+    barrier = threading.Barrier(JOINERS)
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def join(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            try:
+                result = services.room_join(
+                    token=room.token,
+                    identity=Identity(guest_id=f"guest-{n}", display_name=f"Guest {n}"),
+                )
+                outcome = result.decision.outcome.value
+            except JoinDenied as denied:
+                outcome = denied.code
+            except Exception as exc:  # any other error is a bug; count it so the test says so
+                outcome = f"error: {type(exc).__name__}: {exc}"
+            with lock:
+                outcomes[outcome] += 1
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=join, args=(n,)) for n in range(JOINERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    admitted = Participant.objects.filter(room=room, state=ParticipantState.ADMITTED).count()
+    # The host holds one of the 50 seats; 49 joiners get the rest, 11 are told it is full.
+    assert admitted == CAPACITY
+    assert outcomes == Counter({"admit": CAPACITY - 1, "full": JOINERS - CAPACITY + 1})

@@ -1,0 +1,153 @@
+"""The join decision as a table: every rule of DESIGN.md, in order, first match wins."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from rooms.policy import Decision, JoinFacts, Outcome, Reason, decide_join
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+# A friend of the host arriving at an open room with the host present: admitted.
+BASE = JoinFacts(
+    room_ended=False,
+    is_moderator=False,
+    banned=False,
+    blocked=False,
+    suspended=False,
+    password_set=False,
+    password_given=False,
+    password_ok=False,
+    password_attempts_exhausted=False,
+    locked=False,
+    admitted_count=3,
+    capacity=50,
+    moderator_present=True,
+    audience_friends=True,
+    is_friend=True,
+    is_invited=False,
+    waiting_room=True,
+)
+
+STRANGER = {"is_friend": False}
+INVITE_ONLY = {"audience_friends": False, "is_friend": False}
+FULL = {"admitted_count": 50}
+JUST_LEFT = {"seat_released_at": NOW - timedelta(seconds=10)}
+LEFT_LONG_AGO = {"seat_released_at": NOW - timedelta(seconds=16)}
+
+A, L, D = Outcome.ADMIT, Outcome.LOBBY, Outcome.DENY
+
+TABLE: list[tuple[str, dict[str, object], Outcome, Reason]] = [
+    # 1. ended beats everything, even the host
+    ("ended", {"room_ended": True}, D, Reason.ENDED),
+    ("ended, host", {"room_ended": True, "is_moderator": True}, D, Reason.ENDED),
+    # 2. host / co-host: admitted whatever else holds
+    (
+        "host past every barrier",
+        {
+            "is_moderator": True,
+            "locked": True,
+            "password_set": True,
+            **FULL,
+            "moderator_present": False,
+        },
+        A,
+        Reason.MODERATOR,
+    ),
+    # 3. bans
+    ("banned", {"banned": True}, D, Reason.BANNED),
+    ("banned beats block", {"banned": True, "blocked": True}, D, Reason.BANNED),
+    # 4. blocks and suspension
+    ("blocked with host", {"blocked": True}, D, Reason.BLOCKED),
+    ("suspended", {"suspended": True}, D, Reason.SUSPENDED),
+    # 5. password
+    ("password missing", {"password_set": True}, D, Reason.PASSWORD_REQUIRED),
+    (
+        "password wrong",
+        {"password_set": True, "password_given": True},
+        D,
+        Reason.WRONG_PASSWORD,
+    ),
+    (
+        "password right",
+        {"password_set": True, "password_given": True, "password_ok": True},
+        A,
+        Reason.AUDIENCE,
+    ),
+    (
+        "attempts used up, even with the right password",
+        {
+            "password_set": True,
+            "password_given": True,
+            "password_ok": True,
+            "password_attempts_exhausted": True,
+        },
+        D,
+        Reason.TOO_MANY_ATTEMPTS,
+    ),
+    (
+        "password wrong beats locked",
+        {"password_set": True, "password_given": True, "locked": True},
+        D,
+        Reason.WRONG_PASSWORD,
+    ),
+    # 6. locked, except a seat resumed within the grace period
+    ("locked", {"locked": True}, D, Reason.LOCKED),
+    ("locked, resuming", {"locked": True, **JUST_LEFT}, A, Reason.RESUMING),
+    ("locked, holding a seat", {"locked": True, "holds_seat": True}, A, Reason.RESUMING),
+    ("locked, grace over", {"locked": True, **LEFT_LONG_AGO}, D, Reason.LOCKED),
+    # 7. full, same exception
+    ("full", FULL, D, Reason.FULL),
+    ("over capacity after a change", {"admitted_count": 60}, D, Reason.FULL),
+    ("full, resuming", {**FULL, **JUST_LEFT}, A, Reason.RESUMING),
+    ("full, grace over", {**FULL, **LEFT_LONG_AGO}, D, Reason.FULL),
+    ("locked beats full", {"locked": True, **FULL}, D, Reason.LOCKED),
+    # 8. no host present: everybody waits (a resumed seat is kept)
+    ("host absent, friend", {"moderator_present": False}, L, Reason.WAITING_FOR_HOST),
+    (
+        "host absent, stranger",
+        {"moderator_present": False, **STRANGER},
+        L,
+        Reason.WAITING_FOR_HOST,
+    ),
+    (
+        "host absent, invited",
+        {"moderator_present": False, **INVITE_ONLY, "is_invited": True},
+        L,
+        Reason.WAITING_FOR_HOST,
+    ),
+    ("host absent, resuming", {"moderator_present": False, **JUST_LEFT}, A, Reason.RESUMING),
+    # 9. audience
+    ("friend, friends audience", {}, A, Reason.AUDIENCE),
+    ("invited, invite-only", {**INVITE_ONLY, "is_invited": True}, A, Reason.AUDIENCE),
+    ("invited non-friend, friends audience", {**STRANGER, "is_invited": True}, A, Reason.AUDIENCE),
+    # 10. anyone else holding the link
+    ("stranger, waiting room on", STRANGER, L, Reason.WAITING_ROOM),
+    ("stranger, waiting room off", {**STRANGER, "waiting_room": False}, A, Reason.NO_WAITING_ROOM),
+    ("friend of host, invite-only room", {"audience_friends": False}, L, Reason.WAITING_ROOM),
+    (
+        "friend of host, invite-only, waiting room off",
+        {"audience_friends": False, "waiting_room": False},
+        A,
+        Reason.NO_WAITING_ROOM,
+    ),
+    ("guest with the link", {**STRANGER}, L, Reason.WAITING_ROOM),
+    ("resuming beats the waiting room", {**STRANGER, **JUST_LEFT}, A, Reason.RESUMING),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "outcome", "reason"),
+    [pytest.param(c, o, r, id=name) for name, c, o, r in TABLE],
+)
+def test_join_decision(changes: dict[str, object], outcome: Outcome, reason: Reason) -> None:
+    facts = replace(BASE, **changes)  # type: ignore[arg-type]
+    assert decide_join(facts, now=NOW) == Decision(outcome, reason)
+
+
+def test_grace_boundary_is_inclusive() -> None:
+    facts = replace(BASE, locked=True, seat_released_at=NOW - timedelta(seconds=15))
+    assert decide_join(facts, now=NOW).outcome == Outcome.ADMIT
