@@ -15,40 +15,26 @@ from typing import Any
 from django.db.models import Count, Q
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotAuthenticated, ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.selectors import active_user
 from config.errors import Forbidden, NotFound
 from rooms import selectors, services
 from rooms import serializers as s
 from rooms.identity import Caller, caller_for, remember
-from rooms.models import CoHost, Invitation, Participant, ParticipantState, Room
+from rooms.models import Participant, ParticipantState, Room
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 HOSTED_ROOMS_LIMIT = 100
 
 
-class _JSONParser(JSONParser):
-    """DRF's JSON parser, except that JSON nested too deeply for Python's decoder is a 400.
-
-    The stock parser only catches ValueError, so `[[[[…]]]]` a few thousand deep reaches the
-    client as a 500. (Project-wide, this belongs in DEFAULT_PARSER_CLASSES.)
-    """
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply.") from None
-
-
 class _Api(APIView):
-    parser_classes = [_JSONParser]
+    """Base of the rooms API views (parsing, auth and errors come from the project defaults)."""
 
 
 def _errors(*codes: int) -> dict[int, type[serializers.Serializer]]:
@@ -360,7 +346,7 @@ class RoomCoHostsApi(_Api):
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
         _require_moderator(room, _user(request))
-        cohosts = CoHost.objects.filter(room=room).select_related("user").order_by("created_at")
+        cohosts = selectors.cohosts(room=room)
         return Response(s.RoomMemberSerializer(cohosts, many=True).data)
 
     @extend_schema(
@@ -374,9 +360,7 @@ class RoomCoHostsApi(_Api):
         data = _validated(s.RoomCoHostInputSerializer, request.data)
         # Refuse outsiders before looking anyone up, so they learn nothing about accounts.
         _require_moderator(room, user)
-        target = User.objects.filter(pk=data["user_id"], is_active=True).first()
-        if target is None:
-            raise NotFound("user_not_found", "No such user.")
+        target = active_user(user_id=data["user_id"])
         cohost = services.cohost_add(room=room, actor=user, user=target)
         return Response(s.RoomMemberSerializer(cohost).data, status=status.HTTP_201_CREATED)
 
@@ -404,10 +388,7 @@ class RoomInvitationsApi(_Api):
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
         _require_moderator(room, _user(request))
-        invitations = (
-            Invitation.objects.filter(room=room).select_related("user").order_by("created_at")
-        )
-        return Response(s.RoomMemberSerializer(invitations, many=True).data)
+        return Response(s.RoomMemberSerializer(selectors.invitations(room=room), many=True).data)
 
     @extend_schema(
         summary="Invite people",
@@ -421,12 +402,9 @@ class RoomInvitationsApi(_Api):
         created = services.invitation_add(
             room=room, actor=_user(request), user_ids=data["user_ids"]
         )
-        invitations = Invitation.objects.filter(pk__in=[i.pk for i in created]).select_related(
-            "user"
-        )
+        invitations = selectors.invitations(room=room).filter(pk__in=[i.pk for i in created])
         return Response(
-            s.RoomMemberSerializer(invitations.order_by("pk"), many=True).data,
-            status=status.HTTP_201_CREATED,
+            s.RoomMemberSerializer(invitations, many=True).data, status=status.HTTP_201_CREATED
         )
 
 
