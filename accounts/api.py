@@ -16,11 +16,11 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import User
-from config.errors import NotFound
 
 # Primary keys are 64-bit integers; anything larger can't name a row and would overflow the
 # database driver, so it is refused as input instead of reaching the query.
@@ -28,14 +28,6 @@ MAX_ID = 2**63 - 1
 USERNAME_MAX = 150
 SEARCH_MAX = 50
 PASSWORD_MAX = 4096
-
-
-def user_by_username(username: str) -> User:
-    """An active user by exact username; unknown and inactive look the same."""
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise NotFound("user_not_found", "No such user.")
-    return user
 
 
 def current_user(request: Request) -> User:
@@ -123,9 +115,12 @@ class TokenInput(AuthTokenSerializer):
 
 
 class TokenApi(ObtainAuthToken):
-    """DRF's obtain_auth_token with bounded input."""
+    """DRF's obtain_auth_token with bounded input and a per-address rate limit (password
+    guessing); the counter lives in the shared cache."""
 
     serializer_class = TokenInput
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
 
 
 # --- Me and people ----------------------------------------------------------------------------
@@ -189,7 +184,7 @@ class FriendRequestsApi(APIView):
     )
     def post(self, request: Request) -> Response:
         username = _validated(UsernameInput, request.data)["username"]
-        recipient = user_by_username(username)
+        recipient = selectors.user_by_username(username=username)
         sent = services.friend_request_send(sender=current_user(request), recipient=recipient)
         if sent is None:
             friends_now = {"status": "friends", "request": None}
@@ -257,7 +252,7 @@ class BlocksApi(APIView):
     def post(self, request: Request) -> Response:
         username = _validated(UsernameInput, request.data)["username"]
         block = services.user_block(
-            blocker=current_user(request), blocked=user_by_username(username)
+            blocker=current_user(request), blocked=selectors.user_by_username(username=username)
         )
         return Response(UserOutput(block.blocked).data, status=status.HTTP_201_CREATED)
 

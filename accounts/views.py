@@ -12,14 +12,13 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
-from accounts.api import MAX_ID, user_by_username
+from accounts.api import MAX_ID
 from accounts.forms import PeopleSearchForm, SignUpForm, UsernameForm
 from accounts.models import User
 from config.errors import DomainError
@@ -66,8 +65,15 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("feed:home")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = form.save()
+        try:
+            user = services.user_create(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+            )
+        except DomainError as error:
+            form.add_error("username", error.message)
+            return render(request, "registration/signup.html", {"form": form})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.name}!")
         return redirect("feed:home")
@@ -112,7 +118,9 @@ def friend_request_send(request: HttpRequest) -> HttpResponse:
         return _back_to_friends(request)
     username = form.cleaned_data["username"]
     try:
-        sent = services.friend_request_send(sender=user, recipient=user_by_username(username))
+        sent = services.friend_request_send(
+            sender=user, recipient=selectors.user_by_username(username=username)
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -182,7 +190,9 @@ def block(request: HttpRequest) -> HttpResponse:
     username = form.cleaned_data["username"]
     _run(
         request,
-        lambda: services.user_block(blocker=user, blocked=user_by_username(username)),
+        lambda: services.user_block(
+            blocker=user, blocked=selectors.user_by_username(username=username)
+        ),
         f"You blocked {username}. They can't find you, send you requests or see your rooms.",
     )
     return _back_to_friends(request)

@@ -12,6 +12,8 @@ from config.errors import NotFound
 from rooms.models import (
     Audience,
     Ban,
+    CoHost,
+    Invitation,
     Participant,
     ParticipantState,
     Room,
@@ -103,6 +105,14 @@ def lobby(*, room: Room) -> QuerySet[Participant]:
         .select_related("user")
         .order_by("created_at", "pk")
     )
+
+
+def cohosts(*, room: Room) -> QuerySet[CoHost]:
+    return CoHost.objects.filter(room=room).select_related("user").order_by("created_at", "pk")
+
+
+def invitations(*, room: Room) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(room=room).select_related("user").order_by("created_at", "pk")
 
 
 def bans(*, room: Room) -> QuerySet[Ban]:

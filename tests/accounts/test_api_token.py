@@ -43,3 +43,15 @@ def test_it_refuses_malformed_json(api: APIClient) -> None:
     r = api.post(URL, "{not json", content_type="application/json")
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "malformed_request"
+
+
+def test_token_endpoint_is_rate_limited(alice: User) -> None:
+    client = APIClient()
+    codes = [
+        client.post(
+            "/api/auth/token/", {"username": "alice", "password": "wrong"}, format="json"
+        ).status_code
+        for _ in range(11)
+    ]
+    assert codes[:10] == [400] * 10
+    assert codes[10] == 429
