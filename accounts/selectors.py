@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from accounts.models import Block, FriendRequest, Friendship, User
+from config.errors import NotFound
 
 
 def friend_ids(*, user: User) -> QuerySet[Friendship, int]:
@@ -32,16 +33,41 @@ def block_relation_q(*, user: User, field: str) -> Q:
     )
 
 
+def user_by_username(*, username: str) -> User:
+    """An active user by exact username; unknown and inactive look the same."""
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise NotFound("user_not_found", "No such user.")
+    return user
+
+
+def active_user(*, user_id: int) -> User:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise NotFound("user_not_found", "No such user.")
+    return user
+
+
 def incoming_requests(*, user: User) -> QuerySet[FriendRequest]:
-    return FriendRequest.objects.filter(to_user=user).select_related("from_user")
+    return (
+        FriendRequest.objects.filter(to_user=user)
+        .select_related("from_user")
+        .order_by("-created_at", "-id")
+    )
 
 
 def outgoing_requests(*, user: User) -> QuerySet[FriendRequest]:
-    return FriendRequest.objects.filter(from_user=user).select_related("to_user")
+    return (
+        FriendRequest.objects.filter(from_user=user)
+        .select_related("to_user")
+        .order_by("-created_at", "-id")
+    )
 
 
 def blocked_users(*, user: User) -> QuerySet[User]:
-    return User.objects.filter(id__in=Block.objects.filter(blocker=user).values("blocked_id"))
+    return User.objects.filter(
+        id__in=Block.objects.filter(blocker=user).values("blocked_id")
+    ).order_by("username")
 
 
 def user_search(*, user: User, query: str, limit: int = 20) -> QuerySet[User]:

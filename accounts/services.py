@@ -19,6 +19,25 @@ def _befriend(a: User, b: User) -> None:
 
 
 @transaction.atomic
+def user_create(*, username: str, password: str, display_name: str = "") -> User:
+    """A new account. Input is validated by the caller's form (password validators included);
+    a username taken in the meantime is a Conflict, not an IntegrityError."""
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                username=username, password=password, display_name=display_name.strip()
+            )
+    except IntegrityError:
+        raise Conflict("username_taken", "That username is taken.") from None
+
+
+def _lock_pair(a: User, b: User) -> None:
+    # Two people asking each other at the same moment must end as friends, not as two pending
+    # requests: lock both accounts, always in id order so two such calls cannot deadlock.
+    list(User.objects.select_for_update().filter(pk__in=[a.pk, b.pk]).order_by("pk"))
+
+
+@transaction.atomic
 def friend_request_send(*, sender: User, recipient: User) -> FriendRequest | None:
     """Ask `recipient` to be friends.
 
@@ -28,6 +47,7 @@ def friend_request_send(*, sender: User, recipient: User) -> FriendRequest | Non
     """
     if sender.pk == recipient.pk:
         raise InvalidInput("cannot_befriend_self", "You can't send a friend request to yourself.")
+    _lock_pair(sender, recipient)
     if blocked_either_way(a=sender, b=recipient) or not recipient.is_active:
         raise NotFound("user_not_found", "No such user.")
     if are_friends(a=sender, b=recipient):

@@ -1,3 +1,14 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from accounts import views as accounts_views
+from feed import views
+
+app_name = "feed"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.home, name="home"),
+    path("posts/", views.post_create, name="post_create"),
+    # The friends page sits at the top level next to the feed; its POST actions are under
+    # /accounts/ (accounts/urls.py).
+    path("friends/", accounts_views.friends, name="friends"),
+]

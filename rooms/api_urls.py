@@ -1,3 +1,54 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from rooms import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("rooms/", api.RoomListCreateApi.as_view(), name="api-rooms"),
+    path("rooms/<str:token>/", api.RoomDetailApi.as_view(), name="api-room"),
+    path("rooms/<str:token>/join/", api.RoomJoinApi.as_view(), name="api-room-join"),
+    path("rooms/<str:token>/leave/", api.RoomLeaveApi.as_view(), name="api-room-leave"),
+    path(
+        "rooms/<str:token>/participants/",
+        api.RoomParticipantsApi.as_view(),
+        name="api-room-participants",
+    ),
+    path(
+        "rooms/<str:token>/participants/<int:participant_id>/remove/",
+        api.RoomParticipantRemoveApi.as_view(),
+        name="api-room-participant-remove",
+    ),
+    path(
+        "rooms/<str:token>/lobby/admit/",
+        api.RoomLobbyAdmitApi.as_view(),
+        name="api-room-lobby-admit",
+    ),
+    path(
+        "rooms/<str:token>/lobby/deny/", api.RoomLobbyDenyApi.as_view(), name="api-room-lobby-deny"
+    ),
+    path("rooms/<str:token>/lock/", api.RoomLockApi.as_view(), name="api-room-lock"),
+    path("rooms/<str:token>/unlock/", api.RoomUnlockApi.as_view(), name="api-room-unlock"),
+    path("rooms/<str:token>/end/", api.RoomEndApi.as_view(), name="api-room-end"),
+    path("rooms/<str:token>/cohosts/", api.RoomCoHostsApi.as_view(), name="api-room-cohosts"),
+    path(
+        "rooms/<str:token>/cohosts/<int:user_id>/",
+        api.RoomCoHostRemoveApi.as_view(),
+        name="api-room-cohost-remove",
+    ),
+    path(
+        "rooms/<str:token>/invitations/",
+        api.RoomInvitationsApi.as_view(),
+        name="api-room-invitations",
+    ),
+    path(
+        "rooms/<str:token>/invitations/<int:user_id>/",
+        api.RoomInvitationRemoveApi.as_view(),
+        name="api-room-invitation-remove",
+    ),
+    path("rooms/<str:token>/bans/", api.RoomBansApi.as_view(), name="api-room-bans"),
+    path(
+        "rooms/<str:token>/bans/<int:ban_id>/",
+        api.RoomBanLiftApi.as_view(),
+        name="api-room-ban-lift",
+    ),
+    path("rooms/<str:token>/reports/", api.RoomReportsApi.as_view(), name="api-room-reports"),
+]

@@ -82,14 +82,16 @@ def _resuming(facts: JoinFacts, now: datetime) -> bool:
 def decide_join(facts: JoinFacts, *, now: datetime) -> Decision:
     if facts.room_ended:
         return Decision(Outcome.DENY, Reason.ENDED)
+    # A suspended account joins no room, its own included (the foundation issue: "a suspended
+    # account can neither create nor join rooms"), so this comes before the host rule.
+    if facts.suspended:
+        return Decision(Outcome.DENY, Reason.SUSPENDED)
     if facts.is_moderator:
         return Decision(Outcome.ADMIT, Reason.MODERATOR)
     if facts.banned:
         return Decision(Outcome.DENY, Reason.BANNED)
     if facts.blocked:
         return Decision(Outcome.DENY, Reason.BLOCKED)
-    if facts.suspended:
-        return Decision(Outcome.DENY, Reason.SUSPENDED)
     if facts.password_set:
         # Once the attempts are used up even the right password is refused until the window
         # passes: otherwise the limit would not stop guessing.

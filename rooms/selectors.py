@@ -146,6 +146,14 @@ def lobby(*, room: Room) -> QuerySet[Participant]:
     )
 
 
+def cohosts(*, room: Room) -> QuerySet[CoHost]:
+    return CoHost.objects.filter(room=room).select_related("user").order_by("created_at", "pk")
+
+
+def invitations(*, room: Room) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(room=room).select_related("user").order_by("created_at", "pk")
+
+
 def bans(*, room: Room) -> QuerySet[Ban]:
     return Ban.objects.filter(room=room).order_by("-created_at")
 

@@ -502,10 +502,12 @@ def _join_facts(
     )
 
 
-def _attempt_keys(identity: Identity) -> list[str]:
-    keys = [f"id:{identity.key}"]
+def _attempt_keys(identity: Identity) -> list[ratelimit.AttemptKey]:
+    # Per person, and per network address with a wider limit: new cookies don't buy a guesser
+    # new tries, and people sharing an office address don't lock each other out at once.
+    keys = [ratelimit.AttemptKey(f"id:{identity.key}", 1)]
     if identity.client_key:
-        keys.append(f"client:{identity.client_key}")
+        keys.append(ratelimit.AttemptKey(f"client:{identity.client_key}", 4))
     return keys
 
 
@@ -580,6 +582,10 @@ def room_join(
         raise NotFound("room_not_found", "This room doesn't exist.")
     with transaction.atomic():
         room = _lock_room(room_id)
+        # Checked before anything else answers: to a blocked relation this room does not exist,
+        # so not even "ended" or "banned" may tell them otherwise.
+        if identity.user is not None and _blocked_with_host(room, identity.user):
+            raise NotFound("room_not_found", "This room doesn't exist.")
         _release_vanished(room, now)
         role = _role_for(room, identity.user)
         active = _active_visit(room, identity)
@@ -1218,7 +1224,10 @@ def _report(
 ) -> Report:
     target = None
     if target_id is not None:
-        target = Participant.objects.filter(room=room, pk=target_id).first()
+        # Anyone who has been in the room (now or earlier), not lobby visitors nobody saw.
+        target = Participant.objects.filter(
+            room=room, pk=target_id, joined_at__isnull=False
+        ).first()
         if target is None:
             raise NotFound("participant_not_found", "That person is not in this room.")
         if target.pk == reporter.pk:

@@ -63,6 +63,7 @@ TABLE: list[tuple[str, dict[str, object], Outcome, Reason]] = [
     # 4. blocks and suspension
     ("blocked with host", {"blocked": True}, D, Reason.BLOCKED),
     ("suspended", {"suspended": True}, D, Reason.SUSPENDED),
+    ("suspended host", {"suspended": True, "is_moderator": True}, D, Reason.SUSPENDED),
     # 5. password
     ("password missing", {"password_set": True}, D, Reason.PASSWORD_REQUIRED),
     (

@@ -237,6 +237,22 @@ def test_blocking_the_host_also_keeps_you_out(alice: User, charlie: User) -> Non
         services.room_join(token=room.token, identity=me(charlie))
 
 
+def test_suspended_host_cannot_join_own_room(alice: User) -> None:
+    room = make_room(alice)
+    user_suspend(user=alice)
+    with pytest.raises(JoinDenied) as err:
+        services.room_join(token=room.token, identity=me(alice))
+    assert err.value.code == "suspended"
+
+
+def test_blocked_relation_learns_nothing_of_ended_room(alice: User, charlie: User) -> None:
+    room = open_room(alice)
+    services.room_end(room=room, actor=alice)
+    user_block(blocker=alice, blocked=charlie)
+    with pytest.raises(NotFound):
+        services.room_join(token=room.token, identity=me(charlie))
+
+
 def test_suspended_user_cannot_join(alice: User, bob: User, friends: None) -> None:
     room = open_room(alice)
     user_suspend(user=bob)
@@ -270,10 +286,11 @@ def test_password_rules_and_rate_limit(alice: User, bob: User, friends: None, se
 
 
 def test_password_limit_is_per_client_too(alice: User, settings) -> None:  # type: ignore[no-untyped-def]
-    """A guest who drops cookies for a fresh identity still hits the per-client limit."""
+    """A guest who drops cookies for a fresh identity still hits the per-address limit
+    (four times the per-person one, so people behind one address don't lock each other out)."""
     settings.ROOMS_PASSWORD_ATTEMPTS = 2
     room = open_room(alice, password="pw")
-    for n in range(2):
+    for n in range(8):
         with pytest.raises(JoinDenied):
             services.room_join(token=room.token, identity=guest(gid=f"g{n}"), password="x")
     with pytest.raises(JoinDenied) as err:
@@ -749,6 +766,9 @@ def test_report_refusals(alice: User, bob: User, charlie: User, friends: None) -
         services.report_create(room=room, identity=me(bob), reason="because")
     with pytest.raises(NotFound):
         services.report_create(room=room, identity=me(bob), reason="spam", target_id=10**9)
+    lobby_guest = services.room_join(token=room.token, identity=guest()).participant
+    with pytest.raises(NotFound):
+        services.report_create(room=room, identity=me(bob), reason="spam", target_id=lobby_guest.pk)
     report = services.report_create(room=room, identity=me(bob), reason="spam")
     with pytest.raises(Forbidden):
         services.report_resolve(report=report, moderator=bob, note="mine")

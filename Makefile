@@ -1,0 +1,40 @@
+# Rooms: `make run` for a first look, `make test` for everything CI checks.
+# Needs GNU make and Python 3.11; nothing outside this directory.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: venv run test lint migrations-check clean
+
+venv: $(VENV)/.installed
+
+# The stamp depends on pyproject.toml, so changed dependencies are installed on the next run.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+run: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Rooms is running at http://127.0.0.1:8000/ — log in as alice / rooms-demo-2026 (admin: admin / rooms-demo-2026 at /admin/)"
+	exec $(BIN)/daphne -b 127.0.0.1 -p 8000 config.asgi:application
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+migrations-check: venv
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# pytest runs last, so the output ends with its summary line.
+test: venv lint migrations-check
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

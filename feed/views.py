@@ -1,0 +1,68 @@
+"""The feed page: live and upcoming rooms on top, a composer, then posts newest first."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import NotFound as InvalidCursor
+from rest_framework.request import Request
+
+from accounts.models import User
+from config.errors import DomainError
+from feed import selectors, services
+from feed.api import FeedPagination
+from feed.models import POST_MAX
+from rooms.selectors import feed_rooms
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):  # login_required has already sent anonymous users away
+        raise Http404
+    return user
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return _render_home(request, _user(request))
+
+
+def _render_home(
+    request: HttpRequest, user: User, draft: str = "", status: int = 200
+) -> HttpResponse:
+    # The same cursor pagination as GET /api/feed/, so "Older posts" never skips or repeats.
+    paginator = FeedPagination()
+    try:
+        posts = paginator.paginate_queryset(selectors.feed_posts(user=user), Request(request))
+    except InvalidCursor:
+        raise Http404("Invalid cursor") from None
+    live, upcoming = feed_rooms(user=user, now=timezone.now())
+    context = {
+        "posts": posts,
+        "next_link": paginator.get_next_link(),
+        "previous_link": paginator.get_previous_link(),
+        "live_rooms": live,
+        "upcoming_rooms": upcoming,
+        "post_max": POST_MAX,
+        "draft": draft,
+    }
+    return render(request, "feed/home.html", context, status=status)
+
+
+@login_required
+@require_POST
+def post_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    body = request.POST.get("body", "")
+    try:
+        services.post_create(author=user, body=body)
+    except DomainError as error:
+        # Show the page again with the draft kept, so nothing the user typed is lost.
+        messages.error(request, error.message)
+        return _render_home(request, user, draft=body[: POST_MAX * 2], status=400)
+    messages.success(request, "Posted.")
+    return redirect("feed:home")

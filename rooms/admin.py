@@ -1,0 +1,328 @@
+"""The moderation console. Every change goes through `rooms.services`; nothing here decides.
+
+Rooms, reports and bans are shown read-only: a room's settings belong to its host, and staff
+act on rooms only through the actions below (end, lock, unlock, resolve, lift a ban), which
+call the same services as the API and are written to the room's audit log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Model, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from accounts.admin import apply_each, ask_for_note
+from accounts.models import User
+from config.errors import DomainError, NotFound
+from rooms import services
+from rooms.models import (
+    AuditEvent,
+    Ban,
+    Participant,
+    ParticipantState,
+    Report,
+    ReportStatus,
+    Room,
+)
+
+
+def _staff(request: HttpRequest) -> User:
+    # The admin site only lets active staff in, so this is always one of our accounts.
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class ParticipantInline(ReadOnlyInline):
+    model = Participant
+    fields = ("display_name", "user", "guest_id", "role", "state", "joined_at", "left_at")
+    readonly_fields = fields
+    ordering = ("created_at",)
+
+
+class AuditEventInline(ReadOnlyInline):
+    model = AuditEvent
+    fk_name = "room"
+    fields = ("version", "kind", "actor_name", "data", "created_at")
+    readonly_fields = fields
+    ordering = ("-version",)
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "host",
+        "state",
+        "audience",
+        "locked",
+        "capacity",
+        "participant_count",
+        "created_at",
+    )
+    list_filter = ("state", "audience", "locked", "waiting_room")
+    search_fields = ("title", "=token", "host__username")
+    list_select_related = ("host",)
+    date_hierarchy = "created_at"
+    # The password hash is never shown; `has_password` says whether there is one.
+    fields = (
+        "title",
+        "host",
+        "description",
+        "state",
+        "audience",
+        "scheduled_start",
+        "capacity",
+        "waiting_room",
+        "locked",
+        "participants_can_share_screen",
+        "has_password",
+        "token",
+        "version",
+        "created_at",
+        "opened_at",
+        "ended_at",
+    )
+    readonly_fields = fields
+    inlines = (ParticipantInline, AuditEventInline)
+    actions = ("end_rooms", "lock_rooms", "unlock_rooms")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Room]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _participant_count=Count(
+                    "participants", filter=Q(participants__state=ParticipantState.ADMITTED)
+                )
+            )
+        )
+
+    @admin.display(description="in the room", ordering="_participant_count")
+    def participant_count(self, room: Room) -> int:
+        return int(getattr(room, "_participant_count", 0))
+
+    @admin.display(boolean=True, description="password")
+    def has_password(self, room: Room) -> bool:
+        return room.has_password
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rooms are created by their hosts (`room_create`)
+
+    def has_change_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        # The change form is view-only; the changelist keeps "change" so the actions work.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        return False  # end a room instead; its history stays
+
+    @admin.action(description="End selected rooms for everyone", permissions=["change"])
+    def end_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        actor = _staff(request)
+        apply_each(
+            self,
+            request,
+            queryset,
+            lambda room: services.room_end(room=room, actor=actor, as_staff=True),
+            verb="Ended",
+        )
+
+    @admin.action(description="Lock selected rooms", permissions=["change"])
+    def lock_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        actor = _staff(request)
+        apply_each(
+            self,
+            request,
+            queryset,
+            lambda room: services.room_set_locked(
+                room=room, actor=actor, locked=True, as_staff=True
+            ),
+            verb="Locked",
+        )
+
+    @admin.action(description="Unlock selected rooms", permissions=["change"])
+    def unlock_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        actor = _staff(request)
+        apply_each(
+            self,
+            request,
+            queryset,
+            lambda room: services.room_set_locked(
+                room=room, actor=actor, locked=False, as_staff=True
+            ),
+            verb="Unlocked",
+        )
+
+
+@admin.register(Ban)
+class BanAdmin(admin.ModelAdmin):
+    """Deleting a ban lifts it through `services.ban_lift`, so the room's audit log shows it."""
+
+    list_display = ("display_name", "room", "user", "guest_id", "created_by", "created_at")
+    list_filter = ("created_at", "room__state")
+    search_fields = ("display_name", "guest_id", "user__username", "room__title", "=room__token")
+    list_select_related = ("room", "user", "created_by")
+    fields = (
+        "room",
+        "display_name",
+        "user",
+        "guest_id",
+        "device_id",
+        "reason",
+        "created_by",
+        "created_at",
+    )
+    readonly_fields = fields
+    actions = ("lift_bans",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # bans come from removing someone (`participant_remove`)
+
+    def has_change_permission(self, request: HttpRequest, obj: Ban | None = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # Django's bulk delete would report success even where the service refused.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def _lift(self, request: HttpRequest, ban: Ban) -> None:
+        # Already lifted meanwhile: the outcome asked for holds, so that is not an error.
+        with contextlib.suppress(NotFound):
+            services.ban_lift(room=ban.room, actor=_staff(request), ban_id=ban.pk, as_staff=True)
+
+    def delete_model(self, request: HttpRequest, obj: Ban) -> None:
+        try:
+            self._lift(request, obj)
+        except DomainError as error:
+            raise PermissionDenied(error.message) from error
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Ban]) -> None:
+        for ban in queryset:
+            self.delete_model(request, ban)
+
+    @admin.action(description="Lift selected bans", permissions=["delete"])
+    def lift_bans(self, request: HttpRequest, queryset: QuerySet[Ban]) -> None:
+        apply_each(self, request, queryset, lambda ban: self._lift(request, ban), verb="Lifted")
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """The moderation queue: open reports first, newest first."""
+
+    list_display = (
+        "__str__",
+        "status",
+        "reason",
+        "room_link",
+        "reporter_name",
+        "target_link",
+        "created_at",
+        "resolved_by",
+    )
+    list_filter = ("status", "reason", "created_at")
+    search_fields = ("details", "room__title", "=room__token", "resolution_note")
+    list_select_related = ("room", "reporter", "target", "resolved_by")
+    # "open" sorts before "resolved".
+    ordering = ("status", "-created_at")
+    fields = (
+        "room_link",
+        "status",
+        "reason",
+        "details",
+        "reporter_name",
+        "target_link",
+        "created_at",
+        "resolved_by",
+        "resolved_at",
+        "resolution_note",
+    )
+    readonly_fields = fields
+    actions = ("resolve_reports",)
+
+    @admin.display(description="room", ordering="room__title")
+    def room_link(self, report: Report) -> str:
+        url = reverse("admin:rooms_room_change", args=[report.room_id])
+        return format_html('<a href="{}">{}</a>', url, report.room)
+
+    @admin.display(description="reporter")
+    def reporter_name(self, report: Report) -> str:
+        return report.reporter.display_name
+
+    @admin.display(description="reported person")
+    def target_link(self, report: Report) -> str:
+        target = report.target
+        if target is None:
+            return "— (the room)"
+        if target.user_id is None:
+            return f"{target.display_name} (guest)"
+        url = reverse("admin:accounts_user_change", args=[target.user_id])
+        return format_html('<a href="{}">{}</a>', url, target.display_name)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # people report from inside a room (`report_create`)
+
+    def has_change_permission(self, request: HttpRequest, obj: Report | None = None) -> bool:
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Report | None = None) -> bool:
+        return False  # reports are resolved, never erased
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        open_count = Report.objects.filter(status=ReportStatus.OPEN).count()
+        title = f"Moderation queue: {open_count} open report{'' if open_count == 1 else 's'}"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    @admin.action(description="Resolve selected reports…", permissions=["change"])
+    def resolve_reports(
+        self, request: HttpRequest, queryset: QuerySet[Report]
+    ) -> TemplateResponse | None:
+        note = ask_for_note(
+            self,
+            request,
+            queryset,
+            action="resolve_reports",
+            title="Resolve reports",
+            intro="Say what was done. The note is kept with each report.",
+            label="Resolution note",
+            submit_label="Resolve",
+            max_length=services.DETAILS_MAX,
+        )
+        if isinstance(note, TemplateResponse):
+            return note
+        moderator = _staff(request)
+        apply_each(
+            self,
+            request,
+            queryset,
+            lambda report: services.report_resolve(report=report, moderator=moderator, note=note),
+            verb="Resolved",
+        )
+        return None

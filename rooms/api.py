@@ -1,0 +1,460 @@
+"""The rooms REST API: one small view per operation.
+
+Each view validates its input with a serializer, calls a selector or a service, and renders
+the result. Every rule lives in rooms/services.py; DomainErrors become the standard error
+shape (config/errors.py). Rooms are addressed by their link token only, and every token goes
+through `selectors.room_by_token`, so an unknown link and a room the caller may not know
+about (a block either way with the host) give the same 404 before anything else is decided.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Count, Q
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from accounts.selectors import active_user
+from config.errors import Forbidden, NotFound
+from rooms import selectors, services
+from rooms import serializers as s
+from rooms.identity import Caller, caller_for, remember
+from rooms.models import Participant, ParticipantState, Room
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+HOSTED_ROOMS_LIMIT = 100
+
+
+class _Api(APIView):
+    """Base of the rooms API views (parsing, auth and errors come from the project defaults)."""
+
+
+def _errors(*codes: int) -> dict[int, type[serializers.Serializer]]:
+    return {code: s.RoomErrorSerializer for code in codes}
+
+
+def _validated(
+    serializer_class: type[serializers.Serializer], data: Any, **context: Any
+) -> dict[str, Any]:
+    serializer = serializer_class(data=data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _user(request: Request) -> User:
+    """The signed-in account; the view's IsAuthenticated permission has already run."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user
+
+
+def _optional_user(request: Request) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+def _room(request: Request, token: str) -> Room:
+    if not _TOKEN.fullmatch(token):
+        # Same body as the selector's: a malformed link tells nothing more than an unknown one.
+        raise NotFound("room_not_found", "This room doesn't exist.")
+    return selectors.room_by_token(token=token, user=_optional_user(request))
+
+
+def _path_id(value: int) -> int:
+    # URL ids beyond 64 bits would overflow the database driver; they name nothing anyway.
+    if not 1 <= value <= s.MAX_ID:
+        raise NotFound()
+    return value
+
+
+def _require_moderator(room: Room, user: User | None) -> None:
+    if not services.is_moderator(room=room, user=user):
+        raise Forbidden("not_a_host", "Only the host or a co-host can do that.")
+
+
+def _participant_data(participant: Participant) -> dict[str, Any]:
+    return dict(s.RoomParticipantSerializer(participant).data)
+
+
+# --- rooms ------------------------------------------------------------------------------------
+
+
+class RoomListCreateApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Rooms I host or co-host",
+        responses={200: s.RoomDetailSerializer(many=True), **_errors(403)},
+    )
+    def get(self, request: Request) -> Response:
+        rooms = (
+            selectors.hosted_rooms(user=_user(request))
+            .select_related("host")
+            .annotate(
+                participant_count=Count(
+                    "participants",
+                    filter=Q(participants__state=ParticipantState.ADMITTED),
+                    distinct=True,
+                )
+            )[:HOSTED_ROOMS_LIMIT]
+        )
+        return Response(s.RoomDetailSerializer(rooms, many=True).data)
+
+    @extend_schema(
+        summary="Create a room",
+        request=s.RoomCreateInputSerializer,
+        responses={201: s.RoomDetailSerializer, **_errors(400, 403, 404)},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(s.RoomCreateInputSerializer, request.data)
+        room = services.room_create(host=_user(request), **data)
+        return Response(s.RoomDetailSerializer(room).data, status=status.HTTP_201_CREATED)
+
+
+class RoomDetailApi(_Api):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(
+        summary="A room behind its link",
+        description="Anyone holding the link, guests included, sees the public summary; "
+        "the host and co-hosts also see every setting.",
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="RoomView",
+                serializers=[s.RoomPublicSerializer, s.RoomDetailSerializer],
+                resource_type_field_name=None,
+            ),
+            **_errors(404),
+        },
+    )
+    def get(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        if services.is_moderator(room=room, user=_optional_user(request)):
+            return Response(s.RoomDetailSerializer(room).data)
+        return Response(s.RoomPublicSerializer(room).data)
+
+    @extend_schema(
+        summary="Change a room's settings",
+        request=s.RoomUpdateInputSerializer,
+        responses={200: s.RoomDetailSerializer, **_errors(400, 403, 404, 409, 410)},
+    )
+    def patch(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        changes = _validated(s.RoomUpdateInputSerializer, request.data)
+        room = services.room_update(room=room, actor=_user(request), **changes)
+        return Response(s.RoomDetailSerializer(room).data)
+
+
+def _state_schema(summary: str) -> Any:
+    return extend_schema(
+        summary=summary,
+        request=None,
+        responses={200: s.RoomDetailSerializer, **_errors(403, 404, 410)},
+    )
+
+
+class RoomLockApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @_state_schema("Lock a room: nobody new gets in")
+    def post(self, request: Request, token: str) -> Response:
+        room = services.room_set_locked(
+            room=_room(request, token), actor=_user(request), locked=True
+        )
+        return Response(s.RoomDetailSerializer(room).data)
+
+
+class RoomUnlockApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @_state_schema("Unlock a room")
+    def post(self, request: Request, token: str) -> Response:
+        room = services.room_set_locked(
+            room=_room(request, token), actor=_user(request), locked=False
+        )
+        return Response(s.RoomDetailSerializer(room).data)
+
+
+class RoomEndApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @_state_schema("End a room for everyone")
+    def post(self, request: Request, token: str) -> Response:
+        room = services.room_end(room=_room(request, token), actor=_user(request))
+        return Response(s.RoomDetailSerializer(room).data)
+
+
+# --- joining and leaving ----------------------------------------------------------------------
+
+
+class RoomJoinApi(_Api):
+    permission_classes = [AllowAny]
+    caller: Caller | None = None
+
+    @extend_schema(
+        summary="Ask to join a room",
+        description="Signed-in callers join as themselves, anyone else as a guest. Guests get "
+        "a signed `rooms_guest` cookie and everyone a `rooms_device` cookie: send them back "
+        "(keep a cookie jar) to stay the same person.",
+        request=s.RoomJoinInputSerializer,
+        responses={200: s.RoomJoinOutputSerializer, **_errors(400, 403, 404, 410, 429)},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        guest = _optional_user(request) is None
+        data = _validated(s.RoomJoinInputSerializer, request.data, guest=guest)
+        self.caller = caller_for(request, display_name=data["display_name"], issue=True)
+        result = services.room_join(
+            token=room.token, identity=self.caller.identity, password=data["password"]
+        )
+        body = {
+            "participant": _participant_data(result.participant),
+            "decision": {
+                "outcome": result.decision.outcome.value,
+                "reason": result.decision.reason.value,
+            },
+            "ticket": result.ticket,
+        }
+        return Response(s.RoomJoinOutputSerializer(body).data)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Refusals keep the cookies too: a ban or the password counter must see the same
+        # person next time.
+        if self.caller is not None:
+            remember(response, self.caller)
+        return response
+
+
+class RoomLeaveApi(_Api):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Leave a room (your own visit)",
+        request=None,
+        responses={200: s.RoomParticipantSerializer, **_errors(404)},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        participant = services.room_leave(room=room, identity=caller_for(request).identity)
+        return Response(_participant_data(participant))
+
+
+# --- roster, lobby, removal -------------------------------------------------------------------
+
+
+class RoomParticipantsApi(_Api):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Who is in the room",
+        description="For admitted participants and moderators; moderators also get the lobby.",
+        responses={200: s.RoomRosterSerializer, **_errors(403, 404)},
+    )
+    def get(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        identity = caller_for(request).identity
+        moderator = services.is_moderator(room=room, user=identity.user)
+        if not moderator:
+            try:
+                visit = services.participant_for(room=room, identity=identity)
+            except NotFound:
+                visit = None
+            # Lobby members see nothing of the room until they are admitted.
+            if visit is None or visit.state != ParticipantState.ADMITTED:
+                raise Forbidden("not_in_room", "Only people in the room can see who is here.")
+        body: dict[str, Any] = {"participants": list(selectors.roster(room=room))}
+        if moderator:
+            body["lobby"] = list(selectors.lobby(room=room))
+        return Response(s.RoomRosterSerializer(body).data)
+
+
+def _lobby_schema(summary: str) -> Any:
+    return extend_schema(
+        summary=summary,
+        request=s.RoomLobbyDecisionInputSerializer,
+        responses={200: s.RoomParticipantListSerializer, **_errors(400, 403, 404, 409, 410)},
+    )
+
+
+class RoomLobbyAdmitApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @_lobby_schema("Let people in from the lobby")
+    def post(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        data = _validated(s.RoomLobbyDecisionInputSerializer, request.data)
+        admitted = services.lobby_admit(
+            room=room, actor=_user(request), participant_ids=data.get("participant_ids")
+        )
+        return Response(s.RoomParticipantListSerializer({"participants": admitted}).data)
+
+
+class RoomLobbyDenyApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @_lobby_schema("Turn people away from the lobby")
+    def post(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        data = _validated(s.RoomLobbyDecisionInputSerializer, request.data)
+        denied = services.lobby_deny(
+            room=room, actor=_user(request), participant_ids=data.get("participant_ids")
+        )
+        return Response(s.RoomParticipantListSerializer({"participants": denied}).data)
+
+
+class RoomParticipantRemoveApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Remove someone; they stay banned until the ban is lifted",
+        request=s.RoomRemoveInputSerializer,
+        responses={200: s.RoomBanSerializer, **_errors(400, 403, 404, 410)},
+    )
+    def post(self, request: Request, token: str, participant_id: int) -> Response:
+        room = _room(request, token)
+        data = _validated(s.RoomRemoveInputSerializer, request.data)
+        ban = services.participant_remove(
+            room=room,
+            actor=_user(request),
+            participant_id=_path_id(participant_id),
+            reason=data["reason"],
+        )
+        return Response(s.RoomBanSerializer(ban).data)
+
+
+# --- co-hosts, invitations, bans --------------------------------------------------------------
+
+
+class RoomCoHostsApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Co-hosts of a room",
+        responses={200: s.RoomMemberSerializer(many=True), **_errors(403, 404)},
+    )
+    def get(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        _require_moderator(room, _user(request))
+        cohosts = selectors.cohosts(room=room)
+        return Response(s.RoomMemberSerializer(cohosts, many=True).data)
+
+    @extend_schema(
+        summary="Name a co-host (host only)",
+        request=s.RoomCoHostInputSerializer,
+        responses={201: s.RoomMemberSerializer, **_errors(400, 403, 404, 410)},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        user = _user(request)
+        data = _validated(s.RoomCoHostInputSerializer, request.data)
+        # Refuse outsiders before looking anyone up, so they learn nothing about accounts.
+        _require_moderator(room, user)
+        target = active_user(user_id=data["user_id"])
+        cohost = services.cohost_add(room=room, actor=user, user=target)
+        return Response(s.RoomMemberSerializer(cohost).data, status=status.HTTP_201_CREATED)
+
+
+class RoomCoHostRemoveApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Take co-host rights away (host only)",
+        responses={204: None, **_errors(403, 404)},
+    )
+    def delete(self, request: Request, token: str, user_id: int) -> Response:
+        room = _room(request, token)
+        services.cohost_remove(room=room, actor=_user(request), user_id=_path_id(user_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RoomInvitationsApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="People invited to a room",
+        responses={200: s.RoomMemberSerializer(many=True), **_errors(403, 404)},
+    )
+    def get(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        _require_moderator(room, _user(request))
+        return Response(s.RoomMemberSerializer(selectors.invitations(room=room), many=True).data)
+
+    @extend_schema(
+        summary="Invite people",
+        description="Returns the new invitations; people already invited are skipped.",
+        request=s.RoomInviteInputSerializer,
+        responses={201: s.RoomMemberSerializer(many=True), **_errors(400, 403, 404, 410)},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        data = _validated(s.RoomInviteInputSerializer, request.data)
+        created = services.invitation_add(
+            room=room, actor=_user(request), user_ids=data["user_ids"]
+        )
+        invitations = selectors.invitations(room=room).filter(pk__in=[i.pk for i in created])
+        return Response(
+            s.RoomMemberSerializer(invitations, many=True).data, status=status.HTTP_201_CREATED
+        )
+
+
+class RoomInvitationRemoveApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Withdraw an invitation", responses={204: None, **_errors(403, 404)})
+    def delete(self, request: Request, token: str, user_id: int) -> Response:
+        room = _room(request, token)
+        services.invitation_remove(room=room, actor=_user(request), user_id=_path_id(user_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RoomBansApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="People banned from a room",
+        responses={200: s.RoomBanSerializer(many=True), **_errors(403, 404)},
+    )
+    def get(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        _require_moderator(room, _user(request))
+        return Response(s.RoomBanSerializer(selectors.bans(room=room), many=True).data)
+
+
+class RoomBanLiftApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Lift a ban", responses={204: None, **_errors(403, 404)})
+    def delete(self, request: Request, token: str, ban_id: int) -> Response:
+        room = _room(request, token)
+        services.ban_lift(room=room, actor=_user(request), ban_id=_path_id(ban_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+class RoomReportsApi(_Api):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Report the room or someone in it",
+        description="For admitted participants, signed in or guests.",
+        request=s.RoomReportInputSerializer,
+        responses={201: s.RoomReportOutputSerializer, **_errors(400, 403, 404)},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        data = _validated(s.RoomReportInputSerializer, request.data)
+        report = services.report_create(room=room, identity=caller_for(request).identity, **data)
+        return Response(s.RoomReportOutputSerializer(report).data, status=status.HTTP_201_CREATED)

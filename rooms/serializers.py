@@ -1,0 +1,264 @@
+"""Input and output shapes of the rooms API.
+
+Inputs only check shape (types, lengths, ranges, choices) so that bad input is a 400 before
+any service runs; every rule stays in rooms/services.py. Outputs read model attributes and
+never expose a password hash, a guest id or a device id.
+
+Names start with "Room" because drf-spectacular names schema components after the class, and
+the accounts and feed APIs define their own "User…", "Error…" shapes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+
+from rooms import selectors, services
+from rooms.models import Audience, Ban, ReportReason, Room
+
+# Ids are 64-bit in the database; 2**53 keeps them exact in JavaScript clients too, and stops
+# huge numbers from overflowing the database driver (a 500) before any query runs.
+MAX_ID = 2**53
+MAX_IDS = 200
+
+
+def room_link(room: Room) -> str:
+    return f"/r/{room.token}/"
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A datetime that must carry its time zone: a naive one is ambiguous, so it is a 400."""
+
+    default_error_messages = {"naive": "Include a time zone, e.g. 2030-01-01T18:00:00+02:00."}
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+def _id_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def _id_list(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(child=_id_field(), max_length=MAX_IDS, **kwargs)
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+class RoomCreateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=services.TITLE_MAX)
+    description = serializers.CharField(
+        max_length=services.DESCRIPTION_MAX, allow_blank=True, default=""
+    )
+    scheduled_start = AwareDateTimeField(allow_null=True, default=None)
+    audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.FRIENDS)
+    capacity = serializers.IntegerField(
+        min_value=1, max_value=settings.ROOMS_MAX_CAPACITY, allow_null=True, default=None
+    )
+    password = serializers.CharField(
+        max_length=services.PASSWORD_MAX, allow_blank=True, trim_whitespace=False, default=""
+    )
+    waiting_room = serializers.BooleanField(default=True)
+    participants_can_share_screen = serializers.BooleanField(default=True)
+    invitee_ids = _id_list(default=list)
+
+
+class RoomUpdateInputSerializer(serializers.Serializer):
+    """Every field optional; only the fields sent are changed. An empty password removes it."""
+
+    title = serializers.CharField(max_length=services.TITLE_MAX, required=False)
+    description = serializers.CharField(
+        max_length=services.DESCRIPTION_MAX, allow_blank=True, required=False
+    )
+    scheduled_start = AwareDateTimeField(allow_null=True, required=False)
+    audience = serializers.ChoiceField(choices=Audience.choices, required=False)
+    capacity = serializers.IntegerField(
+        min_value=1, max_value=settings.ROOMS_MAX_CAPACITY, required=False
+    )
+    password = serializers.CharField(
+        max_length=services.PASSWORD_MAX, allow_blank=True, trim_whitespace=False, required=False
+    )
+    waiting_room = serializers.BooleanField(required=False)
+    participants_can_share_screen = serializers.BooleanField(required=False)
+    locked = serializers.BooleanField(required=False)
+
+
+class RoomJoinInputSerializer(serializers.Serializer):
+    display_name = serializers.CharField(
+        max_length=services.DISPLAY_NAME_MAX,
+        allow_blank=True,
+        default="",
+        help_text="Required for guests; ignored for signed-in users.",
+    )
+    password = serializers.CharField(
+        max_length=services.PASSWORD_MAX,
+        allow_blank=True,
+        allow_null=True,
+        trim_whitespace=False,
+        default=None,
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.context.get("guest") and not attrs["display_name"]:
+            raise serializers.ValidationError({"display_name": ["Guests need a display name."]})
+        return attrs
+
+
+class RoomLobbyDecisionInputSerializer(serializers.Serializer):
+    participant_ids = _id_list(min_length=1, required=False)
+    all = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        has_ids = "participant_ids" in attrs
+        wants_all = attrs.get("all") is True
+        if has_ids == wants_all:
+            raise serializers.ValidationError(
+                {"non_field_errors": ['Send either "participant_ids" or "all": true.']}
+            )
+        return attrs
+
+
+class RoomRemoveInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=services.REASON_MAX, allow_blank=True, default="")
+
+
+class RoomCoHostInputSerializer(serializers.Serializer):
+    user_id = _id_field()
+
+
+class RoomInviteInputSerializer(serializers.Serializer):
+    user_ids = _id_list(min_length=1)
+
+
+class RoomReportInputSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ReportReason.choices)
+    details = serializers.CharField(max_length=services.DETAILS_MAX, allow_blank=True, default="")
+    target_id = _id_field(allow_null=True, default=None)
+
+
+# --- outputs ----------------------------------------------------------------------------------
+
+
+class RoomPublicSerializer(serializers.Serializer):
+    """What anyone holding the link may see, guests included."""
+
+    token = serializers.CharField()
+    link = serializers.SerializerMethodField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    host_name = serializers.CharField(source="host.name")
+    state = serializers.CharField(help_text="scheduled, open or ended")
+    scheduled_start = serializers.DateTimeField(allow_null=True)
+    audience = serializers.CharField(help_text="friends or invite_only")
+    has_password = serializers.BooleanField()
+    waiting_room = serializers.BooleanField()
+    locked = serializers.BooleanField()
+    capacity = serializers.IntegerField()
+    participant_count = serializers.SerializerMethodField()
+
+    def get_link(self, room: Room) -> str:
+        return room_link(room)
+
+    def get_participant_count(self, room: Room) -> int:
+        # List views annotate the count; a single room counts its roster.
+        count = getattr(room, "participant_count", None)
+        if count is None:
+            count = selectors.roster(room=room).count()
+        return int(count)
+
+
+class RoomDetailSerializer(RoomPublicSerializer):
+    """The full settings, for the host and co-hosts."""
+
+    host_id = serializers.IntegerField()
+    participants_can_share_screen = serializers.BooleanField()
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+
+class RoomParticipantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user_id = serializers.IntegerField(allow_null=True)
+    display_name = serializers.CharField()
+    is_guest = serializers.BooleanField()
+    role = serializers.CharField(help_text="host, cohost or participant")
+    state = serializers.CharField(help_text="lobby, admitted, left, denied or removed")
+    lobby_reason = serializers.CharField(help_text="waiting_for_host, waiting_room or empty")
+    hand_raised = serializers.BooleanField()
+    audio_muted = serializers.BooleanField()
+    joined_at = serializers.DateTimeField(allow_null=True)
+
+
+class RoomDecisionSerializer(serializers.Serializer):
+    outcome = serializers.CharField(help_text="admit or lobby (a deny is an error response)")
+    reason = serializers.CharField()
+
+
+class RoomJoinOutputSerializer(serializers.Serializer):
+    participant = RoomParticipantSerializer()
+    decision = RoomDecisionSerializer()
+    ticket = serializers.CharField(help_text="Single-use, short-lived: open the room socket.")
+
+
+class RoomRosterSerializer(serializers.Serializer):
+    participants = RoomParticipantSerializer(many=True)
+    lobby = RoomParticipantSerializer(
+        many=True, required=False, help_text="Only for the host and co-hosts."
+    )
+
+
+class RoomParticipantListSerializer(serializers.Serializer):
+    participants = RoomParticipantSerializer(many=True)
+
+
+class RoomBanSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user_id = serializers.IntegerField(allow_null=True)
+    display_name = serializers.CharField()
+    is_guest = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_is_guest(self, ban: Ban) -> bool:
+        return ban.user_id is None
+
+
+class RoomMemberSerializer(serializers.Serializer):
+    """A co-host or an invited person."""
+
+    user_id = serializers.IntegerField()
+    display_name = serializers.CharField(source="user.name")
+    created_at = serializers.DateTimeField()
+
+
+class RoomReportOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reason = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class RoomErrorSerializer(serializers.Serializer):
+    """The one error shape of the API (config/errors.py)."""
+
+    error = inline_serializer(
+        name="RoomErrorDetail",
+        fields={
+            "code": serializers.CharField(),
+            "message": serializers.CharField(),
+            # Named in a dict: a class attribute "fields" would shadow Serializer.fields.
+            "fields": serializers.DictField(
+                required=False, help_text="Per-field messages, on a 400."
+            ),
+        },
+    )

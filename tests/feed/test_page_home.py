@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from feed.models import Post
+from rooms.models import RoomState
+from tests.factories import UserFactory
+from tests.feed.test_api_feed import build_world, live_room, upcoming_room
+
+URL = "/"
+
+
+def test_it_works(client: Client, alice: User, bob: User, charlie: User, friends: None) -> None:
+    live = live_room(bob, alice, title="Coffee chat")
+    upcoming_room(bob, title="Book club")
+    Post.objects.create(author=bob, body="Hello from Bob")
+    Post.objects.create(author=charlie, body="Hello from Charlie")
+    client.force_login(alice)
+    r = client.get(URL)
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "Hello, Alice." in html
+    assert "Coffee chat" in html and f'href="/r/{live.token}/"' in html
+    assert "2 people inside" in html
+    assert "Book club" in html
+    assert "Hello from Bob" in html
+    assert "Hello from Charlie" not in html
+    assert 'action="/accounts/logout/"' in html
+    assert 'href="/api/docs/"' in html
+    assert 'href="/admin/"' not in html
+
+
+def test_it_shows_admin_to_staff(client: Client, db: None) -> None:
+    client.force_login(UserFactory(username="root", is_staff=True))
+    assert 'href="/admin/"' in client.get(URL).content.decode()
+
+
+def test_it_redirects_anonymous(client: Client, db: None) -> None:
+    r = client.get(URL)
+    assert r.status_code == 302
+    assert r["Location"] == "/accounts/login/?next=/"
+
+
+def test_it_validates_ownership(client: Client, alice: User, charlie: User) -> None:
+    live_room(alice, title="Alice's room")
+    Post.objects.create(author=alice, body="Alice's post")
+    client.force_login(charlie)
+    html = client.get(URL).content.decode()
+    assert "Alice's room" not in html and "Alice&#x27;s room" not in html
+    assert "Alice&#x27;s post" not in html
+
+
+def test_it_pages_older_posts(client: Client, alice: User) -> None:
+    for i in range(25):
+        Post.objects.create(author=alice, body=f"post number {i}")
+    client.force_login(alice)
+    r = client.get(URL)
+    assert len(r.context["posts"]) == 20
+    assert r.context["next_link"] and "Older posts" in r.content.decode()
+    r = client.get(r.context["next_link"])
+    assert [p.body for p in r.context["posts"]] == [f"post number {i}" for i in range(4, -1, -1)]
+    assert r.context["next_link"] is None
+    assert client.get(URL, {"cursor": "garbage"}).status_code == 404
+
+
+def test_it_publishes_a_post(client: Client, alice: User) -> None:
+    client.force_login(alice)
+    r = client.post("/posts/", {"body": "  New here!  "})
+    assert r.status_code == 302 and r["Location"] == "/"
+    assert Post.objects.get().body == "New here!"
+    assert "New here!" in client.get(URL).content.decode()
+
+
+def test_it_keeps_the_draft_on_error(client: Client, alice: User) -> None:
+    client.force_login(alice)
+    r = client.post("/posts/", {"body": "x" * 5001})
+    assert r.status_code == 400
+    assert "A post may be at most 5000 characters." in r.content.decode()
+    assert r.context["draft"] == "x" * 5001
+    r = client.post("/posts/", {"body": "   "})
+    assert "Write something before posting." in r.content.decode()
+    assert not Post.objects.exists()
+
+
+def test_posting_needs_login_and_post(client: Client, alice: User) -> None:
+    assert client.post("/posts/", {"body": "hi"}).status_code == 302
+    assert not Post.objects.exists()
+    client.force_login(alice)
+    assert client.get("/posts/").status_code == 405
+
+
+def test_ended_rooms_are_absent(client: Client, alice: User, bob: User, friends: None) -> None:
+    live_room(bob, title="Finished", state=RoomState.ENDED)
+    client.force_login(alice)
+    assert "Finished" not in client.get(URL).content.decode()
+
+
+def test_the_query_count_does_not_grow(client: Client, alice: User) -> None:
+    client.force_login(alice)
+
+    def measure() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            r = client.get(URL)
+        assert r.status_code == 200
+        return len(queries)
+
+    build_world(alice, 1)
+    small = measure()
+    build_world(alice, 10)
+    large = measure()
+    assert large == small

@@ -1,0 +1,113 @@
+"""GET/POST /api/rooms/<token>/invitations/ and DELETE /invitations/<user_id>/."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from rooms import services
+from rooms.models import CoHost, Invitation
+from tests.conftest import as_user
+from tests.factories import host_arrives
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_invites_and_lists(alice: User, bob: User, charlie: User) -> None:
+    room = services.room_create(host=alice, title="Standup", audience="invite_only")
+    url = f"/api/rooms/{room.token}/invitations/"
+
+    r = as_user(alice).post(url, {"user_ids": [bob.pk, charlie.pk]}, format="json")
+
+    assert r.status_code == 201, r.json()
+    assert {i["user_id"] for i in r.json()} == {bob.pk, charlie.pk}
+    r = as_user(alice).post(url, {"user_ids": [bob.pk]}, format="json")
+    assert r.status_code == 201
+    assert r.json() == []  # already invited
+    r = as_user(alice).get(url)
+    assert r.status_code == 200
+    assert sorted(i["display_name"] for i in r.json()) == ["Bob", "Charlie"]
+
+
+def test_an_invited_person_is_admitted(alice: User, charlie: User) -> None:
+    room = services.room_create(host=alice, title="Standup", audience="invite_only")
+    host_arrives(room, alice)
+    as_user(alice).post(
+        f"/api/rooms/{room.token}/invitations/", {"user_ids": [charlie.pk]}, format="json"
+    )
+
+    r = as_user(charlie).post(f"/api/rooms/{room.token}/join/", {}, format="json")
+
+    assert r.json()["decision"] == {"outcome": "admit", "reason": "audience"}
+
+
+def test_it_withdraws_an_invitation(alice: User, bob: User) -> None:
+    room = services.room_create(host=alice, title="Standup", invitee_ids=[bob.pk])
+
+    r = as_user(alice).delete(f"/api/rooms/{room.token}/invitations/{bob.pk}/")
+
+    assert r.status_code == 204
+    assert not Invitation.objects.exists()
+
+
+def test_a_cohost_may_invite(alice: User, bob: User, charlie: User) -> None:
+    room = services.room_create(host=alice, title="Standup")
+    CoHost.objects.create(room=room, user=bob)
+
+    r = as_user(bob).post(
+        f"/api/rooms/{room.token}/invitations/", {"user_ids": [charlie.pk]}, format="json"
+    )
+
+    assert r.status_code == 201
+    assert Invitation.objects.filter(room=room, user=charlie).exists()
+
+
+def test_invitations_validate_ownership(
+    api: APIClient, alice: User, bob: User, charlie: User
+) -> None:
+    room = services.room_create(host=alice, title="Standup", invitee_ids=[bob.pk])
+    url = f"/api/rooms/{room.token}/invitations/"
+
+    for client in (as_user(charlie), api):
+        assert client.get(url).status_code == 403
+        r = client.post(url, {"user_ids": [charlie.pk]}, format="json")
+        assert r.status_code == 403
+        assert client.delete(f"{url}{bob.pk}/").status_code == 403
+
+    assert list(Invitation.objects.values_list("user_id", flat=True)) == [bob.pk]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"user_ids": []}, {"user_ids": [True]}, {"user_ids": ["x"]}, {"user_ids": {"a": 1}}],
+)
+def test_invitations_validate_input(alice: User, body: dict[str, object]) -> None:
+    room = services.room_create(host=alice, title="Standup")
+
+    r = as_user(alice).post(f"/api/rooms/{room.token}/invitations/", body, format="json")
+
+    assert r.status_code == 400
+    assert "user_ids" in r.json()["error"]["fields"]
+    assert not Invitation.objects.exists()
+
+
+def test_an_unknown_invitee_invites_nobody(alice: User, bob: User) -> None:
+    room = services.room_create(host=alice, title="Standup")
+
+    r = as_user(alice).post(
+        f"/api/rooms/{room.token}/invitations/", {"user_ids": [bob.pk, 987_654]}, format="json"
+    )
+
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "user_not_found"
+    assert not Invitation.objects.exists()
+
+
+def test_withdrawing_a_missing_invitation_is_a_404(alice: User, bob: User) -> None:
+    room = services.room_create(host=alice, title="Standup")
+
+    r = as_user(alice).delete(f"/api/rooms/{room.token}/invitations/{bob.pk}/")
+
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "invitation_not_found"

@@ -1,0 +1,53 @@
+# ruff: noqa: S603, S607 - runs make and bash from PATH with fixed arguments
+"""The Makefile and the CI script say what the README promises."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
+
+
+def dry_run(target: str) -> list[str]:
+    result = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", target],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        # Under `make test` the outer make's flags (-o, -k, -j) would leak into this one.
+        env={k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}},
+    )
+    return result.stdout.splitlines()
+
+
+def test_make_test_lints_then_checks_migrations_then_runs_pytest() -> None:
+    lines = dry_run("test")
+    assert lines[0] == ".venv/bin/ruff check ."
+    assert ".venv/bin/ruff format --check ." in lines
+    assert ".venv/bin/mypy ." in lines
+    assert ".venv/bin/python manage.py makemigrations --check --dry-run" in lines
+    assert lines[-1].startswith(".venv/bin/pytest")
+
+
+def test_make_run_seeds_then_serves_with_daphne() -> None:
+    lines = dry_run("run")
+    assert lines[:3] == [
+        ".venv/bin/python manage.py migrate --noinput",
+        ".venv/bin/python manage.py collectstatic --noinput",
+        ".venv/bin/python manage.py seed_demo",
+    ]
+    assert lines[-1] == "exec .venv/bin/daphne -b 127.0.0.1 -p 8000 config.asgi:application"
+
+
+def test_ci_script_is_executable_bash() -> None:
+    script = ROOT / ".ci" / "run"
+    assert os.access(script, os.X_OK)
+    subprocess.run(["bash", "-n", str(script)], check=True)
