@@ -40,6 +40,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     room_token: str = ""
     state: str = ""
     role: str = ""
+    lobby_reason: str = ""
     in_room_group = False
     # Set when this socket goes away on purpose: then the seat is not held for a resume.
     finished = False
@@ -112,18 +113,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
         participant = await database_sync_to_async(selectors.participant_with_room)(
             participant_id=self.pid
         )
-        previous_state, previous_role = self.state, self.role
+        previous = (self.state, self.role, self.lobby_reason)
         self.state, self.role = participant.state, participant.role
+        self.lobby_reason = participant.lobby_reason
         if participant.state == ParticipantState.ADMITTED:
             if not self.in_room_group:
                 await self.channel_layer.group_add(
                     events.room_group(self.room_id), self.channel_name
                 )
                 self.in_room_group = True
-            if previous_state != self.state or previous_role != self.role:
+            if previous[:2] != (self.state, self.role):
                 await self._send_snapshot()
         elif participant.state == ParticipantState.LOBBY:
-            await self.send_json({"type": "lobby.status", "reason": participant.lobby_reason})
+            if previous != (self.state, self.role, self.lobby_reason):
+                await self.send_json({"type": "lobby.status", "reason": self.lobby_reason})
         elif participant.state == ParticipantState.REMOVED:
             reason = await database_sync_to_async(selectors.removal_reason)(
                 participant_id=participant.pk
@@ -270,7 +273,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
         elif kind == "room.end":
             await self.as_moderator(services.room_end, room=room)
-        elif kind in ("media.offer", "media.answer", "media.ice"):
+        elif kind in ("media.offer", "media.ice"):
             await self.relay_media(message)
 
     async def call(self, service: Any, **kwargs: Any) -> Any:
@@ -293,15 +296,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "room_id": room_id,
                 "participant_id": pid,
                 "sdp": message.sdp,
+                "screen_mids": list(message.screen_mids),
                 "can_share_screen": rights["can_share_screen"],
                 "muted": rights["muted"],
-            }
-        elif message.type == "media.answer":
-            command = {
-                "type": "sfu.answer",
-                "room_id": room_id,
-                "participant_id": pid,
-                "sdp": message.sdp,
             }
         else:
             command = {
@@ -345,8 +342,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def media_answer(self, message: dict[str, Any]) -> None:
         await self.send_json({"type": "media.answer", "sdp": message["sdp"]})
 
-    async def media_offer(self, message: dict[str, Any]) -> None:
-        await self.send_json({"type": "media.offer", "sdp": message["sdp"]})
+    async def media_renegotiate(self, message: dict[str, Any]) -> None:
+        await self.send_json(
+            {
+                "type": "media.renegotiate",
+                "audio_slots": message["audio_slots"],
+                "video_slots": message["video_slots"],
+            }
+        )
 
     async def media_state(self, message: dict[str, Any]) -> None:
         await self.send_json({"type": "media.state", "state": message["state"]})

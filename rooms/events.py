@@ -165,8 +165,18 @@ def send_now(group: str, message: dict[str, Any]) -> None:
 
 
 def apply_event(snapshot: Snapshot, event: dict[str, Any]) -> Snapshot | None:
-    """Apply one event to a snapshot; None means "out of order: fetch a fresh snapshot"."""
-    if event.get("version") != snapshot["version"] + 1:
+    """Apply one event to a snapshot.
+
+    Events the snapshot already contains (version not above it) change nothing: a socket joins
+    the room group before its snapshot is read, so it may hear a few of those first. None means
+    a version was missed: fetch a fresh snapshot.
+    """
+    version = event.get("version")
+    if not isinstance(version, int):
+        return snapshot
+    if version <= snapshot["version"]:
+        return snapshot
+    if version != snapshot["version"] + 1:
         return None
     updated: Snapshot = {
         "version": event["version"],

@@ -5,9 +5,9 @@ worker may run inside the web process (embedded mode) or on another machine. A r
 to one worker; the pin lives in the shared cache (`worker_for` / `pin_room`).
 
 Control plane -> worker (`channel_layer.send(worker_channel, message)`):
-    sfu.offer    {room_id, participant_id, sdp, can_share_screen, muted}
-                 a client's offer (first or renegotiation); the worker answers
-    sfu.answer   {room_id, participant_id, sdp}   answer to a worker-initiated offer
+    sfu.offer    {room_id, participant_id, sdp, screen_mids, can_share_screen, muted}
+                 a client's offer, first or renegotiation; the worker answers. The client
+                 always offers: aiortc renumbers payload types in offers it makes itself.
     sfu.ice      {room_id, participant_id, candidate, sdp_mid, sdp_mline_index}
     sfu.mute     {room_id, participant_id, muted} stop / resume forwarding their audio
     sfu.screen   {room_id, participant_id, allowed}
@@ -15,7 +15,10 @@ Control plane -> worker (`channel_layer.send(worker_channel, message)`):
     sfu.close_room {room_id}
 
 Worker -> one participant's sockets (group `participant.<id>`):
-    media.answer {sdp}    media.offer {sdp}    media.state {state}    media.error {code, message}
+    media.answer {sdp}
+    media.renegotiate {audio_slots, video_slots}  offer again with this many receive slots
+    media.state {state}                           connecting / connected / failed / closed
+    media.error {code, message}
 Worker -> everyone in the room (group `room.<id>`):
     media.speakers {participant_ids}
 """
@@ -40,15 +43,9 @@ class OfferCommand(TypedDict):
     room_id: int
     participant_id: int
     sdp: str
+    screen_mids: list[str]
     can_share_screen: bool
     muted: bool
-
-
-class AnswerCommand(TypedDict):
-    type: Literal["sfu.answer"]
-    room_id: int
-    participant_id: int
-    sdp: str
 
 
 class IceCommand(TypedDict):
@@ -85,15 +82,7 @@ class CloseRoomCommand(TypedDict):
     room_id: int
 
 
-Command = (
-    OfferCommand
-    | AnswerCommand
-    | IceCommand
-    | MuteCommand
-    | ScreenCommand
-    | RemoveCommand
-    | CloseRoomCommand
-)
+Command = OfferCommand | IceCommand | MuteCommand | ScreenCommand | RemoveCommand | CloseRoomCommand
 
 
 def _pin_key(room_id: int) -> str:

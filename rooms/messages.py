@@ -111,11 +111,8 @@ Sdp = Annotated[str, Field(min_length=1, max_length=MAX_FRAME_BYTES)]
 class MediaOffer(_Message):
     type: Literal["media.offer"]
     sdp: Sdp
-
-
-class MediaAnswer(_Message):
-    type: Literal["media.answer"]
-    sdp: Sdp
+    # The m-lines (by mid) that carry a screen share rather than the camera.
+    screen_mids: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=2)] = []
 
 
 class MediaIce(_Message):
@@ -144,7 +141,6 @@ ClientMessage = Annotated[
     | RoomScreenShare
     | RoomEnd
     | MediaOffer
-    | MediaAnswer
     | MediaIce,
     Field(discriminator="type"),
 ]
@@ -159,6 +155,5 @@ PARTICIPANT_TYPES = LOBBY_TYPES | {
     "audio.set",
     "report",
     "media.offer",
-    "media.answer",
     "media.ice",
 }

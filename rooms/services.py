@@ -147,7 +147,7 @@ def _record(
     }
     if target is not None:
         event["participant"] = events.participant_public(target)
-    public_data = {k: v for k, v in data.items() if k not in _PRIVATE_DATA}
+    public_data = {k: v for k, v in data.items() if k not in _PRIVATE_DATA.get(kind, ())}
     if public_data:
         event["data"] = public_data
     events.publish_room_event(room.pk, event, audience)
@@ -158,8 +158,8 @@ def _record(
     return audit
 
 
-# Said to the person concerned (removal reason), never to the whole room.
-_PRIVATE_DATA = {"reason"}
+# Said to the person concerned (why they were removed), never to the whole room.
+_PRIVATE_DATA = {"participant.removed": frozenset({"reason"})}
 
 
 def is_moderator(*, room: Room, user: User | None) -> bool:
