@@ -17,10 +17,9 @@ import enum
 import logging
 from typing import Any, NotRequired, TypedDict
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
+from rooms import publisher
 from rooms.models import Participant, Room
 
 log = logging.getLogger(__name__)
@@ -133,11 +132,8 @@ def for_participant(event: RoomEvent, audience: str, *, is_moderator: bool) -> d
 
 
 def _send(group: str, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        publisher.group_send(group, message)
     except Exception:
         # Publishing is best effort: the database already holds the truth, and clients that
         # miss an event notice the version gap and ask for a snapshot.

@@ -28,10 +28,12 @@ from __future__ import annotations
 import logging
 from typing import Literal, TypedDict
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
+
+from rooms import publisher
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +118,10 @@ async def send_command(room_id: int, command: Command) -> bool:
 def _after_commit(room_id: int, command: Command) -> None:
     def deliver() -> None:
         channel = worker_for(room_id)
-        layer = get_channel_layer()
-        if channel is None or layer is None:
+        if channel is None:
             return  # no media yet for this room: nothing to stop
         try:
-            async_to_sync(layer.send)(channel, dict(command))
+            publisher.send(channel, dict(command))
         except Exception:
             log.exception("could not reach media worker %s", channel)
 

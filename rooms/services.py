@@ -151,10 +151,12 @@ def _record(
     if public_data:
         event["data"] = public_data
     events.publish_room_event(room.pk, event, audience)
-    if kind in cards.CARD_KINDS:
-        cards.publish_after_commit(room)
     if target is not None:
         events.notify_participant(target.pk, kind=kind, **data)
+    # Last: on-commit callbacks run in order, and feeds can wait; the people in the room and
+    # the person concerned (e.g. someone removed) should not wait behind them.
+    if kind in cards.CARD_KINDS:
+        cards.publish_after_commit(room)
     return audit
 
 

@@ -171,19 +171,23 @@ class Daphne:
                 )
             time.sleep(0.1)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
+        """SIGTERM, then SIGKILL after `timeout`. True when it exited on SIGTERM alone."""
         process, self.process = self.process, None
+        graceful = True
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
+                graceful = False
                 process.kill()
                 process.wait(timeout=timeout)
         if self._log_path is not None:
             self.last_log = self.log_tail()
             self._log_path.unlink(missing_ok=True)
             self._log_path = None
+        return graceful
 
     def log_tail(self, limit: int = 4000) -> str:
         if self._log_path is None:

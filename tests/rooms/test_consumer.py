@@ -507,3 +507,19 @@ async def test_a_second_socket_replaces_the_first(alice: User, room: Room) -> No
     seat = await host_seat(room, alice)
     assert seat.disconnected_at is None  # the replaced socket did not mark the seat dropped
     await second.close()
+
+
+async def test_no_group_membership_is_left_behind(
+    alice: User, bob: User, friends: None, room: Room
+) -> None:
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    host, _ = await host_in(room, alice)
+    member, _ = await enter(room, me(bob))
+    await member.expect("snapshot")
+    await member.send({"type": "leave"})
+    await member.expect_closed()
+    await host.close()
+    leftovers = {group: members for group, members in layer.groups.items() if members}
+    assert leftovers == {}

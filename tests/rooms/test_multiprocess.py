@@ -23,7 +23,6 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import User
 from rooms import services
-from rooms.models import ACTIVE_STATES, Participant, Room
 from tests.conftest import require_postgres
 from tests.factories import UserFactory, befriend
 from tests.rooms.live_harness import (
@@ -81,23 +80,11 @@ def test_events_lobby_decisions_and_removals_cross_between_processes(
     asyncio.run(
         _scenario(two_servers, token=room.token, host_key=_token(host), bob_key=_token(bob))
     )
-    _let_disconnects_finish(room)
-
-
-def _let_disconnects_finish(room: Room, timeout: float = 5.0) -> None:
-    """Wait until the servers have handled the sockets' closing, so they can stop cleanly.
-
-    A daphne stopped while a disconnect handler is still publishing its event does not exit
-    on SIGTERM (the handler's thread waits for the stopped event loop); the harness then has to
-    kill it, which only costs time.
-    """
-    deadline = time.monotonic() + timeout
-    connected = Participant.objects.filter(
-        room=room, state__in=ACTIVE_STATES, disconnected_at__isnull=True
-    )
-    while connected.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)  # the event is published just after that commit
+    # Stopped right after the sockets closed, while disconnects are still being published,
+    # both servers must still exit on SIGTERM (a publisher waiting on the stopped event loop
+    # once kept them alive).
+    for server in (two_servers.a, two_servers.b):
+        assert server.stop(), f"daphne {server.name} needed SIGKILL:\n{server.last_log}"
 
 
 async def _scenario(servers: Servers, *, token: str, host_key: str, bob_key: str) -> None:
