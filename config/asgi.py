@@ -6,6 +6,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Django must be set up before anything imports models (consumers, routing).
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from feed.routing import websocket_urlpatterns as feed_sockets  # noqa: E402
+from rooms.routing import websocket_urlpatterns as room_sockets  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Browsers always send Origin on WebSockets; a page on another site is refused.
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter([*room_sockets, *feed_sockets]))
+        ),
+    }
+)

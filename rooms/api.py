@@ -333,6 +333,52 @@ class RoomParticipantRemoveApi(_Api):
         return Response(s.RoomBanSerializer(ban).data)
 
 
+class RoomParticipantMuteApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Mute someone (their audio stops being forwarded; only they can unmute)",
+        request=None,
+        responses={200: s.RoomParticipantSerializer, **_errors(403, 404, 410)},
+    )
+    def post(self, request: Request, token: str, participant_id: int) -> Response:
+        room = _room(request, token)
+        participant = services.participant_mute(
+            room=room, actor=_user(request), participant_id=_path_id(participant_id)
+        )
+        return Response(_participant_data(participant))
+
+
+class RoomParticipantAskUnmuteApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Ask someone muted to unmute",
+        request=None,
+        responses={200: s.RoomParticipantSerializer, **_errors(403, 404, 409, 410)},
+    )
+    def post(self, request: Request, token: str, participant_id: int) -> Response:
+        room = _room(request, token)
+        participant = services.participant_ask_unmute(
+            room=room, actor=_user(request), participant_id=_path_id(participant_id)
+        )
+        return Response(_participant_data(participant))
+
+
+class RoomMuteAllApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Mute everyone but the hosts and co-hosts",
+        request=None,
+        responses={200: s.RoomParticipantListSerializer, **_errors(403, 404, 410)},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        room = _room(request, token)
+        muted = services.participant_mute_all(room=room, actor=_user(request))
+        return Response({"participants": [_participant_data(p) for p in muted]})
+
+
 # --- co-hosts, invitations, bans --------------------------------------------------------------
 
 

@@ -18,6 +18,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="api-room-participant-remove",
     ),
     path(
+        "rooms/<str:token>/participants/<int:participant_id>/mute/",
+        api.RoomParticipantMuteApi.as_view(),
+        name="api-room-participant-mute",
+    ),
+    path(
+        "rooms/<str:token>/participants/<int:participant_id>/ask-unmute/",
+        api.RoomParticipantAskUnmuteApi.as_view(),
+        name="api-room-participant-ask-unmute",
+    ),
+    path("rooms/<str:token>/mute-all/", api.RoomMuteAllApi.as_view(), name="api-room-mute-all"),
+    path(
         "rooms/<str:token>/lobby/admit/",
         api.RoomLobbyAdmitApi.as_view(),
         name="api-room-lobby-admit",

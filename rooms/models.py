@@ -136,6 +136,11 @@ class Participant(models.Model):
     lobby_reason = models.CharField(max_length=20, choices=LobbyReason.choices, blank=True)
     # Only the newest join ticket is valid; redeeming it clears the nonce (single use).
     ticket_nonce = models.CharField(max_length=64, blank=True)
+    # Set while the person has no live socket: at admission (until they connect) and when a
+    # socket drops. The seat is kept for ROOMS_RESUME_GRACE_SECONDS, then released.
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    # Rotated on every socket connect; the resume token carries it.
+    resume_nonce = models.CharField(max_length=64, blank=True)
     hand_raised = models.BooleanField(default=False)
     audio_muted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

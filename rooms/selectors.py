@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import block_relation_q, blocked_either_way, friend_ids
 from config.errors import NotFound
+from rooms import events
 from rooms.models import (
     Audience,
+    AuditEvent,
     Ban,
     CoHost,
     Invitation,
@@ -53,12 +57,7 @@ def rooms_visible_to(*, user: User) -> QuerySet[Room]:
     )
 
 
-def feed_rooms(*, user: User, now: datetime, limit: int = 20) -> tuple[list[Room], list[Room]]:
-    """Live rooms (most people first) and upcoming rooms (soonest first) for the feed.
-
-    Each room carries `participant_count` and `friends_inside` (admitted friends of `user`);
-    the number of queries does not depend on how many rooms or friends there are.
-    """
+def _feed_rooms(*, user: User) -> Any:  # a QuerySet of rooms with annotations
     friends_inside = Prefetch(
         "participants",
         queryset=Participant.objects.filter(
@@ -68,7 +67,7 @@ def feed_rooms(*, user: User, now: datetime, limit: int = 20) -> tuple[list[Room
         .order_by("joined_at"),
         to_attr="friends_inside",
     )
-    base = (
+    return (
         rooms_visible_to(user=user)
         .select_related("host")
         .annotate(
@@ -80,15 +79,55 @@ def feed_rooms(*, user: User, now: datetime, limit: int = 20) -> tuple[list[Room
         )
         .prefetch_related(friends_inside)
     )
+
+
+# A scheduled room whose host has not come this long after its start leaves "upcoming".
+UPCOMING_OVERDUE = timedelta(hours=2)
+
+
+def feed_rooms(*, user: User, now: datetime, limit: int = 20) -> tuple[list[Room], list[Room]]:
+    """Live rooms (most people first) and upcoming rooms (soonest first) for the feed.
+
+    Each room carries `participant_count` and `friends_inside` (admitted friends of `user`);
+    the number of queries does not depend on how many rooms or friends there are.
+    """
+    base = _feed_rooms(user=user)
     live: list[Room] = list(
         base.filter(state=RoomState.OPEN).order_by("-participant_count", "-opened_at")[:limit]
     )
     upcoming: list[Room] = list(
-        base.filter(state=RoomState.SCHEDULED, scheduled_start__isnull=False).order_by(
-            "scheduled_start"
-        )[:limit]
+        base.filter(
+            state=RoomState.SCHEDULED, scheduled_start__gte=now - UPCOMING_OVERDUE
+        ).order_by("scheduled_start")[:limit]
     )
     return live, upcoming
+
+
+def feed_room_card(*, user: User, room_id: int, now: datetime) -> Room | None:
+    """One room as it appears in `user`'s feed, or None when it does not appear there."""
+    room = _feed_rooms(user=user).filter(pk=room_id).first()
+    if room is None:
+        return None
+    if room.state == RoomState.SCHEDULED and (
+        room.scheduled_start is None or room.scheduled_start < now - UPCOMING_OVERDUE
+    ):
+        return None
+    return room
+
+
+def room_audience_ids(*, room: Room) -> list[int]:
+    """Everyone whose feed may show this room, whatever its state."""
+    ids = {room.host_id}
+    ids.update(CoHost.objects.filter(room=room).values_list("user_id", flat=True))
+    ids.update(Invitation.objects.filter(room=room).values_list("user_id", flat=True))
+    if room.audience == Audience.FRIENDS:
+        ids.update(friend_ids(user=room.host))
+    blocked = set(
+        User.objects.filter(block_relation_q(user=room.host, field="id")).values_list(
+            "id", flat=True
+        )
+    )
+    return sorted(ids - blocked)
 
 
 def roster(*, room: Room) -> QuerySet[Participant]:
@@ -123,3 +162,64 @@ def hosted_rooms(*, user: User) -> QuerySet[Room]:
     return (
         Room.objects.filter(Q(host=user) | Q(cohosts__user=user)).distinct().order_by("-created_at")
     )
+
+
+def participant_with_room(*, participant_id: int) -> Participant:
+    return Participant.objects.select_related("room").get(pk=participant_id)
+
+
+def participant_account(*, participant_id: int) -> User | None:
+    """The account behind a visit (None for guests)."""
+    participant = Participant.objects.select_related("user").get(pk=participant_id)
+    return participant.user
+
+
+def removal_reason(*, participant_id: int) -> str:
+    reason = (
+        AuditEvent.objects.filter(target_id=participant_id, kind="participant.removed")
+        .values_list("data__reason", flat=True)
+        .first()
+    )
+    return reason if isinstance(reason, str) else ""
+
+
+def media_rights(*, participant_id: int) -> dict[str, bool]:
+    participant = Participant.objects.select_related("room").get(pk=participant_id)
+    return {
+        "can_share_screen": participant.is_moderator
+        or participant.room.participants_can_share_screen,
+        "muted": participant.audio_muted,
+    }
+
+
+def room_snapshot(*, participant_id: int) -> dict[str, Any]:
+    """Everything a socket needs to draw the room, consistent with one room version.
+
+    The room row is locked while reading: services take the same lock to change a room, so the
+    roster and the version cannot come from two different moments.
+    """
+    with transaction.atomic():
+        room_id = Participant.objects.values_list("room_id", flat=True).get(pk=participant_id)
+        room = Room.objects.select_for_update().get(pk=room_id)
+        people = list(
+            Participant.objects.filter(
+                room=room, state__in=(ParticipantState.ADMITTED, ParticipantState.LOBBY)
+            ).order_by("pk")
+        )
+        you = Participant.objects.get(pk=participant_id)
+    snapshot: dict[str, Any] = {
+        "version": room.version,
+        "room": events.room_public(room),
+        "roster": [
+            events.participant_public(p) for p in people if p.state == ParticipantState.ADMITTED
+        ],
+        "you": {
+            **events.participant_public(you),
+            "can_share_screen": you.is_moderator or room.participants_can_share_screen,
+        },
+    }
+    if you.is_moderator:
+        snapshot["lobby"] = [
+            events.participant_public(p) for p in people if p.state == ParticipantState.LOBBY
+        ]
+    return snapshot

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import are_friends, blocked_either_way
 from config.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
-from rooms import ratelimit
+from rooms import cards, events, media, ratelimit
 from rooms.models import (
     ACTIVE_STATES,
     Audience,
@@ -51,6 +51,7 @@ PASSWORD_MAX = 128
 REASON_MAX = 500
 DETAILS_MAX = 2000
 TICKET_SALT = "rooms.join-ticket"
+RESUME_SALT = "rooms.resume"
 
 
 class JoinDenied(DomainError):
@@ -122,10 +123,14 @@ def _record(
     target: Participant | None = None,
     **data: Any,
 ) -> AuditEvent:
-    """Write the audit log and bump the room version. Call with the room row locked."""
+    """Write the audit log, bump the room version and publish the event after commit.
+
+    Call with the room row locked. This is the only place room events come from, so every
+    version a client sees is exactly one change.
+    """
     room.version += 1
     Room.objects.filter(pk=room.pk).update(version=room.version, updated_at=timezone.now())
-    return AuditEvent.objects.create(
+    audit = AuditEvent.objects.create(
         room=room,
         kind=kind,
         actor=actor,
@@ -134,6 +139,29 @@ def _record(
         data=data,
         version=room.version,
     )
+    event_type, audience = events.EVENTS[kind]
+    event: events.RoomEvent = {
+        "type": event_type,
+        "version": room.version,
+        "room": events.room_public(room),
+    }
+    if target is not None:
+        event["participant"] = events.participant_public(target)
+    public_data = {k: v for k, v in data.items() if k not in _PRIVATE_DATA.get(kind, ())}
+    if public_data:
+        event["data"] = public_data
+    events.publish_room_event(room.pk, event, audience)
+    if target is not None:
+        events.notify_participant(target.pk, kind=kind, **data)
+    # Last: on-commit callbacks run in order, and feeds can wait; the people in the room and
+    # the person concerned (e.g. someone removed) should not wait behind them.
+    if kind in cards.CARD_KINDS:
+        cards.publish_after_commit(room)
+    return audit
+
+
+# Said to the person concerned (why they were removed), never to the whole room.
+_PRIVATE_DATA = {"participant.removed": frozenset({"reason"})}
 
 
 def is_moderator(*, room: Room, user: User | None) -> bool:
@@ -303,6 +331,13 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
         return room
     room.save()
     _record(room, "room.updated", actor=actor, changes=applied)
+    if "participants_can_share_screen" in applied:
+        for participant_id in Participant.objects.filter(
+            room=room, state=ParticipantState.ADMITTED, role=Role.PARTICIPANT
+        ).values_list("pk", flat=True):
+            media.set_screen_allowed(
+                room.pk, participant_id, allowed=room.participants_can_share_screen
+            )
     if applied.get("waiting_room") is False:
         # Turning the waiting room off lets in everyone who was only waiting for admission.
         _admit_lobby(room, reason=LobbyReason.WAITING_ROOM, now=now)
@@ -347,9 +382,11 @@ def room_end(
     room.state = RoomState.ENDED
     room.ended_at = now
     room.save(update_fields=["state", "ended_at"])
-    Participant.objects.filter(room=room, state__in=ACTIVE_STATES).update(
-        state=ParticipantState.LEFT, left_at=now, ticket_nonce=""
-    )
+    active = Participant.objects.filter(room=room, state__in=ACTIVE_STATES)
+    for participant_id in active.values_list("pk", flat=True):
+        events.notify_participant(participant_id, kind="room.ended")
+    active.update(state=ParticipantState.LEFT, left_at=now, ticket_nonce="", resume_nonce="")
+    media.close_room(room.pk)
     _record(room, "room.ended", actor=actor, by_staff=as_staff)
     return room
 
@@ -393,6 +430,20 @@ def _is_banned(room: Room, identity: Identity) -> bool:
 
 
 def _moderator_present(room: Room) -> bool:
+    """A host or co-host is in the room with a live socket: only then do others get in."""
+    return Participant.objects.filter(
+        room=room,
+        state=ParticipantState.ADMITTED,
+        role__in=(Role.HOST, Role.COHOST),
+        disconnected_at__isnull=True,
+    ).exists()
+
+
+def _moderator_seated(room: Room) -> bool:
+    """A host or co-host still holds a seat (connected, or dropped within the grace period).
+
+    The room locks itself only when this becomes false: a dropped connection is not a leave.
+    """
     return Participant.objects.filter(
         room=room, state=ParticipantState.ADMITTED, role__in=(Role.HOST, Role.COHOST)
     ).exists()
@@ -537,6 +588,7 @@ def room_join(
         # so not even "ended" or "banned" may tell them otherwise.
         if identity.user is not None and _blocked_with_host(room, identity.user):
             raise NotFound("room_not_found", "This room doesn't exist.")
+        _release_vanished(room, now)
         role = _role_for(room, identity.user)
         active = _active_visit(room, identity)
         facts = _join_facts(room, identity, role=role, password=password, active=active)
@@ -553,6 +605,8 @@ def room_join(
                 display_name=_display_name(identity),
                 role=role,
                 state=ParticipantState.LOBBY,
+                # Not connected yet: the seat waits for the socket for the grace period.
+                disconnected_at=now,
             )
         elif participant.role != role:
             participant.role = role
@@ -560,9 +614,6 @@ def room_join(
         if decision.outcome == Outcome.ADMIT:
             if participant.state != ParticipantState.ADMITTED:
                 _admit(room, participant, now, actor=identity.user)
-            if role != Role.PARTICIPANT:
-                _open_room(room, identity.user, now)
-                _admit_lobby(room, reason=LobbyReason.WAITING_FOR_HOST, now=now)
         elif participant.lobby_reason != decision.reason:
             participant.lobby_reason = decision.reason.value
             participant.save(update_fields=["lobby_reason"])
@@ -586,6 +637,8 @@ def _resumable_seat(room: Room, identity: Identity, decision: Decision) -> Parti
     if seat is not None:
         # Keeping the same row keeps the seat and its join time: a resume is not a new visit.
         seat.state = ParticipantState.LOBBY
+        seat.disconnected_at = _now(None)
+        seat.save(update_fields=["state", "disconnected_at"])
     return seat
 
 
@@ -625,6 +678,229 @@ def join_ticket_redeem(*, ticket: str, room_token: str) -> Participant:
     return Participant.objects.select_related("room", "user").get(pk=participant_id)
 
 
+# --- live presence: sockets connect, drop and resume -----------------------------------------
+
+
+def _host_arrived(room: Room, actor: User | None, now: datetime) -> None:
+    """A host or co-host is connected: the room opens and those waiting for them move on."""
+    _open_room(room, actor, now)
+    _admit_lobby(room, reason=LobbyReason.WAITING_FOR_HOST, now=now)
+
+
+def _resume_token(participant: Participant) -> str:
+    participant.resume_nonce = secrets.token_urlsafe(16)
+    Participant.objects.filter(pk=participant.pk).update(resume_nonce=participant.resume_nonce)
+    return signing.dumps(
+        {"p": participant.pk, "r": participant.room_id, "n": participant.resume_nonce},
+        salt=RESUME_SALT,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    participant: Participant
+    resume_token: str
+
+
+def participant_connected(*, participant_id: int, now: datetime | None = None) -> Connection:
+    """A socket for this visit is up (after a ticket or resume token was checked).
+
+    Returns a fresh resume token: the previous one stops working, so a token is good for one
+    reconnect only.
+    """
+    now = _now(now)
+    with transaction.atomic():
+        room = _lock_room(_room_id_of(participant_id))
+        participant = (
+            Participant.objects.select_related("user")
+            .filter(pk=participant_id, state__in=ACTIVE_STATES)
+            .first()
+        )
+        if participant is None:
+            raise Forbidden("not_in_room", "You are no longer in this room. Join again.")
+        if participant.user is not None and participant.user.is_suspended:
+            raise Forbidden("suspended", "Your account is suspended.")
+        was_disconnected = participant.disconnected_at is not None
+        participant.disconnected_at = None
+        participant.save(update_fields=["disconnected_at"])
+        token = _resume_token(participant)
+        if was_disconnected:
+            _record(room, "participant.updated", target=participant, connected=True)
+        if participant.is_moderator and participant.state == ParticipantState.ADMITTED:
+            _host_arrived(room, participant.user, now)
+        participant.refresh_from_db()
+        return Connection(participant=participant, resume_token=token)
+
+
+def participant_disconnected(*, participant_id: int, now: datetime | None = None) -> bool:
+    """A socket dropped without a goodbye: the seat is kept for the grace period.
+
+    Returns True when the visit is still active (a release check should follow).
+    """
+    now = _now(now)
+    with transaction.atomic():
+        room_id = (
+            Participant.objects.filter(pk=participant_id).values_list("room_id", flat=True).first()
+        )
+        if room_id is None:
+            return False
+        room = _lock_room(room_id)
+        participant = Participant.objects.filter(
+            pk=participant_id, state__in=ACTIVE_STATES, disconnected_at__isnull=True
+        ).first()
+        if participant is None:
+            return False
+        participant.disconnected_at = now
+        participant.save(update_fields=["disconnected_at"])
+        _record(room, "participant.updated", target=participant, connected=False)
+        media.remove_peer(room.pk, participant.pk)
+        return True
+
+
+def participant_resume(*, token: str, room_token: str) -> Participant:
+    """Check a resume token: the same visit, still holding its seat (within the grace period)."""
+    invalid = Forbidden("resume_expired", "This connection can't be resumed. Join again.")
+    try:
+        payload = signing.loads(token, salt=RESUME_SALT)
+        participant_id, room_id, nonce = int(payload["p"]), int(payload["r"]), str(payload["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise invalid from None
+    participant = (
+        Participant.objects.select_related("room", "user")
+        .filter(
+            pk=participant_id,
+            room_id=room_id,
+            room__token=room_token,
+            state__in=ACTIVE_STATES,
+        )
+        .first()
+    )
+    if participant is None or not nonce or participant.resume_nonce != nonce:
+        raise invalid
+    grace = timedelta(seconds=settings.ROOMS_RESUME_GRACE_SECONDS)
+    if (
+        participant.disconnected_at is not None
+        and timezone.now() - participant.disconnected_at > grace
+    ):
+        raise invalid
+    return participant
+
+
+def _release_vanished(room: Room, now: datetime) -> None:
+    """Free the seats of people whose socket has been gone longer than the grace period.
+
+    Their leave time is when they vanished. Call with the room row locked.
+    """
+    cutoff = now - timedelta(seconds=settings.ROOMS_RESUME_GRACE_SECONDS)
+    gone = list(
+        Participant.objects.filter(
+            room=room, state__in=ACTIVE_STATES, disconnected_at__lt=cutoff
+        ).order_by("disconnected_at", "pk")
+    )
+    if not gone:
+        return
+    had_moderator = _moderator_seated(room)
+    for participant in gone:
+        participant.state = ParticipantState.LEFT
+        participant.left_at = participant.disconnected_at
+        participant.ticket_nonce = ""
+        participant.resume_nonce = ""
+        participant.save(update_fields=["state", "left_at", "ticket_nonce", "resume_nonce"])
+        _record(room, "participant.left", target=participant, vanished=True)
+    if had_moderator and not _moderator_seated(room):
+        _on_moderators_gone(room)
+
+
+def release_vanished_seats(*, room_id: int, now: datetime | None = None) -> None:
+    with transaction.atomic():
+        room = _lock_room(room_id)
+        _release_vanished(room, _now(now))
+
+
+# --- in the room: hands, microphones ----------------------------------------------------------
+
+
+def _admitted(room: Room, participant_id: int) -> Participant:
+    participant = Participant.objects.filter(
+        room=room, pk=participant_id, state=ParticipantState.ADMITTED
+    ).first()
+    if participant is None:
+        raise NotFound("participant_not_found", "That person is not in this room.")
+    return participant
+
+
+@transaction.atomic
+def participant_set_hand(*, participant_id: int, raised: bool) -> Participant:
+    room = _lock_room(_room_id_of(participant_id))
+    participant = _admitted(room, participant_id)
+    if participant.hand_raised != raised:
+        participant.hand_raised = raised
+        participant.save(update_fields=["hand_raised"])
+        _record(room, "participant.updated", target=participant, hand_raised=raised)
+    return participant
+
+
+@transaction.atomic
+def participant_set_muted(*, participant_id: int, muted: bool) -> Participant:
+    """Mute or unmute yourself. Unmuting is only ever done by the person themselves."""
+    room = _lock_room(_room_id_of(participant_id))
+    participant = _admitted(room, participant_id)
+    if participant.audio_muted != muted:
+        participant.audio_muted = muted
+        participant.save(update_fields=["audio_muted"])
+        _record(room, "participant.muted", target=participant, muted=muted, by_self=True)
+        media.set_muted(room.pk, participant.pk, muted=muted)
+    return participant
+
+
+def _mute(room: Room, actor: User, participant: Participant) -> None:
+    participant.audio_muted = True
+    participant.save(update_fields=["audio_muted"])
+    _record(room, "participant.muted", actor=actor, target=participant, muted=True)
+    media.set_muted(room.pk, participant.pk, muted=True)
+
+
+@transaction.atomic
+def participant_mute(*, room: Room, actor: User, participant_id: int) -> Participant:
+    """A host or co-host mutes someone; their audio stops being forwarded at once."""
+    room = _lock_room(room.pk)
+    _require_moderator(room, actor)
+    _require_not_ended(room)
+    participant = _admitted(room, participant_id)
+    if not participant.audio_muted:
+        _mute(room, actor, participant)
+    return participant
+
+
+@transaction.atomic
+def participant_mute_all(*, room: Room, actor: User) -> list[Participant]:
+    """Mute everyone but the hosts and co-hosts."""
+    room = _lock_room(room.pk)
+    _require_moderator(room, actor)
+    _require_not_ended(room)
+    muted = list(
+        Participant.objects.filter(
+            room=room, state=ParticipantState.ADMITTED, role=Role.PARTICIPANT, audio_muted=False
+        ).order_by("pk")
+    )
+    for participant in muted:
+        _mute(room, actor, participant)
+    return muted
+
+
+@transaction.atomic
+def participant_ask_unmute(*, room: Room, actor: User, participant_id: int) -> Participant:
+    """Ask someone to unmute; only they can do it."""
+    room = _lock_room(room.pk)
+    _require_moderator(room, actor)
+    _require_not_ended(room)
+    participant = _admitted(room, participant_id)
+    if not participant.audio_muted:
+        raise Conflict("not_muted", "That person is not muted.")
+    _record(room, "participant.unmute_requested", actor=actor, target=participant)
+    return participant
+
+
 # --- leaving, lobby, removal ------------------------------------------------------------------
 
 
@@ -639,16 +915,42 @@ def participant_for(*, room: Room, identity: Identity) -> Participant:
 @transaction.atomic
 def room_leave(*, room: Room, identity: Identity, now: datetime | None = None) -> Participant:
     """Leave. When the last host or co-host leaves, the room locks itself; nobody is promoted."""
-    now = _now(now)
     room = _lock_room(room.pk)
-    participant = participant_for(room=room, identity=identity)
+    return _leave(room, participant_for(room=room, identity=identity), _now(now))
+
+
+@transaction.atomic
+def room_leave_visit(*, participant_id: int, now: datetime | None = None) -> Participant:
+    """Leave, from the visit's own socket."""
+    room = _lock_room(_room_id_of(participant_id))
+    participant = Participant.objects.filter(
+        room=room, pk=participant_id, state__in=ACTIVE_STATES
+    ).first()
+    if participant is None:
+        raise NotFound("not_in_room", "You are not in this room.")
+    return _leave(room, participant, _now(now))
+
+
+def _room_id_of(participant_id: int) -> int:
+    room_id = (
+        Participant.objects.filter(pk=participant_id).values_list("room_id", flat=True).first()
+    )
+    if room_id is None:
+        raise NotFound("not_in_room", "You are not in this room.")
+    return room_id
+
+
+def _leave(room: Room, participant: Participant, now: datetime) -> Participant:
     was_admitted = participant.state == ParticipantState.ADMITTED
     participant.state = ParticipantState.LEFT
     participant.left_at = now
     participant.ticket_nonce = ""
     participant.save(update_fields=["state", "left_at", "ticket_nonce"])
-    _record(room, "participant.left", actor=identity.user, target=participant)
-    if was_admitted and participant.is_moderator and not _moderator_present(room):
+    participant.resume_nonce = ""
+    Participant.objects.filter(pk=participant.pk).update(resume_nonce="")
+    _record(room, "participant.left", actor=participant.user, target=participant)
+    media.remove_peer(room.pk, participant.pk)
+    if was_admitted and participant.is_moderator and not _moderator_seated(room):
         _on_moderators_gone(room)
     return participant
 
@@ -755,7 +1057,7 @@ def participant_remove(
         if actor.pk != room.host_id:
             raise Forbidden("only_host_removes_cohost", "Only the host can remove a co-host.")
         CoHost.objects.filter(room=room, user=target.user).delete()
-    was_moderator_present = _moderator_present(room)
+    was_moderator_seated = _moderator_seated(room)
     target.state = ParticipantState.REMOVED
     target.left_at = now
     target.ticket_nonce = ""
@@ -770,7 +1072,8 @@ def participant_remove(
         created_by=actor,
     )
     _record(room, "participant.removed", actor=actor, target=target, reason=reason)
-    if was_moderator_present and not _moderator_present(room):
+    media.remove_peer(room.pk, target.pk)
+    if was_moderator_seated and not _moderator_seated(room):
         _on_moderators_gone(room)
     return ban
 
@@ -804,14 +1107,16 @@ def cohost_add(*, room: Room, actor: User, user: User, now: datetime | None = No
         raise NotFound("user_not_found", "No such user.")
     cohost, created = CoHost.objects.get_or_create(room=room, user=user)
     if created:
-        _record(room, "cohost.added", actor=actor, user_id=user.pk, name=user.name)
         visit = _active_visit(room, Identity(user=user))
         if visit is not None:
             visit.role = Role.COHOST
             visit.save(update_fields=["role"])
+        _record(room, "cohost.added", actor=actor, target=visit, user_id=user.pk, name=user.name)
+        if visit is not None:
             if visit.state == ParticipantState.LOBBY:
                 _admit(room, visit, now, actor=actor)
-            _admit_lobby(room, reason=LobbyReason.WAITING_FOR_HOST, now=now)
+            if visit.disconnected_at is None:
+                _host_arrived(room, actor, now)
     return cohost
 
 
@@ -823,12 +1128,13 @@ def cohost_remove(*, room: Room, actor: User, user_id: int) -> None:
     deleted, _ = CoHost.objects.filter(room=room, user_id=user_id).delete()
     if not deleted:
         raise NotFound("cohost_not_found", "That person is not a co-host.")
-    had_moderator = _moderator_present(room)
-    Participant.objects.filter(room=room, user_id=user_id, state__in=ACTIVE_STATES).update(
-        role=Role.PARTICIPANT
-    )
-    _record(room, "cohost.removed", actor=actor, user_id=user_id)
-    if had_moderator and not _moderator_present(room):
+    had_moderator = _moderator_seated(room)
+    visit = Participant.objects.filter(room=room, user_id=user_id, state__in=ACTIVE_STATES).first()
+    if visit is not None:
+        visit.role = Role.PARTICIPANT
+        visit.save(update_fields=["role"])
+    _record(room, "cohost.removed", actor=actor, target=visit, user_id=user_id)
+    if had_moderator and not _moderator_seated(room):
         _on_moderators_gone(room)
 
 
@@ -895,6 +1201,29 @@ def report_create(
     reporter = _active_visit(room, identity)
     if reporter is None or reporter.state != ParticipantState.ADMITTED:
         raise Forbidden("not_in_room", "Only people in the room can report.")
+    return _report(room, reporter, reason=reason, details=details, target_id=target_id)
+
+
+@transaction.atomic
+def report_from_participant(
+    *, participant_id: int, reason: str, details: str = "", target_id: int | None = None
+) -> Report:
+    """Report from the visit's own socket."""
+    if reason not in ReportReason.values:
+        raise InvalidInput("invalid_reason", "Choose one of the report reasons.")
+    details = _validate_text(details, field="details", limit=DETAILS_MAX)
+    room = _lock_room(_room_id_of(participant_id))
+    reporter = Participant.objects.filter(
+        room=room, pk=participant_id, state=ParticipantState.ADMITTED
+    ).first()
+    if reporter is None:
+        raise Forbidden("not_in_room", "Only people in the room can report.")
+    return _report(room, reporter, reason=reason, details=details, target_id=target_id)
+
+
+def _report(
+    room: Room, reporter: Participant, *, reason: str, details: str, target_id: int | None
+) -> Report:
     target = None
     if target_id is not None:
         # Anyone who has been in the room (now or earlier), not lobby visitors nobody saw.
@@ -911,7 +1240,7 @@ def report_create(
     _record(
         room,
         "report.created",
-        actor=identity.user,
+        actor=reporter.user,
         actor_name=reporter.display_name,
         target=target,
         report_id=report.pk,

@@ -42,3 +42,13 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
 def befriend(a: User, b: User) -> None:
     Friendship.objects.get_or_create(user=a, friend=b)
     Friendship.objects.get_or_create(user=b, friend=a)
+
+
+def host_arrives(room: Room, host: User) -> Participant:
+    """The host joins and their socket connects, which is when a room opens."""
+    from rooms import services
+
+    seat = services.room_join(token=room.token, identity=services.Identity(user=host)).participant
+    services.participant_connected(participant_id=seat.pk)
+    room.refresh_from_db()
+    return seat

@@ -9,13 +9,14 @@ from accounts.models import User
 from rooms import services
 from rooms.models import Ban, CoHost, Room
 from tests.conftest import as_user
+from tests.factories import host_arrives
 
 pytestmark = pytest.mark.django_db
 
 
 def _room_with_banned_guest(host: User) -> tuple[Room, APIClient, Ban]:
     room = services.room_create(host=host, title="Standup", waiting_room=False)
-    services.room_join(token=room.token, identity=services.Identity(user=host))
+    host_arrives(room, host)
     guest = APIClient()
     r = guest.post(f"/api/rooms/{room.token}/join/", {"display_name": "Dora"}, format="json")
     ban = services.participant_remove(

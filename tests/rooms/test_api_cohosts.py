@@ -9,7 +9,7 @@ from accounts.models import Block, User
 from rooms import services
 from rooms.models import CoHost, Participant, Role
 from tests.conftest import as_user
-from tests.factories import UserFactory
+from tests.factories import UserFactory, host_arrives
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_it_names_and_lists_cohosts(alice: User, bob: User) -> None:
 
 def test_a_cohost_in_the_room_gets_the_role(alice: User, bob: User, friends: None) -> None:
     room = services.room_create(host=alice, title="Standup")
-    services.room_join(token=room.token, identity=services.Identity(user=alice))
+    host_arrives(room, alice)
     services.room_join(token=room.token, identity=services.Identity(user=bob))
 
     as_user(alice).post(f"/api/rooms/{room.token}/cohosts/", {"user_id": bob.pk}, format="json")

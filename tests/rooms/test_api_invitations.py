@@ -9,6 +9,7 @@ from accounts.models import User
 from rooms import services
 from rooms.models import CoHost, Invitation
 from tests.conftest import as_user
+from tests.factories import host_arrives
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def test_it_invites_and_lists(alice: User, bob: User, charlie: User) -> None:
 
 def test_an_invited_person_is_admitted(alice: User, charlie: User) -> None:
     room = services.room_create(host=alice, title="Standup", audience="invite_only")
-    services.room_join(token=room.token, identity=services.Identity(user=alice))
+    host_arrives(room, alice)
     as_user(alice).post(
         f"/api/rooms/{room.token}/invitations/", {"user_ids": [charlie.pk]}, format="json"
     )

@@ -14,6 +14,7 @@ from rooms import services
 from rooms.identity import DEVICE_COOKIE, GUEST_COOKIE
 from rooms.models import Participant, ParticipantState, Room, RoomState
 from tests.conftest import as_user
+from tests.factories import host_arrives
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def _url(room: Room) -> str:
 
 def _live_room(host: User, **settings: Any) -> Room:
     room = services.room_create(host=host, title="Standup", **settings)
-    services.room_join(token=room.token, identity=services.Identity(user=host))
+    host_arrives(room, host)
     room.refresh_from_db()
     return room
 
@@ -42,7 +43,7 @@ def test_it_works_for_the_host(alice: User) -> None:
     assert body["participant"]["display_name"] == "Alice"
     assert body["ticket"]
     room.refresh_from_db()
-    assert room.state == RoomState.OPEN
+    assert room.state == RoomState.SCHEDULED  # it opens when the host's socket connects
     # Signed-in people get a device cookie so bans follow the device; no guest cookie.
     assert DEVICE_COOKIE in r.cookies
     assert GUEST_COOKIE not in r.cookies

@@ -12,13 +12,14 @@ from rooms import services
 from rooms.identity import DEVICE_COOKIE
 from rooms.models import Ban, CoHost, Participant, ParticipantState, Room
 from tests.conftest import as_user
+from tests.factories import host_arrives
 
 pytestmark = pytest.mark.django_db
 
 
 def _live_room(host: User, **settings: Any) -> Room:
     room = services.room_create(host=host, title="Standup", **settings)
-    services.room_join(token=room.token, identity=services.Identity(user=host))
+    host_arrives(room, host)
     room.refresh_from_db()
     return room
 

@@ -9,13 +9,14 @@ from accounts.models import User
 from rooms import services
 from rooms.models import Participant, Report, Room
 from tests.conftest import as_user
+from tests.factories import host_arrives
 
 pytestmark = pytest.mark.django_db
 
 
 def _live_room(host: User, *, waiting_room: bool = True) -> Room:
     room = services.room_create(host=host, title="Standup", waiting_room=waiting_room)
-    services.room_join(token=room.token, identity=services.Identity(user=host))
+    host_arrives(room, host)
     room.refresh_from_db()
     return room
 

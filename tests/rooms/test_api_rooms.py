@@ -13,6 +13,7 @@ from accounts.models import Block, User
 from rooms import services
 from rooms.models import CoHost, Invitation, Room
 from tests.conftest import as_user
+from tests.factories import host_arrives
 
 pytestmark = pytest.mark.django_db
 
@@ -230,7 +231,7 @@ def test_moderators_see_every_setting(alice: User, bob: User) -> None:
 
 def test_participant_count_counts_admitted_people(alice: User, bob: User, friends: None) -> None:
     room = services.room_create(host=alice, title="Live")
-    services.room_join(token=room.token, identity=services.Identity(user=alice))
+    host_arrives(room, alice)
     services.room_join(token=room.token, identity=services.Identity(user=bob))
 
     assert APIClient().get(_url(room)).json()["participant_count"] == 2
@@ -302,7 +303,7 @@ def test_a_cohost_may_update(alice: User, bob: User) -> None:
 
 def test_update_validates_ownership(alice: User, bob: User, charlie: User, friends: None) -> None:
     room = services.room_create(host=alice, title="Old")
-    services.room_join(token=room.token, identity=services.Identity(user=alice))
+    host_arrives(room, alice)
     services.room_join(token=room.token, identity=services.Identity(user=bob))
     room.refresh_from_db()
     version = room.version

@@ -25,7 +25,8 @@ def test_sixty_simultaneous_joins_fill_fifty_seats_exactly() -> None:
     require_postgres()
     host: User = UserFactory(username="host")
     room = services.room_create(host=host, title="Busy", capacity=CAPACITY, waiting_room=False)
-    services.room_join(token=room.token, identity=Identity(user=host))
+    seat = services.room_join(token=room.token, identity=Identity(user=host)).participant
+    services.participant_connected(participant_id=seat.pk)
 
     barrier = threading.Barrier(JOINERS)
     outcomes: Counter[str] = Counter()

@@ -43,9 +43,17 @@ def make_room(host: User, **kwargs: object) -> Room:
     return services.room_create(host=host, title="Friday chat", **kwargs)  # type: ignore[arg-type]
 
 
+def arrive(room: Room, identity: Identity) -> services.JoinResult:
+    """Join, then connect the socket, as a browser does."""
+    result = services.room_join(token=room.token, identity=identity)
+    services.participant_connected(participant_id=result.participant.pk)
+    result.participant.refresh_from_db()
+    return result
+
+
 def open_room(host: User, **kwargs: object) -> Room:
     room = make_room(host, **kwargs)
-    services.room_join(token=room.token, identity=me(host))
+    arrive(room, me(host))
     room.refresh_from_db()
     return room
 
@@ -151,9 +159,12 @@ def test_cohost_can_update(alice: User, bob: User) -> None:
 # --- joining ------------------------------------------------------------------------------
 
 
-def test_host_opens_room(alice: User) -> None:
+def test_host_opens_room_on_arrival(alice: User) -> None:
     room = make_room(alice)
     result = services.room_join(token=room.token, identity=me(alice))
+    room.refresh_from_db()
+    assert room.state == RoomState.SCHEDULED  # joined, not yet connected
+    services.participant_connected(participant_id=result.participant.pk)
     room.refresh_from_db()
     assert room.state == RoomState.OPEN
     assert room.opened_at is not None
@@ -169,14 +180,14 @@ def test_friend_waits_for_host_then_is_admitted_when_host_arrives(
     waiting = services.room_join(token=room.token, identity=me(bob))
     assert waiting.decision.reason == Reason.WAITING_FOR_HOST
     assert waiting.participant.state == ParticipantState.LOBBY
-    services.room_join(token=room.token, identity=me(alice))
+    arrive(room, me(alice))
     assert state_of(waiting.participant) == ParticipantState.ADMITTED
 
 
 def test_stranger_waiting_for_host_moves_to_waiting_room(alice: User, charlie: User) -> None:
     room = make_room(alice)
     waiting = services.room_join(token=room.token, identity=me(charlie))
-    services.room_join(token=room.token, identity=me(alice))
+    arrive(room, me(alice))
     waiting.participant.refresh_from_db()
     assert waiting.participant.state == ParticipantState.LOBBY
     assert waiting.participant.lobby_reason == LobbyReason.WAITING_ROOM
@@ -433,7 +444,7 @@ def test_last_host_leaving_locks_room_and_nobody_is_promoted(
 def test_cohost_presence_keeps_room_unlocked(alice: User, bob: User, friends: None) -> None:
     room = open_room(alice)
     services.cohost_add(room=room, actor=alice, user=bob)
-    services.room_join(token=room.token, identity=me(bob))
+    arrive(room, me(bob))
     services.room_leave(room=room, identity=me(alice))
     room.refresh_from_db()
     assert room.locked is False
@@ -593,7 +604,7 @@ def test_cohost_is_admitted_and_opens_room(alice: User, bob: User, charlie: User
     room = make_room(alice)
     services.cohost_add(room=room, actor=alice, user=bob)
     waiting = services.room_join(token=room.token, identity=me(charlie)).participant
-    result = services.room_join(token=room.token, identity=me(bob))
+    result = arrive(room, me(bob))
     assert result.participant.role == Role.COHOST
     room.refresh_from_db()
     assert room.state == RoomState.OPEN

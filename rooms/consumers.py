@@ -1,0 +1,387 @@
+"""The room socket: authenticate, validate, call a service, relay.
+
+One socket per visit, opened with a single-use join ticket (`?ticket=`) or, after a drop, the
+resume token of the last connection (`?resume=`). Lobby members hear only about themselves.
+Admitted people are in the room group and get a snapshot, then versioned events.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from pydantic import ValidationError
+
+from config.errors import DomainError
+from rooms import events, media, messages, selectors, services
+from rooms.flood import TokenBucket, Verdict
+from rooms.models import ParticipantState, ReportReason, Room
+from rooms.scheduling import schedule_release
+
+log = logging.getLogger(__name__)
+
+# Close codes (4000-4999 are the application's).
+CLOSE_LEFT = 4000
+CLOSE_REFUSED = 4003
+CLOSE_REMOVED = 4004
+CLOSE_ENDED = 4005
+CLOSE_REPLACED = 4009
+CLOSE_FLOOD = 4029
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    participant_id: int | None = None
+    room_id: int = 0
+    room_token: str = ""
+    state: str = ""
+    role: str = ""
+    lobby_reason: str = ""
+    in_room_group = False
+    # Set when this socket goes away on purpose: then the seat is not held for a resume.
+    finished = False
+
+    async def connect(self) -> None:
+        self.bucket = TokenBucket()
+        self.room_token = self.scope["url_route"]["kwargs"]["token"]
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        ticket = query.get("ticket", [""])[0]
+        resume = query.get("resume", [""])[0]
+        try:
+            if ticket:
+                participant = await database_sync_to_async(services.join_ticket_redeem)(
+                    ticket=ticket, room_token=self.room_token
+                )
+            elif resume:
+                participant = await database_sync_to_async(services.participant_resume)(
+                    token=resume, room_token=self.room_token
+                )
+            else:
+                await self.close(code=CLOSE_REFUSED)
+                return
+            # Any older socket of this visit gives way to this one.
+            await self.channel_layer.group_send(
+                events.participant_group(participant.pk),
+                {"type": "socket.replaced", "channel": self.channel_name},
+            )
+            await self.channel_layer.group_add(
+                events.participant_group(participant.pk), self.channel_name
+            )
+            self.participant_id = participant.pk
+            self.room_id = participant.room_id
+            connection = await database_sync_to_async(services.participant_connected)(
+                participant_id=participant.pk
+            )
+        except DomainError as error:
+            log.info("room socket refused: %s", error.code)
+            await self._forget_groups()
+            self.participant_id = None
+            await self.close(code=CLOSE_REFUSED)
+            return
+        await self.accept()
+        await self.send_json({"type": "hello", "resume_token": connection.resume_token})
+        await self._sync_state()
+
+    async def disconnect(self, code: int) -> None:
+        if self.participant_id is not None and not self.finished:
+            still_there = await database_sync_to_async(services.participant_disconnected)(
+                participant_id=self.participant_id
+            )
+            if still_there:
+                schedule_release(self.room_id)
+        await self._forget_groups()
+
+    async def _forget_groups(self) -> None:
+        if self.participant_id is not None:
+            await self.channel_layer.group_discard(
+                events.participant_group(self.participant_id), self.channel_name
+            )
+        if self.in_room_group:
+            await self.channel_layer.group_discard(
+                events.room_group(self.room_id), self.channel_name
+            )
+            self.in_room_group = False
+
+    # --- state -------------------------------------------------------------------------------
+
+    async def _sync_state(self) -> None:
+        """Read our own visit and act on it: snapshot, lobby status, or a closing reason."""
+        participant = await database_sync_to_async(selectors.participant_with_room)(
+            participant_id=self.pid
+        )
+        previous = (self.state, self.role, self.lobby_reason)
+        self.state, self.role = participant.state, participant.role
+        self.lobby_reason = participant.lobby_reason
+        if participant.state == ParticipantState.ADMITTED:
+            if not self.in_room_group:
+                await self.channel_layer.group_add(
+                    events.room_group(self.room_id), self.channel_name
+                )
+                self.in_room_group = True
+            if previous[:2] != (self.state, self.role):
+                await self._send_snapshot()
+        elif participant.state == ParticipantState.LOBBY:
+            if previous != (self.state, self.role, self.lobby_reason):
+                await self.send_json({"type": "lobby.status", "reason": self.lobby_reason})
+        elif participant.state == ParticipantState.REMOVED:
+            reason = await database_sync_to_async(selectors.removal_reason)(
+                participant_id=participant.pk
+            )
+            await self._finish({"type": "removed", "reason": reason}, CLOSE_REMOVED)
+        elif participant.state == ParticipantState.DENIED:
+            await self._finish({"type": "lobby.denied"}, CLOSE_REFUSED)
+        elif participant.room.state == "ended":
+            await self._finish({"type": "room.ended"}, CLOSE_ENDED)
+        else:
+            await self._finish({"type": "left"}, CLOSE_LEFT)
+
+    async def _send_snapshot(self) -> None:
+        snapshot = await database_sync_to_async(selectors.room_snapshot)(participant_id=self.pid)
+        await self.send_json({"type": "snapshot", **snapshot})
+
+    async def _finish(self, message: dict[str, Any], code: int) -> None:
+        self.finished = True
+        await self.send_json(message)
+        await self._forget_groups()
+        await self.close(code=code)
+
+    @property
+    def pid(self) -> int:
+        if self.participant_id is None:
+            raise RuntimeError("socket has no participant")  # only after a refused connect
+        return self.participant_id
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in ("host", "cohost")
+
+    # --- from the client ---------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.finished or self.participant_id is None:
+            return
+        verdict = self.bucket.take(time.monotonic())
+        if verdict == Verdict.CLOSE:
+            await self._finish(
+                _error("flooding", "Too many messages: the connection is closed."), CLOSE_FLOOD
+            )
+            return
+        if verdict == Verdict.WARN:
+            await self.send_json(_error("slow_down", "Too many messages: slow down."))
+            return
+        if text_data is None:
+            await self.send_json(_error("text_only", "Send JSON text frames."))
+            return
+        if len(text_data) > messages.MAX_FRAME_BYTES:
+            await self.send_json(_error("too_large", "Messages may be at most 64 KB."))
+            return
+        try:
+            raw = json.loads(text_data)
+        except ValueError:
+            await self.send_json(_error("bad_json", "That is not valid JSON."))
+            return
+        try:
+            message = messages.client_message.validate_python(raw)
+        except ValidationError as invalid:
+            await self.send_json(_invalid(raw, invalid))
+            return
+        kind: str = message.type
+        if self.state != ParticipantState.ADMITTED and kind not in messages.LOBBY_TYPES:
+            await self.send_json(_error("not_admitted", "Wait until you are let in.", kind))
+            return
+        if kind not in messages.PARTICIPANT_TYPES and not self.is_moderator:
+            await self.send_json(_error("not_a_host", "Only hosts and co-hosts can do that.", kind))
+            return
+        try:
+            await self.handle(message)
+        except DomainError as error:
+            await self.send_json(_error(error.code, error.message, kind))
+
+    async def handle(self, message: Any) -> None:
+        pid = self.pid
+        kind = message.type
+        room = Room(pk=self.room_id)
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif kind == "snapshot.request":
+            if self.state == ParticipantState.ADMITTED:
+                await self._send_snapshot()
+            else:
+                await self._sync_state()
+        elif kind == "leave":
+            self.finished = True
+            await self.call(services.room_leave_visit, participant_id=pid)
+            await self._finish({"type": "left"}, CLOSE_LEFT)
+        elif kind == "hand.set":
+            await self.call(
+                services.participant_set_hand, participant_id=pid, raised=message.raised
+            )
+        elif kind == "audio.set":
+            await self.call(services.participant_set_muted, participant_id=pid, muted=message.muted)
+        elif kind == "report":
+            await self.call(
+                services.report_from_participant,
+                participant_id=pid,
+                reason=ReportReason(message.reason),
+                details=message.details,
+                target_id=message.target_id,
+            )
+            await self.send_json({"type": "report.received"})
+        elif kind in ("lobby.admit", "lobby.deny"):
+            if (message.participant_ids is None) == (not message.all):
+                raise DomainError("invalid_message", "Give participant_ids or all, not both.")
+            action = services.lobby_admit if kind == "lobby.admit" else services.lobby_deny
+            await self.as_moderator(
+                action, room=room, participant_ids=None if message.all else message.participant_ids
+            )
+        elif kind == "participant.remove":
+            await self.as_moderator(
+                services.participant_remove,
+                room=room,
+                participant_id=message.participant_id,
+                reason=message.reason,
+            )
+        elif kind == "participant.mute":
+            await self.as_moderator(
+                services.participant_mute, room=room, participant_id=message.participant_id
+            )
+        elif kind == "participant.mute_all":
+            await self.as_moderator(services.participant_mute_all, room=room)
+        elif kind == "participant.ask_unmute":
+            await self.as_moderator(
+                services.participant_ask_unmute, room=room, participant_id=message.participant_id
+            )
+        elif kind == "room.lock":
+            await self.as_moderator(services.room_set_locked, room=room, locked=message.locked)
+        elif kind == "room.waiting_room":
+            await self.as_moderator(
+                services.room_set_waiting_room, room=room, enabled=message.enabled
+            )
+        elif kind == "room.capacity":
+            await self.as_moderator(
+                services.room_set_capacity, room=room, capacity=message.capacity
+            )
+        elif kind == "room.screen_share":
+            await self.as_moderator(
+                services.room_set_screen_share,
+                room=room,
+                participants_allowed=message.participants_allowed,
+            )
+        elif kind == "room.end":
+            await self.as_moderator(services.room_end, room=room)
+        elif kind in ("media.offer", "media.ice"):
+            await self.relay_media(message)
+
+    async def call(self, service: Any, **kwargs: Any) -> Any:
+        return await database_sync_to_async(service)(**kwargs)
+
+    async def as_moderator(self, service: Any, **kwargs: Any) -> Any:
+        """Host controls act as the account behind this socket; the service checks the role."""
+        actor = await database_sync_to_async(selectors.participant_account)(participant_id=self.pid)
+        if actor is None:
+            raise DomainError("not_a_host", "Only hosts and co-hosts can do that.")
+        return await database_sync_to_async(service)(actor=actor, **kwargs)
+
+    async def relay_media(self, message: Any) -> None:
+        room_id, pid = self.room_id, self.pid
+        command: media.Command
+        if message.type == "media.offer":
+            rights = await database_sync_to_async(selectors.media_rights)(participant_id=pid)
+            command = {
+                "type": "sfu.offer",
+                "room_id": room_id,
+                "participant_id": pid,
+                "sdp": message.sdp,
+                "screen_mids": list(message.screen_mids),
+                "can_share_screen": rights["can_share_screen"],
+                "muted": rights["muted"],
+            }
+        else:
+            command = {
+                "type": "sfu.ice",
+                "room_id": room_id,
+                "participant_id": pid,
+                "candidate": message.candidate,
+                "sdp_mid": message.sdp_mid,
+                "sdp_mline_index": message.sdp_mline_index,
+            }
+        if not await media.send_command(room_id, command):
+            await self.send_json(
+                _error("media_unavailable", "Audio and video are not available right now.")
+            )
+
+    # --- from the server ---------------------------------------------------------------------
+
+    async def room_event(self, message: dict[str, Any]) -> None:
+        if not self.in_room_group:
+            return
+        await self.send_json(
+            events.for_participant(
+                message["event"], message["audience"], is_moderator=self.is_moderator
+            )
+        )
+
+    async def participant_changed(self, message: dict[str, Any]) -> None:
+        if self.finished:
+            return
+        if message.get("kind") == "participant.unmute_requested":
+            await self.send_json({"type": "unmute.requested"})
+        await self._sync_state()
+
+    async def socket_replaced(self, message: dict[str, Any]) -> None:
+        if message["channel"] != self.channel_name and not self.finished:
+            await self._finish(
+                {"type": "replaced", "message": "You opened this room somewhere else."},
+                CLOSE_REPLACED,
+            )
+
+    async def media_answer(self, message: dict[str, Any]) -> None:
+        await self.send_json({"type": "media.answer", "sdp": message["sdp"]})
+
+    async def media_renegotiate(self, message: dict[str, Any]) -> None:
+        await self.send_json(
+            {
+                "type": "media.renegotiate",
+                "audio_slots": message["audio_slots"],
+                "video_slots": message["video_slots"],
+            }
+        )
+
+    async def media_state(self, message: dict[str, Any]) -> None:
+        await self.send_json({"type": "media.state", "state": message["state"]})
+
+    async def media_error(self, message: dict[str, Any]) -> None:
+        await self.send_json(_error(message["code"], message["message"]))
+
+    async def media_speakers(self, message: dict[str, Any]) -> None:
+        if self.in_room_group:
+            await self.send_json(
+                {"type": "room.speakers", "participant_ids": message["participant_ids"]}
+            )
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+
+
+def _error(code: str, message: str, regarding: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if regarding:
+        body["regarding"] = regarding
+    return body
+
+
+def _invalid(raw: object, invalid: ValidationError) -> dict[str, Any]:
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    problems = [
+        {"field": ".".join(str(part) for part in err["loc"][1:]) or "type", "problem": err["msg"]}
+        for err in invalid.errors(include_url=False, include_input=False)[:5]
+    ]
+    body = _error(
+        "invalid_message", "That message is not valid.", kind if isinstance(kind, str) else None
+    )
+    body["problems"] = problems
+    return body

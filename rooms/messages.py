@@ -1,0 +1,159 @@
+"""Schemas of the messages a client may send on the room socket, one model per type.
+
+A message that does not fit its schema is answered with an error and changes nothing. Ids of
+senders and rooms are never taken from messages: the connection knows who and where it is.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from rooms.models import ReportReason
+
+Id = Annotated[int, Field(ge=1, le=2**53)]
+MAX_FRAME_BYTES = 64 * 1024
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Ping(_Message):
+    type: Literal["ping"]
+
+
+class SnapshotRequest(_Message):
+    type: Literal["snapshot.request"]
+
+
+class Leave(_Message):
+    type: Literal["leave"]
+
+
+class HandSet(_Message):
+    type: Literal["hand.set"]
+    raised: bool
+
+
+class AudioSet(_Message):
+    type: Literal["audio.set"]
+    muted: bool
+
+
+class Report(_Message):
+    type: Literal["report"]
+    reason: Literal[tuple(ReportReason.values)]  # type: ignore[valid-type]
+    details: Annotated[str, Field(max_length=2000)] = ""
+    target_id: Id | None = None
+
+
+class LobbyAdmit(_Message):
+    type: Literal["lobby.admit"]
+    participant_ids: Annotated[list[Id], Field(min_length=1, max_length=100)] | None = None
+    all: bool = False
+
+
+class LobbyDeny(_Message):
+    type: Literal["lobby.deny"]
+    participant_ids: Annotated[list[Id], Field(min_length=1, max_length=100)] | None = None
+    all: bool = False
+
+
+class ParticipantRemove(_Message):
+    type: Literal["participant.remove"]
+    participant_id: Id
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class ParticipantMute(_Message):
+    type: Literal["participant.mute"]
+    participant_id: Id
+
+
+class MuteAll(_Message):
+    type: Literal["participant.mute_all"]
+
+
+class AskUnmute(_Message):
+    type: Literal["participant.ask_unmute"]
+    participant_id: Id
+
+
+class RoomLock(_Message):
+    type: Literal["room.lock"]
+    locked: bool
+
+
+class RoomWaitingRoom(_Message):
+    type: Literal["room.waiting_room"]
+    enabled: bool
+
+
+class RoomCapacity(_Message):
+    type: Literal["room.capacity"]
+    capacity: Annotated[int, Field(ge=1, le=50)]
+
+
+class RoomScreenShare(_Message):
+    type: Literal["room.screen_share"]
+    participants_allowed: bool
+
+
+class RoomEnd(_Message):
+    type: Literal["room.end"]
+
+
+Sdp = Annotated[str, Field(min_length=1, max_length=MAX_FRAME_BYTES)]
+
+
+class MediaOffer(_Message):
+    type: Literal["media.offer"]
+    sdp: Sdp
+    # The m-lines (by mid) that carry a screen share rather than the camera.
+    screen_mids: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=2)] = []
+
+
+class MediaIce(_Message):
+    type: Literal["media.ice"]
+    candidate: Annotated[str, Field(max_length=1024)]
+    sdp_mid: Annotated[str, Field(max_length=64)] | None = None
+    sdp_mline_index: Annotated[int, Field(ge=0, le=64)] | None = None
+
+
+ClientMessage = Annotated[
+    Ping
+    | SnapshotRequest
+    | Leave
+    | HandSet
+    | AudioSet
+    | Report
+    | LobbyAdmit
+    | LobbyDeny
+    | ParticipantRemove
+    | ParticipantMute
+    | MuteAll
+    | AskUnmute
+    | RoomLock
+    | RoomWaitingRoom
+    | RoomCapacity
+    | RoomScreenShare
+    | RoomEnd
+    | MediaOffer
+    | MediaIce,
+    Field(discriminator="type"),
+]
+
+client_message: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+
+# Types anyone admitted may send; everything else is for hosts and co-hosts. Lobby members may
+# only ping, ask for their status and leave.
+LOBBY_TYPES = frozenset({"ping", "snapshot.request", "leave"})
+PARTICIPANT_TYPES = LOBBY_TYPES | {
+    "hand.set",
+    "audio.set",
+    "report",
+    "media.offer",
+    "media.ice",
+}

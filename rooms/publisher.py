@@ -1,0 +1,69 @@
+"""Sending to the channel layer from synchronous code (services' on-commit callbacks).
+
+`async_to_sync` from a worker thread runs the send on the server's event loop and waits for
+it; once that loop stops (shutdown), the thread waits forever and the process cannot exit.
+With Redis, sends therefore run on a loop of their own in a daemon thread, and a caller waits
+a bounded time: a lost event is tolerable (clients resync on a version gap), a hung process
+is not. The in-memory layer (embedded mode, one process) must be used from the server's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Coroutine
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
+
+log = logging.getLogger(__name__)
+
+SEND_TIMEOUT_SECONDS = 5.0
+
+_loop: asyncio.AbstractEventLoop | None = None
+_lock = threading.Lock()
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    with _lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(
+                target=loop.run_forever, name="channel-layer-publisher", daemon=True
+            )
+            thread.start()
+            _loop = loop
+        return _loop
+
+
+def _run(layer: BaseChannelLayer, send: Coroutine[Any, Any, None]) -> None:
+    future = asyncio.run_coroutine_threadsafe(send, _publisher_loop())
+    try:
+        future.result(timeout=SEND_TIMEOUT_SECONDS)
+    except FutureTimeout:
+        future.cancel()
+        log.warning("channel layer send timed out after %ss", SEND_TIMEOUT_SECONDS)
+
+
+def group_send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(layer.group_send)(group, message)
+    else:
+        _run(layer, layer.group_send(group, message))
+
+
+def send(channel: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(layer.send)(channel, message)
+    else:
+        _run(layer, layer.send(channel, message))

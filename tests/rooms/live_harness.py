@@ -1,0 +1,336 @@
+"""Out-of-process helpers: real daphne servers, real HTTP and WebSocket clients.
+
+Used by the two-process test (tests/rooms/test_multiprocess.py) and the signaling benchmark
+(bench/signaling.py). Everything listens and connects on 127.0.0.1 only, every wait is bounded,
+and servers are always stopped by their owner (`Daphne.stop`, safe to call twice).
+
+Nothing here imports Django models: the caller creates users and rooms in its own process and
+passes the servers a DATABASE_URL and REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+import redis
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+Message = dict[str, Any]
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+def redis_url(db: int) -> str:
+    """The Redis of this run (REDIS_URL's server, if set) with a dedicated database number."""
+    base = os.environ.get("REDIS_URL") or DEFAULT_REDIS
+    parts = urlsplit(base)
+    if parts.scheme not in ("redis", "rediss"):
+        parts = urlsplit(DEFAULT_REDIS)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", "", ""))
+
+
+def redis_available(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def require_redis(url: str) -> None:
+    """Skip without Redis, but fail when CI said the services must be there."""
+    import pytest
+
+    if redis_available(url):
+        return
+    if os.environ.get("ROOMS_REQUIRE_SERVICES"):
+        pytest.fail(f"ROOMS_REQUIRE_SERVICES is set but Redis does not answer at {url}")
+    pytest.skip(f"needs Redis at {url} (set REDIS_URL=redis://...)")
+
+
+def flush_redis(url: str) -> None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def database_url(settings_dict: Mapping[str, Any]) -> str:
+    """A DATABASE_URL for another process, from a Django connection's settings_dict."""
+    user = quote(str(settings_dict.get("USER") or ""), safe="")
+    password = quote(str(settings_dict.get("PASSWORD") or ""), safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or HOST
+    port = settings_dict.get("PORT") or 5432
+    name = quote(str(settings_dict["NAME"]), safe="")
+    return f"postgres://{credentials}{host}:{port}/{name}"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+def _daphne_command() -> list[str]:
+    script = Path(sys.executable).with_name("daphne")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "daphne"]
+
+
+class Daphne:
+    """One real daphne process serving config.asgi:application on 127.0.0.1."""
+
+    def __init__(self, name: str, *, database_url: str, redis_url: str, **env: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "DEBUG": "true",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(REPO_ROOT),
+            **env,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log_path: Path | None = None
+        self.last_log = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def origin(self) -> str:
+        return self.url
+
+    def ws_url(self, path: str) -> str:
+        return f"ws://{HOST}:{self.port}{path}"
+
+    def start(self) -> None:
+        fd, name = tempfile.mkstemp(prefix=f"daphne-{self.name}-", suffix=".log")
+        os.close(fd)
+        self._log_path = Path(name)
+        # Appending: the server's writes go to the end whatever we read meanwhile.
+        with self._log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
+                [*_daphne_command(), "-b", HOST, "-p", str(self.port), "config.asgi:application"],
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        """Poll until the server answers HTTP (any status), or fail with its log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"daphne {self.name} exited early:\n{self.log_tail()}")
+            try:
+                httpx.get(f"{self.url}/api/rooms/-/", timeout=1.0)
+                return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"daphne {self.name} did not answer on port {self.port} within "
+                    f"{timeout:.0f}s:\n{self.log_tail()}"
+                )
+            time.sleep(0.1)
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """SIGTERM, then SIGKILL after `timeout`. True when it exited on SIGTERM alone."""
+        process, self.process = self.process, None
+        graceful = True
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                graceful = False
+                process.kill()
+                process.wait(timeout=timeout)
+        if self._log_path is not None:
+            self.last_log = self.log_tail()
+            self._log_path.unlink(missing_ok=True)
+            self._log_path = None
+        return graceful
+
+    def log_tail(self, limit: int = 4000) -> str:
+        if self._log_path is None:
+            return self.last_log
+        try:
+            text = self._log_path.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return text[-limit:]
+
+
+def start_servers(count: int, **kwargs: Any) -> list[Daphne]:
+    """Start `count` daphnes at once and wait for all; stop them all if any fails."""
+    servers = [Daphne(chr(ord("A") + n), **kwargs) for n in range(count)]
+    try:
+        for server in servers:
+            server.start()
+        for server in servers:
+            server.wait_ready()
+    except BaseException:
+        stop_servers(servers)
+        raise
+    return servers
+
+
+def stop_servers(servers: list[Daphne]) -> None:
+    for server in servers:
+        with contextlib.suppress(Exception):
+            server.stop()
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+async def join(http: httpx.AsyncClient, token: str, *, display_name: str = "") -> Message:
+    """POST the join API; returns {participant, decision, ticket}. Raises on a non-200."""
+    body = {"display_name": display_name} if display_name else {}
+    response = await http.post(f"/api/rooms/{token}/join/", json=body)
+    if response.status_code != 200:
+        raise AssertionError(f"join answered {response.status_code}: {response.text}")
+    result: Message = response.json()
+    return result
+
+
+class LiveSocket:
+    """A room socket whose messages are read (and timestamped) by a background task.
+
+    `expect` takes the first not yet taken message that matches; others stay for later calls.
+    `received` keeps every message with its `time.perf_counter()` arrival time.
+    """
+
+    def __init__(self, ws: ClientConnection, name: str) -> None:
+        self.ws = ws
+        self.name = name
+        self.received: list[tuple[float, Message]] = []
+        self.pending: list[Message] = []
+        self.closed_at: float | None = None
+        self.close_code: int | None = None
+        self.on_message: Callable[[float, Message], None] | None = None
+        self._changed = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(
+        cls, server: Daphne, token: str, ticket: str, *, name: str = "", timeout: float = 10.0
+    ) -> LiveSocket:
+        ws = await connect(
+            server.ws_url(f"/ws/rooms/{token}/?ticket={quote(ticket, safe='')}"),
+            origin=Origin(server.origin),
+            open_timeout=timeout,
+            close_timeout=2,
+            ping_interval=None,
+            max_size=2**20,
+        )
+        return cls(ws, name or f"socket@{server.name}")
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                arrived = time.perf_counter()
+                message: Message = json.loads(raw)
+                self.received.append((arrived, message))
+                self.pending.append(message)
+                if self.on_message is not None:
+                    self.on_message(arrived, message)
+                self._changed.set()
+        except ConnectionClosed:
+            pass
+        finally:
+            self.closed_at = time.perf_counter()
+            self.close_code = self.ws.close_code
+            self._changed.set()
+
+    async def send(self, message: Message) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def expect(
+        self, predicate: Callable[[Message], bool], *, timeout: float = 5.0, what: str = ""
+    ) -> Message:
+        deadline = time.monotonic() + timeout
+        while True:
+            for index, message in enumerate(self.pending):
+                if predicate(message):
+                    del self.pending[index]
+                    return message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.closed_at is not None:
+                seen = [m.get("type") for _, m in self.received]
+                state = f"closed with {self.close_code}" if self.closed_at else "open"
+                raise AssertionError(
+                    f"{self.name}: no {what or 'matching message'} within {timeout}s "
+                    f"({state}; received so far: {seen})"
+                )
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+    async def expect_type(self, kind: str, *, timeout: float = 5.0, **fields: Any) -> Message:
+        def matches(message: Message) -> bool:
+            return message.get("type") == kind and all(
+                _field(message, key) == value for key, value in fields.items()
+            )
+
+        detail = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+        return await self.expect(matches, timeout=timeout, what=f"{kind} ({detail})")
+
+    async def wait_closed(self, timeout: float = 5.0) -> int | None:
+        await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        return self.close_code
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.ws.close(), 3)
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._reader
+
+
+def _field(message: Message, dotted: str) -> Any:
+    """`participant__id` reads message["participant"]["id"]."""
+    value: Any = message
+    for part in dotted.split("__"):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value

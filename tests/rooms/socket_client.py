@@ -1,0 +1,111 @@
+"""A test client for the room socket: the real ASGI app, in-process, one message at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from accounts.models import User
+from config.asgi import application
+from rooms import services
+from rooms.models import Room
+from rooms.services import Identity
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+class Socket:
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+        self.seen: list[dict[str, Any]] = []
+        self.closed_with: int | None = None
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        text = message if isinstance(message, str) else json.dumps(message)
+        await self.communicator.send_to(text_data=text)
+
+    async def next(self, timeout: float = 2.0) -> dict[str, Any]:
+        output = await self.communicator.receive_output(timeout)
+        if output["type"] == "websocket.close":
+            self.closed_with = output.get("code", 1000)
+            return {"type": "<closed>", "code": self.closed_with}
+        message: dict[str, Any] = json.loads(output["text"])
+        self.seen.append(message)
+        return message
+
+    async def expect(
+        self,
+        kind: str,
+        timeout: float = 2.0,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
+        """The next message of type `kind` (matching `where`), skipping others (kept in `seen`)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError(f"no {kind!r} within {timeout}s; saw {self.seen[-5:]}")
+            message = await self.next(left)
+            if message["type"] == kind and (where is None or where(message)):
+                return message
+
+    async def expect_closed(self, timeout: float = 2.0) -> int:
+        await self.expect("<closed>", timeout)
+        assert self.closed_with is not None
+        return self.closed_with
+
+    async def silent(self, timeout: float = 0.2) -> bool:
+        return await self.communicator.receive_nothing(timeout)
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()
+
+
+async def connect(
+    room: Room, query: str, *, origin: tuple[bytes, bytes] | None = ORIGIN
+) -> tuple[bool, Socket]:
+    headers = [origin] if origin else []
+    communicator = WebsocketCommunicator(
+        application, f"/ws/rooms/{room.token}/?{query}", headers=headers
+    )
+    connected, _ = await communicator.connect(timeout=5)
+    return connected, Socket(communicator)
+
+
+async def join(room: Room, identity: Identity) -> services.JoinResult:
+    return await database_sync_to_async(services.room_join)(token=room.token, identity=identity)
+
+
+async def enter(room: Room, identity: Identity) -> tuple[Socket, services.JoinResult]:
+    """Join through the service (as the API does) and open the socket with the ticket."""
+    result = await join(room, identity)
+    connected, socket = await connect(room, f"ticket={result.ticket}")
+    assert connected, "socket refused"
+    hello = await socket.expect("hello")
+    assert hello["resume_token"]
+    return socket, result
+
+
+def about(participant_id: int, **fields: Any) -> Callable[[dict[str, Any]], bool]:
+    """Matches an event about this participant with these field values."""
+
+    def match(message: dict[str, Any]) -> bool:
+        person = message.get("participant") or {}
+        return person.get("id") == participant_id and all(
+            person.get(k) == v for k, v in fields.items()
+        )
+
+    return match
+
+
+def me(user: User) -> Identity:
+    return Identity(user=user, device_id=f"dev-{user.pk}")
+
+
+def guest(name: str = "Gus", gid: str = "a" * 32) -> Identity:
+    return Identity(guest_id=gid, device_id="d" * 32, display_name=name)
