@@ -1,0 +1,560 @@
+"""A media bot: one ``RTCPeerConnection`` to the SFU that publishes pre-encoded media and
+checks what it receives. Used by the tests, by the benchmark (``main``) and, through a
+WebSocket ``Signaling`` the control plane provides, against a real deployment.
+
+- Publishes Opus (20 ms packets, RFC 6464 audio level set to ``audio_level``) and VP8 (15 fps,
+  keyframe every second) from a ``clip`` encoded once per process; at run time it only
+  packetizes. Stock aiortc senders/receivers are neutered exactly as in the SFU.
+- Counts per receive slot: packets, bytes, loss (sequence gaps), keyframes, and the origin of
+  every frame / audio packet (clip digests), and decodes received VP8 frames with libvpx to
+  prove they are intact.
+- Signaling is pluggable: ``Signaling`` takes an offer SDP and returns the answer SDP.
+
+Command line (in-process SFU in a child process, which reports its own CPU time):
+
+    python -m rooms.sfu.bot --bots 6 --duration 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+import av
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import sdp as aiortc_sdp
+
+from . import hooks, rtcp
+from .clip import Clip, clip, identify
+from .config import SfuConfig
+from .rtcp import ReceiveStats
+from .rtp_header import build_header, one_byte_extension_block, parse_rtp, seq_delta
+from .vp8 import build_descriptor, parse_vp8
+
+logger = logging.getLogger(__name__)
+
+Signaling = Callable[[str], Awaitable[str]]
+MAX_PAYLOAD = 1100
+MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+
+@dataclass
+class Segment:
+    """A run of consecutive frames from one origin on one receive slot."""
+
+    origin: int | None
+    starts_with_keyframe: bool
+    frames: int = 0
+
+
+@dataclass
+class ReceivedStream:
+    mid: str
+    kind: str
+    ssrc: int | None = None
+    stats: ReceiveStats = field(default_factory=lambda: ReceiveStats(clock_rate=90000))
+    keyframes: int = 0
+    frames_complete: int = 0
+    frames_decoded: int = 0
+    decode_errors: int = 0
+    width: int = 0
+    height: int = 0
+    picture_id_jumps: int = 0
+    origins: Counter[int | None] = field(default_factory=Counter)
+    last_seen: dict[int | None, float] = field(default_factory=dict)
+    segments: list[Segment] = field(default_factory=list)
+    _frame_ts: int | None = None
+    _frame_parts: dict[int, bytes] = field(default_factory=dict)
+    _frame_start: int | None = None
+    _last_picture_id: int | None = None
+    _decoder: av.VideoCodecContext | None = None
+    _decodable: bool = False
+    _last_pli: float = float("-inf")
+
+    @property
+    def packets(self) -> int:
+        return self.stats.packets
+
+    @property
+    def lost(self) -> int:
+        return self.stats.lost
+
+
+class Bot:
+    def __init__(
+        self,
+        name: str,
+        signaling: Signaling,
+        *,
+        variant: int = 0,
+        audio_level: int = 30,
+        publish_audio: bool = True,
+        publish_video: bool = True,
+        audio_slots: int = 2,
+        video_slots: int = 2,
+        decode: bool = True,
+        ice_addresses: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name
+        self.signaling = signaling
+        self.variant = variant
+        self.audio_level = audio_level
+        self.publish_audio = publish_audio
+        self.publish_video = publish_video
+        self.decode = decode
+        self.clip: Clip = clip(variant)
+        self.pc = RTCPeerConnection(SfuConfig(ice_addresses=ice_addresses).rtc_configuration())
+        self.received: dict[str, ReceivedStream] = {}
+        self._by_ssrc: dict[int, ReceivedStream] = {}
+        self._want = (audio_slots, video_slots)
+        self._audio_t: RTCRtpTransceiver | None = None
+        self._video_t: RTCRtpTransceiver | None = None
+        self._writer: hooks.RtpWriter | None = None
+        self._rtcp_ssrc = 0
+        self._hooked: set[int] = set()
+        self._send_task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+        self._connected = asyncio.Event()
+        self._failed = False
+        self.packets_sent = 0
+        self.plis_received = 0
+        self.pc.on("connectionstatechange", self._state_changed)
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    async def start(self, timeout: float = 10.0) -> None:
+        if self.publish_audio:
+            self._audio_t = self.pc.addTransceiver("audio", direction="sendonly")
+        if self.publish_video:
+            self._video_t = self.pc.addTransceiver("video", direction="sendonly")
+        self._add_slots(*self._want)
+        await self._negotiate()
+        await asyncio.wait_for(self._connected.wait(), timeout)
+        if self._failed:
+            raise ConnectionError(f"bot {self.name}: connection failed")
+        self._send_task = asyncio.ensure_future(self._run_sender())
+
+    async def renegotiate(self, audio_slots: int, video_slots: int) -> None:
+        """Add receive slots up to the given totals and send a new offer."""
+        have_a = sum(1 for s in self.received.values() if s.kind == "audio")
+        have_v = sum(1 for s in self.received.values() if s.kind == "video")
+        self._add_slots(max(0, audio_slots - have_a), max(0, video_slots - have_v))
+        await self._negotiate()
+
+    async def close(self) -> None:
+        if self._send_task is not None:
+            self._send_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._send_task
+            self._send_task = None
+        await self.pc.close()
+
+    def _add_slots(self, audio: int, video: int) -> None:
+        for _ in range(audio):
+            self.pc.addTransceiver("audio", direction="recvonly")
+        for _ in range(video):
+            self.pc.addTransceiver("video", direction="recvonly")
+
+    async def _negotiate(self) -> None:
+        for t in self.pc.getTransceivers():
+            if id(t) not in self._hooked:
+                hooks.neuter_sender(t.sender)
+                hooks.neuter_receiver(t.receiver)
+                self._hooked.add(id(t))
+        offer = await self.pc.createOffer()
+        await self.pc.setLocalDescription(offer)
+        answer = await self.signaling(self.pc.localDescription.sdp)
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        transceivers = self.pc.getTransceivers()
+        if self._writer is None:
+            dtls = transceivers[0].receiver.transport
+            hooks.intercept_transport(dtls, self._on_rtp, self._on_rtcp)
+            self._writer = hooks.RtpWriter(dtls)
+            self._rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
+        for media in aiortc_sdp.SessionDescription.parse(answer).media:
+            if media.direction != "sendonly":
+                continue
+            mid = str(media.rtp.muxId)
+            stream = self.received.get(mid)
+            if stream is None:
+                stream = self.received[mid] = ReceivedStream(mid=mid, kind=media.kind)
+                if media.kind == "audio":
+                    stream.stats = ReceiveStats(clock_rate=48000)
+            if media.ssrc:
+                stream.ssrc = media.ssrc[0].ssrc
+                self._by_ssrc[media.ssrc[0].ssrc] = stream
+
+    def _state_changed(self) -> None:
+        state = self.pc.connectionState
+        if state == "connected":
+            self._connected.set()
+        elif state in ("failed", "closed"):
+            self._failed = True
+            self._connected.set()
+
+    # --- waiting on what arrives -----------------------------------------------------
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Wait (event-driven, bounded) until ``predicate()`` holds; False on timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            self._changed.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+        return True
+
+    def streams(self, kind: str) -> list[ReceivedStream]:
+        return [s for s in self.received.values() if s.kind == kind]
+
+    def origin_packets(self, kind: str, origin: int) -> int:
+        return sum(s.origins[origin] for s in self.streams(kind))
+
+    def last_seen(self, origin: int) -> float | None:
+        times = [s.last_seen[origin] for s in self.received.values() if origin in s.last_seen]
+        return max(times) if times else None
+
+    # --- receiving -------------------------------------------------------------------
+
+    def _on_rtp(self, data: bytes, arrival_time_ms: int) -> None:
+        view = parse_rtp(data)
+        stream = self._by_ssrc.get(view.ssrc)
+        if stream is None:
+            return
+        stream.stats.add(view.sequence_number, len(data))
+        payload = data[view.payload_start : view.payload_end]
+        now = time.monotonic()
+        if stream.kind == "audio":
+            origin = identify(payload)
+            stream.origins[origin] += 1
+            stream.last_seen[origin] = now
+        else:
+            self._on_video(stream, view.sequence_number, view.timestamp, view.marker, payload, now)
+        self._changed.set()
+
+    def _on_video(
+        self, stream: ReceivedStream, seq: int, ts: int, marker: int, payload: bytes, now: float
+    ) -> None:
+        desc = parse_vp8(payload)
+        if desc.keyframe:
+            stream.keyframes += 1
+        if stream._frame_ts != ts:
+            stream._frame_ts = ts
+            stream._frame_parts = {}
+            stream._frame_start = None
+        stream._frame_parts[seq] = payload[desc.size :]
+        if desc.start_of_partition and desc.partition_id == 0:
+            stream._frame_start = seq
+            if desc.picture_id is not None:
+                last = stream._last_picture_id
+                if last is not None and desc.picture_id != (last + 1) & 0x7FFF:
+                    stream.picture_id_jumps += 1
+                stream._last_picture_id = desc.picture_id
+        if not marker or stream._frame_start is None:
+            return
+        count = seq_delta(seq, stream._frame_start) + 1
+        seqs = [(stream._frame_start + i) & 0xFFFF for i in range(count)]
+        if any(s not in stream._frame_parts for s in seqs):
+            stream._decodable = False
+            self._request_keyframe(stream, now)
+            return
+        frame = b"".join(stream._frame_parts[s] for s in seqs)
+        stream._frame_parts = {}
+        stream._frame_ts = None
+        stream.frames_complete += 1
+        origin = identify(frame)
+        keyframe = (frame[0] & 0x01) == 0
+        stream.origins[origin] += 1
+        stream.last_seen[origin] = now
+        # Segments start at the first keyframe: what arrives before it (the subscriber's
+        # DTLS finishing after the SFU's) is not a switch.
+        if stream.segments or keyframe:
+            if not stream.segments or stream.segments[-1].origin != origin:
+                stream.segments.append(Segment(origin, keyframe))
+            stream.segments[-1].frames += 1
+        if not keyframe and not stream._decodable:
+            self._request_keyframe(stream, now)
+        if keyframe:
+            stream._decodable = True
+        if self.decode and stream._decodable:
+            self._decode(stream, frame)
+
+    def _request_keyframe(self, stream: ReceivedStream, now: float) -> None:
+        # Like a browser: a receiver that cannot decode asks for a keyframe (rate-limited).
+        if self._writer is None or stream.ssrc is None or now - stream._last_pli < 0.3:
+            return
+        stream._last_pli = now
+        self._writer.write_rtcp(rtcp.pli(self._rtcp_ssrc, stream.ssrc))
+
+    def _decode(self, stream: ReceivedStream, frame: bytes) -> None:
+        if stream._decoder is None:
+            stream._decoder = av.VideoCodecContext.create("vp8", "r")
+        try:
+            for decoded in stream._decoder.decode(av.Packet(frame)):
+                stream.frames_decoded += 1
+                stream.width, stream.height = decoded.width, decoded.height
+        except av.FFmpegError:
+            stream.decode_errors += 1
+            stream._decodable = False
+
+    def _on_rtcp(self, data: bytes) -> None:
+        # PLI (payload-specific feedback, format 1) restarts the clip at its next keyframe.
+        pos = 0
+        while pos + 4 <= len(data):
+            fmt, ptype, words = (
+                data[pos] & 0x1F,
+                data[pos + 1],
+                int.from_bytes(data[pos + 2 : pos + 4], "big"),
+            )
+            if ptype == 206 and fmt in (1, 4):
+                self.plis_received += 1
+                self._keyframe_requested = True
+            pos += 4 * (words + 1)
+
+    # --- sending ---------------------------------------------------------------------
+
+    _keyframe_requested = False
+
+    async def _run_sender(self) -> None:
+        loop = asyncio.get_running_loop()
+        audio = self._audio_t
+        video = self._video_t
+        audio_params = self._params(audio) if audio else None
+        video_params = self._params(video) if video else None
+        clip_ = self.clip
+        a_seq = v_seq = 1000
+        a_ts = v_ts = 0
+        picture_id = 0
+        a_index = v_index = 0
+        next_audio = next_video = loop.time()
+        frame_interval = 1.0 / clip_.fps
+        ts_step = 90000 // clip_.fps
+        while True:
+            now = loop.time()
+            writer = self._writer
+            if audio_params is not None and now >= next_audio:
+                next_audio += 0.02
+                pt, ssrc, mid_id, level_id, mid = audio_params
+                elements = [(mid_id, mid)] if mid_id else []
+                if level_id:
+                    elements.append((level_id, bytes((self.audio_level & 0x7F,))))
+                ext = one_byte_extension_block(elements) if elements else b""
+                payload = clip_.audio_packets[a_index % len(clip_.audio_packets)]
+                header = build_header(
+                    marker=0,
+                    payload_type=pt,
+                    sequence_number=a_seq,
+                    timestamp=a_ts,
+                    ssrc=ssrc,
+                    ext=ext,
+                )
+                if writer is not None and writer.write_rtp(header + payload):
+                    self.packets_sent += 1
+                a_seq = (a_seq + 1) & 0xFFFF
+                a_ts = (a_ts + 960) & 0xFFFFFFFF
+                a_index += 1
+            if video_params is not None and now >= next_video:
+                next_video += frame_interval
+                if self._keyframe_requested:
+                    # Jump to the clip's next keyframe (the looped clip has one every second).
+                    self._keyframe_requested = False
+                    n = len(clip_.video_frames)
+                    pos = v_index % n
+                    while not clip_.keyframes[pos % n]:
+                        pos += 1
+                    v_index += pos - (v_index % n)
+                pt, ssrc, mid_id, _, mid = video_params
+                ext = one_byte_extension_block([(mid_id, mid)]) if mid_id else b""
+                frame = clip_.video_frames[v_index % len(clip_.video_frames)]
+                chunks = [frame[i : i + MAX_PAYLOAD] for i in range(0, len(frame), MAX_PAYLOAD)]
+                for i, chunk in enumerate(chunks):
+                    header = build_header(
+                        marker=1 if i == len(chunks) - 1 else 0,
+                        payload_type=pt,
+                        sequence_number=v_seq,
+                        timestamp=v_ts,
+                        ssrc=ssrc,
+                        ext=ext,
+                    )
+                    desc = build_descriptor(picture_id=picture_id, start=i == 0)
+                    if writer is not None and writer.write_rtp(header + desc + chunk):
+                        self.packets_sent += 1
+                    v_seq = (v_seq + 1) & 0xFFFF
+                picture_id = (picture_id + 1) & 0x7FFF
+                v_ts = (v_ts + ts_step) & 0xFFFFFFFF
+                v_index += 1
+            wake = min(
+                next_audio if audio_params else float("inf"),
+                next_video if video_params else float("inf"),
+            )
+            if wake == float("inf"):
+                return
+            await asyncio.sleep(max(0.0, wake - loop.time()))
+
+    @staticmethod
+    def _params(t: RTCRtpTransceiver) -> tuple[int, int, int, int, bytes]:
+        codec = hooks.negotiated_codecs(t)[0]
+        ssrc = hooks.sender_ssrcs(t.sender)[0]
+        ids = {ext.uri: int(ext.id) for ext in t._headerExtensions}
+        return (
+            int(codec.payloadType or 0),
+            ssrc,
+            ids.get(MID_URI, 0),
+            ids.get(AUDIO_LEVEL_URI, 0),
+            str(t.mid).encode(),
+        )
+
+
+# --- command line: N bots against an SFU in a child process ----------------------------
+
+
+def _sfu_child(conn: Connection, config: SfuConfig, profile_path: str | None = None) -> None:
+    """Child process: run the SFU on uvloop, answer offers from the pipe, report CPU use."""
+    import cProfile
+
+    import uvloop
+
+    from .sfu import Sfu
+
+    profiler = cProfile.Profile() if profile_path else None
+
+    async def serve() -> None:
+        sfu = Sfu(config, sink=lambda event: None)
+        room = sfu.room("bench")
+        loop = asyncio.get_running_loop()
+        cpu_start = os.times()
+        while True:
+            request = await loop.run_in_executor(None, conn.recv)
+            if request[0] == "offer":
+                _, pid, sdp = request
+                try:
+                    conn.send(("ok", await room.offer(pid, sdp)))
+                except Exception as exc:
+                    conn.send(("error", str(exc)))
+            elif request[0] == "reset":
+                cpu_start = os.times()
+                room.forwarded_packets = 0
+                if profiler is not None:
+                    profiler.enable()
+                conn.send(("ok", None))
+            elif request[0] == "report":
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(str(profile_path))
+                now = os.times()
+                user, system = now.user - cpu_start.user, now.system - cpu_start.system
+                conn.send(("ok", (user, system, room.forwarded_packets)))
+            else:
+                await sfu.close()
+                conn.send(("ok", None))
+                return
+
+    uvloop.run(serve())
+
+
+async def _bench(args: argparse.Namespace) -> None:
+    import multiprocessing
+
+    from .ice import use_host_addresses
+
+    addresses = ("127.0.0.1",)
+    use_host_addresses(addresses)
+    config = SfuConfig(ice_addresses=addresses, last_n=args.last_n)
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    process = ctx.Process(target=_sfu_child, args=(child, config, args.profile), daemon=True)
+    process.start()
+    loop = asyncio.get_running_loop()
+    lock = asyncio.Lock()
+
+    async def call(*request: object) -> object:
+        async with lock:
+            parent.send(request)
+            status, value = await loop.run_in_executor(None, parent.recv)
+        if status != "ok":
+            raise RuntimeError(str(value))
+        return value
+
+    bots: list[Bot] = []
+    try:
+        for i in range(args.bots):
+
+            async def signaling(sdp: str, pid: str = f"bot{i}") -> str:
+                return str(await call("offer", pid, sdp))
+
+            bot = Bot(
+                f"bot{i}",
+                signaling,
+                variant=i % 4,
+                audio_level=20 + 10 * i,
+                audio_slots=min(3, args.bots - 1),
+                video_slots=min(args.last_n, args.bots - 1),
+                decode=False,
+                ice_addresses=addresses,
+            )
+            await bot.start()
+            bots.append(bot)
+        await asyncio.sleep(2.0)
+        await call("reset")
+        await asyncio.sleep(args.duration)
+        report = await call("report")
+        if not isinstance(report, tuple):
+            raise RuntimeError(f"unexpected report from the SFU process: {report!r}")
+        user, system, forwarded = float(report[0]), float(report[1]), int(report[2])
+        cpu = user + system
+        print(f"bots={args.bots} duration={args.duration}s last_n={args.last_n}")
+        print(
+            f"SFU process CPU {cpu:.2f}s (user {user:.2f}s, system {system:.2f}s) = "
+            f"{100 * cpu / args.duration:.1f}% of a core"
+        )
+        print(f"forwarded {forwarded} packets = {forwarded / args.duration:.0f} pkt/s")
+        if forwarded:
+            print(
+                f"cost per forwarded packet: {1e6 * cpu / forwarded:.1f} us CPU all-in "
+                f"({1e6 * user / forwarded:.1f} us user, {1e6 * system / forwarded:.1f} us "
+                "system)"
+            )
+        for bot in bots:
+            v = bot.streams("video")
+            a = bot.streams("audio")
+            print(
+                f"{bot.name}: sent {bot.packets_sent}, video in "
+                f"{sum(s.packets for s in v)} pkts lost {sum(s.lost for s in v)}, "
+                f"audio in {sum(s.packets for s in a)}"
+            )
+    finally:
+        for bot in bots:
+            await bot.close()
+        with contextlib.suppress(Exception):
+            await call("close")
+        process.join(5)
+        if process.is_alive():
+            process.terminate()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run media bots against an SFU")
+    parser.add_argument("--bots", type=int, default=6)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--last-n", type=int, default=9)
+    parser.add_argument("--profile", help="write a cProfile of the SFU process to this file")
+    args = parser.parse_args(argv)
+    import uvloop
+
+    uvloop.run(_bench(args))
+
+
+if __name__ == "__main__":
+    main()

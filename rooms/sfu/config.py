@@ -1,0 +1,60 @@
+"""SFU configuration (plain dataclasses; the control plane builds it from settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiortc import RTCConfiguration, RTCIceServer
+from aiortc.rtcconfiguration import RTCBundlePolicy
+
+from .speakers import SpeakerConfig
+
+
+@dataclass(frozen=True, slots=True)
+class IceServer:
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+
+@dataclass(frozen=True)
+class SfuConfig:
+    ice_addresses: tuple[str, ...] = ()
+    """Host addresses offered as ICE candidates; empty = every non-loopback interface."""
+    ice_servers: tuple[IceServer, ...] = ()
+    """STUN servers for the worker's own candidates. Empty (the default) means no STUN
+    server is ever contacted; aiortc would otherwise use stun.l.google.com."""
+    audio_slots: int = 3
+    last_n: int = 9
+    tick_interval: float = 0.1
+    stats_interval: float = 2.0
+    keyframe_min_interval: float = 0.3
+    keyframe_retry_after: float = 1.0
+    nack_cache_size: int = 512
+    remb_bitrate: int = 1_500_000
+    remb_min_bitrate: int = 150_000
+    speakers: SpeakerConfig = field(default_factory=SpeakerConfig)
+
+    def __post_init__(self) -> None:
+        if self.audio_slots < 1:
+            raise ValueError("audio_slots must be at least 1")
+        if self.last_n < 0:
+            raise ValueError("last_n must not be negative")
+        if self.tick_interval <= 0 or self.stats_interval <= 0:
+            raise ValueError("intervals must be positive")
+        for server in self.ice_servers:
+            for url in server.urls:
+                # The forwarding fast path writes to the selected host socket; a worker is
+                # reached directly (clients may use TURN, the worker does not).
+                if not url.startswith("stun:"):
+                    raise ValueError(f"the SFU worker only accepts stun: ICE servers, got {url}")
+
+    def rtc_configuration(self) -> RTCConfiguration:
+        """Always explicit ICE servers (possibly none) and one transport for all media."""
+        return RTCConfiguration(
+            iceServers=[
+                RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
+                for s in self.ice_servers
+            ],
+            bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+        )

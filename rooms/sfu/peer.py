@@ -1,0 +1,379 @@
+"""One participant's peer connection with the SFU: negotiation, hooks and packet intake.
+
+The client always offers; the SFU always answers (aiortc's ``createOffer`` rewrites the payload
+types of existing m-lines to its own table, which a browser's BUNDLE may reject, and answering
+only also rules out glare). In an offer:
+- ``sendonly``/``sendrecv`` audio or video m-lines publish (the SFU answers ``recvonly``); at
+  most one audio, one camera and one screen (named by ``screen_mids``);
+- ``recvonly`` m-lines are receive slots (the SFU answers ``sendonly`` and forwards into them);
+- all m-lines must be in one BUNDLE group; audio must offer Opus and video VP8.
+When a subscriber needs more slots, the room emits ``RenegotiationNeeded`` and the client sends
+a new offer with more ``recvonly`` transceivers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import sdp as aiortc_sdp
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
+    RtcpPacket,
+    RtcpPsfbPacket,
+    RtcpReceiverInfo,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSrPacket,
+    unpack_remb_fci,
+)
+
+from . import hooks
+from .config import SfuConfig
+from .errors import NegotiationError
+from .events import PeerState
+from .rtp_header import RtpView, find_extension, parse_rtp
+from .selection import SourceKey, SourceKind
+from .streams import OutputSlot, Source
+
+if TYPE_CHECKING:
+    from .room import SfuRoom
+
+logger = logging.getLogger(__name__)
+
+MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+Role = Literal["publish", "slot", "inactive"]
+
+
+@dataclass(frozen=True, slots=True)
+class MediaPlan:
+    mid: str
+    kind: Literal["audio", "video"]
+    role: Role
+    source_kind: SourceKind | None
+    ssrc: int | None
+
+
+def _codec_name(codec: RTCRtpCodecParameters) -> str:
+    return codec.mimeType.split("/")[-1].lower()
+
+
+def _ext_id(transceiver: RTCRtpTransceiver, uri: str) -> int:
+    for ext in transceiver._headerExtensions:
+        if ext.uri == uri:
+            return int(ext.id)
+    return 0
+
+
+def plan_offer(offer_sdp: str, screen_mids: Collection[str]) -> list[MediaPlan]:
+    """Parse and check an offer before anything is applied (pure)."""
+    try:
+        desc = aiortc_sdp.SessionDescription.parse(offer_sdp)
+    except Exception as exc:
+        raise NegotiationError(f"malformed SDP offer: {exc}") from None
+    media = [m for m in desc.media if m.kind in ("audio", "video")]
+    if not media:
+        raise NegotiationError("offer has no audio or video m-line")
+    mids = [m.rtp.muxId for m in desc.media]
+    if any(not mid for mid in mids) or len(set(mids)) != len(mids):
+        raise NegotiationError("every m-line needs a distinct a=mid")
+    bundle = next((g for g in desc.group if g.semantic == "BUNDLE"), None)
+    if bundle is None or set(map(str, bundle.items)) != set(mids):
+        raise NegotiationError("all m-lines must be in one BUNDLE group")
+    unknown_screens = set(screen_mids) - {m.rtp.muxId for m in media if m.kind == "video"}
+    if unknown_screens:
+        raise NegotiationError(f"screen_mids are not video m-lines: {sorted(unknown_screens)}")
+    plans: list[MediaPlan] = []
+    published: set[SourceKind] = set()
+    for m in media:
+        mid = m.rtp.muxId
+        kind: Literal["audio", "video"] = "audio" if m.kind == "audio" else "video"
+        names = {_codec_name(c) for c in m.rtp.codecs}
+        if m.kind == "audio" and "opus" not in names:
+            raise NegotiationError(f"audio m-line {mid} does not offer Opus")
+        if m.kind == "video" and "vp8" not in names:
+            raise NegotiationError(f"video m-line {mid} does not offer VP8")
+        direction = m.direction or "sendrecv"
+        if direction in ("sendonly", "sendrecv") and m.port != 0:
+            source_kind: SourceKind = (
+                "audio" if m.kind == "audio" else "screen" if mid in screen_mids else "camera"
+            )
+            if source_kind in published:
+                raise NegotiationError(f"more than one {source_kind} stream published")
+            published.add(source_kind)
+            ssrc = m.ssrc[0].ssrc if m.ssrc else None
+            plans.append(MediaPlan(mid, kind, "publish", source_kind, ssrc))
+        elif direction == "recvonly" and m.port != 0:
+            plans.append(MediaPlan(mid, kind, "slot", None, None))
+        else:
+            plans.append(MediaPlan(mid, kind, "inactive", None, None))
+    return plans
+
+
+def _forwarding_codecs(
+    codecs: list[RTCRtpCodecParameters], name: str, *, with_rtx: bool
+) -> list[RTCRtpCodecParameters]:
+    primary = next((c for c in codecs if _codec_name(c) == name), None)
+    if primary is None:
+        return []
+    result = [primary]
+    if with_rtx:
+        result += [
+            c
+            for c in codecs
+            if _codec_name(c) == "rtx" and c.parameters.get("apt") == primary.payloadType
+        ][:1]
+    return result
+
+
+class Peer:
+    """Owns one ``RTCPeerConnection``; all its media goes through the room's forwarding."""
+
+    def __init__(
+        self,
+        room: SfuRoom,
+        participant_id: str,
+        config: SfuConfig,
+        on_state: Callable[[Peer, PeerState, str], None],
+    ) -> None:
+        self.room = room
+        self.participant_id = participant_id
+        self.config = config
+        self.pc = RTCPeerConnection(config.rtc_configuration())
+        self.state: PeerState = "connecting"
+        self.closed = False
+        self.writer: hooks.RtpWriter | None = None
+        self.sources: dict[SourceKind, Source] = {}
+        self.sources_by_ssrc: dict[int, Source] = {}
+        self.sources_by_mid: dict[str, Source] = {}
+        self.slots: dict[str, OutputSlot] = {}
+        self.slots_by_ssrc: dict[int, OutputSlot] = {}
+        self.rtcp_ssrc = 0
+        self.mid_ext_id = 0
+        self.packets_in = 0
+        self.bytes_in = 0
+        self.packets_dropped = 0
+        self.nacks_answered = 0
+        self._hooked: set[int] = set()
+        self._on_state = on_state
+        self.pc.on("connectionstatechange", self._connection_state_changed)
+
+    # --- negotiation -----------------------------------------------------------------
+
+    async def negotiate(self, offer_sdp: str, plans: list[MediaPlan]) -> str:
+        """Apply a checked offer and return the answer SDP. Raises NegotiationError; the
+        caller then tears the peer down (aiortc cannot roll a half-applied offer back)."""
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+        except Exception as exc:
+            raise NegotiationError(f"offer rejected: {exc}") from None
+        by_mid = {p.mid: p for p in plans}
+        transceivers = [t for t in self.pc.getTransceivers() if t.mid in by_mid]
+        if not transceivers:
+            raise NegotiationError("no media m-line could be used")
+        for t in transceivers:
+            self._prepare(t, by_mid[str(t.mid)])
+        dtls = transceivers[0].receiver.transport
+        if any(t.receiver.transport is not dtls for t in transceivers):
+            raise NegotiationError("all media must share one transport (BUNDLE)")
+        if self.writer is None:
+            hooks.intercept_transport(dtls, self.on_rtp, self.on_rtcp)
+            self.writer = hooks.RtpWriter(dtls)
+            self.rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
+        try:
+            answer = await self.pc.createAnswer()
+            await self.pc.setLocalDescription(answer)
+        except Exception as exc:
+            raise NegotiationError(f"could not answer the offer: {exc}") from None
+        self._update_streams(transceivers, by_mid)
+        return str(self.pc.localDescription.sdp)
+
+    def _prepare(self, t: RTCRtpTransceiver, plan: MediaPlan) -> None:
+        if id(t) not in self._hooked:
+            hooks.neuter_sender(t.sender)
+            hooks.neuter_receiver(t.receiver)
+            # One stream id per slot: different slots carry different people over time, so
+            # the browser must not lip-sync them with each other.
+            hooks.set_stream_id(t.sender, f"sfu-{plan.mid}")
+            self._hooked.add(id(t))
+        codecs = hooks.negotiated_codecs(t)
+        name = "opus" if plan.kind == "audio" else "vp8"
+        if plan.role == "publish":
+            t.direction = "recvonly"
+            narrowed = _forwarding_codecs(codecs, name, with_rtx=False)
+        elif plan.role == "slot":
+            t.direction = "sendonly"
+            narrowed = _forwarding_codecs(codecs, name, with_rtx=plan.kind == "video")
+        else:
+            t.direction = "inactive"
+            narrowed = _forwarding_codecs(codecs, name, with_rtx=False)
+        if not narrowed:
+            raise NegotiationError(f"m-line {plan.mid}: no common {name} codec")
+        hooks.restrict_codecs(t, narrowed)
+
+    def _update_streams(
+        self, transceivers: list[RTCRtpTransceiver], by_mid: dict[str, MediaPlan]
+    ) -> None:
+        if self.writer is None:
+            raise NegotiationError("transport missing after negotiation")
+        for t in transceivers:
+            plan = by_mid[str(t.mid)]
+            codecs = hooks.negotiated_codecs(t)
+            primary = codecs[0]
+            payload_type = int(primary.payloadType or 0)
+            mid_id = _ext_id(t, MID_URI)
+            if mid_id:
+                self.mid_ext_id = mid_id
+            if plan.role == "publish" and plan.source_kind is not None:
+                existing = self.sources_by_mid.get(plan.mid)
+                if existing is not None and existing.key.kind == plan.source_kind:
+                    continue
+                if existing is not None:
+                    self.room.drop_source(self, existing)
+                source = Source(
+                    key=SourceKey(self.participant_id, plan.source_kind),
+                    mid=plan.mid,
+                    payload_type=payload_type,
+                    clock_rate=primary.clockRate,
+                    is_vp8=plan.kind == "video",
+                    audio_level_id=_ext_id(t, AUDIO_LEVEL_URI),
+                    ssrc=plan.ssrc,
+                )
+                source.keyframes.min_interval = self.config.keyframe_min_interval
+                self.room.add_source(self, source)
+            elif plan.role == "slot" and plan.mid not in self.slots:
+                ssrc, rtx_ssrc = hooks.sender_ssrcs(t.sender)
+                rtx = codecs[1].payloadType if len(codecs) > 1 else None
+                slot = OutputSlot(
+                    subscriber_id=self.participant_id,
+                    mid=plan.mid,
+                    kind=plan.kind,
+                    ssrc=ssrc,
+                    rtx_ssrc=rtx_ssrc,
+                    payload_type=payload_type,
+                    rtx_payload_type=rtx,
+                    clock_rate=primary.clockRate,
+                    writer=self.writer,
+                    on_switch=self.room.slot_switched,
+                    mid_ext_id=mid_id,
+                    audio_level_ext_id=_ext_id(t, AUDIO_LEVEL_URI),
+                    cache_size=self.config.nack_cache_size,
+                )
+                self.slots[plan.mid] = slot
+                self.slots_by_ssrc[ssrc] = slot
+            elif plan.role == "inactive" and plan.mid in self.sources_by_mid:
+                self.room.drop_source(self, self.sources_by_mid[plan.mid])
+
+    # --- state ---------------------------------------------------------------------
+
+    def _connection_state_changed(self) -> None:
+        state = self.pc.connectionState
+        if self.closed:
+            return
+        if state == "connected" and self.state != "connected":
+            self.state = "connected"
+            self._on_state(self, "connected", "")
+        elif state in ("failed", "closed"):
+            self._on_state(self, "failed", f"peer connection {state}")
+
+    async def close(self) -> None:
+        self.closed = True
+        await self.pc.close()
+
+    # --- packet intake (runs inside the DTLS transport's receive loop) ----------------
+
+    def on_rtp(self, data: bytes, arrival_time_ms: int) -> None:
+        if self.closed:
+            return
+        try:
+            view = parse_rtp(data)
+        except ValueError:
+            self.packets_dropped += 1
+            return
+        source = self.sources_by_ssrc.get(view.ssrc)
+        if source is None:
+            source = self._learn_ssrc(data, view.ssrc, view)
+            if source is None:
+                self.packets_dropped += 1
+                return
+        if view.payload_type != source.payload_type or view.payload_end <= view.payload_start:
+            # RTX, padding probes and unnegotiated payload types are not forwarded.
+            self.packets_dropped += 1
+            return
+        self.packets_in += 1
+        self.bytes_in += len(data)
+        source.stats.add(view.sequence_number, len(data))
+        self.room.forward(source, data, view)
+
+    def _learn_ssrc(self, data: bytes, ssrc: int, view: RtpView) -> Source | None:
+        # Offers without a=ssrc lines (allowed with unified plan) are mapped by the MID
+        # header extension of the first packet.
+        raw = find_extension(data, view, self.mid_ext_id)
+        if raw is None:
+            return None
+        source = self.sources_by_mid.get(raw.decode("ascii", "replace"))
+        if source is None or (source.ssrc is not None and source.ssrc in self.sources_by_ssrc):
+            return None
+        source.ssrc = ssrc
+        self.sources_by_ssrc[ssrc] = source
+        return source
+
+    def on_rtcp(self, data: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            packets = RtcpPacket.parse(data)
+        except Exception:
+            self.packets_dropped += 1
+            return
+        room = self.room
+        for packet in packets:
+            if isinstance(packet, RtcpSrPacket):
+                source = self.sources_by_ssrc.get(packet.ssrc)
+                if source is not None:
+                    room.sender_report(source, packet)
+                self._receiver_reports(packet.reports)
+            elif isinstance(packet, RtcpRrPacket):
+                self._receiver_reports(packet.reports)
+            elif isinstance(packet, RtcpPsfbPacket):
+                self._psfb(packet)
+            elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+                slot = self.slots_by_ssrc.get(packet.media_ssrc)
+                if slot is not None:
+                    self.nacks_answered += slot.retransmit(packet.lost, room.now())
+
+    def _psfb(self, packet: RtcpPsfbPacket) -> None:
+        if packet.fmt == RTCP_PSFB_PLI:
+            slot = self.slots_by_ssrc.get(packet.media_ssrc)
+            if slot is not None and slot.target is not None:
+                self.room.request_keyframe(slot.target)
+        elif packet.fmt == RTCP_PSFB_FIR:
+            # FCI entries: SSRC (4 bytes), sequence number, reserved.
+            for i in range(0, len(packet.fci) - 7, 8):
+                slot = self.slots_by_ssrc.get(int.from_bytes(packet.fci[i : i + 4], "big"))
+                if slot is not None and slot.target is not None:
+                    self.room.request_keyframe(slot.target)
+        elif packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                return
+            for ssrc in ssrcs:
+                slot = self.slots_by_ssrc.get(ssrc)
+                if slot is not None:
+                    slot.remb = bitrate
+
+    def _receiver_reports(self, reports: Sequence[RtcpReceiverInfo]) -> None:
+        for report in reports:
+            slot = self.slots_by_ssrc.get(report.ssrc)
+            if slot is not None:
+                slot.fraction_lost = report.fraction_lost

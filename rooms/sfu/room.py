@@ -1,0 +1,525 @@
+"""``SfuRoom``: the forwarding core of one room (the API the control plane calls).
+
+The control plane decides who may publish and receive; this class enforces it and forwards:
+
+    room = sfu.room("room-1")
+    answer = await room.offer("alice", offer_sdp, can_publish_screen=False)
+    await room.add_ice_candidate("alice", "candidate:...", sdp_mid="0", sdp_mline_index=0)
+    room.set_muted("alice", True)            # her audio stops being forwarded at once
+    room.set_screen_share_allowed("bob", False)
+    room.set_pinned("carol", ["alice"])
+    await room.remove("alice")               # peer closed, all her media stops now
+    await room.close()
+
+Lobby members never get a peer: the control plane simply does not call ``offer`` for them.
+Events (peer state, active speakers, renegotiation needed, slot sources, stats) go to the
+``EventSink`` given at construction.
+
+One owned task runs per room (the tick: speaker selection, slot assignment, deferred
+keyframe requests, upstream RR/REMB, stats); peer teardown after an ICE/DTLS failure runs in
+tasks the room also owns. ``close()`` cancels and awaits all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Collection, Sequence
+
+from aiortc.rtp import RtcpSrPacket
+from aiortc.sdp import candidate_from_sdp
+
+from . import rtcp
+from .config import SfuConfig
+from .errors import (
+    InvalidCandidate,
+    NegotiationError,
+    RoomClosed,
+    ScreenShareForbidden,
+    UnknownParticipant,
+)
+from .events import (
+    ActiveSpeakersChanged,
+    EventSink,
+    PeerState,
+    PeerStateChanged,
+    PeerStats,
+    RenegotiationNeeded,
+    SfuEvent,
+    SlotSourceChanged,
+)
+from .peer import Peer, plan_offer
+from .rtp_header import RtpView, read_audio_level
+from .selection import Recency, SourceKey, assign_slots, video_sources_for
+from .speakers import Selection, SpeakerSelector
+from .streams import OutputSlot, Source
+from .vp8 import parse_vp8
+
+logger = logging.getLogger(__name__)
+
+FEEDBACK_INTERVAL = 1.0
+TEARDOWN_TIMEOUT = 5.0
+
+
+class SfuRoom:
+    def __init__(
+        self,
+        room_id: str,
+        config: SfuConfig,
+        sink: EventSink,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.room_id = room_id
+        self.config = config
+        self._sink = sink
+        self.now = clock
+        self.peers: dict[str, Peer] = {}
+        self.speakers: SpeakerSelector[str] = SpeakerSelector(config.speakers)
+        self.selection: Selection[str] = Selection((), None)
+        self.recency: Recency[str] = Recency()
+        self._muted: set[str] = set()
+        self._screen_allowed: dict[str, bool] = {}
+        self._pins: dict[str, tuple[str, ...]] = {}
+        self._renegotiation_asked: dict[str, tuple[int, int]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._dirty = False
+        self._closed = False
+        self._tick_task: asyncio.Task[None] | None = None
+        self._teardowns: set[asyncio.Task[None]] = set()
+        self._next_feedback = 0.0
+        self._next_stats = 0.0
+        self.forwarded_packets = 0
+        self.forwarded_bytes = 0
+
+    # --- public API --------------------------------------------------------------------
+
+    async def offer(
+        self,
+        participant_id: str,
+        sdp: str,
+        *,
+        can_publish_screen: bool = False,
+        screen_mids: Collection[str] = (),
+    ) -> str:
+        """Apply a client's (re-)offer and return the SFU's answer SDP.
+
+        Raises ``ScreenShareForbidden`` (nothing changed) or ``NegotiationError``; for the
+        latter, a malformed offer changes nothing, while an offer aiortc fails to apply tears
+        the peer down (reported as ``failed``) and the client starts again with a new one.
+        """
+        if self._closed:
+            raise RoomClosed("room is closed")
+        self._screen_allowed[participant_id] = can_publish_screen
+        plans = plan_offer(sdp, screen_mids)
+        if any(p.source_kind == "screen" for p in plans) and not can_publish_screen:
+            raise ScreenShareForbidden("screen sharing is not allowed for this participant")
+        lock = self._locks.setdefault(participant_id, asyncio.Lock())
+        async with lock:
+            peer = self.peers.get(participant_id)
+            if peer is None:
+                self._ensure_tick()
+                peer = Peer(self, participant_id, self.config, self._peer_state)
+                self.peers[participant_id] = peer
+                self.recency.add(participant_id)
+                self._emit(PeerStateChanged(self.room_id, participant_id, "connecting"))
+            elif peer.pc.signalingState != "stable":
+                raise NegotiationError("an offer is already being applied for this peer")
+            try:
+                answer = await peer.negotiate(sdp, plans)
+            except NegotiationError as exc:
+                await self._teardown(peer, "failed", str(exc))
+                raise
+            except Exception as exc:  # aiortc raises many types on hostile SDP
+                logger.exception("negotiation failed for %s", participant_id)
+                await self._teardown(peer, "failed", "negotiation failed")
+                raise NegotiationError(f"negotiation failed: {exc}") from None
+        self._dirty = True
+        self._reselect()
+        return answer
+
+    async def add_ice_candidate(
+        self,
+        participant_id: str,
+        candidate: str | None,
+        *,
+        sdp_mid: str | None = None,
+        sdp_mline_index: int | None = None,
+    ) -> None:
+        """Add a trickled remote candidate (``candidate:...`` line); None/"" ends them."""
+        peer = self._peer(participant_id)
+        try:
+            if not candidate:
+                await peer.pc.addIceCandidate(None)
+                return
+            line = candidate.split(":", 1)[1] if candidate.startswith("candidate:") else candidate
+            parsed = candidate_from_sdp(line)
+            parsed.sdpMid = sdp_mid
+            parsed.sdpMLineIndex = sdp_mline_index
+            if sdp_mid is None and sdp_mline_index is None:
+                parsed.sdpMLineIndex = 0
+            await peer.pc.addIceCandidate(parsed)
+        except Exception as exc:
+            raise InvalidCandidate(f"bad ICE candidate: {exc}") from None
+
+    def set_muted(self, participant_id: str, muted: bool) -> None:
+        """Stop (or resume) forwarding a participant's audio, effective immediately."""
+        if muted:
+            self._muted.add(participant_id)
+            self.speakers.remove(participant_id)
+        else:
+            self._muted.discard(participant_id)
+        peer = self.peers.get(participant_id)
+        if peer is not None and "audio" in peer.sources:
+            source = peer.sources["audio"]
+            source.enabled = not muted
+            if muted:
+                for slot in list(source.outputs):
+                    slot.detach(source)
+        self._update_speakers(self.now())
+        self._dirty = True
+        self._reselect()
+
+    def set_screen_share_allowed(self, participant_id: str, allowed: bool) -> None:
+        """Allow or forbid screen share; forbidding stops a running share at once."""
+        self._screen_allowed[participant_id] = allowed
+        peer = self.peers.get(participant_id)
+        if peer is not None and "screen" in peer.sources:
+            source = peer.sources["screen"]
+            source.enabled = allowed
+            if not allowed:
+                for slot in list(source.outputs):
+                    slot.detach(source)
+        self._dirty = True
+        self._reselect()
+
+    def set_pinned(self, participant_id: str, pinned: Sequence[str]) -> None:
+        """Video of ``pinned`` participants is sent to ``participant_id`` on top of last-N."""
+        self._pins[participant_id] = tuple(pinned)
+        self._dirty = True
+        self._reselect()
+
+    async def remove(self, participant_id: str, reason: str = "removed") -> None:
+        """Close the participant's peer; none of their media is forwarded after this call
+        starts (forwarding is cut synchronously, before the connection closes)."""
+        peer = self.peers.get(participant_id)
+        if peer is None:
+            raise UnknownParticipant(participant_id)
+        await self._teardown(peer, "closed", reason)
+
+    @property
+    def active_speakers(self) -> tuple[str, ...]:
+        return self.selection.speakers
+
+    def peer_state(self, participant_id: str) -> PeerState:
+        return self._peer(participant_id).state
+
+    def stats(self, participant_id: str) -> PeerStats:
+        return self._stats(self._peer(participant_id))
+
+    def slot_sources(self, participant_id: str) -> dict[str, SourceKey | None]:
+        """What each receive slot (by mid) of a subscriber currently carries."""
+        peer = self._peer(participant_id)
+        return {
+            mid: slot.current.key if slot.current is not None else None
+            for mid, slot in peer.slots.items()
+        }
+
+    async def close(self) -> None:
+        """Close every peer and stop every task the room started."""
+        self._closed = True
+        for peer in list(self.peers.values()):
+            await self._teardown(peer, "closed", "room closed")
+        # Teardowns are awaited, not cancelled: cancelling a task that waits inside
+        # RTCPeerConnection.close() cancels aiortc's own close future and breaks it.
+        if self._teardowns:
+            await asyncio.wait(set(self._teardowns), timeout=TEARDOWN_TIMEOUT)
+        tasks = [t for t in (self._tick_task, *self._teardowns) if t is not None]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        self._tick_task = None
+        self._teardowns.clear()
+
+    # --- called by peers ------------------------------------------------------------------
+
+    def add_source(self, peer: Peer, source: Source) -> None:
+        kind = source.key.kind
+        if kind in peer.sources:
+            self.drop_source(peer, peer.sources[kind])
+        if kind == "audio" and peer.participant_id in self._muted:
+            source.enabled = False
+        if kind == "screen" and not self._screen_allowed.get(peer.participant_id, False):
+            source.enabled = False
+        peer.sources[kind] = source
+        peer.sources_by_mid[source.mid] = source
+        if source.ssrc is not None:
+            peer.sources_by_ssrc[source.ssrc] = source
+        self._dirty = True
+
+    def drop_source(self, peer: Peer, source: Source) -> None:
+        source.enabled = False
+        for slot in list(source.outputs):
+            slot.detach(source)
+        if peer.sources.get(source.key.kind) is source:
+            del peer.sources[source.key.kind]
+        peer.sources_by_mid.pop(source.mid, None)
+        if source.ssrc is not None:
+            peer.sources_by_ssrc.pop(source.ssrc, None)
+        if source.key.kind == "audio":
+            self.speakers.remove(peer.participant_id)
+        self._dirty = True
+
+    def forward(self, source: Source, data: bytes, view: RtpView) -> None:
+        """Hot path: one incoming RTP packet of ``source`` to every slot that wants it."""
+        if not source.enabled:
+            return
+        now = self.now()
+        level = None
+        if source.audio_level_id:
+            level = read_audio_level(data, view, source.audio_level_id)
+            if level is not None:
+                self.speakers.observe(source.key.participant_id, level, now)
+        outputs = source.outputs
+        if not outputs:
+            return
+        desc = None
+        if source.is_vp8:
+            try:
+                desc = parse_vp8(memoryview(data)[view.payload_start : view.payload_end])
+            except ValueError:
+                return
+        for slot in tuple(outputs):
+            sent = slot.handle(source, data, view, desc, level, now)
+            if sent:
+                self.forwarded_packets += 1
+                self.forwarded_bytes += sent
+
+    def sender_report(self, source: Source, packet: RtcpSrPacket) -> None:
+        """Translate a publisher's SR for each output currently carrying that source."""
+        now = self.now()
+        source.stats.record_sr(packet.sender_info.ntp_timestamp, now)
+        for slot in source.outputs:
+            if slot.current is not source or slot.rewriter.source is not source:
+                continue
+            report = rtcp.sender_report(
+                ssrc=slot.ssrc,
+                ntp_timestamp=packet.sender_info.ntp_timestamp,
+                rtp_timestamp=slot.rewriter.map_source_timestamp(packet.sender_info.rtp_timestamp),
+                packets=slot.packets,
+                octets=slot.octets,
+            )
+            slot.writer.write_rtcp(report)
+
+    def request_keyframe(self, source: Source) -> None:
+        if source.keyframes.request(self.now()):
+            self._send_pli(source)
+
+    def slot_switched(self, slot: OutputSlot, source: Source | None) -> None:
+        self._emit(
+            SlotSourceChanged(
+                room_id=self.room_id,
+                participant_id=slot.subscriber_id,
+                mid=slot.mid,
+                kind=slot.kind,
+                source_participant_id=source.key.participant_id if source else None,
+                source_kind=source.key.kind if source else None,
+            )
+        )
+
+    # --- internals --------------------------------------------------------------------
+
+    def _peer(self, participant_id: str) -> Peer:
+        peer = self.peers.get(participant_id)
+        if peer is None:
+            raise UnknownParticipant(participant_id)
+        return peer
+
+    def _emit(self, event: SfuEvent) -> None:
+        try:
+            self._sink(event)
+        except Exception:
+            logger.exception("event sink failed for %s", event.type)
+
+    def _send_pli(self, source: Source) -> None:
+        peer = self.peers.get(source.key.participant_id)
+        if peer is None or peer.writer is None or source.ssrc is None:
+            return
+        peer.writer.write_rtcp(rtcp.pli(peer.rtcp_ssrc, source.ssrc))
+
+    def _peer_state(self, peer: Peer, state: PeerState, reason: str) -> None:
+        if state == "connected":
+            self._emit(PeerStateChanged(self.room_id, peer.participant_id, "connected"))
+            return
+        # Called from an aiortc event handler: the teardown awaits, so it runs in a task
+        # the room owns (cancelled and awaited by close()).
+        task = asyncio.ensure_future(self._teardown(peer, state, reason))
+        self._teardowns.add(task)
+        task.add_done_callback(self._teardowns.discard)
+
+    async def _teardown(self, peer: Peer, state: PeerState, reason: str) -> None:
+        if self.peers.get(peer.participant_id) is not peer:
+            return
+        # Cut forwarding synchronously first: nothing of theirs goes out after this line.
+        del self.peers[peer.participant_id]
+        peer.closed = True
+        peer.state = state
+        for source in list(peer.sources.values()):
+            self.drop_source(peer, source)
+        for slot in peer.slots.values():
+            if slot.target is not None:
+                slot.assign(None, self.now())
+        self.speakers.remove(peer.participant_id)
+        self.recency.remove(peer.participant_id)
+        self._renegotiation_asked.pop(peer.participant_id, None)
+        self._pins.pop(peer.participant_id, None)
+        self._emit(PeerStateChanged(self.room_id, peer.participant_id, state, reason))
+        self._update_speakers(self.now())
+        self._dirty = True
+        self._reselect()
+        try:
+            await peer.close()
+        except Exception:
+            logger.exception("closing peer %s failed", peer.participant_id)
+
+    def _ensure_tick(self) -> None:
+        if self._tick_task is None:
+            self._tick_task = asyncio.ensure_future(self._run_tick())
+
+    async def _run_tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.tick_interval)
+            try:
+                self._tick(self.now())
+            except Exception:
+                logger.exception("room %s tick failed", self.room_id)
+
+    def _tick(self, now: float) -> None:
+        self._update_speakers(now)
+        self._reselect()
+        retry = self.config.keyframe_retry_after
+        for peer in self.peers.values():
+            for source in peer.sources.values():
+                if source.keyframes.poll(now):
+                    self._send_pli(source)
+            for slot in peer.slots.values():
+                if slot.pending is not None and now - slot.pending_since >= retry:
+                    slot.pending_since = now
+                    self.request_keyframe(slot.pending)
+        if now >= self._next_feedback:
+            self._next_feedback = now + FEEDBACK_INTERVAL
+            self._send_feedback(now)
+        if now >= self._next_stats:
+            self._next_stats = now + self.config.stats_interval
+            for peer in self.peers.values():
+                self._emit(self._stats(peer))
+
+    def _update_speakers(self, now: float) -> None:
+        selection = self.speakers.update(now)
+        if selection == self.selection:
+            return
+        for pid in selection.speakers:
+            if pid not in self.selection.speakers:
+                self.recency.touch(pid)
+        self.selection = selection
+        self._dirty = True
+        self._emit(ActiveSpeakersChanged(self.room_id, selection.speakers, selection.dominant))
+
+    def _reselect(self) -> None:
+        """Recompute what every subscriber receives (cheap; only after a change)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        now = self.now()
+        audio = {
+            pid: p.sources["audio"]
+            for pid, p in self.peers.items()
+            if "audio" in p.sources and p.sources["audio"].enabled
+        }
+        cameras = {pid for pid, p in self.peers.items() if "camera" in p.sources}
+        screens = {
+            pid
+            for pid, p in self.peers.items()
+            if "screen" in p.sources and p.sources["screen"].enabled
+        }
+        recency = self.recency.ordered()
+        for pid, peer in self.peers.items():
+            wanted_audio = [
+                SourceKey(s, "audio") for s in self.selection.speakers if s in audio and s != pid
+            ]
+            self._apply(peer, "audio", wanted_audio, now)
+            wanted_video = video_sources_for(
+                pid,
+                recency=recency,
+                cameras=cameras,
+                screens=screens,
+                pinned=self._pins.get(pid, ()),
+                last_n=self.config.last_n,
+            )
+            self._apply(peer, "video", wanted_video, now)
+            others_audio = len(audio) - (1 if pid in audio else 0)
+            need = (min(self.config.audio_slots, others_audio), len(wanted_video))
+            have = (
+                sum(1 for s in peer.slots.values() if s.kind == "audio"),
+                sum(1 for s in peer.slots.values() if s.kind == "video"),
+            )
+            if need[0] > have[0] or need[1] > have[1]:
+                ask = (max(need[0], have[0]), max(need[1], have[1]))
+                if self._renegotiation_asked.get(pid) != ask:
+                    self._renegotiation_asked[pid] = ask
+                    self._emit(RenegotiationNeeded(self.room_id, pid, ask[0], ask[1]))
+
+    def _apply(self, peer: Peer, kind: str, wanted: list[SourceKey], now: float) -> None:
+        slots = {mid: s for mid, s in peer.slots.items() if s.kind == kind}
+        if not slots:
+            return
+        current = {mid: (s.target.key if s.target else None) for mid, s in slots.items()}
+        for mid, key in assign_slots(current, wanted).items():
+            slot = slots[mid]
+            source = self._source(key) if key is not None else None
+            if slot.assign(source, now) and source is not None:
+                self.request_keyframe(source)
+
+    def _source(self, key: SourceKey) -> Source | None:
+        peer = self.peers.get(key.participant_id)
+        return peer.sources.get(key.kind) if peer is not None else None
+
+    def _send_feedback(self, now: float) -> None:
+        """Receiver reports and a REMB estimate toward every publisher (hop by hop)."""
+        cfg = self.config
+        for peer in self.peers.values():
+            if peer.writer is None or not peer.writer.connected:
+                continue
+            reports = [
+                s.stats.report(s.ssrc, now)
+                for s in peer.sources.values()
+                if s.ssrc is not None and s.stats.packets
+            ]
+            if reports:
+                peer.writer.write_rtcp(rtcp.receiver_report(peer.rtcp_ssrc, reports))
+            video = [s for s in peer.sources.values() if s.is_vp8 and s.ssrc is not None]
+            if video:
+                estimates = [slot.remb for s in video for slot in s.outputs if slot.remb]
+                bitrate = min(estimates) if estimates else cfg.remb_bitrate
+                bitrate = max(cfg.remb_min_bitrate, min(cfg.remb_bitrate, bitrate))
+                ssrcs = [s.ssrc for s in video if s.ssrc is not None]
+                peer.writer.write_rtcp(rtcp.remb(peer.rtcp_ssrc, bitrate, ssrcs))
+
+    def _stats(self, peer: Peer) -> PeerStats:
+        slots = peer.slots.values()
+        return PeerStats(
+            room_id=self.room_id,
+            participant_id=peer.participant_id,
+            state=peer.state,
+            packets_in=peer.packets_in,
+            bytes_in=peer.bytes_in,
+            packets_out=sum(s.packets for s in slots),
+            bytes_out=sum(s.octets for s in slots),
+            packets_dropped=peer.packets_dropped,
+            nacks_answered=peer.nacks_answered,
+            keyframe_requests_sent=sum(s.keyframes.sent for s in peer.sources.values()),
+        )

@@ -1,0 +1,79 @@
+"""Fails loudly when a private aiortc/aioice name the SFU relies on moves (see rooms.sfu.hooks).
+
+If this fails after an aiortc upgrade, re-read the new sources at each hook point before
+changing anything: the SFU's correctness (no decoding, no idle sender loops) depends on them.
+"""
+
+import inspect
+from importlib.metadata import version
+
+import aioice.ice
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.rtcdtlstransport import RTCDtlsTransport, State
+from aiortc.rtcicetransport import RTCIceGatherer, RTCIceTransport
+
+
+def params(func: object) -> list[str]:
+    return list(inspect.signature(func).parameters)  # type: ignore[arg-type]
+
+
+def test_the_pinned_versions_are_installed() -> None:
+    assert version("aiortc") == "1.16.0"
+    assert version("aioice") == "0.13.0"
+
+
+def test_dtls_transport_receive_hooks() -> None:
+    assert inspect.iscoroutinefunction(RTCDtlsTransport._handle_rtp_data)
+    assert params(RTCDtlsTransport._handle_rtp_data) == ["self", "data", "arrival_time_ms"]
+    assert inspect.iscoroutinefunction(RTCDtlsTransport._handle_rtcp_data)
+    assert params(RTCDtlsTransport._handle_rtcp_data) == ["self", "data"]
+    # The receive loop must look the hooks up on the instance.
+    source = inspect.getsource(RTCDtlsTransport._recv_next)
+    assert "await self._handle_rtp_data(data, arrival_time_ms=arrival_time_ms)" in source
+    assert "await self._handle_rtcp_data(data)" in source
+
+
+def test_dtls_transport_send_state() -> None:
+    init = inspect.getsource(RTCDtlsTransport.__init__)
+    assert "self._tx_srtp" in init and "self._state = State.NEW" in init
+    assert State.CONNECTED.name == "CONNECTED"
+    assert "self._tx_srtp.protect(data)" in inspect.getsource(RTCDtlsTransport._send_rtp)
+    ice_init = inspect.getsource(RTCIceTransport.__init__)
+    assert "self._connection = gatherer._connection" in ice_init
+    conn = inspect.getsource(aioice.ice.Connection.sendto)
+    assert "self._nominated.get(component)" in conn
+    assert "active_pair.remote_addr" in conn
+    assert "self.transport.sendto(data, addr)" in inspect.getsource(
+        aioice.ice.StunProtocol.send_data
+    )
+
+
+def test_sender_and_receiver_start_work_only_in_send_and_receive() -> None:
+    assert params(RTCRtpSender.send) == ["self", "parameters"]
+    assert params(RTCRtpSender.stop) == ["self"]
+    send = inspect.getsource(RTCRtpSender.send)
+    assert "self._run_rtp(" in send and "self._run_rtcp()" in send
+    assert params(RTCRtpReceiver.receive) == ["self", "parameters"]
+    assert params(RTCRtpReceiver.stop) == ["self"]
+    receive = inspect.getsource(RTCRtpReceiver.receive)
+    assert "threading.Thread" in receive and "self._run_rtcp()" in receive
+    connect = inspect.getsource(RTCPeerConnection._RTCPeerConnection__connect)  # type: ignore[attr-defined]
+    assert "await transceiver.sender.send(" in connect
+    assert "await transceiver.receiver.receive(" in connect
+
+
+def test_sender_and_transceiver_attributes() -> None:
+    init = inspect.getsource(RTCRtpSender.__init__)
+    assert "self._ssrc = random32()" in init and "self._rtx_ssrc = random32()" in init
+    assert "self._stream_id" in init
+    t_init = inspect.getsource(RTCRtpTransceiver.__init__)
+    assert "self._codecs" in t_init and "self._headerExtensions" in t_init
+    answer = inspect.getsource(RTCPeerConnection.createAnswer)
+    assert "create_media_description_for_transceiver" in answer
+
+
+def test_host_address_hook() -> None:
+    assert params(aioice.ice.get_host_addresses) == ["use_ipv4", "use_ipv6"]
+    gather = inspect.getsource(aioice.ice.Connection.gather_candidates)
+    assert "get_host_addresses(" in gather
+    assert "getDefaultIceServers" in inspect.getsource(RTCIceGatherer.__init__)

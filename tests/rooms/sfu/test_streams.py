@@ -1,0 +1,115 @@
+"""The per-packet forwarding of one output slot, without sockets."""
+
+import itertools
+from typing import Any
+
+from aiortc.rtp import RtpPacket
+
+from rooms.sfu.rtp_header import build_header, parse_rtp
+from rooms.sfu.selection import SourceKey
+from rooms.sfu.streams import OutputSlot, Source
+from rooms.sfu.vp8 import build_descriptor, parse_vp8
+
+
+class FakeWriter:
+    def __init__(self) -> None:
+        self.rtp: list[bytes] = []
+
+    def write_rtp(self, packet: bytes) -> int:
+        self.rtp.append(packet)
+        return len(packet)
+
+    def write_rtcp(self, packet: bytes) -> int:
+        return len(packet)
+
+
+def source(pid: str) -> Source:
+    return Source(SourceKey(pid, "camera"), "0", 96, 90000, True, 0, ssrc=hash(pid) & 0xFFFF)
+
+
+def video_slot(writer: Any, switches: list[Any]) -> OutputSlot:
+    return OutputSlot(
+        subscriber_id="sub",
+        mid="5",
+        kind="video",
+        ssrc=4242,
+        rtx_ssrc=4343,
+        payload_type=100,
+        rtx_payload_type=101,
+        clock_rate=90000,
+        writer=writer,
+        on_switch=lambda slot, src: switches.append(src),
+        mid_ext_id=1,
+    )
+
+
+def packet(seq: int, ts: int, pid: int, *, keyframe: bool, start: bool = True) -> bytes:
+    body = bytes([0x00 if keyframe else 0x01]) + b"vp8data"
+    return (
+        build_header(marker=1, payload_type=96, sequence_number=seq, timestamp=ts, ssrc=1, ext=b"")
+        + build_descriptor(picture_id=pid, start=start)
+        + body
+    )
+
+
+def feed(slot: OutputSlot, src: Source, data: bytes, now: float) -> int:
+    view = parse_rtp(data)
+    desc = parse_vp8(memoryview(data)[view.payload_start : view.payload_end])
+    return slot.handle(src, data, view, desc, None, now)
+
+
+def test_a_video_slot_switches_only_at_a_keyframe_and_stays_continuous() -> None:
+    writer, switches = FakeWriter(), []
+    slot = video_slot(writer, switches)
+    a, b = source("a"), source("b")
+    slot.assign(a, 0.0)
+    assert feed(slot, a, packet(10, 1000, 5, keyframe=False), 0.0) == 0  # waits for keyframe
+    assert feed(slot, a, packet(11, 4000, 6, keyframe=True), 0.0) > 0
+    assert feed(slot, a, packet(12, 7000, 7, keyframe=False), 0.033) > 0
+    assert slot.assign(b, 0.04)  # asks for a keyframe from b
+    assert feed(slot, b, packet(500, 90, 300, keyframe=False), 0.05) == 0
+    assert feed(slot, a, packet(13, 10000, 8, keyframe=False), 0.066) > 0  # a still flows
+    assert feed(slot, b, packet(501, 3090, 301, keyframe=True), 0.1) > 0  # switch here
+    assert feed(slot, a, packet(14, 13000, 9, keyframe=False), 0.1) == 0  # a is cut
+    assert feed(slot, b, packet(502, 6090, 302, keyframe=False), 0.133) > 0
+    assert switches == [a, b]
+    assert a.outputs == [] and b.outputs == [slot]
+
+    out = [RtpPacket.parse(p) for p in writer.rtp]
+    assert [p.ssrc for p in out] == [4242] * 5
+    assert [p.payload_type for p in out] == [100] * 5
+    seqs = [p.sequence_number for p in out]
+    assert seqs == [(seqs[0] + i) & 0xFFFF for i in range(5)]
+    pids = [parse_vp8(p.payload).picture_id for p in out]
+    assert pids == [(pids[0] + i) & 0x7FFF for i in range(5)]
+    stamps = [p.timestamp for p in out]
+    assert all(
+        ((y - x) & 0xFFFFFFFF) < 0x80000000 and y != x for x, y in itertools.pairwise(stamps)
+    )
+
+
+def test_unassigning_stops_forwarding_at_once() -> None:
+    writer, switches = FakeWriter(), []
+    slot = video_slot(writer, switches)
+    a = source("a")
+    slot.assign(a, 0.0)
+    assert feed(slot, a, packet(1, 0, 1, keyframe=True), 0.0) > 0
+    slot.assign(None, 0.1)
+    assert feed(slot, a, packet(2, 3000, 2, keyframe=False), 0.1) == 0
+    assert switches == [a, None]
+
+
+def test_nack_is_answered_with_rtx_from_the_cache() -> None:
+    writer, switches = FakeWriter(), []
+    slot = video_slot(writer, switches)
+    a = source("a")
+    slot.assign(a, 0.0)
+    for i in range(3):
+        feed(slot, a, packet(100 + i, i * 3000, i, keyframe=i == 0), 0.0)
+    first = RtpPacket.parse(writer.rtp[1])
+    writer.rtp.clear()
+    assert slot.retransmit([first.sequence_number, 9999], 0.1) == 1
+    rtx = RtpPacket.parse(writer.rtp[0])
+    assert (rtx.ssrc, rtx.payload_type) == (4343, 101)
+    assert int.from_bytes(rtx.payload[:2], "big") == first.sequence_number
+    assert rtx.payload[2:] == first.payload
