@@ -30,10 +30,6 @@ def placement() -> places.Placement:
     return places.MemoryPlacement(dead_after=dead_after)
 
 
-def worker_for(room_id: int) -> places.WorkerInfo | None:
-    return places.worker_for(placement(), room_id)
-
-
 async def send_command(room_id: int, command: Command) -> bool:
     """Send to the room's worker now, placing the room on a first offer. False when no
     worker is alive to take it."""
@@ -47,7 +43,7 @@ async def send_command(room_id: int, command: Command) -> bool:
             await embedded_sfu.ensure_worker()
         worker = await asyncio.to_thread(places.place, placement(), room_id)
     else:
-        worker = await asyncio.to_thread(places.worker_for, placement(), room_id)
+        worker = await asyncio.to_thread(places.pinned_worker, placement(), room_id)
     if worker is None:
         return False
     await layer.send(worker.channel, dict(command))
@@ -57,7 +53,7 @@ async def send_command(room_id: int, command: Command) -> bool:
 def _after_commit(room_id: int, command: Command) -> None:
     def deliver() -> None:
         try:
-            worker = worker_for(room_id)
+            worker = places.pinned_worker(placement(), room_id)
             if worker is None:
                 return  # no media for this room: nothing to stop
             publisher.send(worker.channel, dict(command))

@@ -70,6 +70,19 @@ def worker_for(placement: Placement, room_id: int, now: float | None = None) -> 
     return next((w for w in live_workers(placement, now) if w.worker_id == worker_id), None)
 
 
+def pinned_worker(placement: Placement, room_id: int) -> WorkerInfo | None:
+    """The worker this room is pinned to, alive or not.
+
+    Enforcement (mute, remove, close) goes there without a liveness check: a worker whose
+    heartbeat is merely late (a busy event loop) must still stop forwarding at once, and a
+    message to a dead worker costs nothing; its rooms are moved by the watchdog.
+    """
+    worker_id = placement.pins().get(room_id)
+    if worker_id is None:
+        return None
+    return next((w for w in placement.workers() if w.worker_id == worker_id), None)
+
+
 def place(placement: Placement, room_id: int, now: float | None = None) -> WorkerInfo | None:
     """The worker for this room: where it is pinned if that worker lives, else the least
     loaded live worker (pinned now). None when no worker is alive."""

@@ -56,3 +56,12 @@ def test_a_placed_room_on_a_dead_worker_is_re_placed_on_demand() -> None:
     chosen = places.place(store, 7, now=103.0)
     assert chosen is not None and chosen.worker_id == "b"
     assert store.pins() == {7: "b"}
+
+
+def test_enforcement_reaches_a_worker_whose_heartbeat_is_late() -> None:
+    store = store_with(WorkerInfo("a", "sfu.a", 0, 100.0))
+    store.pin_if_absent(1, "a")
+    assert places.worker_for(store, 1, now=105.0) is None  # no new peers go there
+    late = places.pinned_worker(store, 1)  # but a mute or removal still does
+    assert late is not None and late.channel == "sfu.a"
+    assert places.pinned_worker(store, 2) is None
