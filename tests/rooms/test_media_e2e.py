@@ -9,8 +9,7 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -127,19 +126,31 @@ async def test_mute_and_removal_through_the_host_socket_stop_forwarding(
     )
     await host.send({"type": "participant.mute", "participant_id": ann.participant_id})
     await asyncio.sleep(1.0)
-    after_mute = listener.origin_packets("audio", 1)
+    after_mute = await settled(lambda: listener.origin_packets("audio", 1))
     await asyncio.sleep(1.0)
     assert listener.origin_packets("audio", 1) == after_mute  # nothing of Ann's after 1 s
     assert listener.origin_packets("video", 1) > 0  # her camera still flows
 
     await host.send({"type": "participant.remove", "participant_id": ben.participant_id})
     assert await ben.wait_until(lambda: ben.closed_with is not None, timeout=5)
-    removed_at = time.monotonic()
     await asyncio.sleep(1.0)
-    video, audio = listener.origin_packets("video", 2), listener.origin_packets("audio", 2)
+
+    def bens() -> int:
+        return listener.origin_packets("video", 2) + listener.origin_packets("audio", 2)
+
+    after_removal = await settled(bens)
     await asyncio.sleep(1.0)
-    assert (listener.origin_packets("video", 2), listener.origin_packets("audio", 2)) == (
-        video,
-        audio,
-    )
-    assert time.monotonic() - removed_at < 5
+    assert bens() == after_removal  # nothing of Ben's after 1 s
+
+
+async def settled(count: Callable[[], int]) -> int:
+    """The count once the listener has worked off packets that were already on their way (a
+    loaded machine delays the bot, not the SFU). A stream still being forwarded, at 50 audio
+    or ~30 video packets a second, never settles: the caller's next check then fails."""
+    last = count()
+    for _ in range(20):
+        await asyncio.sleep(0.25)
+        if count() == last:
+            return last
+        last = count()
+    return last
