@@ -97,3 +97,18 @@ def test_services_mode_from_urls() -> None:
         "channels_redis.core.RedisChannelLayer",
         "redis://127.0.0.1:6379/0",
     ]
+
+
+def test_channel_layer_reads_outlast_its_blocking_pop() -> None:
+    """channels-redis blocks up to brpop_timeout in BZPOPMIN; a client read timeout no longer
+    than that kills consumers on a busy machine (redis-py 8 defaults to 5 s, the same)."""
+    code = (
+        "from django.conf import settings as s; "
+        "from channels_redis.core import RedisChannelLayer; "
+        "print(s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['socket_timeout'], "
+        "RedisChannelLayer.brpop_timeout)"
+    )
+    result = manage("shell", "-v", "0", "-c", code, REDIS_URL="redis://127.0.0.1:6379/0")
+    assert result.returncode == 0, result.stderr
+    read_timeout, blocking_pop = (float(x) for x in result.stdout.split())
+    assert read_timeout >= 2 * blocking_pop
