@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from struct import Struct
 from typing import Literal
 
 from .hooks import RtpWriter
@@ -26,8 +27,6 @@ from .selection import SourceKey
 from .vp8 import Vp8Descriptor
 
 SlotKind = Literal["audio", "video"]
-
-_pack_header = FIXED_HEADER.pack
 
 
 @dataclass(eq=False)
@@ -82,6 +81,9 @@ class OutputSlot:
     cache: RetransmissionCache | None = field(init=False)
     _ext: bytes = field(init=False)
     _audio_ext: list[bytes] = field(init=False)
+    _b0: int = field(init=False)
+    _pack: Callable[..., bytes] = field(init=False)
+    _pack_audio: Callable[..., bytes] = field(init=False)
     _rtx_seq: int = 0
 
     def __post_init__(self) -> None:
@@ -100,6 +102,11 @@ class OutputSlot:
             ]
         else:
             self._audio_ext = []
+        self._b0 = 0x90 if self._ext else 0x80
+        # Fixed header + extension block in one pack; every level's block has one size.
+        self._pack = Struct(f"!BBHII{len(self._ext)}s").pack
+        audio_size = len(self._audio_ext[0]) if self._audio_ext else 0
+        self._pack_audio = Struct(f"!BBHII{audio_size}s").pack
 
     @property
     def target(self) -> Source | None:
@@ -181,35 +188,31 @@ class OutputSlot:
             rewriter.last_seq = out_seq
             rewriter.last_timestamp = out_ts
             rewriter.last_time = now
-        ext = self._audio_ext[level] if level is not None and self._audio_ext else self._ext
-        header = _pack_header(
-            0x90 if ext else 0x80,
-            (view.marker << 7) | self.payload_type,
-            out_seq,
-            out_ts,
-            self.ssrc,
-        )
+        b1 = (view.marker << 7) | self.payload_type
+        if level is not None and self._audio_ext:
+            header = self._pack_audio(0x90, b1, out_seq, out_ts, self.ssrc, self._audio_ext[level])
+        else:
+            header = self._pack(self._b0, b1, out_seq, out_ts, self.ssrc, self._ext)
         start = view.payload_start
         end = view.payload_end
-        packet: bytes | bytearray
+        at = len(header)
+        packet: bytes
         if desc is not None and (desc.picture_id is not None or desc.tl0picidx is not None):
-            packet = bytearray(header)
-            packet += ext
-            at = len(packet)
-            packet += memoryview(data)[start:end]
+            size = desc.size
+            head = bytearray(data[start : start + size])
             if desc.picture_id is not None:
                 picture_id = rewriter.map_picture_id(desc.picture_id)
-                off = at + desc.picture_id_offset
+                off = desc.picture_id_offset
                 if desc.picture_id_bits == 15:
-                    packet[off] = 0x80 | ((picture_id >> 8) & 0x7F)
-                    packet[off + 1] = picture_id & 0xFF
+                    head[off] = 0x80 | ((picture_id >> 8) & 0x7F)
+                    head[off + 1] = picture_id & 0xFF
                 else:
-                    packet[off] = picture_id & 0x7F
+                    head[off] = picture_id & 0x7F
             if desc.tl0picidx is not None:
-                packet[at + desc.tl0picidx_offset] = rewriter.map_tl0picidx(desc.tl0picidx)
+                head[desc.tl0picidx_offset] = rewriter.map_tl0picidx(desc.tl0picidx)
+            packet = header + head + data[start + size : end]
         else:
-            at = 12 + len(ext)
-            packet = b"".join((header, ext, memoryview(data)[start:end]))
+            packet = header + data[start:end]
         sent = self.writer.write_rtp(packet)
         cache = self.cache
         if cache is not None:
