@@ -8,6 +8,10 @@ aiortc has no public API for forwarding packets without decoding. These seams ar
 - ``RTCDtlsTransport._tx_srtp`` / ``_state`` plus the ICE connection's nominated pair
   (``RTCIceTransport._connection._nominated[1]`` -> ``protocol.transport``, ``remote_addr``)
   give a synchronous send path: SRTP-protect and ``sendto`` without a coroutine per packet.
+- pylibsrtp 1.0 ``Session._srtp`` (the ``srtp_t *``) and ``pylibsrtp._binding.ffi/lib``
+  (``srtp_protect`` / ``srtp_protect_rtcp``): the writer protects in place in its own cffi
+  buffer and sends a view of it. ``Session.protect`` does the same call but adds a type check,
+  a fresh ``int *``, a copy in and a copy out per packet (measured ~1-3 µs of the ~2-5 µs).
 - ``RTCRtpSender.send/stop`` and ``RTCRtpReceiver.receive/stop`` are replaced per instance
   with no-ops, so a forwarding sender never starts its 20 ms idle loop or an encoder, and a
   receiver never starts its decoder thread or its RTCP loop.
@@ -25,12 +29,19 @@ import socket
 from collections.abc import Callable
 
 import aioice.ice
-import pylibsrtp
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from pylibsrtp import Session
+from pylibsrtp._binding import ffi as _srtp_ffi
+from pylibsrtp._binding import lib as _srtp_lib
 
 logger = logging.getLogger(__name__)
+
+# libsrtp's SRTP_MAX_TRAILER_LEN (16 bytes of auth tag + 128 of MKI) rounded up; RTP packets
+# longer than what the receive MTU allows are dropped by the writer anyway.
+_MAX_PACKET = 1500
+_TRAILER = 160
 
 RtpHandler = Callable[[bytes, int], None]
 RtcpHandler = Callable[[bytes], None]
@@ -107,37 +118,45 @@ class RtpWriter:
     """Synchronous SRTP send path on one DTLS transport (what ``_send_rtp`` does, minus the
     coroutine, the RTCP sniffing and the shared counters).
 
-    Datagrams go straight to a duplicate of the selected host socket with ``socket.sendto``:
-    measured cheaper than the event loop transport's ``sendto`` under load, and a full socket
-    buffer simply drops the datagram (UDP media semantics) instead of queueing it.
-    ``write_rtp`` / ``write_rtcp`` return the number of bytes put on the wire, 0 when the
-    transport is not (or no longer) connected. ``close()`` releases the duplicate socket.
+    Packets are copied once into a per-writer cffi buffer, protected there in place by
+    libsrtp (the transport's tx session) and sent from a view of that buffer, straight to a
+    duplicate of the selected host socket with ``socket.sendto``: measured cheaper than the
+    event loop transport's ``sendto`` under load, and a full socket buffer simply drops the
+    datagram (UDP media semantics) instead of queueing it. The nominated pair's address is
+    looked up when the pair changes, not per packet.
+    ``write_rtp`` / ``write_rtcp`` take any bytes-like packet and return the number of bytes
+    put on the wire, 0 when the transport is not (or no longer) connected. ``close()``
+    releases the duplicate socket.
     """
 
-    __slots__ = ("_dtls", "_ice", "_pair", "_sock")
+    __slots__ = (
+        "_addr",
+        "_buf",
+        "_cdata",
+        "_dtls",
+        "_ice",
+        "_len",
+        "_nominated",
+        "_pair",
+        "_sock",
+        "_srtp",
+        "_tx",
+        "_view",
+    )
 
     def __init__(self, dtls: RTCDtlsTransport) -> None:
         self._dtls = dtls
         self._ice = dtls.transport._connection
+        self._nominated: dict[int, aioice.ice.CandidatePair] = self._ice._nominated
         self._pair: object | None = None
         self._sock: socket.socket | None = None
-
-    def _sendto(self, data: bytes) -> int:
-        pair = self._ice._nominated.get(1)
-        if pair is None:
-            return 0
-        if pair is not self._pair:
-            self._bind(pair)
-        sock = self._sock
-        if sock is None:
-            return 0
-        try:
-            sock.sendto(data, pair.remote_addr)
-        except (BlockingIOError, InterruptedError):
-            return 0
-        except OSError:
-            return 0
-        return len(data)
+        self._addr: tuple[str, int] | None = None
+        self._tx: Session | None = None
+        self._srtp: object = None
+        self._cdata = _srtp_ffi.new("char[]", _MAX_PACKET + _TRAILER)
+        self._buf = _srtp_ffi.buffer(self._cdata)
+        self._view = memoryview(self._buf)
+        self._len = _srtp_ffi.new("int *")
 
     def _bind(self, pair: aioice.ice.CandidatePair) -> None:
         self.close()
@@ -153,32 +172,53 @@ class RtpWriter:
         sock = socket.socket(raw.family, raw.type, fileno=os.dup(raw.fileno()))
         sock.setblocking(False)
         self._sock = sock
+        self._addr = pair.remote_addr
 
     def close(self) -> None:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
         self._pair = None
+        self._addr = None
 
-    def write_rtp(self, packet: bytes) -> int:
+    def _write(self, packet: bytes | bytearray | memoryview, rtcp: bool) -> int:
         dtls = self._dtls
         if dtls._state is not State.CONNECTED:
             return 0
-        try:
-            protected = dtls._tx_srtp.protect(packet)
-        except pylibsrtp.Error:
+        pair = self._nominated.get(1)
+        if pair is None:
             return 0
-        return self._sendto(protected)
+        if pair is not self._pair:
+            self._bind(pair)
+        sock = self._sock
+        if sock is None:
+            return 0
+        tx = dtls._tx_srtp
+        if tx is not self._tx:
+            self._tx = tx
+            self._srtp = tx._srtp[0]
+        size = len(packet)
+        if size > _MAX_PACKET:
+            return 0
+        self._buf[0:size] = packet
+        length = self._len
+        length[0] = size
+        if rtcp:
+            status = _srtp_lib.srtp_protect_rtcp(self._srtp, self._cdata, length)
+        else:
+            status = _srtp_lib.srtp_protect(self._srtp, self._cdata, length)
+        if status:
+            return 0
+        try:
+            return sock.sendto(self._view[: length[0]], self._addr)  # type: ignore[arg-type]
+        except OSError:  # includes BlockingIOError: a full buffer drops the datagram
+            return 0
 
-    def write_rtcp(self, packet: bytes) -> int:
-        dtls = self._dtls
-        if dtls._state is not State.CONNECTED:
-            return 0
-        try:
-            protected = dtls._tx_srtp.protect_rtcp(packet)
-        except pylibsrtp.Error:
-            return 0
-        return self._sendto(protected)
+    def write_rtp(self, packet: bytes | bytearray | memoryview) -> int:
+        return self._write(packet, False)
+
+    def write_rtcp(self, packet: bytes | bytearray | memoryview) -> int:
+        return self._write(packet, True)
 
     @property
     def connected(self) -> bool:

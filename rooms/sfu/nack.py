@@ -9,15 +9,19 @@ not resent: by then the receiver has given up on them and they would only add lo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(slots=True, frozen=True)
-class CachedPacket:
+class CachedPacket(NamedTuple):
+    """One sent packet, kept as the exact plaintext RTP bytes that went out (no copy: the
+    forwarder builds each output packet once and never changes it afterwards)."""
+
     sequence_number: int
     timestamp: int
     marker: int
-    ext: bytes
-    payload: bytes
+    header_size: int
+    """Fixed header plus extension block; the payload starts here."""
+    packet: bytes | bytearray
     stored_at: float
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from struct import Struct
 
-_FIXED = Struct("!BBHII")
+FIXED_HEADER = _FIXED = Struct("!BBHII")
+"""Version/flags, marker/payload type, sequence number, timestamp, SSRC."""
 _EXT_HEAD = Struct("!HH")
 
 ONE_BYTE_PROFILE = 0xBEDE
@@ -19,9 +20,12 @@ TWO_BYTE_PROFILE_MASK = 0xFFF0
 TWO_BYTE_PROFILE = 0x1000
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class RtpView:
-    """The fields of one RTP packet the forwarder needs, plus offsets into the datagram."""
+    """The fields of one RTP packet the forwarder needs, plus offsets into the datagram.
+
+    Treat as read-only; not frozen because a frozen dataclass's ``__init__`` goes through
+    ``object.__setattr__`` per field, which costs ~1 µs per packet on the receive path."""
 
     marker: int
     payload_type: int

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from struct import Struct
 from typing import Literal
 
 from .hooks import RtpWriter
@@ -21,9 +22,9 @@ from .keyframes import KeyframeRequestLimiter
 from .nack import CachedPacket, RetransmissionCache
 from .rewriter import StreamRewriter
 from .rtcp import ReceiveStats
-from .rtp_header import RtpView, build_header, one_byte_extension_block
+from .rtp_header import FIXED_HEADER, RtpView, one_byte_extension_block
 from .selection import SourceKey
-from .vp8 import Vp8Descriptor, rewrite_descriptor
+from .vp8 import Vp8Descriptor
 
 SlotKind = Literal["audio", "video"]
 
@@ -80,6 +81,9 @@ class OutputSlot:
     cache: RetransmissionCache | None = field(init=False)
     _ext: bytes = field(init=False)
     _audio_ext: list[bytes] = field(init=False)
+    _b0: int = field(init=False)
+    _pack: Callable[..., bytes] = field(init=False)
+    _pack_audio: Callable[..., bytes] = field(init=False)
     _rtx_seq: int = 0
 
     def __post_init__(self) -> None:
@@ -98,6 +102,11 @@ class OutputSlot:
             ]
         else:
             self._audio_ext = []
+        self._b0 = 0x90 if self._ext else 0x80
+        # Fixed header + extension block in one pack; every level's block has one size.
+        self._pack = Struct(f"!BBHII{len(self._ext)}s").pack
+        audio_size = len(self._audio_ext[0]) if self._audio_ext else 0
+        self._pack_audio = Struct(f"!BBHII{audio_size}s").pack
 
     @property
     def target(self) -> Source | None:
@@ -167,39 +176,50 @@ class OutputSlot:
                 picture_id_bits=desc.picture_id_bits if desc is not None else 15,
             )
             self.on_switch(self, source)
-        mapped = rewriter.map(view.sequence_number, view.timestamp, now)
-        if mapped is None:
-            return 0
-        ext = self._audio_ext[level] if level is not None and self._audio_ext else self._ext
-        header = build_header(
-            marker=view.marker,
-            payload_type=self.payload_type,
-            sequence_number=mapped.sequence_number,
-            timestamp=mapped.timestamp,
-            ssrc=self.ssrc,
-            ext=ext,
-        )
-        if desc is not None and (desc.picture_id is not None or desc.tl0picidx is not None):
-            start = view.payload_start
-            head = rewrite_descriptor(
-                memoryview(data)[start : start + desc.size],
-                desc,
-                rewriter.map_picture_id(desc.picture_id) if desc.picture_id is not None else None,
-                rewriter.map_tl0picidx(desc.tl0picidx) if desc.tl0picidx is not None else None,
-            )
-            payload = head + data[start + desc.size : view.payload_end]
+        # Hot path from here (once per packet and output): what StreamRewriter.map does,
+        # inlined, and the output packet built once, with the VP8 picture id / TL0PICIDX
+        # rewritten in place. The same bytes go to the writer and into the NACK cache.
+        seq = view.sequence_number
+        if (seq - rewriter.first_seq) & 0xFFFF >= 0x8000:
+            return 0  # predates the switch
+        out_seq = (seq + rewriter.seq_offset) & 0xFFFF
+        out_ts = (view.timestamp + rewriter.ts_offset) & 0xFFFFFFFF
+        if 0 < (out_seq - rewriter.last_seq) & 0xFFFF < 0x8000:
+            rewriter.last_seq = out_seq
+            rewriter.last_timestamp = out_ts
+            rewriter.last_time = now
+        b1 = (view.marker << 7) | self.payload_type
+        if level is not None and self._audio_ext:
+            header = self._pack_audio(0x90, b1, out_seq, out_ts, self.ssrc, self._audio_ext[level])
         else:
-            payload = data[view.payload_start : view.payload_end]
-        sent = self.writer.write_rtp(header + payload)
-        if self.cache is not None:
-            self.cache.store(
-                CachedPacket(
-                    mapped.sequence_number, mapped.timestamp, view.marker, ext, payload, now
-                )
-            )
+            header = self._pack(self._b0, b1, out_seq, out_ts, self.ssrc, self._ext)
+        start = view.payload_start
+        end = view.payload_end
+        at = len(header)
+        packet: bytes
+        if desc is not None and (desc.picture_id is not None or desc.tl0picidx is not None):
+            size = desc.size
+            head = bytearray(data[start : start + size])
+            if desc.picture_id is not None:
+                picture_id = rewriter.map_picture_id(desc.picture_id)
+                off = desc.picture_id_offset
+                if desc.picture_id_bits == 15:
+                    head[off] = 0x80 | ((picture_id >> 8) & 0x7F)
+                    head[off + 1] = picture_id & 0xFF
+                else:
+                    head[off] = picture_id & 0x7F
+            if desc.tl0picidx is not None:
+                head[desc.tl0picidx_offset] = rewriter.map_tl0picidx(desc.tl0picidx)
+            packet = header + head + data[start + size : end]
+        else:
+            packet = header + data[start:end]
+        sent = self.writer.write_rtp(packet)
+        cache = self.cache
+        if cache is not None:
+            cache.store(CachedPacket(out_seq, out_ts, view.marker, at, packet, now))
         if sent:
             self.packets += 1
-            self.octets += len(payload)
+            self.octets += end - start
         return sent
 
     def retransmit(self, sequence_numbers: list[int], now: float) -> int:
@@ -211,27 +231,25 @@ class OutputSlot:
             entry = self.cache.get(seq, now)
             if entry is None:
                 continue
+            packet: bytes | bytearray
             if self.rtx_payload_type is not None:
+                # RFC 4588: RTX header, then the original sequence number, then the payload.
                 self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-                header = build_header(
-                    marker=entry.marker,
-                    payload_type=self.rtx_payload_type,
-                    sequence_number=self._rtx_seq,
-                    timestamp=entry.timestamp,
-                    ssrc=self.rtx_ssrc,
-                    ext=entry.ext,
+                original = entry.packet
+                packet = bytearray(original[: entry.header_size])
+                FIXED_HEADER.pack_into(
+                    packet,
+                    0,
+                    original[0],
+                    (entry.marker << 7) | self.rtx_payload_type,
+                    self._rtx_seq,
+                    entry.timestamp,
+                    self.rtx_ssrc,
                 )
-                packet = header + seq.to_bytes(2, "big") + entry.payload
+                packet += seq.to_bytes(2, "big")
+                packet += memoryview(original)[entry.header_size :]
             else:
-                header = build_header(
-                    marker=entry.marker,
-                    payload_type=self.payload_type,
-                    sequence_number=entry.sequence_number,
-                    timestamp=entry.timestamp,
-                    ssrc=self.ssrc,
-                    ext=entry.ext,
-                )
-                packet = header + entry.payload
+                packet = entry.packet
             if self.writer.write_rtp(packet):
                 resent += 1
         self.retransmitted += resent

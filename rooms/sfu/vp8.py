@@ -13,8 +13,10 @@ PICTURE_ID_7BIT = 0x80
 PICTURE_ID_15BIT = 0x8000
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Vp8Descriptor:
+    """Treat as read-only (not frozen: see ``RtpView``)."""
+
     start_of_partition: bool
     partition_id: int
     picture_id: int | None

@@ -77,3 +77,39 @@ def test_host_address_hook() -> None:
     gather = inspect.getsource(aioice.ice.Connection.gather_candidates)
     assert "get_host_addresses(" in gather
     assert "getDefaultIceServers" in inspect.getsource(RTCIceGatherer.__init__)
+
+
+def test_pylibsrtp_in_place_protect() -> None:
+    """``hooks.RtpWriter`` calls libsrtp through pylibsrtp's cffi binding (see hooks.py)."""
+    import os
+
+    import pylibsrtp
+    from pylibsrtp import Policy, Session
+    from pylibsrtp._binding import ffi, lib
+
+    assert version("pylibsrtp") == "1.0.0"
+    process = inspect.getsource(Session._Session__process)  # type: ignore[attr-defined]
+    assert "func(self._srtp[0], self._cdata, len_p)" in process
+    assert lib.srtp_protect and lib.srtp_protect_rtcp and pylibsrtp.Error
+    key = os.urandom(30)
+    policy = Policy(
+        key=key,
+        ssrc_type=Policy.SSRC_ANY_OUTBOUND,
+        srtp_profile=Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+    )
+    tx = Session(policy)
+    packet = bytes([0x80, 96, 0, 1, 0, 0, 0, 9, 0, 0, 0, 7]) + b"payload"
+    cdata = ffi.new("char[]", 1660)
+    length = ffi.new("int *")
+    ffi.buffer(cdata)[0 : len(packet)] = packet
+    length[0] = len(packet)
+    assert lib.srtp_protect(tx._srtp[0], cdata, length) == 0
+    in_place = ffi.buffer(cdata)[0 : length[0]]
+    rx = Session(
+        Policy(
+            key=key,
+            ssrc_type=Policy.SSRC_ANY_INBOUND,
+            srtp_profile=Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+        )
+    )
+    assert rx.unprotect(in_place) == packet

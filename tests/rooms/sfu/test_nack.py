@@ -4,7 +4,7 @@ from rooms.sfu.nack import CachedPacket, RetransmissionCache
 
 
 def entry(seq: int, at: float = 0.0) -> CachedPacket:
-    return CachedPacket(seq, 0, 0, b"", bytes([seq & 0xFF]), at)
+    return CachedPacket(seq, 0, 0, 12, bytes(12) + bytes([seq & 0xFF]), at)
 
 
 def test_it_returns_recent_packets_by_sequence_number() -> None:

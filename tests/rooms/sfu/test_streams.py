@@ -113,3 +113,43 @@ def test_nack_is_answered_with_rtx_from_the_cache() -> None:
     assert (rtx.ssrc, rtx.payload_type) == (4343, 101)
     assert int.from_bytes(rtx.payload[:2], "big") == first.sequence_number
     assert rtx.payload[2:] == first.payload
+
+
+def test_audio_packets_carry_the_level_only_when_the_source_sent_one() -> None:
+    writer = FakeWriter()
+    slot = OutputSlot(
+        subscriber_id="sub",
+        mid="3",
+        kind="audio",
+        ssrc=77,
+        rtx_ssrc=78,
+        payload_type=111,
+        rtx_payload_type=None,
+        clock_rate=48000,
+        writer=writer,
+        on_switch=lambda slot, src: None,
+        mid_ext_id=1,
+        audio_level_ext_id=2,
+    )
+    src = Source(SourceKey("a", "audio"), "0", 111, 48000, False, 0, ssrc=5)
+    slot.assign(src, 0.0)
+    for seq, level in ((1, 40), (2, None)):
+        data = (
+            build_header(
+                marker=0,
+                payload_type=111,
+                sequence_number=seq,
+                timestamp=960 * seq,
+                ssrc=5,
+                ext=b"",
+            )
+            + b"opus"
+        )
+        assert slot.handle(src, data, parse_rtp(data), None, level, 0.0) > 0
+    with_level, without = (RtpPacket.parse(p) for p in writer.rtp)
+    for p in (with_level, without):
+        assert p.payload == b"opus" and p.ssrc == 77 and p.payload_type == 111
+    assert with_level.sequence_number + 1 == without.sequence_number
+    raw = [parse_rtp(p) for p in writer.rtp]
+    assert writer.rtp[0][raw[0].ext_start : raw[0].ext_end] == bytes((0x10, 0x33, 0x20, 40))
+    assert writer.rtp[1][raw[1].ext_start : raw[1].ext_end] == bytes((0x10, 0x33, 0, 0))
