@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -244,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
+
+    def terminated(signum: int, frame: object) -> None:
+        raise SystemExit(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, terminated)
     setup_namespace()  # the namespace (and the veth pair) goes away with this process
     janus = Janus(event_loops=os.cpu_count() or 1)
     pool: BotPool | None = None

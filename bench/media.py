@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -222,6 +223,38 @@ class OurStack:
         self.layer_url = redis_url(REDIS_DB_SMOKE if smoke else REDIS_DB)
         if not redis_available(self.layer_url):
             raise RuntimeError(f"Redis does not answer at {self.layer_url}")
+        # A private redis-server when there is one: other checkouts' tests on the shared Redis
+        # (pauses, flushes, their own workers in the placement store) must not reach this run.
+        self.redis: subprocess.Popen[bytes] | None = None
+        server = shutil.which("redis-server")
+        if server is not None:
+            from tests.rooms.live_harness import free_port
+
+            port = free_port()
+            self.redis = subprocess.Popen(  # noqa: S603 - a fixed command line
+                [
+                    server,
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--protected-mode",
+                    "yes",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            self.layer_url = f"redis://127.0.0.1:{port}/0"
+            deadline = time.monotonic() + 10
+            while not redis_available(self.layer_url):
+                if self.redis.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the private redis-server did not start")
+                time.sleep(0.1)
         self.bot_processes = bot_processes
         self.worker_id = f"bench-{os.getpid()}"
         self.daphne: Any = None
@@ -361,6 +394,9 @@ class OurStack:
             from tests.rooms.live_harness import flush_redis
 
             flush_redis(self.layer_url)
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.terminate()
+            self.redis.wait(10)
         self.worker_log.close()
         Path(self.worker_log.name).unlink(missing_ok=True)
 
@@ -605,6 +641,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def log(text: str) -> None:
         print(text, flush=True)
+
+    def terminated(signum: int, frame: object) -> None:
+        raise SystemExit(f"signal {signum}")  # run the clean-ups in the finally blocks
+
+    signal.signal(signal.SIGTERM, terminated)
 
     started = dt.datetime.now(dt.UTC)
     try:
