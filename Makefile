@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint migrations-check clean
+.PHONY: venv run test lint migrations-check clean bench bench-smoke
 
 venv: $(VENV)/.installed
 
@@ -35,6 +35,15 @@ migrations-check: venv
 # pytest runs last, so the output ends with its summary line.
 test: venv lint migrations-check
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Media benchmark (bench/README.md): ours and Janus, room sizes 2..50, ~10-15 min. Not a test.
+bench: venv
+	command -v janus >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y janus
+	PYTHONPATH=. $(BIN)/python -m bench.media
+
+# A few seconds, 2 bots, our stack only; tests/test_bench_smoke.py runs it with the suite.
+bench-smoke: venv
+	PYTHONPATH=. $(BIN)/python -m bench.media --smoke
 
 clean:
 	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
