@@ -97,8 +97,8 @@ class StampingWriter(hooks.RtpWriter):
         self.packets_sent = 0
         self.bytes_sent = 0
 
-    def write_rtp(self, packet: bytes) -> int:
-        written = super().write_rtp(packet + STAMP.pack(STAMP_MAGIC, time.monotonic_ns()))
+    def write_rtp(self, packet: bytes | bytearray | memoryview) -> int:
+        written = super().write_rtp(bytes(packet) + STAMP.pack(STAMP_MAGIC, time.monotonic_ns()))
         if written:
             self.packets_sent += 1
             self.bytes_sent += len(packet) + STAMP.size
