@@ -7,6 +7,7 @@ and Celery on Redis. See README.md ("Configuration") for every variable.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -281,6 +282,13 @@ SPECTACULAR_SETTINGS.update(
 # The addresses a worker offers as ICE host candidates (empty: every non-loopback interface;
 # 127.0.0.1 keeps all media on loopback, as the tests do).
 SFU_ICE_ADDRESSES = env_list("SFU_ICE_ADDRESSES", [])
+for _address in SFU_ICE_ADDRESSES:
+    try:
+        ipaddress.ip_address(_address)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"SFU_ICE_ADDRESSES entries must be IP addresses, got {_address!r}"
+        ) from None
 # STUN servers for the workers' own candidates; none by default, so no public server is used.
 SFU_STUN_URLS = env_list("SFU_STUN_URLS", [])
 for _stun_url in SFU_STUN_URLS:
@@ -294,3 +302,15 @@ SFU_AUDIO_SLOTS = env_int("SFU_AUDIO_SLOTS", 3, minimum=1, maximum=10)
 SFU_EMBEDDED = env_bool("SFU_EMBEDDED", EMBEDDED)
 # A worker whose heartbeat is older than this is dead and its rooms move.
 SFU_DEAD_AFTER_SECONDS = env_int("SFU_DEAD_AFTER_SECONDS", 2, minimum=1, maximum=60)
+# UDP ports a `manage.py sfu` worker binds its media sockets to (both or neither; open them in
+# the firewall). Without them the kernel picks ephemeral ports.
+_sfu_port_min = env_int("SFU_UDP_PORT_MIN", 0, minimum=0, maximum=65535)
+_sfu_port_max = env_int("SFU_UDP_PORT_MAX", 0, minimum=0, maximum=65535)
+SFU_UDP_PORTS: tuple[int, int] | None = None
+if _sfu_port_min or _sfu_port_max:
+    if not (1024 <= _sfu_port_min <= _sfu_port_max):
+        raise ImproperlyConfigured(
+            "SFU_UDP_PORT_MIN and SFU_UDP_PORT_MAX must both be set, with "
+            f"1024 <= SFU_UDP_PORT_MIN <= SFU_UDP_PORT_MAX (got {_sfu_port_min}-{_sfu_port_max})"
+        )
+    SFU_UDP_PORTS = (_sfu_port_min, _sfu_port_max)

@@ -50,6 +50,9 @@ def test_deploy_check_is_clean_with_production_values() -> None:
         ({"ROOMS_RESUME_GRACE_SECONDS": "soon"}, "ROOMS_RESUME_GRACE_SECONDS"),
         ({"TURN_URLS": "turn:turn.example.com:3478"}, "TURN_SECRET"),
         ({"TURN_URLS": "http://x", "TURN_SECRET": "s"}, "TURN_URLS"),
+        ({"SFU_UDP_PORT_MIN": "40000"}, "SFU_UDP_PORT_MAX"),
+        ({"SFU_UDP_PORT_MIN": "41000", "SFU_UDP_PORT_MAX": "40000"}, "SFU_UDP_PORT_MIN"),
+        ({"SFU_ICE_ADDRESSES": "not-an-ip"}, "SFU_ICE_ADDRESSES"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], variable: str) -> None:

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from rooms import media
 from rooms.embedded_sfu import sfu_config
+from rooms.sfu.ports import loop_factory
 from rooms.sfu.worker import Worker
 
 
@@ -28,7 +29,8 @@ class Command(BaseCommand):
                 "REDIS_URL is not set: in embedded mode the web process runs the media worker "
                 "itself. Set REDIS_URL (and DATABASE_URL) to run separate workers."
             )
-        uvloop.run(self._run(options["worker_id"]))
+        first, last = settings.SFU_UDP_PORTS or (None, None)
+        uvloop.run(self._run(options["worker_id"]), loop_factory=loop_factory(first, last))
 
     async def _run(self, worker_id: str | None) -> None:
         stop = asyncio.Event()
