@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint migrations-check clean
+.PHONY: venv run test lint migrations-check clean chromium
 
 venv: $(VENV)/.installed
 
@@ -31,8 +31,12 @@ lint: venv
 migrations-check: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# The browser tests drive Debian's Chromium (no browser download); install it when missing.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 # pytest runs last, so the output ends with its summary line.
-test: venv lint migrations-check
+test: venv chromium lint migrations-check
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:

@@ -146,9 +146,9 @@ def rooms_server(namespace: str) -> Iterator[LiveServer]:
     server.manage("seed_demo")
     daphne = str(Path(sys.executable).parent / "daphne")
     log = (ARTIFACTS / "server.log").open("wb")
+    command = ["ip", "netns", "exec", namespace, daphne, "-b", "127.0.0.1", "-p", str(port)]
     process = subprocess.Popen(
-        ["ip", "netns", "exec", namespace, daphne, "-b", "127.0.0.1", "-p", str(port)]
-        + ["config.asgi:application"],
+        [*command, "config.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,

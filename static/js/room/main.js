@@ -569,7 +569,10 @@ function renderGrid() {
   for (const [mid, owner] of app.slotOwners) {
     const track = app.remoteTracks.get(mid);
     if (!track || track.kind !== "video") continue;
-    (owner.kind === "screen" ? screenByPid : videoByPid).set(owner.pid, track);
+    // The SFU names only the person behind a slot: a second video slot carrying the same
+    // person is their screen share (a person publishes at most one camera and one screen).
+    const isScreen = owner.kind === "screen" || videoByPid.has(owner.pid);
+    (isScreen ? screenByPid : videoByPid).set(owner.pid, track);
   }
   if (app.sharing && app.media?.screenTrack) screenByPid.set(app.you.id, app.media.screenTrack);
   grid.render({
