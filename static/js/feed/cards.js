@@ -1,6 +1,7 @@
 // Room cards at the top of the feed, kept live over /ws/feed/ (feed/consumers.py).
 // A card is drawn exactly like templates/feed/_room_card.html.
 
+import { api } from "../lib/api.js";
 import { h, announce, avatar } from "../lib/dom.js";
 
 function formatStart(iso) {
@@ -97,14 +98,34 @@ export function removeCard(token) {
   refreshSections();
 }
 
+// After a dropped socket, changes may have been missed: redraw the rooms from the feed API.
+async function resync() {
+  let feed;
+  try {
+    feed = await api("GET", "/api/feed/");
+  } catch {
+    return;
+  }
+  const rooms = [...feed.rooms.live, ...feed.rooms.upcoming];
+  const tokens = new Set(rooms.map((r) => r.token));
+  for (const item of document.querySelectorAll(".room-list > li[data-token]")) {
+    if (!tokens.has(item.dataset.token)) item.remove();
+  }
+  for (const room of rooms) upsertCard(room);
+  refreshSections();
+}
+
 /** Listen to the feed socket, reconnecting with a growing delay. */
 export function connectFeed() {
   let delay = 1000;
+  let dropped = false;
   const open = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}/ws/feed/`);
     ws.addEventListener("open", () => {
       delay = 1000;
+      if (dropped) resync();
+      dropped = false;
       document.body.dataset.feedLive = "true";
     });
     ws.addEventListener("message", (event) => {
@@ -120,6 +141,7 @@ export function connectFeed() {
     ws.addEventListener("close", (event) => {
       document.body.dataset.feedLive = "false";
       if (event.code === 4003) return; // signed out
+      dropped = true;
       setTimeout(open, delay);
       delay = Math.min(delay * 2, 30000);
     });
