@@ -36,7 +36,7 @@ chromium:
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 # pytest runs last, so the output ends with its summary line.
-test: venv chromium lint migrations-check
+test: venv lint migrations-check chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:

@@ -6,6 +6,9 @@ in-memory channel layer, in-process SFU on 127.0.0.1) and Chromium, launched thr
 wrapper script that enters the namespace. Playwright's own driver stays outside and talks to
 Chromium over its stdio pipe.
 
+The fixtures are package-scoped, not session-scoped: Playwright's sync API keeps an event
+loop running while the browser is open, and the async tests elsewhere need it gone.
+
 Without Chromium, root or `ip`, these tests skip locally and fail in CI (CI=true or
 ROOMS_REQUIRE_SERVICES set): `make test` installs Chromium first.
 """
@@ -82,7 +85,7 @@ class LiveServer:
         return result.stdout
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def namespace() -> Iterator[str]:
     if sync_playwright is None:
         _unavailable("the playwright package (pip install -e '.[dev]')")
@@ -120,7 +123,7 @@ def _wait_for_port(namespace: str, port: int, process: subprocess.Popen[bytes]) 
     raise RuntimeError("daphne did not start listening in time")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def rooms_server(namespace: str) -> Iterator[LiveServer]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="rooms-browser-"))
@@ -170,7 +173,7 @@ def rooms_server(namespace: str) -> Iterator[LiveServer]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(namespace: str) -> Iterator[Browser]:
     chromium = _chromium()
     assert chromium is not None
