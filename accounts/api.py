@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import User
+from config.parsers import SafeJSONParser
 
 # Primary keys are 64-bit integers; anything larger can't name a row and would overflow the
 # database driver, so it is refused as input instead of reaching the query.
@@ -119,6 +120,8 @@ class TokenApi(ObtainAuthToken):
     guessing); the counter lives in the shared cache."""
 
     serializer_class = TokenInput
+    # ObtainAuthToken brings DRF's stock parsers; use the project's (safe on deep nesting).
+    parser_classes = [SafeJSONParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -82,6 +83,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        # A model-level check reached by client input (e.g. a tampered pagination cursor).
+        exc = drf.ValidationError(exc.messages)
     response = exception_handler(exc, context)
     if response is None or not isinstance(exc, drf.APIException):
         return response
@@ -91,3 +95,38 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         code = _DRF_CODES.get(type(exc), "error")
         response.data = error_body(code, str(exc.detail))
     return response
+
+
+# --- Django's own error pages, in the API's shape under /api/ ----------------------------------
+# Errors Django raises before a view runs (no route, too many fields, a body over
+# DATA_UPLOAD_MAX_MEMORY_SIZE) would otherwise reach API clients as HTML pages.
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> Any:
+    if _is_api(request):
+        return JsonResponse(error_body("bad_request", "The request is malformed."), status=400)
+    from django.views.defaults import bad_request as html
+
+    return html(request, exception or Exception())
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> Any:
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    from django.views.defaults import page_not_found as html
+
+    return html(request, exception or Http404())
+
+
+def server_error(request: HttpRequest) -> Any:
+    if _is_api(request):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side."), status=500
+        )
+    from django.views.defaults import server_error as html
+
+    return html(request)

@@ -246,3 +246,22 @@ SPECTACULAR_SETTINGS.update(
         "REDOC_DIST": "SIDECAR",
     }
 )
+
+# --- Media relay (SFU workers) ----------------------------------------------------------------
+
+# The addresses a worker offers as ICE host candidates (empty: every non-loopback interface;
+# 127.0.0.1 keeps all media on loopback, as the tests do).
+SFU_ICE_ADDRESSES = env_list("SFU_ICE_ADDRESSES", [])
+# STUN servers for the workers' own candidates; none by default, so no public server is used.
+SFU_STUN_URLS = env_list("SFU_STUN_URLS", [])
+for _stun_url in SFU_STUN_URLS:
+    if not _stun_url.startswith("stun:"):
+        raise ImproperlyConfigured(
+            f"SFU_STUN_URLS entries must start with stun:, got {_stun_url!r}"
+        )
+SFU_LAST_N = env_int("SFU_LAST_N", 9, minimum=0, maximum=49)
+SFU_AUDIO_SLOTS = env_int("SFU_AUDIO_SLOTS", 3, minimum=1, maximum=10)
+# Run a worker inside the web process (embedded mode) instead of `manage.py sfu` processes.
+SFU_EMBEDDED = env_bool("SFU_EMBEDDED", EMBEDDED)
+# A worker whose heartbeat is older than this is dead and its rooms move.
+SFU_DEAD_AFTER_SECONDS = env_int("SFU_DEAD_AFTER_SECONDS", 2, minimum=1, maximum=60)

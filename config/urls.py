@@ -13,3 +13,7 @@ urlpatterns = [
     path("", include("feed.urls")),
     path("", include("rooms.urls")),
 ]
+
+handler400 = "config.errors.bad_request"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

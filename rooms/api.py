@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.selectors import active_user
 from config.errors import Forbidden, NotFound
-from rooms import selectors, services
+from rooms import selectors, services, turn
 from rooms import serializers as s
 from rooms.identity import Caller, caller_for, remember
 from rooms.models import Participant, ParticipantState, Room
@@ -222,6 +222,11 @@ class RoomJoinApi(_Api):
                 "reason": result.decision.reason.value,
             },
             "ticket": result.ticket,
+            "ice_servers": (
+                turn.ice_servers(participant_id=result.participant.pk)
+                if result.participant.state == ParticipantState.ADMITTED
+                else []
+            ),
         }
         return Response(s.RoomJoinOutputSerializer(body).data)
 

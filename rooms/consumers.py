@@ -13,6 +13,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from pydantic import ValidationError
@@ -311,10 +312,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
             }
         if not await media.send_command(room_id, command):
             await self.send_json(
-                _error("media_unavailable", "Audio and video are not available right now.")
+                _error(
+                    "media_unavailable",
+                    "Audio and video are not available right now.",
+                    message.type,
+                )
             )
 
     # --- from the server ---------------------------------------------------------------------
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels raises on a message type without a handler, which would end this socket;
+        # a newer worker or service version may send types this one does not know.
+        if not hasattr(self, get_handler_name(message)):
+            log.warning("room socket ignores message type %r", message.get("type"))
+            return
+        await super().dispatch(message)
 
     async def room_event(self, message: dict[str, Any]) -> None:
         if not self.in_room_group:
@@ -355,7 +368,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "media.state", "state": message["state"]})
 
     async def media_error(self, message: dict[str, Any]) -> None:
-        await self.send_json(_error(message["code"], message["message"]))
+        await self.send_json(_error(message["code"], message["message"], "media"))
+
+    async def media_slots(self, message: dict[str, Any]) -> None:
+        await self.send_json({"type": "media.slots", "slots": message["slots"]})
+
+    async def media_stats(self, message: dict[str, Any]) -> None:
+        stats = {k: v for k, v in message.items() if k != "type"}
+        await self.send_json({"type": "media.stats", **stats})
 
     async def media_speakers(self, message: dict[str, Any]) -> None:
         if self.in_room_group:

@@ -21,6 +21,9 @@ from django.db import transaction
 
 from rooms import publisher
 from rooms.models import Participant, Room
+from rooms.snapshots import ParticipantPublic, RoomPublic, Snapshot, apply_event
+
+__all__ = ["ParticipantPublic", "RoomPublic", "Snapshot", "apply_event"]
 
 log = logging.getLogger(__name__)
 
@@ -43,47 +46,12 @@ class Audience(enum.StrEnum):
     NOBODY = "nobody"  # a version tick for everyone (e.g. reports, invitations)
 
 
-class RoomPublic(TypedDict):
-    token: str
-    title: str
-    description: str
-    state: str
-    audience: str
-    capacity: int
-    locked: bool
-    waiting_room: bool
-    participants_can_share_screen: bool
-    has_password: bool
-    scheduled_start: str | None
-    host_id: int
-
-
-class ParticipantPublic(TypedDict):
-    id: int
-    display_name: str
-    role: str
-    state: str
-    lobby_reason: str
-    is_guest: bool
-    user_id: int | None
-    audio_muted: bool
-    hand_raised: bool
-    connected: bool
-
-
 class RoomEvent(TypedDict):
     type: str  # e.g. "room.participant_joined"
     version: int
     room: RoomPublic
     participant: NotRequired[ParticipantPublic]
     data: NotRequired[dict[str, Any]]
-
-
-class Snapshot(TypedDict):
-    version: int
-    room: RoomPublic
-    roster: list[ParticipantPublic]
-    lobby: NotRequired[list[ParticipantPublic]]
 
 
 # Audit kind -> (event type, audience). A kind missing here is a programming error.
@@ -155,44 +123,6 @@ def notify_participant(participant_id: int, **data: Any) -> None:
 def send_now(group: str, message: dict[str, Any]) -> None:
     """Send outside any transaction (e.g. unversioned speaker updates)."""
     _send(group, message)
-
-
-# --- the client's logic ---------------------------------------------------------------------
-
-
-def apply_event(snapshot: Snapshot, event: dict[str, Any]) -> Snapshot | None:
-    """Apply one event to a snapshot.
-
-    Events the snapshot already contains (version not above it) change nothing: a socket joins
-    the room group before its snapshot is read, so it may hear a few of those first. None means
-    a version was missed: fetch a fresh snapshot.
-    """
-    version = event.get("version")
-    if not isinstance(version, int):
-        return snapshot
-    if version <= snapshot["version"]:
-        return snapshot
-    if version != snapshot["version"] + 1:
-        return None
-    updated: Snapshot = {
-        "version": event["version"],
-        "room": event.get("room", snapshot["room"]),
-        "roster": list(snapshot["roster"]),
-    }
-    if "lobby" in snapshot:
-        updated["lobby"] = list(snapshot["lobby"])
-    person: ParticipantPublic | None = event.get("participant")
-    if person is not None:
-        updated["roster"] = [p for p in updated["roster"] if p["id"] != person["id"]]
-        if person["state"] == "admitted":
-            updated["roster"].append(person)
-            updated["roster"].sort(key=lambda p: p["id"])
-        if "lobby" in updated:
-            updated["lobby"] = [p for p in updated["lobby"] if p["id"] != person["id"]]
-            if person["state"] == "lobby":
-                updated["lobby"].append(person)
-                updated["lobby"].sort(key=lambda p: p["id"])
-    return updated
 
 
 # --- building payloads ----------------------------------------------------------------------

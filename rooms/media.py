@@ -1,129 +1,68 @@
-"""The control plane's side of the media contract: messages to and from SFU workers.
+"""The control plane's side of the media contract (`rooms.sfu.protocol`).
 
 Signaling never talks to a worker object, only to its channel on the channel layer, so the
-worker may run inside the web process (embedded mode) or on another machine. A room is pinned
-to one worker; the pin lives in the shared cache (`worker_for` / `pin_room`).
-
-Control plane -> worker (`channel_layer.send(worker_channel, message)`):
-    sfu.offer    {room_id, participant_id, sdp, screen_mids, can_share_screen, muted}
-                 a client's offer, first or renegotiation; the worker answers. The client
-                 always offers: aiortc renumbers payload types in offers it makes itself.
-    sfu.ice      {room_id, participant_id, candidate, sdp_mid, sdp_mline_index}
-    sfu.mute     {room_id, participant_id, muted} stop / resume forwarding their audio
-    sfu.screen   {room_id, participant_id, allowed}
-    sfu.remove   {room_id, participant_id}        close the peer, stop all their media
-    sfu.close_room {room_id}
-
-Worker -> one participant's sockets (group `participant.<id>`):
-    media.answer {sdp}
-    media.renegotiate {audio_slots, video_slots}  offer again with this many receive slots
-    media.state {state}                           connecting / connected / failed / closed
-    media.error {code, message}
-Worker -> everyone in the room (group `room.<id>`):
-    media.speakers {participant_ids}
+worker may run inside the web process (embedded mode) or on another machine. Rooms are placed
+on workers by `rooms.sfu.placement` (Redis when REDIS_URL is set, memory otherwise).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from typing import Literal, TypedDict
 
-from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.core.cache import cache
+from django.conf import settings
 from django.db import transaction
 
 from rooms import publisher
+from rooms.sfu import placement as places
+from rooms.sfu.protocol import Command
 
 log = logging.getLogger(__name__)
 
-PIN_TTL_SECONDS = 24 * 3600
+
+@functools.cache
+def placement() -> places.Placement:
+    dead_after = float(settings.SFU_DEAD_AFTER_SECONDS)
+    if settings.REDIS_URL:
+        return places.RedisPlacement(settings.REDIS_URL, dead_after=dead_after)
+    return places.MemoryPlacement(dead_after=dead_after)
 
 
-class OfferCommand(TypedDict):
-    type: Literal["sfu.offer"]
-    room_id: int
-    participant_id: int
-    sdp: str
-    screen_mids: list[str]
-    can_share_screen: bool
-    muted: bool
-
-
-class IceCommand(TypedDict):
-    type: Literal["sfu.ice"]
-    room_id: int
-    participant_id: int
-    candidate: str
-    sdp_mid: str | None
-    sdp_mline_index: int | None
-
-
-class MuteCommand(TypedDict):
-    type: Literal["sfu.mute"]
-    room_id: int
-    participant_id: int
-    muted: bool
-
-
-class ScreenCommand(TypedDict):
-    type: Literal["sfu.screen"]
-    room_id: int
-    participant_id: int
-    allowed: bool
-
-
-class RemoveCommand(TypedDict):
-    type: Literal["sfu.remove"]
-    room_id: int
-    participant_id: int
-
-
-class CloseRoomCommand(TypedDict):
-    type: Literal["sfu.close_room"]
-    room_id: int
-
-
-Command = OfferCommand | IceCommand | MuteCommand | ScreenCommand | RemoveCommand | CloseRoomCommand
-
-
-def _pin_key(room_id: int) -> str:
-    return f"sfu:room:{room_id}"
-
-
-def worker_for(room_id: int) -> str | None:
-    """The channel of the worker this room is pinned to, if any."""
-    channel = cache.get(_pin_key(room_id))
-    return channel if isinstance(channel, str) else None
-
-
-def pin_room(room_id: int, channel: str) -> None:
-    cache.set(_pin_key(room_id), channel, timeout=PIN_TTL_SECONDS)
-
-
-def unpin_room(room_id: int) -> None:
-    cache.delete(_pin_key(room_id))
+def worker_for(room_id: int) -> places.WorkerInfo | None:
+    return places.worker_for(placement(), room_id)
 
 
 async def send_command(room_id: int, command: Command) -> bool:
-    """Send to the room's worker now. False when no worker holds the room."""
-    channel = await sync_to_async(worker_for)(room_id)
+    """Send to the room's worker now, placing the room on a first offer. False when no
+    worker is alive to take it."""
     layer = get_channel_layer()
-    if channel is None or layer is None:
+    if layer is None:
         return False
-    await layer.send(channel, dict(command))
+    if command["type"] == "sfu.offer":
+        if settings.SFU_EMBEDDED:
+            from rooms import embedded_sfu
+
+            await embedded_sfu.ensure_worker()
+        worker = await asyncio.to_thread(places.place, placement(), room_id)
+    else:
+        worker = await asyncio.to_thread(places.worker_for, placement(), room_id)
+    if worker is None:
+        return False
+    await layer.send(worker.channel, dict(command))
     return True
 
 
 def _after_commit(room_id: int, command: Command) -> None:
     def deliver() -> None:
-        channel = worker_for(room_id)
-        if channel is None:
-            return  # no media yet for this room: nothing to stop
         try:
-            publisher.send(channel, dict(command))
+            worker = worker_for(room_id)
+            if worker is None:
+                return  # no media for this room: nothing to stop
+            publisher.send(worker.channel, dict(command))
         except Exception:
-            log.exception("could not reach media worker %s", channel)
+            log.exception("could not reach the media worker of room %s", room_id)
 
     transaction.on_commit(deliver)
 
@@ -155,4 +94,3 @@ def set_screen_allowed(room_id: int, participant_id: int, *, allowed: bool) -> N
 
 def close_room(room_id: int) -> None:
     _after_commit(room_id, {"type": "sfu.close_room", "room_id": room_id})
-    transaction.on_commit(lambda: unpin_room(room_id))

@@ -11,7 +11,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from accounts.models import User
 from accounts.selectors import block_relation_q, blocked_either_way, friend_ids
 from config.errors import NotFound
-from rooms import events
+from rooms import events, turn
 from rooms.models import (
     Audience,
     AuditEvent,
@@ -216,6 +216,8 @@ def room_snapshot(*, participant_id: int) -> dict[str, Any]:
         "you": {
             **events.participant_public(you),
             "can_share_screen": you.is_moderator or room.participants_can_share_screen,
+            # Only admitted people get snapshots, so only they ever see TURN credentials.
+            "ice_servers": turn.ice_servers(participant_id=you.pk),
         },
     }
     if you.is_moderator:

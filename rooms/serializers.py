@@ -204,10 +204,21 @@ class RoomDecisionSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class RoomIceServerSerializer(serializers.Serializer):
+    urls = serializers.ListField(child=serializers.CharField())
+    username = serializers.CharField()
+    credential = serializers.CharField()
+
+
 class RoomJoinOutputSerializer(serializers.Serializer):
     participant = RoomParticipantSerializer()
     decision = RoomDecisionSerializer()
     ticket = serializers.CharField(help_text="Single-use, short-lived: open the room socket.")
+    ice_servers = RoomIceServerSerializer(
+        many=True,
+        help_text="Time-limited TURN credentials; only when admitted (lobby members get them "
+        "in their snapshot once let in).",
+    )
 
 
 class RoomRosterSerializer(serializers.Serializer):

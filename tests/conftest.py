@@ -14,10 +14,14 @@ from tests.factories import UserFactory, befriend
 
 @pytest.fixture(autouse=True)
 def _fast_hasher_and_clean_cache(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    from rooms import media
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
+    media.placement.cache_clear()  # a fresh worker registry (and room pins) per test
     yield
     cache.clear()
+    media.placement.cache_clear()
 
 
 @pytest.fixture

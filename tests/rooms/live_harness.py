@@ -110,18 +110,25 @@ def _daphne_command() -> list[str]:
 class Daphne:
     """One real daphne process serving config.asgi:application on 127.0.0.1."""
 
-    def __init__(self, name: str, *, database_url: str, redis_url: str, **env: str) -> None:
+    def __init__(
+        self, name: str, *, database_url: str | None, redis_url: str | None, **env: str
+    ) -> None:
+        """With database_url and redis_url both None the server runs in embedded mode (give
+        it SQLITE_PATH), whatever the calling environment says."""
         self.name = name
         self.port = free_port()
         self.env = {
             **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
             "DEBUG": "true",
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(REPO_ROOT),
             **env,
         }
+        for key, value in (("DATABASE_URL", database_url), ("REDIS_URL", redis_url)):
+            if value is None:
+                self.env.pop(key, None)
+            else:
+                self.env[key] = value
         self.process: subprocess.Popen[bytes] | None = None
         self._log_path: Path | None = None
         self.last_log = ""

@@ -7,6 +7,7 @@ rooms/sfu. Commands from the control plane (mute, remove, end) reach it too.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from channels.layers import get_channel_layer
 from accounts.models import User
 from rooms import events, media, services
 from rooms.models import Room
+from rooms.sfu import placement as places
 from tests.rooms.socket_client import Socket, enter, guest, me
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,9 +53,17 @@ def room(alice: User) -> Room:
     return services.room_create(host=alice, title="Friday chat", waiting_room=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_embedded_worker(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SFU_EMBEDDED = False
+
+
 async def start_worker(room: Room) -> FakeWorker:
+    """A fake worker that registered its heartbeat, as a real one does, holding `room` (as
+    after the room's first offer)."""
     channel = await get_channel_layer().new_channel("sfu-test.")
-    await database_sync_to_async(media.pin_room)(room.pk, channel)
+    media.placement().heartbeat(places.WorkerInfo("fake", channel, 0, time.time()))
+    assert places.place(media.placement(), room.pk) is not None
     return FakeWorker(channel)
 
 
@@ -152,7 +162,6 @@ async def test_moderation_reaches_the_worker(alice: User, room: Room) -> None:
     }
     await host.send({"type": "room.end"})
     assert await worker.receive() == {"type": "sfu.close_room", "room_id": room.pk}
-    assert await database_sync_to_async(media.worker_for)(room.pk) is None
 
 
 async def test_dropped_socket_closes_its_peer(
@@ -191,4 +200,15 @@ async def test_without_a_worker_media_is_unavailable(alice: User, room: Room) ->
     assert (await host.expect("error"))["code"] == "media_unavailable"
     await host.send({"type": "media.offer", "sdp": OFFER, "participant_id": 99})
     assert (await host.expect("error"))["code"] == "invalid_message"
+    await host.close()
+
+
+async def test_unknown_worker_messages_do_not_break_the_socket(alice: User, room: Room) -> None:
+    worker = await start_worker(room)
+    host, pid = await host_in(room, alice)
+    await worker.to_participant(pid, {"type": "media.something_new", "x": 1})
+    await worker.to_participant(pid, {"type": "media.slots", "slots": {"3": pid}})
+    assert (await host.expect("media.slots"))["slots"] == {"3": pid}
+    await host.send({"type": "ping"})
+    await host.expect("pong")
     await host.close()

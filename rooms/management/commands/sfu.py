@@ -1,0 +1,42 @@
+"""`python manage.py sfu`: one media worker process on uvloop (run one per core)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Any
+
+import uvloop
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from rooms import media
+from rooms.embedded_sfu import sfu_config
+from rooms.sfu.worker import Worker
+
+
+class Command(BaseCommand):
+    help = "Run an SFU worker: it forwards the media of the rooms placed on it."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--worker-id", default=None, help="defaults to <host>-<pid>")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.EMBEDDED:
+            raise CommandError(
+                "REDIS_URL is not set: in embedded mode the web process runs the media worker "
+                "itself. Set REDIS_URL (and DATABASE_URL) to run separate workers."
+            )
+        uvloop.run(self._run(options["worker_id"]))
+
+    async def _run(self, worker_id: str | None) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        worker = Worker(sfu_config(), get_channel_layer(), media.placement(), worker_id=worker_id)
+        self.stdout.write(f"SFU worker {worker.worker_id} starting", ending="\n")
+        self.stdout.flush()
+        await worker.run_until(stop)
+        self.stdout.write(f"SFU worker {worker.worker_id} stopped", ending="\n")

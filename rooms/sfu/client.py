@@ -1,0 +1,237 @@
+"""A room client that joins as a browser does: the join API, then the room socket.
+
+Used by the bots (tests, the benchmark, the command line). It keeps the live room state with
+the same reducer as every client (`rooms.snapshots.apply_event`), relays media negotiation for
+a `Bot`, and re-offers when the SFU asks for more receive slots.
+
+    python -m rooms.sfu.client --url http://127.0.0.1:8000 --room <token> --bots 3 --duration 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import websockets
+from websockets.typing import Origin
+
+from rooms.snapshots import Snapshot, apply_event
+
+from .bot import Bot
+from .ice import use_host_addresses
+
+logger = logging.getLogger(__name__)
+
+
+class JoinRefused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code = status, code
+
+
+class RoomClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        name: str = "Bot",
+        api_token: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.name = name
+        self.password = password
+        headers = {"Authorization": f"Token {api_token}"} if api_token else {}
+        self.http = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=10)
+        self.ws: Any = None
+        self.participant_id: int | None = None
+        self.snapshot: Snapshot | None = None
+        self.lobby_reason = ""
+        self.resume_token = ""
+        self.closed_with: int | None = None
+        self.messages: list[dict[str, Any]] = []
+        self.slots: dict[str, int | None] = {}
+        self.bot: Bot | None = None
+        self._answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._changed = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self._renegotiation: asyncio.Task[None] | None = None
+        self._resync: asyncio.Task[None] | None = None
+        self.joined_at = 0.0
+
+    # --- joining -------------------------------------------------------------------------
+
+    async def join(self) -> dict[str, Any]:
+        """Call the join API and open the room socket with its ticket."""
+        self.joined_at = time.monotonic()
+        body: dict[str, Any] = {"display_name": self.name}
+        if self.password is not None:
+            body["password"] = self.password
+        response = await self.http.post(f"/api/rooms/{self.token}/join/", json=body)
+        data: dict[str, Any] = response.json()
+        if response.status_code != 200:
+            error = data.get("error", {})
+            raise JoinRefused(response.status_code, error.get("code", ""), error.get("message", ""))
+        self.participant_id = data["participant"]["id"]
+        await self._connect(f"ticket={data['ticket']}")
+        return data
+
+    async def _connect(self, query: str) -> None:
+        parts = urlsplit(self.base_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        url = f"{scheme}://{parts.netloc}/ws/rooms/{self.token}/?{query}"
+        origin = Origin(f"{parts.scheme}://{parts.netloc}")
+        self.ws = await websockets.connect(url, origin=origin, max_size=2**20)
+        self._reader = asyncio.create_task(self._read())
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            left = deadline - time.monotonic()
+            if left <= 0 or self.closed_with is not None:
+                return predicate()
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+        return True
+
+    @property
+    def admitted(self) -> bool:
+        return self.snapshot is not None and self.closed_with is None
+
+    # --- the socket ------------------------------------------------------------------------
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                self._on_message(json.loads(raw))
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            self.closed_with = self.ws.close_code or 1006
+            self._changed.set()
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        self.messages.append(message)
+        if kind == "hello":
+            self.resume_token = message["resume_token"]
+        elif kind == "snapshot":
+            self.snapshot = {k: message[k] for k in ("version", "room", "roster")}  # type: ignore[assignment]
+        elif kind == "lobby.status":
+            self.lobby_reason = message["reason"]
+        elif kind == "media.answer" or (
+            kind == "error" and str(message.get("regarding", "")).startswith("media")
+        ):
+            self._answers.put_nowait(message)
+        elif kind == "media.renegotiate" and self.bot is not None:
+            bot = self.bot
+            audio, video = message["audio_slots"], message["video_slots"]
+            self._renegotiation = asyncio.create_task(bot.renegotiate(audio, video))
+        elif kind == "media.slots":
+            self.slots = dict(message["slots"])
+        elif self.snapshot is not None and "version" in message:
+            updated = apply_event(self.snapshot, message)
+            if updated is None:
+                self._resync = asyncio.create_task(self.send({"type": "snapshot.request"}))
+            else:
+                self.snapshot = updated
+        self._changed.set()
+
+    # --- media -----------------------------------------------------------------------------
+
+    async def signaling(self, offer_sdp: str) -> str:
+        """The bot's signaling: offer over the room socket, wait for the SFU's answer."""
+        await self.send({"type": "media.offer", "sdp": offer_sdp})
+        reply = await asyncio.wait_for(self._answers.get(), 15)
+        if reply["type"] != "media.answer":
+            raise ConnectionError(f"offer refused: {reply.get('code')}: {reply.get('message')}")
+        return str(reply["sdp"])
+
+    async def start_media(self, **bot_options: Any) -> Bot:
+        self.bot = Bot(self.name, self.signaling, **bot_options)
+        await self.bot.start()
+        return self.bot
+
+    async def close(self) -> None:
+        for task in (self._renegotiation, self._resync):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self.bot is not None:
+            await self.bot.close()
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self.http.aclose()
+
+
+def _admitted(client: RoomClient) -> bool:
+    return client.admitted
+
+
+async def _run_bots(args: argparse.Namespace) -> None:
+    if args.ice_address:
+        use_host_addresses(tuple(args.ice_address))
+    clients = [
+        RoomClient(args.url, args.room, name=f"Bot {n + 1}", password=args.password)
+        for n in range(args.bots)
+    ]
+    try:
+        for n, client in enumerate(clients):
+            await client.join()
+            if not await client.wait_until(functools.partial(_admitted, client), timeout=30):
+                print(f"{client.name}: not admitted ({client.lobby_reason or client.closed_with})")
+                continue
+            await client.start_media(variant=n % 3, audio_level=30 if n == 0 else 60)
+        await asyncio.sleep(args.duration)
+        for client in clients:
+            bot = client.bot
+            if bot is None:
+                continue
+            video = sum(s.packets for s in bot.streams("video"))
+            audio = sum(s.packets for s in bot.streams("audio"))
+            decoded = sum(s.frames_decoded for s in bot.streams("video"))
+            print(f"{client.name}: {video} video / {audio} audio packets, {decoded} frames decoded")
+    finally:
+        for client in clients:
+            await client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Join a room with bots that publish media.")
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--room", required=True, help="the room's link token")
+    parser.add_argument("--bots", type=int, default=2)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--password", default=None)
+    parser.add_argument(
+        "--ice-address",
+        action="append",
+        default=[],
+        help="an address the bots offer as ICE candidates (repeatable; e.g. 127.0.0.1)",
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(_run_bots(args))
+
+
+if __name__ == "__main__":
+    main()

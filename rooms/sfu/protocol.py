@@ -1,0 +1,83 @@
+"""The messages between the control plane and SFU workers, over the channel layer.
+
+Control plane -> worker (sent to the worker's channel):
+    sfu.offer    {room_id, participant_id, sdp, screen_mids, can_share_screen, muted}
+                 a client's offer, first or renegotiation; the worker answers. The client
+                 always offers: aiortc renumbers payload types in offers it makes itself.
+    sfu.ice      {room_id, participant_id, candidate, sdp_mid, sdp_mline_index}
+    sfu.mute     {room_id, participant_id, muted} stop / resume forwarding their audio
+    sfu.screen   {room_id, participant_id, allowed}
+    sfu.remove   {room_id, participant_id}        close the peer, stop all their media
+    sfu.close_room {room_id}
+
+Worker -> one participant's sockets (group `participant.<id>`):
+    media.answer {sdp}
+    media.renegotiate {audio_slots, video_slots}  offer again with this many receive slots
+    media.slots {slots: {mid: participant_id | None}}   what each receive slot carries now
+    media.state {state, reason}                   connecting / connected / failed / closed
+    media.stats {packets_in, packets_out, bytes_in, bytes_out, packets_dropped}
+    media.error {code, message}
+Worker -> everyone in the room (group `room.<id>`):
+    media.speakers {participant_ids}
+    media.state {state: "failed", reason: "worker_moved"}  the room moved to another worker:
+                 everyone starts a new peer connection
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+
+def room_group(room_id: int) -> str:
+    return f"room.{room_id}"
+
+
+def participant_group(participant_id: int) -> str:
+    return f"participant.{participant_id}"
+
+
+class OfferCommand(TypedDict):
+    type: Literal["sfu.offer"]
+    room_id: int
+    participant_id: int
+    sdp: str
+    screen_mids: list[str]
+    can_share_screen: bool
+    muted: bool
+
+
+class IceCommand(TypedDict):
+    type: Literal["sfu.ice"]
+    room_id: int
+    participant_id: int
+    candidate: str
+    sdp_mid: str | None
+    sdp_mline_index: int | None
+
+
+class MuteCommand(TypedDict):
+    type: Literal["sfu.mute"]
+    room_id: int
+    participant_id: int
+    muted: bool
+
+
+class ScreenCommand(TypedDict):
+    type: Literal["sfu.screen"]
+    room_id: int
+    participant_id: int
+    allowed: bool
+
+
+class RemoveCommand(TypedDict):
+    type: Literal["sfu.remove"]
+    room_id: int
+    participant_id: int
+
+
+class CloseRoomCommand(TypedDict):
+    type: Literal["sfu.close_room"]
+    room_id: int
+
+
+Command = OfferCommand | IceCommand | MuteCommand | ScreenCommand | RemoveCommand | CloseRoomCommand

@@ -1,0 +1,253 @@
+"""An SFU worker: `Sfu` driven by commands from the channel layer, reporting back through it.
+
+It reads its own channel (commands of `rooms.sfu.protocol`), answers offers to the person's
+group, turns SFU events into messages for sockets, keeps its heartbeat and load in the
+placement store, and watches the other workers: when one dies, its rooms are re-pinned and
+their people told to start a new peer connection.
+
+Run one per core with `python manage.py sfu`; in embedded mode the web process runs one on
+its own event loop. This module never touches the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from typing import Any
+
+from channels.layers import BaseChannelLayer
+
+from . import placement as places
+from .config import SfuConfig
+from .errors import SfuError
+from .events import (
+    ActiveSpeakersChanged,
+    PeerStateChanged,
+    PeerStats,
+    RenegotiationNeeded,
+    SfuEvent,
+    SlotSourceChanged,
+)
+from .protocol import participant_group, room_group
+from .sfu import Sfu
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 0.5
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Worker:
+    def __init__(
+        self,
+        config: SfuConfig,
+        layer: BaseChannelLayer,
+        placement: places.Placement,
+        *,
+        worker_id: str | None = None,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ) -> None:
+        self.sfu = Sfu(config, self.sink)
+        self.layer = layer
+        self.placement = placement
+        self.worker_id = worker_id or default_worker_id()
+        self.channel = ""
+        self.heartbeat_seconds = heartbeat_seconds
+        self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self._slots: dict[tuple[str, str], dict[str, int | None]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Register and start the owned tasks (receive, send, heartbeat, watchdog)."""
+        self.channel = f"sfu.{self.worker_id}".replace(":", "-")
+        await self._heartbeat_once()
+        loops = (self._receive_loop, self._send_loop, self._heartbeat_loop, self._watch_loop)
+        for loop in loops:
+            name = f"{self.worker_id}:{loop.__name__}"
+            self._tasks.append(asyncio.create_task(loop(), name=name))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.sfu.close()
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self.placement.forget, self.worker_id)
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.close()
+
+    # --- commands in -----------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        while True:
+            message = await self.layer.receive(self.channel)
+            try:
+                await self.handle(message)
+            except Exception:
+                # One bad command must not stop the worker; the SFU API already answers
+                # client mistakes with SfuError, so anything else is logged as a bug.
+                logger.exception("command failed: %s", message.get("type"))
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        room_id = message.get("room_id")
+        if not isinstance(room_id, int):
+            logger.warning("command without a room: %r", kind)
+            return
+        if kind == "sfu.close_room":
+            await self.sfu.close_room(str(room_id))
+            await asyncio.to_thread(self.placement.unpin, room_id)
+            return
+        participant_id = message.get("participant_id")
+        if not isinstance(participant_id, int):
+            logger.warning("command %r without a participant", kind)
+            return
+        pid = str(participant_id)
+        if kind == "sfu.remove":
+            room = self.sfu.rooms.get(str(room_id))
+            if room is not None and pid in room.peers:
+                await room.remove(pid)
+            return
+        room = self.sfu.room(str(room_id))
+        try:
+            if kind == "sfu.offer":
+                answer = await room.offer(
+                    pid,
+                    str(message["sdp"]),
+                    can_publish_screen=bool(message.get("can_share_screen")),
+                    screen_mids=[str(m) for m in message.get("screen_mids", [])],
+                )
+                room.set_muted(pid, bool(message.get("muted")))
+                self._post(
+                    participant_group(participant_id), {"type": "media.answer", "sdp": answer}
+                )
+            elif kind == "sfu.ice":
+                await room.add_ice_candidate(
+                    pid,
+                    message.get("candidate"),
+                    sdp_mid=message.get("sdp_mid"),
+                    sdp_mline_index=message.get("sdp_mline_index"),
+                )
+            elif kind == "sfu.mute":
+                if pid in room.peers:
+                    room.set_muted(pid, bool(message.get("muted")))
+            elif kind == "sfu.screen":
+                if pid in room.peers:
+                    room.set_screen_share_allowed(pid, bool(message.get("allowed")))
+            else:
+                logger.warning("unknown command %r", kind)
+        except SfuError as error:
+            self._post(
+                participant_group(participant_id),
+                {"type": "media.error", "code": _code(error), "message": str(error)},
+            )
+
+    # --- events out ------------------------------------------------------------------------
+
+    def sink(self, event: SfuEvent) -> None:
+        """The SFU's event sink: never blocks, the send loop delivers."""
+        if isinstance(event, PeerStateChanged):
+            self._post(
+                participant_group(int(event.participant_id)),
+                {"type": "media.state", "state": event.state, "reason": event.reason},
+            )
+            if event.state in ("failed", "closed"):
+                self._slots.pop((event.room_id, event.participant_id), None)
+        elif isinstance(event, RenegotiationNeeded):
+            self._post(
+                participant_group(int(event.participant_id)),
+                {
+                    "type": "media.renegotiate",
+                    "audio_slots": event.audio_slots,
+                    "video_slots": event.video_slots,
+                },
+            )
+        elif isinstance(event, SlotSourceChanged):
+            slots = self._slots.setdefault((event.room_id, event.participant_id), {})
+            source = event.source_participant_id
+            slots[event.mid] = int(source) if source is not None else None
+            self._post(
+                participant_group(int(event.participant_id)),
+                {"type": "media.slots", "slots": dict(slots)},
+            )
+        elif isinstance(event, ActiveSpeakersChanged):
+            self._post(
+                room_group(int(event.room_id)),
+                {"type": "media.speakers", "participant_ids": [int(s) for s in event.speakers]},
+            )
+        elif isinstance(event, PeerStats):
+            self._post(
+                participant_group(int(event.participant_id)),
+                {
+                    "type": "media.stats",
+                    "packets_in": event.packets_in,
+                    "packets_out": event.packets_out,
+                    "bytes_in": event.bytes_in,
+                    "bytes_out": event.bytes_out,
+                    "packets_dropped": event.packets_dropped,
+                },
+            )
+
+    def _post(self, group: str, message: dict[str, Any]) -> None:
+        self.outbox.put_nowait((group, message))
+
+    async def _send_loop(self) -> None:
+        while True:
+            group, message = await self.outbox.get()
+            try:
+                await self.layer.group_send(group, message)
+            except Exception:
+                logger.exception("could not deliver %s to %s", message.get("type"), group)
+
+    # --- heartbeat and watchdog ------------------------------------------------------------
+
+    async def _heartbeat_once(self) -> None:
+        info = places.WorkerInfo(self.worker_id, self.channel, self.sfu.load(), time.time())
+        await asyncio.to_thread(self.placement.heartbeat, info)
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            try:
+                await self._heartbeat_once()
+            except Exception:
+                logger.exception("heartbeat failed")
+
+    async def _watch_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            try:
+                moved = await asyncio.to_thread(places.replace_dead, self.placement)
+            except Exception:
+                logger.exception("watchdog failed")
+                continue
+            for room_id, target in moved:
+                logger.warning("room %s moved to worker %s", room_id, target.worker_id)
+                # Everyone in the room starts a new peer connection; their offers now go to
+                # the new worker.
+                self._post(
+                    room_group(room_id),
+                    {"type": "media.state", "state": "failed", "reason": "worker_moved"},
+                )
+
+
+def _code(error: SfuError) -> str:
+    name = type(error).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

@@ -1,0 +1,37 @@
+"""Time-limited TURN credentials (coturn's REST API scheme, `use-auth-secret`).
+
+username = "<expiry unix time>:<participant id>", credential = base64(HMAC-SHA1(secret,
+username)). coturn recomputes the HMAC with the same `static-auth-secret` and refuses the
+username once its time has passed. Issued only to admitted participants.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from typing import TypedDict
+
+from django.conf import settings
+
+
+class IceServerConfig(TypedDict):
+    urls: list[str]
+    username: str
+    credential: str
+
+
+def ice_servers(*, participant_id: int, now: float | None = None) -> list[IceServerConfig]:
+    if not settings.TURN_URLS:
+        return []
+    expiry = int(time.time() if now is None else now) + settings.TURN_TTL_SECONDS
+    username = f"{expiry}:{participant_id}"
+    digest = hmac.new(settings.TURN_SECRET.encode(), username.encode(), hashlib.sha1).digest()
+    return [
+        {
+            "urls": list(settings.TURN_URLS),
+            "username": username,
+            "credential": base64.b64encode(digest).decode(),
+        }
+    ]

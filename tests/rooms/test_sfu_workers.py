@@ -1,0 +1,108 @@
+"""SFU worker processes on Redis: registration, placement, and a dead worker's rooms moving."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from channels_redis.core import RedisChannelLayer
+
+from rooms.sfu import placement as places
+from rooms.sfu.protocol import room_group
+from tests.rooms.live_harness import REPO_ROOT, flush_redis, redis_url, require_redis
+
+URL = redis_url(7)
+
+
+def start_worker(worker_id: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "REDIS_URL": URL,
+        "SFU_ICE_ADDRESSES": "127.0.0.1",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    env.pop("DATABASE_URL", None)  # a worker never touches the database
+    return subprocess.Popen(  # noqa: S603 - a fixed command line
+        [sys.executable, str(Path(REPO_ROOT) / "manage.py"), "sfu", "--worker-id", worker_id],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def workers() -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+    require_redis(URL)
+    flush_redis(URL)
+    procs = {name: start_worker(name) for name in ("w1", "w2")}
+    try:
+        yield procs
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        flush_redis(URL)
+
+
+def wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return bool(predicate())
+
+
+def test_workers_register_and_a_dead_workers_rooms_move(
+    workers: dict[str, subprocess.Popen[bytes]],
+) -> None:
+    store = places.RedisPlacement(URL)
+    assert wait_for(lambda: {w.worker_id for w in places.live_workers(store)} == {"w1", "w2"}, 30)
+    first = places.place(store, 101)
+    second = places.place(store, 102)
+    assert first is not None and second is not None
+    assert places.place(store, 101) == places.worker_for(store, 101)  # rooms stay put
+    victim = first.worker_id
+    survivor = "w2" if victim == "w1" else "w1"
+
+    layer = RedisChannelLayer(hosts=[URL])
+
+    async def moved_notice() -> dict[str, object]:
+        channel = await layer.new_channel()
+        await layer.group_add(room_group(101), channel)
+        workers[victim].kill()  # no goodbye: SIGKILL
+        killed = time.monotonic()
+        message = await asyncio.wait_for(layer.receive(channel), timeout=10)
+        message["seconds"] = time.monotonic() - killed
+        return message
+
+    notice = asyncio.run(moved_notice())
+    assert notice["type"] == "media.state"
+    assert (notice["state"], notice["reason"]) == ("failed", "worker_moved")
+    # Detected and re-placed within 3 s of the kill (heartbeat every 0.5 s, dead after 2 s).
+    assert float(notice["seconds"]) < 3.0, notice
+    assert store.pins()[101] == survivor
+    assert {w.worker_id for w in places.live_workers(store)} == {survivor}
+    new = places.place(store, 103)
+    assert new is not None and new.worker_id == survivor
+
+
+def test_a_stopped_worker_unregisters(workers: dict[str, subprocess.Popen[bytes]]) -> None:
+    store = places.RedisPlacement(URL)
+    assert wait_for(lambda: len(places.live_workers(store)) == 2, 30)
+    workers["w1"].send_signal(signal.SIGTERM)
+    workers["w1"].wait(timeout=10)
+    assert {w.worker_id for w in store.workers()} == {"w2"}
