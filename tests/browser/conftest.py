@@ -64,7 +64,7 @@ def _free_port() -> int:
 
 
 @dataclass
-class LiveServer:
+class RoomsServer:
     url: str
     namespace: str
     workdir: Path
@@ -124,7 +124,7 @@ def _wait_for_port(namespace: str, port: int, process: subprocess.Popen[bytes]) 
 
 
 @pytest.fixture(scope="package")
-def rooms_server(namespace: str) -> Iterator[LiveServer]:
+def rooms_server(namespace: str) -> Iterator[RoomsServer]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="rooms-browser-"))
     env = {
@@ -142,7 +142,7 @@ def rooms_server(namespace: str) -> Iterator[LiveServer]:
         }
     )
     port = _free_port()
-    server = LiveServer(
+    server = RoomsServer(
         url=f"http://127.0.0.1:{port}", namespace=namespace, workdir=workdir, env=env
     )
     server.manage("migrate", "--noinput")
@@ -220,7 +220,7 @@ def _launch(playwright: Playwright, executable: str) -> Browser:
 class People:
     """Browser contexts for the demo people (and guests), each with its own cookies."""
 
-    def __init__(self, browser: Browser, server: LiveServer) -> None:
+    def __init__(self, browser: Browser, server: RoomsServer) -> None:
         self.browser = browser
         self.server = server
         self.contexts: list[BrowserContext] = []
@@ -249,7 +249,7 @@ class People:
 
 
 @pytest.fixture
-def people(browser: Browser, rooms_server: LiveServer) -> Iterator[People]:
+def people(browser: Browser, rooms_server: RoomsServer) -> Iterator[People]:
     crowd = People(browser, rooms_server)
     yield crowd
     crowd.close()

@@ -275,6 +275,7 @@ function onMessage(message) {
   switch (message.type) {
     case "hello":
     case "pong":
+    case "media.stats":
     case "report.received":
       return;
     case "snapshot":
@@ -334,7 +335,8 @@ function onMessage(message) {
 }
 
 function onServerError(message) {
-  if (message.regarding === "media.offer" || message.code === "media_unavailable" || message.code.startsWith("media")) {
+  const aboutMedia = message.regarding === "media" || message.regarding === "media.offer";
+  if (aboutMedia || message.code === "media_unavailable") {
     app.media?.negotiationFailed();
     showMediaStatus(message.message);
     return;

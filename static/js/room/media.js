@@ -57,6 +57,8 @@ export class MediaSession {
     this.retryTimer = 0;
     this.closed = false;
     this.prevStats = null;
+    // performance.now() of the first offer, answer and connection (the first-frame metric).
+    this.timings = {};
   }
 
   /** Publish `localStream` (may be null) and receive into the given number of slots. */
@@ -100,6 +102,7 @@ export class MediaSession {
     });
     pc.addEventListener("connectionstatechange", () => {
       if (pc !== this.pc) return;
+      if (pc.connectionState === "connected") this.timings.connected ??= performance.now();
       this.onState?.(pc.connectionState);
     });
     const audio = this.local?.getAudioTracks()[0];
@@ -132,12 +135,14 @@ export class MediaSession {
       return;
     }
     this.negotiating = true;
+    this.timings.offerStarted ??= performance.now();
     try {
       await pc.setLocalDescription(await pc.createOffer());
       // aiortc takes no trickled candidates before its answer: send them all in the offer.
       await waitForIceGathering(pc, ICE_GATHER_TIMEOUT_MS);
       if (pc !== this.pc) return;
       const screenMids = this.screenTx?.mid ? [this.screenTx.mid] : [];
+      this.timings.offerSent ??= performance.now();
       const sent = this.send({ type: "media.offer", sdp: pc.localDescription.sdp, screen_mids: screenMids });
       if (!sent) this._failed();
     } catch (error) {
@@ -156,6 +161,7 @@ export class MediaSession {
       this._failed();
       return;
     }
+    this.timings.answered ??= performance.now();
     this.negotiating = false;
     if (this.pendingOffer) {
       this.pendingOffer = false;
