@@ -52,6 +52,17 @@ def expect_remote_video(page: Page, count: int) -> None:
         assert video["frames"] > first.get(video["pid"], 0), video
 
 
+def audio_packets_in(page: Page) -> int:
+    return int(
+        page.evaluate(
+            """async () => { let n = 0;
+                (await window.roomsDebug.media.pc.getStats()).forEach(r => {
+                    if (r.type === 'inbound-rtp' && r.kind === 'audio') n += r.packetsReceived; });
+                return n; }"""
+        )
+    )
+
+
 def first_frame_ms(page: Page) -> dict[str, float]:
     """Milliseconds from clicking Join to each media step and to the first remote frame."""
     page.wait_for_function(
@@ -121,6 +132,8 @@ def test_story(people: People, rooms_server: RoomsServer) -> None:
     # --- Everyone sees everyone's video.
     for page in (alice, bob, guest):
         expect_remote_video(page, 2)
+    # The fake microphones beep: the SFU names speakers and the tiles light up.
+    expect(alice.locator("#grid .tile.is-speaking").first).to_be_attached(timeout=10_000)
     shot(alice, "08-host-three-videos")
     shot(guest, "08-guest-three-videos")
     rooms_server.metrics.setdefault("story_friend_join_ms", first_frame_ms(bob))
@@ -156,12 +169,20 @@ def test_story(people: People, rooms_server: RoomsServer) -> None:
     in_room(charlie)
     expect(alice.locator("#people-count")).to_have_text("3")
 
-    # --- Mute all silences everyone else.
+    # --- Mute all silences everyone else (whose audio reached the host until now).
+    before = audio_packets_in(alice)
+    alice.wait_for_timeout(500)
+    assert audio_packets_in(alice) > before
     security.get_by_role("button", name="Mute everyone").click()
     for page in (bob, charlie):
         expect(page.locator("#ctl-mic")).to_have_attribute("aria-pressed", "false")
         expect(page.locator("#alerts")).to_have_text("The host muted you.")
     expect(alice.locator("#grid .tile .badge--muted")).to_have_count(2)
+    # ... and the SFU stops forwarding their audio: nothing more reaches the host.
+    alice.wait_for_timeout(1000)
+    before = audio_packets_in(alice)
+    alice.wait_for_timeout(1500)
+    assert audio_packets_in(alice) == before
     shot(bob, "12-friend-muted-by-host")
 
     # --- End for everyone.

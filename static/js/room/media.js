@@ -73,6 +73,10 @@ export class MediaSession {
   /** A brand-new connection (aiortc cannot restart ICE). */
   restart() {
     if (this.closed) return Promise.resolve();
+    // The browser and the SFU may both report the same failure: rebuild once.
+    const now = performance.now();
+    if (this.lastRestart && now - this.lastRestart < 2000) return Promise.resolve();
+    this.lastRestart = now;
     this._build();
     return this.offer();
   }
