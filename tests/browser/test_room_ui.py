@@ -114,6 +114,11 @@ def test_password_keyboard_and_phone(people: People) -> None:
     guest.keyboard.press("Escape")
     expect(people_button).to_be_focused()
 
+    # Copy link puts the room's address on the clipboard.
+    guest.get_by_role("button", name="Copy link").click()
+    expect(guest.locator("#toast")).to_have_text("Link copied.")
+    assert guest.evaluate("() => navigator.clipboard.readText()").endswith(link)
+
     # Raise a hand; the host sees it. Anyone can report.
     guest.get_by_role("button", name="Raise hand").click()
     expect(alice.locator("#grid .tile .badge--hand")).to_have_count(1)

@@ -185,6 +185,11 @@ def test_story(people: People, rooms_server: RoomsServer) -> None:
     assert audio_packets_in(alice) == before
     shot(bob, "12-friend-muted-by-host")
 
+    # --- A co-host gets the same Security panel.
+    security.get_by_role("button", name="Make co-host Bob Marley").click()
+    expect(bob.get_by_role("button", name=re.compile("^Security"))).to_be_visible()
+    expect(bob.locator("#announcer")).to_have_text("You are now a co-host.")
+
     # --- End for everyone.
     security.get_by_role("button", name="End room for everyone").click()
     alice.get_by_role("dialog", name="End the room for everyone?").get_by_role(

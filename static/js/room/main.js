@@ -355,7 +355,9 @@ function onSnapshot(message) {
     return;
   }
   const role = me()?.role;
-  if (previousRole && role !== previousRole && isModeratorRole(role)) announce("You are now a co-host.");
+  if (previousRole && role !== previousRole) {
+    announce(isModeratorRole(role) ? "You are now a co-host." : "You are no longer a co-host.");
+  }
   render();
 }
 
@@ -390,6 +392,12 @@ function describeEvent(event, before) {
       break;
     case "room.lobby_waiting":
       announce(`${person.display_name} is waiting in the lobby.`);
+      break;
+    case "room.cohost_added":
+      if (person) announce(mine ? "You are now a co-host." : `${person.display_name} is now a co-host.`);
+      break;
+    case "room.cohost_removed":
+      if (person && mine) announce("You are no longer a co-host.");
       break;
     case "room.locked":
       announce("The room is locked.");

@@ -85,6 +85,8 @@ export class SecurityPanel {
     if (action === "mute") return this._call("POST", `participants/${person.id}/mute/`, undefined, `${name} is muted.`);
     if (action === "ask-unmute") return this._call("POST", `participants/${person.id}/ask-unmute/`, undefined, `${name} was asked to unmute.`);
     if (action === "report") return this.onReport(person);
+    if (action === "make-cohost") return this._call("POST", "cohosts/", { user_id: person.user_id }, `${name} is now a co-host.`);
+    if (action === "drop-cohost") return this._call("DELETE", `cohosts/${person.user_id}/`, undefined, `${name} is no longer a co-host.`);
     if (action === "remove") {
       const answer = await this.confirm({
         title: `Remove ${name}?`,

@@ -176,6 +176,9 @@ export function personRow(person, { meId, canModerate, withReport, onAction, amH
     if (person.audio_muted) actions.append(button("ask-unmute", "Ask to unmute"));
     else actions.append(button("mute", "Mute"));
     if (person.role !== "host" && (amHost || !targetIsModerator)) actions.append(button("remove", "Remove", "button--danger"));
+    // Only the host names co-hosts, and only people with an account can be one.
+    if (amHost && person.user_id !== null && person.role === "participant") actions.append(button("make-cohost", "Make co-host"));
+    if (amHost && person.role === "cohost") actions.append(button("drop-cohost", "Remove as co-host"));
   }
   if (withReport && !isMe) actions.append(button("report", "Report"));
   return h("li", { class: "person", dataset: { pid: person.id } }, info, actions);
