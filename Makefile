@@ -21,7 +21,8 @@ run: venv
 	$(BIN)/python manage.py collectstatic --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Rooms is running at http://127.0.0.1:8000/ — log in as alice / rooms-demo-2026 (admin: admin / rooms-demo-2026 at /admin/)"
-	exec $(BIN)/daphne -b 127.0.0.1 -p 8000 config.asgi:application
+	# daphne plus the periodic sweep (reminders, no-shows, idle rooms): see config/embedded.py
+	exec $(BIN)/python -m config.embedded -b 127.0.0.1 -p 8000 config.asgi:application
 
 lint: venv
 	$(BIN)/ruff check .

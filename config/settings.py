@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "feed.context_processors.notifications",
             ],
         },
     },
@@ -130,6 +131,17 @@ else:
     CELERY_TASK_ALWAYS_EAGER = False
 
 CELERY_TASK_ACKS_LATE = True
+# The periodic sweep (celery beat) catches up whatever a lost or late task left undone: due
+# reminders, going-live notices, no-show and idle rooms, vanished seats. In embedded mode the
+# run command (`python -m config.embedded`, used by `make run`) runs the same sweep in-process.
+ROOMS_SWEEP_SECONDS = env_int("ROOMS_SWEEP_SECONDS", 30, minimum=1, maximum=3600)
+CELERY_BEAT_SCHEDULE = {
+    "rooms-sweep": {"task": "rooms.tasks.sweep_rooms", "schedule": float(ROOMS_SWEEP_SECONDS)},
+    "notifications-sweep": {
+        "task": "feed.tasks.sweep_notifications",
+        "schedule": float(ROOMS_SWEEP_SECONDS),
+    },
+}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -219,6 +231,14 @@ ROOMS_PASSWORD_WINDOW_SECONDS = env_int(
     "ROOMS_PASSWORD_WINDOW_SECONDS", 300, minimum=1, maximum=86_400
 )
 ROOMS_GUEST_COOKIE_DAYS = env_int("ROOMS_GUEST_COOKIE_DAYS", 365, minimum=1, maximum=3650)
+# Schedules: reminders this long before a scheduled start; a scheduled room whose host has not
+# come this long after its start expires; an open room with nobody in it ends after this long.
+ROOMS_REMINDER_MINUTES = env_int("ROOMS_REMINDER_MINUTES", 10, minimum=1, maximum=1440)
+ROOMS_NO_SHOW_MINUTES = env_int("ROOMS_NO_SHOW_MINUTES", 30, minimum=1, maximum=1440)
+ROOMS_IDLE_MINUTES = env_int("ROOMS_IDLE_MINUTES", 15, minimum=1, maximum=1440)
+# Notifications belong to the feed app, which depends on rooms and not the other way round: rooms
+# names the task that hears "this room has news" (went live, invited someone) by its path.
+ROOMS_ANNOUNCE_TASK = "feed.tasks.announce_room"
 
 # TURN (coturn with `use-auth-secret`): time-limited credentials for admitted participants.
 TURN_URLS = env_list("TURN_URLS", [])

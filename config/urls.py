@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from rooms import dashboard
+
 urlpatterns = [
+    # Before the admin's own URLs; admin_view lets in active staff only (others log in first).
+    path("admin/usage/", admin.site.admin_view(dashboard.usage), name="admin-usage"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

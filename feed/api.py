@@ -15,9 +15,13 @@ from rest_framework.views import APIView
 
 from accounts.api import current_user
 from feed import selectors, services
-from feed.models import POST_MAX
+from feed.models import POST_MAX, NotificationKind
+from feed.notifications import notification_public
 from rooms.models import Audience, Room, RoomState
 from rooms.selectors import feed_rooms
+
+# Larger ids name nothing, and would overflow the database driver.
+MAX_ID = 2**53
 
 
 class FeedPagination(CursorPagination):
@@ -127,3 +131,80 @@ class PostCreateApi(APIView):
             author=current_user(request), body=serializer.validated_data["body"]
         )
         return Response(PostOutput(post).data, status=status.HTTP_201_CREATED)
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+class NotificationRoomOutput(serializers.Serializer):
+    token = serializers.CharField()
+    title = serializers.CharField()
+    link = serializers.CharField()
+    state = serializers.ChoiceField(choices=RoomState.choices)
+    scheduled_start = serializers.DateTimeField(allow_null=True)
+
+
+class NotificationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=NotificationKind.choices)
+    text = serializers.CharField()
+    room = NotificationRoomOutput()
+    created_at = serializers.DateTimeField()
+    read = serializers.BooleanField()
+
+
+class NotificationsOutput(serializers.Serializer):
+    unread_count = serializers.IntegerField()
+    results = NotificationOutput(many=True)
+
+
+class NotificationsReadInput(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=services.MARK_READ_MAX,
+    )
+    all = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("all") == ("ids" in attrs):
+            raise serializers.ValidationError("Send either ids or all: true.")
+        return attrs
+
+
+class NotificationsReadOutput(serializers.Serializer):
+    unread_count = serializers.IntegerField()
+
+
+class NotificationsApi(APIView):
+    @extend_schema(
+        operation_id="notifications",
+        summary="My notifications, newest first, with the unread count",
+        responses=NotificationsOutput,
+        tags=["notifications"],
+    )
+    def get(self, request: Request) -> Response:
+        user = current_user(request)
+        data = {
+            "unread_count": selectors.unread_count(user=user),
+            "results": [notification_public(n) for n in selectors.notifications_for(user=user)],
+        }
+        return Response(NotificationsOutput(data).data)
+
+
+class NotificationsReadApi(APIView):
+    @extend_schema(
+        operation_id="notifications_read",
+        summary="Mark notifications read: some (ids) or all",
+        request=NotificationsReadInput,
+        responses=NotificationsReadOutput,
+        tags=["notifications"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = NotificationsReadInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        unread = services.notifications_mark_read(
+            user=current_user(request), ids=None if data["all"] else data["ids"]
+        )
+        return Response(NotificationsReadOutput({"unread_count": unread}).data)

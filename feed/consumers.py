@@ -1,8 +1,10 @@
-"""The feed socket: live room cards for the signed-in viewer.
+"""The feed socket: live room cards and notifications for the signed-in viewer.
 
 Rooms tell every feed that may show a room that it changed (`rooms.cards`); this socket then
 reads the card for its own viewer with the feed's selector and serializer, so a live card is
 exactly what `GET /api/feed/` would show, and visibility is checked again for this viewer.
+Notifications arrive already built for their recipient (feed.services, after commit) and are
+relayed as `{"type": "notification", "notification": {...}, "unread_count": n}`.
 """
 
 from __future__ import annotations
@@ -57,6 +59,19 @@ class FeedConsumer(AsyncWebsocketConsumer):
             await self._send({"type": "feed.room_removed", "token": message["token"]})
         else:
             await self._send({"type": "feed.room", "room": card})
+
+    async def feed_notification(self, message: dict[str, Any]) -> None:
+        # Built for this recipient by feed.services after commit; relayed as it is.
+        await self._send(
+            {
+                "type": "notification",
+                "notification": message["notification"],
+                "unread_count": message["unread_count"],
+            }
+        )
+
+    async def feed_notifications_read(self, message: dict[str, Any]) -> None:
+        await self._send({"type": "notifications.read", "unread_count": message["unread_count"]})
 
     async def _send(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content, separators=(",", ":")))

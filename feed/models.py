@@ -18,3 +18,69 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return self.body[:50]
+
+
+class NotificationKind(models.TextChoices):
+    ROOM_INVITATION = "room_invitation", "Invited to a room"
+    ROOM_LIVE = "room_live", "A room went live"
+    ROOM_REMINDER = "room_reminder", "A room starts soon"
+    HOST_REMINDER = "host_reminder", "Your room starts soon"
+
+
+class Notification(models.Model):
+    """One in-app notification for one person.
+
+    `occurrence` tells apart notifications that may rightly come again for the same room and
+    kind (a reminder for a start time that was moved); the unique constraint is what makes
+    every delivery path (the task after commit, the sweep, retries, two workers) send it once.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="+")
+    occurrence = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "room", "kind", "occurrence"], name="notify_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"]),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"
+
+
+class Announcement(models.Model):
+    """A fan-out that has been done: the notifications of one room, kind and occurrence.
+
+    Claiming this row (insert, unique) is how one task out of several running at once wins the
+    right to notify a whole audience; it commits together with the notifications, so a task
+    that dies half-way leaves no claim and the sweep does the fan-out again.
+    """
+
+    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    occurrence = models.CharField(max_length=40, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "kind", "occurrence"], name="announce_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of room {self.room_id}"

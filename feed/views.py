@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import NotFound as InvalidCursor
 from rest_framework.request import Request
@@ -66,3 +67,16 @@ def post_create(request: HttpRequest) -> HttpResponse:
         return _render_home(request, user, draft=body[: POST_MAX * 2], status=400)
     messages.success(request, "Posted.")
     return redirect("feed:home")
+
+
+@login_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """The header's "Mark all read" (without JavaScript): back to where the user was."""
+    services.notifications_mark_read(user=_user(request), ids=None)
+    back = request.POST.get("next") or request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""
+    return redirect(back or "feed:home")

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.selectors import active_user
 from config.errors import Forbidden, NotFound
-from rooms import selectors, services, turn
+from rooms import schedules, selectors, services, turn
 from rooms import serializers as s
 from rooms.identity import Caller, caller_for, remember
 from rooms.models import Participant, ParticipantState, Room
@@ -509,3 +509,35 @@ class RoomReportsApi(_Api):
         data = _validated(s.RoomReportInputSerializer, request.data)
         report = services.report_create(room=room, identity=caller_for(request).identity, **data)
         return Response(s.RoomReportOutputSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+# --- "I'll be there" --------------------------------------------------------------------------
+
+
+class RsvpOutput(serializers.Serializer):
+    going = serializers.BooleanField()
+    count = serializers.IntegerField(help_text="How many people said they will be there.")
+
+
+class RoomRsvpApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary='Say "I\'ll be there" to a scheduled room',
+        description="For people who may see the room (its feed audience); the reminder before "
+        "the start then reaches you. Anyone else gets the same 404 as an unknown link.",
+        request=None,
+        responses={200: RsvpOutput, **_errors(400, 404, 409, 410)},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        state = schedules.rsvp_set(room=_room(request, token), user=_user(request), going=True)
+        return Response(RsvpOutput(state).data)
+
+    @extend_schema(
+        summary='Take back "I\'ll be there"',
+        request=None,
+        responses={200: RsvpOutput, **_errors(404)},
+    )
+    def delete(self, request: Request, token: str) -> Response:
+        state = schedules.rsvp_set(room=_room(request, token), user=_user(request), going=False)
+        return Response(RsvpOutput(state).data)

@@ -62,4 +62,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="api-room-ban-lift",
     ),
     path("rooms/<str:token>/reports/", api.RoomReportsApi.as_view(), name="api-room-reports"),
+    path("rooms/<str:token>/rsvp/", api.RoomRsvpApi.as_view(), name="api-room-rsvp"),
 ]

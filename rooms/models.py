@@ -91,6 +91,19 @@ class CoHost(models.Model):
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="cohost_once")]
 
 
+class Rsvp(models.Model):
+    """Someone said "I'll be there" to a scheduled room: they get its reminder."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="rsvps")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_rsvps"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="rsvp_once")]
+
+
 class Role(models.TextChoices):
     HOST = "host", "Host"
     COHOST = "cohost", "Co-host"
@@ -111,6 +124,7 @@ ACTIVE_STATES = (ParticipantState.LOBBY, ParticipantState.ADMITTED)
 class LobbyReason(models.TextChoices):
     WAITING_FOR_HOST = "waiting_for_host", "Waiting for the host"
     WAITING_ROOM = "waiting_room", "Waiting to be admitted"
+    NOT_STARTED = "not_started", "Waiting for the start time"
 
 
 class Participant(models.Model):

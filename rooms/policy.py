@@ -25,6 +25,7 @@ class Reason(enum.StrEnum):
     NO_WAITING_ROOM = "no_waiting_room"
     RESUMING = "resuming"
     # lobby
+    NOT_STARTED = "not_started"
     WAITING_FOR_HOST = "waiting_for_host"
     WAITING_ROOM = "waiting_room"
     # deny
@@ -70,6 +71,8 @@ class JoinFacts:
     holds_seat: bool = False
     seat_released_at: datetime | None = None
     resume_grace: timedelta = timedelta(seconds=15)
+    # A scheduled room whose start time has not come yet: its lobby opens at the start.
+    before_start: bool = False
 
 
 def _resuming(facts: JoinFacts, now: datetime) -> bool:
@@ -111,6 +114,9 @@ def decide_join(facts: JoinFacts, *, now: datetime) -> Decision:
     if resuming:
         return Decision(Outcome.ADMIT, Reason.RESUMING)
     if not facts.moderator_present:
+        # Before the start nobody is kept waiting "for the host": the room is simply not on yet.
+        if facts.before_start:
+            return Decision(Outcome.LOBBY, Reason.NOT_STARTED)
         return Decision(Outcome.LOBBY, Reason.WAITING_FOR_HOST)
     # An explicit invitation admits in either audience: the host asked for this person.
     if facts.is_invited or (facts.audience_friends and facts.is_friend):

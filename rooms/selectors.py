@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -18,6 +19,7 @@ from rooms.models import (
     Ban,
     CoHost,
     Invitation,
+    LobbyReason,
     Participant,
     ParticipantState,
     Room,
@@ -225,3 +227,48 @@ def room_snapshot(*, participant_id: int) -> dict[str, Any]:
             events.participant_public(p) for p in people if p.state == ParticipantState.LOBBY
         ]
     return snapshot
+
+
+# --- what the sweep has to do (rooms.schedules.rooms_sweep) ----------------------------------
+
+
+def rooms_with_vanished_seats(*, now: datetime) -> list[int]:
+    cutoff = now - timedelta(seconds=settings.ROOMS_RESUME_GRACE_SECONDS)
+    return list(
+        Participant.objects.filter(
+            state__in=(ParticipantState.LOBBY, ParticipantState.ADMITTED),
+            disconnected_at__lt=cutoff,
+        )
+        .values_list("room_id", flat=True)
+        .distinct()
+    )
+
+
+def rooms_start_reached_with_early_lobby(*, now: datetime) -> list[int]:
+    return list(
+        Participant.objects.filter(
+            state=ParticipantState.LOBBY,
+            lobby_reason=LobbyReason.NOT_STARTED,
+            room__scheduled_start__lte=now,
+        )
+        .values_list("room_id", flat=True)
+        .distinct()
+    )
+
+
+def rooms_past_no_show(*, now: datetime) -> list[int]:
+    cutoff = now - timedelta(minutes=settings.ROOMS_NO_SHOW_MINUTES)
+    return list(
+        Room.objects.filter(state=RoomState.SCHEDULED, scheduled_start__lte=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def open_rooms_without_anyone() -> list[int]:
+    """Open rooms with nobody admitted (the idle rule then looks at how long for)."""
+    return list(
+        Room.objects.filter(state=RoomState.OPEN)
+        .exclude(participants__state=ParticipantState.ADMITTED)
+        .values_list("pk", flat=True)
+    )

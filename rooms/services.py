@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import are_friends, blocked_either_way
 from config.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
-from rooms import cards, events, media, ratelimit
+from rooms import announce, cards, events, media, ratelimit
 from rooms.models import (
     ACTIVE_STATES,
     Audience,
@@ -157,6 +157,8 @@ def _record(
     # the person concerned (e.g. someone removed) should not wait behind them.
     if kind in cards.CARD_KINDS:
         cards.publish_after_commit(room)
+    if kind in announce.ANNOUNCE_KINDS:
+        announce.after_commit(room.pk)
     return audit
 
 
@@ -379,6 +381,12 @@ def room_end(
     _require_moderator(room, actor, as_staff=as_staff)
     if room.state == RoomState.ENDED:
         return room
+    _end_room(room, now, actor=actor, by_staff=as_staff)
+    return room
+
+
+def _end_room(room: Room, now: datetime, *, actor: User | None, **data: Any) -> None:
+    """Every active visit ends now. Call with the room row locked."""
     room.state = RoomState.ENDED
     room.ended_at = now
     room.save(update_fields=["state", "ended_at"])
@@ -387,8 +395,7 @@ def room_end(
         events.notify_participant(participant_id, kind="room.ended")
     active.update(state=ParticipantState.LEFT, left_at=now, ticket_nonce="", resume_nonce="")
     media.close_room(room.pk)
-    _record(room, "room.ended", actor=actor, by_staff=as_staff)
-    return room
+    _record(room, "room.ended", actor=actor, **data)
 
 
 # --- joining ----------------------------------------------------------------------------------
@@ -470,6 +477,7 @@ def _join_facts(
     role: Role,
     password: str | None,
     active: Participant | None,
+    now: datetime,
 ) -> JoinFacts:
     user = identity.user
     password_ok = False
@@ -501,6 +509,15 @@ def _join_facts(
         holds_seat=active is not None and active.state == ParticipantState.ADMITTED,
         seat_released_at=released.left_at if released else None,
         resume_grace=timedelta(seconds=settings.ROOMS_RESUME_GRACE_SECONDS),
+        before_start=_before_start(room, now),
+    )
+
+
+def _before_start(room: Room, now: datetime) -> bool:
+    return (
+        room.state == RoomState.SCHEDULED
+        and room.scheduled_start is not None
+        and now < room.scheduled_start
     )
 
 
@@ -549,7 +566,9 @@ def _admit_lobby(room: Room, *, reason: LobbyReason, now: datetime) -> None:
     )
     for person in waiting:
         identity = Identity(user=person.user, guest_id=person.guest_id, device_id=person.device_id)
-        facts = _join_facts(room, identity, role=Role(person.role), password=None, active=person)
+        facts = _join_facts(
+            room, identity, role=Role(person.role), password=None, active=person, now=now
+        )
         # They answered any password when they entered the lobby.
         facts = replace(facts, password_set=False)
         decision = decide_join(facts, now=now)
@@ -591,7 +610,7 @@ def room_join(
         _release_vanished(room, now)
         role = _role_for(room, identity.user)
         active = _active_visit(room, identity)
-        facts = _join_facts(room, identity, role=role, password=password, active=active)
+        facts = _join_facts(room, identity, role=role, password=password, active=active, now=now)
         decision = decide_join(facts, now=now)
         if decision.outcome == Outcome.DENY:
             _refuse(room, identity, decision.reason)
@@ -685,6 +704,7 @@ def _host_arrived(room: Room, actor: User | None, now: datetime) -> None:
     """A host or co-host is connected: the room opens and those waiting for them move on."""
     _open_room(room, actor, now)
     _admit_lobby(room, reason=LobbyReason.WAITING_FOR_HOST, now=now)
+    _admit_lobby(room, reason=LobbyReason.NOT_STARTED, now=now)
 
 
 def _resume_token(participant: Participant) -> str:

@@ -25,6 +25,24 @@ def _fast_hasher_and_clean_cache(settings) -> Iterator[None]:  # type: ignore[no
 
 
 @pytest.fixture
+def in_memory_channel_layer(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """In-process socket tests run on the in-memory layer and placement store, whatever the
+    environment says: they test consumer logic. Crossing processes over Redis is tested with
+    real daphne processes (tests/rooms/test_multiprocess.py)."""
+    from channels.layers import channel_layers
+
+    from rooms import media
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.REDIS_URL = None
+    channel_layers.backends.clear()
+    media.placement.cache_clear()
+    yield
+    channel_layers.backends.clear()
+    media.placement.cache_clear()
+
+
+@pytest.fixture
 def alice(db: None) -> User:
     return UserFactory(username="alice", display_name="Alice")
 

@@ -42,14 +42,17 @@ def test_make_test_lints_then_checks_migrations_then_runs_pytest() -> None:
     )
 
 
-def test_make_run_seeds_then_serves_with_daphne() -> None:
+def test_make_run_seeds_then_serves_with_daphne_and_the_embedded_sweep() -> None:
     lines = dry_run("run")
     assert lines[:3] == [
         ".venv/bin/python manage.py migrate --noinput",
         ".venv/bin/python manage.py collectstatic --noinput",
         ".venv/bin/python manage.py seed_demo",
     ]
-    assert lines[-1] == "exec .venv/bin/daphne -b 127.0.0.1 -p 8000 config.asgi:application"
+    # config.embedded runs daphne's own command line, plus the periodic sweep.
+    assert lines[-1] == (
+        "exec .venv/bin/python -m config.embedded -b 127.0.0.1 -p 8000 config.asgi:application"
+    )
 
 
 def test_ci_script_is_executable_bash() -> None:

@@ -121,7 +121,7 @@ def test_password_keyboard_and_phone(people: People) -> None:
 
     # Raise a hand; the host sees it. Anyone can report.
     guest.get_by_role("button", name="Raise hand").click()
-    expect(alice.locator("#grid .tile .badge--hand")).to_have_count(1)
+    expect(alice.locator("#grid .tile .tile-badge--hand")).to_have_count(1)
     expect(guest.get_by_role("button", name="Lower hand")).to_be_visible()
     guest.get_by_role("button", name="Report").click()
     report = guest.get_by_role("dialog", name="Report this room")

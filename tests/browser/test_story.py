@@ -177,7 +177,7 @@ def test_story(people: People, rooms_server: RoomsServer) -> None:
     for page in (bob, charlie):
         expect(page.locator("#ctl-mic")).to_have_attribute("aria-pressed", "false")
         expect(page.locator("#alerts")).to_have_text("The host muted you.")
-    expect(alice.locator("#grid .tile .badge--muted")).to_have_count(2)
+    expect(alice.locator("#grid .tile .tile-badge--muted")).to_have_count(2)
     # ... and the SFU stops forwarding their audio: nothing more reaches the host.
     alice.wait_for_timeout(1000)
     before = audio_packets_in(alice)

@@ -18,7 +18,10 @@ from rooms.models import Room
 from tests.factories import UserFactory, befriend
 from tests.rooms.socket_client import ORIGIN, Socket, enter, me
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("in_memory_channel_layer"),
+]
 
 
 async def feed_socket(user: User | None) -> tuple[bool, Socket]:

@@ -23,7 +23,10 @@ from rooms.consumers import (
 from rooms.models import AuditEvent, Ban, Participant, ParticipantState, Report, Room
 from tests.rooms.socket_client import Socket, about, connect, enter, guest, join, me
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("in_memory_channel_layer"),
+]
 
 
 @pytest.fixture
@@ -489,6 +492,7 @@ async def test_embedded_mode_releases_the_seat_by_itself(
     alice: User, bob: User, friends: None, room: Room, settings
 ) -> None:  # type: ignore[no-untyped-def]
     settings.ROOMS_RESUME_GRACE_SECONDS = 0
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # embedded mode: no broker, the loop times it
     host, _ = await host_in(room, alice)
     member, member_join = await enter(room, me(bob))
     await member.expect("snapshot")

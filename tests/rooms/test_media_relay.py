@@ -20,7 +20,10 @@ from rooms.models import Room
 from rooms.sfu import placement as places
 from tests.rooms.socket_client import Socket, enter, guest, me
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("in_memory_channel_layer"),
+]
 
 OFFER = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 

@@ -121,6 +121,38 @@ TABLE: list[tuple[str, dict[str, object], Outcome, Reason]] = [
         Reason.WAITING_FOR_HOST,
     ),
     ("host absent, resuming", {"moderator_present": False, **JUST_LEFT}, A, Reason.RESUMING),
+    # 8b. a scheduled room before its start: the lobby opens at the start time
+    (
+        "before the start, host absent",
+        {"moderator_present": False, "before_start": True},
+        L,
+        Reason.NOT_STARTED,
+    ),
+    (
+        "before the start, stranger",
+        {"moderator_present": False, "before_start": True, **STRANGER},
+        L,
+        Reason.NOT_STARTED,
+    ),
+    (
+        "before the start, the host comes early",
+        {"is_moderator": True, "moderator_present": False, "before_start": True},
+        A,
+        Reason.MODERATOR,
+    ),
+    ("before the start, host already in", {"before_start": True}, A, Reason.AUDIENCE),
+    (
+        "before the start, resuming",
+        {"moderator_present": False, "before_start": True, **JUST_LEFT},
+        A,
+        Reason.RESUMING,
+    ),
+    (
+        "before the start, locked",
+        {"moderator_present": False, "before_start": True, "locked": True},
+        D,
+        Reason.LOCKED,
+    ),
     # 9. audience
     ("friend, friends audience", {}, A, Reason.AUDIENCE),
     ("invited, invite-only", {**INVITE_ONLY, "is_invited": True}, A, Reason.AUDIENCE),

@@ -105,14 +105,14 @@ export class Grid {
     if (tile.name.textContent !== label) tile.name.textContent = label;
     const badges = [];
     if (entry.kind === "camera") {
-      if (ROLE_LABELS[person.role]) badges.push(h("span", { class: "badge" }, ROLE_LABELS[person.role]));
+      if (ROLE_LABELS[person.role]) badges.push(h("span", { class: "tile-badge" }, ROLE_LABELS[person.role]));
       if (person.hand_raised) {
-        const hand = h("span", { class: "badge badge--hand", title: "Hand raised" });
+        const hand = h("span", { class: "tile-badge tile-badge--hand", title: "Hand raised" });
         hand.innerHTML = icons.hand;
         badges.push(hand);
       }
       if (person.audio_muted) {
-        const muted = h("span", { class: "badge badge--muted", title: "Muted" });
+        const muted = h("span", { class: "tile-badge tile-badge--muted", title: "Muted" });
         muted.innerHTML = icons.mutedSmall;
         badges.push(muted);
       }

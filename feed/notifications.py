@@ -1,0 +1,56 @@
+"""What a notification looks like to its recipient: the same shape in the API, the page header
+and the live push over the feed socket (`{"type": "notification", ...}`)."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from feed.models import Notification, NotificationKind
+
+
+class NotificationRoom(TypedDict):
+    token: str
+    title: str
+    link: str
+    state: str
+    scheduled_start: str | None
+
+
+class NotificationPublic(TypedDict):
+    id: int
+    kind: str
+    text: str
+    room: NotificationRoom
+    created_at: str
+    read: bool
+
+
+def text_for(notification: Notification) -> str:
+    room = notification.room
+    host = room.host.name
+    if notification.kind == NotificationKind.ROOM_INVITATION:
+        return f"{host} invited you to “{room.title}”."
+    if notification.kind == NotificationKind.ROOM_LIVE:
+        return f"{host}'s room “{room.title}” is live. Join in!"
+    if notification.kind == NotificationKind.HOST_REMINDER:
+        return f"Your room “{room.title}” starts soon: people are waiting for you."
+    return f"“{room.title}” with {host} starts soon."
+
+
+def notification_public(notification: Notification) -> NotificationPublic:
+    """Needs `room__host` loaded (select_related) to stay at one query per page."""
+    room = notification.room
+    return {
+        "id": notification.pk,
+        "kind": notification.kind,
+        "text": text_for(notification),
+        "room": {
+            "token": room.token,
+            "title": room.title,
+            "link": f"/r/{room.token}/",
+            "state": room.state,
+            "scheduled_start": room.scheduled_start.isoformat() if room.scheduled_start else None,
+        },
+        "created_at": notification.created_at.isoformat(),
+        "read": notification.read_at is not None,
+    }

@@ -1,0 +1,193 @@
+"""A real Celery worker on Redis delivers a scheduled reminder and a going-live notification
+exactly once, across a worker killed mid-way and a new one started.
+
+The web side (this test) enqueues to the broker as a web process would; the worker runs the
+tasks against the same PostgreSQL test database. Worker 1 is killed with SIGKILL (no graceful
+shutdown) right after the room went live, while duplicates pile up in the queue; worker 2 then
+works through them and a final sweep. Counting rows at the end shows one of each.
+
+Needs PostgreSQL (DATABASE_URL) and Redis (database 7 of REDIS_URL's server, flushed). Skipped
+without them, except in CI (ROOMS_REQUIRE_SERVICES=1), where it must run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Block
+from feed.models import Notification, NotificationKind
+from rooms import announce
+from rooms import services as room_services
+from tests.conftest import require_postgres
+from tests.factories import UserFactory, befriend, host_arrives
+from tests.rooms.live_harness import REPO_ROOT, database_url, flush_redis, redis_url, require_redis
+
+REDIS_DB = 7
+K = NotificationKind
+
+
+class Worker:
+    """One `celery -A config worker` process; its log is read to know when it is ready."""
+
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        fd, path = tempfile.mkstemp(prefix=f"celery-{name}-", suffix=".log")
+        os.close(fd)
+        self.log_path = Path(path)
+        command = [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{name}@%h",
+        ]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
+                command,
+                cwd=REPO_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"worker never logged {text!r}:\n{self.log()[-4000:]}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log_path.unlink(missing_ok=True)
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def broker(transactional_db: None) -> Iterator[tuple[str, dict[str, str]]]:
+    require_postgres()
+    url = redis_url(REDIS_DB)
+    require_redis(url)
+    flush_redis(url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "REDIS_URL": url,
+        "DEBUG": "true",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    yield url, env
+    flush_redis(url)
+
+
+def count(kind: str, username: str) -> int:
+    return Notification.objects.filter(kind=kind, recipient__username=username).count()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_reminder_and_going_live_are_delivered_exactly_once_across_a_worker_restart(
+    broker: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, env = broker
+    client = Celery("web", broker=url)
+    client.conf.task_serializer = "json"
+
+    def send(task: str, *args: object) -> str:
+        task_id = str(uuid.uuid4())
+        client.send_task(task, args=list(args), task_id=task_id)
+        return task_id
+
+    # The web side enqueues after commit to the broker this worker listens on.
+    monkeypatch.setattr(
+        announce, "_enqueue", lambda room_id: send("feed.tasks.announce_room", room_id)
+    )
+
+    host = UserFactory(username="w_host")
+    friend = UserFactory(username="w_friend")
+    invitee = UserFactory(username="w_invitee")
+    blocked = UserFactory(username="w_blocked")
+    befriend(host, friend)
+    befriend(host, blocked)
+    Block.objects.create(blocker=blocked, blocked=host)
+    # Starts in 2 minutes: the reminder (10 minutes ahead by default) is already due.
+    room = room_services.room_create(
+        host=host,
+        title="Across restarts",
+        scheduled_start=timezone.now() + timedelta(minutes=2),
+        invitee_ids=[invitee.pk],
+    )
+
+    workers: list[Worker] = []
+    try:
+        first = Worker("w1", env)
+        workers.append(first)
+        first.wait_for("ready.")
+        send("feed.tasks.sweep_notifications")
+        wait_until(lambda: count(K.ROOM_REMINDER, "w_invitee") == 1, "the reminder")
+        wait_until(lambda: count(K.HOST_REMINDER, "w_host") == 1, "the host's reminder")
+
+        host_arrives(room, host)  # the room goes live: announce_room is enqueued on commit
+        first.kill()  # mid-way: the live announcement may or may not have been delivered
+        for _ in range(2):  # while no worker runs, duplicates pile up
+            send("feed.tasks.announce_room", room.pk)
+            send("feed.tasks.sweep_notifications")
+
+        second = Worker("w2", env)
+        workers.append(second)
+        second.wait_for("ready.")
+        last = send("feed.tasks.sweep_notifications")
+        second.wait_for(f"{last}] succeeded")
+    finally:
+        for worker in workers:
+            worker.stop()
+        client.close()
+
+    assert count(K.ROOM_REMINDER, "w_invitee") == 1
+    assert count(K.HOST_REMINDER, "w_host") == 1
+    assert count(K.ROOM_LIVE, "w_friend") == 1
+    assert count(K.ROOM_INVITATION, "w_invitee") == 1
+    # Never the host, never a blocked relation, never twice: these are all there are.
+    assert Notification.objects.count() == 4
