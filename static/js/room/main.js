@@ -9,7 +9,7 @@ import { announce, h, toast } from "../lib/dom.js";
 import { setIcon } from "./icons.js";
 import { MediaSession } from "./media.js";
 import { PreJoin, paintToggle } from "./prejoin.js";
-import { showWaitScreen } from "./screens.js";
+import { reasonKnown, showWaitScreen } from "./screens.js";
 import { SecurityPanel } from "./security.js";
 import { CLOSE, RoomSocket } from "./socket.js";
 import { applyEvent, fromSnapshot, isModeratorRole } from "./state.js";
@@ -284,7 +284,8 @@ function onMessage(message) {
     case "lobby.status":
       app.phase = "lobby";
       app.wasInLobby = true;
-      showWaitScreen(message.reason, waitContext());
+      // A lobby reason this page does not know yet is still a wait, never a refusal.
+      showWaitScreen(reasonKnown(message.reason) ? message.reason : "waiting", waitContext());
       return;
     case "removed":
       finish();

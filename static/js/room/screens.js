@@ -20,6 +20,20 @@ const REASONS = {
     actions: ["leave"],
     waiting: true,
   },
+  not_started: {
+    icon: "clock",
+    title: "This room hasn't started yet",
+    message: () => "You'll be let in when it starts.",
+    actions: ["leave"],
+    waiting: true,
+  },
+  waiting: {
+    icon: "clock",
+    title: "Waiting to be let in",
+    message: () => "You'll be let in soon.",
+    actions: ["leave"],
+    waiting: true,
+  },
   denied: {
     icon: "stop",
     title: "The host didn't let you in",
