@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint migrations-check clean bench bench-smoke
+.PHONY: venv run test lint migrations-check clean chromium bench bench-smoke
 
 venv: $(VENV)/.installed
 
@@ -32,13 +32,17 @@ lint: venv
 migrations-check: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# The browser tests drive Debian's Chromium (no browser download); install it when missing.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 # pytest runs last, so the output ends with its summary line.
-test: venv lint migrations-check
+test: venv lint migrations-check chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Media benchmark (bench/README.md): ours and Janus, room sizes 2..50, ~10-15 min. Not a test.
 bench: venv
-	command -v janus >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y janus
+	command -v janus >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y janus)
 	PYTHONPATH=. $(BIN)/python -m bench.media
 
 # A few seconds, 2 bots, our stack only; tests/test_bench_smoke.py runs it with the suite.

@@ -1,3 +1,9 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from rooms import views
+
+app_name = "rooms"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("r/<str:token>/", views.room_page, name="room"),
+]

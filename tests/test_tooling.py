@@ -35,6 +35,11 @@ def test_make_test_lints_then_checks_migrations_then_runs_pytest() -> None:
     assert ".venv/bin/mypy ." in lines
     assert ".venv/bin/python manage.py makemigrations --check --dry-run" in lines
     assert lines[-1].startswith(".venv/bin/pytest")
+    # The browser tests need Debian's Chromium; installed only when missing.
+    assert any(
+        "test -x /usr/bin/chromium" in line and "apt-get install -y chromium" in line
+        for line in lines
+    )
 
 
 def test_make_run_seeds_then_serves_with_daphne_and_the_embedded_sweep() -> None:

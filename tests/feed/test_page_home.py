@@ -112,3 +112,13 @@ def test_the_query_count_does_not_grow(client: Client, alice: User) -> None:
     build_world(alice, 10)
     large = measure()
     assert large == small
+
+
+def test_it_offers_to_create_a_room(client: Client, alice: User) -> None:
+    client.force_login(alice)
+    html = client.get(URL).content.decode()
+    assert 'id="create-room-open"' in html
+    assert 'id="create-room-form"' in html
+    assert "js/feed/main.js" in html
+    # Empty sections are present but hidden, so live cards can arrive.
+    assert 'id="live-rooms"' in html and 'id="upcoming-rooms"' in html

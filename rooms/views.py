@@ -1,0 +1,42 @@
+"""The room page behind a link (`/r/<token>/`): everything after the first render is JavaScript
+talking to the REST API and the room socket (static/js/room/)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from accounts.models import User
+from config.errors import NotFound
+from rooms import selectors, services
+from rooms.models import ReportReason
+from rooms.serializers import RoomPublicSerializer
+
+# The API's token shape (rooms/api.py): anything else names no room.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@ensure_csrf_cookie  # the page's API calls (join, reports, host controls) send the CSRF token
+def room_page(request: HttpRequest, token: str) -> HttpResponse:
+    user = request.user if isinstance(request.user, User) else None
+    try:
+        if not _TOKEN.fullmatch(token):
+            raise NotFound("room_not_found", "This room doesn't exist.")
+        room = selectors.room_by_token(token=token, user=user)
+    except NotFound:
+        # Same page for an unknown link and a room the viewer may not know about.
+        return render(request, "rooms/not_found.html", status=404)
+    config: dict[str, Any] = {
+        "room": dict(RoomPublicSerializer(room).data),
+        "viewer": {
+            "signed_in": user is not None,
+            "name": user.name if user is not None else "",
+            "is_moderator": services.is_moderator(room=room, user=user),
+        },
+        "report_reasons": [{"value": v, "label": str(label)} for v, label in ReportReason.choices],
+    }
+    return render(request, "rooms/room.html", {"room": room, "config": config})

@@ -1,0 +1,150 @@
+// Room cards at the top of the feed, kept live over /ws/feed/ (feed/consumers.py).
+// A card is drawn exactly like templates/feed/_room_card.html.
+
+import { api } from "../lib/api.js";
+import { h, announce, avatar } from "../lib/dom.js";
+
+function formatStart(iso) {
+  if (!iso) return "Starts when the host arrives";
+  const date = new Date(iso);
+  const text = date.toLocaleString(undefined, { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  return h("span", {}, "Starts ", h("time", { datetime: iso }, text));
+}
+
+export function renderCard(room) {
+  const live = room.state === "open";
+  const titleId = `room-${room.token}-title`;
+  const header = h(
+    "header",
+    { class: "room-card__header" },
+    h("h3", { class: "room-card__title", id: titleId }, room.title),
+    live ? h("span", { class: "tag tag--live" }, "Live") : null,
+    room.audience === "invite_only" ? h("span", { class: "tag" }, "Invite only") : null,
+    room.has_password ? h("span", { class: "tag" }, "Password") : null,
+  );
+  const body = [header, h("p", { class: "room-card__host muted" }, `Hosted by ${room.host.display_name}`)];
+  if (room.description) {
+    const text = room.description.length > 200 ? `${room.description.slice(0, 199)}…` : room.description;
+    body.push(h("p", { class: "room-card__description" }, text));
+  }
+  if (live) {
+    const n = room.participant_count;
+    body.push(h("p", { class: "room-card__count" }, `${n} ${n === 1 ? "person" : "people"} inside`));
+    const friends = room.friends_inside || [];
+    if (friends.length) {
+      body.push(
+        h("ul", { class: "avatars", "aria-hidden": "true" }, friends.slice(0, 5).map((f) => h("li", {}, avatar(f.display_name)))),
+      );
+      const names = friends.slice(0, 3).map((f) => f.display_name).join(", ");
+      const more = friends.length - 3;
+      body.push(h("p", { class: "room-card__friends" }, `With ${names}${more > 0 ? ` and ${more} more` : ""}`));
+    }
+  } else {
+    body.push(h("p", { class: "room-card__start" }, formatStart(room.scheduled_start)));
+  }
+  body.push(
+    h(
+      "div",
+      { class: "room-card__actions" },
+      h("a", { class: "button", href: room.link }, live ? "Join" : "Open", h("span", { class: "visually-hidden" }, ` ${room.title}`)),
+    ),
+  );
+  return h(
+    "article",
+    { class: `card room-card${live ? " room-card--live" : ""}`, dataset: { token: room.token }, "aria-labelledby": titleId },
+    ...body,
+  );
+}
+
+const $ = (id) => document.getElementById(id);
+
+function findItem(token) {
+  return document.querySelector(`.room-list > li[data-token="${CSS.escape(token)}"]`);
+}
+
+function refreshSections() {
+  $("live-rooms").hidden = $("live-list").children.length === 0;
+  $("upcoming-rooms").hidden = $("upcoming-list").children.length === 0;
+}
+
+/** Put a card where it belongs: live rooms by people inside, upcoming by start time. */
+export function upsertCard(room) {
+  const existing = findItem(room.token);
+  const wasLive = existing?.parentElement === $("live-list");
+  const live = room.state === "open";
+  const list = live ? $("live-list") : $("upcoming-list");
+  const item = existing || h("li", { dataset: { token: room.token } });
+  const card = renderCard(room);
+  if (!existing) card.classList.add("is-new");
+  const focusedInside = existing && existing.contains(document.activeElement);
+  item.replaceChildren(card);
+  item.dataset.count = String(room.participant_count);
+  item.dataset.start = room.scheduled_start || "";
+  if (item.parentElement !== list) list.append(item);
+  const items = [...list.children];
+  items.sort((a, b) =>
+    live
+      ? Number(b.dataset.count || 0) - Number(a.dataset.count || 0)
+      : (a.dataset.start || "9").localeCompare(b.dataset.start || "9"),
+  );
+  for (const el of items) if (list.lastElementChild !== el) list.append(el);
+  if (focusedInside) item.querySelector("a")?.focus();
+  refreshSections();
+  if (live && !wasLive) announce(`${room.host.display_name}'s room "${room.title}" is live.`);
+}
+
+export function removeCard(token) {
+  findItem(token)?.remove();
+  refreshSections();
+}
+
+// After a dropped socket, changes may have been missed: redraw the rooms from the feed API.
+async function resync() {
+  let feed;
+  try {
+    feed = await api("GET", "/api/feed/");
+  } catch {
+    return;
+  }
+  const rooms = [...feed.rooms.live, ...feed.rooms.upcoming];
+  const tokens = new Set(rooms.map((r) => r.token));
+  for (const item of document.querySelectorAll(".room-list > li[data-token]")) {
+    if (!tokens.has(item.dataset.token)) item.remove();
+  }
+  for (const room of rooms) upsertCard(room);
+  refreshSections();
+}
+
+/** Listen to the feed socket, reconnecting with a growing delay. */
+export function connectFeed() {
+  let delay = 1000;
+  let dropped = false;
+  const open = () => {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/feed/`);
+    ws.addEventListener("open", () => {
+      delay = 1000;
+      if (dropped) resync();
+      dropped = false;
+      document.body.dataset.feedLive = "true";
+    });
+    ws.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (message.type === "feed.room") upsertCard(message.room);
+      else if (message.type === "feed.room_removed") removeCard(message.token);
+    });
+    ws.addEventListener("close", (event) => {
+      document.body.dataset.feedLive = "false";
+      if (event.code === 4003) return; // signed out
+      dropped = true;
+      setTimeout(open, delay);
+      delay = Math.min(delay * 2, 30000);
+    });
+  };
+  open();
+}

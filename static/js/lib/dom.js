@@ -1,0 +1,71 @@
+// Small DOM helpers shared by the feed and the room.
+
+/** h("button", {class: "x", onclick: fn}, "text", child) */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") {
+      el.addEventListener(key.slice(2), value);
+    } else if (key === "class") {
+      el.className = value;
+    } else if (key === "dataset") {
+      Object.assign(el.dataset, value);
+    } else if (value === true) {
+      el.setAttribute(key, "");
+    } else {
+      el.setAttribute(key, String(value));
+    }
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+let lastAnnouncement = 0;
+
+/** Tell screen-reader users about a change (aria-live regions in base.html). */
+export function announce(text, { assertive = false } = {}) {
+  const region = document.getElementById(assertive ? "alerts" : "announcer");
+  if (!region) return;
+  // Clearing first makes a repeated message be read again.
+  region.textContent = "";
+  const stamp = ++lastAnnouncement;
+  setTimeout(() => {
+    if (stamp === lastAnnouncement || assertive) region.textContent = text;
+  }, 60);
+}
+
+export function initials(name) {
+  const words = String(name || "?").trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? words[0][0] + words[words.length - 1][0] : (words[0] || "?").slice(0, 2);
+  return letters.toUpperCase();
+}
+
+// A stable pastel colour per name, so the same person always looks the same.
+export function avatarHue(name) {
+  let hash = 0;
+  for (const ch of String(name)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+  return hash % 360;
+}
+
+export function avatar(name, extraClass = "") {
+  const el = h("span", { class: `avatar ${extraClass}`.trim(), "aria-hidden": "true" }, initials(name));
+  el.style.setProperty("--hue", String(avatarHue(name)));
+  return el;
+}
+
+let toastTimer = 0;
+
+export function toast(text) {
+  const el = document.getElementById("toast");
+  if (!el) return;
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    el.hidden = true;
+  }, 4000);
+}

@@ -1,0 +1,279 @@
+// Media with the SFU (rooms/media.py, rooms/sfu/peer.py): one RTCPeerConnection, and the
+// browser always offers. sendonly m-lines publish (one audio, one camera, one screen named in
+// `screen_mids`); recvonly m-lines are receive slots whose source the SFU names in
+// {"type": "media.slots"}. aiortc has no ICE restart: a failed connection is rebuilt.
+
+const ICE_GATHER_TIMEOUT_MS = 3000;
+const RETRY_MS = 2000;
+
+function waitForIceGathering(pc, timeoutMs) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      pc.removeEventListener("icegatheringstatechange", check);
+      clearTimeout(timer);
+      resolve();
+    };
+    const check = () => {
+      if (pc.iceGatheringState === "complete") done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener("icegatheringstatechange", check);
+  });
+}
+
+// The SFU forwards VP8 only: offer nothing else for video.
+function preferVp8(transceiver) {
+  if (!transceiver.setCodecPreferences || !window.RTCRtpReceiver?.getCapabilities) return;
+  const caps = RTCRtpReceiver.getCapabilities("video");
+  const vp8 = (caps?.codecs || []).filter((c) => c.mimeType.toLowerCase() === "video/vp8");
+  if (vp8.length) transceiver.setCodecPreferences(vp8);
+}
+
+export class MediaSession {
+  /**
+   * @param {{send: (msg: object) => boolean, iceServers?: RTCIceServer[],
+   *          onRemoteTrack: (mid: string, track: MediaStreamTrack) => void,
+   *          onState?: (state: string) => void, onReset?: () => void}} options
+   */
+  constructor({ send, iceServers = [], onRemoteTrack, onState, onReset }) {
+    this.send = send;
+    this.iceServers = iceServers;
+    this.onRemoteTrack = onRemoteTrack;
+    this.onState = onState;
+    this.onReset = onReset;
+    this.pc = null;
+    this.local = null;
+    this.screenTrack = null;
+    this.screenTx = null;
+    this.audioTx = null;
+    this.videoTx = null;
+    this.recvAudio = [];
+    this.recvVideo = [];
+    this.wantAudio = 0;
+    this.wantVideo = 0;
+    this.negotiating = false;
+    this.pendingOffer = false;
+    this.retryTimer = 0;
+    this.closed = false;
+    this.prevStats = null;
+    // performance.now() of the first offer, answer and connection (the first-frame metric).
+    this.timings = {};
+  }
+
+  /** Publish `localStream` (may be null) and receive into the given number of slots. */
+  start(localStream, { audioSlots = 0, videoSlots = 0 } = {}) {
+    this.local = localStream;
+    this.wantAudio = audioSlots;
+    this.wantVideo = videoSlots;
+    this._build();
+    return this.offer();
+  }
+
+  /** A brand-new connection (aiortc cannot restart ICE). */
+  restart() {
+    if (this.closed) return Promise.resolve();
+    // The browser and the SFU may both report the same failure: rebuild once.
+    const now = performance.now();
+    if (this.lastRestart && now - this.lastRestart < 2000) return Promise.resolve();
+    this.lastRestart = now;
+    this._build();
+    return this.offer();
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    if (this.pc) this.pc.close();
+    this.pc = null;
+    if (this.screenTrack) this.screenTrack.stop();
+  }
+
+  _build() {
+    if (this.pc) this.pc.close();
+    clearTimeout(this.retryTimer);
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
+    this.pc = pc;
+    this.negotiating = false;
+    this.pendingOffer = false;
+    this.recvAudio = [];
+    this.recvVideo = [];
+    this.prevStats = null;
+    this.onReset?.();
+    pc.addEventListener("track", (event) => {
+      if (pc !== this.pc) return;
+      this.onRemoteTrack(event.transceiver.mid, event.track);
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc !== this.pc) return;
+      if (pc.connectionState === "connected") this.timings.connected ??= performance.now();
+      this.onState?.(pc.connectionState);
+    });
+    const audio = this.local?.getAudioTracks()[0];
+    const video = this.local?.getVideoTracks()[0];
+    this.audioTx = audio ? pc.addTransceiver(audio, { direction: "sendonly" }) : null;
+    this.videoTx = video ? pc.addTransceiver(video, { direction: "sendonly" }) : null;
+    if (this.videoTx) preferVp8(this.videoTx);
+    this.screenTx = this.screenTrack ? pc.addTransceiver(this.screenTrack, { direction: "sendonly" }) : null;
+    if (this.screenTx) preferVp8(this.screenTx);
+    this._addSlots();
+  }
+
+  _addSlots() {
+    const pc = this.pc;
+    while (this.recvAudio.length < this.wantAudio) {
+      this.recvAudio.push(pc.addTransceiver("audio", { direction: "recvonly" }));
+    }
+    while (this.recvVideo.length < this.wantVideo) {
+      const tx = pc.addTransceiver("video", { direction: "recvonly" });
+      preferVp8(tx);
+      this.recvVideo.push(tx);
+    }
+  }
+
+  async offer() {
+    const pc = this.pc;
+    if (!pc || this.closed) return;
+    if (this.negotiating) {
+      this.pendingOffer = true;
+      return;
+    }
+    this.negotiating = true;
+    this.timings.offerStarted ??= performance.now();
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      // aiortc takes no trickled candidates before its answer: send them all in the offer.
+      await waitForIceGathering(pc, ICE_GATHER_TIMEOUT_MS);
+      if (pc !== this.pc) return;
+      const screenMids = this.screenTx?.mid ? [this.screenTx.mid] : [];
+      this.timings.offerSent ??= performance.now();
+      const sent = this.send({ type: "media.offer", sdp: pc.localDescription.sdp, screen_mids: screenMids });
+      if (!sent) this._failed();
+    } catch (error) {
+      console.warn("media offer failed", error);
+      this._failed();
+    }
+  }
+
+  async handleAnswer(sdp) {
+    const pc = this.pc;
+    if (!pc || pc.signalingState !== "have-local-offer") return;
+    try {
+      await pc.setRemoteDescription({ type: "answer", sdp });
+    } catch (error) {
+      console.warn("bad media answer", error);
+      this._failed();
+      return;
+    }
+    this.timings.answered ??= performance.now();
+    this.negotiating = false;
+    if (this.pendingOffer) {
+      this.pendingOffer = false;
+      await this.offer();
+    }
+  }
+
+  /** The SFU refused or could not take our offer: roll back and offer again shortly. */
+  async _failed() {
+    const pc = this.pc;
+    this.negotiating = false;
+    if (pc && pc.signalingState === "have-local-offer") {
+      try {
+        await pc.setLocalDescription({ type: "rollback" });
+      } catch {
+        /* a closed connection cannot roll back; the retry rebuilds it */
+      }
+    }
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (this.closed) return;
+      if (!this.pc || this.pc.connectionState === "failed" || this.pc.connectionState === "closed") {
+        this.restart();
+      } else {
+        this.offer();
+      }
+    }, RETRY_MS);
+  }
+
+  /** Answer to an error the server sent about media (e.g. media_unavailable). */
+  negotiationFailed() {
+    if (this.negotiating) this._failed();
+  }
+
+  /** {"type": "media.renegotiate", audio_slots, video_slots} */
+  renegotiate(audioSlots, videoSlots) {
+    this.wantAudio = Math.max(this.wantAudio, audioSlots);
+    this.wantVideo = Math.max(this.wantVideo, videoSlots);
+    if (!this.pc) return;
+    this._addSlots();
+    this.offer();
+  }
+
+  setMicEnabled(enabled) {
+    for (const track of this.local?.getAudioTracks() || []) track.enabled = enabled;
+  }
+
+  setCameraEnabled(enabled) {
+    for (const track of this.local?.getVideoTracks() || []) track.enabled = enabled;
+  }
+
+  async startScreen(track) {
+    this.screenTrack = track;
+    if (this.screenTx) {
+      await this.screenTx.sender.replaceTrack(track);
+    } else if (this.pc) {
+      this.screenTx = this.pc.addTransceiver(track, { direction: "sendonly" });
+      preferVp8(this.screenTx);
+    }
+    await this.offer();
+  }
+
+  async stopScreen() {
+    if (this.screenTrack) this.screenTrack.stop();
+    this.screenTrack = null;
+    // The m-line stays (m-lines are never removed); it just stops sending.
+    if (this.screenTx) await this.screenTx.sender.replaceTrack(null);
+  }
+
+  /** Connection quality from getStats: round-trip time and inbound packet loss. */
+  async quality() {
+    if (!this.pc) return { level: "unknown" };
+    const report = await this.pc.getStats();
+    let rtt = null;
+    let lost = 0;
+    let received = 0;
+    report.forEach((r) => {
+      if (r.type === "candidate-pair" && r.state === "succeeded" && r.nominated) {
+        if (typeof r.currentRoundTripTime === "number") rtt = r.currentRoundTripTime;
+      }
+      if (r.type === "inbound-rtp") {
+        lost += Math.max(0, r.packetsLost || 0);
+        received += r.packetsReceived || 0;
+      }
+    });
+    const prev = this.prevStats;
+    this.prevStats = { lost, received };
+    let loss = 0;
+    if (prev) {
+      const dLost = lost - prev.lost;
+      const dReceived = received - prev.received;
+      loss = dLost + dReceived > 0 ? Math.max(0, dLost) / (dLost + dReceived) : 0;
+    }
+    if (rtt === null && received === 0) return { level: "unknown", rtt, loss };
+    let level = "good";
+    if (loss > 0.08 || (rtt ?? 0) > 0.4) level = "poor";
+    else if (loss > 0.02 || (rtt ?? 0) > 0.2) level = "fair";
+    return { level, rtt, loss };
+  }
+
+  /** Frames decoded per receive slot mid (tests and the first-frame metric read this). */
+  async framesDecoded() {
+    const out = {};
+    if (!this.pc) return out;
+    const report = await this.pc.getStats();
+    report.forEach((r) => {
+      if (r.type === "inbound-rtp" && r.kind === "video") out[r.mid] = r.framesDecoded || 0;
+    });
+    return out;
+  }
+}

@@ -1,0 +1,121 @@
+// The pre-join screen: camera preview, device choice, microphone and camera toggles.
+// The stream it builds is the one the room publishes, so joining needs no second prompt.
+
+import { announce } from "../lib/dom.js";
+import { setIcon } from "./icons.js";
+
+const $ = (id) => document.getElementById(id);
+
+export function paintToggle(button, { on, kind }) {
+  const labels = kind === "mic" ? ["Microphone", "microphone"] : ["Camera", "camera"];
+  button.setAttribute("aria-pressed", String(on));
+  button.setAttribute("aria-label", `${labels[0]} ${on ? "on" : "off"}`);
+  button.title = `Turn ${labels[1]} ${on ? "off" : "on"}`;
+  button.classList.toggle("is-off", !on);
+  setIcon(button, kind === "mic" ? (on ? "mic" : "micOff") : on ? "cam" : "camOff");
+}
+
+export class PreJoin {
+  constructor() {
+    this.stream = null;
+    this.micOn = true;
+    this.camOn = true;
+    this.cameraId = "";
+    this.micId = "";
+    paintToggle($("pre-mic"), { on: true, kind: "mic" });
+    paintToggle($("pre-cam"), { on: true, kind: "cam" });
+    $("pre-mic").addEventListener("click", () => this.setMic(!this.micOn));
+    $("pre-cam").addEventListener("click", () => this.setCamera(!this.camOn));
+    $("camera-select").addEventListener("change", (e) => {
+      this.cameraId = e.target.value;
+      this.open();
+    });
+    $("mic-select").addEventListener("change", (e) => {
+      this.micId = e.target.value;
+      this.open();
+    });
+  }
+
+  async open() {
+    if (!navigator.mediaDevices?.getUserMedia) {
+      this._error("This browser can't use a camera or microphone here. You can still join and listen.");
+      return;
+    }
+    const old = this.stream;
+    const constraints = {
+      audio: this.micId ? { deviceId: { exact: this.micId } } : true,
+      video: this.cameraId
+        ? { deviceId: { exact: this.cameraId }, width: { ideal: 640 }, height: { ideal: 480 } }
+        : { width: { ideal: 640 }, height: { ideal: 480 } },
+    };
+    if (old) for (const t of old.getTracks()) t.stop();
+    try {
+      this.stream = await navigator.mediaDevices.getUserMedia(constraints);
+    } catch (error) {
+      // Try audio alone before giving up: no camera should not mean no voice.
+      try {
+        this.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+        this._error("We couldn't use your camera. You can join with your microphone only.");
+      } catch {
+        this.stream = null;
+        this._error(`We couldn't use your camera or microphone (${error.name}). You can still join and listen.`);
+      }
+    }
+    this._apply();
+    $("preview-video").srcObject = this.stream;
+    await this._listDevices();
+  }
+
+  _error(text) {
+    const el = $("preview-error");
+    el.textContent = text;
+    el.hidden = false;
+  }
+
+  _apply() {
+    for (const t of this.stream?.getAudioTracks() || []) t.enabled = this.micOn;
+    for (const t of this.stream?.getVideoTracks() || []) t.enabled = this.camOn;
+    const hasVideo = Boolean(this.stream?.getVideoTracks().length);
+    $("preview-off").hidden = this.camOn && hasVideo;
+    $("preview-off-text").textContent = hasVideo ? "Your camera is off" : "No camera";
+    paintToggle($("pre-mic"), { on: this.micOn, kind: "mic" });
+    paintToggle($("pre-cam"), { on: this.camOn && hasVideo, kind: "cam" });
+    $("pre-cam").disabled = !hasVideo;
+    $("pre-mic").disabled = !this.stream?.getAudioTracks().length;
+  }
+
+  setMic(on) {
+    this.micOn = on;
+    this._apply();
+    announce(on ? "Microphone on." : "Microphone off.");
+  }
+
+  setCamera(on) {
+    this.camOn = on;
+    this._apply();
+    announce(on ? "Camera on." : "Camera off.");
+  }
+
+  async _listDevices() {
+    if (!navigator.mediaDevices?.enumerateDevices) return;
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    const fill = (select, kind, current, fallback) => {
+      const list = devices.filter((d) => d.kind === kind && d.deviceId);
+      select.replaceChildren(
+        ...list.map((d, i) => {
+          const option = document.createElement("option");
+          option.value = d.deviceId;
+          option.textContent = d.label || `${fallback} ${i + 1}`;
+          return option;
+        }),
+      );
+      const active = current || list[0]?.deviceId || "";
+      if (active) select.value = active;
+      select.disabled = list.length < 2;
+    };
+    const videoId = this.stream?.getVideoTracks()[0]?.getSettings().deviceId || this.cameraId;
+    const audioId = this.stream?.getAudioTracks()[0]?.getSettings().deviceId || this.micId;
+    fill($("camera-select"), "videoinput", videoId, "Camera");
+    fill($("mic-select"), "audioinput", audioId, "Microphone");
+  }
+}

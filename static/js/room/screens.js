@@ -1,0 +1,157 @@
+// The screens shown while someone is not (or no longer) in the room, and why.
+// Keys are the API's error codes (rooms/services.py, rooms/policy.py), the lobby reasons and
+// the socket's closing messages.
+
+import { h, announce } from "../lib/dom.js";
+import { icons } from "./icons.js";
+
+const REASONS = {
+  waiting_for_host: {
+    icon: "clock",
+    title: "Waiting for the host",
+    message: (ctx) => `You'll be let in as soon as ${ctx.hostName} arrives.`,
+    actions: ["leave"],
+    waiting: true,
+  },
+  waiting_room: {
+    icon: "clock",
+    title: "Waiting to be let in",
+    message: () => "The host knows you're here and will let you in soon.",
+    actions: ["leave"],
+    waiting: true,
+  },
+  not_started: {
+    icon: "clock",
+    title: "This room hasn't started yet",
+    message: () => "You'll be let in when it starts.",
+    actions: ["leave"],
+    waiting: true,
+  },
+  waiting: {
+    icon: "clock",
+    title: "Waiting to be let in",
+    message: () => "You'll be let in soon.",
+    actions: ["leave"],
+    waiting: true,
+  },
+  denied: {
+    icon: "stop",
+    title: "The host didn't let you in",
+    message: () => "You can't join this room right now.",
+    actions: ["feed"],
+  },
+  locked: {
+    icon: "lock",
+    title: "This room is locked",
+    message: () => "The host has locked the room, so nobody new can come in.",
+    actions: ["retry", "feed"],
+  },
+  full: {
+    icon: "users",
+    title: "This room is full",
+    message: () => "Every seat is taken. Try again in a little while.",
+    actions: ["retry", "feed"],
+  },
+  removed: {
+    icon: "stop",
+    title: "You were removed from this room",
+    message: () => "The host removed you, so you can't come back to this room.",
+    actions: ["feed"],
+  },
+  banned: {
+    icon: "stop",
+    title: "You can't join this room",
+    message: () => "The host removed you from this room earlier.",
+    actions: ["feed"],
+  },
+  ended: {
+    icon: "door",
+    title: "This room has ended",
+    message: () => "The host ended the room for everyone.",
+    actions: ["feed"],
+  },
+  left: {
+    icon: "door",
+    title: "You left the room",
+    message: () => "",
+    actions: ["rejoin", "feed"],
+  },
+  replaced: {
+    icon: "door",
+    title: "You're in this room somewhere else",
+    message: () => "You opened this room in another tab or on another device.",
+    actions: ["rejoin", "feed"],
+  },
+  suspended: {
+    icon: "stop",
+    title: "You can't join rooms",
+    message: () => "Your account is suspended.",
+    actions: ["feed"],
+  },
+  too_many_attempts: {
+    icon: "lock",
+    title: "Too many wrong passwords",
+    message: () => "Wait a while, then try again.",
+    actions: ["retry", "feed"],
+  },
+  room_not_found: {
+    icon: "stop",
+    title: "This room doesn't exist",
+    message: () => "The link may be mistyped, or the room isn't available to you.",
+    actions: ["feed"],
+  },
+  connection_lost: {
+    icon: "wifi",
+    title: "Connection lost",
+    message: () => "We couldn't reconnect you to the room.",
+    actions: ["rejoin", "feed"],
+  },
+};
+
+const ACTION_LABELS = { leave: "Leave", feed: "Back to feed", retry: "Try again", rejoin: "Rejoin" };
+
+export function reasonKnown(reason) {
+  return reason in REASONS;
+}
+
+/**
+ * Show the waiting screen for `reason`.
+ * @param {{hostName: string, signedIn: boolean, detail?: string,
+ *          on: Record<string, () => void>}} ctx
+ */
+export function showWaitScreen(reason, ctx) {
+  const spec = REASONS[reason] || {
+    icon: "stop",
+    title: "You can't join this room",
+    message: () => ctx.message || "Something went wrong.",
+    actions: ["retry", "feed"],
+  };
+  for (const id of ["screen-prejoin", "screen-room"]) document.getElementById(id).hidden = true;
+  const screen = document.getElementById("screen-wait");
+  screen.hidden = false;
+  screen.dataset.reason = reason;
+  const icon = document.getElementById("wait-icon");
+  icon.innerHTML = icons[spec.icon] || "";
+  icon.classList.toggle("notice__icon--pulse", Boolean(spec.waiting));
+  const heading = document.getElementById("wait-heading");
+  heading.textContent = spec.title;
+  const message = spec.message(ctx);
+  document.getElementById("wait-message").textContent = message;
+  const detail = document.getElementById("wait-detail");
+  detail.textContent = ctx.detail ? `Reason: ${ctx.detail}` : "";
+  detail.hidden = !ctx.detail;
+  const actions = document.getElementById("wait-actions");
+  actions.replaceChildren();
+  for (const action of spec.actions) {
+    if (action === "feed") {
+      if (!ctx.signedIn) continue;
+      actions.append(h("a", { class: "button button--quiet", href: "/" }, ACTION_LABELS.feed));
+    } else if (ctx.on[action]) {
+      actions.append(
+        h("button", { type: "button", class: "button", onclick: ctx.on[action] }, ACTION_LABELS[action]),
+      );
+    }
+  }
+  heading.focus();
+  announce(`${spec.title}. ${message}`, { assertive: !spec.waiting });
+}

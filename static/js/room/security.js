@@ -1,0 +1,120 @@
+// The host's Security panel (hosts and co-hosts): every action is a REST call; the room
+// socket's events then update everyone's view, this one included.
+
+import { api } from "../lib/api.js";
+import { announce, toast } from "../lib/dom.js";
+import { lobbyRow, personRow, replaceList } from "./ui.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class SecurityPanel {
+  /**
+   * @param {{token: string, confirm: Function, onReport: Function}} options
+   */
+  constructor({ token, confirm, onReport }) {
+    this.base = `/api/rooms/${token}/`;
+    this.confirm = confirm;
+    this.onReport = onReport;
+    this.busy = false;
+    this._bind();
+  }
+
+  async _call(method, path, body, done) {
+    try {
+      const result = await api(method, this.base + path, body);
+      if (done) {
+        announce(done);
+        toast(done);
+      }
+      return result;
+    } catch (error) {
+      toast(error.message);
+      announce(error.message, { assertive: true });
+      return null;
+    }
+  }
+
+  _bind() {
+    $("sec-lock").addEventListener("change", async (event) => {
+      const locked = event.target.checked;
+      const ok = await this._call("POST", locked ? "lock/" : "unlock/", undefined, locked ? "Room locked." : "Room unlocked.");
+      if (!ok) event.target.checked = !locked;
+    });
+    $("sec-waiting").addEventListener("change", async (event) => {
+      const on = event.target.checked;
+      const ok = await this._call("PATCH", "", { waiting_room: on }, on ? "Waiting room on." : "Waiting room off.");
+      if (!ok) event.target.checked = !on;
+    });
+    $("sec-screen").addEventListener("change", async (event) => {
+      const on = event.target.checked;
+      const ok = await this._call(
+        "PATCH",
+        "",
+        { participants_can_share_screen: on },
+        on ? "Participants can share their screen." : "Only hosts can share their screen.",
+      );
+      if (!ok) event.target.checked = !on;
+    });
+    $("sec-capacity-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const capacity = Number($("sec-capacity").value);
+      if (!Number.isInteger(capacity) || capacity < 1 || capacity > 50) {
+        toast("Capacity must be a whole number from 1 to 50.");
+        return;
+      }
+      await this._call("PATCH", "", { capacity }, `Capacity set to ${capacity}.`);
+    });
+    $("sec-admit-all").addEventListener("click", () => this._call("POST", "lobby/admit/", { all: true }, "Everyone in the lobby was let in."));
+    $("sec-deny-all").addEventListener("click", () => this._call("POST", "lobby/deny/", { all: true }, "Everyone in the lobby was turned away."));
+    $("sec-mute-all").addEventListener("click", () => this._call("POST", "mute-all/", undefined, "Everyone else is muted."));
+    $("sec-end").addEventListener("click", async () => {
+      const ok = await this.confirm({
+        title: "End the room for everyone?",
+        message: "Everyone will be disconnected and the room can't be opened again.",
+        confirm: "End room",
+      });
+      if (ok) await this._call("POST", "end/", undefined, "");
+    });
+  }
+
+  /** Person-level actions (from this panel or the people list). */
+  async act(action, person) {
+    const name = person.display_name;
+    if (action === "admit") return this._call("POST", "lobby/admit/", { participant_ids: [person.id] }, `${name} was let in.`);
+    if (action === "deny") return this._call("POST", "lobby/deny/", { participant_ids: [person.id] }, `${name} was turned away.`);
+    if (action === "mute") return this._call("POST", `participants/${person.id}/mute/`, undefined, `${name} is muted.`);
+    if (action === "ask-unmute") return this._call("POST", `participants/${person.id}/ask-unmute/`, undefined, `${name} was asked to unmute.`);
+    if (action === "report") return this.onReport(person);
+    if (action === "make-cohost") return this._call("POST", "cohosts/", { user_id: person.user_id }, `${name} is now a co-host.`);
+    if (action === "drop-cohost") return this._call("DELETE", `cohosts/${person.user_id}/`, undefined, `${name} is no longer a co-host.`);
+    if (action === "remove") {
+      const answer = await this.confirm({
+        title: `Remove ${name}?`,
+        message: `${name} will leave the room now and won't be able to come back.`,
+        confirm: "Remove",
+        withReason: true,
+      });
+      if (answer) return this._call("POST", `participants/${person.id}/remove/`, { reason: answer.reason || "" }, `${name} was removed.`);
+    }
+    return null;
+  }
+
+  render({ room, roster, lobby, meId, amHost }) {
+    const focused = document.activeElement;
+    $("sec-lock").checked = room.locked;
+    $("sec-waiting").checked = room.waiting_room;
+    $("sec-screen").checked = room.participants_can_share_screen;
+    if (focused !== $("sec-capacity")) $("sec-capacity").value = String(room.capacity);
+    const waiting = lobby || [];
+    $("sec-lobby-count").textContent = String(waiting.length);
+    $("sec-lobby-empty").hidden = waiting.length > 0;
+    $("sec-lobby-bulk").hidden = waiting.length < 2;
+    replaceList($("sec-lobby"), waiting.map((p) => lobbyRow(p, (a, person) => this.act(a, person))));
+    replaceList(
+      $("sec-people"),
+      roster.map((p) =>
+        personRow(p, { meId, canModerate: true, withReport: false, amHost, onAction: (a, person) => this.act(a, person) }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,228 @@
+// Drawing the room: the video grid and the people lists. Pure rendering from the state the
+// controller passes in; every action is a callback.
+
+import { h, avatar } from "../lib/dom.js";
+import { icons } from "./icons.js";
+import { isModeratorRole } from "./state.js";
+
+const ROLE_LABELS = { host: "Host", cohost: "Co-host" };
+
+/** Columns for n tiles: a near-square grid, at most 8 wide (50 people). */
+export function columnsFor(n) {
+  return Math.max(1, Math.min(8, Math.ceil(Math.sqrt(n))));
+}
+
+function describe(person, { isMe, speaking, kind }) {
+  const parts = [kind === "screen" ? `${person.display_name}'s screen` : person.display_name];
+  if (isMe && kind !== "screen") parts.push("you");
+  if (ROLE_LABELS[person.role]) parts.push(ROLE_LABELS[person.role].toLowerCase());
+  if (kind !== "screen") {
+    if (person.audio_muted) parts.push("muted");
+    if (person.hand_raised) parts.push("hand raised");
+    if (speaking) parts.push("speaking");
+  }
+  return parts.join(", ");
+}
+
+export class Grid {
+  constructor(element, { onFirstFrame }) {
+    this.el = element;
+    this.tiles = new Map();
+    this.onFirstFrame = onFirstFrame;
+  }
+
+  /**
+   * @param {{roster: object[], meId: number, localTrack: MediaStreamTrack|null,
+   *          cameraOn: boolean, videoByPid: Map, screenByPid: Map, speakers: number[]}} view
+   */
+  render(view) {
+    const entries = [];
+    for (const person of view.roster) {
+      entries.push({ key: `p${person.id}`, person, kind: "camera" });
+      if (view.screenByPid.has(person.id)) entries.push({ key: `s${person.id}`, person, kind: "screen" });
+    }
+    const keys = new Set(entries.map((e) => e.key));
+    for (const [key, tile] of this.tiles) {
+      if (!keys.has(key)) {
+        tile.video.srcObject = null;
+        tile.el.remove();
+        this.tiles.delete(key);
+      }
+    }
+    entries.forEach((entry, index) => {
+      let tile = this.tiles.get(entry.key);
+      if (!tile) {
+        tile = this._create(entry);
+        this.tiles.set(entry.key, tile);
+      }
+      this._update(tile, entry, view);
+      if (this.el.children[index] !== tile.el) this.el.insertBefore(tile.el, this.el.children[index] || null);
+    });
+    this.el.style.setProperty("--cols", String(columnsFor(entries.length)));
+    this.el.dataset.count = String(entries.length);
+  }
+
+  _create(entry) {
+    const isScreen = entry.kind === "screen";
+    const video = h("video", { autoplay: true, playsinline: true, muted: true });
+    video.muted = true; // audio comes through the audio slots, never the tiles
+    const avatarWrap = h("div", { class: "tile__avatar" }, avatar(entry.person.display_name, "avatar--xl"));
+    const name = h("span", { class: "tile__name" });
+    const badges = h("span", { class: "tile__badges" });
+    const el = h(
+      "div",
+      { class: `tile${isScreen ? " tile--screen" : ""}`, role: "listitem", dataset: { pid: entry.person.id, kind: entry.kind } },
+      video,
+      avatarWrap,
+      h("div", { class: "tile__label" }, name, badges),
+    );
+    const tile = { el, video, name, badges, avatarWrap, track: null, seenFrame: false };
+    return tile;
+  }
+
+  _update(tile, entry, view) {
+    const person = entry.person;
+    const isMe = person.id === view.meId;
+    const speaking = view.speakers.includes(person.id);
+    let track = null;
+    if (entry.kind === "screen") track = view.screenByPid.get(person.id) || null;
+    else if (isMe) track = view.cameraOn ? view.localTrack : null;
+    else track = view.videoByPid.get(person.id) || null;
+    if (track !== tile.track) {
+      tile.track = track;
+      tile.video.srcObject = track ? new MediaStream([track]) : null;
+      tile.video.classList.toggle("remote", Boolean(track) && !isMe);
+      tile.video.classList.toggle("local", isMe && entry.kind === "camera");
+      if (track && !isMe) this._watchFirstFrame(tile);
+    }
+    const showVideo = Boolean(track);
+    tile.el.classList.toggle("has-video", showVideo);
+    tile.el.classList.toggle("is-self", isMe);
+    tile.el.classList.toggle("is-speaking", entry.kind === "camera" && speaking);
+    tile.el.classList.toggle("is-active", entry.kind === "camera" && view.speakers[0] === person.id);
+    tile.el.setAttribute("aria-label", describe(person, { isMe, speaking, kind: entry.kind }));
+    const label = entry.kind === "screen" ? `${person.display_name} (screen)` : isMe ? `${person.display_name} (you)` : person.display_name;
+    if (tile.name.textContent !== label) tile.name.textContent = label;
+    const badges = [];
+    if (entry.kind === "camera") {
+      if (ROLE_LABELS[person.role]) badges.push(h("span", { class: "tile-badge" }, ROLE_LABELS[person.role]));
+      if (person.hand_raised) {
+        const hand = h("span", { class: "tile-badge tile-badge--hand", title: "Hand raised" });
+        hand.innerHTML = icons.hand;
+        badges.push(hand);
+      }
+      if (person.audio_muted) {
+        const muted = h("span", { class: "tile-badge tile-badge--muted", title: "Muted" });
+        muted.innerHTML = icons.mutedSmall;
+        badges.push(muted);
+      }
+    }
+    tile.badges.replaceChildren(...badges);
+  }
+
+  _watchFirstFrame(tile) {
+    const video = tile.video;
+    const report = () => this.onFirstFrame?.(video);
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(report);
+    else video.addEventListener("loadeddata", report, { once: true });
+  }
+}
+
+/**
+ * One person in a list, with the actions this viewer may take.
+ * @param {{meId: number, canModerate: boolean, withReport: boolean, onAction: Function}} opts
+ */
+export function personRow(person, { meId, canModerate, withReport, onAction, amHost }) {
+  const isMe = person.id === meId;
+  const info = h(
+    "div",
+    { class: "person__who" },
+    avatar(person.display_name),
+    h(
+      "span",
+      {},
+      h("span", { class: "person__name" }, person.display_name, isMe ? " (you)" : ""),
+      h(
+        "span",
+        { class: "person__username" },
+        [
+          ROLE_LABELS[person.role],
+          person.is_guest ? "Guest" : null,
+          person.audio_muted ? "Muted" : null,
+          person.hand_raised ? "Hand raised" : null,
+          person.connected === false ? "Reconnecting" : null,
+        ]
+          .filter(Boolean)
+          .join(" · "),
+      ),
+    ),
+  );
+  const actions = h("div", { class: "person__actions" });
+  const button = (action, text, cls = "button--quiet") =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: `button ${cls} button--small`,
+        dataset: { focusKey: `${action}-${person.id}` },
+        "aria-label": `${text} ${person.display_name}`,
+        onclick: () => onAction(action, person),
+      },
+      text,
+    );
+  if (canModerate && !isMe) {
+    // A co-host may not remove the host or another co-host; the server says so too.
+    const targetIsModerator = isModeratorRole(person.role);
+    if (person.audio_muted) actions.append(button("ask-unmute", "Ask to unmute"));
+    else actions.append(button("mute", "Mute"));
+    if (person.role !== "host" && (amHost || !targetIsModerator)) actions.append(button("remove", "Remove", "button--danger"));
+    // Only the host names co-hosts, and only people with an account can be one.
+    if (amHost && person.user_id !== null && person.role === "participant") actions.append(button("make-cohost", "Make co-host"));
+    if (amHost && person.role === "cohost") actions.append(button("drop-cohost", "Remove as co-host"));
+  }
+  if (withReport && !isMe) actions.append(button("report", "Report"));
+  return h("li", { class: "person", dataset: { pid: person.id } }, info, actions);
+}
+
+export function lobbyRow(person, onAction) {
+  const button = (action, text, cls) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: `button ${cls} button--small`,
+        dataset: { focusKey: `${action}-${person.id}` },
+        "aria-label": `${text} ${person.display_name}`,
+        onclick: () => onAction(action, person),
+      },
+      text,
+    );
+  return h(
+    "li",
+    { class: "person", dataset: { pid: person.id } },
+    h(
+      "div",
+      { class: "person__who" },
+      avatar(person.display_name),
+      h(
+        "span",
+        {},
+        h("span", { class: "person__name" }, person.display_name),
+        h("span", { class: "person__username" }, person.is_guest ? "Guest" : "Has an account"),
+      ),
+    ),
+    h("div", { class: "person__actions" }, button("admit", "Admit", ""), button("deny", "Deny", "button--quiet")),
+  );
+}
+
+/** Replace a list's rows, keeping keyboard focus on the same control when it still exists. */
+export function replaceList(list, rows) {
+  const focused = document.activeElement;
+  const key = focused && list.contains(focused) ? focused.dataset.focusKey : null;
+  list.replaceChildren(...rows);
+  if (key) {
+    const again = list.querySelector(`[data-focus-key="${key}"]`);
+    if (again) again.focus();
+    else list.closest(".panel")?.querySelector("h2")?.focus();
+  }
+}
