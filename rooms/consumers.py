@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from config.errors import DomainError
 from rooms import events, media, messages, selectors, services
 from rooms.flood import TokenBucket, Verdict
+from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
 from rooms.scheduling import schedule_release
 
@@ -58,8 +59,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
                     ticket=ticket, room_token=self.room_token
                 )
             elif resume:
+                user = self.scope.get("user")
                 participant = await database_sync_to_async(services.participant_resume)(
-                    token=resume, room_token=self.room_token
+                    token=resume,
+                    room_token=self.room_token,
+                    user_id=user.pk if user is not None and user.is_authenticated else None,
+                    guest_id=guest_id_from_cookies(self.scope.get("cookies", {})),
                 )
             else:
                 await self.close(code=CLOSE_REFUSED)
@@ -88,13 +93,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self._sync_state()
 
     async def disconnect(self, code: int) -> None:
-        if self.participant_id is not None and not self.finished:
-            still_there = await database_sync_to_async(services.participant_disconnected)(
-                participant_id=self.participant_id
-            )
-            if still_there:
-                schedule_release(self.room_id)
-        await self._forget_groups()
+        try:
+            if self.participant_id is not None and not self.finished:
+                still_there = await database_sync_to_async(services.participant_disconnected)(
+                    participant_id=self.participant_id
+                )
+                if still_there:
+                    await schedule_release(self.room_id)
+        except Exception:
+            # The seat is then released by the lazy check on the next join or by the sweep.
+            log.exception("room socket disconnect handling failed")
+        finally:
+            await self._forget_groups()
 
     async def _forget_groups(self) -> None:
         if self.participant_id is not None:
@@ -141,11 +151,28 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._finish({"type": "left"}, CLOSE_LEFT)
 
     async def _send_snapshot(self) -> None:
-        snapshot = await database_sync_to_async(selectors.room_snapshot)(participant_id=self.pid)
+        try:
+            snapshot = await database_sync_to_async(selectors.room_snapshot)(
+                participant_id=self.pid
+            )
+        except DomainError:
+            return  # no longer in the room: the notice about that is on its way
         await self.send_json({"type": "snapshot", **snapshot})
 
-    async def _finish(self, message: dict[str, Any], code: int) -> None:
+    async def _finish(self, message: dict[str, Any], code: int, *, visit_over: bool = True) -> None:
+        """Say why and close. `visit_over`: the visit ended (removed, denied, left, room
+        ended), so no seat is held for a resume and its media must stop; otherwise (another
+        socket took over) the visit goes on elsewhere."""
         self.finished = True
+        if visit_over and self.participant_id is not None:
+            # An offer already on its way when the person was removed (or left) may have built
+            # a new peer after the service's own remove: close it again from here.
+            remove: media.Command = {
+                "type": "sfu.remove",
+                "room_id": self.room_id,
+                "participant_id": self.participant_id,
+            }
+            await media.send_command(self.room_id, remove)
         await self.send_json(message)
         await self._forget_groups()
         await self.close(code=code)
@@ -167,9 +194,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         verdict = self.bucket.take(time.monotonic())
         if verdict == Verdict.CLOSE:
-            await self._finish(
-                _error("flooding", "Too many messages: the connection is closed."), CLOSE_FLOOD
-            )
+            # Not `_finish`: the visit goes on, so the disconnect below holds the seat for a
+            # resume and releases it after the grace period like any dropped connection.
+            await self.send_json(_error("flooding", "Too many messages: the connection is closed."))
+            await self.close(code=CLOSE_FLOOD)
             return
         if verdict == Verdict.WARN:
             await self.send_json(_error("slow_down", "Too many messages: slow down."))
@@ -182,7 +210,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         try:
             raw = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
             await self.send_json(_error("bad_json", "That is not valid JSON."))
             return
         try:
@@ -201,6 +229,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.handle(message)
         except DomainError as error:
             await self.send_json(_error(error.code, error.message, kind))
+        except Exception:
+            # A bug or an outage (database, Redis) must not end the socket without its
+            # disconnect handling: the seat would stay "connected" for ever.
+            log.exception("room socket could not handle %s", kind)
+            await self.send_json(_error("server_error", "Something went wrong; try again.", kind))
 
     async def handle(self, message: Any) -> None:
         pid = self.pid
@@ -350,6 +383,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._finish(
                 {"type": "replaced", "message": "You opened this room somewhere else."},
                 CLOSE_REPLACED,
+                visit_over=False,
             )
 
     async def media_answer(self, message: dict[str, Any]) -> None:

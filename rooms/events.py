@@ -80,18 +80,10 @@ EVENTS: dict[str, tuple[str, Audience]] = {
 }
 
 
-def was_in_room(participant: ParticipantPublic | None) -> bool:
-    """People in the room only ever hear of those who have been admitted."""
-    return participant is not None and participant["state"] not in ("lobby", "denied")
-
-
 def for_participant(event: RoomEvent, audience: str, *, is_moderator: bool) -> dict[str, Any]:
-    """What one socket receives of a room event."""
-    if audience == Audience.ROOM and (
-        "participant" not in event or was_in_room(event["participant"]) or is_moderator
-    ):
-        return dict(event)
-    if audience == Audience.MODERATORS and is_moderator:
+    """What one socket receives of a room event (the audience was chosen when it was
+    recorded: see `rooms.services._record`)."""
+    if audience == Audience.ROOM or (audience == Audience.MODERATORS and is_moderator):
         return dict(event)
     return {"type": "room.version", "version": event["version"]}
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core import signing
 from django.http import HttpRequest, HttpResponseBase
 
 from accounts.models import User
@@ -42,6 +44,20 @@ def _read(request: HttpRequest, name: str) -> str:
     value = request.get_signed_cookie(name, default="", salt=_SALTS[name], max_age=_max_age())
     # Signed by us, but check the shape anyway: ids are stored and compared as 32 hex chars.
     return value if isinstance(value, str) and _ID.fullmatch(value) else ""
+
+
+def guest_id_from_cookies(cookies: Mapping[str, str]) -> str:
+    """The signed guest id from a cookie mapping (a WebSocket handshake's), or ""."""
+    value = cookies.get(GUEST_COOKIE, "")
+    if not value:
+        return ""
+    try:
+        guest_id = signing.get_cookie_signer(salt=GUEST_COOKIE + GUEST_SALT).unsign(
+            value, max_age=_max_age()
+        )
+    except signing.BadSignature:
+        return ""
+    return guest_id if _ID.fullmatch(guest_id) else ""
 
 
 def caller_for(request: HttpRequest, *, display_name: str = "", issue: bool = False) -> Caller:

@@ -27,9 +27,12 @@ def _delay() -> float:
     return settings.ROOMS_RESUME_GRACE_SECONDS + 1.0
 
 
-def schedule_release(room_id: int) -> None:
+async def schedule_release(room_id: int) -> None:
     if not settings.CELERY_TASK_ALWAYS_EAGER:
-        tasks.release_vanished_seats.apply_async((room_id,), countdown=_delay())
+        # Talking to the broker may block: not on the event loop that serves every socket.
+        await asyncio.to_thread(
+            tasks.release_vanished_seats.apply_async, (room_id,), countdown=_delay()
+        )
         return
     task = asyncio.get_running_loop().create_task(_release_later(room_id, _delay()))
     _pending.add(task)

@@ -11,7 +11,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import block_relation_q, blocked_either_way, friend_ids
-from config.errors import NotFound
+from config.errors import Forbidden, NotFound
 from rooms import events, turn
 from rooms.models import (
     Audience,
@@ -185,8 +185,16 @@ def removal_reason(*, participant_id: int) -> str:
     return reason if isinstance(reason, str) else ""
 
 
-def media_rights(*, participant_id: int) -> dict[str, bool]:
+def _admitted_visit(participant_id: int) -> Participant:
+    """The visit, if it is in a live room right now (media and snapshots are for them only)."""
     participant = Participant.objects.select_related("room").get(pk=participant_id)
+    if participant.state != ParticipantState.ADMITTED or participant.room.state == RoomState.ENDED:
+        raise Forbidden("not_in_room", "You are not in this room.")
+    return participant
+
+
+def media_rights(*, participant_id: int) -> dict[str, bool]:
+    participant = _admitted_visit(participant_id)
     return {
         "can_share_screen": participant.is_moderator
         or participant.room.participants_can_share_screen,
@@ -201,7 +209,7 @@ def room_snapshot(*, participant_id: int) -> dict[str, Any]:
     roster and the version cannot come from two different moments.
     """
     with transaction.atomic():
-        room_id = Participant.objects.values_list("room_id", flat=True).get(pk=participant_id)
+        room_id = _admitted_visit(participant_id).room_id
         room = Room.objects.select_for_update().get(pk=room_id)
         people = list(
             Participant.objects.filter(

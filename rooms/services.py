@@ -140,6 +140,11 @@ def _record(
         version=room.version,
     )
     event_type, audience = events.EVENTS[kind]
+    never_admitted = target is not None and target.joined_at is None
+    if never_admitted and audience == events.Audience.ROOM:
+        # People in the room only ever hear of those who have been in it: whatever happens to
+        # someone who only waited in the lobby (left, removed, dropped) is for hosts only.
+        audience = events.Audience.MODERATORS
     event: events.RoomEvent = {
         "type": event_type,
         "version": room.version,
@@ -155,7 +160,7 @@ def _record(
         events.notify_participant(target.pk, kind=kind, **data)
     # Last: on-commit callbacks run in order, and feeds can wait; the people in the room and
     # the person concerned (e.g. someone removed) should not wait behind them.
-    if kind in cards.CARD_KINDS:
+    if kind in cards.CARD_KINDS and not never_admitted:
         cards.publish_after_commit(room)
     if kind in announce.ANNOUNCE_KINDS:
         announce.after_commit(room.pk)
@@ -777,8 +782,11 @@ def participant_disconnected(*, participant_id: int, now: datetime | None = None
         return True
 
 
-def participant_resume(*, token: str, room_token: str) -> Participant:
-    """Check a resume token: the same visit, still holding its seat (within the grace period)."""
+def participant_resume(
+    *, token: str, room_token: str, user_id: int | None, guest_id: str
+) -> Participant:
+    """Trade a resume token for its visit, once: the same visit, the same person (the account
+    signed in on this connection, or the same signed guest cookie), still holding its seat."""
     invalid = Forbidden("resume_expired", "This connection can't be resumed. Join again.")
     try:
         payload = signing.loads(token, salt=RESUME_SALT)
@@ -795,13 +803,27 @@ def participant_resume(*, token: str, room_token: str) -> Participant:
         )
         .first()
     )
-    if participant is None or not nonce or participant.resume_nonce != nonce:
+    if participant is None or not nonce:
+        raise invalid
+    same_person = (
+        participant.user_id == user_id
+        if participant.user_id is not None
+        else bool(guest_id) and participant.guest_id == guest_id
+    )
+    if not same_person:
         raise invalid
     grace = timedelta(seconds=settings.ROOMS_RESUME_GRACE_SECONDS)
     if (
         participant.disconnected_at is not None
         and timezone.now() - participant.disconnected_at > grace
     ):
+        raise invalid
+    # Checking and clearing the nonce in one UPDATE: a token works once, even if two
+    # connections present it at the same moment.
+    used = Participant.objects.filter(
+        pk=participant.pk, resume_nonce=nonce, state__in=ACTIVE_STATES
+    ).update(resume_nonce="")
+    if used != 1:
         raise invalid
     return participant
 
@@ -968,8 +990,8 @@ def _leave(room: Room, participant: Participant, now: datetime) -> Participant:
     participant.save(update_fields=["state", "left_at", "ticket_nonce"])
     participant.resume_nonce = ""
     Participant.objects.filter(pk=participant.pk).update(resume_nonce="")
+    media.remove_peer(room.pk, participant.pk)  # first: media stops before any fan-out
     _record(room, "participant.left", actor=participant.user, target=participant)
-    media.remove_peer(room.pk, participant.pk)
     if was_admitted and participant.is_moderator and not _moderator_seated(room):
         _on_moderators_gone(room)
     return participant
@@ -1091,8 +1113,8 @@ def participant_remove(
         reason=reason,
         created_by=actor,
     )
+    media.remove_peer(room.pk, target.pk)  # first: media stops before any fan-out
     _record(room, "participant.removed", actor=actor, target=target, reason=reason)
-    media.remove_peer(room.pk, target.pk)
     if was_moderator_seated and not _moderator_seated(room):
         _on_moderators_gone(room)
     return ban
@@ -1133,6 +1155,8 @@ def cohost_add(*, room: Room, actor: User, user: User, now: datetime | None = No
             visit.save(update_fields=["role"])
         _record(room, "cohost.added", actor=actor, target=visit, user_id=user.pk, name=user.name)
         if visit is not None:
+            media.set_screen_allowed(room.pk, visit.pk, allowed=True)
+        if visit is not None:
             if visit.state == ParticipantState.LOBBY:
                 _admit(room, visit, now, actor=actor)
             if visit.disconnected_at is None:
@@ -1154,6 +1178,8 @@ def cohost_remove(*, room: Room, actor: User, user_id: int) -> None:
         visit.role = Role.PARTICIPANT
         visit.save(update_fields=["role"])
     _record(room, "cohost.removed", actor=actor, target=visit, user_id=user_id)
+    if visit is not None:
+        media.set_screen_allowed(room.pk, visit.pk, allowed=room.participants_can_share_screen)
     if had_moderator and not _moderator_seated(room):
         _on_moderators_gone(room)
 

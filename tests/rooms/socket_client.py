@@ -67,9 +67,15 @@ class Socket:
 
 
 async def connect(
-    room: Room, query: str, *, origin: tuple[bytes, bytes] | None = ORIGIN
+    room: Room,
+    query: str,
+    *,
+    origin: tuple[bytes, bytes] | None = ORIGIN,
+    cookie: str = "",
 ) -> tuple[bool, Socket]:
     headers = [origin] if origin else []
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
     communicator = WebsocketCommunicator(
         application, f"/ws/rooms/{room.token}/?{query}", headers=headers
     )
@@ -101,6 +107,25 @@ def about(participant_id: int, **fields: Any) -> Callable[[dict[str, Any]], bool
         )
 
     return match
+
+
+async def session_cookie(user: User) -> str:
+    """The Cookie header of a browser where `user` is signed in."""
+    from django.test import Client
+
+    client = Client()
+    await database_sync_to_async(client.force_login)(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def guest_cookie(guest_id: str) -> str:
+    """The Cookie header of the browser that holds this guest identity."""
+    from django.core import signing
+
+    from rooms.identity import GUEST_COOKIE, GUEST_SALT
+
+    value = signing.get_cookie_signer(salt=GUEST_COOKIE + GUEST_SALT).sign(guest_id)
+    return f"{GUEST_COOKIE}={value}"
 
 
 def me(user: User) -> Identity:

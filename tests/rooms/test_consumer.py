@@ -21,7 +21,17 @@ from rooms.consumers import (
     CLOSE_REPLACED,
 )
 from rooms.models import AuditEvent, Ban, Participant, ParticipantState, Report, Room
-from tests.rooms.socket_client import Socket, about, connect, enter, guest, join, me
+from tests.rooms.socket_client import (
+    Socket,
+    about,
+    connect,
+    enter,
+    guest,
+    guest_cookie,
+    join,
+    me,
+    session_cookie,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -338,6 +348,7 @@ async def test_last_host_leaving_locks_the_room_and_nobody_is_promoted(
     ("frame", "code"),
     [
         ("not json", "bad_json"),
+        ("[" * 60000, "bad_json"),  # too deep for the decoder: an error, not a dead socket
         ('{"type": "no.such.type"}', "invalid_message"),
         ('{"type": "hand.set", "raised": "yes"}', "invalid_message"),
         ('{"type": "room.capacity", "capacity": 1e9}', "invalid_message"),
@@ -367,17 +378,49 @@ async def test_binary_frames_are_refused(alice: User, room: Room) -> None:
     await host.close()
 
 
-async def test_flooding_is_told_then_closed(alice: User, room: Room) -> None:
+async def test_flooding_is_told_then_closed(
+    alice: User, bob: User, friends: None, room: Room
+) -> None:
     host, _ = await host_in(room, alice)
+    member, member_join = await enter(room, me(bob))
+    await member.expect("snapshot")
     for _ in range(80):
-        await host.send({"type": "ping"})
+        await member.send({"type": "ping"})
     codes = []
-    while host.closed_with is None:
-        message = await host.next()
+    while member.closed_with is None:
+        message = await member.next()
         if message["type"] == "error":
             codes.append(message["code"])
     assert codes == ["slow_down", "flooding"]
-    assert host.closed_with == CLOSE_FLOOD
+    assert member.closed_with == CLOSE_FLOOD
+    await member.close()  # the transport finishes closing (Daphne does this by itself)
+    # Like any dropped connection: the seat is held for a resume, not left "connected".
+    await host.expect(
+        "room.participant_updated", where=about(member_join.participant.pk, connected=False)
+    )
+    await host.close()
+
+
+async def test_people_in_the_room_never_hear_of_lobby_visitors(
+    alice: User, bob: User, charlie: User, friends: None, room: Room
+) -> None:
+    host, _ = await host_in(room, alice)
+    member, _ = await enter(room, me(bob))
+    await member.expect("snapshot")
+    visitor, visit = await enter(room, me(charlie))
+    await visitor.expect("lobby.status")
+    await visitor.send({"type": "leave"})
+    await visitor.expect("left")
+    left = await host.expect("room.participant_left", where=about(visit.participant.pk))
+    assert left["participant"]["display_name"] == "Charlie"  # hosts see who gave up
+    await host.send({"type": "ping"})
+    await host.expect("pong")
+    heard = [m for m in member.seen if m["type"] != "snapshot"]
+    assert all(
+        "participant" not in m or m["participant"]["id"] != visit.participant.pk for m in heard
+    )
+    for socket in (member, host):
+        await socket.close()
 
 
 async def test_snapshot_on_request(alice: User, room: Room) -> None:
@@ -457,7 +500,8 @@ async def test_resume_keeps_the_seat_even_when_locked(
     )
     await host.send({"type": "room.lock", "locked": True})
     await host.expect("room.locked")
-    ok, back = await connect(room, f"resume={resume_token}")
+    bobs_browser = await session_cookie(bob)
+    ok, back = await connect(room, f"resume={resume_token}", cookie=bobs_browser)
     assert ok
     await back.expect("hello")
     snapshot = await back.expect("snapshot")
@@ -465,7 +509,41 @@ async def test_resume_keeps_the_seat_even_when_locked(
     assert snapshot["you"]["connected"] is True
     # A resume token works once: the new connection got a new one.
     await back.close()
+    assert not (await connect(room, f"resume={resume_token}", cookie=bobs_browser))[0]
+    await host.close()
+
+
+async def test_a_resume_token_works_only_for_its_owner(
+    alice: User, bob: User, charlie: User, friends: None, room: Room
+) -> None:
+    host, _ = await host_in(room, alice)
+    member, _ = await enter(room, me(bob))
+    resume_token = member.seen[0]["resume_token"]
+    await member.expect("snapshot")
+    # Someone who got hold of the token (a proxy log) can't take the seat over: not signed
+    # out, not as another account.
     assert not (await connect(room, f"resume={resume_token}"))[0]
+    assert not (
+        await connect(room, f"resume={resume_token}", cookie=await session_cookie(charlie))
+    )[0]
+    assert await member.silent()  # and the owner's socket was left alone
+    await member.close()
+    await host.close()
+
+
+async def test_a_guest_resumes_with_its_own_cookie(alice: User, room: Room) -> None:
+    host, _ = await host_in(room, alice)
+    await host.send({"type": "room.waiting_room", "enabled": False})
+    await host.expect("room.updated")
+    visitor, visit = await enter(room, guest(gid="b" * 32))
+    resume_token = visitor.seen[0]["resume_token"]
+    await visitor.expect("snapshot")
+    await visitor.close()
+    assert not (await connect(room, f"resume={resume_token}", cookie=guest_cookie("c" * 32)))[0]
+    ok, back = await connect(room, f"resume={resume_token}", cookie=guest_cookie("b" * 32))
+    assert ok
+    assert (await back.expect("snapshot"))["you"]["id"] == visit.participant.pk
+    await back.close()
     await host.close()
 
 
@@ -484,7 +562,7 @@ async def test_after_the_grace_period_the_seat_is_freed(
     seat = await state(member_join.participant.pk)
     assert seat.state == ParticipantState.LEFT
     assert seat.left_at is not None and seat.left_at < later  # the time they vanished
-    assert not (await connect(room, f"resume={resume_token}"))[0]
+    assert not (await connect(room, f"resume={resume_token}", cookie=await session_cookie(bob)))[0]
     await host.close()
 
 
