@@ -360,6 +360,10 @@ def room_set_locked(*, room: Room, actor: User, locked: bool, as_staff: bool = F
             room.locked = locked
             room.save(update_fields=["locked"])
             _record(room, "room.locked" if locked else "room.unlocked", actor=actor)
+            if not locked:
+                # Everyone the lock held back is decided again (friends walk in by themselves).
+                for reason in (LobbyReason.WAITING_FOR_HOST, LobbyReason.WAITING_ROOM):
+                    _admit_lobby(room, reason=reason, now=timezone.now())
         return room
 
 
@@ -483,7 +487,9 @@ def _join_facts(
     password: str | None,
     active: Participant | None,
     now: datetime,
+    checked: tuple[str, bool] | None = None,
 ) -> JoinFacts:
+    """`checked`: (hash, verdict) of a password check already made outside the room lock."""
     user = identity.user
     password_ok = False
     exhausted = False
@@ -491,7 +497,10 @@ def _join_facts(
         exhausted = ratelimit.password_attempts_exhausted(
             room_id=room.pk, keys=_attempt_keys(identity)
         )
-        password_ok = bool(password) and check_password(password, room.password_hash)
+        if checked is not None and checked[0] == room.password_hash:
+            password_ok = checked[1]
+        elif not exhausted:
+            password_ok = bool(password) and check_password(password, room.password_hash)
     released = None if active else _last_released_seat(room, identity)
     return JoinFacts(
         room_ended=room.state == RoomState.ENDED,
@@ -569,6 +578,7 @@ def _admit_lobby(room: Room, *, reason: LobbyReason, now: datetime) -> None:
         .select_related("user")
         .order_by("created_at", "pk")
     )
+    host_here = _moderator_present(room)
     for person in waiting:
         identity = Identity(user=person.user, guest_id=person.guest_id, device_id=person.device_id)
         facts = _join_facts(
@@ -579,10 +589,16 @@ def _admit_lobby(room: Room, *, reason: LobbyReason, now: datetime) -> None:
         decision = decide_join(facts, now=now)
         if decision.outcome == Outcome.ADMIT:
             _admit(room, person, now, actor=None)
-        elif decision.outcome == Outcome.LOBBY and decision.reason != person.lobby_reason:
-            person.lobby_reason = decision.reason.value
+            continue
+        waits_for = decision.reason if decision.outcome == Outcome.LOBBY else None
+        if decision.outcome == Outcome.DENY and host_here:
+            # Locked or full while the host is here: they are no longer waiting for the host
+            # but for the host's decision (the host may still let them in from the lobby).
+            waits_for = Reason.WAITING_ROOM
+        if waits_for is not None and waits_for != person.lobby_reason:
+            person.lobby_reason = waits_for.value
             person.save(update_fields=["lobby_reason"])
-            _record(room, "participant.waiting", target=person, reason=decision.reason.value)
+            _record(room, "participant.waiting", target=person, reason=waits_for.value)
 
 
 def room_join(
@@ -603,9 +619,19 @@ def room_join(
         raise InvalidInput("identity_required", "Sign in or give a guest name to join.")
     if password is not None and len(password) > PASSWORD_MAX:
         raise InvalidInput("password_too_long", "That password is too long.")
-    room_id = Room.objects.filter(token=token).values_list("pk", flat=True).first()
-    if room_id is None:
+    row = Room.objects.filter(token=token).values("pk", "password_hash").first()
+    if row is None:
         raise NotFound("room_not_found", "This room doesn't exist.")
+    room_id = row["pk"]
+    # Hashing a password is slow by design: do it before taking the room lock (which every
+    # join and host action waits on), and not at all once the attempts are used up.
+    checked = None
+    if (
+        row["password_hash"]
+        and password
+        and not ratelimit.password_attempts_exhausted(room_id=room_id, keys=_attempt_keys(identity))
+    ):
+        checked = (row["password_hash"], check_password(password, row["password_hash"]))
     with transaction.atomic():
         room = _lock_room(room_id)
         # Checked before anything else answers: to a blocked relation this room does not exist,
@@ -615,7 +641,9 @@ def room_join(
         _release_vanished(room, now)
         role = _role_for(room, identity.user)
         active = _active_visit(room, identity)
-        facts = _join_facts(room, identity, role=role, password=password, active=active, now=now)
+        facts = _join_facts(
+            room, identity, role=role, password=password, active=active, now=now, checked=checked
+        )
         decision = decide_join(facts, now=now)
         if decision.outcome == Outcome.DENY:
             _refuse(room, identity, decision.reason)

@@ -777,3 +777,47 @@ def test_report_refusals(alice: User, bob: User, charlie: User, friends: None) -
 
 def test_domain_errors_share_one_base() -> None:
     assert issubclass(JoinDenied, DomainError)
+
+
+def test_after_a_self_lock_the_returning_host_finds_people_waiting_for_a_decision(
+    alice: User, charlie: User
+) -> None:
+    room = open_room(alice)
+    waiting = services.room_join(token=room.token, identity=me(charlie)).participant
+    services.room_leave(room=room, identity=me(alice))  # the room locks itself
+    waiting.refresh_from_db()
+    assert waiting.lobby_reason == LobbyReason.WAITING_FOR_HOST
+    arrive(room, me(alice))  # the host is back, the room is still locked
+    waiting.refresh_from_db()
+    assert (waiting.state, waiting.lobby_reason) == ("lobby", LobbyReason.WAITING_ROOM)
+
+
+def test_unlocking_lets_in_those_the_lock_held_back(
+    alice: User, bob: User, charlie: User, friends: None
+) -> None:
+    room = open_room(alice)
+    host_seat = Participant.objects.get(room=room, user=alice)
+    services.participant_disconnected(participant_id=host_seat.pk)  # a blip: seat kept
+    friend = services.room_join(token=room.token, identity=me(bob)).participant
+    stranger = services.room_join(token=room.token, identity=me(charlie)).participant
+    services.room_set_locked(room=room, actor=alice, locked=True)
+    services.participant_connected(participant_id=host_seat.pk)
+    assert state_of(friend) == state_of(stranger) == ParticipantState.LOBBY
+    services.room_set_locked(room=room, actor=alice, locked=False)
+    assert state_of(friend) == ParticipantState.ADMITTED  # a friend walks in
+    stranger.refresh_from_db()
+    assert (stranger.state, stranger.lobby_reason) == ("lobby", LobbyReason.WAITING_ROOM)
+
+
+def test_the_password_is_not_hashed_once_attempts_are_used_up(
+    alice: User, bob: User, friends: None, settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    settings.ROOMS_PASSWORD_ATTEMPTS = 1
+    room = open_room(alice, password="pw")
+    with pytest.raises(JoinDenied):
+        services.room_join(token=room.token, identity=me(bob), password="wrong")
+    calls: list[str] = []
+    monkeypatch.setattr(services, "check_password", lambda *a: calls.append("hash") or True)
+    with pytest.raises(JoinDenied) as err:
+        services.room_join(token=room.token, identity=me(bob), password="pw")
+    assert (err.value.code, calls) == ("too_many_attempts", [])
