@@ -276,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                         "latency_ms_p99",
                         "join_ms_p95",
                         "bots_cpu_pct",
+                        "bots_udp_drops",
                         "errors",
                     )
                 ),

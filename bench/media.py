@@ -81,6 +81,10 @@ KEYS: dict[str, str] = {
     "server_cpu_pct": "CPU of daphne (ours) in the window, percent of one core",
     "machine_busy_pct": "whole machine busy in the window, percent of all cores",
     "unstamped_pkts": "received packets without the send-time trailer (should be 0)",
+    "sfu_udp_drops": "datagrams the kernel dropped at the SFU's UDP sockets in the window "
+    "(receive buffer full; /proc/net/udp)",
+    "bots_udp_drops": "the same at the bots' sockets: loss caused by the load generator",
+    "latency_ms_p90": "send → receive latency, 90th percentile (ms)",
     "errors": "what went wrong at this size (empty when nothing)",
     "pkts_per_cpu_ratio": "sfu_pkts_per_cpu_s / janus_sfu_pkts_per_cpu_s (>1: ours cheaper)",
 }
@@ -103,6 +107,35 @@ def proc_rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return round(int(line.split()[1]) / 1024, 1)
     return 0.0
+
+
+def socket_inodes(pids: list[int]) -> set[str]:
+    inodes: set[str] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    return inodes
+
+
+def udp_drops(pids: list[int]) -> dict[str, int]:
+    """Datagrams the kernel dropped (receive buffer full), per UDP socket of these processes."""
+    inodes = socket_inodes(pids)
+    drops: dict[str, int] = {}
+    for name in ("/proc/net/udp", "/proc/net/udp6"):
+        with contextlib.suppress(OSError), open(name) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    drops[fields[9]] = int(fields[-1])
+    return drops
+
+
+def drops_since(before: dict[str, int], pids: list[int]) -> int:
+    return sum(n - before.get(inode, 0) for inode, n in udp_drops(pids).items())
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -136,6 +169,7 @@ def measure_window(
     servers0 = sum(proc_cpu_s(p) for p in server_pids)
     bots0 = sum(proc_cpu_s(p) for p in pool.pids)
     busy0, total0 = machine_ticks()
+    sfu_drops0, bot_drops0 = udp_drops([sfu_pid]), udp_drops(pool.pids)
     t0 = time.monotonic()
     pool.broadcast("window_start")
     time.sleep(duration)
@@ -145,6 +179,8 @@ def measure_window(
     servers = sum(proc_cpu_s(p) for p in server_pids) - servers0
     bots = sum(proc_cpu_s(p) for p in pool.pids) - bots0
     busy1, total1 = machine_ticks()
+    sfu_drops = drops_since(sfu_drops0, [sfu_pid])
+    bot_drops = drops_since(bot_drops0, pool.pids)
     hist = new_histogram()
     receivers: list[dict[str, Any]] = []
     sent_packets = sent_bytes = 0
@@ -180,6 +216,9 @@ def measure_window(
         "server_cpu_pct": round(100 * servers / seconds, 1),
         "machine_busy_pct": round(100 * (busy1 - busy0) / max(1, total1 - total0), 1),
         "unstamped_pkts": sum(r["unstamped"] for r in receivers),
+        "sfu_udp_drops": sfu_drops,
+        "bots_udp_drops": bot_drops,
+        "latency_ms_p90": hist_percentile(hist, 90),
     }
 
 
@@ -431,6 +470,7 @@ def summary_line(row: dict[str, Any]) -> str:
         "latency_ms_p99",
         "join_ms_p95",
         "bots_cpu_pct",
+        "bots_udp_drops",
         "errors",
     )
     return " ".join(f"{k}={row.get(k)}" for k in keys if k in row)
