@@ -416,17 +416,24 @@ class BotProcess:
             spec["url"], spec["token"], name=spec["name"], api_token=spec.get("api_token")
         )
         self.clients[spec["name"]] = client
-        await client.join()
-        if not await client.wait_until(lambda: client.admitted, timeout=STEP_TIMEOUT):
-            raise RuntimeError(f"{spec['name']} not admitted: {client.lobby_reason}")
-        await client.start_media(
-            variant=spec["variant"],
-            audio_level=spec["level"],
-            audio_slots=spec["audio_slots"],
-            video_slots=spec["video_slots"],
-            decode=False,
-            ice_addresses=self.ice_addresses,
-        )
+        try:
+            await client.join()
+            if not await client.wait_until(lambda: client.admitted, timeout=STEP_TIMEOUT):
+                raise RuntimeError(f"{spec['name']} not admitted: {client.lobby_reason}")
+            await client.start_media(
+                variant=spec["variant"],
+                audio_level=spec["level"],
+                audio_slots=spec["audio_slots"],
+                video_slots=spec["video_slots"],
+                decode=False,
+                ice_addresses=self.ice_addresses,
+            )
+        except BaseException:
+            # A bot that could not join leaves the room (the benchmark goes on without it).
+            del self.clients[spec["name"]]
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), 10)
+            raise
 
     async def janus_publish(self, spec: dict[str, Any]) -> None:
         session = JanusSession(spec["url"])
