@@ -226,7 +226,7 @@ def run_size(janus: Janus, pool: BotPool, n: int, args: argparse.Namespace) -> d
             }
             pool.call(i % procs, "janus_subscribe", spec)
         time.sleep(args.settle)
-        row |= measure_window(pool, args.duration, janus.process.pid, [])
+        row |= measure_window(pool, args.duration, janus.process.pid, [], n)
         row |= join_stats(pool, skip=set())
     finally:
         pool.broadcast("leave", timeout=120)
@@ -276,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
                         "latency_ms_p99",
                         "join_ms_p95",
                         "bots_cpu_pct",
+                        "bots_udp_drops",
+                        "subs_missing_streams",
                         "errors",
                     )
                 ),

@@ -48,12 +48,18 @@ SCRATCH_DB = "rooms_bench_media"
 REDIS_DB = 12  # tests use 5 and 7, bench/signaling.py 6: concurrent runs must not share
 REDIS_DB_SMOKE = 13
 AUDIO_SLOTS = 3
+# A bot that cannot join (the SFU did not answer its offer in time) is recorded and the size is
+# measured with the others; after this many failures the rest do not try.
+MAX_JOIN_FAILURES = 3
 LAST_N = 9
 
 KEYS: dict[str, str] = {
     "system": "'rooms' (our SFU worker) or 'janus' (Janus VideoRoom); janus_* keys repeat the "
     "same measurement for Janus in the merged rows",
-    "participants": "bots in the room; each publishes audio + video and subscribes",
+    "participants": "bots meant to be in the room; each publishes audio + video and subscribes",
+    "joined": "bots that did join (ours; fewer than participants when joins failed and the "
+    "size was measured with the others)",
+    "join_failures": "why the others did not join",
     "window_s": "length of the measurement window (s)",
     "sfu_cpu_s": "CPU seconds (user + system, all threads) of the SFU process in the window",
     "sfu_cpu_pct": "sfu_cpu_s / window_s, percent of one core",
@@ -81,6 +87,13 @@ KEYS: dict[str, str] = {
     "server_cpu_pct": "CPU of daphne (ours) in the window, percent of one core",
     "machine_busy_pct": "whole machine busy in the window, percent of all cores",
     "unstamped_pkts": "received packets without the send-time trailer (should be 0)",
+    "subs_missing_streams": "subscribers that received fewer than min(3, people - 1) audio or "
+    "min(9, people - 1) video streams in the window (loss from sequence gaps cannot see a "
+    "stream that got nothing)",
+    "sfu_udp_drops": "datagrams the kernel dropped at the SFU's UDP sockets in the window "
+    "(receive buffer full; /proc/net/udp)",
+    "bots_udp_drops": "the same at the bots' sockets: loss caused by the load generator",
+    "latency_ms_p90": "send → receive latency, 90th percentile (ms)",
     "errors": "what went wrong at this size (empty when nothing)",
     "pkts_per_cpu_ratio": "sfu_pkts_per_cpu_s / janus_sfu_pkts_per_cpu_s (>1: ours cheaper)",
 }
@@ -103,6 +116,35 @@ def proc_rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return round(int(line.split()[1]) / 1024, 1)
     return 0.0
+
+
+def socket_inodes(pids: list[int]) -> set[str]:
+    inodes: set[str] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    return inodes
+
+
+def udp_drops(pids: list[int]) -> dict[str, int]:
+    """Datagrams the kernel dropped (receive buffer full), per UDP socket of these processes."""
+    inodes = socket_inodes(pids)
+    drops: dict[str, int] = {}
+    for name in ("/proc/net/udp", "/proc/net/udp6"):
+        with contextlib.suppress(OSError), open(name) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    drops[fields[9]] = int(fields[-1])
+    return drops
+
+
+def drops_since(before: dict[str, int], pids: list[int]) -> int:
+    return sum(n - before.get(inode, 0) for inode, n in udp_drops(pids).items())
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -129,13 +171,14 @@ def rounded(value: float | None, digits: int = 2) -> float | None:
 
 
 def measure_window(
-    pool: BotPool, duration: float, sfu_pid: int, server_pids: list[int]
+    pool: BotPool, duration: float, sfu_pid: int, server_pids: list[int], people: int
 ) -> dict[str, Any]:
     """One measurement window: CPU from /proc around it, the bots' counts inside it."""
     sfu0 = proc_cpu_s(sfu_pid)
     servers0 = sum(proc_cpu_s(p) for p in server_pids)
     bots0 = sum(proc_cpu_s(p) for p in pool.pids)
     busy0, total0 = machine_ticks()
+    sfu_drops0, bot_drops0 = udp_drops([sfu_pid]), udp_drops(pool.pids)
     t0 = time.monotonic()
     pool.broadcast("window_start")
     time.sleep(duration)
@@ -145,6 +188,8 @@ def measure_window(
     servers = sum(proc_cpu_s(p) for p in server_pids) - servers0
     bots = sum(proc_cpu_s(p) for p in pool.pids) - bots0
     busy1, total1 = machine_ticks()
+    sfu_drops = drops_since(sfu_drops0, [sfu_pid])
+    bot_drops = drops_since(bot_drops0, pool.pids)
     hist = new_histogram()
     receivers: list[dict[str, Any]] = []
     sent_packets = sent_bytes = 0
@@ -155,6 +200,12 @@ def measure_window(
         sent_bytes += result["sent_bytes"]
     forwarded = sum(r["received_packets"] for r in receivers)
     losses = [r["loss_pct"] for r in receivers]
+    # Loss is counted from sequence gaps, so a stream that received nothing shows none: count
+    # the subscribers that got fewer streams than they should have.
+    want_audio, want_video = min(AUDIO_SLOTS, people - 1), min(LAST_N, people - 1)
+    short = sum(
+        1 for r in receivers if r["audio_streams"] < want_audio or r["video_streams"] < want_video
+    )
     publishers = max(1, len(receivers))
     return {
         "window_s": round(seconds, 2),
@@ -180,6 +231,10 @@ def measure_window(
         "server_cpu_pct": round(100 * servers / seconds, 1),
         "machine_busy_pct": round(100 * (busy1 - busy0) / max(1, total1 - total0), 1),
         "unstamped_pkts": sum(r["unstamped"] for r in receivers),
+        "subs_missing_streams": short,
+        "sfu_udp_drops": sfu_drops,
+        "bots_udp_drops": bot_drops,
+        "latency_ms_p90": hist_percentile(hist, 90),
     }
 
 
@@ -328,8 +383,12 @@ class OurStack:
         procs = len(pool.conns)
         token, keys = self.create_room(n)
         row: dict[str, Any] = {"system": "rooms", "participants": n}
+        failures: list[str] = []
+        joined = 0
         try:
             for i in range(n):
+                if len(failures) >= MAX_JOIN_FAILURES:
+                    break
                 spec = {
                     "name": f"b{i}",
                     "url": self.daphne.url,
@@ -340,9 +399,20 @@ class OurStack:
                     "audio_slots": min(AUDIO_SLOTS, n - 1),
                     "video_slots": min(LAST_N, n - 1),
                 }
-                pool.call(i % procs, "room_join", spec)
+                try:
+                    pool.call(i % procs, "room_join", spec)
+                    joined += 1
+                except (RuntimeError, TimeoutError) as exc:
+                    failures.append(str(exc))
+            if joined < 2:
+                raise RuntimeError("; ".join(failures))
+            row |= {"joined": joined, "join_failures": "; ".join(failures)}
+            if failures:
+                row["errors"] = f"{joined} of {n} joined, then: {failures[0]}"
             time.sleep(settle)
-            row |= measure_window(pool, duration, self.worker.pid, [self.daphne.process.pid])
+            row |= measure_window(
+                pool, duration, self.worker.pid, [self.daphne.process.pid], joined
+            )
             row |= join_stats(pool, skip={"b0"})
             row |= self.fan_out(pool, toggles)
         finally:
@@ -410,7 +480,7 @@ def run_ours(args: argparse.Namespace, log: Callable[[str], None]) -> list[dict[
             log(f"rooms: {n} participants ...")
             try:
                 row = stack.run_size(n, args.duration, args.settle, args.toggles)
-                row["errors"] = ""
+                row.setdefault("errors", "")
             except Exception as exc:
                 row = {"system": "rooms", "participants": n, "errors": f"{exc}"}
                 log(f"  failed: {exc}\nworker: {stack.worker_tail()[-1500:]}")
@@ -424,6 +494,7 @@ def run_ours(args: argparse.Namespace, log: Callable[[str], None]) -> list[dict[
 
 def summary_line(row: dict[str, Any]) -> str:
     keys = (
+        "joined",
         "sfu_pkts_per_cpu_s",
         "sfu_cpu_pct",
         "forwarded_pkts_per_s",
@@ -431,6 +502,8 @@ def summary_line(row: dict[str, Any]) -> str:
         "latency_ms_p99",
         "join_ms_p95",
         "bots_cpu_pct",
+        "bots_udp_drops",
+        "subs_missing_streams",
         "errors",
     )
     return " ".join(f"{k}={row.get(k)}" for k in keys if k in row)
@@ -512,7 +585,8 @@ def markdown(rows: list[dict[str, Any]], setup: dict[str, Any]) -> str:
         "| people | ours pkt/CPU-s | Janus pkt/CPU-s | ratio | ours CPU % | Janus CPU % | "
         "ours RSS MiB | Janus RSS MiB | fwd pkt/s | loss % med / worst (ours) | "
         "loss % worst (Janus) | latency ms p50 / p99 (ours) | latency ms p50 / p99 (Janus) | "
-        "join ms p50 / p95 (ours) | signaling fan-out ms p50 / p99 | bots CPU % | machine busy % |"
+        "join ms p50 / p95 (ours) | signaling fan-out ms p50 / p99 | bots CPU % | machine busy % | "
+        "drops at bots | subs missing streams |"
     )
     lines = [head, "|" + "---:|" * head.count(" | ") + "---:|"]
     for r in rows:
@@ -521,7 +595,12 @@ def markdown(rows: list[dict[str, Any]], setup: dict[str, Any]) -> str:
             "| "
             + " | ".join(
                 [
-                    fmt(g("participants")),
+                    fmt(g("participants"))
+                    + (
+                        f" ({g('joined')} joined)"
+                        if g("joined", g("participants")) != g("participants")
+                        else ""
+                    ),
                     fmt(g("sfu_pkts_per_cpu_s")),
                     fmt(g("janus_sfu_pkts_per_cpu_s")),
                     fmt(g("pkts_per_cpu_ratio")),
@@ -538,6 +617,8 @@ def markdown(rows: list[dict[str, Any]], setup: dict[str, Any]) -> str:
                     f"{fmt(g('signaling_fanout_ms_p50'))} / {fmt(g('signaling_fanout_ms_p99'))}",
                     f"{fmt(g('bots_cpu_pct'))} / {fmt(g('janus_bots_cpu_pct'))}",
                     f"{fmt(g('machine_busy_pct'))} / {fmt(g('janus_machine_busy_pct'))}",
+                    f"{fmt(g('bots_udp_drops'))} / {fmt(g('janus_bots_udp_drops'))}",
+                    f"{fmt(g('subs_missing_streams'))} / {fmt(g('janus_subs_missing_streams'))}",
                 ]
             )
             + " |"
@@ -553,7 +634,8 @@ def markdown(rows: list[dict[str, Any]], setup: dict[str, Any]) -> str:
         f"{setup['cpus']} CPUs; bots in {setup['bot_processes']} processes; each bot sends "
         f"{setup['sent_kbps_per_bot']} kbit/s (Opus 50 pkt/s + VP8 15 fps, RTP incl. "
         f"headers) and receives up to {AUDIO_SLOTS} audio + {LAST_N} video. "
-        "Bots / machine columns: ours / Janus.",
+        "Bots, machine, drops and missing-streams columns: ours / Janus; drops at bots = "
+        "datagrams the kernel dropped at the bots' full sockets (the generator's loss).",
     ]
     if errors:
         notes += ["", "Errors:", *errors]

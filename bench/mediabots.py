@@ -50,6 +50,11 @@ STAMP = struct.Struct("!4sQ")
 HIST_BIN_MS = 0.05
 HIST_BINS = 10_000  # 0 .. 500 ms, then one overflow bin
 STEP_TIMEOUT = 20.0
+# Receive buffer of the bots' ICE sockets (aioice asks for 256 KiB). One bot process stands in
+# for dozens of browsers on their own machines; when its loop is busy for a moment, a burst of
+# keyframes from several publishers overflowed 256 KiB and the kernel dropped them (UDP
+# RcvbufErrors at the bots' sockets, counted as loss). The kernel caps it at net.core.rmem_max.
+BOT_RCVBUF = 4 * 1024 * 1024
 
 
 # --- latency histogram -----------------------------------------------------------------------
@@ -171,6 +176,7 @@ class BenchBot(Bot):
         seconds = time.monotonic() - window.started
         received = lost = octets = 0
         streams = {"audio": 0, "video": 0}
+        per_stream: dict[str, list[Any]] = {}
         for mid, s in self.received.items():
             p0, l0, o0 = window.base.get(mid, (0, 0, 0))
             dp = s.stats.packets - p0
@@ -179,6 +185,7 @@ class BenchBot(Bot):
             octets += s.stats.octets - o0
             if dp:
                 streams[s.kind] += 1
+            per_stream[mid] = [s.kind, dp, max(0, s.stats.lost - l0)]
         sent_packets, sent_bytes = self._sent()
         hist = self.hist or new_histogram()
         self.hist = None
@@ -195,6 +202,7 @@ class BenchBot(Bot):
             "sent_packets": sent_packets - window.sent_packets,
             "sent_bytes": sent_bytes - window.sent_bytes,
             "unstamped": self.unstamped,
+            "streams": per_stream,
             "hist": hist,
         }
 
@@ -408,17 +416,24 @@ class BotProcess:
             spec["url"], spec["token"], name=spec["name"], api_token=spec.get("api_token")
         )
         self.clients[spec["name"]] = client
-        await client.join()
-        if not await client.wait_until(lambda: client.admitted, timeout=STEP_TIMEOUT):
-            raise RuntimeError(f"{spec['name']} not admitted: {client.lobby_reason}")
-        await client.start_media(
-            variant=spec["variant"],
-            audio_level=spec["level"],
-            audio_slots=spec["audio_slots"],
-            video_slots=spec["video_slots"],
-            decode=False,
-            ice_addresses=self.ice_addresses,
-        )
+        try:
+            await client.join()
+            if not await client.wait_until(lambda: client.admitted, timeout=STEP_TIMEOUT):
+                raise RuntimeError(f"{spec['name']} not admitted: {client.lobby_reason}")
+            await client.start_media(
+                variant=spec["variant"],
+                audio_level=spec["level"],
+                audio_slots=spec["audio_slots"],
+                video_slots=spec["video_slots"],
+                decode=False,
+                ice_addresses=self.ice_addresses,
+            )
+        except BaseException:
+            # A bot that could not join leaves the room (the benchmark goes on without it).
+            del self.clients[spec["name"]]
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), 10)
+            raise
 
     async def janus_publish(self, spec: dict[str, Any]) -> None:
         session = JanusSession(spec["url"])
@@ -553,8 +568,10 @@ def _new_event(client: BenchRoomClient, before: set[int]) -> bool:
 
 def bot_process(conn: Connection, ice_addresses: tuple[str, ...]) -> None:
     """Entry point of a bot process (multiprocessing, spawn)."""
+    import aioice.turn
     import uvloop
 
+    aioice.turn.UDP_SOCKET_BUFFER_SIZE = BOT_RCVBUF  # read by aioice.ice for host sockets
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     use_host_addresses(ice_addresses)
