@@ -64,9 +64,10 @@ class RoomClient:
         self.slots: dict[str, int | None] = {}
         self.bot: Bot | None = None
         self._answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._negotiating = asyncio.Lock()
         self._changed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
-        self._renegotiation: asyncio.Task[None] | None = None
+        self._renegotiations: set[asyncio.Task[None]] = set()
         self._resync: asyncio.Task[None] | None = None
         self.joined_at = 0.0
 
@@ -139,9 +140,10 @@ class RoomClient:
         ):
             self._answers.put_nowait(message)
         elif kind == "media.renegotiate" and self.bot is not None:
-            bot = self.bot
             audio, video = message["audio_slots"], message["video_slots"]
-            self._renegotiation = asyncio.create_task(bot.renegotiate(audio, video))
+            task = asyncio.create_task(self._renegotiate(audio, video))
+            self._renegotiations.add(task)
+            task.add_done_callback(self._renegotiations.discard)
         elif kind == "media.slots":
             self.slots = dict(message["slots"])
         elif self.snapshot is not None and "version" in message:
@@ -155,7 +157,13 @@ class RoomClient:
     # --- media -----------------------------------------------------------------------------
 
     async def signaling(self, offer_sdp: str) -> str:
-        """The bot's signaling: offer over the room socket, wait for the SFU's answer."""
+        """The bot's signaling: offer over the room socket, wait for the SFU's answer.
+
+        Called with `_negotiating` held, so one offer is out at a time and an answer can only
+        belong to it; one that came too late for an earlier offer is thrown away first.
+        """
+        while not self._answers.empty():
+            self._answers.get_nowait()
         await self.send({"type": "media.offer", "sdp": offer_sdp})
         reply = await asyncio.wait_for(self._answers.get(), 15)
         if reply["type"] != "media.answer":
@@ -164,11 +172,18 @@ class RoomClient:
 
     async def start_media(self, **bot_options: Any) -> Bot:
         self.bot = Bot(self.name, self.signaling, **bot_options)
-        await self.bot.start()
+        async with self._negotiating:
+            await self.bot.start()
         return self.bot
 
+    async def _renegotiate(self, audio_slots: int, video_slots: int) -> None:
+        # After the negotiation in progress, never beside it (aiortc: one offer at a time).
+        async with self._negotiating:
+            if self.bot is not None:
+                await self.bot.renegotiate(audio_slots, video_slots)
+
     async def close(self) -> None:
-        for task in (self._renegotiation, self._resync):
+        for task in (*self._renegotiations, self._resync):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
