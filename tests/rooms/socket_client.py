@@ -63,7 +63,10 @@ class Socket:
         return await self.communicator.receive_nothing(timeout)
 
     async def close(self) -> None:
-        await self.communicator.disconnect()
+        # The application gets time to finish its disconnect (a database write, a commit and
+        # a publish), as Daphne gives it; cancelling it midway (the default after 1 s, easily
+        # reached on a loaded machine) would leave a publish waiting for ever.
+        await self.communicator.disconnect(timeout=10)
 
 
 async def connect(
