@@ -9,6 +9,7 @@ relayed as `{"type": "notification", "notification": {...}, "unread_count": n}`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from feed.api import RoomCardOutput
-from rooms import events
+from rooms import events, publisher
 from rooms.selectors import feed_room_card
 
 
@@ -31,6 +32,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
     user: User | None = None
 
     async def connect(self) -> None:
+        publisher.serving_loop_is(asyncio.get_running_loop())
         user = self.scope.get("user")
         if not isinstance(user, User) or not user.is_authenticated:
             await self.close(code=4003)

@@ -7,6 +7,7 @@ Admitted people are in the room group and get a snapshot, then versioned events.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -19,7 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from pydantic import ValidationError
 
 from config.errors import DomainError
-from rooms import events, media, messages, selectors, services
+from rooms import events, media, messages, publisher, selectors, services
 from rooms.flood import TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
@@ -48,6 +49,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     finished = False
 
     async def connect(self) -> None:
+        publisher.serving_loop_is(asyncio.get_running_loop())
         self.bucket = TokenBucket()
         self.room_token = self.scope["url_route"]["kwargs"]["token"]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))

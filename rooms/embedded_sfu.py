@@ -11,7 +11,7 @@ import asyncio
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from rooms import media
+from rooms import media, publisher
 from rooms.sfu.config import IceServer, SfuConfig
 from rooms.sfu.worker import Worker
 
@@ -36,6 +36,7 @@ async def ensure_worker() -> Worker:
         return _worker
     if _lock is None:
         _lock = asyncio.Lock()
+    publisher.serving_loop_is(asyncio.get_running_loop())
     async with _lock:
         if _worker is None:
             worker = Worker(

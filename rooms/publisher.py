@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -49,12 +49,43 @@ def _run(layer: BaseChannelLayer, send: Coroutine[Any, Any, None]) -> None:
         log.warning("channel layer send timed out after %ss", SEND_TIMEOUT_SECONDS)
 
 
+# The loop the in-memory layer's readers run on (the server's; each test's own), recorded by
+# sockets and the embedded worker as they start.
+_serving_loop: asyncio.AbstractEventLoop | None = None
+
+
+def serving_loop_is(loop: asyncio.AbstractEventLoop) -> None:
+    global _serving_loop
+    _serving_loop = loop
+
+
+def _in_memory(send: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """The in-memory layer's queues belong to the serving loop: send there. asgiref's own
+    choice of loop (async_to_sync) is the thread's last caller's, which can be a loop that is
+    alive but no longer running; a send scheduled there never runs and the caller waits for
+    ever. It remains the fallback when no serving loop is running."""
+    loop = _serving_loop
+    try:
+        running_here = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        running_here = False
+    if loop is None or not loop.is_running() or loop.is_closed() or running_here:
+        async_to_sync(send)()
+        return
+    future = asyncio.run_coroutine_threadsafe(send(), loop)
+    try:
+        future.result(timeout=SEND_TIMEOUT_SECONDS)
+    except FutureTimeout:
+        future.cancel()
+        log.warning("in-memory channel layer send timed out after %ss", SEND_TIMEOUT_SECONDS)
+
+
 def group_send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     if isinstance(layer, InMemoryChannelLayer):
-        async_to_sync(layer.group_send)(group, message)
+        _in_memory(lambda: layer.group_send(group, message))
     else:
         _run(layer, layer.group_send(group, message))
 
@@ -64,6 +95,6 @@ def send(channel: str, message: dict[str, Any]) -> None:
     if layer is None:
         return
     if isinstance(layer, InMemoryChannelLayer):
-        async_to_sync(layer.send)(channel, message)
+        _in_memory(lambda: layer.send(channel, message))
     else:
         _run(layer, layer.send(channel, message))
