@@ -59,7 +59,7 @@ def serving_loop_is(loop: asyncio.AbstractEventLoop) -> None:
     _serving_loop = loop
 
 
-def _in_memory(send: Callable[[], Coroutine[Any, Any, None]]) -> None:
+def _in_memory(send: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
     """The in-memory layer's queues belong to the serving loop: send there. asgiref's own
     choice of loop (async_to_sync) is the thread's last caller's, which can be a loop that is
     alive but no longer running; a send scheduled there never runs and the caller waits for
@@ -70,9 +70,9 @@ def _in_memory(send: Callable[[], Coroutine[Any, Any, None]]) -> None:
     except RuntimeError:
         running_here = False
     if loop is None or not loop.is_running() or loop.is_closed() or running_here:
-        async_to_sync(send)()
+        async_to_sync(send)(*args)
         return
-    future = asyncio.run_coroutine_threadsafe(send(), loop)
+    future = asyncio.run_coroutine_threadsafe(send(*args), loop)
     try:
         future.result(timeout=SEND_TIMEOUT_SECONDS)
     except FutureTimeout:
@@ -85,7 +85,7 @@ def group_send(group: str, message: dict[str, Any]) -> None:
     if layer is None:
         return
     if isinstance(layer, InMemoryChannelLayer):
-        _in_memory(lambda: layer.group_send(group, message))
+        _in_memory(layer.group_send, group, message)
     else:
         _run(layer, layer.group_send(group, message))
 
@@ -95,6 +95,6 @@ def send(channel: str, message: dict[str, Any]) -> None:
     if layer is None:
         return
     if isinstance(layer, InMemoryChannelLayer):
-        _in_memory(lambda: layer.send(channel, message))
+        _in_memory(layer.send, channel, message)
     else:
         _run(layer, layer.send(channel, message))
