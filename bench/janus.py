@@ -35,7 +35,16 @@ from typing import Any
 
 import httpx
 
-from bench.media import AUDIO_SLOTS, ICE, LAST_N, join_stats, level, measure_window, parse_sizes
+from bench.media import (
+    AUDIO_SLOTS,
+    ICE,
+    LAST_N,
+    join_stats,
+    level,
+    measure_window,
+    parse_sizes,
+    summary_line,
+)
 from bench.mediabots import BotPool
 
 VETH = "bjanus0"
@@ -264,25 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 row = {"system": "janus", "participants": n, "errors": str(exc)}
                 print(f"  failed: {exc}\n{janus.tail()[-1500:]}", flush=True)
-            print(
-                "  "
-                + " ".join(
-                    f"{k}={row.get(k)}"
-                    for k in (
-                        "sfu_pkts_per_cpu_s",
-                        "sfu_cpu_pct",
-                        "forwarded_pkts_per_s",
-                        "loss_pct_worst",
-                        "latency_ms_p99",
-                        "join_ms_p95",
-                        "bots_cpu_pct",
-                        "bots_udp_drops",
-                        "subs_missing_streams",
-                        "errors",
-                    )
-                ),
-                flush=True,
-            )
+            print(f"  {summary_line(row)}", flush=True)
             rows.append(row)
             args.out.write_text(json.dumps(rows))
     finally:
