@@ -10,8 +10,9 @@ aiortc has no public API for forwarding packets without decoding. These seams ar
   give a synchronous send path: SRTP-protect and ``sendto`` without a coroutine per packet.
 - pylibsrtp 1.0 ``Session._srtp`` (the ``srtp_t *``) and ``pylibsrtp._binding.ffi/lib``
   (``srtp_protect`` / ``srtp_protect_rtcp``): the writer protects in place in its own cffi
-  buffer and sends a view of it. ``Session.protect`` does the same call but adds a type check,
-  a fresh ``int *``, a copy in and a copy out per packet (measured ~1-3 µs of the ~2-5 µs).
+  buffer (the forwarder builds output packets straight into it) and sends a view of it.
+  ``Session.protect`` does the same call but adds a type check, a fresh ``int *``, a copy in
+  and a copy out per packet (measured ~1-3 µs of the ~2-5 µs).
 - ``RTCRtpSender.send/stop`` and ``RTCRtpReceiver.receive/stop`` are replaced per instance
   with no-ops, so a forwarding sender never starts its 20 ms idle loop or an encoder, and a
   receiver never starts its decoder thread or its RTCP loop.
@@ -114,24 +115,28 @@ def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
     sender._stream_id = stream_id
 
 
+_srtp_protect = _srtp_lib.srtp_protect
+_srtp_protect_rtcp = _srtp_lib.srtp_protect_rtcp
+
+
 class RtpWriter:
     """Synchronous SRTP send path on one DTLS transport (what ``_send_rtp`` does, minus the
     coroutine, the RTCP sniffing and the shared counters).
 
-    Packets are copied once into a per-writer cffi buffer, protected there in place by
-    libsrtp (the transport's tx session) and sent from a view of that buffer, straight to a
-    duplicate of the selected host socket with ``socket.sendto``: measured cheaper than the
-    event loop transport's ``sendto`` under load, and a full socket buffer simply drops the
-    datagram (UDP media semantics) instead of queueing it. The nominated pair's address is
-    looked up when the pair changes, not per packet.
-    ``write_rtp`` / ``write_rtcp`` take any bytes-like packet and return the number of bytes
-    put on the wire, 0 when the transport is not (or no longer) connected. ``close()``
-    releases the duplicate socket.
+    ``buffer`` is the writer's own send buffer (cffi memory, room for the SRTP trailer): the
+    forwarder builds an output packet straight into it and calls ``send_rtp(length)``, which
+    protects it there in place with libsrtp (the transport's tx session) and sends a view of
+    it, straight to a duplicate of the selected host socket with ``socket.sendto``: measured
+    cheaper than the event loop transport's ``sendto`` under load, and a full socket buffer
+    simply drops the datagram (UDP media semantics) instead of queueing it. The nominated
+    pair's address is looked up when the pair changes, not per packet. ``write_rtp`` /
+    ``write_rtcp`` copy a finished packet into the buffer first.
+    All return the number of bytes put on the wire, 0 when the transport is not (or no
+    longer) connected. ``close()`` releases the duplicate socket.
     """
 
     __slots__ = (
         "_addr",
-        "_buf",
         "_cdata",
         "_dtls",
         "_ice",
@@ -141,7 +146,7 @@ class RtpWriter:
         "_sock",
         "_srtp",
         "_tx",
-        "_view",
+        "buffer",
     )
 
     def __init__(self, dtls: RTCDtlsTransport) -> None:
@@ -154,8 +159,7 @@ class RtpWriter:
         self._tx: Session | None = None
         self._srtp: object = None
         self._cdata = _srtp_ffi.new("char[]", _MAX_PACKET + _TRAILER)
-        self._buf = _srtp_ffi.buffer(self._cdata)
-        self._view = memoryview(self._buf)
+        self.buffer = memoryview(_srtp_ffi.buffer(self._cdata))
         self._len = _srtp_ffi.new("int *")
 
     def _bind(self, pair: aioice.ice.CandidatePair) -> None:
@@ -181,44 +185,48 @@ class RtpWriter:
         self._pair = None
         self._addr = None
 
-    def _write(self, packet: bytes | bytearray | memoryview, rtcp: bool) -> int:
+    def _send(self, size: int, rtcp: bool) -> int:
         dtls = self._dtls
         if dtls._state is not State.CONNECTED:
             return 0
         pair = self._nominated.get(1)
-        if pair is None:
-            return 0
         if pair is not self._pair:
+            if pair is None:
+                return 0
             self._bind(pair)
         sock = self._sock
-        if sock is None:
+        if sock is None or size > _MAX_PACKET:
             return 0
         tx = dtls._tx_srtp
         if tx is not self._tx:
             self._tx = tx
             self._srtp = tx._srtp[0]
-        size = len(packet)
-        if size > _MAX_PACKET:
-            return 0
-        self._buf[0:size] = packet
         length = self._len
         length[0] = size
-        if rtcp:
-            status = _srtp_lib.srtp_protect_rtcp(self._srtp, self._cdata, length)
-        else:
-            status = _srtp_lib.srtp_protect(self._srtp, self._cdata, length)
-        if status:
+        if (_srtp_protect_rtcp if rtcp else _srtp_protect)(self._srtp, self._cdata, length):
             return 0
         try:
-            return sock.sendto(self._view[: length[0]], self._addr)  # type: ignore[arg-type]
+            return sock.sendto(self.buffer[: length[0]], self._addr)  # type: ignore[arg-type]
         except OSError:  # includes BlockingIOError: a full buffer drops the datagram
             return 0
 
+    def send_rtp(self, length: int) -> int:
+        """Protect and send the RTP packet of ``length`` bytes built in ``buffer``."""
+        return self._send(length, False)
+
     def write_rtp(self, packet: bytes | bytearray | memoryview) -> int:
-        return self._write(packet, False)
+        size = len(packet)
+        if size > _MAX_PACKET:
+            return 0
+        self.buffer[0:size] = packet
+        return self._send(size, False)
 
     def write_rtcp(self, packet: bytes | bytearray | memoryview) -> int:
-        return self._write(packet, True)
+        size = len(packet)
+        if size > _MAX_PACKET:
+            return 0
+        self.buffer[0:size] = packet
+        return self._send(size, True)
 
     @property
     def connected(self) -> bool:

@@ -247,6 +247,7 @@ class Peer:
                     is_vp8=plan.kind == "video",
                     audio_level_id=_ext_id(t, AUDIO_LEVEL_URI),
                     ssrc=plan.ssrc,
+                    history_size=self.config.nack_cache_size if plan.kind == "video" else 0,
                 )
                 source.keyframes.min_interval = self.config.keyframe_min_interval
                 self.room.add_source(self, source)
@@ -266,7 +267,6 @@ class Peer:
                     on_switch=self.room.slot_switched,
                     mid_ext_id=mid_id,
                     audio_level_ext_id=_ext_id(t, AUDIO_LEVEL_URI),
-                    cache_size=self.config.nack_cache_size,
                 )
                 self.slots[plan.mid] = slot
                 self.slots_by_ssrc[ssrc] = slot

@@ -50,6 +50,7 @@ from .events import (
     SfuEvent,
     SlotSourceChanged,
 )
+from .nack import ReceivedPacket
 from .peer import Peer, plan_offer
 from .rtp_header import RtpView, read_audio_level
 from .selection import Recency, SourceKey, assign_slots, video_sources_for
@@ -287,14 +288,18 @@ class SfuRoom:
         outputs = source.outputs
         if not outputs:
             return
+        payload = memoryview(data)[view.payload_start : view.payload_end]
         desc = None
         if source.is_vp8:
             try:
-                desc = parse_vp8(memoryview(data)[view.payload_start : view.payload_end])
+                desc = parse_vp8(payload)
             except ValueError:
                 return
+        history = source.history
+        if history is not None:
+            history.store(ReceivedPacket(data, view, desc, now))
         for slot in tuple(outputs):
-            sent = slot.handle(source, data, view, desc, level, now)
+            sent = slot.handle(source, payload, view, desc, level, now)
             if sent:
                 self.forwarded_packets += 1
                 self.forwarded_bytes += sent

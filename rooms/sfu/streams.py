@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from struct import Struct
-from typing import Literal
+from typing import Literal, Protocol
 
-from .hooks import RtpWriter
 from .keyframes import KeyframeRequestLimiter
-from .nack import CachedPacket, RetransmissionCache
+from .nack import PacketHistory, ReceivedPacket
 from .rewriter import StreamRewriter
 from .rtcp import ReceiveStats
 from .rtp_header import FIXED_HEADER, RtpView, one_byte_extension_block
@@ -27,6 +26,26 @@ from .selection import SourceKey
 from .vp8 import Vp8Descriptor
 
 SlotKind = Literal["audio", "video"]
+
+MAX_PACKET = 1500
+"""Largest RTP packet forwarded (the writers' buffers hold this plus the SRTP trailer)."""
+
+
+class PacketWriter(Protocol):
+    """Where an output slot puts its packets (``hooks.RtpWriter`` on a real transport).
+
+    The forwarding path builds each output packet straight into ``buffer`` (the writer's own
+    send buffer) and then calls ``send_rtp(length)``; other packets go through ``write_rtp``.
+    Both return the bytes put on the wire, 0 when nothing was sent."""
+
+    @property
+    def buffer(self) -> memoryview: ...
+
+    def send_rtp(self, length: int) -> int: ...
+
+    def write_rtp(self, packet: bytes | bytearray | memoryview) -> int: ...
+
+    def write_rtcp(self, packet: bytes | bytearray | memoryview) -> int: ...
 
 
 @dataclass(eq=False)
@@ -39,12 +58,16 @@ class Source:
     audio_level_id: int
     ssrc: int | None = None
     enabled: bool = True
+    history_size: int = 0
+    """Packets kept for answering NACKs (video); 0 keeps none."""
     outputs: list[OutputSlot] = field(default_factory=list)
     stats: ReceiveStats = field(init=False)
     keyframes: KeyframeRequestLimiter = field(default_factory=KeyframeRequestLimiter)
+    history: PacketHistory | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.stats = ReceiveStats(clock_rate=self.clock_rate)
+        self.history = PacketHistory(self.history_size) if self.history_size else None
 
     @property
     def participant_id(self) -> str:
@@ -64,11 +87,10 @@ class OutputSlot:
     payload_type: int
     rtx_payload_type: int | None
     clock_rate: int
-    writer: RtpWriter
+    writer: PacketWriter
     on_switch: SwitchListener
     mid_ext_id: int = 0
     audio_level_ext_id: int = 0
-    cache_size: int = 512
     current: Source | None = None
     pending: Source | None = None
     pending_since: float = 0.0
@@ -78,18 +100,17 @@ class OutputSlot:
     remb: int | None = None
     fraction_lost: int = 0
     rewriter: StreamRewriter = field(init=False)
-    cache: RetransmissionCache | None = field(init=False)
     _ext: bytes = field(init=False)
     _audio_ext: list[bytes] = field(init=False)
     _b0: int = field(init=False)
-    _pack: Callable[..., bytes] = field(init=False)
-    _pack_audio: Callable[..., bytes] = field(init=False)
+    _pack_into: Callable[..., None] = field(init=False)
+    _pack_audio_into: Callable[..., None] = field(init=False)
+    _header_size: int = field(init=False)
+    _audio_header_size: int = field(init=False)
     _rtx_seq: int = 0
 
     def __post_init__(self) -> None:
         self.rewriter = StreamRewriter(clock_rate=self.clock_rate)
-        # Audio is not retransmitted (no NACK for Opus in browsers); video keeps a cache.
-        self.cache = RetransmissionCache(self.cache_size) if self.kind == "video" else None
         base: list[tuple[int, bytes]] = []
         if 1 <= self.mid_ext_id <= 14 and len(self.mid.encode()) <= 16:
             base.append((self.mid_ext_id, self.mid.encode()))
@@ -103,10 +124,13 @@ class OutputSlot:
         else:
             self._audio_ext = []
         self._b0 = 0x90 if self._ext else 0x80
-        # Fixed header + extension block in one pack; every level's block has one size.
-        self._pack = Struct(f"!BBHII{len(self._ext)}s").pack
-        audio_size = len(self._audio_ext[0]) if self._audio_ext else 0
-        self._pack_audio = Struct(f"!BBHII{audio_size}s").pack
+        # Fixed header + extension block written in one call; every level's block has one size.
+        header = Struct(f"!BBHII{len(self._ext)}s")
+        self._pack_into = header.pack_into
+        self._header_size = header.size
+        audio_header = Struct(f"!BBHII{len(self._audio_ext[0]) if self._audio_ext else 0}s")
+        self._pack_audio_into = audio_header.pack_into
+        self._audio_header_size = audio_header.size
 
     @property
     def target(self) -> Source | None:
@@ -150,13 +174,17 @@ class OutputSlot:
     def handle(
         self,
         source: Source,
-        data: bytes,
+        payload: memoryview,
         view: RtpView,
         desc: Vp8Descriptor | None,
         level: int | None,
         now: float,
     ) -> int:
-        """Forward one packet of ``source`` if this slot wants it; returns bytes sent."""
+        """Forward one packet of ``source`` if this slot wants it; returns bytes sent.
+
+        ``payload`` is the packet's payload (a view into the received datagram, padding
+        excluded); ``view`` its parsed header, ``desc`` its VP8 descriptor, ``level`` its
+        audio level."""
         rewriter = self.rewriter
         if self.current is not source or rewriter.source is not source:
             if self.pending is not source or (desc is not None and not desc.keyframe):
@@ -177,8 +205,9 @@ class OutputSlot:
             )
             self.on_switch(self, source)
         # Hot path from here (once per packet and output): what StreamRewriter.map does,
-        # inlined, and the output packet built once, with the VP8 picture id / TL0PICIDX
-        # rewritten in place. The same bytes go to the writer and into the NACK cache.
+        # inlined, and the output packet written once, straight into the writer's send
+        # buffer: header and extensions in one pack_into, the payload in one copy, the VP8
+        # picture id / TL0PICIDX patched in place. ``_build`` is the same, for NACKs.
         seq = view.sequence_number
         if (seq - rewriter.first_seq) & 0xFFFF >= 0x8000:
             return 0  # predates the switch
@@ -188,69 +217,103 @@ class OutputSlot:
             rewriter.last_seq = out_seq
             rewriter.last_timestamp = out_ts
             rewriter.last_time = now
+        writer = self.writer
+        buf = writer.buffer
         b1 = (view.marker << 7) | self.payload_type
         if level is not None and self._audio_ext:
-            header = self._pack_audio(0x90, b1, out_seq, out_ts, self.ssrc, self._audio_ext[level])
+            self._pack_audio_into(
+                buf, 0, 0x90, b1, out_seq, out_ts, self.ssrc, self._audio_ext[level]
+            )
+            at = self._audio_header_size
         else:
-            header = self._pack(self._b0, b1, out_seq, out_ts, self.ssrc, self._ext)
-        start = view.payload_start
-        end = view.payload_end
-        at = len(header)
-        packet: bytes
-        if desc is not None and (desc.picture_id is not None or desc.tl0picidx is not None):
-            size = desc.size
-            head = bytearray(data[start : start + size])
-            if desc.picture_id is not None:
-                picture_id = rewriter.map_picture_id(desc.picture_id)
-                off = desc.picture_id_offset
+            self._pack_into(buf, 0, self._b0, b1, out_seq, out_ts, self.ssrc, self._ext)
+            at = self._header_size
+        size = len(payload)
+        end = at + size
+        if end > MAX_PACKET:
+            return 0
+        buf[at:end] = payload
+        if desc is not None:
+            picture_id = desc.picture_id
+            if picture_id is not None:
+                picture_id = rewriter.map_picture_id(picture_id)
+                off = at + desc.picture_id_offset
                 if desc.picture_id_bits == 15:
-                    head[off] = 0x80 | ((picture_id >> 8) & 0x7F)
-                    head[off + 1] = picture_id & 0xFF
+                    buf[off] = 0x80 | ((picture_id >> 8) & 0x7F)
+                    buf[off + 1] = picture_id & 0xFF
                 else:
-                    head[off] = picture_id & 0x7F
+                    buf[off] = picture_id & 0x7F
             if desc.tl0picidx is not None:
-                head[desc.tl0picidx_offset] = rewriter.map_tl0picidx(desc.tl0picidx)
-            packet = header + head + data[start + size : end]
-        else:
-            packet = header + data[start:end]
-        sent = self.writer.write_rtp(packet)
-        cache = self.cache
-        if cache is not None:
-            cache.store(CachedPacket(out_seq, out_ts, view.marker, at, packet, now))
+                buf[at + desc.tl0picidx_offset] = rewriter.map_tl0picidx(desc.tl0picidx)
+        sent = writer.send_rtp(end)
         if sent:
             self.packets += 1
-            self.octets += end - start
+            self.octets += size
         return sent
 
-    def retransmit(self, sequence_numbers: list[int], now: float) -> int:
-        """Answer a NACK from the cache (RTX when negotiated); returns packets resent."""
-        if self.cache is None:
-            return 0
-        resent = 0
-        for seq in sequence_numbers:
-            entry = self.cache.get(seq, now)
-            if entry is None:
-                continue
-            packet: bytes | bytearray
-            if self.rtx_payload_type is not None:
-                # RFC 4588: RTX header, then the original sequence number, then the payload.
-                self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-                original = entry.packet
-                packet = bytearray(original[: entry.header_size])
-                FIXED_HEADER.pack_into(
-                    packet,
-                    0,
-                    original[0],
-                    (entry.marker << 7) | self.rtx_payload_type,
+    def _build(self, entry: ReceivedPacket, out_seq: int, rtx: bool) -> bytes:
+        """The packet ``handle`` sent for ``entry`` (as RFC 4588 RTX when ``rtx``)."""
+        rewriter = self.rewriter
+        view, desc = entry.view, entry.desc
+        if rtx and self.rtx_payload_type is not None:
+            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+            header = (
+                FIXED_HEADER.pack(
+                    self._b0,
+                    (view.marker << 7) | self.rtx_payload_type,
                     self._rtx_seq,
-                    entry.timestamp,
+                    (view.timestamp + rewriter.ts_offset) & 0xFFFFFFFF,
                     self.rtx_ssrc,
                 )
-                packet += seq.to_bytes(2, "big")
-                packet += memoryview(original)[entry.header_size :]
-            else:
-                packet = entry.packet
-            if self.writer.write_rtp(packet):
+                + self._ext
+                + out_seq.to_bytes(2, "big")
+            )
+        else:
+            header = (
+                FIXED_HEADER.pack(
+                    self._b0,
+                    (view.marker << 7) | self.payload_type,
+                    out_seq,
+                    (view.timestamp + rewriter.ts_offset) & 0xFFFFFFFF,
+                    self.ssrc,
+                )
+                + self._ext
+            )
+        payload = bytearray(entry.data[view.payload_start : view.payload_end])
+        if desc is not None:
+            if desc.picture_id is not None:
+                picture_id = (
+                    desc.picture_id + rewriter.picture_id_offset
+                ) & rewriter.picture_id_mask
+                off = desc.picture_id_offset
+                if desc.picture_id_bits == 15:
+                    payload[off] = 0x80 | ((picture_id >> 8) & 0x7F)
+                    payload[off + 1] = picture_id & 0xFF
+                else:
+                    payload[off] = picture_id & 0x7F
+            if desc.tl0picidx is not None:
+                payload[desc.tl0picidx_offset] = (desc.tl0picidx + rewriter.tl0_offset) & 0xFF
+        return header + payload
+
+    def retransmit(self, sequence_numbers: list[int], now: float) -> int:
+        """Answer a NACK from the source's history (RTX when negotiated); returns packets
+        resent. Only packets of the current source since the last switch can be resent: the
+        offsets that numbered them are the current ones."""
+        source = self.current
+        rewriter = self.rewriter
+        if source is None or rewriter.source is not source or source.history is None:
+            return 0
+        resent = 0
+        for out_seq in sequence_numbers:
+            seq = (out_seq - rewriter.seq_offset) & 0xFFFF
+            if (seq - rewriter.first_seq) & 0xFFFF >= 0x8000:
+                continue  # before the switch: another source's packet
+            if 0 < (out_seq - rewriter.last_seq) & 0xFFFF < 0x8000:
+                continue  # not sent yet
+            entry = source.history.get(seq, now)
+            if entry is None:
+                continue
+            if self.writer.write_rtp(self._build(entry, out_seq & 0xFFFF, rtx=True)):
                 resent += 1
         self.retransmitted += resent
         return resent

@@ -5,6 +5,7 @@ from typing import Any
 
 from aiortc.rtp import RtpPacket
 
+from rooms.sfu.nack import ReceivedPacket
 from rooms.sfu.rtp_header import build_header, parse_rtp
 from rooms.sfu.selection import SourceKey
 from rooms.sfu.streams import OutputSlot, Source
@@ -14,9 +15,14 @@ from rooms.sfu.vp8 import build_descriptor, parse_vp8
 class FakeWriter:
     def __init__(self) -> None:
         self.rtp: list[bytes] = []
+        self.buffer = memoryview(bytearray(1660))
+
+    def send_rtp(self, length: int) -> int:
+        self.rtp.append(bytes(self.buffer[:length]))
+        return length
 
     def write_rtp(self, packet: bytes) -> int:
-        self.rtp.append(packet)
+        self.rtp.append(bytes(packet))
         return len(packet)
 
     def write_rtcp(self, packet: bytes) -> int:
@@ -24,10 +30,12 @@ class FakeWriter:
 
 
 def source(pid: str) -> Source:
-    return Source(SourceKey(pid, "camera"), "0", 96, 90000, True, 0, ssrc=hash(pid) & 0xFFFF)
+    return Source(
+        SourceKey(pid, "camera"), "0", 96, 90000, True, 0, ssrc=hash(pid) & 0xFFFF, history_size=64
+    )
 
 
-def video_slot(writer: Any, switches: list[Any]) -> OutputSlot:
+def video_slot(writer: Any, switches: list[Any], *, rtx: bool = True) -> OutputSlot:
     return OutputSlot(
         subscriber_id="sub",
         mid="5",
@@ -35,7 +43,7 @@ def video_slot(writer: Any, switches: list[Any]) -> OutputSlot:
         ssrc=4242,
         rtx_ssrc=4343,
         payload_type=100,
-        rtx_payload_type=101,
+        rtx_payload_type=101 if rtx else None,
         clock_rate=90000,
         writer=writer,
         on_switch=lambda slot, src: switches.append(src),
@@ -53,9 +61,13 @@ def packet(seq: int, ts: int, pid: int, *, keyframe: bool, start: bool = True) -
 
 
 def feed(slot: OutputSlot, src: Source, data: bytes, now: float) -> int:
+    """What SfuRoom.forward does for one slot."""
     view = parse_rtp(data)
-    desc = parse_vp8(memoryview(data)[view.payload_start : view.payload_end])
-    return slot.handle(src, data, view, desc, None, now)
+    payload = memoryview(data)[view.payload_start : view.payload_end]
+    desc = parse_vp8(payload)
+    if src.history is not None:
+        src.history.store(ReceivedPacket(data, view, desc, now))
+    return slot.handle(src, payload, view, desc, None, now)
 
 
 def test_a_video_slot_switches_only_at_a_keyframe_and_stays_continuous() -> None:
@@ -115,6 +127,28 @@ def test_nack_is_answered_with_rtx_from_the_cache() -> None:
     assert rtx.payload[2:] == first.payload
 
 
+def test_without_rtx_a_nack_gets_the_very_packet_again() -> None:
+    writer, switches = FakeWriter(), []
+    slot = video_slot(writer, switches, rtx=False)
+    a, b = source("a"), source("b")
+    slot.assign(a, 0.0)
+    for i in range(3):
+        feed(slot, a, packet(100 + i, i * 3000, 40 + i, keyframe=i == 0), 0.0)
+    slot.assign(b, 0.1)
+    feed(slot, b, packet(7, 0, 9, keyframe=True), 0.1)
+    for i in range(1, 3):
+        feed(slot, b, packet(7 + i, i * 3000, 9 + i, keyframe=False), 0.1)
+    sent = list(writer.rtp)
+    seqs = [RtpPacket.parse(p).sequence_number for p in sent]
+    writer.rtp.clear()
+    # b's packets come back byte for byte (picture ids renumbered as they were sent); a's
+    # were numbered before the switch and a number never sent yet is not answered either.
+    assert slot.retransmit([seqs[4], seqs[3], seqs[1], (seqs[5] + 1) & 0xFFFF], 0.2) == 2
+    assert writer.rtp == [sent[4], sent[3]]
+    # Too old by then.
+    assert slot.retransmit([seqs[4]], 1.5) == 0
+
+
 def test_audio_packets_carry_the_level_only_when_the_source_sent_one() -> None:
     writer = FakeWriter()
     slot = OutputSlot(
@@ -145,7 +179,9 @@ def test_audio_packets_carry_the_level_only_when_the_source_sent_one() -> None:
             )
             + b"opus"
         )
-        assert slot.handle(src, data, parse_rtp(data), None, level, 0.0) > 0
+        view = parse_rtp(data)
+        payload = memoryview(data)[view.payload_start : view.payload_end]
+        assert slot.handle(src, payload, view, None, level, 0.0) > 0
     with_level, without = (RtpPacket.parse(p) for p in writer.rtp)
     for p in (with_level, without):
         assert p.payload == b"opus" and p.ssrc == 77 and p.payload_type == 111
