@@ -5,6 +5,9 @@ aiortc has no public API for forwarding packets without decoding. These seams ar
 - ``RTCDtlsTransport._handle_rtp_data(data, arrival_time_ms)`` and ``_handle_rtcp_data(data)``
   receive every decrypted packet of a transport before aiortc routes it to a receiver; they
   are replaced per instance so the stock receiver, jitter buffer and decoder never see media.
+- aioice ``Connection.data_received(data, component)`` (what its ``StunProtocol`` calls for
+  every non-STUN datagram) and ``RTCDtlsTransport._rx_srtp``: replaced per instance so SRTP
+  is unprotected and handled synchronously in the socket's read callback (``SrtpReader``).
 - ``RTCDtlsTransport._tx_srtp`` / ``_state`` plus the ICE connection's nominated pair
   (``RTCIceTransport._connection._nominated[1]`` -> ``protocol.transport``, ``remote_addr``)
   give a synchronous send path: SRTP-protect and ``sendto`` without a coroutine per packet.
@@ -51,9 +54,15 @@ RtcpHandler = Callable[[bytes], None]
 def intercept_transport(dtls: RTCDtlsTransport, on_rtp: RtpHandler, on_rtcp: RtcpHandler) -> None:
     """Route the decrypted RTP/RTCP of ``dtls`` to synchronous handlers.
 
-    The handlers run inside the transport's receive loop. Any exception escaping them would
-    end that loop and close the transport, so they are guarded here: garbage from a client
-    is dropped, never fatal.
+    Two routes lead there. Normally aiortc hands every datagram from aioice's protocol to an
+    asyncio queue, awaits it in the DTLS transport's receive task, unprotects it with a fresh
+    copy and awaits ``_handle_rtp_data``: a queue round trip and two coroutine steps per
+    packet. Once SRTP keys exist, ``SrtpReader`` takes SRTP/SRTCP datagrams straight from the
+    ICE connection's ``data_received`` (still inside the socket's read callback), unprotects
+    them in place in its own buffer and calls the handlers; DTLS and anything that arrives
+    before the handshake completes keep aiortc's route, whose two handler seams are replaced
+    as well. Any exception escaping a handler is logged and the packet dropped: garbage from
+    a client is never fatal to the transport.
     """
 
     async def handle_rtp_data(data: bytes, arrival_time_ms: int) -> None:
@@ -70,6 +79,75 @@ def intercept_transport(dtls: RTCDtlsTransport, on_rtp: RtpHandler, on_rtcp: Rtc
 
     dtls._handle_rtp_data = handle_rtp_data  # type: ignore[method-assign]
     dtls._handle_rtcp_data = handle_rtcp_data  # type: ignore[method-assign]
+    SrtpReader(dtls, on_rtp, on_rtcp).install()
+
+
+_srtp_unprotect = _srtp_lib.srtp_unprotect
+_srtp_unprotect_rtcp = _srtp_lib.srtp_unprotect_rtcp
+
+
+class SrtpReader:
+    """The synchronous receive path of one DTLS transport (see ``intercept_transport``).
+
+    Installed as the ICE connection's ``data_received`` (aioice's ``StunProtocol`` calls it
+    for every datagram that is not STUN). SRTP and SRTCP (first byte 128..191, RFC 7983) are
+    unprotected here with the transport's rx session once it exists, exactly what aiortc's
+    receive loop would do with them; everything else goes on to aioice's queue as before.
+    A packet that fails authentication or replay checks is dropped, as aiortc drops it.
+    """
+
+    __slots__ = (
+        "_cdata",
+        "_dtls",
+        "_forward",
+        "_len",
+        "_on_rtcp",
+        "_on_rtp",
+        "_rx",
+        "_srtp",
+        "_view",
+    )
+
+    def __init__(self, dtls: RTCDtlsTransport, on_rtp: RtpHandler, on_rtcp: RtcpHandler) -> None:
+        self._dtls = dtls
+        self._on_rtp = on_rtp
+        self._on_rtcp = on_rtcp
+        self._forward: Callable[[bytes, int], None] | None = None
+        self._rx: Session | None = None
+        self._srtp: object = None
+        self._cdata = _srtp_ffi.new("char[]", _MAX_PACKET + _TRAILER)
+        self._view = memoryview(_srtp_ffi.buffer(self._cdata))
+        self._len = _srtp_ffi.new("int *")
+
+    def install(self) -> None:
+        connection = self._dtls.transport._connection
+        self._forward = connection.data_received
+        connection.data_received = self.data_received  # type: ignore[method-assign]
+
+    def data_received(self, data: bytes, component: int) -> None:
+        rx = self._dtls._rx_srtp
+        size = len(data)
+        if rx is None or size < 12 or not 127 < data[0] < 192 or size > _MAX_PACKET + _TRAILER:
+            if self._forward is not None:
+                self._forward(data, component)
+            return
+        if rx is not self._rx:
+            self._rx = rx
+            self._srtp = rx._srtp[0]
+        self._view[0:size] = data
+        length = self._len
+        length[0] = size
+        try:
+            if 192 <= data[1] <= 223:  # RTCP packet types 192..223 (RFC 5761 section 4)
+                if _srtp_unprotect_rtcp(self._srtp, self._cdata, length):
+                    return
+                self._on_rtcp(bytes(self._view[: length[0]]))
+            else:
+                if _srtp_unprotect(self._srtp, self._cdata, length):
+                    return
+                self._on_rtp(bytes(self._view[: length[0]]), 0)
+        except Exception:
+            logger.exception("SRTP receive handler failed; packet dropped")
 
 
 def neuter_sender(sender: RTCRtpSender) -> None:

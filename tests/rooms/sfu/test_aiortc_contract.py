@@ -11,6 +11,7 @@ import aioice.ice
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcicetransport import RTCIceGatherer, RTCIceTransport
+from pylibsrtp import Session
 
 
 def params(func: object) -> list[str]:
@@ -31,6 +32,19 @@ def test_dtls_transport_receive_hooks() -> None:
     source = inspect.getsource(RTCDtlsTransport._recv_next)
     assert "await self._handle_rtp_data(data, arrival_time_ms=arrival_time_ms)" in source
     assert "await self._handle_rtcp_data(data)" in source
+
+
+def test_srtp_reader_hooks() -> None:
+    # aioice hands every non-STUN datagram to the connection's data_received, looked up on
+    # the instance; aiortc keeps the rx session in _rx_srtp and unprotects with libsrtp.
+    received = inspect.getsource(aioice.ice.StunProtocol.datagram_received)
+    assert "self.receiver.data_received(data, self.local_candidate.component)" in received
+    assert params(aioice.ice.Connection.data_received) == ["self", "data", "component"]
+    assert "self._rx_srtp" in inspect.getsource(RTCDtlsTransport.__init__)
+    recv_next = inspect.getsource(RTCDtlsTransport._recv_next)
+    assert "self._rx_srtp.unprotect(data)" in recv_next
+    assert "self._rx_srtp.unprotect_rtcp(data)" in recv_next
+    assert "lib.srtp_unprotect)" in inspect.getsource(Session.unprotect)
 
 
 def test_dtls_transport_send_state() -> None:

@@ -1,0 +1,94 @@
+"""The synchronous SRTP receive path (hooks.SrtpReader) on stand-in transports."""
+
+import os
+from types import SimpleNamespace
+from typing import Any
+
+from pylibsrtp import Policy, Session
+
+from rooms.sfu.hooks import SrtpReader
+from rooms.sfu.rtcp import sender_report
+from rooms.sfu.rtp_header import build_header
+
+KEY = os.urandom(44)
+
+
+def session(direction: int) -> Session:
+    return Session(
+        Policy(key=KEY, ssrc_type=direction, srtp_profile=Policy.SRTP_PROFILE_AEAD_AES_256_GCM)
+    )
+
+
+class Connection:
+    def __init__(self) -> None:
+        self.queued: list[bytes] = []
+
+    def data_received(self, data: bytes, component: int) -> None:
+        self.queued.append(data)
+
+
+def reader() -> tuple[Any, Connection, list[bytes], list[bytes]]:
+    connection = Connection()
+    dtls = SimpleNamespace(_rx_srtp=None, transport=SimpleNamespace(_connection=connection))
+    rtp: list[bytes] = []
+    rtcp: list[bytes] = []
+    SrtpReader(dtls, lambda data, at: rtp.append(data), rtcp.append).install()  # type: ignore[arg-type]
+    return dtls, connection, rtp, rtcp
+
+
+def rtp_packet(seq: int) -> bytes:
+    return build_header(
+        marker=0, payload_type=111, sequence_number=seq, timestamp=960 * seq, ssrc=7, ext=b""
+    ) + bytes(range(40))
+
+
+def test_srtp_is_unprotected_and_handled_at_once_everything_else_goes_to_aioice() -> None:
+    dtls, connection, rtp, rtcp = reader()
+    tx = session(Policy.SSRC_ANY_OUTBOUND)
+    early = tx.protect(rtp_packet(1))
+    connection.data_received(early, 1)  # no keys yet: aiortc's route (which drops it)
+    assert connection.queued == [early] and rtp == []
+
+    dtls._rx_srtp = session(Policy.SSRC_ANY_INBOUND)
+    dtls_record = bytes([22, 254, 253]) + bytes(20)
+    connection.data_received(dtls_record, 1)
+    connection.data_received(tx.protect(rtp_packet(2)), 1)
+    report = sender_report(ssrc=7, ntp_timestamp=1, rtp_timestamp=2, packets=3, octets=4)
+    connection.data_received(tx.protect_rtcp(report), 1)
+    assert connection.queued == [early, dtls_record]
+    assert rtp == [rtp_packet(2)]
+    assert rtcp == [report]
+
+
+def test_forged_replayed_and_broken_packets_are_dropped_quietly() -> None:
+    dtls, connection, rtp, rtcp = reader()
+    dtls._rx_srtp = session(Policy.SSRC_ANY_INBOUND)
+    tx = session(Policy.SSRC_ANY_OUTBOUND)
+    good = tx.protect(rtp_packet(5))
+    forged = bytearray(good)
+    forged[-1] ^= 1
+    connection.data_received(bytes(forged), 1)
+    connection.data_received(good, 1)
+    connection.data_received(good, 1)  # replay
+    connection.data_received(bytes([0x80, 0x60]), 1)  # too short for RTP
+    connection.data_received(bytes([0x80]) + bytes(3000), 1)  # longer than any buffer
+    assert rtp == [rtp_packet(5)] and rtcp == []
+    assert len(connection.queued) == 2  # the two that cannot be SRTP: aiortc drops them
+
+
+def test_a_failing_handler_drops_the_packet_and_keeps_the_reader_alive() -> None:
+    connection = Connection()
+    dtls = SimpleNamespace(
+        _rx_srtp=session(Policy.SSRC_ANY_INBOUND), transport=SimpleNamespace(_connection=connection)
+    )
+    seen: list[bytes] = []
+
+    def handler(data: bytes, at: int) -> None:
+        seen.append(data)
+        raise RuntimeError("boom")
+
+    SrtpReader(dtls, handler, lambda data: None).install()  # type: ignore[arg-type]
+    tx = session(Policy.SSRC_ANY_OUTBOUND)
+    connection.data_received(tx.protect(rtp_packet(1)), 1)
+    connection.data_received(tx.protect(rtp_packet(2)), 1)
+    assert seen == [rtp_packet(1), rtp_packet(2)]
