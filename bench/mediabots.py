@@ -282,7 +282,8 @@ class BenchRoomClient(RoomClient):
         bot = BenchBot(self.name, self.signaling, **bot_options)
         bot.join_started = self.joined_at
         self.bot = bot
-        await bot.start(timeout=STEP_TIMEOUT)
+        async with self._negotiating:  # a renegotiation asked meanwhile waits for this one
+            await bot.start(timeout=STEP_TIMEOUT)
         return bot
 
 

@@ -466,6 +466,12 @@ class SfuRoom:
                 last_n=self.config.last_n,
             )
             self._apply(peer, "video", wanted_video, now)
+            lock = self._locks.get(pid)
+            if lock is not None and lock.locked():
+                # Its offer is being applied: the slots it offers are not known yet. Asking
+                # now would make it offer again beside that offer; once the answer is out
+                # the room is marked dirty and this runs again.
+                continue
             others_audio = len(audio) - (1 if pid in audio else 0)
             need = (min(self.config.audio_slots, others_audio), len(wanted_video))
             have = (

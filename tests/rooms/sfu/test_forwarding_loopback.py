@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from rooms.sfu import (
     UnknownParticipant,
 )
 from rooms.sfu.bot import Bot
+from rooms.sfu.peer import Peer
 
 from .conftest import Harness
 
@@ -109,6 +111,25 @@ async def test_a_subscriber_is_asked_to_renegotiate_for_more_slots(harness: Harn
     assert await late.wait_until(
         lambda: decoded(late) >= 5 and audio_from(late, 0) >= 10, timeout=10
     )
+
+
+async def test_no_renegotiation_is_asked_while_an_offer_is_being_applied(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await harness.join("a", variant=0, level=LOUDER)
+    negotiate = Peer.negotiate
+
+    async def negotiate_with_a_tick(peer: Peer, offer_sdp: str, plans: Any) -> str:
+        # The room's tick re-selects while this offer is being applied (its slots unknown).
+        harness.room._dirty = True
+        harness.room._reselect()
+        return await negotiate(peer, offer_sdp, plans)
+
+    monkeypatch.setattr(Peer, "negotiate", negotiate_with_a_tick)
+    b = await harness.join("b", variant=1, level=LOUD)
+    assert await b.wait_until(lambda: audio_from(b, 0) >= 10, timeout=10)
+    asked = [e for e in harness.events if isinstance(e, RenegotiationNeeded)]
+    assert asked == []
 
 
 async def test_hostile_input_is_refused_and_nothing_breaks(harness: Harness) -> None:
