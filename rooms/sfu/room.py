@@ -425,14 +425,16 @@ class SfuRoom:
 
     def _update_speakers(self, now: float) -> None:
         selection = self.speakers.update(now)
-        if selection == self.selection:
+        previous = self.selection
+        if selection == previous:
             return
         for pid in selection.speakers:
-            if pid not in self.selection.speakers:
+            if pid not in previous.speakers:
                 self.recency.touch(pid)
         self.selection = selection
         self._dirty = True
-        self._emit(ActiveSpeakersChanged(self.room_id, selection.speakers, selection.dominant))
+        if (selection.speakers, selection.dominant) != (previous.speakers, previous.dominant):
+            self._emit(ActiveSpeakersChanged(self.room_id, selection.speakers, selection.dominant))
 
     def _reselect(self) -> None:
         """Recompute what every subscriber receives (cheap; only after a change)."""
@@ -453,9 +455,11 @@ class SfuRoom:
         }
         recency = self.recency.ordered()
         for pid, peer in self.peers.items():
-            wanted_audio = [
-                SourceKey(s, "audio") for s in self.selection.speakers if s in audio and s != pid
-            ]
+            # The loudest others: a selected speaker gets the reserve in place of itself.
+            heard = self.selection.speakers
+            if pid in heard and self.selection.reserve is not None:
+                heard = (*heard, self.selection.reserve)
+            wanted_audio = [SourceKey(s, "audio") for s in heard if s in audio and s != pid]
             self._apply(peer, "audio", wanted_audio, now)
             wanted_video = video_sources_for(
                 pid,

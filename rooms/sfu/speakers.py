@@ -10,6 +10,10 @@ loudness (127 - level, so bigger is louder). ``update(now)`` returns who is sele
 - a selected speaker that stayed below the threshold for ``release_after`` seconds, or that
   stopped sending (muted, left), leaves.
 The dominant speaker (first of the result) has the same margin rule.
+
+``reserve`` is the loudest eligible participant outside the selection (same margin rule): a
+selected speaker does not receive its own voice, so it hears the other speakers and the
+reserve, and everyone receives as many streams as there are audio slots.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class _Speaker:
 class Selection(Generic[K]):
     speakers: tuple[K, ...]
     dominant: K | None
+    reserve: K | None = None
 
 
 @dataclass
@@ -58,6 +63,7 @@ class SpeakerSelector(Generic[K]):
     _state: dict[K, _Speaker] = field(default_factory=dict)
     _selected: list[K] = field(default_factory=list)
     _dominant: K | None = None
+    _reserve: K | None = None
 
     def observe(self, key: K, level: int, now: float) -> None:
         """Record one packet's audio level (0 loudest .. 127 silence)."""
@@ -80,6 +86,8 @@ class SpeakerSelector(Generic[K]):
             self._selected.remove(key)
         if self._dominant == key:
             self._dominant = None
+        if self._reserve == key:
+            self._reserve = None
 
     def score(self, key: K, now: float) -> float:
         s = self._state.get(key)
@@ -115,10 +123,26 @@ class SpeakerSelector(Generic[K]):
             else:
                 break
 
+        if self._reserve is not None and (
+            self._reserve in self._selected
+            or self._reserve not in self._state
+            or not keep(self._reserve)
+        ):
+            self._reserve = None
+        loudest_left = max(
+            (k for k in self._state if k not in self._selected and scores[k] >= cfg.threshold),
+            key=lambda k: scores[k],
+            default=None,
+        )
+        if loudest_left is not None and (
+            self._reserve is None or scores[loudest_left] > scores[self._reserve] + cfg.margin
+        ):
+            self._reserve = loudest_left
+
         if self._dominant not in self._selected:
             self._dominant = None
         if self._selected:
             loudest = max(self._selected, key=lambda k: scores[k])
             if self._dominant is None or scores[loudest] > scores[self._dominant] + cfg.margin:
                 self._dominant = loudest
-        return Selection(tuple(self._selected), self._dominant)
+        return Selection(tuple(self._selected), self._dominant, self._reserve)

@@ -63,3 +63,20 @@ def test_remove_takes_effect_immediately() -> None:
     sel.remove("a")
     result = sel.update(t)
     assert result.speakers == ("b",) and result.dominant == "b"
+
+
+def test_the_next_loudest_is_the_reserve_with_the_same_margin() -> None:
+    sel: SpeakerSelector[str] = SpeakerSelector(CFG)
+    t = feed(sel, {"a": 20, "b": 30, "c": 40, "d": 50, "e": 60, "f": 127}, 0.0, 0.5)
+    result = sel.update(t)
+    assert set(result.speakers) == {"a", "b", "c"} and result.reserve == "d"
+    t = feed(sel, {"a": 20, "b": 30, "c": 40, "d": 50, "e": 47, "f": 127}, t, 0.5)
+    assert sel.update(t).reserve == "d"  # 3 dB louder: inside the margin
+    t = feed(sel, {"a": 20, "b": 30, "c": 40, "d": 127, "e": 47, "f": 127}, t, 2.0)
+    assert sel.update(t).reserve == "e"  # d fell silent and was released
+
+
+def test_no_reserve_when_nobody_else_speaks() -> None:
+    sel: SpeakerSelector[str] = SpeakerSelector(CFG)
+    t = feed(sel, {"a": 20, "b": 30, "c": 127}, 0.0, 0.5)
+    assert sel.update(t).reserve is None
