@@ -74,8 +74,10 @@ KEYS: dict[str, str] = {
     "video_streams_per_sub": "median number of video streams a subscriber received",
     "loss_pct_median": "median over subscribers of lost / (received + lost), sequence gaps",
     "loss_pct_worst": "worst subscriber's loss, percent",
-    "latency_ms_p50": "publisher send → subscriber receive of stamped packets, median (ms; "
-    "includes both bots' SRTP and event-loop time, so an upper bound of what the SFU adds)",
+    "latency_ms_p50": "SFU-added latency, median (ms): the publisher's send stamp (just before "
+    "its sendto) → the kernel's arrival time of the forwarded datagram at the subscriber's "
+    "socket (SIOCGSTAMPNS), i.e. the moment the SFU's sendto delivered it on loopback; "
+    "includes the SFU's socket queueing, scheduling and work, nothing of the receiving bot",
     "latency_ms_p99": "the same, 99th percentile (ms)",
     "join_ms_p50": "join API call (ours) / subscribe request (Janus) → first complete forwarded "
     "video frame, median over bots that had someone to see (ms)",
@@ -93,7 +95,11 @@ KEYS: dict[str, str] = {
     "sfu_udp_drops": "datagrams the kernel dropped at the SFU's UDP sockets in the window "
     "(receive buffer full; /proc/net/udp)",
     "bots_udp_drops": "the same at the bots' sockets: loss caused by the load generator",
-    "latency_ms_p90": "send → receive latency, 90th percentile (ms)",
+    "latency_ms_p90": "SFU-added latency, 90th percentile (ms)",
+    "latency_samples": "stamped packets with a kernel arrival time behind the latency figures",
+    "delivery_ms_p50": "publisher send stamp → the subscriber bot's handler in user space, "
+    "median (ms): adds the time a datagram waited for a busy bot process",
+    "delivery_ms_p99": "the same, 99th percentile (ms)",
     "errors": "what went wrong at this size (empty when nothing)",
     "pkts_per_cpu_ratio": "sfu_pkts_per_cpu_s / janus_sfu_pkts_per_cpu_s (>1: ours cheaper)",
 }
@@ -191,10 +197,12 @@ def measure_window(
     sfu_drops = drops_since(sfu_drops0, [sfu_pid])
     bot_drops = drops_since(bot_drops0, pool.pids)
     hist = new_histogram()
+    delivery_hist = new_histogram()
     receivers: list[dict[str, Any]] = []
     sent_packets = sent_bytes = 0
     for result in results:
         hist_merge(hist, result["hist"])
+        hist_merge(delivery_hist, result["delivery_hist"])
         receivers += result["receivers"]
         sent_packets += result["sent_packets"]
         sent_bytes += result["sent_bytes"]
@@ -235,6 +243,9 @@ def measure_window(
         "sfu_udp_drops": sfu_drops,
         "bots_udp_drops": bot_drops,
         "latency_ms_p90": hist_percentile(hist, 90),
+        "latency_samples": sum(hist),
+        "delivery_ms_p50": hist_percentile(delivery_hist, 50),
+        "delivery_ms_p99": hist_percentile(delivery_hist, 99),
     }
 
 
@@ -584,7 +595,8 @@ def markdown(rows: list[dict[str, Any]], setup: dict[str, Any]) -> str:
     head = (
         "| people | ours pkt/CPU-s | Janus pkt/CPU-s | ratio | ours CPU % | Janus CPU % | "
         "ours RSS MiB | Janus RSS MiB | fwd pkt/s | loss % med / worst (ours) | "
-        "loss % worst (Janus) | latency ms p50 / p99 (ours) | latency ms p50 / p99 (Janus) | "
+        "loss % worst (Janus) | SFU-added latency ms p50 / p99 (ours) | "
+        "SFU-added latency ms p50 / p99 (Janus) | delivery ms p99 (ours / Janus) | "
         "join ms p50 / p95 (ours) | signaling fan-out ms p50 / p99 | bots CPU % | machine busy % | "
         "drops at bots | subs missing streams |"
     )
@@ -613,6 +625,7 @@ def markdown(rows: list[dict[str, Any]], setup: dict[str, Any]) -> str:
                     fmt(g("janus_loss_pct_worst")),
                     f"{fmt(g('latency_ms_p50'))} / {fmt(g('latency_ms_p99'))}",
                     f"{fmt(g('janus_latency_ms_p50'))} / {fmt(g('janus_latency_ms_p99'))}",
+                    f"{fmt(g('delivery_ms_p99'))} / {fmt(g('janus_delivery_ms_p99'))}",
                     f"{fmt(g('join_ms_p50'))} / {fmt(g('join_ms_p95'))}",
                     f"{fmt(g('signaling_fanout_ms_p50'))} / {fmt(g('signaling_fanout_ms_p99'))}",
                     f"{fmt(g('bots_cpu_pct'))} / {fmt(g('janus_bots_cpu_pct'))}",

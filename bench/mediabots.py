@@ -5,13 +5,18 @@ A bot process runs many bots on one uvloop and obeys commands from the benchmark
 all here, none in the SFU code:
 
 - `StampingWriter`: every RTP packet a bot publishes gets a 12-byte trailer (a magic word and
-  the sender's `time.monotonic_ns()`) appended to its payload. The SFUs forward payloads
-  untouched, so a receiver that finds the trailer knows when the packet left its publisher:
-  CLOCK_MONOTONIC is one clock for every process on the machine. The receiver strips the
+  the sender's `time.time_ns()`, taken just before `sendto`) appended to its payload. The
+  SFUs forward payloads untouched, so a receiver that finds the trailer knows when the packet
+  left its publisher: one clock for every process on the machine. The receiver strips the
   trailer before the stock accounting (sequence gaps, clip digests) sees the packet.
 - `BenchBot` counts, per measurement window, received packets, sequence-gap losses per
-  subscriber and the SFU-added latency (send → receive, both in user space) in a histogram,
-  and the time from the start of joining to the first complete forwarded video frame.
+  subscriber, two latencies in histograms, and the time from the start of joining to the
+  first complete forwarded video frame. SFU-added latency: send stamp → the kernel's arrival
+  time of the datagram at the subscriber's socket (`SIOCGSTAMPNS`, read right after the event
+  loop's `recvmsg` of that datagram), i.e. until the SFU's `sendto` delivered it on loopback;
+  it includes the SFU's socket queueing, scheduling and work, and nothing of the receiving
+  bot. Delivery latency: send stamp → the subscriber bot's handler in user space, which adds
+  the time the datagram waited for a busy bot process.
 - `AnsweringBot` receives only and answers an offer (Janus subscribers: Janus offers).
 
 Bots join our stack through `BenchRoomClient` (the join API and the room socket, like a browser)
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import functools
 import itertools
 import logging
@@ -55,6 +61,11 @@ STEP_TIMEOUT = 20.0
 # keyframes from several publishers overflowed 256 KiB and the kernel dropped them (UDP
 # RcvbufErrors at the bots' sockets, counted as loss). The kernel caps it at net.core.rmem_max.
 BOT_RCVBUF = 4 * 1024 * 1024
+# ioctl: kernel receive time of the last datagram read from a socket (struct timespec,
+# CLOCK_REALTIME). The first call turns timestamping on for that socket.
+SIOCGSTAMPNS = 0x8907
+_TIMESPEC = struct.Struct("qq")
+_NO_TIMESPEC = bytes(_TIMESPEC.size)
 
 
 # --- latency histogram -----------------------------------------------------------------------
@@ -103,7 +114,7 @@ class StampingWriter(hooks.RtpWriter):
         self.bytes_sent = 0
 
     def write_rtp(self, packet: bytes | bytearray | memoryview) -> int:
-        written = super().write_rtp(bytes(packet) + STAMP.pack(STAMP_MAGIC, time.monotonic_ns()))
+        written = super().write_rtp(bytes(packet) + STAMP.pack(STAMP_MAGIC, time.time_ns()))
         if written:
             self.packets_sent += 1
             self.bytes_sent += len(packet) + STAMP.size
@@ -124,7 +135,9 @@ class BenchBot(Bot):
         self.join_started = time.monotonic()
         self.first_frame_at: float | None = None
         self.hist: list[int] | None = None
+        self.delivery_hist: list[int] | None = None
         self.unstamped = 0
+        self._stamp_fd: int | None = None
         self.window: Window | None = None
 
     async def _negotiate(self) -> None:
@@ -132,13 +145,30 @@ class BenchBot(Bot):
         if self._writer is not None and not isinstance(self._writer, StampingWriter):
             self._writer = StampingWriter(self._writer._dtls)
 
+    def _arrival_ns(self) -> int | None:
+        """Kernel arrival time of the datagram being handled (see the module docstring)."""
+        if self._stamp_fd is None:
+            writer = self._writer
+            sock = writer._sock if writer is not None else None  # a dup of the ICE socket
+            if sock is None:
+                return None
+            self._stamp_fd = sock.fileno()
+        try:
+            sec, nsec = _TIMESPEC.unpack(fcntl.ioctl(self._stamp_fd, SIOCGSTAMPNS, _NO_TIMESPEC))
+        except OSError:  # ENOENT until the first timestamped datagram
+            return None
+        return sec * 1_000_000_000 + nsec
+
     def _on_rtp(self, data: bytes, arrival_time_ms: int) -> None:
-        now = time.monotonic_ns()
+        now = time.time_ns()
         if len(data) > 12 + STAMP.size and data[-STAMP.size : -8] == STAMP_MAGIC:
             sent = int.from_bytes(data[-8:], "big")
             data = data[: -STAMP.size]
-            if self.hist is not None:
-                hist_add(self.hist, (now - sent) / 1e6)
+            if self.hist is not None and self.delivery_hist is not None:
+                hist_add(self.delivery_hist, (now - sent) / 1e6)
+                arrived = self._arrival_ns()
+                if arrived is not None:
+                    hist_add(self.hist, (arrived - sent) / 1e6)
         elif self.hist is not None:
             self.unstamped += 1
         super()._on_rtp(data, arrival_time_ms)
@@ -167,6 +197,8 @@ class BenchBot(Bot):
             sent_bytes=octets,
         )
         self.hist = new_histogram()
+        self.delivery_hist = new_histogram()
+        self._arrival_ns()  # turns timestamping on before the window's packets arrive
         self.unstamped = 0
 
     def window_end(self) -> dict[str, Any]:
@@ -188,7 +220,8 @@ class BenchBot(Bot):
             per_stream[mid] = [s.kind, dp, max(0, s.stats.lost - l0)]
         sent_packets, sent_bytes = self._sent()
         hist = self.hist or new_histogram()
-        self.hist = None
+        delivery_hist = self.delivery_hist or new_histogram()
+        self.hist = self.delivery_hist = None
         self.window = None
         return {
             "name": self.name,
@@ -204,6 +237,7 @@ class BenchBot(Bot):
             "unstamped": self.unstamped,
             "streams": per_stream,
             "hist": hist,
+            "delivery_hist": delivery_hist,
         }
 
     def join_ms(self) -> float | None:
@@ -506,11 +540,13 @@ class BotProcess:
     def window_end(self) -> dict[str, Any]:
         now = os.times()
         hist = new_histogram()
+        delivery_hist = new_histogram()
         receivers = []
         sent_packets = sent_bytes = 0
         for bot in self.bots():
             result = bot.window_end()
             hist_merge(hist, result.pop("hist"))
+            hist_merge(delivery_hist, result.pop("delivery_hist"))
             sent_packets += result["sent_packets"]
             sent_bytes += result["sent_bytes"]
             receivers.append(result)
@@ -521,6 +557,7 @@ class BotProcess:
         return {
             "receivers": receivers,
             "hist": hist,
+            "delivery_hist": delivery_hist,
             "cpu_s": (now.user - self.cpu_start.user) + (now.system - self.cpu_start.system),
             "sent_packets": sent_packets,
             "sent_bytes": sent_bytes,
