@@ -64,6 +64,10 @@ BOT_RCVBUF = 4 * 1024 * 1024
 # ioctl: kernel receive time of the last datagram read from a socket (struct timespec,
 # CLOCK_REALTIME). The first call turns timestamping on for that socket.
 SIOCGSTAMPNS = 0x8907
+# The bots stand in for browsers on other machines, yet share this machine's 2 cores with the
+# SFU under test: they run at a lower priority so that the SFU (ours or Janus alike) is not
+# preempted by its own load generator. They still get every cycle the SFU leaves.
+BOT_NICENESS = 10
 _TIMESPEC = struct.Struct("qq")
 _NO_TIMESPEC = bytes(_TIMESPEC.size)
 
@@ -610,6 +614,7 @@ def bot_process(conn: Connection, ice_addresses: tuple[str, ...]) -> None:
     import uvloop
 
     aioice.turn.UDP_SOCKET_BUFFER_SIZE = BOT_RCVBUF  # read by aioice.ice for host sockets
+    os.nice(BOT_NICENESS)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     use_host_addresses(ice_addresses)
