@@ -69,7 +69,8 @@ class Subscriber:
 
 def _writer(sender: socket.socket, remote: tuple[str, int]) -> RtpWriter:
     """A real RtpWriter on a stand-in for a connected DTLS transport."""
-    protocol = aioice.ice.StunProtocol(receiver=None)  # type: ignore[arg-type]
+    # Only its transport is used by the writer; __init__ would want an event loop.
+    protocol = aioice.ice.StunProtocol.__new__(aioice.ice.StunProtocol)
     protocol.transport = _Transport(sender)  # type: ignore[assignment]
     pair = SimpleNamespace(protocol=protocol, remote_addr=remote)
     policy = Policy(

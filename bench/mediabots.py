@@ -153,7 +153,8 @@ class BenchBot(Bot):
         """Kernel arrival time of the datagram being handled (see the module docstring)."""
         if self._stamp_fd is None:
             writer = self._writer
-            sock = writer._sock if writer is not None else None  # a dup of the ICE socket
+            pair = writer._nominated.get(1) if writer is not None else None
+            sock = pair.protocol.transport.get_extra_info("socket") if pair is not None else None
             if sock is None:
                 return None
             self._stamp_fd = sock.fileno()

@@ -50,7 +50,6 @@ from .events import (
     SfuEvent,
     SlotSourceChanged,
 )
-from .nack import ReceivedPacket
 from .peer import Peer, plan_offer
 from .rtp_header import RtpView, read_audio_level
 from .selection import Recency, SourceKey, assign_slots, video_sources_for
@@ -297,7 +296,7 @@ class SfuRoom:
                 return
         history = source.history
         if history is not None:
-            history.store(ReceivedPacket(data, view, desc, now))
+            history.store(view.sequence_number, data, now)
         for slot in tuple(outputs):
             sent = slot.handle(source, payload, view, desc, level, now)
             if sent:

@@ -18,12 +18,12 @@ from struct import Struct
 from typing import Literal, Protocol
 
 from .keyframes import KeyframeRequestLimiter
-from .nack import PacketHistory, ReceivedPacket
+from .nack import PacketHistory
 from .rewriter import StreamRewriter
 from .rtcp import ReceiveStats
-from .rtp_header import FIXED_HEADER, RtpView, one_byte_extension_block
+from .rtp_header import FIXED_HEADER, RtpView, one_byte_extension_block, parse_rtp
 from .selection import SourceKey
-from .vp8 import Vp8Descriptor
+from .vp8 import Vp8Descriptor, parse_vp8
 
 SlotKind = Literal["audio", "video"]
 
@@ -251,10 +251,13 @@ class OutputSlot:
             self.octets += size
         return sent
 
-    def _build(self, entry: ReceivedPacket, out_seq: int, rtx: bool) -> bytes:
-        """The packet ``handle`` sent for ``entry`` (as RFC 4588 RTX when ``rtx``)."""
+    def _build(self, source: Source, data: bytes, out_seq: int, rtx: bool) -> bytes:
+        """The packet ``handle`` sent for the received ``data`` (RFC 4588 RTX when ``rtx``)."""
         rewriter = self.rewriter
-        view, desc = entry.view, entry.desc
+        view = parse_rtp(data)
+        desc = None
+        if source.is_vp8:
+            desc = parse_vp8(memoryview(data)[view.payload_start : view.payload_end])
         if rtx and self.rtx_payload_type is not None:
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
             header = (
@@ -279,7 +282,7 @@ class OutputSlot:
                 )
                 + self._ext
             )
-        payload = bytearray(entry.data[view.payload_start : view.payload_end])
+        payload = bytearray(data[view.payload_start : view.payload_end])
         if desc is not None:
             if desc.picture_id is not None:
                 picture_id = (
@@ -310,10 +313,10 @@ class OutputSlot:
                 continue  # before the switch: another source's packet
             if 0 < (out_seq - rewriter.last_seq) & 0xFFFF < 0x8000:
                 continue  # not sent yet
-            entry = source.history.get(seq, now)
-            if entry is None:
+            data = source.history.get(seq, now)
+            if data is None:
                 continue
-            if self.writer.write_rtp(self._build(entry, out_seq & 0xFFFF, rtx=True)):
+            if self.writer.write_rtp(self._build(source, data, out_seq & 0xFFFF, rtx=True)):
                 resent += 1
         self.retransmitted += resent
         return resent

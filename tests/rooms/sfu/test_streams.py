@@ -5,7 +5,6 @@ from typing import Any
 
 from aiortc.rtp import RtpPacket
 
-from rooms.sfu.nack import ReceivedPacket
 from rooms.sfu.rtp_header import build_header, parse_rtp
 from rooms.sfu.selection import SourceKey
 from rooms.sfu.streams import OutputSlot, Source
@@ -66,7 +65,7 @@ def feed(slot: OutputSlot, src: Source, data: bytes, now: float) -> int:
     payload = memoryview(data)[view.payload_start : view.payload_end]
     desc = parse_vp8(payload)
     if src.history is not None:
-        src.history.store(ReceivedPacket(data, view, desc, now))
+        src.history.store(view.sequence_number, data, now)
     return slot.handle(src, payload, view, desc, None, now)
 
 
