@@ -234,7 +234,18 @@ class People:
         context.set_default_timeout(15_000)
         self.contexts.append(context)
         page = context.new_page()
-        page.on("pageerror", lambda error: print(f"[{username or 'guest'}] page error: {error}"))
+        who = username or "guest"
+        page.on("pageerror", lambda error: print(f"[{who}] page error: {error}"))
+        # Warnings and errors from the page (media retries, refused offers) are printed, so a
+        # failing test shows them in its captured output.
+        page.on(
+            "console",
+            lambda msg: (
+                print(f"[{who}] console.{msg.type}: {msg.text}")
+                if msg.type in ("warning", "error")
+                else None
+            ),
+        )
         if username is not None:
             page.goto("/accounts/login/")
             page.get_by_label("Username").fill(username)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.conftest import People, RoomsServer, shot
 
@@ -65,9 +66,21 @@ def audio_packets_in(page: Page) -> int:
 
 def first_frame_ms(page: Page) -> dict[str, float]:
     """Milliseconds from clicking Join to each media step and to the first remote frame."""
-    page.wait_for_function(
-        "() => window.roomsDebug.metrics.firstRemoteFrameAt !== null", timeout=VIDEO_TIMEOUT
-    )
+    try:
+        page.wait_for_function(
+            "() => window.roomsDebug.metrics.firstRemoteFrameAt !== null", timeout=VIDEO_TIMEOUT
+        )
+    except PlaywrightTimeoutError:
+        state = page.evaluate(
+            """() => { const m = window.roomsDebug.media, pc = m && m.pc;
+                return {timings: m && m.timings, negotiating: m && m.negotiating,
+                        signaling: pc && pc.signalingState, ice: pc && pc.iceConnectionState,
+                        connection: pc && pc.connectionState,
+                        remote: document.querySelectorAll('#grid video.remote').length}; }"""
+        )
+        raise AssertionError(
+            f"no remote frame in {VIDEO_TIMEOUT} ms; media state: {state}"
+        ) from None
     return dict(
         page.evaluate(
             """() => { const d = window.roomsDebug, t0 = d.metrics.joinClickedAt;

@@ -5,6 +5,9 @@
 
 const ICE_GATHER_TIMEOUT_MS = 3000;
 const RETRY_MS = 2000;
+// The SFU answers in well under a second; an offer still unanswered after this was lost (a
+// worker restart, a dropped message) and is made again instead of waiting for ever.
+const ANSWER_TIMEOUT_MS = 10000;
 
 function waitForIceGathering(pc, timeoutMs) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -55,6 +58,7 @@ export class MediaSession {
     this.negotiating = false;
     this.pendingOffer = false;
     this.retryTimer = 0;
+    this.answerTimer = 0;
     this.closed = false;
     this.prevStats = null;
     // performance.now() of the first offer, answer and connection (the first-frame metric).
@@ -84,6 +88,7 @@ export class MediaSession {
   close() {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.answerTimer);
     if (this.pc) this.pc.close();
     this.pc = null;
     if (this.screenTrack) this.screenTrack.stop();
@@ -92,6 +97,7 @@ export class MediaSession {
   _build() {
     if (this.pc) this.pc.close();
     clearTimeout(this.retryTimer);
+    clearTimeout(this.answerTimer);
     const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
     this.pc = pc;
     this.negotiating = false;
@@ -148,7 +154,17 @@ export class MediaSession {
       const screenMids = this.screenTx?.mid ? [this.screenTx.mid] : [];
       this.timings.offerSent ??= performance.now();
       const sent = this.send({ type: "media.offer", sdp: pc.localDescription.sdp, screen_mids: screenMids });
-      if (!sent) this._failed();
+      if (!sent) {
+        this._failed();
+        return;
+      }
+      clearTimeout(this.answerTimer);
+      this.answerTimer = setTimeout(() => {
+        if (pc === this.pc && this.negotiating && pc.signalingState === "have-local-offer") {
+          console.warn("no answer to the media offer: offering again");
+          this._failed();
+        }
+      }, ANSWER_TIMEOUT_MS);
     } catch (error) {
       console.warn("media offer failed", error);
       this._failed();
@@ -165,6 +181,7 @@ export class MediaSession {
       this._failed();
       return;
     }
+    clearTimeout(this.answerTimer);
     this.timings.answered ??= performance.now();
     this.negotiating = false;
     if (this.pendingOffer) {
@@ -176,6 +193,7 @@ export class MediaSession {
   /** The SFU refused or could not take our offer: roll back and offer again shortly. */
   async _failed() {
     const pc = this.pc;
+    clearTimeout(this.answerTimer);
     this.negotiating = false;
     if (pc && pc.signalingState === "have-local-offer") {
       try {
