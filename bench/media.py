@@ -85,6 +85,8 @@ KEYS: dict[str, str] = {
     "signaling_fanout_ms_p50": "host's room.lock → the event on every room socket over Redis, "
     "median of all (event, socket) samples (ms; ours only)",
     "signaling_fanout_ms_p99": "the same, 99th percentile (ms)",
+    "sfu_runq_wait_pct": "time the SFU's threads were runnable but waited for a CPU "
+    "(/proc/<pid>/task/*/schedstat), percent of the window: the machine, not the SFU",
     "bots_cpu_pct": "CPU of all bot processes in the window, percent of one core",
     "server_cpu_pct": "CPU of daphne (ours) in the window, percent of one core",
     "machine_busy_pct": "whole machine busy in the window, percent of all cores",
@@ -114,6 +116,15 @@ def proc_cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def proc_runq_wait_s(pid: int) -> float:
+    """Seconds the process's threads spent runnable but waiting for a CPU (schedstat)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
 
 
 def proc_rss_mb(pid: int) -> float:
@@ -181,6 +192,7 @@ def measure_window(
 ) -> dict[str, Any]:
     """One measurement window: CPU from /proc around it, the bots' counts inside it."""
     sfu0 = proc_cpu_s(sfu_pid)
+    sfu_wait0 = proc_runq_wait_s(sfu_pid)
     servers0 = sum(proc_cpu_s(p) for p in server_pids)
     bots0 = sum(proc_cpu_s(p) for p in pool.pids)
     busy0, total0 = machine_ticks()
@@ -191,6 +203,7 @@ def measure_window(
     results = pool.broadcast("window_end")
     seconds = time.monotonic() - t0
     sfu_cpu = proc_cpu_s(sfu_pid) - sfu0
+    sfu_wait = proc_runq_wait_s(sfu_pid) - sfu_wait0
     servers = sum(proc_cpu_s(p) for p in server_pids) - servers0
     bots = sum(proc_cpu_s(p) for p in pool.pids) - bots0
     busy1, total1 = machine_ticks()
@@ -220,6 +233,7 @@ def measure_window(
         "sfu_cpu_s": round(sfu_cpu, 2),
         "sfu_cpu_pct": round(100 * sfu_cpu / seconds, 1),
         "sfu_rss_mb": proc_rss_mb(sfu_pid),
+        "sfu_runq_wait_pct": round(100 * sfu_wait / seconds, 1),
         "forwarded_pkts": forwarded,
         "forwarded_pkts_per_s": round(forwarded / seconds),
         "sfu_pkts_per_cpu_s": round(forwarded / sfu_cpu) if sfu_cpu > 0 else None,
@@ -598,6 +612,7 @@ def markdown(rows: list[dict[str, Any]], setup: dict[str, Any]) -> str:
         "loss % worst (Janus) | SFU-added latency ms p50 / p99 (ours) | "
         "SFU-added latency ms p50 / p99 (Janus) | delivery ms p99 (ours / Janus) | "
         "join ms p50 / p95 (ours) | signaling fan-out ms p50 / p99 | bots CPU % | machine busy % | "
+        "SFU waiting for a CPU % | "
         "drops at bots | subs missing streams |"
     )
     lines = [head, "|" + "---:|" * head.count(" | ") + "---:|"]
@@ -630,6 +645,7 @@ def markdown(rows: list[dict[str, Any]], setup: dict[str, Any]) -> str:
                     f"{fmt(g('signaling_fanout_ms_p50'))} / {fmt(g('signaling_fanout_ms_p99'))}",
                     f"{fmt(g('bots_cpu_pct'))} / {fmt(g('janus_bots_cpu_pct'))}",
                     f"{fmt(g('machine_busy_pct'))} / {fmt(g('janus_machine_busy_pct'))}",
+                    f"{fmt(g('sfu_runq_wait_pct'))} / {fmt(g('janus_sfu_runq_wait_pct'))}",
                     f"{fmt(g('bots_udp_drops'))} / {fmt(g('janus_bots_udp_drops'))}",
                     f"{fmt(g('subs_missing_streams'))} / {fmt(g('janus_subs_missing_streams'))}",
                 ]
