@@ -42,9 +42,10 @@ from pylibsrtp._binding import lib as _srtp_lib
 
 logger = logging.getLogger(__name__)
 
-# libsrtp's SRTP_MAX_TRAILER_LEN (16 bytes of auth tag + 128 of MKI) rounded up; RTP packets
-# longer than what the receive MTU allows are dropped by the writer anyway.
-_MAX_PACKET = 1500
+# libsrtp's SRTP_MAX_TRAILER_LEN (16 bytes of auth tag + 128 of MKI) rounded up. The forwarder
+# sends RTP packets of up to 1500 bytes (streams.MAX_PACKET), RTX adds the 2-byte original
+# sequence number.
+_MAX_PACKET = 1502
 _TRAILER = 160
 
 RtpHandler = Callable[[bytes, int], None]
@@ -138,7 +139,7 @@ class SrtpReader:
         length = self._len
         length[0] = size
         try:
-            if 192 <= data[1] <= 223:  # RTCP packet types 192..223 (RFC 5761 section 4)
+            if 192 <= data[1] <= 208:  # RTCP (SR..PSFB): the same test as aiortc's is_rtcp
                 if _srtp_unprotect_rtcp(self._srtp, self._cdata, length):
                     return
                 self._on_rtcp(bytes(self._view[: length[0]]))

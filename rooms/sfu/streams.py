@@ -28,7 +28,10 @@ from .vp8 import Vp8Descriptor, parse_vp8
 SlotKind = Literal["audio", "video"]
 
 MAX_PACKET = 1500
-"""Largest RTP packet forwarded (the writers' buffers hold this plus the SRTP trailer)."""
+"""Largest RTP packet forwarded (the writers take 2 bytes more: the RTX original sequence
+number, plus the SRTP trailer)."""
+MAX_NACKED = 64
+"""Sequence numbers answered per NACK at most."""
 
 
 class PacketWriter(Protocol):
@@ -211,6 +214,12 @@ class OutputSlot:
         seq = view.sequence_number
         if (seq - rewriter.first_seq) & 0xFFFF >= 0x8000:
             return 0  # predates the switch
+        with_level = level is not None and self._audio_ext
+        at = self._audio_header_size if with_level else self._header_size
+        size = len(payload)
+        end = at + size
+        if end > MAX_PACKET:
+            return 0  # too large to forward: dropped before it moves the stream's state
         out_seq = (seq + rewriter.seq_offset) & 0xFFFF
         out_ts = (view.timestamp + rewriter.ts_offset) & 0xFFFFFFFF
         if 0 < (out_seq - rewriter.last_seq) & 0xFFFF < 0x8000:
@@ -220,18 +229,12 @@ class OutputSlot:
         writer = self.writer
         buf = writer.buffer
         b1 = (view.marker << 7) | self.payload_type
-        if level is not None and self._audio_ext:
+        if with_level and level is not None:
             self._pack_audio_into(
                 buf, 0, 0x90, b1, out_seq, out_ts, self.ssrc, self._audio_ext[level]
             )
-            at = self._audio_header_size
         else:
             self._pack_into(buf, 0, self._b0, b1, out_seq, out_ts, self.ssrc, self._ext)
-            at = self._header_size
-        size = len(payload)
-        end = at + size
-        if end > MAX_PACKET:
-            return 0
         buf[at:end] = payload
         if desc is not None:
             picture_id = desc.picture_id
@@ -307,7 +310,9 @@ class OutputSlot:
         if source is None or rewriter.source is not source or source.history is None:
             return 0
         resent = 0
-        for out_seq in sequence_numbers:
+        # A NACK can name the same number many times and thousands of numbers in a few bytes:
+        # each distinct one is answered once, and at most MAX_NACKED of them.
+        for out_seq in list(dict.fromkeys(n & 0xFFFF for n in sequence_numbers))[:MAX_NACKED]:
             seq = (out_seq - rewriter.seq_offset) & 0xFFFF
             if (seq - rewriter.first_seq) & 0xFFFF >= 0x8000:
                 continue  # before the switch: another source's packet
@@ -316,7 +321,7 @@ class OutputSlot:
             data = source.history.get(seq, now)
             if data is None:
                 continue
-            if self.writer.write_rtp(self._build(source, data, out_seq & 0xFFFF, rtx=True)):
+            if self.writer.write_rtp(self._build(source, data, out_seq, rtx=True)):
                 resent += 1
         self.retransmitted += resent
         return resent

@@ -174,6 +174,7 @@ export class MediaSession {
   async handleAnswer(sdp) {
     const pc = this.pc;
     if (!pc || pc.signalingState !== "have-local-offer") return;
+    clearTimeout(this.answerTimer); // it must not fire while the answer is being applied
     try {
       await pc.setRemoteDescription({ type: "answer", sdp });
     } catch (error) {
@@ -181,7 +182,6 @@ export class MediaSession {
       this._failed();
       return;
     }
-    clearTimeout(this.answerTimer);
     this.timings.answered ??= performance.now();
     this.negotiating = false;
     if (this.pendingOffer) {

@@ -148,6 +148,33 @@ def test_without_rtx_a_nack_gets_the_very_packet_again() -> None:
     assert slot.retransmit([seqs[4]], 1.5) == 0
 
 
+def test_a_nack_is_answered_once_per_number_and_at_most_64_numbers() -> None:
+    writer, switches = FakeWriter(), []
+    slot = video_slot(writer, switches)
+    a = Source(SourceKey("a", "camera"), "0", 96, 90000, True, 0, ssrc=1, history_size=128)
+    slot.assign(a, 0.0)
+    for i in range(100):
+        feed(slot, a, packet(1000 + i, i * 3000, i, keyframe=i == 0), 0.0)
+    seqs = [RtpPacket.parse(p).sequence_number for p in writer.rtp]
+    writer.rtp.clear()
+    assert slot.retransmit([seqs[5]] * 20 + [seqs[5] + 0x10000], 0.1) == 1
+    assert slot.retransmit(seqs, 0.1) == 64
+    assert slot.retransmitted == 65
+
+
+def test_a_packet_too_large_to_forward_leaves_the_stream_as_it_was() -> None:
+    writer, switches = FakeWriter(), []
+    slot = video_slot(writer, switches)
+    a = source("a")
+    slot.assign(a, 0.0)
+    assert feed(slot, a, packet(1, 0, 1, keyframe=True), 0.0) > 0
+    last = (slot.rewriter.last_seq, slot.rewriter.last_timestamp)
+    huge = packet(2, 3000, 2, keyframe=False) + bytes(1600)
+    assert feed(slot, a, huge, 0.1) == 0
+    assert (slot.rewriter.last_seq, slot.rewriter.last_timestamp) == last
+    assert feed(slot, a, packet(3, 6000, 3, keyframe=False), 0.2) > 0
+
+
 def test_audio_packets_carry_the_level_only_when_the_source_sent_one() -> None:
     writer = FakeWriter()
     slot = OutputSlot(
