@@ -336,6 +336,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "can_share_screen": rights["can_share_screen"],
                 "muted": rights["muted"],
             }
+            if message.offer_id is not None:
+                command["offer_id"] = message.offer_id
         else:
             command = {
                 "type": "sfu.ice",
@@ -346,13 +348,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "sdp_mline_index": message.sdp_mline_index,
             }
         if not await media.send_command(room_id, command):
-            await self.send_json(
-                _error(
-                    "media_unavailable",
-                    "Audio and video are not available right now.",
-                    message.type,
-                )
+            error = _error(
+                "media_unavailable", "Audio and video are not available right now.", message.type
             )
+            if getattr(message, "offer_id", None) is not None:
+                error["offer_id"] = message.offer_id
+            await self.send_json(error)
 
     # --- from the server ---------------------------------------------------------------------
 
@@ -389,7 +390,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
 
     async def media_answer(self, message: dict[str, Any]) -> None:
-        await self.send_json({"type": "media.answer", "sdp": message["sdp"]})
+        answer = {"type": "media.answer", "sdp": message["sdp"]}
+        if isinstance(message.get("offer_id"), str):
+            answer["offer_id"] = message["offer_id"]
+        await self.send_json(answer)
 
     async def media_renegotiate(self, message: dict[str, Any]) -> None:
         await self.send_json(
@@ -404,7 +408,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "media.state", "state": message["state"]})
 
     async def media_error(self, message: dict[str, Any]) -> None:
-        await self.send_json(_error(message["code"], message["message"], "media"))
+        error = _error(message["code"], message["message"], "media")
+        if isinstance(message.get("offer_id"), str):
+            error["offer_id"] = message["offer_id"]
+        await self.send_json(error)
 
     async def media_slots(self, message: dict[str, Any]) -> None:
         await self.send_json({"type": "media.slots", "slots": message["slots"]})

@@ -113,6 +113,11 @@ class MediaOffer(_Message):
     sdp: Sdp
     # The m-lines (by mid) that carry a screen share rather than the camera.
     screen_mids: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=2)] = []
+    # Echoed in the answer (or the error) to this offer, so a late reply to an earlier offer
+    # is never taken for this one.
+    offer_id: (
+        Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] | None
+    ) = None
 
 
 class MediaIce(_Message):

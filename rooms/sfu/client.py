@@ -65,6 +65,7 @@ class RoomClient:
         self.bot: Bot | None = None
         self._answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._negotiating = asyncio.Lock()
+        self._offers = 0
         self._changed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._renegotiations: set[asyncio.Task[None]] = set()
@@ -159,13 +160,19 @@ class RoomClient:
     async def signaling(self, offer_sdp: str) -> str:
         """The bot's signaling: offer over the room socket, wait for the SFU's answer.
 
-        Called with `_negotiating` held, so one offer is out at a time and an answer can only
-        belong to it; one that came too late for an earlier offer is thrown away first.
+        Called with `_negotiating` held, so one offer is out at a time. Each offer carries an
+        id the server echoes: a reply to an earlier offer (one that timed out) is skipped.
         """
-        while not self._answers.empty():
-            self._answers.get_nowait()
-        await self.send({"type": "media.offer", "sdp": offer_sdp})
-        reply = await asyncio.wait_for(self._answers.get(), 15)
+        self._offers += 1
+        offer_id = f"{self.participant_id}-{self._offers}"
+        await self.send({"type": "media.offer", "sdp": offer_sdp, "offer_id": offer_id})
+        deadline = time.monotonic() + 15
+        while True:
+            reply = await asyncio.wait_for(
+                self._answers.get(), max(0.0, deadline - time.monotonic())
+            )
+            if reply.get("offer_id") in (offer_id, None):
+                break
         if reply["type"] != "media.answer":
             raise ConnectionError(f"offer refused: {reply.get('code')}: {reply.get('message')}")
         return str(reply["sdp"])

@@ -1,9 +1,11 @@
 """The messages between the control plane and SFU workers, over the channel layer.
 
 Control plane -> worker (sent to the worker's channel):
-    sfu.offer    {room_id, participant_id, sdp, screen_mids, can_share_screen, muted}
+    sfu.offer    {room_id, participant_id, sdp, screen_mids, can_share_screen, muted,
+                 offer_id?}
                  a client's offer, first or renegotiation; the worker answers. The client
                  always offers: aiortc renumbers payload types in offers it makes itself.
+                 offer_id (the client's, optional) comes back in the answer or the error.
     sfu.ice      {room_id, participant_id, candidate, sdp_mid, sdp_mline_index}
     sfu.mute     {room_id, participant_id, muted} stop / resume forwarding their audio
     sfu.screen   {room_id, participant_id, allowed}
@@ -11,12 +13,12 @@ Control plane -> worker (sent to the worker's channel):
     sfu.close_room {room_id}
 
 Worker -> one participant's sockets (group `participant.<id>`):
-    media.answer {sdp}
+    media.answer {sdp, offer_id?}
     media.renegotiate {audio_slots, video_slots}  offer again with this many receive slots
     media.slots {slots: {mid: participant_id | None}}   what each receive slot carries now
     media.state {state, reason}                   connecting / connected / failed / closed
     media.stats {packets_in, packets_out, bytes_in, bytes_out, packets_dropped}
-    media.error {code, message}
+    media.error {code, message, offer_id?}
 Worker -> everyone in the room (group `room.<id>`):
     media.speakers {participant_ids}
     media.state {state: "failed", reason: "worker_moved"}  the room moved to another worker:
@@ -25,7 +27,7 @@ Worker -> everyone in the room (group `room.<id>`):
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 
 def room_group(room_id: int) -> str:
@@ -44,6 +46,7 @@ class OfferCommand(TypedDict):
     screen_mids: list[str]
     can_share_screen: bool
     muted: bool
+    offer_id: NotRequired[str]
 
 
 class IceCommand(TypedDict):

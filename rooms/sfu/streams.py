@@ -23,7 +23,7 @@ from .rewriter import StreamRewriter
 from .rtcp import ReceiveStats
 from .rtp_header import FIXED_HEADER, RtpView, one_byte_extension_block, parse_rtp
 from .selection import SourceKey
-from .vp8 import Vp8Descriptor, parse_vp8
+from .vp8 import Vp8Descriptor, parse_vp8, rewrite_descriptor
 
 SlotKind = Literal["audio", "video"]
 
@@ -285,20 +285,18 @@ class OutputSlot:
                 )
                 + self._ext
             )
-        payload = bytearray(data[view.payload_start : view.payload_end])
+        payload = data[view.payload_start : view.payload_end]
         if desc is not None:
+            picture_id = tl0picidx = None
             if desc.picture_id is not None:
                 picture_id = (
                     desc.picture_id + rewriter.picture_id_offset
                 ) & rewriter.picture_id_mask
-                off = desc.picture_id_offset
-                if desc.picture_id_bits == 15:
-                    payload[off] = 0x80 | ((picture_id >> 8) & 0x7F)
-                    payload[off + 1] = picture_id & 0xFF
-                else:
-                    payload[off] = picture_id & 0x7F
             if desc.tl0picidx is not None:
-                payload[desc.tl0picidx_offset] = (desc.tl0picidx + rewriter.tl0_offset) & 0xFF
+                tl0picidx = (desc.tl0picidx + rewriter.tl0_offset) & 0xFF
+            payload = (
+                rewrite_descriptor(payload, desc, picture_id, tl0picidx) + payload[desc.size :]
+            )
         return header + payload
 
     def retransmit(self, sequence_numbers: list[int], now: float) -> int:

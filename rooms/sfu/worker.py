@@ -126,6 +126,9 @@ class Worker:
                 await room.remove(pid)
             return
         room = self.sfu.room(str(room_id))
+        # The client's id for its offer goes back with the answer or the error.
+        offer_id = message.get("offer_id") if kind == "sfu.offer" else None
+        echo = {"offer_id": offer_id} if isinstance(offer_id, str) else {}
         try:
             if kind == "sfu.offer":
                 answer = await room.offer(
@@ -136,7 +139,8 @@ class Worker:
                 )
                 room.set_muted(pid, bool(message.get("muted")))
                 self._post(
-                    participant_group(participant_id), {"type": "media.answer", "sdp": answer}
+                    participant_group(participant_id),
+                    {"type": "media.answer", "sdp": answer, **echo},
                 )
             elif kind == "sfu.ice":
                 await room.add_ice_candidate(
@@ -156,7 +160,7 @@ class Worker:
         except SfuError as error:
             self._post(
                 participant_group(participant_id),
-                {"type": "media.error", "code": _code(error), "message": str(error)},
+                {"type": "media.error", "code": _code(error), "message": str(error), **echo},
             )
 
     # --- events out ------------------------------------------------------------------------

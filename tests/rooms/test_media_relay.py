@@ -213,3 +213,37 @@ async def test_unknown_worker_messages_do_not_break_the_socket(alice: User, room
     await host.send({"type": "ping"})
     await host.expect("pong")
     await host.close()
+
+
+async def test_an_offer_id_travels_to_the_worker_and_back(alice: User, room: Room) -> None:
+    worker = await start_worker(room)
+    host, pid = await host_in(room, alice)
+    await host.send({"type": "media.offer", "sdp": OFFER, "offer_id": "k3x-2"})
+    command = await worker.receive()
+    assert command["offer_id"] == "k3x-2"
+    # A late answer to an earlier offer keeps its own id: the client tells them apart.
+    await worker.to_participant(pid, {"type": "media.answer", "sdp": "old", "offer_id": "k3x-1"})
+    assert (await host.expect("media.answer"))["offer_id"] == "k3x-1"
+    await worker.to_participant(
+        pid,
+        {
+            "type": "media.error",
+            "code": "negotiation_failed",
+            "message": "No.",
+            "offer_id": "k3x-2",
+        },
+    )
+    error = await host.expect("error")
+    assert (error["code"], error["offer_id"]) == ("negotiation_failed", "k3x-2")
+    for bad in ("", "x" * 65, "a b", 7):
+        await host.send({"type": "media.offer", "sdp": OFFER, "offer_id": bad})
+        assert (await host.expect("error"))["code"] == "invalid_message"
+    await host.close()
+
+
+async def test_media_unavailable_names_the_offer(alice: User, room: Room) -> None:
+    host, _ = await host_in(room, alice)
+    await host.send({"type": "media.offer", "sdp": OFFER, "offer_id": "a1"})
+    error = await host.expect("error")
+    assert (error["code"], error["offer_id"]) == ("media_unavailable", "a1")
+    await host.close()

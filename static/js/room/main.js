@@ -319,7 +319,7 @@ function onMessage(message) {
       onServerError(message);
       return;
     case "media.answer":
-      app.media?.handleAnswer(message.sdp);
+      app.media?.handleAnswer(message.sdp, message.offer_id);
       return;
     case "media.renegotiate":
       app.media?.renegotiate(message.audio_slots, message.video_slots);
@@ -338,7 +338,7 @@ function onMessage(message) {
 function onServerError(message) {
   const aboutMedia = message.regarding === "media" || message.regarding === "media.offer";
   if (aboutMedia || message.code === "media_unavailable") {
-    app.media?.negotiationFailed();
+    app.media?.negotiationFailed(message.offer_id);
     showMediaStatus(message.message);
     return;
   }

@@ -59,6 +59,10 @@ export class MediaSession {
     this.pendingOffer = false;
     this.retryTimer = 0;
     this.answerTimer = 0;
+    // Each offer carries an id the server echoes in its answer or error: a reply to an
+    // earlier offer (after a timeout, a rebuild) is recognised and ignored.
+    this.offerSeq = 0;
+    this.offerId = null;
     this.closed = false;
     this.prevStats = null;
     // performance.now() of the first offer, answer and connection (the first-frame metric).
@@ -153,7 +157,14 @@ export class MediaSession {
       if (pc !== this.pc) return;
       const screenMids = this.screenTx?.mid ? [this.screenTx.mid] : [];
       this.timings.offerSent ??= performance.now();
-      const sent = this.send({ type: "media.offer", sdp: pc.localDescription.sdp, screen_mids: screenMids });
+      this.offerSeq += 1;
+      this.offerId = `${Date.now().toString(36)}-${this.offerSeq}`;
+      const sent = this.send({
+        type: "media.offer",
+        sdp: pc.localDescription.sdp,
+        screen_mids: screenMids,
+        offer_id: this.offerId,
+      });
       if (!sent) {
         this._failed();
         return;
@@ -171,9 +182,10 @@ export class MediaSession {
     }
   }
 
-  async handleAnswer(sdp) {
+  async handleAnswer(sdp, offerId) {
     const pc = this.pc;
     if (!pc || pc.signalingState !== "have-local-offer") return;
+    if (offerId && offerId !== this.offerId) return; // the answer to an earlier offer
     clearTimeout(this.answerTimer); // it must not fire while the answer is being applied
     try {
       await pc.setRemoteDescription({ type: "answer", sdp });
@@ -214,7 +226,8 @@ export class MediaSession {
   }
 
   /** Answer to an error the server sent about media (e.g. media_unavailable). */
-  negotiationFailed() {
+  negotiationFailed(offerId) {
+    if (offerId && offerId !== this.offerId) return; // about an earlier offer
     if (this.negotiating) this._failed();
   }
 

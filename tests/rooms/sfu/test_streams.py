@@ -50,11 +50,13 @@ def video_slot(writer: Any, switches: list[Any], *, rtx: bool = True) -> OutputS
     )
 
 
-def packet(seq: int, ts: int, pid: int, *, keyframe: bool, start: bool = True) -> bytes:
+def packet(
+    seq: int, ts: int, pid: int, *, keyframe: bool, start: bool = True, tl0: int | None = None
+) -> bytes:
     body = bytes([0x00 if keyframe else 0x01]) + b"vp8data"
     return (
         build_header(marker=1, payload_type=96, sequence_number=seq, timestamp=ts, ssrc=1, ext=b"")
-        + build_descriptor(picture_id=pid, start=start)
+        + build_descriptor(picture_id=pid, start=start, tl0picidx=tl0)
         + body
     )
 
@@ -134,9 +136,9 @@ def test_without_rtx_a_nack_gets_the_very_packet_again() -> None:
     for i in range(3):
         feed(slot, a, packet(100 + i, i * 3000, 40 + i, keyframe=i == 0), 0.0)
     slot.assign(b, 0.1)
-    feed(slot, b, packet(7, 0, 9, keyframe=True), 0.1)
+    feed(slot, b, packet(7, 0, 9, keyframe=True, tl0=250), 0.1)
     for i in range(1, 3):
-        feed(slot, b, packet(7 + i, i * 3000, 9 + i, keyframe=False), 0.1)
+        feed(slot, b, packet(7 + i, i * 3000, 9 + i, keyframe=False, tl0=250 + 3 * i), 0.1)
     sent = list(writer.rtp)
     seqs = [RtpPacket.parse(p).sequence_number for p in sent]
     writer.rtp.clear()
