@@ -18,7 +18,9 @@ aiortc has no public API for forwarding packets without decoding. These seams ar
   and a copy out per packet (measured ~1-3 µs of the ~2-5 µs).
 - ``RTCRtpSender.send/stop`` and ``RTCRtpReceiver.receive/stop`` are replaced per instance
   with no-ops, so a forwarding sender never starts its 20 ms idle loop or an encoder, and a
-  receiver never starts its decoder thread or its RTCP loop.
+  receiver never starts its decoder thread or its RTCP loop; the receiver's private
+  ``__remote_bitrate_estimator`` is dropped (unused here, and ~1000 objects for the
+  collector per video m-line).
 - ``RTCRtpSender._ssrc/_rtx_ssrc/_stream_id`` and ``RTCRtpTransceiver._codecs`` are read (and
   ``_codecs`` narrowed) to know the negotiated payload types and SSRCs of each m-line.
 
@@ -95,9 +97,15 @@ class SrtpReader:
     unprotected here with the transport's rx session once it exists, exactly what aiortc's
     receive loop would do with them; everything else goes on to aioice's queue as before.
     A packet that fails authentication or replay checks is dropped, as aiortc drops it.
+
+    Once the first SRTP packet has come this way, the connection's host-candidate protocols
+    hand datagrams whose first byte says RTP/RTCP straight to this reader (``_demux``): aioice
+    would first try to parse each one as STUN, fail, and then pass it on unchanged. STUN,
+    DTLS and anything else still take aioice's path.
     """
 
     __slots__ = (
+        "_bypassed",
         "_cdata",
         "_dtls",
         "_forward",
@@ -119,11 +127,24 @@ class SrtpReader:
         self._cdata = _srtp_ffi.new("char[]", _MAX_PACKET + _TRAILER)
         self._view = memoryview(_srtp_ffi.buffer(self._cdata))
         self._len = _srtp_ffi.new("int *")
+        self._bypassed = False
 
     def install(self) -> None:
         connection = self._dtls.transport._connection
         self._forward = connection.data_received
         connection.data_received = self.data_received  # type: ignore[method-assign]
+
+    def _bypass_stun_parsing(self) -> None:
+        """Route RTP/RTCP datagrams of the host sockets straight here (see the class doc)."""
+        self._bypassed = True
+        for protocol in self._dtls.transport._connection._protocols:
+            # Exactly aioice's host-socket protocol: a TURN relay has its own framing.
+            if type(protocol) is aioice.ice.StunProtocol:
+                protocol.datagram_received = _demux(  # type: ignore[method-assign]
+                    protocol.datagram_received,
+                    self.data_received,
+                    protocol.local_candidate.component,
+                )
 
     def data_received(self, data: bytes, component: int) -> None:
         rx = self._dtls._rx_srtp
@@ -135,6 +156,8 @@ class SrtpReader:
         if rx is not self._rx:
             self._rx = rx
             self._srtp = rx._srtp[0]
+            if not self._bypassed:
+                self._bypass_stun_parsing()
         self._view[0:size] = data
         length = self._len
         length[0] = size
@@ -149,6 +172,23 @@ class SrtpReader:
                 self._on_rtp(bytes(self._view[: length[0]]), 0)
         except Exception:
             logger.exception("SRTP receive handler failed; packet dropped")
+
+
+def _demux(
+    stun_path: Callable[[bytes, tuple[str, int]], None],
+    srtp_path: Callable[[bytes, int], None],
+    component: int,
+) -> Callable[[bytes, tuple[str, int]], None]:
+    """A ``datagram_received`` that tells RTP/RTCP from STUN by the first byte (RFC 7983):
+    128..191 can never start a STUN message (whose first two bits are zero)."""
+
+    def datagram_received(data: bytes, addr: tuple[str, int]) -> None:
+        if data and 127 < data[0] < 192:
+            srtp_path(data, component)
+        else:
+            stun_path(data, addr)
+
+    return datagram_received
 
 
 def neuter_sender(sender: RTCRtpSender) -> None:
@@ -175,6 +215,12 @@ def neuter_receiver(receiver: RTCRtpReceiver) -> None:
 
     receiver.receive = receive  # type: ignore[method-assign]
     receiver.stop = stop  # type: ignore[method-assign]
+    # aiortc gives every video receiver a receive-side bandwidth estimator whose rate counter
+    # holds 1000 bucket objects. Such a receiver never sees a packet here, yet the cyclic
+    # collector walked those objects on every full collection: ~1000 per video m-line, half a
+    # million in a 50-person room, pauses of 150-200 ms (bench/README.md). aiortc skips the
+    # estimator when it is None, as it is for audio.
+    receiver._RTCRtpReceiver__remote_bitrate_estimator = None  # type: ignore[attr-defined]
 
 
 def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[RTCRtpCodecParameters]:

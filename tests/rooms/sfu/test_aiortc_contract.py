@@ -45,6 +45,12 @@ def test_srtp_reader_hooks() -> None:
     assert "self._rx_srtp.unprotect(data)" in recv_next
     assert "self._rx_srtp.unprotect_rtcp(data)" in recv_next
     assert "lib.srtp_unprotect)" in inspect.getsource(Session.unprotect)
+    # The reader's demux replaces datagram_received per host protocol, which the event loop
+    # looks up on the instance for every datagram.
+    assert "self._protocols: list[StunProtocol] = []" in inspect.getsource(
+        aioice.ice.Connection.__init__
+    )
+    assert params(aioice.ice.StunProtocol.datagram_received) == ["self", "data", "addr"]
 
 
 def test_dtls_transport_send_state() -> None:
@@ -74,6 +80,15 @@ def test_sender_and_receiver_start_work_only_in_send_and_receive() -> None:
     connect = inspect.getsource(RTCPeerConnection._RTCPeerConnection__connect)  # type: ignore[attr-defined]
     assert "await transceiver.sender.send(" in connect
     assert "await transceiver.receiver.receive(" in connect
+
+
+def test_receiver_bandwidth_estimator_is_optional() -> None:
+    # neuter_receiver drops it; aiortc creates one per video receiver and checks for None.
+    init = inspect.getsource(RTCRtpReceiver.__init__)
+    assert "self.__remote_bitrate_estimator = RemoteBitrateEstimator()" in init
+    assert "self.__remote_bitrate_estimator = None" in init
+    handle = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    assert "if self.__remote_bitrate_estimator is not None:" in handle
 
 
 def test_sender_and_transceiver_attributes() -> None:
@@ -127,3 +142,22 @@ def test_pylibsrtp_in_place_protect() -> None:
         )
     )
     assert rx.unprotect(in_place) == packet
+
+
+async def test_a_neutered_video_receiver_keeps_no_estimator_for_the_collector() -> None:
+    import gc
+
+    from rooms.sfu.hooks import neuter_receiver
+
+    pc = RTCPeerConnection()
+    try:
+        receivers = [pc.addTransceiver("video").receiver for _ in range(3)]
+        before = len(gc.get_objects())
+        for receiver in receivers:
+            neuter_receiver(receiver)
+        gc.collect()
+        assert all(r._RTCRtpReceiver__remote_bitrate_estimator is None for r in receivers)  # type: ignore[attr-defined]
+        # ~1000 rate buckets per video receiver are gone from what a collection walks.
+        assert len(gc.get_objects()) < before - 2500
+    finally:
+        await pc.close()

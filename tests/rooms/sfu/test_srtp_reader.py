@@ -4,6 +4,9 @@ import os
 from types import SimpleNamespace
 from typing import Any
 
+import aioice.ice
+import aioice.stun
+import pytest
 from pylibsrtp import Policy, Session
 
 from rooms.sfu.hooks import SrtpReader
@@ -22,6 +25,7 @@ def session(direction: int) -> Session:
 class Connection:
     def __init__(self) -> None:
         self.queued: list[bytes] = []
+        self._protocols: list[object] = []
 
     def data_received(self, data: bytes, component: int) -> None:
         self.queued.append(data)
@@ -92,3 +96,48 @@ def test_a_failing_handler_drops_the_packet_and_keeps_the_reader_alive() -> None
     connection.data_received(tx.protect(rtp_packet(1)), 1)
     connection.data_received(tx.protect(rtp_packet(2)), 1)
     assert seen == [rtp_packet(1), rtp_packet(2)]
+
+
+async def test_host_sockets_hand_srtp_straight_to_the_reader_once_keys_exist(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[bytes] = []
+    parse = aioice.stun.parse_message
+
+    def counting_parse(data: bytes, *args: Any, **kwargs: Any) -> aioice.stun.Message:
+        parsed.append(data)
+        return parse(data, *args, **kwargs)
+
+    monkeypatch.setattr(aioice.stun, "parse_message", counting_parse)
+    dtls, connection, rtp, rtcp = reader()
+    host = aioice.ice.StunProtocol(connection)  # type: ignore[arg-type]
+    host.local_candidate = SimpleNamespace(component=1)  # type: ignore[assignment]
+    connection._protocols.append(host)
+    tx = session(Policy.SSRC_ANY_OUTBOUND)
+    addr = ("127.0.0.1", 5000)
+
+    early = tx.protect(rtp_packet(1))
+    host.datagram_received(early, addr)  # no keys: aioice tries STUN, then its queue
+    assert parsed == [early] and connection.queued == [early]
+
+    dtls._rx_srtp = session(Policy.SSRC_ANY_INBOUND)
+    first = tx.protect(rtp_packet(2))
+    host.datagram_received(first, addr)  # the first SRTP packet still comes through aioice
+    assert rtp == [rtp_packet(2)] and parsed == [early, first]
+
+    host.datagram_received(tx.protect(rtp_packet(3)), addr)
+    report = sender_report(ssrc=7, ntp_timestamp=1, rtp_timestamp=2, packets=3, octets=4)
+    host.datagram_received(tx.protect_rtcp(report), addr)
+    assert rtp == [rtp_packet(2), rtp_packet(3)] and rtcp == [report]
+    assert parsed == [early, first]  # no STUN parsing for RTP/RTCP any more
+
+    # STUN (and anything else) keeps aioice's path: an unknown response is ignored there.
+    response = aioice.stun.Message(
+        message_method=aioice.stun.Method.BINDING, message_class=aioice.stun.Class.RESPONSE
+    )
+    host.datagram_received(bytes(response), addr)
+    dtls_record = bytes([22, 254, 253]) + bytes(20)
+    host.datagram_received(dtls_record, addr)
+    host.datagram_received(b"", addr)
+    assert parsed[2:] == [bytes(response), dtls_record, b""]
+    assert connection.queued == [early, dtls_record, b""]
