@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from typing import Any
 
@@ -38,6 +39,12 @@ class Command(BaseCommand):
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         worker = Worker(sfu_config(), get_channel_layer(), media.placement(), worker_id=worker_id)
+        # What is loaded by now (Django, aiortc, this app: most of the heap) stays for the
+        # life of the process. Frozen, it is out of the cyclic collector's sight, so its full
+        # collections only walk what rooms created since: they pause the forwarding loop far
+        # less (bench/README.md, "Collector pauses").
+        gc.collect()
+        gc.freeze()
         self.stdout.write(f"SFU worker {worker.worker_id} starting", ending="\n")
         self.stdout.flush()
         await worker.run_until(stop)
