@@ -228,6 +228,8 @@ def measure_window(
         1 for r in receivers if r["audio_streams"] < want_audio or r["video_streams"] < want_video
     )
     publishers = max(1, len(receivers))
+    if os.environ.get("BENCH_DUMP"):
+        Path(os.environ["BENCH_DUMP"]).write_text(json.dumps(receivers, default=str))
     return {
         "window_s": round(seconds, 2),
         "sfu_cpu_s": round(sfu_cpu, 2),
@@ -493,7 +495,8 @@ class OurStack:
             self.redis.terminate()
             self.redis.wait(10)
         self.worker_log.close()
-        Path(self.worker_log.name).unlink(missing_ok=True)
+        if not os.environ.get("BENCH_KEEP_LOGS"):
+            Path(self.worker_log.name).unlink(missing_ok=True)
 
 
 def run_ours(args: argparse.Namespace, log: Callable[[str], None]) -> list[dict[str, Any]]:
