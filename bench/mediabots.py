@@ -493,6 +493,7 @@ class BotProcess:
                 audio_slots=spec["audio_slots"],
                 video_slots=spec["video_slots"],
                 decode=False,
+                pace=True,
                 ice_addresses=self.ice_addresses,
             )
         except BaseException:
@@ -533,6 +534,7 @@ class BotProcess:
             audio_slots=0,
             video_slots=0,
             decode=False,
+            pace=True,
             ice_addresses=self.ice_addresses,
         )
         bot.join_started = started

@@ -4,7 +4,9 @@ WebSocket ``Signaling`` the control plane provides, against a real deployment.
 
 - Publishes Opus (20 ms packets, RFC 6464 audio level set to ``audio_level``) and VP8 (15 fps,
   keyframe every second) from a ``clip`` encoded once per process; at run time it only
-  packetizes. Stock aiortc senders/receivers are neutered exactly as in the SFU.
+  packetizes. With ``pace`` its video leaves through a ``Pacer`` (2.5 x the clip's bitrate,
+  as libwebrtc paces), otherwise each frame leaves in one burst. Stock aiortc
+  senders/receivers are neutered exactly as in the SFU.
 - Counts per receive slot: packets, bytes, loss (sequence gaps), keyframes, and the origin of
   every frame / audio packet (clip digests), and decodes received VP8 frames with libvpx to
   prove they are intact.
@@ -23,7 +25,7 @@ import contextlib
 import logging
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -89,6 +91,43 @@ class ReceivedStream:
         return self.stats.lost
 
 
+PACING_FACTOR = 2.5
+"""Like libwebrtc's pacer: a paced sender spends at most 2.5 times its media bitrate."""
+PACE_INTERVAL = 0.01
+
+
+def clip_bitrate(clip_: Clip) -> float:
+    """Average VP8 bitrate of the looped clip, bit/s."""
+    return sum(map(len, clip_.video_frames)) * 8 * clip_.fps / max(1, len(clip_.video_frames))
+
+
+class Pacer:
+    """Spreads video packets over time as a browser does (a keyframe of 50 KB leaves in about
+    a quarter of a second at 2.5 x 600 kbit/s, not in one burst): a byte budget that refills at
+    ``rate`` bytes/s, at most ``PACE_INTERVAL`` worth of it saved while the queue is empty."""
+
+    def __init__(self, rate: float, now: float) -> None:
+        self.rate = rate
+        self.queue: deque[bytes] = deque()
+        self._budget = 0.0
+        self._last = now
+
+    def due(self, now: float) -> list[bytes]:
+        """The queued packets that may leave now, oldest first."""
+        cap = self.rate * PACE_INTERVAL
+        self._budget += (now - self._last) * self.rate
+        self._last = now
+        out: list[bytes] = []
+        queue = self.queue
+        while queue and self._budget > 0:
+            packet = queue.popleft()
+            self._budget -= len(packet)
+            out.append(packet)
+        if not queue:
+            self._budget = min(self._budget, cap)
+        return out
+
+
 class Bot:
     def __init__(
         self,
@@ -102,6 +141,7 @@ class Bot:
         audio_slots: int = 2,
         video_slots: int = 2,
         decode: bool = True,
+        pace: bool = False,
         ice_addresses: tuple[str, ...] = (),
     ) -> None:
         self.name = name
@@ -111,6 +151,7 @@ class Bot:
         self.publish_audio = publish_audio
         self.publish_video = publish_video
         self.decode = decode
+        self.pace = pace
         self.clip: Clip = clip(variant)
         self.pc = RTCPeerConnection(SfuConfig(ice_addresses=ice_addresses).rtc_configuration())
         self.received: dict[str, ReceivedStream] = {}
@@ -341,6 +382,7 @@ class Bot:
         next_audio = next_video = loop.time()
         frame_interval = 1.0 / clip_.fps
         ts_step = 90000 // clip_.fps
+        pacer = Pacer(PACING_FACTOR * clip_bitrate(clip_) / 8, loop.time()) if self.pace else None
         while True:
             now = loop.time()
             writer = self._writer
@@ -389,15 +431,22 @@ class Bot:
                         ext=ext,
                     )
                     desc = build_descriptor(picture_id=picture_id, start=i == 0)
-                    if writer is not None and writer.write_rtp(header + desc + chunk):
+                    if pacer is not None:
+                        pacer.queue.append(header + desc + chunk)
+                    elif writer is not None and writer.write_rtp(header + desc + chunk):
                         self.packets_sent += 1
                     v_seq = (v_seq + 1) & 0xFFFF
                 picture_id = (picture_id + 1) & 0x7FFF
                 v_ts = (v_ts + ts_step) & 0xFFFFFFFF
                 v_index += 1
+            if pacer is not None:
+                for packet in pacer.due(now):
+                    if writer is not None and writer.write_rtp(packet):
+                        self.packets_sent += 1
             wake = min(
                 next_audio if audio_params else float("inf"),
                 next_video if video_params else float("inf"),
+                now + PACE_INTERVAL if pacer is not None and pacer.queue else float("inf"),
             )
             if wake == float("inf"):
                 return

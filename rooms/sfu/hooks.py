@@ -140,7 +140,7 @@ class SrtpReader:
         for protocol in self._dtls.transport._connection._protocols:
             # Exactly aioice's host-socket protocol: a TURN relay has its own framing.
             if type(protocol) is aioice.ice.StunProtocol:
-                protocol.datagram_received = _demux(  # type: ignore[method-assign]
+                protocol.datagram_received = _demux(  # type: ignore[method-assign,assignment]
                     protocol.datagram_received,
                     self.data_received,
                     protocol.local_candidate.component,
