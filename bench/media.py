@@ -664,8 +664,9 @@ def markdown(rows: list[dict[str, Any]], setup: dict[str, Any]) -> str:
         "",
         f"{setup['duration_s']} s window per size after joins + {setup['settle_s']} s settle; "
         f"{setup['cpus']} CPUs; bots in {setup['bot_processes']} processes; each bot sends "
-        f"{setup['sent_kbps_per_bot']} kbit/s (Opus 50 pkt/s + VP8 15 fps, RTP incl. "
-        f"headers) and receives up to {AUDIO_SLOTS} audio + {LAST_N} video. "
+        f"{setup['sent_kbps_per_bot']} kbit/s (Opus 50 pkt/s + VP8 15 fps paced at 2.5 x, RTP "
+        f"incl. headers) and receives up to {AUDIO_SLOTS} audio + {LAST_N} video; bots under "
+        "SCHED_IDLE. "
         "Bots, machine, drops and missing-streams columns: ours / Janus; drops at bots = "
         "datagrams the kernel dropped at the bots' full sockets (the generator's loss).",
     ]
