@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 # sequence number.
 _MAX_PACKET = 1502
 _TRAILER = 160
+# pylibsrtp's Session unprotects in a buffer of this size (aiortc's receive path).
+_AIORTC_SRTP_BUFFER = 1500
 
 RtpHandler = Callable[[bytes, int], None]
 RtcpHandler = Callable[[bytes], None]
@@ -138,7 +140,8 @@ class SrtpReader:
         """Route RTP/RTCP datagrams of the host sockets straight here (see the class doc)."""
         self._bypassed = True
         for protocol in self._dtls.transport._connection._protocols:
-            # Exactly aioice's host-socket protocol: a TURN relay has its own framing.
+            # Exactly aioice's protocol (a relayed candidate's too: aioice's TURN client hands
+            # it the unwrapped datagrams), nothing that merely looks like one.
             if type(protocol) is aioice.ice.StunProtocol:
                 protocol.datagram_received = _demux(  # type: ignore[method-assign,assignment]
                     protocol.datagram_received,
@@ -147,12 +150,23 @@ class SrtpReader:
                 )
 
     def data_received(self, data: bytes, component: int) -> None:
-        rx = self._dtls._rx_srtp
         size = len(data)
-        if rx is None or size < 12 or not 127 < data[0] < 192 or size > _MAX_PACKET + _TRAILER:
+        if not size:
+            return  # aiortc's receive loop reads data[0]: an empty datagram would end it
+        if not 127 < data[0] < 192:  # DTLS and anything else: aiortc's route
             if self._forward is not None:
                 self._forward(data, component)
             return
+        rx = self._dtls._rx_srtp
+        if rx is None:
+            # No keys yet: aiortc's route keeps it until the handshake is done. Anything
+            # longer than pylibsrtp's 1500-byte buffer would raise ValueError there, which
+            # aiortc does not catch: its receive loop would end and close the transport.
+            if size <= _AIORTC_SRTP_BUFFER and self._forward is not None:
+                self._forward(data, component)
+            return
+        if size < 12 or size > _MAX_PACKET + _TRAILER:
+            return  # cannot be a packet this side accepts
         if rx is not self._rx:
             self._rx = rx
             self._srtp = rx._srtp[0]
@@ -217,9 +231,9 @@ def neuter_receiver(receiver: RTCRtpReceiver) -> None:
     receiver.stop = stop  # type: ignore[method-assign]
     # aiortc gives every video receiver a receive-side bandwidth estimator whose rate counter
     # holds 1000 bucket objects. Such a receiver never sees a packet here, yet the cyclic
-    # collector walked those objects on every full collection: ~1000 per video m-line, half a
-    # million in a 50-person room, pauses of 150-200 ms (bench/README.md). aiortc skips the
-    # estimator when it is None, as it is for audio.
+    # collector walked those objects on every full collection: ~1000 per video m-line, 300,000
+    # of the 523,000 objects a 30-person room's worker tracked (bench/README.md, "Collector
+    # pauses"). aiortc skips the estimator when it is None, as it is for audio.
     receiver._RTCRtpReceiver__remote_bitrate_estimator = None  # type: ignore[attr-defined]
 
 

@@ -76,8 +76,23 @@ def test_forged_replayed_and_broken_packets_are_dropped_quietly() -> None:
     connection.data_received(good, 1)  # replay
     connection.data_received(bytes([0x80, 0x60]), 1)  # too short for RTP
     connection.data_received(bytes([0x80]) + bytes(3000), 1)  # longer than any buffer
+    connection.data_received(b"", 1)
     assert rtp == [rtp_packet(5)] and rtcp == []
-    assert len(connection.queued) == 2  # the two that cannot be SRTP: aiortc drops them
+    # None of them reaches aiortc: its receive loop ends (and closes the transport) on an
+    # empty datagram or on one longer than pylibsrtp's buffer.
+    assert connection.queued == []
+
+
+def test_before_the_keys_only_what_aiortc_can_take_goes_its_way() -> None:
+    _, connection, rtp, rtcp = reader()
+    tx = session(Policy.SSRC_ANY_OUTBOUND)
+    early = tx.protect(rtp_packet(1))
+    connection.data_received(early, 1)
+    connection.data_received(bytes([0x80]) + bytes(1500), 1)  # 1501 bytes: would raise there
+    connection.data_received(b"", 1)
+    dtls_record = bytes([22, 254, 253]) + bytes(2000)  # DTLS of any size: aiortc's to judge
+    connection.data_received(dtls_record, 1)
+    assert connection.queued == [early, dtls_record] and rtp == [] and rtcp == []
 
 
 def test_a_failing_handler_drops_the_packet_and_keeps_the_reader_alive() -> None:
@@ -140,4 +155,4 @@ async def test_host_sockets_hand_srtp_straight_to_the_reader_once_keys_exist(
     host.datagram_received(dtls_record, addr)
     host.datagram_received(b"", addr)
     assert parsed[2:] == [bytes(response), dtls_record, b""]
-    assert connection.queued == [early, dtls_record, b""]
+    assert connection.queued == [early, dtls_record]  # the empty one is dropped
