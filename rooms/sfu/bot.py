@@ -112,11 +112,20 @@ class Pacer:
         self._budget = 0.0
         self._last = now
 
-    def due(self, now: float) -> list[bytes]:
-        """The queued packets that may leave now, oldest first."""
-        cap = self.rate * PACE_INTERVAL
+    def _refill(self, now: float) -> None:
         self._budget += (now - self._last) * self.rate
         self._last = now
+        if not self.queue:
+            self._budget = min(self._budget, self.rate * PACE_INTERVAL)
+
+    def push(self, packet: bytes, now: float) -> None:
+        if not self.queue:
+            self._refill(now)  # what an idle pacer saved is capped before the burst arrives
+        self.queue.append(packet)
+
+    def due(self, now: float) -> list[bytes]:
+        """The queued packets that may leave now, oldest first."""
+        self._refill(now)
         out: list[bytes] = []
         queue = self.queue
         while queue and self._budget > 0:
@@ -124,7 +133,7 @@ class Pacer:
             self._budget -= len(packet)
             out.append(packet)
         if not queue:
-            self._budget = min(self._budget, cap)
+            self._budget = min(self._budget, self.rate * PACE_INTERVAL)
         return out
 
 
@@ -432,7 +441,7 @@ class Bot:
                     )
                     desc = build_descriptor(picture_id=picture_id, start=i == 0)
                     if pacer is not None:
-                        pacer.queue.append(header + desc + chunk)
+                        pacer.push(header + desc + chunk, now)
                     elif writer is not None and writer.write_rtp(header + desc + chunk):
                         self.packets_sent += 1
                     v_seq = (v_seq + 1) & 0xFFFF

@@ -6,7 +6,8 @@ from rooms.sfu.clip import clip
 
 def test_a_keyframe_burst_is_spread_at_the_pacing_rate() -> None:
     pacer = Pacer(rate=100_000, now=0.0)  # bytes per second
-    pacer.queue.extend(bytes(1000) for _ in range(50))  # a 50 KB keyframe
+    for _ in range(50):  # a 50 KB keyframe, queued as the bot queues it
+        pacer.push(bytes(1000), 0.0)
     sent_at: list[float] = []
     now = 0.0
     while pacer.queue and now < 5:
@@ -20,10 +21,21 @@ def test_a_keyframe_burst_is_spread_at_the_pacing_rate() -> None:
 
 def test_an_idle_pacer_saves_at_most_one_interval_of_budget() -> None:
     pacer = Pacer(rate=100_000, now=0.0)
-    assert pacer.due(10.0) == []  # ten idle seconds
-    pacer.queue.extend(bytes(500) for _ in range(20))
-    assert len(pacer.due(10.0)) == 2  # the 1000 bytes saved
+    # Ten idle seconds, then a burst pushed before the pacer is asked what is due (as the
+    # bot's sender does it): only 1000 bytes (one interval) of budget were kept.
+    for _ in range(20):
+        pacer.push(bytes(500), 10.0)
+    assert len(pacer.due(10.0)) == 2
     assert pacer.due(10.0) == []
+    assert len(pacer.due(10.0 + PACE_INTERVAL)) == 2
+
+
+def test_a_late_wake_up_is_caught_up_while_packets_wait() -> None:
+    pacer = Pacer(rate=100_000, now=0.0)
+    for _ in range(20):
+        pacer.push(bytes(500), 0.0)
+    pacer.due(0.0)
+    assert len(pacer.due(0.05)) == 10  # 50 ms late: its 5000 bytes all go, not one interval's
 
 
 def test_the_clip_bitrate_is_what_the_bot_publishes() -> None:
