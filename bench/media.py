@@ -228,8 +228,9 @@ def measure_window(
         1 for r in receivers if r["audio_streams"] < want_audio or r["video_streams"] < want_video
     )
     publishers = max(1, len(receivers))
-    if os.environ.get("BENCH_DUMP"):
-        Path(os.environ["BENCH_DUMP"]).write_text(json.dumps(receivers, default=str))
+    if os.environ.get("BENCH_DUMP"):  # one JSON line per window: ours, then Janus, by size
+        with Path(os.environ["BENCH_DUMP"]).open("a") as dump:
+            dump.write(json.dumps({"people": people, "receivers": receivers}, default=str) + "\n")
     return {
         "window_s": round(seconds, 2),
         "sfu_cpu_s": round(sfu_cpu, 2),
