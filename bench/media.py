@@ -103,7 +103,10 @@ KEYS: dict[str, str] = {
     "median (ms): adds the time a datagram waited for a busy bot process",
     "delivery_ms_p99": "the same, 99th percentile (ms)",
     "errors": "what went wrong at this size (empty when nothing)",
-    "pkts_per_cpu_ratio": "sfu_pkts_per_cpu_s / janus_sfu_pkts_per_cpu_s (>1: ours cheaper)",
+    "pkts_per_cpu_ratio": "sfu_pkts_per_cpu_s / janus_sfu_pkts_per_cpu_s (>1: ours cheaper); "
+    "empty when either row is generator_bound",
+    "generator_bound": "the bots' sockets dropped datagrams in the window: the generator fell "
+    "behind, so this row's loss, packet counts and cost describe the bots, not the SFU",
 }
 
 
@@ -259,6 +262,7 @@ def measure_window(
         "subs_missing_streams": short,
         "sfu_udp_drops": sfu_drops,
         "bots_udp_drops": bot_drops,
+        "generator_bound": bool(bot_drops),
         "latency_ms_p90": hist_percentile(hist, 90),
         "latency_samples": sum(hist),
         "delivery_ms_p50": hist_percentile(delivery_hist, 50),
@@ -596,7 +600,8 @@ def merge(ours: list[dict[str, Any]], janus: list[dict[str, Any]]) -> list[dict[
                 if key not in ("participants", "system"):
                     out[f"janus_{key}"] = value
             a, b = row.get("sfu_pkts_per_cpu_s"), other.get("sfu_pkts_per_cpu_s")
-            out["pkts_per_cpu_ratio"] = round(a / b, 2) if a and b else None
+            valid = not (row.get("generator_bound") or other.get("generator_bound"))
+            out["pkts_per_cpu_ratio"] = round(a / b, 2) if a and b and valid else None
         merged.append(out)
     return merged
 
