@@ -170,32 +170,18 @@ class BenchBot(Bot):
         if self.first_frame_at is not None:
             self._count(data)
             return
-        now = time.time_ns()
-        if len(data) > 12 + STAMP.size and data[-STAMP.size : -8] == STAMP_MAGIC:
-            sent = int.from_bytes(data[-8:], "big")
-            data = data[: -STAMP.size]
-            if self.hist is not None and self.delivery_hist is not None:
-                hist_add(self.delivery_hist, (now - sent) / 1e6)
-                arrived = self._arrival_ns()
-                if arrived is not None:
-                    hist_add(self.hist, (arrived - sent) / 1e6)
-        elif self.hist is not None:
-            self.unstamped += 1
-        super()._on_rtp(data, arrival_time_ms)
+        size = self._take_stamp(data)
+        super()._on_rtp(data if size == len(data) else data[:size], arrival_time_ms)
         if self.first_frame_at is None and any(
             s.frames_complete for s in self.received.values() if s.kind == "video"
         ):
             self.first_frame_at = time.monotonic()
 
-    def _count(self, data: bytes) -> None:
-        """What a bot does with a packet once it has seen its first frame: the latencies and
-        the stream's sequence accounting, none of the content checks (frame assembly, clip
-        digests, keyframe requests) of ``Bot._on_rtp``. One bot process stands in for dozens
-        of browsers, so every microsecond here is taken from the SFU it shares the CPUs with;
-        the content checks belong to the tests, which run them on every packet."""
+    def _take_stamp(self, data: bytes) -> int:
+        """Record the packet's two latencies from its send-time trailer (inside a window);
+        returns the packet's length without the trailer."""
         size = len(data)
         if size > 12 + STAMP.size and data[-STAMP.size : -8] == STAMP_MAGIC:
-            size -= STAMP.size
             hist = self.hist
             if hist is not None and self.delivery_hist is not None:
                 sent = int.from_bytes(data[-8:], "big")
@@ -203,8 +189,18 @@ class BenchBot(Bot):
                 arrived = self._arrival_ns()
                 if arrived is not None:
                     hist_add(hist, (arrived - sent) / 1e6)
-        elif self.hist is not None:
+            return size - STAMP.size
+        if self.hist is not None:
             self.unstamped += 1
+        return size
+
+    def _count(self, data: bytes) -> None:
+        """What a bot does with a packet once it has seen its first frame: the latencies and
+        the stream's sequence accounting, none of the content checks (frame assembly, clip
+        digests, keyframe requests) of ``Bot._on_rtp``. One bot process stands in for dozens
+        of browsers, so every microsecond here is taken from the SFU it shares the CPUs with;
+        the content checks belong to the tests, which run them on every packet."""
+        size = self._take_stamp(data)
         stream = self._by_ssrc.get(int.from_bytes(data[8:12], "big"))
         if stream is not None:
             stream.stats.add((data[2] << 8) | data[3], size)

@@ -132,8 +132,6 @@ class Pacer:
             packet = queue.popleft()
             self._budget -= len(packet)
             out.append(packet)
-        if not queue:
-            self._budget = min(self._budget, self.rate * PACE_INTERVAL)
         return out
 
 

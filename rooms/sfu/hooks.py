@@ -107,7 +107,6 @@ class SrtpReader:
     """
 
     __slots__ = (
-        "_bypassed",
         "_cdata",
         "_dtls",
         "_forward",
@@ -129,7 +128,6 @@ class SrtpReader:
         self._cdata = _srtp_ffi.new("char[]", _MAX_PACKET + _TRAILER)
         self._view = memoryview(_srtp_ffi.buffer(self._cdata))
         self._len = _srtp_ffi.new("int *")
-        self._bypassed = False
 
     def install(self) -> None:
         connection = self._dtls.transport._connection
@@ -138,7 +136,6 @@ class SrtpReader:
 
     def _bypass_stun_parsing(self) -> None:
         """Route RTP/RTCP datagrams of the host sockets straight here (see the class doc)."""
-        self._bypassed = True
         for protocol in self._dtls.transport._connection._protocols:
             # Exactly aioice's protocol (a relayed candidate's too: aioice's TURN client hands
             # it the unwrapped datagrams), nothing that merely looks like one.
@@ -168,10 +165,10 @@ class SrtpReader:
         if size < 12 or size > _MAX_PACKET + _TRAILER:
             return  # cannot be a packet this side accepts
         if rx is not self._rx:
+            if self._rx is None:  # the first keys: from now on SRTP comes straight here
+                self._bypass_stun_parsing()
             self._rx = rx
             self._srtp = rx._srtp[0]
-            if not self._bypassed:
-                self._bypass_stun_parsing()
         self._view[0:size] = data
         length = self._len
         length[0] = size
