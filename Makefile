@@ -10,8 +10,10 @@ PYTEST_ARGS ?=
 
 venv: $(VENV)/.installed
 
-# The stamp depends on pyproject.toml, so changed dependencies are installed on the next run.
-$(VENV)/.installed: pyproject.toml
+# The stamp depends on pyproject.toml, so changed dependencies are installed on the next run,
+# and on the SFU's C forwarding loop, which the install compiles (setup.py).
+$(VENV)/.installed: pyproject.toml setup.py rooms/sfu/fastpath.c rooms/sfu/fastpath.h \
+		rooms/sfu/fastpath_build.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@

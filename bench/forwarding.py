@@ -2,7 +2,8 @@
 
     PYTHONPATH=. .venv/bin/python -m bench.forwarding [--outputs 9,24,49] [--packets 4000]
 
-What one incoming packet costs the SFU from ``SfuRoom.forward`` to the datagram on the wire,
+What one incoming packet costs the SFU from its parse (``fwd_parse``, what ``Peer.on_rtp`` does
+once it knows the source) through ``SfuRoom.forward`` to the datagram on the wire,
 with everything real except ICE/DTLS: one room, one VP8 source and one Opus source, N output
 slots each (one per subscriber), every slot writing through its own ``hooks.RtpWriter`` with
 its own SRTP session (AES-256-GCM, what two aiortc ends pick) to its own loopback UDP socket.
@@ -30,10 +31,11 @@ import aioice.ice
 from aiortc.rtcdtlstransport import State
 from pylibsrtp import Policy, Session
 
+from rooms.sfu._fastpath import ffi, lib
 from rooms.sfu.config import SfuConfig
 from rooms.sfu.hooks import RtpWriter
 from rooms.sfu.room import SfuRoom
-from rooms.sfu.rtp_header import build_header, one_byte_extension_block, parse_rtp
+from rooms.sfu.rtp_header import build_header, one_byte_extension_block
 from rooms.sfu.selection import SourceKey
 from rooms.sfu.streams import OutputSlot, Source
 from rooms.sfu.vp8 import build_descriptor
@@ -67,23 +69,30 @@ class Subscriber:
             count += 1
 
 
-def _writer(sender: socket.socket, remote: tuple[str, int]) -> RtpWriter:
-    """A real RtpWriter on a stand-in for a connected DTLS transport."""
+def loopback_writer(
+    sender: socket.socket, remote: tuple[str, int], key: bytes | None = None
+) -> RtpWriter:
+    """A real RtpWriter on a stand-in for a connected DTLS transport: it sends from
+    ``sender`` to ``remote``, protected with AES-256-GCM under ``key`` (44 bytes, random by
+    default); a receiver unprotects with an inbound session of the same key."""
     # Only its transport is used by the writer; __init__ would want an event loop.
     protocol = aioice.ice.StunProtocol.__new__(aioice.ice.StunProtocol)
     protocol.transport = _Transport(sender)  # type: ignore[assignment]
     pair = SimpleNamespace(protocol=protocol, remote_addr=remote)
     policy = Policy(
-        key=os.urandom(44),
+        key=os.urandom(44) if key is None else key,
         ssrc_type=Policy.SSRC_ANY_OUTBOUND,
         srtp_profile=Policy.SRTP_PROFILE_AEAD_AES_256_GCM,
     )
+    policy.allow_repeat_tx = True  # as aiortc's: a NACK without RTX resends the very packet
     dtls = SimpleNamespace(
         _state=State.CONNECTED,
         _tx_srtp=Session(policy),
         transport=SimpleNamespace(_connection=SimpleNamespace(_nominated={1: pair})),
     )
-    return RtpWriter(dtls)  # type: ignore[arg-type]
+    writer = RtpWriter(dtls)  # type: ignore[arg-type]
+    writer.sync()
+    return writer
 
 
 def _subscribers(count: int) -> tuple[socket.socket, list[Subscriber]]:
@@ -96,7 +105,7 @@ def _subscribers(count: int) -> tuple[socket.socket, list[Subscriber]]:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
         sock.bind(("127.0.0.1", 0))
         sock.setblocking(False)
-        subs.append(Subscriber(sock, _writer(sender, sock.getsockname())))
+        subs.append(Subscriber(sock, loopback_writer(sender, sock.getsockname())))
     return sender, subs
 
 
@@ -185,14 +194,18 @@ def measure(kind: str, outputs: int, packets: int, batch: int = 200) -> float:
         slot.assign(source, room.now())
     stream = video_packets() if video else audio_packets()
     data = [next(stream) for _ in range(packets)]
-    views = [parse_rtp(p) for p in data]
+    pkt = ffi.new("fwd_pkt *")
+    level_id = source.audio_level_id
     cpu = 0.0
     try:
         for start in range(0, packets, batch):
             chunk = range(start, min(start + batch, packets))
             before = time.process_time()
             for i in chunk:
-                room.forward(source, data[i], views[i])
+                packet = data[i]
+                # What Peer.on_rtp does once it knows the source: the parse in C, then forward.
+                lib.fwd_parse(pkt, packet, len(packet), video, level_id)
+                room.forward(source, packet, pkt)
             cpu += time.process_time() - before
             for sub in subs:
                 sub.drain()

@@ -12,8 +12,10 @@ aiortc has no public API for forwarding packets without decoding. These seams ar
   (``RTCIceTransport._connection._nominated[1]`` -> ``protocol.transport``, ``remote_addr``)
   give a synchronous send path: SRTP-protect and ``sendto`` without a coroutine per packet.
 - pylibsrtp 1.0 ``Session._srtp`` (the ``srtp_t *``) and ``pylibsrtp._binding.ffi/lib``
-  (``srtp_protect`` / ``srtp_protect_rtcp``): the writer protects in place in its own cffi
-  buffer (the forwarder builds output packets straight into it) and sends a view of it.
+  (``srtp_protect`` / ``srtp_protect_rtcp`` / ``srtp_unprotect*``): the reader unprotects in
+  place in its own cffi buffer; the C forwarding loop (fastpath.c) is given the addresses of
+  the two protect functions and each writer's ``srtp_t``, and protects in place in the
+  writer's send buffer (the forwarder builds output packets straight into it).
   ``Session.protect`` does the same call but adds a type check, a fresh ``int *``, a copy in
   and a copy out per packet (measured ~1-3 µs of the ~2-5 µs).
 - ``RTCRtpSender.send/stop`` and ``RTCRtpReceiver.receive/stop`` are replaced per instance
@@ -42,12 +44,15 @@ from pylibsrtp import Session
 from pylibsrtp._binding import ffi as _srtp_ffi
 from pylibsrtp._binding import lib as _srtp_lib
 
+from ._fastpath import ffi as _fast_ffi
+from ._fastpath import lib as _fast
+
 logger = logging.getLogger(__name__)
 
 # libsrtp's SRTP_MAX_TRAILER_LEN (16 bytes of auth tag + 128 of MKI) rounded up. The forwarder
 # sends RTP packets of up to 1500 bytes (streams.MAX_PACKET), RTX adds the 2-byte original
-# sequence number.
-_MAX_PACKET = 1502
+# sequence number (fastpath.h: FWD_MAX_WRITE, FWD_TRAILER).
+_MAX_PACKET = _fast.FWD_MAX_WRITE
 _TRAILER = 160
 # pylibsrtp's Session unprotects in a buffer of this size (aiortc's receive path).
 _AIORTC_SRTP_BUFFER = 1500
@@ -251,39 +256,34 @@ def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
     sender._stream_id = stream_id
 
 
-_srtp_protect = _srtp_lib.srtp_protect
-_srtp_protect_rtcp = _srtp_lib.srtp_protect_rtcp
+# The C forwarding loop (fastpath.c) protects with this same libsrtp (the sessions are
+# aiortc's, created by pylibsrtp): it gets the two functions' addresses once.
+_fast.fwd_init(
+    int(_srtp_ffi.cast("uintptr_t", _srtp_ffi.addressof(_srtp_lib, "srtp_protect"))),
+    int(_srtp_ffi.cast("uintptr_t", _srtp_ffi.addressof(_srtp_lib, "srtp_protect_rtcp"))),
+)
 
 
 class RtpWriter:
     """Synchronous SRTP send path on one DTLS transport (what ``_send_rtp`` does, minus the
     coroutine, the RTCP sniffing and the shared counters).
 
-    ``buffer`` is the writer's own send buffer (cffi memory, room for the SRTP trailer): the
-    forwarder builds an output packet straight into it and calls ``send_rtp(length)``, which
-    protects it there in place with libsrtp (the transport's tx session) and sends a view of
-    it, straight to a duplicate of the selected host socket with ``socket.sendto``: measured
-    cheaper than the event loop transport's ``sendto`` under load, and a full socket buffer
-    simply drops the datagram (UDP media semantics) instead of queueing it. The nominated
-    pair's address is looked up when the pair changes, not per packet. ``write_rtp`` /
-    ``write_rtcp`` copy a finished packet into the buffer first.
-    All return the number of bytes put on the wire, 0 when the transport is not (or no
-    longer) connected. ``close()`` releases the duplicate socket.
+    ``dest`` is the C side of the writer (``fwd_dest``, fastpath.h): a duplicate of the
+    selected host socket, the nominated pair's remote address, the transport's libsrtp tx
+    session and a send buffer with room for the SRTP trailer. The forwarding loop builds
+    output packets straight into that buffer, protects them there in place and ``sendto``s
+    them; a full socket buffer simply drops the datagram (UDP media semantics) instead of
+    queueing it. ``write_rtp`` / ``write_rtcp`` send a finished packet the same way.
+
+    The C side sends only while ``dest.ready`` is set, and ``sync()`` sets it from the
+    transport's state: the DTLS transport connected, a nominated pair on a host socket, SRTP
+    keys. ``write_*`` sync first; the room syncs every writer on each tick and the peer when
+    its connection state changes, so the loop never sends on a transport that is gone for
+    longer than a tick. The pair's address is looked up when the pair changes, not per
+    packet. ``close()`` stops sending and releases the duplicate socket.
     """
 
-    __slots__ = (
-        "_addr",
-        "_cdata",
-        "_dtls",
-        "_ice",
-        "_len",
-        "_nominated",
-        "_pair",
-        "_sock",
-        "_srtp",
-        "_tx",
-        "buffer",
-    )
+    __slots__ = ("_closed", "_dtls", "_ice", "_nominated", "_pair", "_sock", "_tx", "dest")
 
     def __init__(self, dtls: RTCDtlsTransport) -> None:
         self._dtls = dtls
@@ -291,15 +291,14 @@ class RtpWriter:
         self._nominated: dict[int, aioice.ice.CandidatePair] = self._ice._nominated
         self._pair: object | None = None
         self._sock: socket.socket | None = None
-        self._addr: tuple[str, int] | None = None
+        # Held so the session (and the srtp_t that dest.srtp points to) outlives its use.
         self._tx: Session | None = None
-        self._srtp: object = None
-        self._cdata = _srtp_ffi.new("char[]", _MAX_PACKET + _TRAILER)
-        self.buffer = memoryview(_srtp_ffi.buffer(self._cdata))
-        self._len = _srtp_ffi.new("int *")
+        self.dest = _fast_ffi.new("fwd_dest *")
+        self.dest.fd = -1
+        self._closed = False
 
     def _bind(self, pair: aioice.ice.CandidatePair) -> None:
-        self.close()
+        self._release()
         self._pair = pair
         protocol = pair.protocol
         if not isinstance(protocol, aioice.ice.StunProtocol):
@@ -309,60 +308,62 @@ class RtpWriter:
         raw = protocol.transport.get_extra_info("socket")
         if raw is None:
             return
+        host, port = pair.remote_addr[0], pair.remote_addr[1]
+        if _fast.fwd_set_addr(self.dest, str(host).encode(), str(port).encode()):
+            logger.warning("cannot send to %r: not a numeric address", pair.remote_addr)
+            return
         sock = socket.socket(raw.family, raw.type, fileno=os.dup(raw.fileno()))
         sock.setblocking(False)
         self._sock = sock
-        self._addr = pair.remote_addr
+        self.dest.fd = sock.fileno()
+
+    def sync(self) -> bool:
+        """Point ``dest`` at the transport's current state; True when it can send."""
+        dtls = self._dtls
+        dest = self.dest
+        if self._closed or dtls._state is not State.CONNECTED:
+            dest.ready = 0
+            return False
+        pair = self._nominated.get(1)
+        if pair is not self._pair:
+            if pair is None:
+                dest.ready = 0
+                return False
+            self._bind(pair)
+        tx = dtls._tx_srtp
+        if self._sock is None or tx is None:
+            dest.ready = 0
+            return False
+        if tx is not self._tx:
+            self._tx = tx
+            dest.srtp = _fast_ffi.cast("void *", int(_srtp_ffi.cast("uintptr_t", tx._srtp[0])))
+        dest.ready = 1
+        return True
 
     def close(self) -> None:
+        """Stop sending for good."""
+        self._closed = True
+        self._release()
+
+    def _release(self) -> None:
+        self.dest.ready = 0
+        self.dest.fd = -1
         if self._sock is not None:
             self._sock.close()
             self._sock = None
         self._pair = None
-        self._addr = None
 
-    def _send(self, size: int, rtcp: bool) -> int:
-        dtls = self._dtls
-        if dtls._state is not State.CONNECTED:
+    def _write(self, packet: bytes | bytearray | memoryview, rtcp: bool) -> int:
+        if not self.sync():
             return 0
-        pair = self._nominated.get(1)
-        if pair is not self._pair:
-            if pair is None:
-                return 0
-            self._bind(pair)
-        sock = self._sock
-        if sock is None or size > _MAX_PACKET:
-            return 0
-        tx = dtls._tx_srtp
-        if tx is not self._tx:
-            self._tx = tx
-            self._srtp = tx._srtp[0]
-        length = self._len
-        length[0] = size
-        if (_srtp_protect_rtcp if rtcp else _srtp_protect)(self._srtp, self._cdata, length):
-            return 0
-        try:
-            return sock.sendto(self.buffer[: length[0]], self._addr)  # type: ignore[arg-type]
-        except OSError:  # includes BlockingIOError: a full buffer drops the datagram
-            return 0
-
-    def send_rtp(self, length: int) -> int:
-        """Protect and send the RTP packet of ``length`` bytes built in ``buffer``."""
-        return self._send(length, False)
+        data = packet if isinstance(packet, bytes) else bytes(packet)
+        return int(_fast.fwd_send(self.dest, data, len(data), rtcp))
 
     def write_rtp(self, packet: bytes | bytearray | memoryview) -> int:
-        size = len(packet)
-        if size > _MAX_PACKET:
-            return 0
-        self.buffer[0:size] = packet
-        return self._send(size, False)
+        return self._write(packet, False)
 
     def write_rtcp(self, packet: bytes | bytearray | memoryview) -> int:
-        size = len(packet)
-        if size > _MAX_PACKET:
-            return 0
-        self.buffer[0:size] = packet
-        return self._send(size, True)
+        return self._write(packet, True)
 
     @property
     def connected(self) -> bool:

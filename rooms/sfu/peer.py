@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from struct import Struct
 from typing import TYPE_CHECKING, Literal
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
@@ -36,6 +37,8 @@ from aiortc.rtp import (
 )
 
 from . import hooks
+from ._fastpath import ffi as _fast_ffi
+from ._fastpath import lib as _fast
 from .config import SfuConfig
 from .errors import NegotiationError
 from .events import PeerState
@@ -47,6 +50,10 @@ if TYPE_CHECKING:
     from .room import SfuRoom
 
 logger = logging.getLogger(__name__)
+
+_SSRC = Struct("!I")
+_PKT = _fast_ffi.new("fwd_pkt *")
+"""The packet being forwarded (the whole forwarding path is synchronous: one at a time)."""
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
@@ -277,6 +284,8 @@ class Peer:
 
     def _connection_state_changed(self) -> None:
         state = self.pc.connectionState
+        if self.writer is not None and not self.closed:
+            self.writer.sync()  # the forwarding loop sends to it from now on, or stops
         if self.closed:
             return
         if state == "connected" and self.state != "connected":
@@ -287,6 +296,8 @@ class Peer:
 
     async def close(self) -> None:
         self.closed = True
+        if self.writer is not None:
+            self.writer.close()
         await self.pc.close()
 
     # --- packet intake (runs inside the DTLS transport's receive loop) ----------------
@@ -294,25 +305,38 @@ class Peer:
     def on_rtp(self, data: bytes, arrival_time_ms: int) -> None:
         if self.closed:
             return
-        try:
-            view = parse_rtp(data)
-        except ValueError:
+        size = len(data)
+        if size < 12:
             self.packets_dropped += 1
             return
-        source = self.sources_by_ssrc.get(view.ssrc)
+        source = self.sources_by_ssrc.get(_SSRC.unpack_from(data, 8)[0])
         if source is None:
+            try:
+                view = parse_rtp(data)
+            except ValueError:
+                self.packets_dropped += 1
+                return
             source = self._learn_ssrc(data, view.ssrc, view)
             if source is None:
                 self.packets_dropped += 1
                 return
-        if view.payload_type != source.payload_type or view.payload_end <= view.payload_start:
+        # The header, the audio level and the VP8 descriptor, read in C (fastpath.c) into
+        # the one fwd_pkt the forwarding loop takes; -1: not RTP, -2: a bad VP8 descriptor.
+        pkt = _PKT
+        parsed = _fast.fwd_parse(pkt, data, size, source.is_vp8, source.audio_level_id)
+        if (
+            parsed == -1
+            or data[1] & 0x7F != source.payload_type
+            or pkt.payload_end <= pkt.payload_start
+        ):
             # RTX, padding probes and unnegotiated payload types are not forwarded.
             self.packets_dropped += 1
             return
         self.packets_in += 1
-        self.bytes_in += len(data)
-        source.stats.add(view.sequence_number, len(data))
-        self.room.forward(source, data, view)
+        self.bytes_in += size
+        source.stats.add(pkt.seq, size)
+        if parsed == 0:
+            self.room.forward(source, data, pkt)
 
     def _learn_ssrc(self, data: bytes, ssrc: int, view: RtpView) -> Source | None:
         # Offers without a=ssrc lines (allowed with unified plan) are mapped by the MID

@@ -1,18 +1,22 @@
-"""Continuity of one output stream across source switches (pure).
+"""Continuity of one output stream across source switches.
 
 An output slot has one SSRC for its whole life while its source changes. A receiver must see
 sequence numbers that go up by one, timestamps that advance with wall-clock time, and VP8
 picture ids / TL0PICIDX that keep counting, or its jitter buffer and decoder reset or stall.
 ``StreamRewriter`` keeps per-source offsets, chosen at each switch so that the first packet of
 the new source follows the last packet sent from the previous one.
+
+The state lives in a C struct (``fwd_rewriter``, fastpath.h) because the forwarding loop in
+fastpath.c moves it for every packet; the mapping rules exist once, there (``fwd_map``,
+``fwd_map_picture_id``, ``fwd_map_tl0picidx``). Python chooses the offsets at a switch.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
-from .rtp_header import seq_delta
+from ._fastpath import ffi, lib
 
 
 def _rand(bits: int) -> int:
@@ -20,30 +24,59 @@ def _rand(bits: int) -> int:
     return random.getrandbits(bits)
 
 
-@dataclass(slots=True, frozen=True)
-class Mapped:
+class Mapped(NamedTuple):
     sequence_number: int
     timestamp: int
 
 
-@dataclass(slots=True)
+def _field(name: str) -> property:
+    def get(self: StreamRewriter) -> Any:
+        return getattr(self.c, name)
+
+    def set_(self: StreamRewriter, value: int) -> None:
+        setattr(self.c, name, value)
+
+    return property(get, set_)
+
+
 class StreamRewriter:
-    clock_rate: int
-    # Sequence numbers start in the lower half so that no wrap-around happens early, which
-    # some SRTP implementations mishandle (same reasoning as aiortc's sender).
-    last_seq: int = field(default_factory=lambda: _rand(15))
-    last_timestamp: int = field(default_factory=lambda: _rand(32))
-    last_picture_id: int = field(default_factory=lambda: _rand(15))
-    last_tl0picidx: int = field(default_factory=lambda: _rand(8))
-    source: object | None = None
-    last_time: float | None = None
-    seq_offset: int = 0
-    ts_offset: int = 0
-    picture_id_offset: int = 0
-    picture_id_mask: int = 0x7FFF
-    tl0_offset: int = 0
-    first_seq: int = 0
-    switches: int = 0
+    last_seq = _field("last_seq")
+    last_timestamp = _field("last_timestamp")
+    last_picture_id = _field("last_picture_id")
+    last_tl0picidx = _field("last_tl0picidx")
+    seq_offset = _field("seq_offset")
+    ts_offset = _field("ts_offset")
+    picture_id_offset = _field("picture_id_offset")
+    picture_id_mask = _field("picture_id_mask")
+    tl0_offset = _field("tl0_offset")
+    first_seq = _field("first_seq")
+
+    def __init__(
+        self,
+        clock_rate: int,
+        *,
+        last_seq: int | None = None,
+        last_timestamp: int | None = None,
+        last_picture_id: int | None = None,
+        last_tl0picidx: int | None = None,
+    ) -> None:
+        self.clock_rate = clock_rate
+        self.c = ffi.new("fwd_rewriter *")
+        """The state itself (an output slot's ``fwd_out`` points at it)."""
+        # Sequence numbers start in the lower half so that no wrap-around happens early, which
+        # some SRTP implementations mishandle (same reasoning as aiortc's sender).
+        self.c.last_seq = _rand(15) if last_seq is None else last_seq
+        self.c.last_timestamp = _rand(32) if last_timestamp is None else last_timestamp
+        self.c.last_picture_id = _rand(15) if last_picture_id is None else last_picture_id
+        self.c.last_tl0picidx = _rand(8) if last_tl0picidx is None else last_tl0picidx
+        self.c.picture_id_mask = 0x7FFF
+        self.source: object | None = None
+        self.switches = 0
+
+    @property
+    def last_time(self) -> float | None:
+        """When the newest output packet was sent (None before the first)."""
+        return self.c.last_time if self.c.has_time else None
 
     def switch(
         self,
@@ -57,55 +90,44 @@ class StreamRewriter:
         picture_id_bits: int = 15,
     ) -> None:
         """Make the packet (sequence_number, timestamp, ...) of ``source`` the next output."""
-        next_seq = (self.last_seq + 1) & 0xFFFF
-        if self.last_time is None:
-            next_ts = self.last_timestamp
+        c = self.c
+        next_seq = (c.last_seq + 1) & 0xFFFF
+        if not c.has_time:
+            next_ts = c.last_timestamp
         else:
             # Advance by the real time that passed, so a receiver's jitter estimate and
             # playout stay sane; at least one tick so timestamps strictly change.
-            elapsed = max(0.0, now - self.last_time)
-            next_ts = (self.last_timestamp + max(1, round(elapsed * self.clock_rate))) & 0xFFFFFFFF
-        self.seq_offset = (next_seq - sequence_number) & 0xFFFF
-        self.ts_offset = (next_ts - timestamp) & 0xFFFFFFFF
+            elapsed = max(0.0, now - c.last_time)
+            next_ts = (c.last_timestamp + max(1, round(elapsed * self.clock_rate))) & 0xFFFFFFFF
+        c.seq_offset = (next_seq - sequence_number) & 0xFFFF
+        c.ts_offset = (next_ts - timestamp) & 0xFFFFFFFF
         if picture_id is not None:
             # A 7-bit picture id (rare; browsers send 15 bits) wraps at 128, so it keeps its
             # own modulus; the output keeps the width the source uses.
-            self.picture_id_mask = 0x7FFF if picture_id_bits == 15 else 0x7F
-            self.last_picture_id &= self.picture_id_mask
-            self.picture_id_offset = (
-                (self.last_picture_id + 1) - picture_id
-            ) & self.picture_id_mask
+            mask = 0x7FFF if picture_id_bits == 15 else 0x7F
+            c.picture_id_mask = mask
+            c.last_picture_id &= mask
+            c.picture_id_offset = ((c.last_picture_id + 1) - picture_id) & mask
         if tl0picidx is not None:
-            self.tl0_offset = ((self.last_tl0picidx + 1) - tl0picidx) & 0xFF
-        self.first_seq = sequence_number
+            c.tl0_offset = ((c.last_tl0picidx + 1) - tl0picidx) & 0xFF
+        c.first_seq = sequence_number
         self.source = source
         self.switches += 1
 
     def map(self, sequence_number: int, timestamp: int, now: float) -> Mapped | None:
         """Output numbers for a packet of the current source; None if it predates the switch."""
-        if seq_delta(sequence_number, self.first_seq) < 0:
+        out = ffi.new("uint16_t *")
+        out_ts = ffi.new("uint32_t *")
+        if lib.fwd_map(self.c, sequence_number & 0xFFFF, timestamp & 0xFFFFFFFF, now, out, out_ts):
             return None
-        out_seq = (sequence_number + self.seq_offset) & 0xFFFF
-        out_ts = (timestamp + self.ts_offset) & 0xFFFFFFFF
-        if seq_delta(out_seq, self.last_seq) > 0:
-            self.last_seq = out_seq
-            self.last_timestamp = out_ts
-            self.last_time = now
-        return Mapped(out_seq, out_ts)
+        return Mapped(out[0], out_ts[0])
 
     def map_picture_id(self, picture_id: int) -> int:
-        mask = self.picture_id_mask
-        out = (picture_id + self.picture_id_offset) & mask
-        if ((out - self.last_picture_id) & mask) <= mask >> 1:
-            self.last_picture_id = out
-        return out
+        return int(lib.fwd_map_picture_id(self.c, picture_id & 0x7FFF))
 
     def map_tl0picidx(self, tl0picidx: int) -> int:
-        out = (tl0picidx + self.tl0_offset) & 0xFF
-        if ((out - self.last_tl0picidx) & 0xFF) < 0x80:
-            self.last_tl0picidx = out
-        return out
+        return int(lib.fwd_map_tl0picidx(self.c, tl0picidx & 0xFF))
 
     def map_source_timestamp(self, timestamp: int) -> int:
         """Translate a source RTP timestamp (e.g. from a sender report) to the output clock."""
-        return (timestamp + self.ts_offset) & 0xFFFFFFFF
+        return (timestamp + self.c.ts_offset) & 0xFFFFFFFF

@@ -27,6 +27,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
 from aiortc.rtp import RtcpSrPacket
 from aiortc.sdp import candidate_from_sdp
@@ -51,11 +52,9 @@ from .events import (
     SlotSourceChanged,
 )
 from .peer import Peer, plan_offer
-from .rtp_header import RtpView, read_audio_level
 from .selection import Recency, SourceKey, assign_slots, video_sources_for
 from .speakers import Selection, SpeakerSelector
-from .streams import OutputSlot, Source
-from .vp8 import parse_vp8
+from .streams import OutputSlot, Source, forward
 
 logger = logging.getLogger(__name__)
 
@@ -274,34 +273,23 @@ class SfuRoom:
             self.speakers.remove(peer.participant_id)
         self._dirty = True
 
-    def forward(self, source: Source, data: bytes, view: RtpView) -> None:
-        """Hot path: one incoming RTP packet of ``source`` to every slot that wants it."""
+    def forward(self, source: Source, data: bytes, pkt: Any) -> None:
+        """Hot path: one incoming RTP packet of ``source``, parsed into ``pkt`` (``fwd_pkt``,
+        see ``Peer.on_rtp``), to every slot that wants it."""
         if not source.enabled:
             return
-        now = self.now()
-        level = None
-        if source.audio_level_id:
-            level = read_audio_level(data, view, source.audio_level_id)
-            if level is not None:
-                self.speakers.observe(source.key.participant_id, level, now)
-        outputs = source.outputs
-        if not outputs:
+        now = pkt.now = self.now()
+        level = pkt.level
+        if level >= 0:
+            self.speakers.observe(source.key.participant_id, level, now)
+        if not source.outputs:
             return
-        payload = memoryview(data)[view.payload_start : view.payload_end]
-        desc = None
-        if source.is_vp8:
-            try:
-                desc = parse_vp8(payload)
-            except ValueError:
-                return
         history = source.history
         if history is not None:
-            history.store(view.sequence_number, data, now)
-        for slot in tuple(outputs):
-            sent = slot.handle(source, payload, view, desc, level, now)
-            if sent:
-                self.forwarded_packets += 1
-                self.forwarded_bytes += sent
+            history.store(pkt.seq, data, now)
+        packets, octets = forward(source, pkt, data)
+        self.forwarded_packets += packets
+        self.forwarded_bytes += octets
 
     def sender_report(self, source: Source, packet: RtcpSrPacket) -> None:
         """Translate a publisher's SR for each output currently carrying that source."""
@@ -403,6 +391,11 @@ class SfuRoom:
                 logger.exception("room %s tick failed", self.room_id)
 
     def _tick(self, now: float) -> None:
+        for peer in self.peers.values():
+            # The C forwarding loop sends only to writers marked ready: a transport that
+            # closed without a state event we saw stops receiving within one tick.
+            if peer.writer is not None:
+                peer.writer.sync()
         self._update_speakers(now)
         self._reselect()
         retry = self.config.keyframe_retry_after

@@ -8,22 +8,27 @@ pending source it is, so an incoming packet only visits slots that may want it.
 A slot switches to its pending source at the first packet of that source that can start a
 stream: any packet for audio, the first packet of a keyframe for VP8. Until then it keeps
 forwarding its current source, so a viewer never sees a frozen or broken picture.
+
+Per packet and output, the work is done in C (fastpath.c: ``fwd_fanout``): each slot has a
+``fwd_out`` (header template, its rewriter's state, its writer's ``fwd_dest``) and each
+source keeps the array of slots it currently feeds (``Source.live``). Everything that decides
+(assignment, switching, NACK answers, sender reports) stays here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from struct import Struct
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
+from ._fastpath import ffi, lib
 from .keyframes import KeyframeRequestLimiter
 from .nack import PacketHistory
 from .rewriter import StreamRewriter
 from .rtcp import ReceiveStats
-from .rtp_header import FIXED_HEADER, RtpView, one_byte_extension_block, parse_rtp
+from .rtp_header import FIXED_HEADER, one_byte_extension_block, parse_rtp
 from .selection import SourceKey
-from .vp8 import Vp8Descriptor, parse_vp8, rewrite_descriptor
+from .vp8 import parse_vp8, rewrite_descriptor
 
 SlotKind = Literal["audio", "video"]
 
@@ -37,14 +42,13 @@ MAX_NACKED = 64
 class PacketWriter(Protocol):
     """Where an output slot puts its packets (``hooks.RtpWriter`` on a real transport).
 
-    The forwarding path builds each output packet straight into ``buffer`` (the writer's own
-    send buffer) and then calls ``send_rtp(length)``; other packets go through ``write_rtp``.
-    Both return the bytes put on the wire, 0 when nothing was sent."""
+    ``dest`` is the C side (``fwd_dest``): the forwarding loop in fastpath.c builds each
+    output packet straight into its send buffer, protects and sends it. Other packets go
+    through ``write_rtp`` / ``write_rtcp``; both return the bytes put on the wire, 0 when
+    nothing was sent."""
 
     @property
-    def buffer(self) -> memoryview: ...
-
-    def send_rtp(self, length: int) -> int: ...
+    def dest(self) -> Any: ...
 
     def write_rtp(self, packet: bytes | bytearray | memoryview) -> int: ...
 
@@ -64,17 +68,52 @@ class Source:
     history_size: int = 0
     """Packets kept for answering NACKs (video); 0 keeps none."""
     outputs: list[OutputSlot] = field(default_factory=list)
+    """Slots whose current or pending source this is."""
+    live: list[OutputSlot] = field(default_factory=list)
+    """Slots whose current source this is: the C loop forwards to these."""
     stats: ReceiveStats = field(init=False)
     keyframes: KeyframeRequestLimiter = field(default_factory=KeyframeRequestLimiter)
     history: PacketHistory | None = field(init=False)
+    _live_c: Any = field(init=False)
 
     def __post_init__(self) -> None:
         self.stats = ReceiveStats(clock_rate=self.clock_rate)
         self.history = PacketHistory(self.history_size) if self.history_size else None
+        self._live_c = ffi.NULL
 
     @property
     def participant_id(self) -> str:
         return self.key.participant_id
+
+    def _set_live(self, slot: OutputSlot, live: bool) -> None:
+        if live == (slot in self.live):
+            return
+        if live:
+            self.live.append(slot)
+        else:
+            self.live.remove(slot)
+        # The array the C loop walks; its entries stay valid while ``live`` holds the slots.
+        self._live_c = ffi.new("fwd_out *[]", [s.c for s in self.live]) if self.live else ffi.NULL
+
+
+_octets = ffi.new("uint64_t *")
+
+
+def forward(source: Source, pkt: Any, data: bytes) -> tuple[int, int]:
+    """Hot path: one received packet of ``source``, parsed into ``pkt`` (``fwd_parse``), to
+    every slot that wants it; returns (packets, bytes) put on the wire.
+
+    The C loop serves the slots already carrying ``source``; a slot waiting to switch to it
+    (rare, and until its first keyframe at most) is looked at here first."""
+    octets = _octets
+    octets[0] = 0
+    live = source.live
+    packets = lib.fwd_fanout(source._live_c, len(live), pkt, data, octets) if live else 0
+    if len(source.outputs) != len(live):
+        for slot in tuple(source.outputs):
+            if slot.current is not source and slot.start(source, pkt):
+                packets += lib.fwd_fanout([slot.c], 1, pkt, data, octets)
+    return packets, int(octets[0])
 
 
 SwitchListener = Callable[["OutputSlot", "Source | None"], None]
@@ -97,19 +136,14 @@ class OutputSlot:
     current: Source | None = None
     pending: Source | None = None
     pending_since: float = 0.0
-    packets: int = 0
-    octets: int = 0
     retransmitted: int = 0
     remb: int | None = None
     fraction_lost: int = 0
     rewriter: StreamRewriter = field(init=False)
+    c: Any = field(init=False)
+    """The slot as the C loop sees it (``fwd_out``): header template, rewriter, writer."""
     _ext: bytes = field(init=False)
-    _audio_ext: list[bytes] = field(init=False)
     _b0: int = field(init=False)
-    _pack_into: Callable[..., None] = field(init=False)
-    _pack_audio_into: Callable[..., None] = field(init=False)
-    _header_size: int = field(init=False)
-    _audio_header_size: int = field(init=False)
     _rtx_seq: int = 0
 
     def __post_init__(self) -> None:
@@ -118,22 +152,34 @@ class OutputSlot:
         if 1 <= self.mid_ext_id <= 14 and len(self.mid.encode()) <= 16:
             base.append((self.mid_ext_id, self.mid.encode()))
         self._ext = one_byte_extension_block(base) if base else b""
-        if self.kind == "audio" and 1 <= self.audio_level_ext_id <= 14:
-            # Every possible level precomputed: the audio path then does no encoding work.
-            self._audio_ext = [
-                one_byte_extension_block([*base, (self.audio_level_ext_id, bytes((level,)))])
-                for level in range(128)
-            ]
-        else:
-            self._audio_ext = []
         self._b0 = 0x90 if self._ext else 0x80
-        # Fixed header + extension block written in one call; every level's block has one size.
-        header = Struct(f"!BBHII{len(self._ext)}s")
-        self._pack_into = header.pack_into
-        self._header_size = header.size
-        audio_header = Struct(f"!BBHII{len(self._audio_ext[0]) if self._audio_ext else 0}s")
-        self._pack_audio_into = audio_header.pack_into
-        self._audio_header_size = audio_header.size
+        c = self.c = ffi.new("fwd_out *")
+        c.dest = self.writer.dest
+        c.rw = self.rewriter.c
+        c.b0 = self._b0
+        c.payload_type = self.payload_type
+        c.ssrc = self.ssrc
+        c.ext_len = len(self._ext)
+        ffi.memmove(c.ext, self._ext, len(self._ext))
+        if self.kind == "audio" and 1 <= self.audio_level_ext_id <= 14:
+            # The block with the level in it; the loop writes each packet's level at level_at.
+            quiet, loud = (
+                one_byte_extension_block([*base, (self.audio_level_ext_id, bytes((level,)))])
+                for level in (127, 0)
+            )
+            c.level_ext_len = len(quiet)
+            c.level_at = next(i for i, (a, b) in enumerate(zip(quiet, loud, strict=True)) if a != b)
+            ffi.memmove(c.level_ext, quiet, len(quiet))
+
+    @property
+    def packets(self) -> int:
+        """RTP packets sent (the sender report's count)."""
+        return int(self.c.packets)
+
+    @property
+    def octets(self) -> int:
+        """Payload bytes sent (the sender report's count)."""
+        return int(self.c.octets)
 
     @property
     def target(self) -> Source | None:
@@ -173,86 +219,32 @@ class OutputSlot:
     def _unlink(self, source: Source) -> None:
         if self in source.outputs:
             source.outputs.remove(self)
+        source._set_live(self, False)
 
-    def handle(
-        self,
-        source: Source,
-        payload: memoryview,
-        view: RtpView,
-        desc: Vp8Descriptor | None,
-        level: int | None,
-        now: float,
-    ) -> int:
-        """Forward one packet of ``source`` if this slot wants it; returns bytes sent.
-
-        ``payload`` is the packet's payload (a view into the received datagram, padding
-        excluded); ``view`` its parsed header, ``desc`` its VP8 descriptor, ``level`` its
-        audio level."""
-        rewriter = self.rewriter
-        if self.current is not source or rewriter.source is not source:
-            if self.pending is not source or (desc is not None and not desc.keyframe):
-                return 0
-            previous = self.current
-            if previous is not None and previous is not source:
-                self._unlink(previous)
-            self.current = source
-            self.pending = None
-            rewriter.switch(
-                source,
-                sequence_number=view.sequence_number,
-                timestamp=view.timestamp,
-                picture_id=desc.picture_id if desc is not None else None,
-                tl0picidx=desc.tl0picidx if desc is not None else None,
-                now=now,
-                picture_id_bits=desc.picture_id_bits if desc is not None else 15,
-            )
-            self.on_switch(self, source)
-        # Hot path from here (once per packet and output): what StreamRewriter.map does,
-        # inlined, and the output packet written once, straight into the writer's send
-        # buffer: header and extensions in one pack_into, the payload in one copy, the VP8
-        # picture id / TL0PICIDX patched in place. ``_build`` is the same, for NACKs.
-        seq = view.sequence_number
-        if (seq - rewriter.first_seq) & 0xFFFF >= 0x8000:
-            return 0  # predates the switch
-        with_level = level is not None and self._audio_ext
-        at = self._audio_header_size if with_level else self._header_size
-        size = len(payload)
-        end = at + size
-        if end > MAX_PACKET:
-            return 0  # too large to forward: dropped before it moves the stream's state
-        out_seq = (seq + rewriter.seq_offset) & 0xFFFF
-        out_ts = (view.timestamp + rewriter.ts_offset) & 0xFFFFFFFF
-        if 0 < (out_seq - rewriter.last_seq) & 0xFFFF < 0x8000:
-            rewriter.last_seq = out_seq
-            rewriter.last_timestamp = out_ts
-            rewriter.last_time = now
-        writer = self.writer
-        buf = writer.buffer
-        b1 = (view.marker << 7) | self.payload_type
-        if with_level and level is not None:
-            self._pack_audio_into(
-                buf, 0, 0x90, b1, out_seq, out_ts, self.ssrc, self._audio_ext[level]
-            )
-        else:
-            self._pack_into(buf, 0, self._b0, b1, out_seq, out_ts, self.ssrc, self._ext)
-        buf[at:end] = payload
-        if desc is not None:
-            picture_id = desc.picture_id
-            if picture_id is not None:
-                picture_id = rewriter.map_picture_id(picture_id)
-                off = at + desc.picture_id_offset
-                if desc.picture_id_bits == 15:
-                    buf[off] = 0x80 | ((picture_id >> 8) & 0x7F)
-                    buf[off + 1] = picture_id & 0xFF
-                else:
-                    buf[off] = picture_id & 0x7F
-            if desc.tl0picidx is not None:
-                buf[at + desc.tl0picidx_offset] = rewriter.map_tl0picidx(desc.tl0picidx)
-        sent = writer.send_rtp(end)
-        if sent:
-            self.packets += 1
-            self.octets += size
-        return sent
+    def start(self, source: Source, pkt: Any) -> bool:
+        """Switch to ``source`` if it is pending here and ``pkt`` (``fwd_pkt``) can start its
+        stream: any packet for audio, the first packet of a keyframe for VP8. Returns True
+        when the slot now carries ``source`` (and forwards ``pkt``)."""
+        if self.pending is not source or (source.is_vp8 and not pkt.keyframe):
+            return False
+        previous = self.current
+        if previous is not None and previous is not source:
+            self._unlink(previous)
+        self.current = source
+        self.pending = None
+        has_picture_id = pkt.picture_id >= 0
+        self.rewriter.switch(
+            source,
+            sequence_number=pkt.seq,
+            timestamp=pkt.ts,
+            picture_id=pkt.picture_id if has_picture_id else None,
+            tl0picidx=pkt.tl0picidx if pkt.tl0picidx >= 0 else None,
+            now=pkt.now,
+            picture_id_bits=pkt.picture_id_bits if has_picture_id else 15,
+        )
+        source._set_live(self, True)
+        self.on_switch(self, source)
+        return True
 
     def _build(self, source: Source, data: bytes, out_seq: int, rtx: bool) -> bytes:
         """The packet ``handle`` sent for the received ``data`` (RFC 4588 RTX when ``rtx``)."""

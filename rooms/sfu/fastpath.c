@@ -1,0 +1,265 @@
+/* The SFU's forwarding hot path: one received packet to every output slot carrying it.
+ *
+ * Python keeps every decision (selection, switching, NACK, RTCP); this file does only the
+ * work repeated per packet and per output, which the profile showed dominated by the
+ * interpreter: write the output header from the slot's template, copy the payload, renumber
+ * the VP8 picture id / TL0PICIDX, protect with libsrtp in place and sendto. The rules are the
+ * same as the Python reference implementations it is tested against (rtp_header.parse_rtp,
+ * rtp_header.read_audio_level, vp8.parse_vp8, rewriter.StreamRewriter).
+ *
+ * libsrtp is pylibsrtp's own copy (the sessions are aiortc's): fwd_init receives the
+ * addresses of its srtp_protect / srtp_protect_rtcp (hooks.py). Single-threaded: called from
+ * the worker's event loop only. */
+#include "fastpath.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <string.h>
+
+static fwd_protect_fn protect_rtp = NULL;
+static fwd_protect_fn protect_rtcp = NULL;
+
+void fwd_init(uintptr_t rtp, uintptr_t rtcp) {
+    protect_rtp = (fwd_protect_fn)rtp;
+    protect_rtcp = (fwd_protect_fn)rtcp;
+}
+
+static void put16(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t get16(const uint8_t *p) { return ((uint32_t)p[0] << 8) | p[1]; }
+
+static uint32_t get32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* RFC 6464 level (0..127) of extension `id`, -1 when absent (rtp_header.read_audio_level). */
+static int audio_level(const uint8_t *data, int size, int profile, int start, int end, int id) {
+    int pos = start;
+    if (id <= 0 || start == end) return -1;
+    if (profile == 0xBEDE) {
+        while (pos < end) {
+            int b = data[pos];
+            if (b == 0) {
+                pos++;
+                continue;
+            }
+            int x_id = b >> 4, x_len = (b & 0x0F) + 1;
+            if (x_id == 15) return -1;
+            if (x_id == id) return pos + 1 + x_len <= size ? data[pos + 1] & 0x7F : -1;
+            pos += 1 + x_len;
+        }
+        return -1;
+    }
+    if ((profile & 0xFFF0) == 0x1000) {
+        while (pos + 1 < end) {
+            int x_id = data[pos];
+            if (x_id == 0) {
+                pos++;
+                continue;
+            }
+            int x_len = data[pos + 1];
+            if (x_id == id) {
+                return x_len > 0 && pos + 2 + x_len <= size ? data[pos + 2] & 0x7F : -1;
+            }
+            pos += 2 + x_len;
+        }
+    }
+    return -1;
+}
+
+/* The VP8 payload descriptor (RFC 7741 4.2; vp8.parse_vp8). 0, or -1 when malformed. */
+static int parse_vp8(fwd_pkt *p, const uint8_t *payload, int n) {
+    if (n < 1) return -1;
+    int b0 = payload[0], pos = 1;
+    if (b0 & 0x80) {
+        if (n < 2) return -1;
+        int x = payload[1];
+        pos = 2;
+        if (x & 0x80) {
+            if (pos >= n) return -1;
+            p->picture_id_at = pos;
+            if (payload[pos] & 0x80) {
+                if (pos + 1 >= n) return -1;
+                p->picture_id = ((payload[pos] & 0x7F) << 8) | payload[pos + 1];
+                p->picture_id_bits = 15;
+                pos += 2;
+            } else {
+                p->picture_id = payload[pos] & 0x7F;
+                p->picture_id_bits = 7;
+                pos += 1;
+            }
+        }
+        if (x & 0x40) {
+            if (pos >= n) return -1;
+            p->tl0picidx = payload[pos];
+            p->tl0picidx_at = pos;
+            pos += 1;
+        }
+        if (x & 0x30) pos += 1;
+    }
+    if (pos > n) return -1;
+    p->keyframe = (b0 & 0x10) && (b0 & 0x07) == 0 && pos < n && (payload[pos] & 0x01) == 0;
+    return 0;
+}
+
+int fwd_parse(fwd_pkt *p, const uint8_t *data, int size, int is_vp8, int level_ext_id) {
+    p->level = p->picture_id = p->picture_id_at = p->tl0picidx = p->tl0picidx_at = -1;
+    p->picture_id_bits = 0;
+    p->keyframe = 0;
+    if (size < 12) return -1;
+    int b0 = data[0];
+    if (b0 >> 6 != 2) return -1;
+    int pos = 12 + 4 * (b0 & 0x0F), profile = 0, ext_start = pos, ext_end = pos;
+    if (b0 & 0x10) {
+        if (pos + 4 > size) return -1;
+        profile = (int)get16(data + pos);
+        ext_start = pos + 4;
+        ext_end = ext_start + 4 * (int)get16(data + pos + 2);
+        pos = ext_end;
+    }
+    int end = size;
+    if (b0 & 0x20) {
+        if (data[size - 1] == 0) return -1;
+        end -= data[size - 1];
+    }
+    if (pos > end) return -1;
+    p->size = size;
+    p->marker = data[1] >> 7;
+    p->seq = (uint16_t)get16(data + 2);
+    p->ts = get32(data + 4);
+    p->ssrc = get32(data + 8);
+    p->payload_start = pos;
+    p->payload_end = end;
+    p->level = audio_level(data, size, profile, ext_start, ext_end, level_ext_id);
+    if (is_vp8 && parse_vp8(p, data + pos, end - pos) < 0) return -2;
+    return 0;
+}
+
+int fwd_map(fwd_rewriter *rw, uint16_t seq, uint32_t ts, double now, uint16_t *out_seq,
+            uint32_t *out_ts) {
+    if (((seq - rw->first_seq) & 0xFFFF) >= 0x8000) return -1; /* predates the switch */
+    *out_seq = (uint16_t)(seq + rw->seq_offset);
+    *out_ts = ts + rw->ts_offset;
+    uint16_t ahead = (uint16_t)(*out_seq - rw->last_seq);
+    if (ahead > 0 && ahead < 0x8000) {
+        rw->last_seq = *out_seq;
+        rw->last_timestamp = *out_ts;
+        rw->last_time = now;
+        rw->has_time = 1;
+    }
+    return 0;
+}
+
+uint16_t fwd_map_picture_id(fwd_rewriter *rw, uint16_t picture_id) {
+    uint16_t mask = rw->picture_id_mask;
+    uint16_t out = (uint16_t)((picture_id + rw->picture_id_offset) & mask);
+    if (((out - rw->last_picture_id) & mask) <= (mask >> 1)) rw->last_picture_id = out;
+    return out;
+}
+
+uint8_t fwd_map_tl0picidx(fwd_rewriter *rw, uint8_t tl0picidx) {
+    uint8_t out = (uint8_t)(tl0picidx + rw->tl0_offset);
+    if (((out - rw->last_tl0picidx) & 0xFF) < 0x80) rw->last_tl0picidx = out;
+    return out;
+}
+
+/* Write the output packet of `o` for `p` into `out`; returns its length, 0 when the slot
+ * does not forward it (it predates the switch, or is too large). Moves the rewriter. */
+int fwd_build(fwd_out *o, const fwd_pkt *p, const uint8_t *data, uint8_t *out) {
+    fwd_rewriter *rw = o->rw;
+    int with_level = p->level >= 0 && o->level_ext_len > 0;
+    int ext_len = with_level ? o->level_ext_len : o->ext_len;
+    int at = 12 + ext_len, size = p->payload_end - p->payload_start, end = at + size;
+    if (size < 0 || end > FWD_MAX_PACKET) return 0; /* dropped before it moves the stream */
+    uint16_t out_seq;
+    uint32_t out_ts;
+    if (fwd_map(rw, p->seq, p->ts, p->now, &out_seq, &out_ts) < 0) return 0;
+    out[0] = with_level ? 0x90 : o->b0;
+    out[1] = (uint8_t)((p->marker << 7) | o->payload_type);
+    put16(out + 2, out_seq);
+    put32(out + 4, out_ts);
+    put32(out + 8, o->ssrc);
+    if (with_level) {
+        memcpy(out + 12, o->level_ext, (size_t)ext_len);
+        out[12 + o->level_at] = (uint8_t)p->level;
+    } else if (ext_len) {
+        memcpy(out + 12, o->ext, (size_t)ext_len);
+    }
+    memcpy(out + at, data + p->payload_start, (size_t)size);
+    if (p->picture_id >= 0) {
+        uint16_t id = fwd_map_picture_id(rw, (uint16_t)p->picture_id);
+        uint8_t *b = out + at + p->picture_id_at;
+        if (p->picture_id_bits == 15) {
+            b[0] = (uint8_t)(0x80 | ((id >> 8) & 0x7F));
+            b[1] = (uint8_t)id;
+        } else {
+            b[0] = (uint8_t)(id & 0x7F);
+        }
+    }
+    if (p->tl0picidx >= 0) {
+        out[at + p->tl0picidx_at] = fwd_map_tl0picidx(rw, (uint8_t)p->tl0picidx);
+    }
+    return end;
+}
+
+/* Protect d->buf[0:length] in place and send it; bytes on the wire, 0 when none. */
+static int ship(fwd_dest *d, int length, int rtcp) {
+    fwd_protect_fn protect = rtcp ? protect_rtcp : protect_rtp;
+    if (!d->ready || protect == NULL || d->srtp == NULL) return 0;
+    if (protect(d->srtp, d->buf, &length) != 0) return 0;
+    /* A full socket buffer drops the datagram (UDP media semantics). */
+    ssize_t sent = sendto(d->fd, d->buf, (size_t)length, MSG_DONTWAIT,
+                          (const struct sockaddr *)&d->addr, d->addrlen);
+    return sent < 0 ? 0 : (int)sent;
+}
+
+int fwd_fanout(fwd_out **outs, int count, const fwd_pkt *p, const uint8_t *data,
+               uint64_t *octets) {
+    int packets = 0;
+    for (int i = 0; i < count; i++) {
+        fwd_out *o = outs[i];
+        int length = fwd_build(o, p, data, o->dest->buf);
+        if (length == 0) continue;
+        int sent = ship(o->dest, length, 0);
+        if (sent == 0) continue;
+        o->packets += 1;
+        o->octets += (uint64_t)(p->payload_end - p->payload_start);
+        *octets += (uint64_t)sent;
+        packets += 1;
+    }
+    return packets;
+}
+
+int fwd_send(fwd_dest *d, const uint8_t *packet, int size, int rtcp) {
+    if (size < 0 || size > FWD_MAX_WRITE) return 0;
+    memcpy(d->buf, packet, (size_t)size);
+    return ship(d, size, rtcp);
+}
+
+/* The numeric address (IPv4 or IPv6, no lookup) packets go to; 0 on success. */
+int fwd_set_addr(fwd_dest *d, const char *host, const char *port) {
+    struct addrinfo hints, *found = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    if (getaddrinfo(host, port, &hints, &found) != 0 || found == NULL) return -1;
+    if (found->ai_addrlen > sizeof d->addr) {
+        freeaddrinfo(found);
+        return -1;
+    }
+    memcpy(&d->addr, found->ai_addr, found->ai_addrlen);
+    d->addrlen = found->ai_addrlen;
+    freeaddrinfo(found);
+    return 0;
+}

@@ -1,0 +1,94 @@
+/* The SFU's per-output forwarding loop in C (see fastpath.c and rooms/sfu/fastpath.py).
+ *
+ * The layout Python sees is declared again in fastpath_build.py (cffi's cdef); fields it
+ * does not need are hidden behind cffi's "..." there. */
+#ifndef ROOMS_FASTPATH_H
+#define ROOMS_FASTPATH_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define FWD_MAX_PACKET 1500 /* largest RTP packet forwarded (streams.MAX_PACKET) */
+#define FWD_MAX_WRITE 1502  /* what a writer accepts: RTX adds the 2-byte original seq */
+#define FWD_TRAILER 160     /* libsrtp's SRTP_MAX_TRAILER_LEN, rounded up */
+#define FWD_MAX_EXT 64      /* an output's header extension block, at most */
+
+/* Where one subscriber's packets go: a duplicate of its ICE socket, the nominated remote
+ * address and the transport's libsrtp tx session. `ready` is 1 only while Python has seen
+ * the DTLS transport connected (hooks.RtpWriter keeps it up to date). */
+typedef struct {
+    int ready;
+    int fd;
+    void *srtp;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    uint8_t buf[FWD_MAX_WRITE + FWD_TRAILER];
+} fwd_dest;
+
+/* The continuity state of one output stream (rewriter.StreamRewriter's fields). */
+typedef struct {
+    uint16_t last_seq;
+    uint32_t last_timestamp;
+    uint16_t last_picture_id;
+    uint8_t last_tl0picidx;
+    int has_time;
+    double last_time;
+    uint16_t seq_offset;
+    uint32_t ts_offset;
+    uint16_t picture_id_offset;
+    uint16_t picture_id_mask;
+    uint8_t tl0_offset;
+    uint16_t first_seq;
+} fwd_rewriter;
+
+/* One output slot: its header template, its rewriter, its subscriber's destination. */
+typedef struct {
+    fwd_dest *dest;
+    fwd_rewriter *rw;
+    uint8_t b0;
+    uint8_t payload_type;
+    uint32_t ssrc;
+    uint8_t ext[FWD_MAX_EXT];
+    int ext_len;
+    uint8_t level_ext[FWD_MAX_EXT];
+    int level_ext_len; /* 0: the slot does not send audio levels */
+    int level_at;      /* where the level byte sits in level_ext */
+    uint64_t packets;
+    uint64_t octets;
+} fwd_out;
+
+/* One received RTP packet as the forwarder needs it (fwd_parse fills it). Offsets are
+ * into the datagram; -1 means absent. */
+typedef struct {
+    int size;
+    int payload_start;
+    int payload_end;
+    int marker;
+    uint16_t seq;
+    uint32_t ts;
+    uint32_t ssrc;
+    int level;
+    int keyframe;
+    int picture_id;
+    int picture_id_bits;
+    int picture_id_at;
+    int tl0picidx;
+    int tl0picidx_at;
+    double now;
+} fwd_pkt;
+
+typedef int (*fwd_protect_fn)(void *ctx, void *packet, int *length);
+
+void fwd_init(uintptr_t protect_rtp, uintptr_t protect_rtcp);
+int fwd_parse(fwd_pkt *p, const uint8_t *data, int size, int is_vp8, int level_ext_id);
+int fwd_fanout(fwd_out **outs, int count, const fwd_pkt *p, const uint8_t *data,
+               uint64_t *octets);
+int fwd_build(fwd_out *o, const fwd_pkt *p, const uint8_t *data, uint8_t *out);
+int fwd_send(fwd_dest *d, const uint8_t *packet, int size, int rtcp);
+int fwd_set_addr(fwd_dest *d, const char *host, const char *port);
+int fwd_map(fwd_rewriter *rw, uint16_t seq, uint32_t ts, double now, uint16_t *out_seq,
+            uint32_t *out_ts);
+uint16_t fwd_map_picture_id(fwd_rewriter *rw, uint16_t picture_id);
+uint8_t fwd_map_tl0picidx(fwd_rewriter *rw, uint8_t tl0picidx);
+
+#endif
