@@ -1,5 +1,6 @@
 # Rooms: `make run` for a first look, `make test` for everything CI checks.
-# Needs GNU make and Python 3.11; nothing outside this directory.
+# Needs GNU make, Python 3.11 with its headers and a C compiler (the SFU's forwarding loop is
+# C, built by the install); nothing outside this directory.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -52,5 +53,6 @@ bench-smoke: venv
 	PYTHONPATH=. $(BIN)/python -m bench.media --smoke
 
 clean:
-	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info build
+	rm -f rooms/sfu/_fastpath.*
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

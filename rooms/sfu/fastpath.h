@@ -17,12 +17,12 @@
  * address and the transport's libsrtp tx session. `ready` is 1 only while Python has seen
  * the DTLS transport connected (hooks.RtpWriter keeps it up to date). */
 typedef struct {
+    uint8_t buf[FWD_MAX_WRITE + FWD_TRAILER] __attribute__((aligned(16)));
     int ready;
     int fd;
     void *srtp;
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    uint8_t buf[FWD_MAX_WRITE + FWD_TRAILER];
 } fwd_dest;
 
 /* The continuity state of one output stream (rewriter.StreamRewriter's fields). */

@@ -1,11 +1,8 @@
 """cffi build script of ``rooms.sfu._fastpath`` (fastpath.c), run by ``pip install``
-through setup.py's ``cffi_modules``; ``python rooms/sfu/fastpath_build.py``, from the project
-root, builds it in place.
+through setup.py's ``cffi_modules`` (``make venv`` reinstalls when the C changes).
 
 Only what Python touches is declared here; cffi's ``...`` leaves the rest of a struct's
 layout to the C compiler (fastpath.h is the one definition)."""
-
-from pathlib import Path
 
 from cffi import FFI
 
@@ -82,8 +79,6 @@ ffibuilder.set_source(
     # Relative to the project root: pip builds from there (and so does __main__ below).
     sources=["rooms/sfu/fastpath.c"],
     include_dirs=["rooms/sfu"],
+    depends=["rooms/sfu/fastpath.h"],
     extra_compile_args=["-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"],
 )
-
-if __name__ == "__main__":
-    ffibuilder.compile(tmpdir=str(Path(__file__).resolve().parents[2]), verbose=False)

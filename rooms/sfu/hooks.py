@@ -312,8 +312,12 @@ class RtpWriter:
         if _fast.fwd_set_addr(self.dest, str(host).encode(), str(port).encode()):
             logger.warning("cannot send to %r: not a numeric address", pair.remote_addr)
             return
-        sock = socket.socket(raw.family, raw.type, fileno=os.dup(raw.fileno()))
-        sock.setblocking(False)
+        try:
+            sock = socket.socket(raw.family, raw.type, fileno=os.dup(raw.fileno()))
+            sock.setblocking(False)
+        except OSError:  # the ICE socket closed under us: nothing to send on
+            logger.warning("cannot duplicate the ICE socket of %r", pair.remote_addr)
+            return
         self._sock = sock
         self.dest.fd = sock.fileno()
 

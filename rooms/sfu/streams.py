@@ -69,8 +69,9 @@ class Source:
     """Packets kept for answering NACKs (video); 0 keeps none."""
     outputs: list[OutputSlot] = field(default_factory=list)
     """Slots whose current or pending source this is."""
-    live: list[OutputSlot] = field(default_factory=list)
-    """Slots whose current source this is: the C loop forwards to these."""
+    live: list[OutputSlot] = field(init=False, default_factory=list)
+    """Slots whose current source this is: the C loop forwards to these (``_live_c``, the
+    same list as an array). Changed only through ``_set_live``."""
     stats: ReceiveStats = field(init=False)
     keyframes: KeyframeRequestLimiter = field(default_factory=KeyframeRequestLimiter)
     history: PacketHistory | None = field(init=False)

@@ -248,3 +248,11 @@ def test_a_switch_relinks_the_live_lists_the_loop_walks(pair: Any) -> None:
     slot.assign(None, 0.2)
     assert b.live == [] and feed(b, 51) == 0
     assert len(receiver.take()) == 3 and b.outputs == []
+
+
+def test_a_writer_whose_ice_socket_is_gone_stays_quiet() -> None:
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender.close()
+    writer = loopback_writer(sender, ("127.0.0.1", 9))
+    assert writer.sync() is False and writer.dest.ready == 0
+    assert writer.write_rtp(audio_packet(1)) == 0
