@@ -277,10 +277,10 @@ class RtpWriter:
 
     The C side sends only while ``dest.ready`` is set, and ``sync()`` sets it from the
     transport's state: the DTLS transport connected, a nominated pair on a host socket, SRTP
-    keys. ``write_*`` sync first; the room syncs every writer on each tick and the peer when
-    its connection state changes, so the loop never sends on a transport that is gone for
-    longer than a tick. The pair's address is looked up when the pair changes, not per
-    packet. ``close()`` stops sending and releases the duplicate socket.
+    keys. ``write_*`` sync first; the peer syncs when its DTLS transport's or its connection's
+    state changes, and the room syncs every writer on each tick, so the loop never sends on
+    a transport that is gone for longer than a tick. The pair's address is looked up when the
+    pair changes, not per packet. ``close()`` stops sending and releases the duplicate socket.
     """
 
     __slots__ = ("_closed", "_dtls", "_ice", "_nominated", "_pair", "_sock", "_tx", "dest")

@@ -195,6 +195,8 @@ class Peer:
         if self.writer is None:
             hooks.intercept_transport(dtls, self.on_rtp, self.on_rtcp)
             self.writer = hooks.RtpWriter(dtls)
+            # The forwarding loop sends while the writer is ready: follow the transport.
+            dtls.on("statechange", self.writer.sync)
             self.rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
         try:
             answer = await self.pc.createAnswer()
@@ -285,7 +287,7 @@ class Peer:
     def _connection_state_changed(self) -> None:
         state = self.pc.connectionState
         if self.writer is not None and not self.closed:
-            self.writer.sync()  # the forwarding loop sends to it from now on, or stops
+            self.writer.sync()  # the ICE side changed: the forwarding loop may send, or stop
         if self.closed:
             return
         if state == "connected" and self.state != "connected":

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from aiortc.rtcdtlstransport import State
 
 from rooms.sfu import (
     InvalidCandidate,
@@ -185,3 +186,20 @@ async def test_close_leaves_no_task_behind(harness: Harness) -> None:
     await harness.sfu.close()
     assert room._tick_task is None and not room._teardowns
     assert asyncio.current_task() is not None
+
+
+async def test_the_c_loop_stops_sending_the_moment_the_transport_is_gone(
+    harness: Harness,
+) -> None:
+    await harness.join("a", variant=0, level=LOUDER)
+    b = await harness.join("b", variant=1, level=LOUD)
+    assert await b.wait_until(lambda: video_from(b, 0) >= 10, timeout=10)
+    writer = harness.room.peers["b"].writer
+    assert writer is not None and writer.dest.ready == 1
+    # The DTLS transport reports its end (as on the remote's close_notify): from that very
+    # call on, no packet of a's is sent to b, before any tick or teardown runs.
+    writer._dtls._set_state(State.CLOSED)
+    assert writer.dest.ready == 0
+    before = b.origin_packets("video", 0) + b.origin_packets("audio", 0)
+    await asyncio.sleep(0.3)
+    assert b.origin_packets("video", 0) + b.origin_packets("audio", 0) == before
