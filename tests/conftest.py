@@ -24,12 +24,12 @@ def _fast_hasher_and_clean_cache(settings) -> Iterator[None]:  # type: ignore[no
     media.placement.cache_clear()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _close_connections_of_the_async_thread(django_db_setup: None) -> Iterator[None]:
-    """Sync code that async tests run (consumers' database_sync_to_async) runs in asgiref's
-    one worker thread, whose connections are its own and persistent (CONN_MAX_AGE): close
-    them before the test database is dropped, or dropping it fails ("being accessed by
-    other users") and the database is left behind."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """pytest-django's, plus: sync code that async tests run (consumers'
+    database_sync_to_async) runs in asgiref's one worker thread, whose connections are its own
+    and persistent (CONN_MAX_AGE). Close them before the test database is dropped, or dropping
+    it fails ("being accessed by other users") and the database is left behind."""
     yield
     from asgiref.sync import SyncToAsync
     from django.db import connections

@@ -1,4 +1,4 @@
-/* The SFU's per-output forwarding loop in C (see fastpath.c and rooms/sfu/fastpath.py).
+/* The SFU's per-output forwarding loop in C (see fastpath.c; streams.py drives it).
  *
  * The layout Python sees is declared again in fastpath_build.py (cffi's cdef); fields it
  * does not need are hidden behind cffi's "..." there. */
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define FWD_MAX_PACKET 1500 /* largest RTP packet forwarded (streams.MAX_PACKET) */
+#define FWD_MAX_PACKET 1500 /* largest RTP packet forwarded */
 #define FWD_MAX_WRITE 1502  /* what a writer accepts: RTX adds the 2-byte original seq */
 #define FWD_TRAILER 160     /* libsrtp's SRTP_MAX_TRAILER_LEN, rounded up */
 #define FWD_MAX_EXT 64      /* an output's header extension block, at most */

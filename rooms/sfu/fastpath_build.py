@@ -76,7 +76,7 @@ ffibuilder.cdef(
 ffibuilder.set_source(
     "rooms.sfu._fastpath",
     '#include "fastpath.h"',
-    # Relative to the project root: pip builds from there (and so does __main__ below).
+    # Relative to the project root: pip builds from there.
     sources=["rooms/sfu/fastpath.c"],
     include_dirs=["rooms/sfu"],
     depends=["rooms/sfu/fastpath.h"],

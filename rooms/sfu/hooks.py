@@ -49,9 +49,9 @@ from ._fastpath import lib as _fast
 
 logger = logging.getLogger(__name__)
 
-# libsrtp's SRTP_MAX_TRAILER_LEN (16 bytes of auth tag + 128 of MKI) rounded up. The forwarder
-# sends RTP packets of up to 1500 bytes (streams.MAX_PACKET), RTX adds the 2-byte original
-# sequence number (fastpath.h: FWD_MAX_WRITE, FWD_TRAILER).
+# The largest packet a writer takes and the room for libsrtp's trailer (SRTP_MAX_TRAILER_LEN,
+# 16 bytes of auth tag + 128 of MKI, rounded up): fastpath.h's FWD_MAX_WRITE (1500 bytes of
+# forwarded RTP plus RTX's 2-byte original sequence number) and FWD_TRAILER.
 _MAX_PACKET = _fast.FWD_MAX_WRITE
 _TRAILER = 160
 # pylibsrtp's Session unprotects in a buffer of this size (aiortc's receive path).

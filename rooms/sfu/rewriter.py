@@ -7,8 +7,10 @@ picture ids / TL0PICIDX that keep counting, or its jitter buffer and decoder res
 the new source follows the last packet sent from the previous one.
 
 The state lives in a C struct (``fwd_rewriter``, fastpath.h) because the forwarding loop in
-fastpath.c moves it for every packet; the mapping rules exist once, there (``fwd_map``,
-``fwd_map_picture_id``, ``fwd_map_tl0picidx``). Python chooses the offsets at a switch.
+fastpath.c moves it for every packet: the mapping that moves the state is C only (``fwd_map``,
+``fwd_map_picture_id``, ``fwd_map_tl0picidx``; the methods below call it). Python chooses the
+offsets at a switch, and a NACK answer (``OutputSlot._build``) adds them again to a stored
+packet without moving anything.
 """
 
 from __future__ import annotations

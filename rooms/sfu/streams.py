@@ -32,9 +32,6 @@ from .vp8 import parse_vp8, rewrite_descriptor
 
 SlotKind = Literal["audio", "video"]
 
-MAX_PACKET = 1500
-"""Largest RTP packet forwarded (the writers take 2 bytes more: the RTX original sequence
-number, plus the SRTP trailer)."""
 MAX_NACKED = 64
 """Sequence numbers answered per NACK at most."""
 
@@ -248,7 +245,8 @@ class OutputSlot:
         return True
 
     def _build(self, source: Source, data: bytes, out_seq: int, rtx: bool) -> bytes:
-        """The packet ``handle`` sent for the received ``data`` (RFC 4588 RTX when ``rtx``)."""
+        """The packet the forwarding loop sent for the received ``data`` (RFC 4588 RTX when
+        ``rtx``): the same offsets, applied here in Python for the rare NACK."""
         rewriter = self.rewriter
         view = parse_rtp(data)
         desc = None
