@@ -16,6 +16,8 @@
 #include <netdb.h>
 #include <string.h>
 
+typedef int (*fwd_protect_fn)(void *ctx, void *packet, int *length);
+
 static fwd_protect_fn protect_rtp = NULL;
 static fwd_protect_fn protect_rtcp = NULL;
 
@@ -175,7 +177,7 @@ uint8_t fwd_map_tl0picidx(fwd_rewriter *rw, uint8_t tl0picidx) {
 
 /* Write the output packet of `o` for `p` into `out`; returns its length, 0 when the slot
  * does not forward it (it predates the switch, or is too large). Moves the rewriter. */
-int fwd_build(fwd_out *o, const fwd_pkt *p, const uint8_t *data, uint8_t *out) {
+static int build(fwd_out *o, const fwd_pkt *p, const uint8_t *data, uint8_t *out) {
     fwd_rewriter *rw = o->rw;
     int with_level = p->level >= 0 && o->level_ext_len > 0;
     int ext_len = with_level ? o->level_ext_len : o->ext_len;
@@ -228,7 +230,7 @@ int fwd_fanout(fwd_out **outs, int count, const fwd_pkt *p, const uint8_t *data,
     int packets = 0;
     for (int i = 0; i < count; i++) {
         fwd_out *o = outs[i];
-        int length = fwd_build(o, p, data, o->dest->buf);
+        int length = build(o, p, data, o->dest->buf);
         if (length == 0) continue;
         int sent = ship(o->dest, length, 0);
         if (sent == 0) continue;

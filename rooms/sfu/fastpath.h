@@ -1,17 +1,19 @@
 /* The SFU's per-output forwarding loop in C (see fastpath.c; streams.py drives it).
  *
- * The layout Python sees is declared again in fastpath_build.py (cffi's cdef); fields it
- * does not need are hidden behind cffi's "..." there. */
+ * fastpath_build.py hands the parts between "cffi: begin" and "cffi: end" to cffi as they
+ * are (what Python sees); of fwd_dest, Python sees only ready, fd and srtp. */
 #ifndef ROOMS_FASTPATH_H
 #define ROOMS_FASTPATH_H
 
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* cffi: begin */
 #define FWD_MAX_PACKET 1500 /* largest RTP packet forwarded */
 #define FWD_MAX_WRITE 1502  /* what a writer accepts: RTX adds the 2-byte original seq */
 #define FWD_TRAILER 160     /* libsrtp's SRTP_MAX_TRAILER_LEN, rounded up */
 #define FWD_MAX_EXT 64      /* an output's header extension block, at most */
+/* cffi: end */
 
 /* Where one subscriber's packets go: a duplicate of its ICE socket, the nominated remote
  * address and the transport's libsrtp tx session. `ready` is 1 only while Python has seen
@@ -25,6 +27,7 @@ typedef struct {
     socklen_t addrlen;
 } fwd_dest;
 
+/* cffi: begin */
 /* The continuity state of one output stream (rewriter.StreamRewriter's fields). */
 typedef struct {
     uint16_t last_seq;
@@ -77,18 +80,16 @@ typedef struct {
     double now;
 } fwd_pkt;
 
-typedef int (*fwd_protect_fn)(void *ctx, void *packet, int *length);
-
 void fwd_init(uintptr_t protect_rtp, uintptr_t protect_rtcp);
 int fwd_parse(fwd_pkt *p, const uint8_t *data, int size, int is_vp8, int level_ext_id);
 int fwd_fanout(fwd_out **outs, int count, const fwd_pkt *p, const uint8_t *data,
                uint64_t *octets);
-int fwd_build(fwd_out *o, const fwd_pkt *p, const uint8_t *data, uint8_t *out);
 int fwd_send(fwd_dest *d, const uint8_t *packet, int size, int rtcp);
 int fwd_set_addr(fwd_dest *d, const char *host, const char *port);
 int fwd_map(fwd_rewriter *rw, uint16_t seq, uint32_t ts, double now, uint16_t *out_seq,
             uint32_t *out_ts);
 uint16_t fwd_map_picture_id(fwd_rewriter *rw, uint16_t picture_id);
 uint8_t fwd_map_tl0picidx(fwd_rewriter *rw, uint8_t tl0picidx);
+/* cffi: end */
 
 #endif

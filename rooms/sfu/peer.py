@@ -286,10 +286,10 @@ class Peer:
 
     def _connection_state_changed(self) -> None:
         state = self.pc.connectionState
-        if self.writer is not None and not self.closed:
-            self.writer.sync()  # the ICE side changed: the forwarding loop may send, or stop
         if self.closed:
             return
+        if self.writer is not None:
+            self.writer.sync()  # the ICE side changed: the forwarding loop may send, or stop
         if state == "connected" and self.state != "connected":
             self.state = "connected"
             self._on_state(self, "connected", "")
