@@ -405,7 +405,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
 
     async def media_state(self, message: dict[str, Any]) -> None:
-        await self.send_json({"type": "media.state", "state": message["state"]})
+        state = {"type": "media.state", "state": message["state"]}
+        if isinstance(message.get("reason"), str):
+            state["reason"] = message["reason"]
+        await self.send_json(state)
 
     async def media_error(self, message: dict[str, Any]) -> None:
         error = _error(message["code"], message["message"], "media")

@@ -20,6 +20,10 @@ from typing import Protocol
 import redis
 
 DEAD_AFTER_SECONDS = 2.0
+# A worker silent this many times `dead_after` is dropped from the registry (its rooms moved
+# long before). If it was only paused, its next heartbeat finds its entry gone and it drops
+# every peer it still holds, as after a Redis restart.
+FORGET_AFTER_DEAD = 10
 WORKERS_KEY = "rooms:sfu:workers"
 PINS_KEY = "rooms:sfu:pins"
 
@@ -48,7 +52,11 @@ def least_loaded(workers: list[WorkerInfo]) -> WorkerInfo | None:
 class Placement(Protocol):
     dead_after: float
 
-    def heartbeat(self, info: WorkerInfo) -> None: ...
+    def heartbeat(self, info: WorkerInfo) -> bool:
+        """Record the worker; True when its entry was new (first start, or the store lost
+        it: a Redis restart or flush, or the worker was forgotten as dead)."""
+        ...
+
     def forget(self, worker_id: str) -> None: ...
     def workers(self) -> list[WorkerInfo]: ...
     def pins(self) -> dict[int, str]: ...
@@ -117,6 +125,10 @@ def replace_dead(placement: Placement, now: float | None = None) -> list[tuple[i
         if placement.repin(room_id, worker_id, target.worker_id):
             loads[target.worker_id] += 1  # spread the moved rooms out
             moved.append((room_id, target))
+    forget_before = (time.time() if now is None else now) - placement.dead_after * FORGET_AFTER_DEAD
+    for worker in placement.workers():
+        if worker.seen < forget_before:
+            placement.forget(worker.worker_id)
     return moved
 
 
@@ -129,9 +141,11 @@ class MemoryPlacement:
         self._workers: dict[str, WorkerInfo] = {}
         self._pins: dict[int, str] = {}
 
-    def heartbeat(self, info: WorkerInfo) -> None:
+    def heartbeat(self, info: WorkerInfo) -> bool:
         with self._lock:
+            new = info.worker_id not in self._workers
             self._workers[info.worker_id] = info
+            return new
 
     def forget(self, worker_id: str) -> None:
         with self._lock:
@@ -167,8 +181,9 @@ class RedisPlacement:
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._cas = self._redis.register_script(_CAS)
 
-    def heartbeat(self, info: WorkerInfo) -> None:
-        self._redis.hset(WORKERS_KEY, info.worker_id, json.dumps(asdict(info)))
+    def heartbeat(self, info: WorkerInfo) -> bool:
+        # HSET answers how many fields it created: 1 means the entry was not there.
+        return bool(self._redis.hset(WORKERS_KEY, info.worker_id, json.dumps(asdict(info))))
 
     def forget(self, worker_id: str) -> None:
         self._redis.hdel(WORKERS_KEY, worker_id)

@@ -38,6 +38,10 @@ from .sfu import Sfu
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 0.5
+# Back-off while the channel layer cannot be reached.
+RETRY_FIRST_SECONDS = 0.1
+RETRY_MAX_SECONDS = 2.0
+PROBE = "sfu.probe"
 
 
 def default_worker_id() -> str:
@@ -63,6 +67,15 @@ class Worker:
         self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self._slots: dict[tuple[str, str], dict[str, int | None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        # Set when an owned loop ended by itself: the worker must stop, not linger.
+        self.failed = asyncio.Event()
+        # While receiving fails the worker does not heartbeat: it must not look alive (and
+        # get rooms placed on it) while it cannot take their commands.
+        self.receiving_failed = False
+        self._registered = False
+        # People whose peers were dropped and who are still to be told (once the channel
+        # layer can carry it).
+        self._to_notify: set[int] = set()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -73,31 +86,94 @@ class Worker:
         loops = (self._receive_loop, self._send_loop, self._heartbeat_loop, self._watch_loop)
         for loop in loops:
             name = f"{self.worker_id}:{loop.__name__}"
-            self._tasks.append(asyncio.create_task(loop(), name=name))
+            task = asyncio.create_task(loop(), name=name)
+            task.add_done_callback(self._loop_ended)
+            self._tasks.append(task)
+
+    def _loop_ended(self, task: asyncio.Task[None]) -> None:
+        # The loops run until cancelled. One that ends by itself is a bug; a worker without
+        # it would go on heartbeating while it no longer takes commands (or no longer tells
+        # anyone anything), so it gives up and lets its supervisor start a fresh one.
+        if task.cancelled() or self.failed.is_set():
+            return
+        logger.error("%s ended (%r): the worker stops", task.get_name(), task.exception())
+        self.failed.set()
 
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # A loop that ended by itself was logged when it ended.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.sfu.close()
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.placement.forget, self.worker_id)
 
-    async def run_until(self, stop: asyncio.Event) -> None:
+    async def run_until(self, stop: asyncio.Event) -> bool:
+        """Serve until `stop` is set; False when the worker stopped because it failed."""
         await self.start()
+        stopped = asyncio.create_task(stop.wait())
+        failed = asyncio.create_task(self.failed.wait())
         try:
-            await stop.wait()
+            await asyncio.wait((stopped, failed), return_when=asyncio.FIRST_COMPLETED)
         finally:
+            for task in (stopped, failed):
+                task.cancel()
             await self.close()
+        return not self.failed.is_set()
+
+    # --- losing the channel layer ------------------------------------------------------------
+
+    async def _resync(self, why: str) -> None:
+        """Commands may be lost (the channel layer fails, or Redis lost its data): a
+        `sfu.remove` or `sfu.mute` among them would leave someone forwarded who must not be.
+        The worker cannot know what it missed, so it drops every peer it holds and asks their
+        people for a new connection: each new offer carries that person's rights as the
+        database has them now, and a removed person has no socket left to offer from."""
+        closed = await self.sfu.close_all()
+        dropped = {int(pid) for peers in closed.values() for pid in peers}
+        if dropped:
+            logger.warning("%s: dropped %d peers; their clients reconnect", why, len(dropped))
+        self._to_notify |= dropped
+        if not self.receiving_failed:
+            self._notify_dropped()
+
+    def _notify_dropped(self) -> None:
+        for pid in sorted(self._to_notify):
+            self._post(
+                participant_group(pid),
+                {"type": "media.state", "state": "failed", "reason": "media_reset"},
+            )
+        self._to_notify.clear()
 
     # --- commands in -----------------------------------------------------------------------
 
     async def _receive_loop(self) -> None:
+        delay = RETRY_FIRST_SECONDS
         while True:
-            message = await self.layer.receive(self.channel)
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if not self.receiving_failed:
+                    logger.error("channel layer receive failed (%r); retrying", error)
+                    self.receiving_failed = True
+                    await self._resync("channel layer failed")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                # A receive blocks until a message comes: a probe to our own channel is what
+                # tells us that the way in works again.
+                with contextlib.suppress(Exception):
+                    await self.layer.send(self.channel, {"type": PROBE})
+                continue
+            if self.receiving_failed:
+                logger.warning("channel layer receive works again")
+                self.receiving_failed = False
+                delay = RETRY_FIRST_SECONDS
+                self._notify_dropped()
+            if message.get("type") == PROBE:
+                continue
             try:
                 await self.handle(message)
             except Exception:
@@ -224,15 +300,23 @@ class Worker:
 
     async def _heartbeat_once(self) -> None:
         info = places.WorkerInfo(self.worker_id, self.channel, self.sfu.load(), time.time())
-        await asyncio.to_thread(self.placement.heartbeat, info)
+        new = await asyncio.to_thread(self.placement.heartbeat, info)
+        if new and self._registered:
+            # Our entry was gone: Redis restarted or was flushed (the channel layer's queued
+            # commands went with it), or we were silent so long that we were declared dead
+            # and our rooms moved.
+            await self._resync("registry entry lost")
+        self._registered = True
 
     async def _heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_seconds)
+            if self.receiving_failed:
+                continue
             try:
                 await self._heartbeat_once()
-            except Exception:
-                logger.exception("heartbeat failed")
+            except Exception as error:
+                logger.warning("heartbeat failed: %r", error)
 
     async def _watch_loop(self) -> None:
         while True:

@@ -47,5 +47,7 @@ class Command(BaseCommand):
         gc.freeze()
         self.stdout.write(f"SFU worker {worker.worker_id} starting", ending="\n")
         self.stdout.flush()
-        await worker.run_until(stop)
+        if not await worker.run_until(stop):
+            # A supervisor (systemd, the Procfile runner) starts a fresh worker.
+            raise CommandError(f"SFU worker {worker.worker_id} failed; see the log above")
         self.stdout.write(f"SFU worker {worker.worker_id} stopped", ending="\n")

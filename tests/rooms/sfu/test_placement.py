@@ -65,3 +65,16 @@ def test_enforcement_reaches_a_worker_whose_heartbeat_is_late() -> None:
     late = places.pinned_worker(store, 1)  # but a mute or removal still does
     assert late is not None and late.channel == "sfu.a"
     assert places.pinned_worker(store, 2) is None
+
+
+def test_a_long_dead_worker_leaves_the_registry_and_learns_it_when_it_returns() -> None:
+    store = store_with(WorkerInfo("a", "sfu.a", 0, 100.0), WorkerInfo("b", "sfu.b", 0, 100.0))
+    store.heartbeat(WorkerInfo("b", "sfu.b", 0, 110.0))
+    places.replace_dead(store, now=110.0)
+    assert {w.worker_id for w in store.workers()} == {"a", "b"}  # dead, not yet forgotten
+    store.heartbeat(WorkerInfo("b", "sfu.b", 0, 121.0))
+    places.replace_dead(store, now=121.0)
+    assert [w.worker_id for w in store.workers()] == ["b"]
+    # A heartbeat says whether the entry was new: "a" coming back knows it was given up.
+    assert store.heartbeat(WorkerInfo("a", "sfu.a", 0, 122.0)) is True
+    assert store.heartbeat(WorkerInfo("a", "sfu.a", 0, 122.5)) is False
