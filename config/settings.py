@@ -13,6 +13,10 @@ from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config.env import env_bool, env_int, env_list, env_str, env_url
 
@@ -122,8 +126,18 @@ else:
                 # redis-py 8 reads with a 5 s timeout by default, exactly as long as
                 # channels-redis blocks in BZPOPMIN: under load the read timed out first and
                 # killed the socket's consumer. Reads must outlast the blocking pop.
+                # After a Redis restart every pooled connection is dead, and the first send
+                # on each failed (an event lost per connection): connections idle for a
+                # second are checked before use, and a failed command is tried again.
                 "hosts": [
-                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 5,
+                        "health_check_interval": 1,
+                        "retry": AsyncRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+                        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+                    }
                 ],
                 "capacity": 1500,
                 "expiry": 30,
@@ -232,6 +246,16 @@ ROOMS_DEFAULT_CAPACITY = env_int(
 ROOMS_START_GRACE_SECONDS = env_int("ROOMS_START_GRACE_SECONDS", 300, minimum=0, maximum=3600)
 # An admitted participant who dropped may come back within this many seconds and keep the seat.
 ROOMS_RESUME_GRACE_SECONDS = env_int("ROOMS_RESUME_GRACE_SECONDS", 15, minimum=0, maximum=600)
+# The web process's lease on its sockets' seats (rooms/lease.py): renewed every
+# ROOMS_LEASE_RENEW_SECONDS; a process silent for ROOMS_LEASE_SECONDS is dead and its seats
+# count as dropped from its last renewal.
+ROOMS_LEASE = env_bool("ROOMS_LEASE", True)
+ROOMS_LEASE_RENEW_SECONDS = env_int("ROOMS_LEASE_RENEW_SECONDS", 1, minimum=1, maximum=60)
+ROOMS_LEASE_SECONDS = env_int("ROOMS_LEASE_SECONDS", 4, minimum=2, maximum=600)
+if ROOMS_LEASE_SECONDS < 2 * ROOMS_LEASE_RENEW_SECONDS:
+    raise ImproperlyConfigured(
+        "ROOMS_LEASE_SECONDS must be at least twice ROOMS_LEASE_RENEW_SECONDS"
+    )
 ROOMS_JOIN_TICKET_TTL_SECONDS = env_int(
     "ROOMS_JOIN_TICKET_TTL_SECONDS", 60, minimum=5, maximum=3600
 )

@@ -8,6 +8,7 @@ Admitted people are in the room group and get a snapshot, then versioned events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -16,15 +17,15 @@ from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from pydantic import ValidationError
 
 from config.errors import DomainError
-from rooms import events, media, messages, publisher, selectors, services
+from rooms import events, lease, media, messages, publisher, selectors, services
 from rooms.flood import TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
 from rooms.scheduling import schedule_release
+from rooms.sockets import ResilientSocket
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,13 @@ CLOSE_REMOVED = 4004
 CLOSE_ENDED = 4005
 CLOSE_REPLACED = 4009
 CLOSE_FLOOD = 4029
+# Tells the client to build a new media connection (its peer in the SFU is gone).
+MEDIA_RESET = {"type": "media.state", "state": "failed", "reason": "media_reset"}
+# Not final: the database or the channel layer was down; the same resume token works later.
+CLOSE_UNAVAILABLE = 4503
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+class RoomConsumer(ResilientSocket):
     participant_id: int | None = None
     room_id: int = 0
     room_token: str = ""
@@ -50,11 +55,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         publisher.serving_loop_is(asyncio.get_running_loop())
+        lease.ensure_running()
         self.bucket = TokenBucket()
         self.room_token = self.scope["url_route"]["kwargs"]["token"]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         ticket = query.get("ticket", [""])[0]
         resume = query.get("resume", [""])[0]
+        resume_nonce: str | None = None
         try:
             if ticket:
                 participant = await database_sync_to_async(services.join_ticket_redeem)(
@@ -62,12 +69,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 )
             elif resume:
                 user = self.scope.get("user")
-                participant = await database_sync_to_async(services.participant_resume)(
+                checked = await database_sync_to_async(services.participant_resume)(
                     token=resume,
                     room_token=self.room_token,
                     user_id=user.pk if user is not None and user.is_authenticated else None,
                     guest_id=guest_id_from_cookies(self.scope.get("cookies", {})),
                 )
+                participant, resume_nonce = checked.participant, checked.nonce
             else:
                 await self.close(code=CLOSE_REFUSED)
                 return
@@ -76,13 +84,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 events.participant_group(participant.pk),
                 {"type": "socket.replaced", "channel": self.channel_name},
             )
-            await self.channel_layer.group_add(
-                events.participant_group(participant.pk), self.channel_name
-            )
+            await self.join_group(events.participant_group(participant.pk))
             self.participant_id = participant.pk
             self.room_id = participant.room_id
+            # A resume token is spent only here, once everything before worked.
             connection = await database_sync_to_async(services.participant_connected)(
-                participant_id=participant.pk
+                participant_id=participant.pk, resume_nonce=resume_nonce, server=lease.server_id()
             )
         except DomainError as error:
             log.info("room socket refused: %s", error.code)
@@ -90,9 +97,27 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.participant_id = None
             await self.close(code=CLOSE_REFUSED)
             return
+        except Exception as error:
+            # The database or the channel layer is down. Nothing was spent: the client
+            # tries the same ticket or resume token again a moment later.
+            log.warning("room socket could not connect, try again: %r", error)
+            with contextlib.suppress(Exception):
+                await self._forget_groups()
+            self.participant_id = None
+            await self.accept()
+            await self.send_json(
+                _error("unavailable", "The service is briefly unavailable; reconnecting.")
+            )
+            await self.close(code=CLOSE_UNAVAILABLE)
+            return
         await self.accept()
         await self.send_json({"type": "hello", "resume_token": connection.resume_token})
         await self._sync_state()
+        if resume_nonce is not None and connection.was_disconnected:
+            # The seat was marked dropped meanwhile, which closed this person's media peer.
+            await self.send_json(
+                {"type": "media.state", "state": "failed", "reason": "media_reset"}
+            )
 
     async def disconnect(self, code: int) -> None:
         try:
@@ -109,15 +134,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._forget_groups()
 
     async def _forget_groups(self) -> None:
-        if self.participant_id is not None:
-            await self.channel_layer.group_discard(
-                events.participant_group(self.participant_id), self.channel_name
+        for group in list(self.joined_groups):
+            await self.leave_group(group)
+        self.in_room_group = False
+
+    async def on_layer_back(self) -> None:
+        """Events, SFU notices and commands may have been lost while the channel layer was
+        down: a fresh view of the room, and a new media connection (the SFU worker may have
+        dropped this person's peer, and its notice may have gone nowhere)."""
+        if self.finished or self.participant_id is None:
+            return
+        self.state = ""  # whatever it was, send it again
+        await self._sync_state()
+        if self.state == ParticipantState.ADMITTED and not self.finished:
+            await self.send_json(
+                {"type": "media.state", "state": "failed", "reason": "media_reset"}
             )
-        if self.in_room_group:
-            await self.channel_layer.group_discard(
-                events.room_group(self.room_id), self.channel_name
-            )
-            self.in_room_group = False
 
     # --- state -------------------------------------------------------------------------------
 
@@ -131,9 +163,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.lobby_reason = participant.lobby_reason
         if participant.state == ParticipantState.ADMITTED:
             if not self.in_room_group:
-                await self.channel_layer.group_add(
-                    events.room_group(self.room_id), self.channel_name
-                )
+                await self.join_group(events.room_group(self.room_id))
                 self.in_room_group = True
             if previous[:2] != (self.state, self.role):
                 await self._send_snapshot()

@@ -41,6 +41,7 @@ from rooms.models import (
     Role,
     Room,
     RoomState,
+    SocketServer,
 )
 from rooms.policy import Decision, JoinFacts, Outcome, Reason, decide_join
 
@@ -753,13 +754,24 @@ def _resume_token(participant: Participant) -> str:
 class Connection:
     participant: Participant
     resume_token: str
+    was_disconnected: bool = False
 
 
-def participant_connected(*, participant_id: int, now: datetime | None = None) -> Connection:
+def participant_connected(
+    *,
+    participant_id: int,
+    resume_nonce: str | None = None,
+    server: str = "",
+    now: datetime | None = None,
+) -> Connection:
     """A socket for this visit is up (after a ticket or resume token was checked).
 
-    Returns a fresh resume token: the previous one stops working, so a token is good for one
-    reconnect only.
+    With `resume_nonce` (from `participant_resume`), the resume token is spent here, in the
+    same transaction that marks the seat connected: a connect that fails before this point
+    (the channel layer or the database down) leaves the token usable for the next attempt.
+    `server` names the web process holding the socket (`rooms.lease`): its lease keeps the
+    seat counted as connected. Returns a fresh resume token: the previous one stops working,
+    so a token is good for one reconnect only.
     """
     now = _now(now)
     with transaction.atomic():
@@ -771,18 +783,27 @@ def participant_connected(*, participant_id: int, now: datetime | None = None) -
         )
         if participant is None:
             raise Forbidden("not_in_room", "You are no longer in this room. Join again.")
+        # Under the room lock: of two connections presenting the same token, one wins.
+        if resume_nonce is not None and not (
+            participant.resume_nonce
+            and secrets.compare_digest(participant.resume_nonce, resume_nonce)
+        ):
+            raise Forbidden("resume_expired", "This connection can't be resumed. Join again.")
         if participant.user is not None and participant.user.is_suspended:
             raise Forbidden("suspended", "Your account is suspended.")
         was_disconnected = participant.disconnected_at is not None
         participant.disconnected_at = None
-        participant.save(update_fields=["disconnected_at"])
+        participant.server = server
+        participant.save(update_fields=["disconnected_at", "server"])
         token = _resume_token(participant)
         if was_disconnected:
             _record(room, "participant.updated", target=participant, connected=True)
         if participant.is_moderator and participant.state == ParticipantState.ADMITTED:
             _host_arrived(room, participant.user, now)
         participant.refresh_from_db()
-        return Connection(participant=participant, resume_token=token)
+        return Connection(
+            participant=participant, resume_token=token, was_disconnected=was_disconnected
+        )
 
 
 def participant_disconnected(*, participant_id: int, now: datetime | None = None) -> bool:
@@ -803,18 +824,70 @@ def participant_disconnected(*, participant_id: int, now: datetime | None = None
         ).first()
         if participant is None:
             return False
-        participant.disconnected_at = now
-        participant.save(update_fields=["disconnected_at"])
-        _record(room, "participant.updated", target=participant, connected=False)
-        media.remove_peer(room.pk, participant.pk)
+        _mark_disconnected(room, participant, now)
         return True
+
+
+def _mark_disconnected(room: Room, participant: Participant, at: datetime) -> None:
+    """The socket is gone: the seat is held from `at` for the grace period. Call with the
+    room row locked."""
+    participant.disconnected_at = at
+    participant.server = ""
+    participant.save(update_fields=["disconnected_at", "server"])
+    _record(room, "participant.updated", target=participant, connected=False)
+    media.remove_peer(room.pk, participant.pk)
+
+
+def socket_server_renew(*, server: str, now: datetime | None = None) -> None:
+    """The web process `server` is alive and holds its sockets (rooms.lease)."""
+    SocketServer.objects.update_or_create(id=server, defaults={"last_seen": _now(now)})
+
+
+def socket_servers_expire(*, lease_seconds: float, now: datetime | None = None) -> list[int]:
+    """Web processes that stopped renewing their lease are gone, and so are their sockets:
+    each of their seats counts as dropped from the process's last renewal, so the grace
+    period (and the release after it) runs from the moment they vanished. Returns the rooms
+    whose seats changed (a release check should follow for each)."""
+    cutoff = _now(now) - timedelta(seconds=lease_seconds)
+    rooms: set[int] = set()
+    for server in SocketServer.objects.filter(last_seen__lt=cutoff):
+        with transaction.atomic():
+            # Whoever deletes the row handles it, so two live processes don't both do it.
+            if not SocketServer.objects.filter(pk=server.pk, last_seen=server.last_seen).delete()[
+                0
+            ]:
+                continue
+            room_ids = set(
+                Participant.objects.filter(
+                    server=server.pk, state__in=ACTIVE_STATES, disconnected_at__isnull=True
+                ).values_list("room_id", flat=True)
+            )
+            for room_id in sorted(room_ids):
+                room = _lock_room(room_id)
+                ghosts = Participant.objects.filter(
+                    room=room,
+                    server=server.pk,
+                    state__in=ACTIVE_STATES,
+                    disconnected_at__isnull=True,
+                )
+                for participant in ghosts:
+                    _mark_disconnected(room, participant, server.last_seen)
+                rooms.add(room_id)
+    return sorted(rooms)
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    participant: Participant
+    nonce: str  # hand to participant_connected, which spends it
 
 
 def participant_resume(
     *, token: str, room_token: str, user_id: int | None, guest_id: str
-) -> Participant:
-    """Trade a resume token for its visit, once: the same visit, the same person (the account
-    signed in on this connection, or the same signed guest cookie), still holding its seat."""
+) -> Resume:
+    """Check a resume token: the same visit, the same person (the account signed in on this
+    connection, or the same signed guest cookie), still holding its seat. Nothing is spent
+    here; `participant_connected(resume_nonce=...)` spends the token."""
     invalid = Forbidden("resume_expired", "This connection can't be resumed. Join again.")
     try:
         payload = signing.loads(token, salt=RESUME_SALT)
@@ -831,7 +904,9 @@ def participant_resume(
         )
         .first()
     )
-    if participant is None or not nonce:
+    if participant is None or not nonce or not participant.resume_nonce:
+        raise invalid
+    if not secrets.compare_digest(participant.resume_nonce, nonce):
         raise invalid
     same_person = (
         participant.user_id == user_id
@@ -846,14 +921,7 @@ def participant_resume(
         and timezone.now() - participant.disconnected_at > grace
     ):
         raise invalid
-    # Checking and clearing the nonce in one UPDATE: a token works once, even if two
-    # connections present it at the same moment.
-    used = Participant.objects.filter(
-        pk=participant.pk, resume_nonce=nonce, state__in=ACTIVE_STATES
-    ).update(resume_nonce="")
-    if used != 1:
-        raise invalid
-    return participant
+    return Resume(participant=participant, nonce=nonce)
 
 
 def _release_vanished(room: Room, now: datetime) -> None:

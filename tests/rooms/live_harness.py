@@ -312,11 +312,26 @@ class LiveSocket:
 
     @classmethod
     async def open(
-        cls, server: Daphne, token: str, ticket: str, *, name: str = "", timeout: float = 10.0
+        cls,
+        server: Daphne,
+        token: str,
+        ticket: str = "",
+        *,
+        resume: str = "",
+        cookies: httpx.Cookies | None = None,
+        name: str = "",
+        timeout: float = 10.0,
     ) -> LiveSocket:
+        """With a join ticket, or with `resume` (a hello's resume token) and the cookies the
+        join API set in this client's jar, as a browser reconnects."""
+        query = f"resume={quote(resume, safe='')}" if resume else f"ticket={quote(ticket, safe='')}"
+        headers = {}
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         ws = await connect(
-            server.ws_url(f"/ws/rooms/{token}/?ticket={quote(ticket, safe='')}"),
+            server.ws_url(f"/ws/rooms/{token}/?{query}"),
             origin=Origin(server.origin),
+            additional_headers=headers,
             open_timeout=timeout,
             close_timeout=2,
             ping_interval=None,

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,15 +21,17 @@ from rooms.consumers import (
     CLOSE_REFUSED,
     CLOSE_REMOVED,
     CLOSE_REPLACED,
+    CLOSE_UNAVAILABLE,
 )
 from rooms.models import AuditEvent, Ban, Participant, ParticipantState, Report, Room
 from tests.rooms.socket_client import (
     Socket,
     about,
+    api_join,
     connect,
+    cookie_header,
     enter,
     guest,
-    guest_cookie,
     join,
     me,
     session_cookie,
@@ -513,6 +517,36 @@ async def test_resume_keeps_the_seat_even_when_locked(
     await host.close()
 
 
+async def test_a_resume_that_fails_on_an_outage_keeps_its_token(
+    alice: User, bob: User, friends: None, room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host, _ = await host_in(room, alice)
+    member, _ = await enter(room, me(bob))
+    resume_token = member.seen[0]["resume_token"]
+    await member.expect("snapshot")
+    await member.close()
+    bobs_browser = await session_cookie(bob)
+
+    layer = get_channel_layer()
+    real_group_send = layer.group_send
+
+    async def redis_down(group: str, message: dict[str, Any]) -> None:
+        raise ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(layer, "group_send", redis_down)
+    ok, refused = await connect(room, f"resume={resume_token}", cookie=bobs_browser)
+    assert ok  # accepted, to be told to try again and closed with the code the client retries on
+    assert (await refused.expect("error"))["code"] == "unavailable"
+    assert await refused.expect_closed() == CLOSE_UNAVAILABLE
+    monkeypatch.setattr(layer, "group_send", real_group_send)
+    # The same token works once the outage is over.
+    ok, back = await connect(room, f"resume={resume_token}", cookie=bobs_browser)
+    assert ok
+    await back.expect("hello")
+    await back.close()
+    await host.close()
+
+
 async def test_a_resume_token_works_only_for_its_owner(
     alice: User, bob: User, charlie: User, friends: None, room: Room
 ) -> None:
@@ -531,18 +565,26 @@ async def test_a_resume_token_works_only_for_its_owner(
     await host.close()
 
 
-async def test_a_guest_resumes_with_its_own_cookie(alice: User, room: Room) -> None:
+async def test_a_guest_resumes_with_the_cookie_the_join_api_set(alice: User, room: Room) -> None:
     host, _ = await host_in(room, alice)
     await host.send({"type": "room.waiting_room", "enabled": False})
     await host.expect("room.updated")
-    visitor, visit = await enter(room, guest(gid="b" * 32))
-    resume_token = visitor.seen[0]["resume_token"]
+    visitor_browser, stranger_browser = Client(), Client()
+    joined = await api_join(visitor_browser, room, "Visitor")
+    await api_join(stranger_browser, room, "Stranger")
+    ok, visitor = await connect(room, f"ticket={joined['ticket']}")
+    assert ok
+    resume_token = (await visitor.expect("hello"))["resume_token"]
     await visitor.expect("snapshot")
     await visitor.close()
-    assert not (await connect(room, f"resume={resume_token}", cookie=guest_cookie("c" * 32)))[0]
-    ok, back = await connect(room, f"resume={resume_token}", cookie=guest_cookie("b" * 32))
+    # Another guest's cookie (as the join API set it) does not take the seat...
+    assert not (
+        await connect(room, f"resume={resume_token}", cookie=cookie_header(stranger_browser))
+    )[0]
+    # ...the visitor's own does.
+    ok, back = await connect(room, f"resume={resume_token}", cookie=cookie_header(visitor_browser))
     assert ok
-    assert (await back.expect("snapshot"))["you"]["id"] == visit.participant.pk
+    assert (await back.expect("snapshot"))["you"]["id"] == joined["participant"]["id"]
     await back.close()
     await host.close()
 
