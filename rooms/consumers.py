@@ -47,6 +47,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     in_room_group = False
     # Set when this socket goes away on purpose: then the seat is not held for a resume.
     finished = False
+    # Set once the socket is closing (by us or by the client): nothing more is sent on it.
+    closing = False
 
     async def connect(self) -> None:
         publisher.serving_loop_is(asyncio.get_running_loop())
@@ -95,6 +97,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self._sync_state()
 
     async def disconnect(self, code: int) -> None:
+        self.closing = True
         try:
             if self.participant_id is not None and not self.finished:
                 still_there = await database_sync_to_async(services.participant_disconnected)(
@@ -192,7 +195,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # --- from the client ---------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.finished or self.participant_id is None:
+        # Frames still in flight when this socket started closing are not acted on.
+        if self.finished or self.closing or self.participant_id is None:
             return
         verdict = self.bucket.take(time.monotonic())
         if verdict == Verdict.CLOSE:
@@ -427,7 +431,23 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
 
     async def send_json(self, content: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+        # An event may reach this socket after it started closing (its close frame is out, or
+        # the client's is in): there is nobody left to tell, so it is dropped quietly.
+        if self.closing:
+            return
+        text = json.dumps(content, separators=(",", ":"))
+        try:
+            await self.send(text_data=text)
+        except (OSError, RuntimeError):
+            # The server refuses sends once the client's close frame is in, before the
+            # disconnect reaches us: ASGI servers raise an OSError, Daphne (autobahn) a
+            # RuntimeError ("Attempt to send on a closed protocol").
+            self.closing = True
+            log.debug("room socket closed before a send")
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closing = True
+        await super().close(code=code, reason=reason)
 
 
 def _error(code: str, message: str, regarding: str | None = None) -> dict[str, Any]:
