@@ -246,6 +246,12 @@ ROOMS_GUEST_COOKIE_DAYS = env_int("ROOMS_GUEST_COOKIE_DAYS", 365, minimum=1, max
 ROOMS_REMINDER_MINUTES = env_int("ROOMS_REMINDER_MINUTES", 10, minimum=1, maximum=1440)
 ROOMS_NO_SHOW_MINUTES = env_int("ROOMS_NO_SHOW_MINUTES", 30, minimum=1, maximum=1440)
 ROOMS_IDLE_MINUTES = env_int("ROOMS_IDLE_MINUTES", 15, minimum=1, maximum=1440)
+# Changes the room hears (hand, mute, report) per person in a room per window, counted in the
+# cache (Redis) so reconnecting does not refill them.
+ROOMS_SOCKET_CHANGES = env_int("ROOMS_SOCKET_CHANGES", 20, minimum=1, maximum=100_000)
+ROOMS_SOCKET_CHANGES_WINDOW_SECONDS = env_int(
+    "ROOMS_SOCKET_CHANGES_WINDOW_SECONDS", 10, minimum=1, maximum=86_400
+)
 # Notifications belong to the feed app, which depends on rooms and not the other way round: rooms
 # names the task that hears "this room has news" (went live, invited someone) by its path.
 ROOMS_ANNOUNCE_TASK = "feed.tasks.announce_room"

@@ -14,14 +14,15 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from pydantic import ValidationError
 
 from config.errors import DomainError
-from rooms import events, media, messages, publisher, selectors, services
-from rooms.flood import TokenBucket, Verdict
+from rooms import budget, events, flood, media, messages, publisher, selectors, services
+from rooms.flood import ChangeBudget, TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
 from rooms.scheduling import schedule_release
@@ -49,6 +50,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     finished = False
     # Set once the socket is closing (by us or by the client): nothing more is sent on it.
     closing = False
+    changes: ChangeBudget | None = None
 
     async def connect(self) -> None:
         publisher.serving_loop_is(asyncio.get_running_loop())
@@ -83,6 +85,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
             self.participant_id = participant.pk
             self.room_id = participant.room_id
+            self.changes = ChangeBudget(
+                flood.person_key(
+                    room_id=participant.room_id,
+                    participant_id=participant.pk,
+                    user_id=participant.user_id,
+                    guest_id=participant.guest_id,
+                )
+            )
             connection = await database_sync_to_async(services.participant_connected)(
                 participant_id=participant.pk
             )
@@ -232,6 +242,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_json(_error("not_a_host", "Only hosts and co-hosts can do that.", kind))
             return
         try:
+            if kind in flood.CHANGES and not await self._may_change(message):
+                return
             await self.handle(message)
         except DomainError as error:
             await self.send_json(_error(error.code, error.message, kind))
@@ -240,6 +252,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
             # disconnect handling: the seat would stay "connected" for ever.
             log.exception("room socket could not handle %s", kind)
             await self.send_json(_error("server_error", "Something went wrong; try again.", kind))
+
+    async def _may_change(self, message: Any) -> bool:
+        """Spend from the person's change budget; say how long to wait when it is spent."""
+        changes = self.changes
+        if changes is None:  # set on connect, with the participant: never missing here
+            return False
+        wait = changes.waiting() or await sync_to_async(changes.spend, thread_sensitive=False)()
+        if not wait or flood.always_allowed(message):
+            return True
+        seconds = budget.retry_after(wait)
+        error = _error(
+            "too_many_changes", f"Too many changes: try again in {seconds} seconds.", message.type
+        )
+        error["retry_after"] = seconds
+        await self.send_json(error)
+        return False
 
     async def handle(self, message: Any) -> None:
         pid = self.pid
