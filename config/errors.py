@@ -78,7 +78,12 @@ _DRF_CODES: dict[type[drf.APIException], str] = {
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message), status=exc.status)
+        refusal = Response(error_body(exc.code, exc.message), status=exc.status)
+        # A limit that says when to come back (rooms' join limits) says it in the header too.
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_after, int):
+            refusal["Retry-After"] = str(retry_after)
+        return refusal
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

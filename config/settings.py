@@ -270,6 +270,17 @@ ROOMS_GUEST_COOKIE_DAYS = env_int("ROOMS_GUEST_COOKIE_DAYS", 365, minimum=1, max
 ROOMS_REMINDER_MINUTES = env_int("ROOMS_REMINDER_MINUTES", 10, minimum=1, maximum=1440)
 ROOMS_NO_SHOW_MINUTES = env_int("ROOMS_NO_SHOW_MINUTES", 30, minimum=1, maximum=1440)
 ROOMS_IDLE_MINUTES = env_int("ROOMS_IDLE_MINUTES", 15, minimum=1, maximum=1440)
+# Floods (counted in the cache: Redis). Join attempts per window, per client address in a room
+# and per room (hosts and co-hosts are not counted); people waiting in one room's lobby; changes
+# the room hears (hand, mute, report) per person in a room per window, across reconnects.
+ROOMS_JOINS_PER_ADDRESS = env_int("ROOMS_JOINS_PER_ADDRESS", 60, minimum=1, maximum=100_000)
+ROOMS_JOINS_PER_ROOM = env_int("ROOMS_JOINS_PER_ROOM", 300, minimum=1, maximum=1_000_000)
+ROOMS_JOIN_WINDOW_SECONDS = env_int("ROOMS_JOIN_WINDOW_SECONDS", 60, minimum=1, maximum=86_400)
+ROOMS_LOBBY_MAX = env_int("ROOMS_LOBBY_MAX", 50, minimum=1, maximum=10_000)
+ROOMS_SOCKET_CHANGES = env_int("ROOMS_SOCKET_CHANGES", 20, minimum=1, maximum=100_000)
+ROOMS_SOCKET_CHANGES_WINDOW_SECONDS = env_int(
+    "ROOMS_SOCKET_CHANGES_WINDOW_SECONDS", 10, minimum=1, maximum=86_400
+)
 # Notifications belong to the feed app, which depends on rooms and not the other way round: rooms
 # names the task that hears "this room has news" (went live, invited someone) by its path.
 ROOMS_ANNOUNCE_TASK = "feed.tasks.announce_room"

@@ -15,13 +15,14 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from pydantic import ValidationError
 
 from config.errors import DomainError
-from rooms import events, lease, media, messages, publisher, selectors, services
-from rooms.flood import TokenBucket, Verdict
+from rooms import budget, events, flood, lease, media, messages, publisher, selectors, services
+from rooms.flood import ChangeBudget, TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
 from rooms.scheduling import schedule_release
@@ -52,6 +53,9 @@ class RoomConsumer(ResilientSocket):
     in_room_group = False
     # Set when this socket goes away on purpose: then the seat is not held for a resume.
     finished = False
+    # Set once the socket is closing (by us or by the client): nothing more is sent on it.
+    closing = False
+    changes: ChangeBudget | None = None
 
     async def connect(self) -> None:
         publisher.serving_loop_is(asyncio.get_running_loop())
@@ -87,6 +91,14 @@ class RoomConsumer(ResilientSocket):
             await self.join_group(events.participant_group(participant.pk))
             self.participant_id = participant.pk
             self.room_id = participant.room_id
+            self.changes = ChangeBudget(
+                flood.person_key(
+                    room_id=participant.room_id,
+                    participant_id=participant.pk,
+                    user_id=participant.user_id,
+                    guest_id=participant.guest_id,
+                )
+            )
             # A resume token is spent only here, once everything before worked.
             connection = await database_sync_to_async(services.participant_connected)(
                 participant_id=participant.pk, resume_nonce=resume_nonce, server=lease.server_id()
@@ -120,6 +132,7 @@ class RoomConsumer(ResilientSocket):
             )
 
     async def disconnect(self, code: int) -> None:
+        self.closing = True
         try:
             if self.participant_id is not None and not self.finished:
                 still_there = await database_sync_to_async(services.participant_disconnected)(
@@ -222,7 +235,8 @@ class RoomConsumer(ResilientSocket):
     # --- from the client ---------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.finished or self.participant_id is None:
+        # Frames still in flight when this socket started closing are not acted on.
+        if self.finished or self.closing or self.participant_id is None:
             return
         verdict = self.bucket.take(time.monotonic())
         if verdict == Verdict.CLOSE:
@@ -258,6 +272,8 @@ class RoomConsumer(ResilientSocket):
             await self.send_json(_error("not_a_host", "Only hosts and co-hosts can do that.", kind))
             return
         try:
+            if kind in flood.CHANGES and not await self._may_change(message):
+                return
             await self.handle(message)
         except DomainError as error:
             await self.send_json(_error(error.code, error.message, kind))
@@ -266,6 +282,22 @@ class RoomConsumer(ResilientSocket):
             # disconnect handling: the seat would stay "connected" for ever.
             log.exception("room socket could not handle %s", kind)
             await self.send_json(_error("server_error", "Something went wrong; try again.", kind))
+
+    async def _may_change(self, message: Any) -> bool:
+        """Spend from the person's change budget; say how long to wait when it is spent."""
+        changes = self.changes
+        if changes is None:  # set on connect, with the participant: never missing here
+            return False
+        wait = changes.waiting() or await sync_to_async(changes.spend, thread_sensitive=False)()
+        if not wait or flood.always_allowed(message):
+            return True
+        seconds = budget.retry_after(wait)
+        error = _error(
+            "too_many_changes", f"Too many changes: try again in {seconds} seconds.", message.type
+        )
+        error["retry_after"] = seconds
+        await self.send_json(error)
+        return False
 
     async def handle(self, message: Any) -> None:
         pid = self.pid
@@ -460,7 +492,23 @@ class RoomConsumer(ResilientSocket):
             )
 
     async def send_json(self, content: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+        # An event may reach this socket after it started closing (its close frame is out, or
+        # the client's is in): there is nobody left to tell, so it is dropped quietly.
+        if self.closing:
+            return
+        text = json.dumps(content, separators=(",", ":"))
+        try:
+            await self.send(text_data=text)
+        except (OSError, RuntimeError):
+            # The server refuses sends once the client's close frame is in, before the
+            # disconnect reaches us: ASGI servers raise an OSError, Daphne (autobahn) a
+            # RuntimeError ("Attempt to send on a closed protocol").
+            self.closing = True
+            log.debug("room socket closed before a send")
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closing = True
+        await super().close(code=code, reason=reason)
 
 
 def _error(code: str, message: str, regarding: str | None = None) -> dict[str, Any]:

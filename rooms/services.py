@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import are_friends, blocked_either_way
 from config.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
-from rooms import announce, cards, events, media, ratelimit
+from rooms import announce, budget, cards, events, media, ratelimit
 from rooms.models import (
     ACTIVE_STATES,
     Audience,
@@ -61,6 +61,19 @@ class JoinDenied(DomainError):
     status = 403
 
 
+class JoinThrottled(DomainError):
+    """Too many join attempts from one address in a room, or in one room overall."""
+
+    status = 429
+
+    def __init__(self, wait: float) -> None:
+        self.retry_after = budget.retry_after(wait)
+        super().__init__(
+            "too_many_joins",
+            f"Too many attempts to join this room. Try again in {self.retry_after} seconds.",
+        )
+
+
 _DENY_STATUS = {Reason.ENDED: 410, Reason.TOO_MANY_ATTEMPTS: 429}
 _DENY_MESSAGES = {
     Reason.ENDED: "This room has ended.",
@@ -71,6 +84,7 @@ _DENY_MESSAGES = {
     Reason.TOO_MANY_ATTEMPTS: "Too many wrong passwords. Try again later.",
     Reason.LOCKED: "The host has locked this room.",
     Reason.FULL: "This room is full.",
+    Reason.LOBBY_FULL: "Too many people are waiting to join this room. Try again later.",
 }
 
 
@@ -503,6 +517,7 @@ def _join_facts(
         elif not exhausted:
             password_ok = bool(password) and check_password(password, room.password_hash)
     released = None if active else _last_released_seat(room, identity)
+    in_lobby = active is not None and active.state == ParticipantState.LOBBY
     return JoinFacts(
         room_ended=room.state == RoomState.ENDED,
         is_moderator=role != Role.PARTICIPANT,
@@ -525,7 +540,15 @@ def _join_facts(
         seat_released_at=released.left_at if released else None,
         resume_grace=timedelta(seconds=settings.ROOMS_RESUME_GRACE_SECONDS),
         before_start=_before_start(room, now),
+        # Only a newcomer can find the lobby full: no count for those already waiting.
+        lobby_count=0 if in_lobby else _lobby_count(room),
+        lobby_max=settings.ROOMS_LOBBY_MAX,
+        in_lobby=in_lobby,
     )
+
+
+def _lobby_count(room: Room) -> int:
+    return Participant.objects.filter(room=room, state=ParticipantState.LOBBY).count()
 
 
 def _before_start(room: Room, now: datetime) -> bool:
@@ -620,10 +643,11 @@ def room_join(
         raise InvalidInput("identity_required", "Sign in or give a guest name to join.")
     if password is not None and len(password) > PASSWORD_MAX:
         raise InvalidInput("password_too_long", "That password is too long.")
-    row = Room.objects.filter(token=token).values("pk", "password_hash").first()
+    row = Room.objects.filter(token=token).values("pk", "password_hash", "host_id").first()
     if row is None:
         raise NotFound("room_not_found", "This room doesn't exist.")
     room_id = row["pk"]
+    _count_join_attempt(room_id=room_id, host_id=row["host_id"], identity=identity)
     # Hashing a password is slow by design: do it before taking the room lock (which every
     # join and host action waits on), and not at all once the attempts are used up.
     checked = None
@@ -673,6 +697,33 @@ def room_join(
             _record(room, "participant.waiting", target=participant, reason=decision.reason.value)
         ticket = _issue_ticket(participant)
     return JoinResult(participant=participant, decision=decision, ticket=ticket)
+
+
+def _count_join_attempt(*, room_id: int, host_id: int, identity: Identity) -> None:
+    """Count this attempt per client address in the room and per room; raise JoinThrottled
+    once either is over its limit for the window. Counted before any work (a password hash,
+    the room lock) is spent on it, so a crowd of throwaway guests costs little and the host
+    hears from at most that many of them."""
+    user = identity.user
+    if user is not None and (
+        user.pk == host_id or CoHost.objects.filter(room_id=room_id, user=user).exists()
+    ):
+        return  # a crowd at the door never keeps the host or a co-host out of their own room
+    window = settings.ROOMS_JOIN_WINDOW_SECONDS
+    limits = [(f"room-joins:{room_id}", settings.ROOMS_JOINS_PER_ROOM)]
+    if identity.client_key:
+        limits.insert(
+            0,
+            (f"room-joins:{room_id}:addr:{identity.client_key}", settings.ROOMS_JOINS_PER_ADDRESS),
+        )
+    # One address over its limit does not spend the room's budget, which others share.
+    for key, limit in limits:
+        wait = budget.spend(key, limit=limit, window=window)
+        if wait:
+            if user is not None and _blocked_with_host(Room(pk=room_id, host_id=host_id), user):
+                # To a blocked relation this room does not exist, not even as "too many joins".
+                raise NotFound("room_not_found", "This room doesn't exist.")
+            raise JoinThrottled(wait)
 
 
 def _display_name(identity: Identity) -> str:
