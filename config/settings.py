@@ -200,6 +200,19 @@ if not DEBUG:
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Limits (counted in the cache: Redis outside embedded mode; README "Limits") --------------
+
+# How many reverse proxies in front of the servers append to X-Forwarded-For. 0: the client's
+# address is the connection's peer and the header is ignored (rooms/addresses.py).
+ROOMS_TRUSTED_PROXY_COUNT = env_int("ROOMS_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+# Failed log-ins (the form and POST /api/auth/token/ alike) per account and per address.
+LOGIN_ATTEMPTS_PER_ACCOUNT = env_int("LOGIN_ATTEMPTS_PER_ACCOUNT", 10, minimum=1, maximum=10_000)
+LOGIN_ATTEMPTS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS", 30, minimum=1, maximum=10_000)
+LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 900, minimum=10, maximum=86_400)
+SIGNUPS_PER_ADDRESS_PER_HOUR = env_int(
+    "SIGNUPS_PER_ADDRESS_PER_HOUR", 10, minimum=1, maximum=10_000
+)
+
 # --- REST API -------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -212,7 +225,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_RATE", "10/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rooms API",
