@@ -105,10 +105,20 @@ def friend_request_send(*, sender: User, recipient: User) -> FriendRequest | Non
 
     If the recipient had already asked the sender, the two become friends at once and None is
     returned. A block either way is answered like an unknown user, so a blocked person cannot
-    learn who blocked them.
+    learn who blocked them. At most FRIEND_REQUESTS_PER_HOUR per account (TooManyRequests).
     """
     if sender.pk == recipient.pk:
         raise InvalidInput("cannot_befriend_self", "You can't send a friend request to yourself.")
+    retry_after = ratelimit.hourly(
+        action="friend-request", actor=str(sender.pk), per_hour=settings.FRIEND_REQUESTS_PER_HOUR
+    )
+    if retry_after:
+        raise TooManyRequests(
+            "rate_limited",
+            "You have sent too many friend requests. "
+            f"Try again {ratelimit.retry_phrase(retry_after)}.",
+            retry_after=retry_after,
+        )
     _lock_pair(sender, recipient)
     if blocked_either_way(a=sender, b=recipient) or not recipient.is_active:
         raise NotFound("user_not_found", "No such user.")

@@ -212,6 +212,12 @@ LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 900, minimum=10, maximum=
 SIGNUPS_PER_ADDRESS_PER_HOUR = env_int(
     "SIGNUPS_PER_ADDRESS_PER_HOUR", 10, minimum=1, maximum=10_000
 )
+# Writes per account per hour.
+POSTS_PER_HOUR = env_int("POSTS_PER_HOUR", 60, minimum=1, maximum=100_000)
+FRIEND_REQUESTS_PER_HOUR = env_int("FRIEND_REQUESTS_PER_HOUR", 30, minimum=1, maximum=100_000)
+ROOMS_CREATED_PER_HOUR = env_int("ROOMS_CREATED_PER_HOUR", 20, minimum=1, maximum=100_000)
+ROOMS_INVITATIONS_PER_HOUR = env_int("ROOMS_INVITATIONS_PER_HOUR", 300, minimum=1, maximum=100_000)
+ROOMS_REPORTS_PER_HOUR = env_int("ROOMS_REPORTS_PER_HOUR", 20, minimum=1, maximum=100_000)
 
 # --- REST API -------------------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ def test_deploy_check_is_clean_with_production_values() -> None:
         ({"SFU_ICE_ADDRESSES": "not-an-ip"}, "SFU_ICE_ADDRESSES"),
         ({"ROOMS_TRUSTED_PROXY_COUNT": "-1"}, "ROOMS_TRUSTED_PROXY_COUNT"),
         ({"LOGIN_ATTEMPTS_PER_ACCOUNT": "0"}, "LOGIN_ATTEMPTS_PER_ACCOUNT"),
+        ({"ROOMS_CREATED_PER_HOUR": "many"}, "ROOMS_CREATED_PER_HOUR"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], variable: str) -> None:

@@ -80,6 +80,7 @@ async def test_strangers_blocked_and_uninvited_get_nothing(
     dana = await database_sync_to_async(UserFactory)(username="dana")
     await database_sync_to_async(befriend)(alice, dana)
     await database_sync_to_async(user_block)(blocker=alice, blocked=dana)
+    await database_sync_to_async(befriend)(alice, charlie)  # invitations go to friends only
     invite_only = await database_sync_to_async(services.room_create)(
         host=alice, title="Private", audience="invite_only", invitee_ids=[charlie.pk]
     )
