@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -218,6 +219,29 @@ FRIEND_REQUESTS_PER_HOUR = env_int("FRIEND_REQUESTS_PER_HOUR", 30, minimum=1, ma
 ROOMS_CREATED_PER_HOUR = env_int("ROOMS_CREATED_PER_HOUR", 20, minimum=1, maximum=100_000)
 ROOMS_INVITATIONS_PER_HOUR = env_int("ROOMS_INVITATIONS_PER_HOUR", 300, minimum=1, maximum=100_000)
 ROOMS_REPORTS_PER_HOUR = env_int("ROOMS_REPORTS_PER_HOUR", 20, minimum=1, maximum=100_000)
+# Pages (origins) that may open the room and feed sockets besides the socket's own origin
+# (rooms/origins.py); exact scheme://host[:port], as Django wants CSRF_TRUSTED_ORIGINS.
+ROOMS_ALLOWED_ORIGINS = env_list("ROOMS_ALLOWED_ORIGINS", CSRF_TRUSTED_ORIGINS)
+for _origin in ROOMS_ALLOWED_ORIGINS:
+    _parts = urlsplit(_origin)
+    try:
+        _parts.port  # noqa: B018 (raises on a port that is not a number in range)
+        _bad_port = False
+    except ValueError:
+        _bad_port = True
+    if (
+        _bad_port
+        or _parts.scheme not in ("http", "https")
+        or not _parts.hostname
+        or "*" in _origin
+        or _parts.path not in ("", "/")
+        or _parts.query
+        or _parts.username
+    ):
+        raise ImproperlyConfigured(
+            "ROOMS_ALLOWED_ORIGINS (default: CSRF_TRUSTED_ORIGINS) must list exact origins like "
+            f"https://social.example.com or http://127.0.0.1:8000, got {_origin!r}"
+        )
 
 # --- REST API -------------------------------------------------------------------------------
 
