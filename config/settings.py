@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -214,6 +215,48 @@ if not DEBUG:
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Limits (counted in the cache: Redis outside embedded mode; README "Limits") --------------
+
+# How many reverse proxies in front of the servers append to X-Forwarded-For. 0: the client's
+# address is the connection's peer and the header is ignored (rooms/addresses.py).
+ROOMS_TRUSTED_PROXY_COUNT = env_int("ROOMS_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+# Failed log-ins (the form and POST /api/auth/token/ alike) per account and per address.
+LOGIN_ATTEMPTS_PER_ACCOUNT = env_int("LOGIN_ATTEMPTS_PER_ACCOUNT", 10, minimum=1, maximum=10_000)
+LOGIN_ATTEMPTS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS", 30, minimum=1, maximum=10_000)
+LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 900, minimum=10, maximum=86_400)
+SIGNUPS_PER_ADDRESS_PER_HOUR = env_int(
+    "SIGNUPS_PER_ADDRESS_PER_HOUR", 10, minimum=1, maximum=10_000
+)
+# Writes per account per hour.
+POSTS_PER_HOUR = env_int("POSTS_PER_HOUR", 60, minimum=1, maximum=100_000)
+FRIEND_REQUESTS_PER_HOUR = env_int("FRIEND_REQUESTS_PER_HOUR", 30, minimum=1, maximum=100_000)
+ROOMS_CREATED_PER_HOUR = env_int("ROOMS_CREATED_PER_HOUR", 20, minimum=1, maximum=100_000)
+ROOMS_INVITATIONS_PER_HOUR = env_int("ROOMS_INVITATIONS_PER_HOUR", 300, minimum=1, maximum=100_000)
+ROOMS_REPORTS_PER_HOUR = env_int("ROOMS_REPORTS_PER_HOUR", 20, minimum=1, maximum=100_000)
+# Pages (origins) that may open the room and feed sockets besides the socket's own origin
+# (rooms/origins.py); exact scheme://host[:port], as Django wants CSRF_TRUSTED_ORIGINS.
+ROOMS_ALLOWED_ORIGINS = env_list("ROOMS_ALLOWED_ORIGINS", CSRF_TRUSTED_ORIGINS)
+for _origin in ROOMS_ALLOWED_ORIGINS:
+    _parts = urlsplit(_origin)
+    try:
+        _parts.port  # noqa: B018 (raises on a port that is not a number in range)
+        _bad_port = False
+    except ValueError:
+        _bad_port = True
+    if (
+        _bad_port
+        or _parts.scheme not in ("http", "https")
+        or not _parts.hostname
+        or "*" in _origin
+        or _parts.path not in ("", "/")
+        or _parts.query
+        or _parts.username
+    ):
+        raise ImproperlyConfigured(
+            "ROOMS_ALLOWED_ORIGINS (default: CSRF_TRUSTED_ORIGINS) must list exact origins like "
+            f"https://social.example.com or http://127.0.0.1:8000, got {_origin!r}"
+        )
+
 # --- REST API -------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -226,7 +269,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_RATE", "10/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rooms API",

@@ -22,8 +22,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import are_friends, blocked_either_way
-from config.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
+from accounts.selectors import are_friends, blocked_either_way, friend_ids
+from config.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+)
 from rooms import announce, budget, cards, events, media, ratelimit
 from rooms.models import (
     ACTIVE_STATES,
@@ -206,6 +214,19 @@ def _require_not_ended(room: Room) -> None:
         raise Gone("room_ended", "This room has ended.")
 
 
+def _within_hourly_limit(
+    *, action: str, actor: str, per_hour: int, what: str, cost: int = 1
+) -> None:
+    """Count a write against its actor's hourly budget (README "Limits"), or refuse it."""
+    retry_after = ratelimit.hourly(action=action, actor=actor, per_hour=per_hour, cost=cost)
+    if retry_after:
+        raise TooManyRequests(
+            "rate_limited",
+            f"You have {what} too often. Try again {ratelimit.retry_phrase(retry_after)}.",
+            retry_after=retry_after,
+        )
+
+
 def _validate_text(value: str, *, field: str, limit: int, required: bool = False) -> str:
     value = value.strip()
     if required and not value:
@@ -267,10 +288,17 @@ def room_create(
     invitee_ids: Iterable[int] = (),
     now: datetime | None = None,
 ) -> Room:
-    """Create a room. It opens when its host joins it (`room_join`)."""
+    """Create a room. It opens when its host joins it (`room_join`). At most
+    ROOMS_CREATED_PER_HOUR per host (TooManyRequests)."""
     now = _now(now)
     if host.is_suspended:
         raise Forbidden("suspended", "Your account is suspended, so you can't create rooms.")
+    _within_hourly_limit(
+        action="room-create",
+        actor=str(host.pk),
+        per_hour=settings.ROOMS_CREATED_PER_HOUR,
+        what="created rooms",
+    )
     if audience not in Audience.values:
         raise InvalidInput("invalid_audience", "Audience must be 'friends' or 'invite_only'.")
     room = Room.objects.create(
@@ -1332,19 +1360,32 @@ def cohost_remove(*, room: Room, actor: User, user_id: int) -> None:
 
 
 def _invite(room: Room, actor: User, user_ids: set[int]) -> list[Invitation]:
+    """Invitations go to friends of the host only (a stranger's id is refused, not notified),
+    at most ROOMS_INVITATIONS_PER_HOUR new ones per inviting account."""
     users = list(User.objects.filter(pk__in=user_ids, is_active=True))
     if len(users) != len(user_ids):
         raise NotFound("user_not_found", "No such user.")
-    for user in users:
-        if user.pk == room.host_id:
-            raise InvalidInput("cannot_invite_host", "The host doesn't need an invitation.")
-        if _blocked_with_host(room, user):
-            raise NotFound("user_not_found", "No such user.")
+    if room.host_id in user_ids:
+        raise InvalidInput("cannot_invite_host", "The host doesn't need an invitation.")
+    # A block ends a friendship, so a blocked person is refused here like any stranger, and
+    # can't tell a block from an unfriending.
+    friends = set(friend_ids(user=room.host).filter(friend_id__in=user_ids))
+    if friends != user_ids:
+        raise InvalidInput("not_a_friend", "Only friends of the host can be invited.")
     existing = set(
         Invitation.objects.filter(room=room, user_id__in=user_ids).values_list("user_id", flat=True)
     )
+    new = [user for user in users if user.pk not in existing]
+    if new:
+        _within_hourly_limit(
+            action="invite",
+            actor=str(actor.pk),
+            per_hour=settings.ROOMS_INVITATIONS_PER_HOUR,
+            what="invited people",
+            cost=len(new),
+        )
     created = Invitation.objects.bulk_create(
-        [Invitation(room=room, user=u, invited_by=actor) for u in users if u.pk not in existing]
+        [Invitation(room=room, user=u, invited_by=actor) for u in new]
     )
     if created:
         _record(room, "invitations.added", actor=actor, user_ids=[i.user_id for i in created])
@@ -1417,6 +1458,12 @@ def report_from_participant(
 def _report(
     room: Room, reporter: Participant, *, reason: str, details: str, target_id: int | None
 ) -> Report:
+    _within_hourly_limit(
+        action="report",
+        actor=f"u{reporter.user_id}" if reporter.user_id else f"g{reporter.guest_id}",
+        per_hour=settings.ROOMS_REPORTS_PER_HOUR,
+        what="sent reports",
+    )
     target = None
     if target_id is not None:
         # Anyone who has been in the room (now or earlier), not lobby visitors nobody saw.

@@ -17,7 +17,9 @@ from rooms import services
 from rooms.models import Room
 from rooms.services import Identity
 
+# What a browser on the page http://127.0.0.1/ sends with its handshake.
 ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1")
 
 
 class Socket:
@@ -75,9 +77,10 @@ async def connect(
     query: str,
     *,
     origin: tuple[bytes, bytes] | None = ORIGIN,
+    host: tuple[bytes, bytes] = HOST,
     cookie: str = "",
 ) -> tuple[bool, Socket]:
-    headers = [origin] if origin else []
+    headers = [host, origin] if origin else [host]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     communicator = WebsocketCommunicator(

@@ -334,6 +334,25 @@ async def test_raise_hand_and_report(alice: User, bob: User, friends: None, room
     await host.close()
 
 
+async def test_reports_over_the_socket_share_the_hourly_limit(
+    alice: User, bob: User, friends: None, room: Room, settings: Any
+) -> None:
+    settings.ROOMS_REPORTS_PER_HOUR = 1
+    host, _ = await host_in(room, alice)
+    member, _ = await enter(room, me(bob))
+    await member.expect("snapshot")
+    await member.send({"type": "report", "reason": "spam"})
+    await member.expect("report.received")
+
+    await member.send({"type": "report", "reason": "spam"})
+
+    error = await member.expect("error")
+    assert (error["code"], error["regarding"]) == ("rate_limited", "report")
+    assert await database_sync_to_async(Report.objects.filter(room=room).count)() == 1
+    await member.close()
+    await host.close()
+
+
 async def test_last_host_leaving_locks_the_room_and_nobody_is_promoted(
     alice: User, bob: User, friends: None, room: Room
 ) -> None:
