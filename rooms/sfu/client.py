@@ -52,6 +52,7 @@ class RoomClient:
         self.token = token
         self.name = name
         self.password = password
+        self._api_token = api_token
         headers = {"Authorization": f"Token {api_token}"} if api_token else {}
         self.http = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=10)
         self.ws: Any = None
@@ -97,7 +98,11 @@ class RoomClient:
         scheme = "wss" if parts.scheme == "https" else "ws"
         url = f"{scheme}://{parts.netloc}/ws/rooms/{self.token}/?{query}"
         origin = Origin(f"{parts.scheme}://{parts.netloc}")
-        self.ws = await websockets.connect(url, origin=origin, max_size=2**20)
+        # An API client shows its token on the socket too: a resume checks the account.
+        headers = {"Authorization": self.http.headers["Authorization"]} if self._api_token else {}
+        self.ws = await websockets.connect(
+            url, origin=origin, additional_headers=headers, max_size=2**20
+        )
         self._reader = asyncio.create_task(self._read())
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:

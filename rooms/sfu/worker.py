@@ -372,8 +372,8 @@ class Worker:
             await asyncio.sleep(self.heartbeat_seconds)
             try:
                 moved = await asyncio.to_thread(places.replace_dead, self.placement)
-            except Exception:
-                logger.exception("watchdog failed")
+            except Exception as error:
+                logger.warning("watchdog failed: %r", error)
                 continue
             for room_id, target in moved:
                 logger.warning("room %s moved to worker %s", room_id, target.worker_id)

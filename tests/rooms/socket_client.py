@@ -79,10 +79,13 @@ async def connect(
     origin: tuple[bytes, bytes] | None = ORIGIN,
     host: tuple[bytes, bytes] = HOST,
     cookie: str = "",
+    authorization: str = "",
 ) -> tuple[bool, Socket]:
     headers = [host, origin] if origin else [host]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
+    if authorization:
+        headers.append((b"authorization", authorization.encode()))
     communicator = WebsocketCommunicator(
         application, f"/ws/rooms/{room.token}/?{query}", headers=headers
     )

@@ -674,6 +674,40 @@ async def test_a_resume_that_fails_on_an_outage_keeps_its_token(
     await host.close()
 
 
+async def test_an_api_client_resumes_with_its_token(
+    alice: User, bob: User, charlie: User, friends: None, room: Room
+) -> None:
+    host, _ = await host_in(room, alice)
+
+    def token_of(user: User, password: str) -> str:
+        user.set_password(password)
+        user.save()
+        response = Client().post(
+            "/api/auth/token/",
+            {"username": user.username, "password": password},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        return f"Token {response.json()['token']}"
+
+    bobs = await database_sync_to_async(token_of)(bob, "bob-secret-42")
+    charlies = await database_sync_to_async(token_of)(charlie, "charlie-secret-42")
+    # An API client: the join API with its token, the socket with the ticket, then a drop.
+    api = Client(headers={"Authorization": bobs})
+    joined = await api_join(api, room)
+    ok, first = await connect(room, f"ticket={joined['ticket']}", authorization=bobs)
+    assert ok
+    resume_token = (await first.expect("hello"))["resume_token"]
+    await first.close()
+    # Another account's token does not take the seat; its own does.
+    assert not (await connect(room, f"resume={resume_token}", authorization=charlies))[0]
+    ok, back = await connect(room, f"resume={resume_token}", authorization=bobs)
+    assert ok
+    assert (await back.expect("snapshot"))["you"]["id"] == joined["participant"]["id"]
+    await back.close()
+    await host.close()
+
+
 async def test_a_resume_token_works_only_for_its_owner(
     alice: User, bob: User, charlie: User, friends: None, room: Room
 ) -> None:
