@@ -29,6 +29,7 @@ from rooms.consumers import (
 )
 from rooms.models import AuditEvent, Ban, Participant, ParticipantState, Report, Room
 from tests.rooms.socket_client import (
+    HOST,
     ORIGIN,
     Socket,
     about,
@@ -514,7 +515,7 @@ async def test_an_event_meeting_a_socket_that_just_closed_is_dropped_quietly(
     result = await join(room, me(bob))
     server = ClientClosedServer()
     communicator = WebsocketCommunicator(
-        server, f"/ws/rooms/{room.token}/?ticket={result.ticket}", headers=[ORIGIN]
+        server, f"/ws/rooms/{room.token}/?ticket={result.ticket}", headers=[HOST, ORIGIN]
     )
     assert (await communicator.connect(timeout=5))[0]
     member = Socket(communicator)
