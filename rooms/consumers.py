@@ -8,6 +8,7 @@ Admitted people are in the room group and get a snapshot, then versioned events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -20,7 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from pydantic import ValidationError
 
 from config.errors import DomainError
-from rooms import events, media, messages, publisher, selectors, services
+from rooms import events, media, messages, outages, publisher, selectors, services
 from rooms.flood import TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
@@ -35,6 +36,8 @@ CLOSE_REMOVED = 4004
 CLOSE_ENDED = 4005
 CLOSE_REPLACED = 4009
 CLOSE_FLOOD = 4029
+# PostgreSQL or Redis is down: the client comes back as after any dropped connection.
+CLOSE_UNAVAILABLE = 4503
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -89,6 +92,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._forget_groups()
             self.participant_id = None
             await self.close(code=CLOSE_REFUSED)
+            return
+        except Exception as error:
+            if not outages.is_outage(error):
+                raise
+            log.warning("room socket could not open: %s: %s", type(error).__name__, error)
+            unavailable = True
+        else:
+            unavailable = False
+        if unavailable:
+            # Said outside the except block, so that nothing failing here passes for the outage.
+            with contextlib.suppress(Exception):
+                await self._forget_groups()
+            self.participant_id = None
+            await self.accept()
+            await self.send_json(_unavailable())
+            await self.close(code=CLOSE_UNAVAILABLE)
             return
         await self.accept()
         await self.send_json({"type": "hello", "resume_token": connection.resume_token})
@@ -231,9 +250,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.handle(message)
         except DomainError as error:
             await self.send_json(_error(error.code, error.message, kind))
-        except Exception:
+        except Exception as error:
             # A bug or an outage (database, Redis) must not end the socket without its
             # disconnect handling: the seat would stay "connected" for ever.
+            if outages.is_outage(error):
+                log.warning("room socket could not handle %s: %s", kind, error)
+                answer = _unavailable(kind)
+                offer_id = getattr(message, "offer_id", None)
+                if offer_id is not None:
+                    answer["offer_id"] = offer_id
+                await self.send_json(answer)
+                return
             log.exception("room socket could not handle %s", kind)
             await self.send_json(_error("server_error", "Something went wrong; try again.", kind))
 
@@ -363,7 +390,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if not hasattr(self, get_handler_name(message)):
             log.warning("room socket ignores message type %r", message.get("type"))
             return
-        await super().dispatch(message)
+        try:
+            await super().dispatch(message)
+        except Exception as error:
+            # An event this socket could not act on (its state could not be read): the client
+            # asks for a fresh snapshot after retry_after.
+            if not outages.is_outage(error):
+                raise
+            log.warning("room socket could not handle %s: %s", message.get("type"), error)
+            await self.send_json(_unavailable())
 
     async def room_event(self, message: dict[str, Any]) -> None:
         if not self.in_room_group:
@@ -434,6 +469,12 @@ def _error(code: str, message: str, regarding: str | None = None) -> dict[str, A
     body: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if regarding:
         body["regarding"] = regarding
+    return body
+
+
+def _unavailable(regarding: str | None = None) -> dict[str, Any]:
+    body = _error("unavailable", outages.MESSAGE, regarding)
+    body["retry_after"] = outages.RETRY_AFTER_SECONDS
     return body
 
 
