@@ -53,6 +53,9 @@ def test_deploy_check_is_clean_with_production_values() -> None:
         ({"SFU_UDP_PORT_MIN": "40000"}, "SFU_UDP_PORT_MAX"),
         ({"SFU_UDP_PORT_MIN": "41000", "SFU_UDP_PORT_MAX": "40000"}, "SFU_UDP_PORT_MIN"),
         ({"SFU_ICE_ADDRESSES": "not-an-ip"}, "SFU_ICE_ADDRESSES"),
+        ({"DB_POOL_MAX": "0"}, "DB_POOL_MAX"),
+        ({"DB_POOL_MIN": "5", "DB_POOL_MAX": "4"}, "DB_POOL_MIN"),
+        ({"DB_POOL_TIMEOUT": "soon"}, "DB_POOL_TIMEOUT"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], variable: str) -> None:
