@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it answers 503 for a database or Redis outage met in any layer below it.
+    "config.errors.OutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -88,6 +90,13 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 
 _database_url = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
+DB_POOL_MIN = env_int("DB_POOL_MIN", 1, minimum=0, maximum=1000)
+DB_POOL_MAX = env_int("DB_POOL_MAX", 10, minimum=1, maximum=1000)
+DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 10, minimum=1, maximum=600)
+if DB_POOL_MIN > DB_POOL_MAX:
+    raise ImproperlyConfigured(
+        f"DB_POOL_MIN ({DB_POOL_MIN}) must not be more than DB_POOL_MAX ({DB_POOL_MAX})"
+    )
 DATABASES: dict[str, dict[str, Any]]
 if _database_url is None:
     DATABASES = {
@@ -99,7 +108,20 @@ if _database_url is None:
         }
     }
 else:
-    DATABASES = {"default": dict(dj_database_url.parse(_database_url, conn_max_age=60))}
+    # A bounded pool per process (psycopg's, through Django): at most DB_POOL_MAX connections
+    # however many requests are in flight; a request that waited DB_POOL_TIMEOUT seconds for
+    # one gets a 503 with Retry-After. Sizing per process type: README, "Database connections".
+    # Connections go back to the pool after each request, so no persistent ones (CONN_MAX_AGE).
+    # Query parameters of DATABASE_URL become connection options (`?application_name=web`).
+    DATABASES = {"default": dict(dj_database_url.parse(_database_url, conn_max_age=0))}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": DB_POOL_MIN,
+            "max_size": DB_POOL_MAX,
+            "timeout": float(DB_POOL_TIMEOUT),
+        }
+    # Each connection is checked as it is handed out, so connections broken by a database
+    # restart are replaced instead of failing a request.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

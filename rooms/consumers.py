@@ -21,7 +21,18 @@ from channels.db import database_sync_to_async
 from pydantic import ValidationError
 
 from config.errors import DomainError
-from rooms import budget, events, flood, lease, media, messages, publisher, selectors, services
+from rooms import (
+    budget,
+    events,
+    flood,
+    lease,
+    media,
+    messages,
+    outages,
+    publisher,
+    selectors,
+    services,
+)
 from rooms.flood import ChangeBudget, TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
@@ -117,9 +128,7 @@ class RoomConsumer(ResilientSocket):
                 await self._forget_groups()
             self.participant_id = None
             await self.accept()
-            await self.send_json(
-                _error("unavailable", "The service is briefly unavailable; reconnecting.")
-            )
+            await self.send_json(_unavailable())
             await self.close(code=CLOSE_UNAVAILABLE)
             return
         await self.accept()
@@ -277,9 +286,17 @@ class RoomConsumer(ResilientSocket):
             await self.handle(message)
         except DomainError as error:
             await self.send_json(_error(error.code, error.message, kind))
-        except Exception:
+        except Exception as error:
             # A bug or an outage (database, Redis) must not end the socket without its
             # disconnect handling: the seat would stay "connected" for ever.
+            if outages.is_outage(error):
+                log.warning("room socket could not handle %s: %s", kind, error)
+                answer = _unavailable(kind)
+                offer_id = getattr(message, "offer_id", None)
+                if offer_id is not None:
+                    answer["offer_id"] = offer_id
+                await self.send_json(answer)
+                return
             log.exception("room socket could not handle %s", kind)
             await self.send_json(_error("server_error", "Something went wrong; try again.", kind))
 
@@ -425,7 +442,15 @@ class RoomConsumer(ResilientSocket):
         if not hasattr(self, get_handler_name(message)):
             log.warning("room socket ignores message type %r", message.get("type"))
             return
-        await super().dispatch(message)
+        try:
+            await super().dispatch(message)
+        except Exception as error:
+            # An event this socket could not act on (its state could not be read): the client
+            # asks for a fresh snapshot after retry_after.
+            if not outages.is_outage(error):
+                raise
+            log.warning("room socket could not handle %s: %s", message.get("type"), error)
+            await self.send_json(_unavailable())
 
     async def room_event(self, message: dict[str, Any]) -> None:
         if not self.in_room_group:
@@ -515,6 +540,12 @@ def _error(code: str, message: str, regarding: str | None = None) -> dict[str, A
     body: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if regarding:
         body["regarding"] = regarding
+    return body
+
+
+def _unavailable(regarding: str | None = None) -> dict[str, Any]:
+    body = _error("unavailable", outages.MESSAGE, regarding)
+    body["retry_after"] = outages.RETRY_AFTER_SECONDS
     return body
 
 

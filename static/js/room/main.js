@@ -261,7 +261,8 @@ async function rejoin() {
     const result = await requestJoin();
     app.socket.reopen(result.ticket);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 0) {
+    // Offline, or the server is briefly unavailable (503): try again a little later.
+    if (error instanceof ApiError && (error.status === 0 || error.status === 503)) {
       app.socket.retry();
       return;
     }
@@ -345,6 +346,11 @@ function onServerError(message) {
     return;
   }
   if (message.code === "slow_down") return;
+  if (message.code === "unavailable") {
+    // The server could not act (its database or Redis was down): what this page shows may be
+    // stale, so ask for a fresh snapshot once it should be back.
+    setTimeout(() => app.socket?.send({ type: "snapshot.request" }), (message.retry_after || 5) * 1000);
+  }
   toast(message.message);
   announce(message.message, { assertive: true });
 }
