@@ -222,7 +222,7 @@ def test_the_procfile_serves_a_guest_visit_with_media_and_stops_cleanly(
         host=host, title="Forgotten", scheduled_start=now - timedelta(minutes=2)
     )
 
-    asyncio.run(_visit(honcho, key))
+    token = asyncio.run(_visit(honcho, key))
 
     room = Room.objects.get(title="Across the Procfile")
     _wait_in_db(
@@ -238,10 +238,18 @@ def test_the_procfile_serves_a_guest_visit_with_media_and_stops_cleanly(
         honcho,
     )
 
+    # The visit is over once the SFU worker holds nobody: SIGTERM then has nothing to drain.
+    store = places.RedisPlacement(deployment.redis.url())
+    honcho.wait_for(
+        "the SFU worker empty after the visit",
+        lambda: [worker.load for worker in places.live_workers(store)] == [0],
+    )
     started = honcho.started()
     assert sorted(name.split(".")[0] for name in started) == sorted(LONG_RUNNING)
     status = honcho.terminate()
     log = honcho.log()
+    # No process logged the room's link token (daphne's access log is off; the proxy's has none).
+    assert token not in log
     # honcho passes SIGTERM to every process and reports its own (143, as for SIGTERM) ...
     assert status == 143, log[-6000:]
     # ... each process exits by itself, successfully (the SFU worker after draining) ...
@@ -251,7 +259,9 @@ def test_the_procfile_serves_a_guest_visit_with_media_and_stops_cleanly(
     assert [name for name, pid in started.items() if group_alive(pid)] == []
 
 
-async def _visit(honcho: Honcho, key: str) -> None:
+async def _visit(honcho: Honcho, key: str) -> str:
+    """The host's room over the API, the guest let in from the lobby, media both ways; the
+    room's link token."""
     use_host_addresses((HOST,))
     async with httpx.AsyncClient(
         base_url=honcho.url, headers={"Authorization": f"Token {key}"}, timeout=20
@@ -307,6 +317,7 @@ async def _visit(honcho: Honcho, key: str) -> None:
     finally:
         for client in clients:
             await client.close()
+    return token
 
 
 def _wait_in_db(what: str, done: Callable[[], bool], honcho: Honcho, timeout: float = 60) -> None:
