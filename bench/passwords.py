@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
+import logging
 import os
 import sys
 import tempfile
@@ -57,7 +58,9 @@ class Result:
     requests: int = 0
     checked: int = 0  # wrong passwords the room compared
     refused: int = 0  # 429 answers (nothing compared)
-    waits: dict[str, list[float]] = field(default_factory=dict)  # newcomer kind -> waits
+    # Newcomer kind -> for each arrival, in order, the seconds it waited (None: still waiting
+    # when the time ran out).
+    waits: dict[str, list[float | None]] = field(default_factory=dict)
 
 
 NEWCOMERS = (
@@ -85,13 +88,16 @@ def simulate(
 
     `signed_in_client()` returns an APIClient signed in as a new account each call (the
     "signed in" newcomers). Newcomers' waits are measured from their first try to the answer
-    that let them past the password; one still waiting when time runs out counts up to then.
+    that let them past the password (None: still waiting when the time ran out).
     """
     from rest_framework.test import APIClient
 
     url = f"/api/rooms/{token}/join/"
     start = clock.now
-    result = Result(addresses=addresses, seconds=seconds, waits={k: [] for k in NEWCOMERS})
+    arrivals = [a for a in arrivals if a < seconds]
+    result = Result(
+        addresses=addresses, seconds=seconds, waits={k: [None] * len(arrivals) for k in NEWCOMERS}
+    )
     # (time, 0 for attackers / 1 for newcomers, sequence, what)
     due: list[tuple[float, int, int, tuple[Any, ...]]] = []
     sequence = 0
@@ -104,19 +110,13 @@ def simulate(
     for n in range(addresses):
         at(start, 0, ("attacker", n))
     for arrival in arrivals:
-        if arrival >= seconds:
-            continue
-        at(start + arrival, 1, ("newcomer", "own address", APIClient(), "192.0.2.1", arrival))
-        at(
-            start + arrival,
-            1,
-            ("newcomer", NEWCOMERS[1], APIClient(), attacker_address(0), arrival),
-        )
-        at(
-            start + arrival,
-            1,
-            ("newcomer", NEWCOMERS[2], signed_in_client(), attacker_address(0), arrival),
-        )
+        shared = attacker_address(0)
+        for kind, client, address in (
+            (NEWCOMERS[0], APIClient(), "192.0.2.1"),
+            (NEWCOMERS[1], APIClient(), shared),
+            (NEWCOMERS[2], signed_in_client(), shared),
+        ):
+            at(start + arrival, 1, ("newcomer", kind, client, address, arrival))
     guess = 0
     while due:
         when, _rank, _, what = heapq.heappop(due)
@@ -150,24 +150,18 @@ def simulate(
             REMOTE_ADDR=address,
         )
         if r.status_code == 200:
-            result.waits[kind].append(clock.now - (start + arrival))
+            result.waits[kind][arrivals.index(arrival)] = clock.now - (start + arrival)
         elif r.status_code == 429:
             result.refused += 1
             at(clock.now + int(r["Retry-After"]), 1, what)
         else:
             raise RuntimeError(f"unexpected answer to a newcomer: {r.status_code} {r.json()}")
-    # Whoever is still waiting at the end waited until then.
-    for _, _, _, what in due:
-        if what[0] == "newcomer":
-            result.waits[what[1]].append(seconds - what[4])
     clock.now = start + seconds
     return result
 
 
-def _wait_cell(waits: list[float]) -> str:
-    if not waits:
-        return "-"
-    return " / ".join(f"{w:.0f}" for w in waits)
+def _wait_cell(waits: list[float | None]) -> str:
+    return " / ".join("still waiting" if w is None else f"{w:.0f}" for w in waits)
 
 
 def table(results: Sequence[Result]) -> str:
@@ -209,6 +203,7 @@ def _setup(redis_url: str | None, scratch: Path) -> None:
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # the test client's host name
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # a line per 403/429 otherwise
     call_command("migrate", verbosity=0, interactive=False)
 
 

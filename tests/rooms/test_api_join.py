@@ -254,6 +254,11 @@ def test_honest_people_get_in_during_an_attack(
     )
 
 
+def new_user() -> User:
+    user: User = UserFactory()
+    return user
+
+
 def test_an_hour_of_attack_from_fifty_addresses(alice: User, limiter_clock: Clock) -> None:
     """Fifty addresses guessing as fast as the answers allow, for an hour: the room checks at
     most 2 x 10 passwords per 5-minute window. Newcomers with the right password, from their own
@@ -266,14 +271,14 @@ def test_an_hour_of_attack_from_fifty_addresses(alice: User, limiter_clock: Cloc
         addresses=50,
         seconds=3600,
         clock=limiter_clock,
-        signed_in_client=lambda: as_user(UserFactory()),
+        signed_in_client=lambda: as_user(new_user()),
         password=PASSWORD,
     )
 
     assert 0 < result.checked <= 2 * 10 * 12
     for kind in ("own address", "signed in on the attacker's address"):
         first, *later = result.waits[kind]  # arriving at minutes 1, 15, 30 and 45
-        assert first <= 2 * 300, (kind, result.waits[kind])
+        assert first is not None and first <= 2 * 300, (kind, result.waits[kind])
         assert later == [0, 0, 0], (kind, result.waits[kind])
 
 
@@ -284,7 +289,7 @@ def test_people_the_host_asked_in_never_wait_for_a_guesser(
     """Both budgets spent by 25 fresh addresses: someone the host did not ask in waits, but the
     host's friend (in an all-friends room) or an invitee gets in at once, and so does a guest
     who gave the password before."""
-    dana = UserFactory(username="dana")
+    dana: User = UserFactory(username="dana")
     befriend(alice, dana)
     room = _live_room(alice, password=PASSWORD, waiting_room=False, audience=audience)
     services.invitation_add(room=room, actor=alice, user_ids=[dana.pk])
