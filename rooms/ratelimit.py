@@ -3,8 +3,8 @@
 A password is checked only with a permit, and a permit is taken from three counters; the
 README's "Room passwords" gives the design and its numbers:
 
-- the person (account or guest id) and their address each have a count of wrong passwords on
-  this room, held for ROOMS_PASSWORD_WINDOW_SECONDS after the last one. Past
+- the person (account or guest id) and, for a guest, the address each have a count of wrong
+  passwords on this room, held for ROOMS_PASSWORD_WINDOW_SECONDS after the last one. Past
   ROOMS_PASSWORD_ATTEMPTS (four times that for an address) each further check waits for the
   one before it and then for a back-off that doubles from 1 s up to
   ROOMS_PASSWORD_BACKOFF_MAX_SECONDS: a guesser is slowed down, nobody is locked out;
@@ -13,12 +13,13 @@ README's "Room passwords" gives the design and its numbers:
   identity and address have none on record. This is the bound that holds whatever the number
   of addresses and identities a guesser brings; the second budget is what a newcomer with the
   right password still finds when an attacker has used up the first;
-- someone who gave this room's current password before (`known`) uses no room budget.
+- someone who gave this room's current password before (`known`), and someone the host asked
+  in (`vouched`: invited, or a friend in an all-friends room), uses no room budget.
 
 Every count is taken with `cache.incr` *before* the check and given back when the password
 was right, so concurrent checks each see their own count and no budget is ever overdrawn. A
 person or address in back-off has one check at a time (`busy`, taken with `cache.add`). Times
-come from `clock()` and waits are stored as instants, so the waits hold across processes.
+come from `clock()` (tests and bench/passwords.py move it) and waits are stored as instants.
 """
 
 from __future__ import annotations
