@@ -53,7 +53,13 @@ class Gone(DomainError):
 
 
 class TooManyRequests(DomainError):
+    """A limit said "not now". The API answers 429 with `Retry-After` when it is known."""
+
     status = 429
+
+    def __init__(self, code: str, message: str, *, retry_after: int = 0) -> None:
+        super().__init__(code, message)
+        self.retry_after = retry_after
 
 
 def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
@@ -78,7 +84,12 @@ _DRF_CODES: dict[type[drf.APIException], str] = {
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message), status=exc.status)
+        refusal = Response(error_body(exc.code, exc.message), status=exc.status)
+        # A limit that says when to come back says it in the header too.
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_after, int) and retry_after > 0:
+            refusal["Retry-After"] = str(retry_after)
+        return refusal
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

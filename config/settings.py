@@ -10,9 +10,14 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config.env import env_bool, env_int, env_list, env_str, env_url
 
@@ -122,8 +127,18 @@ else:
                 # redis-py 8 reads with a 5 s timeout by default, exactly as long as
                 # channels-redis blocks in BZPOPMIN: under load the read timed out first and
                 # killed the socket's consumer. Reads must outlast the blocking pop.
+                # After a Redis restart every pooled connection is dead, and the first send
+                # on each failed (an event lost per connection): connections idle for a
+                # second are checked before use, and a failed command is tried again.
                 "hosts": [
-                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 5,
+                        "health_check_interval": 1,
+                        "retry": AsyncRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+                        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+                    }
                 ],
                 "capacity": 1500,
                 "expiry": 30,
@@ -200,6 +215,48 @@ if not DEBUG:
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Limits (counted in the cache: Redis outside embedded mode; README "Limits") --------------
+
+# How many reverse proxies in front of the servers append to X-Forwarded-For. 0: the client's
+# address is the connection's peer and the header is ignored (rooms/addresses.py).
+ROOMS_TRUSTED_PROXY_COUNT = env_int("ROOMS_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+# Failed log-ins (the form and POST /api/auth/token/ alike) per account and per address.
+LOGIN_ATTEMPTS_PER_ACCOUNT = env_int("LOGIN_ATTEMPTS_PER_ACCOUNT", 10, minimum=1, maximum=10_000)
+LOGIN_ATTEMPTS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS", 30, minimum=1, maximum=10_000)
+LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 900, minimum=10, maximum=86_400)
+SIGNUPS_PER_ADDRESS_PER_HOUR = env_int(
+    "SIGNUPS_PER_ADDRESS_PER_HOUR", 10, minimum=1, maximum=10_000
+)
+# Writes per account per hour.
+POSTS_PER_HOUR = env_int("POSTS_PER_HOUR", 60, minimum=1, maximum=100_000)
+FRIEND_REQUESTS_PER_HOUR = env_int("FRIEND_REQUESTS_PER_HOUR", 30, minimum=1, maximum=100_000)
+ROOMS_CREATED_PER_HOUR = env_int("ROOMS_CREATED_PER_HOUR", 20, minimum=1, maximum=100_000)
+ROOMS_INVITATIONS_PER_HOUR = env_int("ROOMS_INVITATIONS_PER_HOUR", 300, minimum=1, maximum=100_000)
+ROOMS_REPORTS_PER_HOUR = env_int("ROOMS_REPORTS_PER_HOUR", 20, minimum=1, maximum=100_000)
+# Pages (origins) that may open the room and feed sockets besides the socket's own origin
+# (rooms/origins.py); exact scheme://host[:port], as Django wants CSRF_TRUSTED_ORIGINS.
+ROOMS_ALLOWED_ORIGINS = env_list("ROOMS_ALLOWED_ORIGINS", CSRF_TRUSTED_ORIGINS)
+for _origin in ROOMS_ALLOWED_ORIGINS:
+    _parts = urlsplit(_origin)
+    try:
+        _parts.port  # noqa: B018 (raises on a port that is not a number in range)
+        _bad_port = False
+    except ValueError:
+        _bad_port = True
+    if (
+        _bad_port
+        or _parts.scheme not in ("http", "https")
+        or not _parts.hostname
+        or "*" in _origin
+        or _parts.path not in ("", "/")
+        or _parts.query
+        or _parts.username
+    ):
+        raise ImproperlyConfigured(
+            "ROOMS_ALLOWED_ORIGINS (default: CSRF_TRUSTED_ORIGINS) must list exact origins like "
+            f"https://social.example.com or http://127.0.0.1:8000, got {_origin!r}"
+        )
+
 # --- REST API -------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -212,7 +269,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_RATE", "10/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rooms API",
@@ -232,6 +288,16 @@ ROOMS_DEFAULT_CAPACITY = env_int(
 ROOMS_START_GRACE_SECONDS = env_int("ROOMS_START_GRACE_SECONDS", 300, minimum=0, maximum=3600)
 # An admitted participant who dropped may come back within this many seconds and keep the seat.
 ROOMS_RESUME_GRACE_SECONDS = env_int("ROOMS_RESUME_GRACE_SECONDS", 15, minimum=0, maximum=600)
+# The web process's lease on its sockets' seats (rooms/lease.py): renewed every
+# ROOMS_LEASE_RENEW_SECONDS; a process silent for ROOMS_LEASE_SECONDS is dead and its seats
+# count as dropped from its last renewal.
+ROOMS_LEASE = env_bool("ROOMS_LEASE", True)
+ROOMS_LEASE_RENEW_SECONDS = env_int("ROOMS_LEASE_RENEW_SECONDS", 1, minimum=1, maximum=60)
+ROOMS_LEASE_SECONDS = env_int("ROOMS_LEASE_SECONDS", 4, minimum=2, maximum=600)
+if ROOMS_LEASE_SECONDS < 2 * ROOMS_LEASE_RENEW_SECONDS:
+    raise ImproperlyConfigured(
+        "ROOMS_LEASE_SECONDS must be at least twice ROOMS_LEASE_RENEW_SECONDS"
+    )
 ROOMS_JOIN_TICKET_TTL_SECONDS = env_int(
     "ROOMS_JOIN_TICKET_TTL_SECONDS", 60, minimum=5, maximum=3600
 )
@@ -258,6 +324,17 @@ ROOMS_GUEST_COOKIE_DAYS = env_int("ROOMS_GUEST_COOKIE_DAYS", 365, minimum=1, max
 ROOMS_REMINDER_MINUTES = env_int("ROOMS_REMINDER_MINUTES", 10, minimum=1, maximum=1440)
 ROOMS_NO_SHOW_MINUTES = env_int("ROOMS_NO_SHOW_MINUTES", 30, minimum=1, maximum=1440)
 ROOMS_IDLE_MINUTES = env_int("ROOMS_IDLE_MINUTES", 15, minimum=1, maximum=1440)
+# Floods (counted in the cache: Redis). Join attempts per window, per client address in a room
+# and per room (hosts and co-hosts are not counted); people waiting in one room's lobby; changes
+# the room hears (hand, mute, report) per person in a room per window, across reconnects.
+ROOMS_JOINS_PER_ADDRESS = env_int("ROOMS_JOINS_PER_ADDRESS", 60, minimum=1, maximum=100_000)
+ROOMS_JOINS_PER_ROOM = env_int("ROOMS_JOINS_PER_ROOM", 300, minimum=1, maximum=1_000_000)
+ROOMS_JOIN_WINDOW_SECONDS = env_int("ROOMS_JOIN_WINDOW_SECONDS", 60, minimum=1, maximum=86_400)
+ROOMS_LOBBY_MAX = env_int("ROOMS_LOBBY_MAX", 50, minimum=1, maximum=10_000)
+ROOMS_SOCKET_CHANGES = env_int("ROOMS_SOCKET_CHANGES", 20, minimum=1, maximum=100_000)
+ROOMS_SOCKET_CHANGES_WINDOW_SECONDS = env_int(
+    "ROOMS_SOCKET_CHANGES_WINDOW_SECONDS", 10, minimum=1, maximum=86_400
+)
 # Notifications belong to the feed app, which depends on rooms and not the other way round: rooms
 # names the task that hears "this room has news" (went live, invited someone) by its path.
 ROOMS_ANNOUNCE_TASK = "feed.tasks.announce_room"

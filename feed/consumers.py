@@ -14,13 +14,13 @@ import json
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
 from accounts.models import User
 from feed.api import RoomCardOutput
 from rooms import events, publisher
 from rooms.selectors import feed_room_card
+from rooms.sockets import ResilientSocket
 
 
 def _card(user: User, room_id: int) -> dict[str, Any] | None:
@@ -28,7 +28,7 @@ def _card(user: User, room_id: int) -> dict[str, Any] | None:
     return None if room is None else dict(RoomCardOutput(room).data)
 
 
-class FeedConsumer(AsyncWebsocketConsumer):
+class FeedConsumer(ResilientSocket):
     user: User | None = None
 
     async def connect(self) -> None:
@@ -38,14 +38,12 @@ class FeedConsumer(AsyncWebsocketConsumer):
             await self.close(code=4003)
             return
         self.user = user
-        await self.channel_layer.group_add(events.feed_group(user.pk), self.channel_name)
+        await self.join_group(events.feed_group(user.pk))
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if self.user is not None:
-            await self.channel_layer.group_discard(
-                events.feed_group(self.user.pk), self.channel_name
-            )
+            await self.leave_group(events.feed_group(self.user.pk))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # Nothing to say on this socket; reading the feed is GET /api/feed/.

@@ -67,7 +67,7 @@ def post_create(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         # Show the page again with the draft kept, so nothing the user typed is lost.
         messages.error(request, error.message)
-        return _render_home(request, user, draft=body[: POST_MAX * 2], status=400)
+        return _render_home(request, user, draft=body[: POST_MAX * 2], status=error.status)
     messages.success(request, "Posted.")
     return redirect("feed:home")
 

@@ -230,13 +230,6 @@ class RoomJoinApi(_Api):
         }
         return Response(s.RoomJoinOutputSerializer(body).data)
 
-    def handle_exception(self, exc: Exception) -> Response:
-        response = super().handle_exception(exc)
-        # "Too many wrong passwords": when the limiter will check one again.
-        if isinstance(exc, services.JoinDenied) and exc.retry_after:
-            response["Retry-After"] = str(exc.retry_after)
-        return response
-
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:

@@ -8,23 +8,25 @@ Admitted people are in the room group and get a snapshot, then versioned events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from pydantic import ValidationError
 
 from config.errors import DomainError
-from rooms import events, media, messages, publisher, selectors, services
-from rooms.flood import TokenBucket, Verdict
+from rooms import budget, events, flood, lease, media, messages, publisher, selectors, services
+from rooms.flood import ChangeBudget, TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
 from rooms.scheduling import schedule_release
+from rooms.sockets import ResilientSocket
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +37,13 @@ CLOSE_REMOVED = 4004
 CLOSE_ENDED = 4005
 CLOSE_REPLACED = 4009
 CLOSE_FLOOD = 4029
+# Tells the client to build a new media connection (its peer in the SFU is gone).
+MEDIA_RESET = {"type": "media.state", "state": "failed", "reason": "media_reset"}
+# Not final: the database or the channel layer was down; the same resume token works later.
+CLOSE_UNAVAILABLE = 4503
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+class RoomConsumer(ResilientSocket):
     participant_id: int | None = None
     room_id: int = 0
     room_token: str = ""
@@ -47,14 +53,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
     in_room_group = False
     # Set when this socket goes away on purpose: then the seat is not held for a resume.
     finished = False
+    # Set once the socket is closing (by us or by the client): nothing more is sent on it.
+    closing = False
+    changes: ChangeBudget | None = None
 
     async def connect(self) -> None:
         publisher.serving_loop_is(asyncio.get_running_loop())
+        lease.ensure_running()
         self.bucket = TokenBucket()
         self.room_token = self.scope["url_route"]["kwargs"]["token"]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         ticket = query.get("ticket", [""])[0]
         resume = query.get("resume", [""])[0]
+        resume_nonce: str | None = None
         try:
             if ticket:
                 participant = await database_sync_to_async(services.join_ticket_redeem)(
@@ -62,12 +73,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 )
             elif resume:
                 user = self.scope.get("user")
-                participant = await database_sync_to_async(services.participant_resume)(
+                checked = await database_sync_to_async(services.participant_resume)(
                     token=resume,
                     room_token=self.room_token,
                     user_id=user.pk if user is not None and user.is_authenticated else None,
                     guest_id=guest_id_from_cookies(self.scope.get("cookies", {})),
                 )
+                participant, resume_nonce = checked.participant, checked.nonce
             else:
                 await self.close(code=CLOSE_REFUSED)
                 return
@@ -76,13 +88,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 events.participant_group(participant.pk),
                 {"type": "socket.replaced", "channel": self.channel_name},
             )
-            await self.channel_layer.group_add(
-                events.participant_group(participant.pk), self.channel_name
-            )
+            await self.join_group(events.participant_group(participant.pk))
             self.participant_id = participant.pk
             self.room_id = participant.room_id
+            self.changes = ChangeBudget(
+                flood.person_key(
+                    room_id=participant.room_id,
+                    participant_id=participant.pk,
+                    user_id=participant.user_id,
+                    guest_id=participant.guest_id,
+                )
+            )
+            # A resume token is spent only here, once everything before worked.
             connection = await database_sync_to_async(services.participant_connected)(
-                participant_id=participant.pk
+                participant_id=participant.pk, resume_nonce=resume_nonce, server=lease.server_id()
             )
         except DomainError as error:
             log.info("room socket refused: %s", error.code)
@@ -90,11 +109,30 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.participant_id = None
             await self.close(code=CLOSE_REFUSED)
             return
+        except Exception as error:
+            # The database or the channel layer is down. Nothing was spent: the client
+            # tries the same ticket or resume token again a moment later.
+            log.warning("room socket could not connect, try again: %r", error)
+            with contextlib.suppress(Exception):
+                await self._forget_groups()
+            self.participant_id = None
+            await self.accept()
+            await self.send_json(
+                _error("unavailable", "The service is briefly unavailable; reconnecting.")
+            )
+            await self.close(code=CLOSE_UNAVAILABLE)
+            return
         await self.accept()
         await self.send_json({"type": "hello", "resume_token": connection.resume_token})
         await self._sync_state()
+        if resume_nonce is not None and connection.was_disconnected:
+            # The seat was marked dropped meanwhile, which closed this person's media peer.
+            await self.send_json(
+                {"type": "media.state", "state": "failed", "reason": "media_reset"}
+            )
 
     async def disconnect(self, code: int) -> None:
+        self.closing = True
         try:
             if self.participant_id is not None and not self.finished:
                 still_there = await database_sync_to_async(services.participant_disconnected)(
@@ -109,15 +147,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._forget_groups()
 
     async def _forget_groups(self) -> None:
-        if self.participant_id is not None:
-            await self.channel_layer.group_discard(
-                events.participant_group(self.participant_id), self.channel_name
+        for group in list(self.joined_groups):
+            await self.leave_group(group)
+        self.in_room_group = False
+
+    async def on_layer_back(self) -> None:
+        """Events, SFU notices and commands may have been lost while the channel layer was
+        down: a fresh view of the room, and a new media connection (the SFU worker may have
+        dropped this person's peer, and its notice may have gone nowhere)."""
+        if self.finished or self.participant_id is None:
+            return
+        self.state = ""  # whatever it was, send it again
+        await self._sync_state()
+        if self.state == ParticipantState.ADMITTED and not self.finished:
+            await self.send_json(
+                {"type": "media.state", "state": "failed", "reason": "media_reset"}
             )
-        if self.in_room_group:
-            await self.channel_layer.group_discard(
-                events.room_group(self.room_id), self.channel_name
-            )
-            self.in_room_group = False
 
     # --- state -------------------------------------------------------------------------------
 
@@ -131,9 +176,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.lobby_reason = participant.lobby_reason
         if participant.state == ParticipantState.ADMITTED:
             if not self.in_room_group:
-                await self.channel_layer.group_add(
-                    events.room_group(self.room_id), self.channel_name
-                )
+                await self.join_group(events.room_group(self.room_id))
                 self.in_room_group = True
             if previous[:2] != (self.state, self.role):
                 await self._send_snapshot()
@@ -192,7 +235,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # --- from the client ---------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.finished or self.participant_id is None:
+        # Frames still in flight when this socket started closing are not acted on.
+        if self.finished or self.closing or self.participant_id is None:
             return
         verdict = self.bucket.take(time.monotonic())
         if verdict == Verdict.CLOSE:
@@ -228,6 +272,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_json(_error("not_a_host", "Only hosts and co-hosts can do that.", kind))
             return
         try:
+            if kind in flood.CHANGES and not await self._may_change(message):
+                return
             await self.handle(message)
         except DomainError as error:
             await self.send_json(_error(error.code, error.message, kind))
@@ -236,6 +282,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
             # disconnect handling: the seat would stay "connected" for ever.
             log.exception("room socket could not handle %s", kind)
             await self.send_json(_error("server_error", "Something went wrong; try again.", kind))
+
+    async def _may_change(self, message: Any) -> bool:
+        """Spend from the person's change budget; say how long to wait when it is spent."""
+        changes = self.changes
+        if changes is None:  # set on connect, with the participant: never missing here
+            return False
+        wait = changes.waiting() or await sync_to_async(changes.spend, thread_sensitive=False)()
+        if not wait or flood.always_allowed(message):
+            return True
+        seconds = budget.retry_after(wait)
+        error = _error(
+            "too_many_changes", f"Too many changes: try again in {seconds} seconds.", message.type
+        )
+        error["retry_after"] = seconds
+        await self.send_json(error)
+        return False
 
     async def handle(self, message: Any) -> None:
         pid = self.pid
@@ -409,7 +471,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
 
     async def media_state(self, message: dict[str, Any]) -> None:
-        await self.send_json({"type": "media.state", "state": message["state"]})
+        state = {"type": "media.state", "state": message["state"]}
+        if isinstance(message.get("reason"), str):
+            state["reason"] = message["reason"]
+        await self.send_json(state)
 
     async def media_error(self, message: dict[str, Any]) -> None:
         error = _error(message["code"], message["message"], "media")
@@ -431,7 +496,23 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
 
     async def send_json(self, content: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+        # An event may reach this socket after it started closing (its close frame is out, or
+        # the client's is in): there is nobody left to tell, so it is dropped quietly.
+        if self.closing:
+            return
+        text = json.dumps(content, separators=(",", ":"))
+        try:
+            await self.send(text_data=text)
+        except (OSError, RuntimeError):
+            # The server refuses sends once the client's close frame is in, before the
+            # disconnect reaches us: ASGI servers raise an OSError, Daphne (autobahn) a
+            # RuntimeError ("Attempt to send on a closed protocol").
+            self.closing = True
+            log.debug("room socket closed before a send")
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closing = True
+        await super().close(code=code, reason=reason)
 
 
 def _error(code: str, message: str, regarding: str | None = None) -> dict[str, Any]:

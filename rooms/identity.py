@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core import signing
 from django.http import HttpRequest, HttpResponseBase
 
 from accounts.models import User
+from rooms.addresses import client_address
 from rooms.services import Identity
 
 GUEST_COOKIE = "rooms_guest"
@@ -47,17 +47,13 @@ def _read(request: HttpRequest, name: str) -> str:
 
 
 def guest_id_from_cookies(cookies: Mapping[str, str]) -> str:
-    """The signed guest id from a cookie mapping (a WebSocket handshake's), or ""."""
-    value = cookies.get(GUEST_COOKIE, "")
-    if not value:
-        return ""
-    try:
-        guest_id = signing.get_cookie_signer(salt=GUEST_COOKIE + GUEST_SALT).unsign(
-            value, max_age=_max_age()
-        )
-    except signing.BadSignature:
-        return ""
-    return guest_id if _ID.fullmatch(guest_id) else ""
+    """The signed guest id from a cookie mapping (a WebSocket handshake's), or "".
+
+    Read through Django's own `get_signed_cookie`, so it matches `set_signed_cookie` whatever
+    salt scheme the installed Django version uses (5.2 changed it)."""
+    request = HttpRequest()
+    request.COOKIES = dict(cookies)
+    return _read(request, GUEST_COOKIE)
 
 
 def caller_for(request: HttpRequest, *, display_name: str = "", issue: bool = False) -> Caller:
@@ -78,9 +74,9 @@ def caller_for(request: HttpRequest, *, display_name: str = "", issue: bool = Fa
         guest_id=guest_id,
         device_id=device_id,
         display_name=display_name,
-        # Scopes the wrong-password counter. Behind a proxy this is the proxy's address unless
-        # the deployment rewrites REMOTE_ADDR; the per-identity counter still applies.
-        client_key=request.META.get("REMOTE_ADDR", "")[:64],
+        # Scopes the wrong-password counter: the connection's peer, or the client behind
+        # ROOMS_TRUSTED_PROXY_COUNT proxies (rooms.addresses).
+        client_key=client_address(request),
     )
     return Caller(identity=identity, cookies=cookies)
 

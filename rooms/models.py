@@ -158,6 +158,9 @@ class Participant(models.Model):
     disconnected_at = models.DateTimeField(null=True, blank=True)
     # Rotated on every socket connect; the resume token carries it.
     resume_nonce = models.CharField(max_length=64, blank=True)
+    # The web process holding the live socket (rooms.lease); its lease keeps the seat
+    # connected. Empty while disconnected, or when the process runs no lease.
+    server = models.CharField(max_length=100, blank=True, db_index=True)
     hand_raised = models.BooleanField(default=False)
     audio_muted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -192,6 +195,18 @@ class Participant(models.Model):
     @property
     def is_moderator(self) -> bool:
         return self.role in (Role.HOST, Role.COHOST)
+
+
+class SocketServer(models.Model):
+    """A web process holding room sockets, renewing its lease while it lives. When it stops
+    renewing (killed, frozen, cut off), the seats of its sockets count as dropped from its
+    last renewal on, and their people resume through another process."""
+
+    id = models.CharField(max_length=100, primary_key=True)
+    last_seen = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.id
 
 
 class Ban(models.Model):

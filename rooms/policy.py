@@ -39,6 +39,7 @@ class Reason(enum.StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     LOCKED = "locked"
     FULL = "full"
+    LOBBY_FULL = "lobby_full"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,11 @@ class JoinFacts:
     # The host let in only people signed in to the site; `is_guest`: this person is not.
     signed_in_only: bool = False
     is_guest: bool = False
+    # The lobby's cap: people waiting now, and how many may wait. Someone already waiting
+    # (a reload, a second tab) keeps their place.
+    lobby_count: int = 0
+    lobby_max: int = 50
+    in_lobby: bool = False
 
 
 def _resuming(facts: JoinFacts, now: datetime) -> bool:
@@ -84,6 +90,14 @@ def _resuming(facts: JoinFacts, now: datetime) -> bool:
         return True
     released = facts.seat_released_at
     return released is not None and now - released <= facts.resume_grace
+
+
+def _lobby(facts: JoinFacts, reason: Reason) -> Decision:
+    # A crowd of throwaway guests must not bury the host in requests: past the cap, newcomers
+    # are refused until someone is let in, refused or leaves.
+    if not facts.in_lobby and facts.lobby_count >= facts.lobby_max:
+        return Decision(Outcome.DENY, Reason.LOBBY_FULL)
+    return Decision(Outcome.LOBBY, reason)
 
 
 def decide_join(facts: JoinFacts, *, now: datetime) -> Decision:
@@ -124,11 +138,11 @@ def decide_join(facts: JoinFacts, *, now: datetime) -> Decision:
     if not facts.moderator_present:
         # Before the start nobody is kept waiting "for the host": the room is simply not on yet.
         if facts.before_start:
-            return Decision(Outcome.LOBBY, Reason.NOT_STARTED)
-        return Decision(Outcome.LOBBY, Reason.WAITING_FOR_HOST)
+            return _lobby(facts, Reason.NOT_STARTED)
+        return _lobby(facts, Reason.WAITING_FOR_HOST)
     # An explicit invitation admits in either audience: the host asked for this person.
     if facts.is_invited or (facts.audience_friends and facts.is_friend):
         return Decision(Outcome.ADMIT, Reason.AUDIENCE)
     if facts.waiting_room:
-        return Decision(Outcome.LOBBY, Reason.WAITING_ROOM)
+        return _lobby(facts, Reason.WAITING_ROOM)
     return Decision(Outcome.ADMIT, Reason.NO_WAITING_ROOM)

@@ -24,9 +24,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import are_friends, blocked_either_way
-from config.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
-from rooms import announce, cards, events, media, ratelimit
+from accounts.selectors import are_friends, blocked_either_way, friend_ids
+from config.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+)
+from rooms import announce, budget, cards, events, media, ratelimit
 from rooms.models import (
     ACTIVE_STATES,
     Audience,
@@ -43,6 +51,7 @@ from rooms.models import (
     Role,
     Room,
     RoomState,
+    SocketServer,
 )
 from rooms.policy import Decision, JoinFacts, Outcome, Reason, decide_join
 
@@ -64,6 +73,19 @@ class JoinDenied(DomainError):
     retry_after = 0
 
 
+class JoinThrottled(DomainError):
+    """Too many join attempts from one address in a room, or in one room overall."""
+
+    status = 429
+
+    def __init__(self, wait: float) -> None:
+        self.retry_after = budget.retry_after(wait)
+        super().__init__(
+            "too_many_joins",
+            f"Too many attempts to join this room. Try again in {self.retry_after} seconds.",
+        )
+
+
 _DENY_STATUS = {Reason.ENDED: 410, Reason.TOO_MANY_ATTEMPTS: 429}
 _DENY_MESSAGES = {
     Reason.ENDED: "This room has ended.",
@@ -76,6 +98,7 @@ _DENY_MESSAGES = {
     Reason.TOO_MANY_ATTEMPTS: "Too many wrong passwords have been tried. Try again {wait}.",
     Reason.LOCKED: "The host has locked this room.",
     Reason.FULL: "This room is full.",
+    Reason.LOBBY_FULL: "Too many people are waiting to join this room. Try again later.",
 }
 
 
@@ -197,6 +220,19 @@ def _require_not_ended(room: Room) -> None:
         raise Gone("room_ended", "This room has ended.")
 
 
+def _within_hourly_limit(
+    *, action: str, actor: str, per_hour: int, what: str, cost: int = 1
+) -> None:
+    """Count a write against its actor's hourly budget (README "Limits"), or refuse it."""
+    retry_after = ratelimit.hourly(action=action, actor=actor, per_hour=per_hour, cost=cost)
+    if retry_after:
+        raise TooManyRequests(
+            "rate_limited",
+            f"You have {what} too often. Try again {ratelimit.retry_phrase(retry_after)}.",
+            retry_after=retry_after,
+        )
+
+
 def _validate_text(value: str, *, field: str, limit: int, required: bool = False) -> str:
     value = value.strip()
     if required and not value:
@@ -264,10 +300,17 @@ def room_create(
     invitee_ids: Iterable[int] = (),
     now: datetime | None = None,
 ) -> Room:
-    """Create a room. It opens when its host joins it (`room_join`)."""
+    """Create a room. It opens when its host joins it (`room_join`). At most
+    ROOMS_CREATED_PER_HOUR per host (TooManyRequests)."""
     now = _now(now)
     if host.is_suspended:
         raise Forbidden("suspended", "Your account is suspended, so you can't create rooms.")
+    _within_hourly_limit(
+        action="room-create",
+        actor=str(host.pk),
+        per_hour=settings.ROOMS_CREATED_PER_HOUR,
+        what="created rooms",
+    )
     if audience not in Audience.values:
         raise InvalidInput("invalid_audience", "Audience must be 'friends' or 'invite_only'.")
     room = Room.objects.create(
@@ -519,6 +562,7 @@ def _join_facts(
         exhausted = checked.retry_after > 0
         password_ok = checked.password_hash == room.password_hash and checked.right
     released = None if active else _last_released_seat(room, identity)
+    in_lobby = active is not None and active.state == ParticipantState.LOBBY
     return JoinFacts(
         room_ended=room.state == RoomState.ENDED,
         is_moderator=role != Role.PARTICIPANT,
@@ -543,7 +587,15 @@ def _join_facts(
         before_start=_before_start(room, now),
         signed_in_only=room.signed_in_only,
         is_guest=user is None,
+        # Only a newcomer can find the lobby full: no count for those already waiting.
+        lobby_count=0 if in_lobby else _lobby_count(room),
+        lobby_max=settings.ROOMS_LOBBY_MAX,
+        in_lobby=in_lobby,
     )
+
+
+def _lobby_count(room: Room) -> int:
+    return Participant.objects.filter(room=room, state=ParticipantState.LOBBY).count()
 
 
 def _before_start(room: Room, now: datetime) -> bool:
@@ -672,8 +724,8 @@ def room_join(
     """Ask to enter the room behind `token`: admitted, sent to the lobby, or refused.
 
     An unknown token and a room whose host blocked (or was blocked by) the caller get the same
-    NotFound, so refusals do not help anyone guess links. A wrong password is counted (per room
-    and per client) before the refusal is raised.
+    NotFound, so refusals do not help anyone guess links. A password is checked only when the
+    limiter allows it (`_check_password`), before the room lock.
     """
     now = _now(now)
     if identity.user is None and not identity.guest_id:
@@ -688,6 +740,7 @@ def room_join(
     if row is None:
         raise NotFound("room_not_found", "This room doesn't exist.")
     room_id = row["pk"]
+    _count_join_attempt(room_id=room_id, host_id=row["host_id"], identity=identity)
     # Hashing a password is slow by design: do it before taking the room lock (which every
     # join and host action waits on), and only when the limiter allows it.
     checked = None
@@ -733,6 +786,33 @@ def room_join(
             _record(room, "participant.waiting", target=participant, reason=decision.reason.value)
         ticket = _issue_ticket(participant)
     return JoinResult(participant=participant, decision=decision, ticket=ticket)
+
+
+def _count_join_attempt(*, room_id: int, host_id: int, identity: Identity) -> None:
+    """Count this attempt per client address in the room and per room; raise JoinThrottled
+    once either is over its limit for the window. Counted before any work (a password hash,
+    the room lock) is spent on it, so a crowd of throwaway guests costs little and the host
+    hears from at most that many of them."""
+    user = identity.user
+    if user is not None and (
+        user.pk == host_id or CoHost.objects.filter(room_id=room_id, user=user).exists()
+    ):
+        return  # a crowd at the door never keeps the host or a co-host out of their own room
+    window = settings.ROOMS_JOIN_WINDOW_SECONDS
+    limits = [(f"room-joins:{room_id}", settings.ROOMS_JOINS_PER_ROOM)]
+    if identity.client_key:
+        limits.insert(
+            0,
+            (f"room-joins:{room_id}:addr:{identity.client_key}", settings.ROOMS_JOINS_PER_ADDRESS),
+        )
+    # One address over its limit does not spend the room's budget, which others share.
+    for key, limit in limits:
+        wait = budget.spend(key, limit=limit, window=window)
+        if wait:
+            if user is not None and _blocked_with_host(Room(pk=room_id, host_id=host_id), user):
+                # To a blocked relation this room does not exist, not even as "too many joins".
+                raise NotFound("room_not_found", "This room doesn't exist.")
+            raise JoinThrottled(wait)
 
 
 def _display_name(identity: Identity) -> str:
@@ -826,13 +906,24 @@ def _resume_token(participant: Participant) -> str:
 class Connection:
     participant: Participant
     resume_token: str
+    was_disconnected: bool = False
 
 
-def participant_connected(*, participant_id: int, now: datetime | None = None) -> Connection:
+def participant_connected(
+    *,
+    participant_id: int,
+    resume_nonce: str | None = None,
+    server: str = "",
+    now: datetime | None = None,
+) -> Connection:
     """A socket for this visit is up (after a ticket or resume token was checked).
 
-    Returns a fresh resume token: the previous one stops working, so a token is good for one
-    reconnect only.
+    With `resume_nonce` (from `participant_resume`), the resume token is spent here, in the
+    same transaction that marks the seat connected: a connect that fails before this point
+    (the channel layer or the database down) leaves the token usable for the next attempt.
+    `server` names the web process holding the socket (`rooms.lease`): its lease keeps the
+    seat counted as connected. Returns a fresh resume token: the previous one stops working,
+    so a token is good for one reconnect only.
     """
     now = _now(now)
     with transaction.atomic():
@@ -844,18 +935,27 @@ def participant_connected(*, participant_id: int, now: datetime | None = None) -
         )
         if participant is None:
             raise Forbidden("not_in_room", "You are no longer in this room. Join again.")
+        # Under the room lock: of two connections presenting the same token, one wins.
+        if resume_nonce is not None and not (
+            participant.resume_nonce
+            and secrets.compare_digest(participant.resume_nonce, resume_nonce)
+        ):
+            raise Forbidden("resume_expired", "This connection can't be resumed. Join again.")
         if participant.user is not None and participant.user.is_suspended:
             raise Forbidden("suspended", "Your account is suspended.")
         was_disconnected = participant.disconnected_at is not None
         participant.disconnected_at = None
-        participant.save(update_fields=["disconnected_at"])
+        participant.server = server
+        participant.save(update_fields=["disconnected_at", "server"])
         token = _resume_token(participant)
         if was_disconnected:
             _record(room, "participant.updated", target=participant, connected=True)
         if participant.is_moderator and participant.state == ParticipantState.ADMITTED:
             _host_arrived(room, participant.user, now)
         participant.refresh_from_db()
-        return Connection(participant=participant, resume_token=token)
+        return Connection(
+            participant=participant, resume_token=token, was_disconnected=was_disconnected
+        )
 
 
 def participant_disconnected(*, participant_id: int, now: datetime | None = None) -> bool:
@@ -876,18 +976,70 @@ def participant_disconnected(*, participant_id: int, now: datetime | None = None
         ).first()
         if participant is None:
             return False
-        participant.disconnected_at = now
-        participant.save(update_fields=["disconnected_at"])
-        _record(room, "participant.updated", target=participant, connected=False)
-        media.remove_peer(room.pk, participant.pk)
+        _mark_disconnected(room, participant, now)
         return True
+
+
+def _mark_disconnected(room: Room, participant: Participant, at: datetime) -> None:
+    """The socket is gone: the seat is held from `at` for the grace period. Call with the
+    room row locked."""
+    participant.disconnected_at = at
+    participant.server = ""
+    participant.save(update_fields=["disconnected_at", "server"])
+    _record(room, "participant.updated", target=participant, connected=False)
+    media.remove_peer(room.pk, participant.pk)
+
+
+def socket_server_renew(*, server: str, now: datetime | None = None) -> None:
+    """The web process `server` is alive and holds its sockets (rooms.lease)."""
+    SocketServer.objects.update_or_create(id=server, defaults={"last_seen": _now(now)})
+
+
+def socket_servers_expire(*, lease_seconds: float, now: datetime | None = None) -> list[int]:
+    """Web processes that stopped renewing their lease are gone, and so are their sockets:
+    each of their seats counts as dropped from the process's last renewal, so the grace
+    period (and the release after it) runs from the moment they vanished. Returns the rooms
+    whose seats changed (a release check should follow for each)."""
+    cutoff = _now(now) - timedelta(seconds=lease_seconds)
+    rooms: set[int] = set()
+    for server in SocketServer.objects.filter(last_seen__lt=cutoff):
+        with transaction.atomic():
+            # Whoever deletes the row handles it, so two live processes don't both do it.
+            if not SocketServer.objects.filter(pk=server.pk, last_seen=server.last_seen).delete()[
+                0
+            ]:
+                continue
+            room_ids = set(
+                Participant.objects.filter(
+                    server=server.pk, state__in=ACTIVE_STATES, disconnected_at__isnull=True
+                ).values_list("room_id", flat=True)
+            )
+            for room_id in sorted(room_ids):
+                room = _lock_room(room_id)
+                ghosts = Participant.objects.filter(
+                    room=room,
+                    server=server.pk,
+                    state__in=ACTIVE_STATES,
+                    disconnected_at__isnull=True,
+                )
+                for participant in ghosts:
+                    _mark_disconnected(room, participant, server.last_seen)
+                rooms.add(room_id)
+    return sorted(rooms)
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    participant: Participant
+    nonce: str  # hand to participant_connected, which spends it
 
 
 def participant_resume(
     *, token: str, room_token: str, user_id: int | None, guest_id: str
-) -> Participant:
-    """Trade a resume token for its visit, once: the same visit, the same person (the account
-    signed in on this connection, or the same signed guest cookie), still holding its seat."""
+) -> Resume:
+    """Check a resume token: the same visit, the same person (the account signed in on this
+    connection, or the same signed guest cookie), still holding its seat. Nothing is spent
+    here; `participant_connected(resume_nonce=...)` spends the token."""
     invalid = Forbidden("resume_expired", "This connection can't be resumed. Join again.")
     try:
         payload = signing.loads(token, salt=RESUME_SALT)
@@ -904,7 +1056,9 @@ def participant_resume(
         )
         .first()
     )
-    if participant is None or not nonce:
+    if participant is None or not nonce or not participant.resume_nonce:
+        raise invalid
+    if not secrets.compare_digest(participant.resume_nonce, nonce):
         raise invalid
     same_person = (
         participant.user_id == user_id
@@ -919,14 +1073,7 @@ def participant_resume(
         and timezone.now() - participant.disconnected_at > grace
     ):
         raise invalid
-    # Checking and clearing the nonce in one UPDATE: a token works once, even if two
-    # connections present it at the same moment.
-    used = Participant.objects.filter(
-        pk=participant.pk, resume_nonce=nonce, state__in=ACTIVE_STATES
-    ).update(resume_nonce="")
-    if used != 1:
-        raise invalid
-    return participant
+    return Resume(participant=participant, nonce=nonce)
 
 
 def _release_vanished(room: Room, now: datetime) -> None:
@@ -1286,19 +1433,32 @@ def cohost_remove(*, room: Room, actor: User, user_id: int) -> None:
 
 
 def _invite(room: Room, actor: User, user_ids: set[int]) -> list[Invitation]:
+    """Invitations go to friends of the host only (a stranger's id is refused, not notified),
+    at most ROOMS_INVITATIONS_PER_HOUR new ones per inviting account."""
     users = list(User.objects.filter(pk__in=user_ids, is_active=True))
     if len(users) != len(user_ids):
         raise NotFound("user_not_found", "No such user.")
-    for user in users:
-        if user.pk == room.host_id:
-            raise InvalidInput("cannot_invite_host", "The host doesn't need an invitation.")
-        if _blocked_with_host(room, user):
-            raise NotFound("user_not_found", "No such user.")
+    if room.host_id in user_ids:
+        raise InvalidInput("cannot_invite_host", "The host doesn't need an invitation.")
+    # A block ends a friendship, so a blocked person is refused here like any stranger, and
+    # can't tell a block from an unfriending.
+    friends = set(friend_ids(user=room.host).filter(friend_id__in=user_ids))
+    if friends != user_ids:
+        raise InvalidInput("not_a_friend", "Only friends of the host can be invited.")
     existing = set(
         Invitation.objects.filter(room=room, user_id__in=user_ids).values_list("user_id", flat=True)
     )
+    new = [user for user in users if user.pk not in existing]
+    if new:
+        _within_hourly_limit(
+            action="invite",
+            actor=str(actor.pk),
+            per_hour=settings.ROOMS_INVITATIONS_PER_HOUR,
+            what="invited people",
+            cost=len(new),
+        )
     created = Invitation.objects.bulk_create(
-        [Invitation(room=room, user=u, invited_by=actor) for u in users if u.pk not in existing]
+        [Invitation(room=room, user=u, invited_by=actor) for u in new]
     )
     if created:
         _record(room, "invitations.added", actor=actor, user_ids=[i.user_id for i in created])
@@ -1371,6 +1531,12 @@ def report_from_participant(
 def _report(
     room: Room, reporter: Participant, *, reason: str, details: str, target_id: int | None
 ) -> Report:
+    _within_hourly_limit(
+        action="report",
+        actor=f"u{reporter.user_id}" if reporter.user_id else f"g{reporter.guest_id}",
+        per_hour=settings.ROOMS_REPORTS_PER_HOUR,
+        what="sent reports",
+    )
     target = None
     if target_id is not None:
         # Anyone who has been in the room (now or earlier), not lobby visitors nobody saw.

@@ -18,6 +18,9 @@ def _fast_hasher_and_clean_cache(settings) -> Iterator[None]:  # type: ignore[no
     from rooms import media
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # In-process socket tests run no web-process lease (a background loop writing to the
+    # database between a test's steps); the live daphne tests run it as production does.
+    settings.ROOMS_LEASE = False
     cache.clear()
     media.placement.cache_clear()  # a fresh worker registry (and room pins) per test
     yield

@@ -73,6 +73,7 @@ class ReceivedStream:
     picture_id_jumps: int = 0
     origins: Counter[int | None] = field(default_factory=Counter)
     last_seen: dict[int | None, float] = field(default_factory=dict)
+    first_seen: dict[int | None, float] = field(default_factory=dict)
     segments: list[Segment] = field(default_factory=list)
     _frame_ts: int | None = None
     _frame_parts: dict[int, bytes] = field(default_factory=dict)
@@ -191,6 +192,11 @@ class Bot:
             raise ConnectionError(f"bot {self.name}: connection failed")
         self._send_task = asyncio.ensure_future(self._run_sender())
 
+    @property
+    def wanted_slots(self) -> tuple[int, int]:
+        """The receive slots (audio, video) this connection was last asked for."""
+        return self._want
+
     async def renegotiate(self, audio_slots: int, video_slots: int) -> None:
         """Add receive slots up to the given totals and send a new offer."""
         have_a = sum(1 for s in self.received.values() if s.kind == "audio")
@@ -270,6 +276,10 @@ class Bot:
     def origin_packets(self, kind: str, origin: int) -> int:
         return sum(s.origins[origin] for s in self.streams(kind))
 
+    def first_seen(self, origin: int) -> float | None:
+        times = [s.first_seen[origin] for s in self.received.values() if origin in s.first_seen]
+        return min(times) if times else None
+
     def last_seen(self, origin: int) -> float | None:
         times = [s.last_seen[origin] for s in self.received.values() if origin in s.last_seen]
         return max(times) if times else None
@@ -288,6 +298,7 @@ class Bot:
             origin = identify(payload)
             stream.origins[origin] += 1
             stream.last_seen[origin] = now
+            stream.first_seen.setdefault(origin, now)
         else:
             self._on_video(stream, view.sequence_number, view.timestamp, view.marker, payload, now)
         self._changed.set()
@@ -326,6 +337,7 @@ class Bot:
         keyframe = (frame[0] & 0x01) == 0
         stream.origins[origin] += 1
         stream.last_seen[origin] = now
+        stream.first_seen.setdefault(origin, now)
         # Segments start at the first keyframe: what arrives before it (the subscriber's
         # DTLS finishing after the SFU's) is not a switch.
         if stream.segments or keyframe:

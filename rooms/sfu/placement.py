@@ -20,6 +20,10 @@ from typing import Protocol
 import redis
 
 DEAD_AFTER_SECONDS = 2.0
+# A worker silent this many times `dead_after` is dropped from the registry (its rooms moved
+# long before). If it was only paused, its next heartbeat finds its entry gone and it drops
+# every peer it still holds, as after a Redis restart.
+FORGET_AFTER_DEAD = 10
 WORKERS_KEY = "rooms:sfu:workers"
 PINS_KEY = "rooms:sfu:pins"
 
@@ -39,16 +43,24 @@ class WorkerInfo:
     channel: str
     load: int
     seen: float  # wall-clock seconds of the last heartbeat
+    # Being emptied for maintenance: takes no new rooms; its rooms are moving away.
+    draining: bool = False
 
 
 def least_loaded(workers: list[WorkerInfo]) -> WorkerInfo | None:
-    return min(workers, key=lambda w: (w.load, w.worker_id), default=None)
+    """The worker a new room goes to: never one that is draining."""
+    open_ = [w for w in workers if not w.draining]
+    return min(open_, key=lambda w: (w.load, w.worker_id), default=None)
 
 
 class Placement(Protocol):
     dead_after: float
 
-    def heartbeat(self, info: WorkerInfo) -> None: ...
+    def heartbeat(self, info: WorkerInfo) -> bool:
+        """Record the worker; True when its entry was new (first start, or the store lost
+        it: a Redis restart or flush, or the worker was forgotten as dead)."""
+        ...
+
     def forget(self, worker_id: str) -> None: ...
     def workers(self) -> list[WorkerInfo]: ...
     def pins(self) -> dict[int, str]: ...
@@ -84,14 +96,15 @@ def pinned_worker(placement: Placement, room_id: int) -> WorkerInfo | None:
 
 
 def place(placement: Placement, room_id: int, now: float | None = None) -> WorkerInfo | None:
-    """The worker for this room: where it is pinned if that worker lives, else the least
-    loaded live worker (pinned now). None when no worker is alive."""
+    """The worker for this room: where it is pinned if that worker lives (and is not being
+    drained while another could take the room), else the least loaded live worker (pinned
+    now). None when no worker is alive."""
     live = live_workers(placement, now)
     by_id = {w.worker_id: w for w in live}
     current = placement.pins().get(room_id)
-    if current in by_id:
-        return by_id[current]
     choice = least_loaded(live)
+    if current in by_id and (not by_id[current].draining or choice is None):
+        return by_id[current]
     if choice is None:
         return None
     if current is None:
@@ -100,6 +113,17 @@ def place(placement: Placement, room_id: int, now: float | None = None) -> Worke
         placement.repin(room_id, current, choice.worker_id)
         winner = placement.pins().get(room_id, choice.worker_id)
     return by_id.get(winner) or choice
+
+
+def move_room(
+    placement: Placement, room_id: int, source: str, now: float | None = None
+) -> WorkerInfo | None:
+    """Re-pin a room away from `source` (being drained) to the least loaded other live
+    worker; None when no other worker can take it or someone else moved it first."""
+    target = least_loaded([w for w in live_workers(placement, now) if w.worker_id != source])
+    if target is None or not placement.repin(room_id, source, target.worker_id):
+        return None
+    return target
 
 
 def replace_dead(placement: Placement, now: float | None = None) -> list[tuple[int, WorkerInfo]]:
@@ -111,12 +135,20 @@ def replace_dead(placement: Placement, now: float | None = None) -> list[tuple[i
     for room_id, worker_id in sorted(placement.pins().items()):
         if worker_id in alive:
             continue
-        target = min(live, key=lambda w: (loads[w.worker_id], w.worker_id), default=None)
+        target = min(
+            (w for w in live if not w.draining),
+            key=lambda w: (loads[w.worker_id], w.worker_id),
+            default=None,
+        )
         if target is None:
             break
         if placement.repin(room_id, worker_id, target.worker_id):
             loads[target.worker_id] += 1  # spread the moved rooms out
             moved.append((room_id, target))
+    forget_before = (time.time() if now is None else now) - placement.dead_after * FORGET_AFTER_DEAD
+    for worker in placement.workers():
+        if worker.seen < forget_before:
+            placement.forget(worker.worker_id)
     return moved
 
 
@@ -129,9 +161,11 @@ class MemoryPlacement:
         self._workers: dict[str, WorkerInfo] = {}
         self._pins: dict[int, str] = {}
 
-    def heartbeat(self, info: WorkerInfo) -> None:
+    def heartbeat(self, info: WorkerInfo) -> bool:
         with self._lock:
+            new = info.worker_id not in self._workers
             self._workers[info.worker_id] = info
+            return new
 
     def forget(self, worker_id: str) -> None:
         with self._lock:
@@ -167,8 +201,9 @@ class RedisPlacement:
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._cas = self._redis.register_script(_CAS)
 
-    def heartbeat(self, info: WorkerInfo) -> None:
-        self._redis.hset(WORKERS_KEY, info.worker_id, json.dumps(asdict(info)))
+    def heartbeat(self, info: WorkerInfo) -> bool:
+        # HSET answers how many fields it created: 1 means the entry was not there.
+        return bool(self._redis.hset(WORKERS_KEY, info.worker_id, json.dumps(asdict(info))))
 
     def forget(self, worker_id: str) -> None:
         self._redis.hdel(WORKERS_KEY, worker_id)

@@ -60,6 +60,9 @@ logger = logging.getLogger(__name__)
 
 FEEDBACK_INTERVAL = 1.0
 TEARDOWN_TIMEOUT = 5.0
+# Video slots beyond last-N a subscriber may hold: screen shares and pinned cameras, which
+# come first (selection.video_sources_for). Offers with more slots are refused.
+EXTRA_VIDEO_SLOTS = 4
 
 
 class SfuRoom:
@@ -112,7 +115,12 @@ class SfuRoom:
         if self._closed:
             raise RoomClosed("room is closed")
         self._screen_allowed[participant_id] = can_publish_screen
-        plans = plan_offer(sdp, screen_mids)
+        plans = plan_offer(
+            sdp,
+            screen_mids,
+            max_audio_slots=self.config.audio_slots,
+            max_video_slots=self.config.last_n + EXTRA_VIDEO_SLOTS,
+        )
         if any(p.source_kind == "screen" for p in plans) and not can_publish_screen:
             raise ScreenShareForbidden("screen sharing is not allowed for this participant")
         lock = self._locks.setdefault(participant_id, asyncio.Lock())
@@ -460,7 +468,7 @@ class SfuRoom:
                 screens=screens,
                 pinned=self._pins.get(pid, ()),
                 last_n=self.config.last_n,
-            )
+            )[: self.config.last_n + EXTRA_VIDEO_SLOTS]
             self._apply(peer, "video", wanted_video, now)
             lock = self._locks.get(pid)
             if lock is not None and lock.locked():

@@ -50,6 +50,16 @@ class Sfu:
         if room is not None:
             await room.close()
 
+    async def close_all(self) -> dict[str, list[str]]:
+        """Close every room; returns the participants each held. The rooms are taken out
+        at once, so an offer that arrives meanwhile starts a new room instead of joining one
+        that is closing."""
+        rooms, self._rooms = self._rooms, {}
+        held = {room_id: list(room.peers) for room_id, room in rooms.items()}
+        for room in rooms.values():
+            await room.close()
+        return held
+
     async def close(self) -> None:
         self._closed = True
         for room_id in list(self._rooms):

@@ -38,6 +38,12 @@ from .sfu import Sfu
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 0.5
+# Back-off while the channel layer cannot be reached.
+RETRY_FIRST_SECONDS = 0.1
+RETRY_MAX_SECONDS = 2.0
+PROBE = "sfu.probe"
+# How long a drain waits for its people to move before the worker closes anyway.
+DRAIN_SECONDS = 30.0
 
 
 def default_worker_id() -> str:
@@ -63,6 +69,18 @@ class Worker:
         self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self._slots: dict[tuple[str, str], dict[str, int | None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        # Set when an owned loop ended by itself: the worker must stop, not linger.
+        self.failed = asyncio.Event()
+        # While receiving fails the worker does not heartbeat: it must not look alive (and
+        # get rooms placed on it) while it cannot take their commands.
+        self.receiving_failed = False
+        self._registered = False
+        # Set by `drain` (SIGTERM, or `manage.py sfu_drain`): no new rooms, ours move away.
+        self.draining = False
+        self.drain_requested = asyncio.Event()
+        # People whose peers were dropped and who are still to be told (once the channel
+        # layer can carry it).
+        self._to_notify: set[int] = set()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -73,31 +91,132 @@ class Worker:
         loops = (self._receive_loop, self._send_loop, self._heartbeat_loop, self._watch_loop)
         for loop in loops:
             name = f"{self.worker_id}:{loop.__name__}"
-            self._tasks.append(asyncio.create_task(loop(), name=name))
+            task = asyncio.create_task(loop(), name=name)
+            task.add_done_callback(self._loop_ended)
+            self._tasks.append(task)
+
+    def _loop_ended(self, task: asyncio.Task[None]) -> None:
+        # The loops run until cancelled. One that ends by itself is a bug; a worker without
+        # it would go on heartbeating while it no longer takes commands (or no longer tells
+        # anyone anything), so it gives up and lets its supervisor start a fresh one.
+        if task.cancelled() or self.failed.is_set():
+            return
+        logger.error("%s ended (%r): the worker stops", task.get_name(), task.exception())
+        self.failed.set()
 
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # A loop that ended by itself was logged when it ended.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.sfu.close()
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.placement.forget, self.worker_id)
 
-    async def run_until(self, stop: asyncio.Event) -> None:
+    async def run_until(self, stop: asyncio.Event, drain_seconds: float = DRAIN_SECONDS) -> bool:
+        """Serve until `stop` is set, or until a drain (`drain_requested`) has emptied the
+        worker; False when the worker stopped because it failed."""
         await self.start()
+        waits = [
+            asyncio.create_task(event.wait()) for event in (stop, self.failed, self.drain_requested)
+        ]
         try:
-            await stop.wait()
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            if self.drain_requested.is_set() and not (stop.is_set() or self.failed.is_set()):
+                drained = asyncio.create_task(self.drain(drain_seconds))
+                await asyncio.wait([drained, *waits[:2]], return_when=asyncio.FIRST_COMPLETED)
+                drained.cancel()
         finally:
+            for task in waits:
+                task.cancel()
             await self.close()
+        return not self.failed.is_set()
+
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Empty this worker for maintenance: it takes no new rooms, each of its rooms is
+        re-pinned to another worker, and the room's people are asked to move
+        (`media.state` "moving"): clients build their connection to the new worker while
+        the old one still plays (make before break), then close the old one. Returns when no
+        peer is left here, or after `timeout`."""
+        self.draining = True
+        await self._heartbeat_once()  # placement stops sending new rooms here at once
+        for room_id in sorted(self.sfu.rooms, key=int):
+            target = await asyncio.to_thread(
+                places.move_room, self.placement, int(room_id), self.worker_id
+            )
+            if target is None:
+                logger.warning("drain: no other worker can take room %s; it stays", room_id)
+                continue
+            logger.info("drain: room %s moves to worker %s", room_id, target.worker_id)
+            self._post(
+                room_group(int(room_id)),
+                {"type": "media.state", "state": "moving", "reason": "worker_draining"},
+            )
+        deadline = time.monotonic() + timeout
+        while self.sfu.load() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        logger.info("drain: done, %d peers left", self.sfu.load())
+        # What was posted last (the moves) goes out before the worker closes.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outbox_empty(), 2.0)
+
+    async def _outbox_empty(self) -> None:
+        while not self.outbox.empty():
+            await asyncio.sleep(0.05)
+
+    # --- losing the channel layer ------------------------------------------------------------
+
+    async def _resync(self, why: str) -> None:
+        """Commands may be lost (the channel layer fails, or Redis lost its data): a
+        `sfu.remove` or `sfu.mute` among them would leave someone forwarded who must not be.
+        The worker cannot know what it missed, so it drops every peer it holds and asks their
+        people for a new connection: each new offer carries that person's rights as the
+        database has them now, and a removed person has no socket left to offer from."""
+        closed = await self.sfu.close_all()
+        dropped = {int(pid) for peers in closed.values() for pid in peers}
+        if dropped:
+            logger.warning("%s: dropped %d peers; their clients reconnect", why, len(dropped))
+        self._to_notify |= dropped
+        if not self.receiving_failed:
+            self._notify_dropped()
+
+    def _notify_dropped(self) -> None:
+        for pid in sorted(self._to_notify):
+            self._post(
+                participant_group(pid),
+                {"type": "media.state", "state": "failed", "reason": "media_reset"},
+            )
+        self._to_notify.clear()
 
     # --- commands in -----------------------------------------------------------------------
 
     async def _receive_loop(self) -> None:
+        delay = RETRY_FIRST_SECONDS
         while True:
-            message = await self.layer.receive(self.channel)
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if not self.receiving_failed:
+                    logger.error("channel layer receive failed (%r); retrying", error)
+                    self.receiving_failed = True
+                    await self._resync("channel layer failed")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                # A receive blocks until a message comes: a probe to our own channel is what
+                # tells us that the way in works again.
+                with contextlib.suppress(Exception):
+                    await self.layer.send(self.channel, {"type": PROBE})
+                continue
+            if self.receiving_failed:
+                logger.warning("channel layer receive works again")
+                self.receiving_failed = False
+                delay = RETRY_FIRST_SECONDS
+                self._notify_dropped()
+            if message.get("type") == PROBE:
+                continue
             try:
                 await self.handle(message)
             except Exception:
@@ -107,6 +226,10 @@ class Worker:
 
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
+        if kind == "sfu.drain":
+            logger.warning("drain requested")
+            self.drain_requested.set()
+            return
         room_id = message.get("room_id")
         if not isinstance(room_id, int):
             logger.warning("command without a room: %r", kind)
@@ -223,24 +346,34 @@ class Worker:
     # --- heartbeat and watchdog ------------------------------------------------------------
 
     async def _heartbeat_once(self) -> None:
-        info = places.WorkerInfo(self.worker_id, self.channel, self.sfu.load(), time.time())
-        await asyncio.to_thread(self.placement.heartbeat, info)
+        info = places.WorkerInfo(
+            self.worker_id, self.channel, self.sfu.load(), time.time(), draining=self.draining
+        )
+        new = await asyncio.to_thread(self.placement.heartbeat, info)
+        if new and self._registered:
+            # Our entry was gone: Redis restarted or was flushed (the channel layer's queued
+            # commands went with it), or we were silent so long that we were declared dead
+            # and our rooms moved.
+            await self._resync("registry entry lost")
+        self._registered = True
 
     async def _heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_seconds)
+            if self.receiving_failed:
+                continue
             try:
                 await self._heartbeat_once()
-            except Exception:
-                logger.exception("heartbeat failed")
+            except Exception as error:
+                logger.warning("heartbeat failed: %r", error)
 
     async def _watch_loop(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_seconds)
             try:
                 moved = await asyncio.to_thread(places.replace_dead, self.placement)
-            except Exception:
-                logger.exception("watchdog failed")
+            except Exception as error:
+                logger.warning("watchdog failed: %r", error)
                 continue
             for room_id, target in moved:
                 logger.warning("room %s moved to worker %s", room_id, target.worker_id)

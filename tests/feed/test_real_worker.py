@@ -150,6 +150,7 @@ def test_reminder_and_going_live_are_delivered_exactly_once_across_a_worker_rest
     invitee = UserFactory(username="w_invitee")
     blocked = UserFactory(username="w_blocked")
     befriend(host, friend)
+    befriend(host, invitee)
     befriend(host, blocked)
     Block.objects.create(blocker=blocked, blocked=host)
     # Starts in 2 minutes: the reminder (10 minutes ahead by default) is already due.
@@ -188,6 +189,7 @@ def test_reminder_and_going_live_are_delivered_exactly_once_across_a_worker_rest
     assert count(K.ROOM_REMINDER, "w_invitee") == 1
     assert count(K.HOST_REMINDER, "w_host") == 1
     assert count(K.ROOM_LIVE, "w_friend") == 1
+    assert count(K.ROOM_LIVE, "w_invitee") == 1  # invitees are friends of the host
     assert count(K.ROOM_INVITATION, "w_invitee") == 1
     # Never the host, never a blocked relation, never twice: these are all there are.
-    assert Notification.objects.count() == 4
+    assert Notification.objects.count() == 5

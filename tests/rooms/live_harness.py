@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -226,6 +227,58 @@ def stop_servers(servers: list[Daphne]) -> None:
             server.stop()
 
 
+class RedisServer:
+    """A private Redis that a test may kill and start again on the same port (fault tests;
+    the run's shared Redis is never touched). Keeps nothing on disk, like the real one."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            import pytest
+
+            if os.environ.get("ROOMS_REQUIRE_SERVICES"):
+                pytest.fail("ROOMS_REQUIRE_SERVICES is set but redis-server is not installed")
+            pytest.skip("needs the redis-server binary")
+        self.binary = binary
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://{HOST}:{self.port}/{db}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
+            [
+                self.binary,
+                "--bind",
+                HOST,
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                tempfile.gettempdir(),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while not redis_available(self.url()):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: everything it held is gone, as after a crash."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
 # --- clients ----------------------------------------------------------------------------------
 
 
@@ -259,11 +312,26 @@ class LiveSocket:
 
     @classmethod
     async def open(
-        cls, server: Daphne, token: str, ticket: str, *, name: str = "", timeout: float = 10.0
+        cls,
+        server: Daphne,
+        token: str,
+        ticket: str = "",
+        *,
+        resume: str = "",
+        cookies: httpx.Cookies | None = None,
+        name: str = "",
+        timeout: float = 10.0,
     ) -> LiveSocket:
+        """With a join ticket, or with `resume` (a hello's resume token) and the cookies the
+        join API set in this client's jar, as a browser reconnects."""
+        query = f"resume={quote(resume, safe='')}" if resume else f"ticket={quote(ticket, safe='')}"
+        headers = {}
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         ws = await connect(
-            server.ws_url(f"/ws/rooms/{token}/?ticket={quote(ticket, safe='')}"),
+            server.ws_url(f"/ws/rooms/{token}/?{query}"),
             origin=Origin(server.origin),
+            additional_headers=headers,
             open_timeout=timeout,
             close_timeout=2,
             ping_interval=None,

@@ -9,6 +9,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.test import Client
 
 from accounts.models import User
 from config.asgi import application
@@ -16,7 +17,9 @@ from rooms import services
 from rooms.models import Room
 from rooms.services import Identity
 
+# What a browser on the page http://127.0.0.1/ sends with its handshake.
 ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1")
 
 
 class Socket:
@@ -74,11 +77,15 @@ async def connect(
     query: str,
     *,
     origin: tuple[bytes, bytes] | None = ORIGIN,
+    host: tuple[bytes, bytes] = HOST,
     cookie: str = "",
+    authorization: str = "",
 ) -> tuple[bool, Socket]:
-    headers = [origin] if origin else []
+    headers = [host, origin] if origin else [host]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
+    if authorization:
+        headers.append((b"authorization", authorization.encode()))
     communicator = WebsocketCommunicator(
         application, f"/ws/rooms/{room.token}/?{query}", headers=headers
     )
@@ -121,14 +128,25 @@ async def session_cookie(user: User) -> str:
     return f"sessionid={client.cookies['sessionid'].value}"
 
 
-def guest_cookie(guest_id: str) -> str:
-    """The Cookie header of the browser that holds this guest identity."""
-    from django.core import signing
+async def api_join(browser: Client, room: Room, display_name: str = "") -> dict[str, Any]:
+    """POST the join API from this browser (its cookie jar keeps what the API set)."""
 
-    from rooms.identity import GUEST_COOKIE, GUEST_SALT
+    def post() -> dict[str, Any]:
+        response = browser.post(
+            f"/api/rooms/{room.token}/join/",
+            data={"display_name": display_name} if display_name else {},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        body: dict[str, Any] = response.json()
+        return body
 
-    value = signing.get_cookie_signer(salt=GUEST_COOKIE + GUEST_SALT).sign(guest_id)
-    return f"{GUEST_COOKIE}={value}"
+    return await database_sync_to_async(post)()
+
+
+def cookie_header(browser: Client) -> str:
+    """The Cookie header this browser sends: exactly the cookies the server set."""
+    return "; ".join(f"{name}={morsel.value}" for name, morsel in browser.cookies.items())
 
 
 def me(user: User) -> Identity:

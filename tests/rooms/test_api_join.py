@@ -10,11 +10,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Block, User
-from bench.passwords import Clock
+from bench.passwords import Clock, measure_passwords_alone
 from bench.passwords import simulate as attack
 from rooms import services
 from rooms.identity import DEVICE_COOKIE, GUEST_COOKIE
-from rooms.models import Participant, ParticipantState, Room, RoomState
+from rooms.models import AuditEvent, Participant, ParticipantState, Room, RoomState
 from tests.conftest import as_user
 from tests.factories import UserFactory, befriend, host_arrives
 
@@ -259,12 +259,15 @@ def new_user() -> User:
     return user
 
 
-def test_an_hour_of_attack_from_fifty_addresses(alice: User, limiter_clock: Clock) -> None:
+def test_an_hour_of_attack_from_fifty_addresses(
+    alice: User, limiter_clock: Clock, settings
+) -> None:  # type: ignore[no-untyped-def]
     """Fifty addresses guessing as fast as the answers allow, for an hour: the room checks at
     most 2 x 10 passwords per 5-minute window. Newcomers with the right password, from their own
     address or signed in, wait at most while the fifty fresh addresses spend the reserve (two
     windows), and not at all after that."""
     room = _live_room(alice, password=PASSWORD)
+    measure_passwords_alone(settings)
 
     result = attack(
         token=room.token,
@@ -424,3 +427,86 @@ def test_signed_in_only_asks_no_password_of_guests(alice: User, limiter_clock: C
     for password in (None, "wrong password", PASSWORD):
         r = APIClient().post(_url(room), {"display_name": "G", "password": password}, format="json")
         assert r.json()["error"]["code"] == "sign_in_required"
+
+
+# --- floods: join attempts and the lobby's cap -------------------------------------------------
+
+
+def _cookieless_join(room: Room, address: str = "203.0.113.7") -> Any:
+    """A join with no cookies, so a new guest every time, from `address`."""
+    client = APIClient(REMOTE_ADDR=address)
+    return client.post(_url(room), {"display_name": "Crasher"}, format="json")
+
+
+def _code(r: Any) -> str:
+    return "ok" if r.status_code == 200 else str(r.json()["error"]["code"])
+
+
+def test_a_crowd_of_cookieless_joins_from_one_address_is_held_off(
+    alice: User, bob: User, friends: None, settings
+) -> None:  # type: ignore[no-untyped-def]
+    # The issue's attack, at the documented defaults: 200 cookie-less joins from one address
+    # once put 200 people in a 50-seat room's lobby and sent the host 200 lobby events.
+    room = _live_room(alice)
+    per_address, lobby_max = settings.ROOMS_JOINS_PER_ADDRESS, settings.ROOMS_LOBBY_MAX
+
+    answers = [_cookieless_join(room) for _ in range(200)]
+
+    codes = [(r.status_code, _code(r)) for r in answers]
+    assert codes == (
+        [(200, "ok")] * lobby_max
+        + [(403, "lobby_full")] * (per_address - lobby_max)
+        + [(429, "too_many_joins")] * (200 - per_address)
+    )
+    throttled = answers[-1]
+    assert 1 <= int(throttled["Retry-After"]) <= settings.ROOMS_JOIN_WINDOW_SECONDS
+    assert throttled["Retry-After"] in throttled.json()["error"]["message"]
+    assert Participant.objects.filter(room=room, state=ParticipantState.LOBBY).count() == lobby_max
+    # The host heard about no more people than the lobby holds.
+    assert AuditEvent.objects.filter(room=room, kind="participant.waiting").count() == lobby_max
+    # The host is never kept out of their own room, even from that address, and a friend from
+    # elsewhere still walks in.
+    host = as_user(alice)
+    host.defaults["REMOTE_ADDR"] = "203.0.113.7"
+    assert host.post(_url(room), {}, format="json").status_code == 200
+    friend = as_user(bob)
+    friend.defaults["REMOTE_ADDR"] = "198.51.100.2"
+    r = friend.post(_url(room), {}, format="json")
+    assert r.status_code == 200
+    assert r.json()["decision"] == {"outcome": "admit", "reason": "audience"}
+
+
+def test_joins_per_room_are_limited_across_addresses(alice: User, bob: User, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.ROOMS_JOINS_PER_ROOM = 5
+    room = _live_room(alice)
+    other = _live_room(bob)
+
+    codes = [_code(_cookieless_join(room, f"198.51.100.{n}")) for n in range(1, 8)]
+
+    assert codes == ["ok"] * 5 + ["too_many_joins"] * 2
+    assert _code(_cookieless_join(other, "198.51.100.9")) == "ok"  # other rooms are not affected
+    assert as_user(alice).post(_url(room), {}, format="json").status_code == 200
+
+
+def test_the_lobby_has_a_cap(alice: User, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.ROOMS_LOBBY_MAX = 2
+    room = _live_room(alice)
+    dora, eve = APIClient(), APIClient()
+    dora_id = dora.post(_url(room), {"display_name": "Dora"}, format="json").json()["participant"]
+    eve.post(_url(room), {"display_name": "Eve"}, format="json")
+
+    r = _cookieless_join(room)
+
+    assert r.status_code == 403
+    assert r.json()["error"] == {
+        "code": "lobby_full",
+        "message": "Too many people are waiting to join this room. Try again later.",
+    }
+    assert Participant.objects.filter(room=room, state=ParticipantState.LOBBY).count() == 2
+    # Someone already waiting who joins again (a reload) keeps their place.
+    again = dora.post(_url(room), {"display_name": "Dora"}, format="json")
+    assert again.status_code == 200
+    assert again.json()["participant"]["id"] == dora_id["id"]
+    # Once the host answers someone, there is room to wait again.
+    services.lobby_deny(room=room, actor=alice, participant_ids=[dora_id["id"]])
+    assert _code(_cookieless_join(room)) == "ok"

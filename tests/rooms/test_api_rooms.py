@@ -42,7 +42,7 @@ def _create_body(**overrides: object) -> dict[str, object]:
 # --- create -----------------------------------------------------------------------------------
 
 
-def test_it_creates_a_room(alice: User, bob: User) -> None:
+def test_it_creates_a_room(alice: User, bob: User, friends: None) -> None:
     r = as_user(alice).post("/api/rooms/", _create_body(invitee_ids=[bob.pk]), format="json")
 
     assert r.status_code == 201, r.json()
@@ -410,3 +410,30 @@ def test_update_of_an_ended_room_is_refused(alice: User) -> None:
 
     assert r.status_code == 410
     assert r.json()["error"]["code"] == "room_ended"
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+
+def test_creating_rooms_is_limited_per_account(alice: User, bob: User) -> None:
+    """Issue 15: 60 rooms in 2 s. The default is 20 an hour."""
+    client = as_user(alice)
+    codes = [
+        client.post("/api/rooms/", {"title": f"Room {n}"}, format="json").status_code
+        for n in range(21)
+    ]
+    assert codes == [201] * 20 + [429]
+
+    r = client.post("/api/rooms/", {"title": "One more"}, format="json")
+    assert r.status_code == 429
+    assert r.json() == {
+        "error": {
+            "code": "rate_limited",
+            "message": r.json()["error"]["message"],
+        }
+    }
+    assert r.json()["error"]["message"].startswith("You have created rooms too often.")
+    assert 0 < int(r["Retry-After"]) <= 3600
+    assert Room.objects.filter(host=alice).count() == 20
+    # Someone else's budget is their own.
+    assert as_user(bob).post("/api/rooms/", {"title": "Mine"}, format="json").status_code == 201

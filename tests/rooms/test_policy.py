@@ -39,6 +39,7 @@ JUST_LEFT = {"seat_released_at": NOW - timedelta(seconds=10)}
 LEFT_LONG_AGO = {"seat_released_at": NOW - timedelta(seconds=16)}
 GUEST = {"is_guest": True, "is_friend": False}
 SIGNED_IN_ONLY = {"signed_in_only": True}
+LOBBY_FULL = {"lobby_count": 50, "lobby_max": 50}
 
 A, L, D = Outcome.ADMIT, Outcome.LOBBY, Outcome.DENY
 
@@ -207,6 +208,38 @@ TABLE: list[tuple[str, dict[str, object], Outcome, Reason]] = [
     ),
     ("guest with the link", {**STRANGER}, L, Reason.WAITING_ROOM),
     ("resuming beats the waiting room", {**STRANGER, **JUST_LEFT}, A, Reason.RESUMING),
+    # 8-10 with the lobby at its cap: newcomers who would wait are refused
+    ("lobby full, stranger", {**STRANGER, **LOBBY_FULL}, D, Reason.LOBBY_FULL),
+    ("lobby over its cap after a change", {**STRANGER, "lobby_count": 60}, D, Reason.LOBBY_FULL),
+    ("lobby nearly full", {**STRANGER, "lobby_count": 49}, L, Reason.WAITING_ROOM),
+    (
+        "lobby full, host absent",
+        {"moderator_present": False, **LOBBY_FULL},
+        D,
+        Reason.LOBBY_FULL,
+    ),
+    (
+        "lobby full, before the start",
+        {"moderator_present": False, "before_start": True, **LOBBY_FULL},
+        D,
+        Reason.LOBBY_FULL,
+    ),
+    (
+        "lobby full, already waiting keeps the place",
+        {**STRANGER, **LOBBY_FULL, "in_lobby": True},
+        L,
+        Reason.WAITING_ROOM,
+    ),
+    ("lobby full, a friend walks in", LOBBY_FULL, A, Reason.AUDIENCE),
+    (
+        "lobby full, waiting room off",
+        {**STRANGER, **LOBBY_FULL, "waiting_room": False},
+        A,
+        Reason.NO_WAITING_ROOM,
+    ),
+    ("lobby full, resuming", {**STRANGER, **LOBBY_FULL, **JUST_LEFT}, A, Reason.RESUMING),
+    ("lobby full, host", {**LOBBY_FULL, "is_moderator": True}, A, Reason.MODERATOR),
+    ("locked beats lobby full", {**STRANGER, **LOBBY_FULL, "locked": True}, D, Reason.LOCKED),
 ]
 
 

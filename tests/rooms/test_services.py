@@ -27,7 +27,7 @@ from rooms.models import (
 )
 from rooms.policy import Outcome, Reason
 from rooms.services import Identity, JoinDenied
-from tests.factories import UserFactory
+from tests.factories import UserFactory, befriend
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +124,8 @@ def test_suspended_user_cannot_create(alice: User) -> None:
 
 
 def test_create_with_invitees(alice: User, bob: User, charlie: User) -> None:
+    befriend(alice, bob)
+    befriend(alice, charlie)
     room = make_room(alice, audience="invite_only", invitee_ids=[bob.pk, charlie.pk])
     assert set(Invitation.objects.filter(room=room).values_list("user_id", flat=True)) == {
         bob.pk,
@@ -325,6 +327,7 @@ def test_host_needs_no_password(alice: User) -> None:
 
 
 def test_invite_only_room(alice: User, bob: User, charlie: User, friends: None) -> None:
+    befriend(alice, charlie)
     room = open_room(alice, audience="invite_only", invitee_ids=[charlie.pk])
     invited = services.room_join(token=room.token, identity=me(charlie))
     uninvited_friend = services.room_join(token=room.token, identity=me(bob))
@@ -663,7 +666,7 @@ def test_blocked_user_cannot_be_cohost(alice: User, charlie: User) -> None:
 # --- invitations --------------------------------------------------------------------------
 
 
-def test_invite_and_uninvite(alice: User, bob: User) -> None:
+def test_invite_and_uninvite(alice: User, bob: User, friends: None) -> None:
     room = make_room(alice, audience="invite_only")
     services.invitation_add(room=room, actor=alice, user_ids=[bob.pk])
     services.invitation_add(room=room, actor=alice, user_ids=[bob.pk])  # no duplicate
@@ -672,14 +675,16 @@ def test_invite_and_uninvite(alice: User, bob: User) -> None:
     assert not Invitation.objects.exists()
 
 
-def test_invite_refusals(alice: User, bob: User, charlie: User) -> None:
+def test_invite_refusals(alice: User, bob: User, charlie: User, friends: None) -> None:
     room = make_room(alice)
     with pytest.raises(Forbidden):
         services.invitation_add(room=room, actor=charlie, user_ids=[bob.pk])
     with pytest.raises(NotFound):
         services.invitation_add(room=room, actor=alice, user_ids=[999_999])
+    with pytest.raises(InvalidInput, match="friends"):  # a stranger
+        services.invitation_add(room=room, actor=alice, user_ids=[charlie.pk])
     user_block(blocker=bob, blocked=alice)
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidInput, match="friends"):  # no longer a friend
         services.invitation_add(room=room, actor=alice, user_ids=[bob.pk])
     assert not Invitation.objects.exists()
 

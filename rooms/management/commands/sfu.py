@@ -36,9 +36,18 @@ class Command(BaseCommand):
     async def _run(self, worker_id: str | None) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         worker = Worker(sfu_config(), get_channel_layer(), media.placement(), worker_id=worker_id)
+
+        def terminate() -> None:
+            # The first SIGTERM drains (rooms move to other workers, then exit); a second
+            # one, or SIGINT, stops at once.
+            if worker.drain_requested.is_set():
+                stop.set()
+            else:
+                worker.drain_requested.set()
+
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
         # What is loaded by now (Django, aiortc, this app: most of the heap) stays for the
         # life of the process. Frozen, it is out of the cyclic collector's sight, so its full
         # collections only walk what rooms created since: they pause the forwarding loop far
@@ -47,5 +56,7 @@ class Command(BaseCommand):
         gc.freeze()
         self.stdout.write(f"SFU worker {worker.worker_id} starting", ending="\n")
         self.stdout.flush()
-        await worker.run_until(stop)
+        if not await worker.run_until(stop):
+            # A supervisor (systemd, the Procfile runner) starts a fresh worker.
+            raise CommandError(f"SFU worker {worker.worker_id} failed; see the log above")
         self.stdout.write(f"SFU worker {worker.worker_id} stopped", ending="\n")

@@ -337,7 +337,9 @@ function onMessage(message) {
       app.media?.renegotiate(message.audio_slots, message.video_slots);
       return;
     case "media.slots":
-      onSlots(message.slots || {});
+      // During a move these name the new connection's slots: applied when it takes over.
+      if (app.media?.moving) app.pendingSlots = message.slots || {};
+      else onSlots(message.slots || {});
       return;
     case "media.state":
       onMediaState(message.state);
@@ -478,10 +480,12 @@ function startMedia() {
       if (state === "connected") showMediaStatus("");
       if (state === "failed") app.media.restart();
     },
-    onReset: () => {
+    onReset: ({ moved = false } = {}) => {
       app.remoteTracks.clear();
       app.slotOwners.clear();
       $("audio-sink").replaceChildren();
+      if (moved && app.pendingSlots) onSlots(app.pendingSlots);
+      app.pendingSlots = null;
     },
   });
   const others = Math.max(0, (app.snapshot?.roster.length || 1) - 1);
@@ -515,7 +519,11 @@ function onSlots(slots) {
 }
 
 function onMediaState(state) {
-  if (state === "failed") {
+  if (state === "moving") {
+    // The room moved to another media server: no visible change, the old one plays until
+    // the new one is connected.
+    app.media?.move();
+  } else if (state === "failed") {
     showMediaStatus("Reconnecting audio and video…");
     app.media?.restart();
   } else if (state === "connected") {

@@ -7,6 +7,9 @@
 
 export const CLOSE = { LEFT: 4000, REFUSED: 4003, REMOVED: 4004, ENDED: 4005, REPLACED: 4009, FLOOD: 4029 };
 const FINAL_CODES = new Set(Object.values(CLOSE));
+// The server was briefly unable to connect us (database or Redis down): the same ticket or
+// resume token works on a later try, so this is never a reason to give up on resuming.
+const UNAVAILABLE = 4503;
 const RESUME_WINDOW_MS = 15000;
 const PING_MS = 20000;
 
@@ -84,7 +87,7 @@ export class RoomSocket {
         this.handlers.onFinal?.(event.code);
         return;
       }
-      this._dropped(greeted);
+      this._dropped(greeted || event.code === UNAVAILABLE);
     });
   }
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rooms', '0003_rsvp_not_started'),
+        ('rooms', '0004_socket_lease'),
     ]
 
     operations = [
