@@ -323,10 +323,22 @@ if ROOMS_LEASE_SECONDS < 2 * ROOMS_LEASE_RENEW_SECONDS:
 ROOMS_JOIN_TICKET_TTL_SECONDS = env_int(
     "ROOMS_JOIN_TICKET_TTL_SECONDS", 60, minimum=5, maximum=3600
 )
-# Wrong room passwords allowed per window, per room and client (counted in the cache: Redis).
+# Room passwords (README "Room passwords"; counted in the cache: Redis). The shortest password
+# a host may set; wrong passwords one person may try before each further try waits (an address
+# four times as many), doubling from 1 s up to the longest wait; how long a wrong password is
+# held against its person and address; and how many wrong passwords a room takes per window
+# from anyone (and as many again from people with none on record).
+ROOMS_PASSWORD_MIN_LENGTH = env_int("ROOMS_PASSWORD_MIN_LENGTH", 8, minimum=1, maximum=128)
 ROOMS_PASSWORD_ATTEMPTS = env_int("ROOMS_PASSWORD_ATTEMPTS", 5, minimum=1, maximum=1000)
+ROOMS_PASSWORD_BACKOFF_MAX_SECONDS = env_int(
+    "ROOMS_PASSWORD_BACKOFF_MAX_SECONDS", 600, minimum=1, maximum=86_400
+)
 ROOMS_PASSWORD_WINDOW_SECONDS = env_int(
-    "ROOMS_PASSWORD_WINDOW_SECONDS", 300, minimum=1, maximum=86_400
+    "ROOMS_PASSWORD_WINDOW_SECONDS", 3600, minimum=1, maximum=86_400
+)
+ROOMS_PASSWORD_ROOM_GUESSES = env_int("ROOMS_PASSWORD_ROOM_GUESSES", 10, minimum=1, maximum=10_000)
+ROOMS_PASSWORD_ROOM_WINDOW_SECONDS = env_int(
+    "ROOMS_PASSWORD_ROOM_WINDOW_SECONDS", 300, minimum=10, maximum=86_400
 )
 ROOMS_GUEST_COOKIE_DAYS = env_int("ROOMS_GUEST_COOKIE_DAYS", 365, minimum=1, maximum=3650)
 # Schedules: reminders this long before a scheduled start; a scheduled room whose host has not

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -50,6 +51,8 @@ def _render_home(
         "upcoming_rooms": upcoming,
         "post_max": POST_MAX,
         "draft": draft,
+        # The "Create room" dialog says it, and the browser checks it before the API does.
+        "password_min_length": settings.ROOMS_PASSWORD_MIN_LENGTH,
     }
     return render(request, "feed/home.html", context, status=status)
 

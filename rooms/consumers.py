@@ -376,6 +376,10 @@ class RoomConsumer(ResilientSocket):
             await self.as_moderator(
                 services.room_set_waiting_room, room=room, enabled=message.enabled
             )
+        elif kind == "room.signed_in_only":
+            await self.as_moderator(
+                services.room_set_signed_in_only, room=room, enabled=message.enabled
+            )
         elif kind == "room.capacity":
             await self.as_moderator(
                 services.room_set_capacity, room=room, capacity=message.capacity

@@ -110,6 +110,11 @@ class RoomWaitingRoom(_Message):
     enabled: bool
 
 
+class RoomSignedInOnly(_Message):
+    type: Literal["room.signed_in_only"]
+    enabled: bool
+
+
 class RoomCapacity(_Message):
     type: Literal["room.capacity"]
     capacity: Annotated[int, Field(ge=1, le=50)]
@@ -161,6 +166,7 @@ ClientMessage = Annotated[
     | AskUnmute
     | RoomLock
     | RoomWaitingRoom
+    | RoomSignedInOnly
     | RoomCapacity
     | RoomScreenShare
     | RoomEnd

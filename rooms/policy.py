@@ -33,6 +33,7 @@ class Reason(enum.StrEnum):
     BANNED = "banned"
     BLOCKED = "blocked"
     SUSPENDED = "suspended"
+    SIGN_IN_REQUIRED = "sign_in_required"
     PASSWORD_REQUIRED = "password_required"
     WRONG_PASSWORD = "wrong_password"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
@@ -74,6 +75,9 @@ class JoinFacts:
     resume_grace: timedelta = timedelta(seconds=15)
     # A scheduled room whose start time has not come yet: its lobby opens at the start.
     before_start: bool = False
+    # The host let in only people signed in to the site; `is_guest`: this person is not.
+    signed_in_only: bool = False
+    is_guest: bool = False
     # The lobby's cap: people waiting now, and how many may wait. Someone already waiting
     # (a reload, a second tab) keeps their place.
     lobby_count: int = 0
@@ -109,16 +113,20 @@ def decide_join(facts: JoinFacts, *, now: datetime) -> Decision:
         return Decision(Outcome.DENY, Reason.BANNED)
     if facts.blocked:
         return Decision(Outcome.DENY, Reason.BLOCKED)
+    resuming = _resuming(facts, now)
+    # Before the password: a guest can't get in whatever they type, so nothing is checked. A
+    # guest already seated when the host turned this on keeps the seat, as with the lock.
+    if facts.signed_in_only and facts.is_guest and not resuming:
+        return Decision(Outcome.DENY, Reason.SIGN_IN_REQUIRED)
     if facts.password_set:
-        # Once the attempts are used up even the right password is refused until the window
-        # passes: otherwise the limit would not stop guessing.
+        # The limiter would not let this password be checked now (rooms/ratelimit.py): refused
+        # whatever it is, or the limit would not stop guessing.
         if facts.password_attempts_exhausted:
             return Decision(Outcome.DENY, Reason.TOO_MANY_ATTEMPTS)
         if not facts.password_given:
             return Decision(Outcome.DENY, Reason.PASSWORD_REQUIRED)
         if not facts.password_ok:
             return Decision(Outcome.DENY, Reason.WRONG_PASSWORD)
-    resuming = _resuming(facts, now)
     if facts.locked and not resuming:
         return Decision(Outcome.DENY, Reason.LOCKED)
     if facts.admitted_count >= facts.capacity and not resuming:

@@ -8,8 +8,10 @@ audit log, which bumps the version.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,9 +66,11 @@ RESUME_SALT = "rooms.resume"
 
 
 class JoinDenied(DomainError):
-    """The join decision said no. `code` is the policy's reason."""
+    """The join decision said no. `code` is the policy's reason; `retry_after` (seconds) is set
+    when trying again later may work (the API sends it as `Retry-After`)."""
 
     status = 403
+    retry_after = 0
 
 
 class JoinThrottled(DomainError):
@@ -87,9 +91,11 @@ _DENY_MESSAGES = {
     Reason.ENDED: "This room has ended.",
     Reason.BANNED: "You can't join this room.",
     Reason.SUSPENDED: "Your account is suspended, so you can't join rooms.",
+    Reason.SIGN_IN_REQUIRED: "The host lets only people signed in to the site into this room. "
+    "Sign in, then join again.",
     Reason.PASSWORD_REQUIRED: "This room needs a password.",
     Reason.WRONG_PASSWORD: "That password is not right.",
-    Reason.TOO_MANY_ATTEMPTS: "Too many wrong passwords. Try again later.",
+    Reason.TOO_MANY_ATTEMPTS: "Too many wrong passwords have been tried. Try again {wait}.",
     Reason.LOCKED: "The host has locked this room.",
     Reason.FULL: "This room is full.",
     Reason.LOBBY_FULL: "Too many people are waiting to join this room. Try again later.",
@@ -263,6 +269,11 @@ def _password_hash(password: str) -> str:
         raise InvalidInput(
             "password_too_long", f"The password may be at most {PASSWORD_MAX} characters."
         )
+    shortest = settings.ROOMS_PASSWORD_MIN_LENGTH
+    if password and len(password) < shortest:
+        raise InvalidInput(
+            "password_too_short", f"A room password needs at least {shortest} characters."
+        )
     return make_password(password) if password else ""
 
 
@@ -284,6 +295,7 @@ def room_create(
     capacity: int | None = None,
     password: str = "",
     waiting_room: bool = True,
+    signed_in_only: bool = False,
     participants_can_share_screen: bool = True,
     invitee_ids: Iterable[int] = (),
     now: datetime | None = None,
@@ -312,6 +324,7 @@ def room_create(
         ),
         password_hash=_password_hash(password),
         waiting_room=waiting_room,
+        signed_in_only=signed_in_only,
         participants_can_share_screen=participants_can_share_screen,
     )
     _record(room, "room.created", actor=host)
@@ -328,6 +341,7 @@ _UPDATABLE = {
     "audience",
     "password",
     "waiting_room",
+    "signed_in_only",
     "participants_can_share_screen",
     "capacity",
     "locked",
@@ -368,7 +382,7 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
     if "password" in changes:
         room.password_hash = _password_hash(changes["password"] or "")
         applied["password_set"] = room.has_password
-    for flag in ("waiting_room", "participants_can_share_screen", "locked"):
+    for flag in ("waiting_room", "signed_in_only", "participants_can_share_screen", "locked"):
         if flag in changes:
             if not isinstance(changes[flag], bool):
                 raise InvalidInput(f"invalid_{flag}", f"{flag} must be true or false.")
@@ -417,6 +431,12 @@ def room_set_capacity(*, room: Room, actor: User, capacity: int) -> Room:
 
 def room_set_waiting_room(*, room: Room, actor: User, enabled: bool) -> Room:
     return room_update(room=room, actor=actor, waiting_room=enabled)
+
+
+def room_set_signed_in_only(*, room: Room, actor: User, enabled: bool) -> Room:
+    """Only people signed in to the site may join from now on. Whoever is already in the room or
+    its lobby stays until the host removes them or turns them away."""
+    return room_update(room=room, actor=actor, signed_in_only=enabled)
 
 
 def room_set_screen_share(*, room: Room, actor: User, participants_allowed: bool) -> Room:
@@ -530,20 +550,17 @@ def _join_facts(
     password: str | None,
     active: Participant | None,
     now: datetime,
-    checked: tuple[str, bool] | None = None,
+    checked: PasswordCheck | None = None,
 ) -> JoinFacts:
-    """`checked`: (hash, verdict) of a password check already made outside the room lock."""
+    """`checked`: the password check `room_join` made (or was refused) outside the room lock.
+    Passwords are checked only there, through the limiter; one checked against a password that
+    has changed since counts as wrong."""
     user = identity.user
     password_ok = False
     exhausted = False
-    if room.has_password and role == Role.PARTICIPANT:
-        exhausted = ratelimit.password_attempts_exhausted(
-            room_id=room.pk, keys=_attempt_keys(identity)
-        )
-        if checked is not None and checked[0] == room.password_hash:
-            password_ok = checked[1]
-        elif not exhausted:
-            password_ok = bool(password) and check_password(password, room.password_hash)
+    if room.has_password and role == Role.PARTICIPANT and checked is not None:
+        exhausted = checked.retry_after > 0
+        password_ok = checked.password_hash == room.password_hash and checked.right
     released = None if active else _last_released_seat(room, identity)
     in_lobby = active is not None and active.state == ParticipantState.LOBBY
     return JoinFacts(
@@ -568,6 +585,8 @@ def _join_facts(
         seat_released_at=released.left_at if released else None,
         resume_grace=timedelta(seconds=settings.ROOMS_RESUME_GRACE_SECONDS),
         before_start=_before_start(room, now),
+        signed_in_only=room.signed_in_only,
+        is_guest=user is None,
         # Only a newcomer can find the lobby full: no count for those already waiting.
         lobby_count=0 if in_lobby else _lobby_count(room),
         lobby_max=settings.ROOMS_LOBBY_MAX,
@@ -587,13 +606,55 @@ def _before_start(room: Room, now: datetime) -> bool:
     )
 
 
-def _attempt_keys(identity: Identity) -> list[ratelimit.AttemptKey]:
-    # Per person, and per network address with a wider limit: new cookies don't buy a guesser
-    # new tries, and people sharing an office address don't lock each other out at once.
-    keys = [ratelimit.AttemptKey(f"id:{identity.key}", 1)]
-    if identity.client_key:
-        keys.append(ratelimit.AttemptKey(f"client:{identity.client_key}", 4))
-    return keys
+@dataclass(frozen=True, slots=True)
+class PasswordCheck:
+    password_hash: str  # the room's password when it was checked
+    right: bool
+    retry_after: int = 0  # the limiter refused to check it for this long
+
+
+def _check_password(row: Mapping[str, Any], password: str, identity: Identity) -> PasswordCheck:
+    """Check a room password through the limiter (rooms/ratelimit.py): per person and address
+    a back-off, per room a budget of wrong guesses; a refused check is not made at all."""
+    password_hash: str = row["password_hash"]
+    permit = ratelimit.password_check_permit(
+        room_id=row["pk"],
+        identity=identity.key,
+        # An account is its own record wherever it signs in from: people behind one address
+        # (an office, a proxy) don't inherit a guesser's record by signing in.
+        address=identity.client_key if identity.user is None else "",
+        fingerprint=hashlib.sha256(password_hash.encode()).hexdigest()[:16],
+        vouched=_vouched_for(row, identity.user),
+    )
+    if not permit.allowed:
+        return PasswordCheck(password_hash, right=False, retry_after=permit.retry_after)
+    right = False
+    try:
+        right = check_password(password, password_hash)
+    finally:
+        ratelimit.password_check_done(permit, right=right)
+    return PasswordCheck(password_hash, right=right)
+
+
+def _vouched_for(row: Mapping[str, Any], user: User | None) -> bool:
+    """The host asked this person in: invited, or a friend in an all-friends room."""
+    if user is None:
+        return False
+    if Invitation.objects.filter(room_id=row["pk"], user=user).exists():
+        return True
+    return row["audience"] == Audience.FRIENDS and are_friends(a=user, b=User(pk=row["host_id"]))
+
+
+def _password_applies(row: Mapping[str, Any], identity: Identity) -> bool:
+    """Whether the policy will read this person's password: not for the host and co-hosts, nor
+    for a guest in a room for signed-in people only (refused before the password). Checking it
+    anyway would spend the room's budget on answers nobody gets."""
+    user = identity.user
+    if user is None:
+        return not row["signed_in_only"]
+    if user.pk == row["host_id"]:
+        return False
+    return not CoHost.objects.filter(room_id=row["pk"], user=user).exists()
 
 
 def _issue_ticket(participant: Participant) -> str:
@@ -663,28 +724,28 @@ def room_join(
     """Ask to enter the room behind `token`: admitted, sent to the lobby, or refused.
 
     An unknown token and a room whose host blocked (or was blocked by) the caller get the same
-    NotFound, so refusals do not help anyone guess links. A wrong password is counted (per room
-    and per client) before the refusal is raised.
+    NotFound, so refusals do not help anyone guess links. A password is checked only when the
+    limiter allows it (`_check_password`), before the room lock.
     """
     now = _now(now)
     if identity.user is None and not identity.guest_id:
         raise InvalidInput("identity_required", "Sign in or give a guest name to join.")
     if password is not None and len(password) > PASSWORD_MAX:
         raise InvalidInput("password_too_long", "That password is too long.")
-    row = Room.objects.filter(token=token).values("pk", "password_hash", "host_id").first()
+    row = (
+        Room.objects.filter(token=token)
+        .values("pk", "password_hash", "host_id", "signed_in_only", "audience")
+        .first()
+    )
     if row is None:
         raise NotFound("room_not_found", "This room doesn't exist.")
     room_id = row["pk"]
     _count_join_attempt(room_id=room_id, host_id=row["host_id"], identity=identity)
     # Hashing a password is slow by design: do it before taking the room lock (which every
-    # join and host action waits on), and not at all once the attempts are used up.
+    # join and host action waits on), and only when the limiter allows it.
     checked = None
-    if (
-        row["password_hash"]
-        and password
-        and not ratelimit.password_attempts_exhausted(room_id=room_id, keys=_attempt_keys(identity))
-    ):
-        checked = (row["password_hash"], check_password(password, row["password_hash"]))
+    if row["password_hash"] and password and _password_applies(row, identity):
+        checked = _check_password(row, password, identity)
     with transaction.atomic():
         room = _lock_room(room_id)
         # Checked before anything else answers: to a blocked relation this room does not exist,
@@ -699,7 +760,7 @@ def room_join(
         )
         decision = decide_join(facts, now=now)
         if decision.outcome == Outcome.DENY:
-            _refuse(room, identity, decision.reason)
+            _refuse(decision.reason, retry_after=checked.retry_after if checked else 0)
         participant = active or _resumable_seat(room, identity, decision)
         if participant is None:
             participant = Participant.objects.create(
@@ -774,14 +835,26 @@ def _resumable_seat(room: Room, identity: Identity, decision: Decision) -> Parti
     return seat
 
 
-def _refuse(room: Room, identity: Identity, reason: Reason) -> None:
+def _refuse(reason: Reason, *, retry_after: int = 0) -> None:
     if reason == Reason.BLOCKED:
         raise NotFound("room_not_found", "This room doesn't exist.")
-    if reason == Reason.WRONG_PASSWORD:
-        ratelimit.password_attempt_failed(room_id=room.pk, keys=_attempt_keys(identity))
-    error = JoinDenied(reason.value, _DENY_MESSAGES[reason])
+    message = _DENY_MESSAGES[reason]
+    if reason == Reason.TOO_MANY_ATTEMPTS:
+        message = message.format(wait=_in_time(retry_after))
+    error = JoinDenied(reason.value, message)
     error.status = _DENY_STATUS.get(reason, 403)
+    if reason == Reason.TOO_MANY_ATTEMPTS:
+        error.retry_after = retry_after
     raise error
+
+
+def _in_time(seconds: int) -> str:
+    if seconds <= 1:
+        return "in a second"
+    if seconds < 60:
+        return f"in {seconds} seconds"
+    minutes = math.ceil(seconds / 60)
+    return "in a minute" if minutes == 1 else f"in {minutes} minutes"
 
 
 def join_ticket_redeem(*, ticket: str, room_token: str) -> Participant:

@@ -300,6 +300,37 @@ async def test_settings_controls(alice: User, room: Room) -> None:
     await host.close()
 
 
+async def test_signed_in_only_from_the_socket(
+    alice: User, bob: User, friends: None, room: Room
+) -> None:
+    host, _ = await host_in(room, alice)
+    member, _ = await enter(room, me(bob))
+    await member.expect("snapshot")
+    seated, _ = await enter(room, guest("Early", gid="e" * 32))  # came before the option
+    await host.send({"type": "lobby.admit", "all": True})
+    await seated.expect("snapshot")
+
+    await host.send({"type": "room.signed_in_only", "enabled": True})
+
+    assert (await host.expect("room.updated"))["room"]["signed_in_only"] is True
+    assert (await member.expect("room.updated"))["room"]["signed_in_only"] is True
+    with pytest.raises(services.JoinDenied) as err:
+        await join(room, guest())
+    assert (err.value.code, err.value.status) == ("sign_in_required", 403)
+    assert (await fresh(room)).signed_in_only is True
+    # Not for participants; and the message is validated like every other.
+    await member.send({"type": "room.signed_in_only", "enabled": False})
+    assert (await member.expect("error"))["code"] == "not_a_host"
+    await host.send({"type": "room.signed_in_only", "enabled": "no"})
+    assert (await host.expect("error"))["code"] == "invalid_message"
+    assert (await fresh(room)).signed_in_only is True
+    await host.send({"type": "room.signed_in_only", "enabled": False})
+    assert (await host.expect("room.updated"))["room"]["signed_in_only"] is False
+    assert (await join(room, guest())).decision.reason == "waiting_room"
+    for socket in (host, member, seated):
+        await socket.close()
+
+
 async def test_end_for_everyone_closes_every_socket(
     alice: User, bob: User, friends: None, room: Room
 ) -> None:

@@ -69,6 +69,7 @@ function waitContext(extra = {}) {
   return {
     hostName: config.room.host_name,
     signedIn: config.viewer.signed_in,
+    signInUrl: config.sign_in_url,
     on: { leave: leave, retry: () => location.reload(), rejoin: () => location.reload() },
     ...extra,
   };
@@ -160,7 +161,17 @@ function showFieldError(input, text) {
   return Boolean(text);
 }
 
-const FINAL_JOIN_ERRORS = new Set(["locked", "full", "banned", "ended", "room_ended", "suspended", "room_not_found", "too_many_attempts"]);
+const FINAL_JOIN_ERRORS = new Set([
+  "locked",
+  "full",
+  "banned",
+  "ended",
+  "room_ended",
+  "suspended",
+  "sign_in_required",
+  "room_not_found",
+  "too_many_attempts",
+]);
 
 async function requestJoin() {
   return api("POST", `/api/rooms/${token}/join/`, app.joinBody);
@@ -205,7 +216,8 @@ async function onJoinSubmit(event) {
 function handleJoinError(error, { nameInput, passwordInput } = {}) {
   if (!(error instanceof ApiError)) throw error;
   const code = error.code === "room_ended" ? "ended" : error.code;
-  if (code === "password_required" || code === "wrong_password") {
+  // "Too many wrong passwords" says when to try again: the form stays, the password kept.
+  if (code === "password_required" || code === "wrong_password" || (code === "too_many_attempts" && passwordInput)) {
     if (!showFieldError(passwordInput, error.message)) showJoinError(`${error.message} Reload the page to enter it.`);
     return;
   }
@@ -764,7 +776,8 @@ function togglePanel(id, open) {
 
 const security = new SecurityPanel({ token, confirm: confirmDialog, onReport: openReport });
 buildReportReasons();
-$("join-form").addEventListener("submit", onJoinSubmit);
+// A guest in a room for signed-in people only gets a sign-in link instead of the form.
+$("join-form")?.addEventListener("submit", onJoinSubmit);
 $("ctl-mic").addEventListener("click", toggleMic);
 $("ctl-cam").addEventListener("click", toggleCamera);
 $("ctl-screen").addEventListener("click", toggleScreen);
@@ -791,7 +804,7 @@ $("unmute-dismiss").addEventListener("click", () => {
 
 if (config.room.state === "ended") {
   showWaitScreen("ended", waitContext());
-} else {
+} else if ($("join-form")) {
   prejoin.open();
 }
 document.body.dataset.ready = "true";
