@@ -286,12 +286,42 @@ for _turn_url in TURN_URLS:
             f"TURN_URLS entries must start with turn:, turns: or stun:, got {_turn_url!r}"
         )
 
+# Logs: one line per record on stderr, with time, level, process, logger and the room and
+# participant it is about; JSON for a collector, text for people (rooms/logs.py). Tickets,
+# tokens and passwords are redacted whoever logs them. aioice and aiortc say several things per
+# connection at INFO: they speak from LOG_MEDIA_LEVEL up.
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_MEDIA_LEVEL = env_str("LOG_MEDIA_LEVEL", "WARNING").upper()
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+for _name, _value, _allowed in (
+    ("LOG_LEVEL", LOG_LEVEL, _LOG_LEVELS),
+    ("LOG_MEDIA_LEVEL", LOG_MEDIA_LEVEL, _LOG_LEVELS),
+    ("LOG_FORMAT", LOG_FORMAT, ("text", "json")),
+):
+    if _value not in _allowed:
+        raise ImproperlyConfigured(f"{_name} must be one of {', '.join(_allowed)}, got {_value!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "filters": {"context": {"()": "rooms.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "rooms.logs.JsonFormatter"},
+        "text": {"()": "rooms.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"aioice": {"level": LOG_MEDIA_LEVEL}, "aiortc": {"level": LOG_MEDIA_LEVEL}},
 }
+# Celery logs through the handler above instead of installing its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
 SPECTACULAR_SETTINGS.update(
     {
         # Served by the project itself: the docs page works offline.
