@@ -20,11 +20,12 @@ from channels.db import database_sync_to_async
 from pydantic import ValidationError
 
 from config.errors import DomainError
-from rooms import events, lease, media, messages, publisher, selectors, services
+from rooms import events, lease, media, messages, metrics, publisher, selectors, services
 from rooms.flood import TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
 from rooms.scheduling import schedule_release
+from rooms.sfu import logcontext
 from rooms.sockets import ResilientSocket
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class RoomConsumer(ResilientSocket):
     async def connect(self) -> None:
         publisher.serving_loop_is(asyncio.get_running_loop())
         lease.ensure_running()
+        metrics.ensure_loop_lag()
         self.bucket = TokenBucket()
         self.room_token = self.scope["url_route"]["kwargs"]["token"]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -77,6 +79,7 @@ class RoomConsumer(ResilientSocket):
                 )
                 participant, resume_nonce = checked.participant, checked.nonce
             else:
+                metrics.socket_connected("refused")
                 await self.close(code=CLOSE_REFUSED)
                 return
             # Any older socket of this visit gives way to this one.
@@ -87,11 +90,14 @@ class RoomConsumer(ResilientSocket):
             await self.join_group(events.participant_group(participant.pk))
             self.participant_id = participant.pk
             self.room_id = participant.room_id
+            # Every line this socket logs from now on (its task's context) names the two.
+            logcontext.bind(participant.room_id, participant.pk)
             # A resume token is spent only here, once everything before worked.
             connection = await database_sync_to_async(services.participant_connected)(
                 participant_id=participant.pk, resume_nonce=resume_nonce, server=lease.server_id()
             )
         except DomainError as error:
+            metrics.socket_connected("refused")
             log.info("room socket refused: %s", error.code)
             await self._forget_groups()
             self.participant_id = None
@@ -100,6 +106,7 @@ class RoomConsumer(ResilientSocket):
         except Exception as error:
             # The database or the channel layer is down. Nothing was spent: the client
             # tries the same ticket or resume token again a moment later.
+            metrics.socket_connected("unavailable")
             log.warning("room socket could not connect, try again: %r", error)
             with contextlib.suppress(Exception):
                 await self._forget_groups()
@@ -110,6 +117,7 @@ class RoomConsumer(ResilientSocket):
             )
             await self.close(code=CLOSE_UNAVAILABLE)
             return
+        metrics.socket_connected("resumed" if resume_nonce is not None else "accepted")
         await self.accept()
         await self.send_json({"type": "hello", "resume_token": connection.resume_token})
         await self._sync_state()
@@ -235,22 +243,27 @@ class RoomConsumer(ResilientSocket):
             await self.send_json(_error("slow_down", "Too many messages: slow down."))
             return
         if text_data is None:
+            metrics.message_in("invalid")
             await self.send_json(_error("text_only", "Send JSON text frames."))
             return
         if len(text_data) > messages.MAX_FRAME_BYTES:
+            metrics.message_in("invalid")
             await self.send_json(_error("too_large", "Messages may be at most 64 KB."))
             return
         try:
             raw = json.loads(text_data)
         except (ValueError, RecursionError):
+            metrics.message_in("invalid")
             await self.send_json(_error("bad_json", "That is not valid JSON."))
             return
         try:
             message = messages.client_message.validate_python(raw)
         except ValidationError as invalid:
+            metrics.message_in("invalid")
             await self.send_json(_invalid(raw, invalid))
             return
         kind: str = message.type
+        metrics.message_in(kind)
         if self.state != ParticipantState.ADMITTED and kind not in messages.LOBBY_TYPES:
             await self.send_json(_error("not_admitted", "Wait until you are let in.", kind))
             return
@@ -460,6 +473,7 @@ class RoomConsumer(ResilientSocket):
             )
 
     async def send_json(self, content: dict[str, Any]) -> None:
+        metrics.message_out(str(content.get("type")))
         await self.send(text_data=json.dumps(content, separators=(",", ":")))
 
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import are_friends, blocked_either_way
 from config.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
-from rooms import announce, cards, events, media, ratelimit
+from rooms import announce, cards, events, media, metrics, ratelimit
 from rooms.models import (
     ACTIVE_STATES,
     Audience,
@@ -638,6 +638,7 @@ def room_join(
         # Checked before anything else answers: to a blocked relation this room does not exist,
         # so not even "ended" or "banned" may tell them otherwise.
         if identity.user is not None and _blocked_with_host(room, identity.user):
+            metrics.join_decided(Decision(Outcome.DENY, Reason.BLOCKED))
             raise NotFound("room_not_found", "This room doesn't exist.")
         _release_vanished(room, now)
         role = _role_for(room, identity.user)
@@ -646,6 +647,7 @@ def room_join(
             room, identity, role=role, password=password, active=active, now=now, checked=checked
         )
         decision = decide_join(facts, now=now)
+        metrics.join_decided(decision)
         if decision.outcome == Outcome.DENY:
             _refuse(room, identity, decision.reason)
         participant = active or _resumable_seat(room, identity, decision)

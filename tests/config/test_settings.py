@@ -53,6 +53,9 @@ def test_deploy_check_is_clean_with_production_values() -> None:
         ({"SFU_UDP_PORT_MIN": "40000"}, "SFU_UDP_PORT_MAX"),
         ({"SFU_UDP_PORT_MIN": "41000", "SFU_UDP_PORT_MAX": "40000"}, "SFU_UDP_PORT_MIN"),
         ({"SFU_ICE_ADDRESSES": "not-an-ip"}, "SFU_ICE_ADDRESSES"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"ROOMS_METRICS_ALLOWED_IPS": "10.0.0.0/8,intranet"}, "ROOMS_METRICS_ALLOWED_IPS"),
+        ({"SFU_HEALTH_ADDRESS": "localhost"}, "SFU_HEALTH_ADDRESS"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], variable: str) -> None:
