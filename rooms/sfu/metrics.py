@@ -94,8 +94,10 @@ class SfuCollector(Collector):
     def __init__(self) -> None:
         self._workers: weakref.WeakSet[Ready] = weakref.WeakSet()
         self._retired = Totals()
+        self._hosting = False  # a process that never ran a worker (a web process) says nothing
 
     def track(self, worker: Ready) -> None:
+        self._hosting = True
         self._workers.add(worker)
 
     def untrack(self, worker: Ready) -> None:
@@ -104,6 +106,8 @@ class SfuCollector(Collector):
             self._retired.add(worker.sfu.totals())
 
     def collect(self) -> Iterator[Metric]:
+        if not self._hosting:
+            return
         workers = tuple(self._workers)
         totals = Totals()
         totals.add(self._retired)
