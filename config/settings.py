@@ -236,6 +236,8 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Load balancers and Prometheus ask the processes directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # --- Limits (counted in the cache: Redis outside embedded mode; README "Limits") --------------
 
@@ -373,12 +375,58 @@ for _turn_url in TURN_URLS:
             f"TURN_URLS entries must start with turn:, turns: or stun:, got {_turn_url!r}"
         )
 
+# Logs: one line per record on stderr, with time, level, process, logger and the room and
+# participant it is about; JSON for a collector, text for people (rooms/logs.py). Tickets,
+# tokens and passwords are redacted whoever logs them. aioice and aiortc say several things per
+# connection at INFO: they speak from LOG_MEDIA_LEVEL up.
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_MEDIA_LEVEL = env_str("LOG_MEDIA_LEVEL", "WARNING").upper()
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+for _name, _value, _allowed in (
+    ("LOG_LEVEL", LOG_LEVEL, _LOG_LEVELS),
+    ("LOG_MEDIA_LEVEL", LOG_MEDIA_LEVEL, _LOG_LEVELS),
+    ("LOG_FORMAT", LOG_FORMAT, ("text", "json")),
+):
+    if _value not in _allowed:
+        raise ImproperlyConfigured(f"{_name} must be one of {', '.join(_allowed)}, got {_value!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "filters": {"context": {"()": "rooms.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "rooms.logs.JsonFormatter"},
+        "text": {"()": "rooms.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"aioice": {"level": LOG_MEDIA_LEVEL}, "aiortc": {"level": LOG_MEDIA_LEVEL}},
 }
+# Celery logs through the handler above instead of installing its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Health and metrics (rooms/health.py, rooms/metrics.py, rooms/celery_metrics.py) ---------
+
+# /metrics of the web processes: a bearer token and/or the addresses (or networks) allowed to
+# scrape; with neither, anyone who reaches the process may read it (counts only, no ids).
+ROOMS_METRICS_TOKEN = env_str("ROOMS_METRICS_TOKEN", "")
+ROOMS_METRICS_ALLOWED_IPS = env_list("ROOMS_METRICS_ALLOWED_IPS", [])
+for _network in ROOMS_METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"ROOMS_METRICS_ALLOWED_IPS entries must be addresses or networks, got {_network!r}"
+        ) from None
+# A Celery worker serves its task outcomes on this port (0: off), on this address.
+ROOMS_CELERY_METRICS_PORT = env_int("ROOMS_CELERY_METRICS_PORT", 0, minimum=0, maximum=65535)
+ROOMS_CELERY_METRICS_ADDRESS = env_str("ROOMS_CELERY_METRICS_ADDRESS", "127.0.0.1")
 SPECTACULAR_SETTINGS.update(
     {
         # Served by the project itself: the docs page works offline.
@@ -411,6 +459,18 @@ SFU_LAST_N = env_int("SFU_LAST_N", 9, minimum=0, maximum=49)
 SFU_AUDIO_SLOTS = env_int("SFU_AUDIO_SLOTS", 3, minimum=1, maximum=10)
 # Run a worker inside the web process (embedded mode) instead of `manage.py sfu` processes.
 SFU_EMBEDDED = env_bool("SFU_EMBEDDED", EMBEDDED)
+# `manage.py sfu` answers /healthz, /readyz and /metrics on this port (0: off; one port per
+# worker process, or --health-port), on this address.
+SFU_HEALTH_PORT = env_int("SFU_HEALTH_PORT", 0, minimum=0, maximum=65535)
+SFU_HEALTH_ADDRESS = env_str("SFU_HEALTH_ADDRESS", "127.0.0.1")
+for _name, _address in (
+    ("SFU_HEALTH_ADDRESS", SFU_HEALTH_ADDRESS),
+    ("ROOMS_CELERY_METRICS_ADDRESS", ROOMS_CELERY_METRICS_ADDRESS),
+):
+    try:
+        ipaddress.ip_address(_address)
+    except ValueError:
+        raise ImproperlyConfigured(f"{_name} must be an IP address, got {_address!r}") from None
 # A worker whose heartbeat is older than this is dead and its rooms move.
 SFU_DEAD_AFTER_SECONDS = env_int("SFU_DEAD_AFTER_SECONDS", 2, minimum=1, maximum=60)
 # UDP ports a `manage.py sfu` worker binds its media sockets to (both or neither; open them in

@@ -28,6 +28,7 @@ from rooms import (
     lease,
     media,
     messages,
+    metrics,
     outages,
     publisher,
     selectors,
@@ -37,6 +38,7 @@ from rooms.flood import ChangeBudget, TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
 from rooms.scheduling import schedule_release
+from rooms.sfu import logcontext
 from rooms.sockets import ResilientSocket
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ class RoomConsumer(ResilientSocket):
     async def connect(self) -> None:
         publisher.serving_loop_is(asyncio.get_running_loop())
         lease.ensure_running()
+        metrics.ensure_loop_lag()
         self.bucket = TokenBucket()
         self.room_token = self.scope["url_route"]["kwargs"]["token"]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -92,6 +95,7 @@ class RoomConsumer(ResilientSocket):
                 )
                 participant, resume_nonce = checked.participant, checked.nonce
             else:
+                metrics.socket_connected("refused")
                 await self.close(code=CLOSE_REFUSED)
                 return
             # Any older socket of this visit gives way to this one.
@@ -110,11 +114,14 @@ class RoomConsumer(ResilientSocket):
                     guest_id=participant.guest_id,
                 )
             )
+            # Every line this socket logs from now on (its task's context) names the two.
+            logcontext.bind(participant.room_id, participant.pk)
             # A resume token is spent only here, once everything before worked.
             connection = await database_sync_to_async(services.participant_connected)(
                 participant_id=participant.pk, resume_nonce=resume_nonce, server=lease.server_id()
             )
         except DomainError as error:
+            metrics.socket_connected("refused")
             log.info("room socket refused: %s", error.code)
             await self._forget_groups()
             self.participant_id = None
@@ -123,6 +130,7 @@ class RoomConsumer(ResilientSocket):
         except Exception as error:
             # The database or the channel layer is down. Nothing was spent: the client
             # tries the same ticket or resume token again a moment later.
+            metrics.socket_connected("unavailable")
             log.warning("room socket could not connect, try again: %r", error)
             with contextlib.suppress(Exception):
                 await self._forget_groups()
@@ -131,6 +139,7 @@ class RoomConsumer(ResilientSocket):
             await self.send_json(_unavailable())
             await self.close(code=CLOSE_UNAVAILABLE)
             return
+        metrics.socket_connected("resumed" if resume_nonce is not None else "accepted")
         await self.accept()
         await self.send_json({"type": "hello", "resume_token": connection.resume_token})
         await self._sync_state()
@@ -258,22 +267,27 @@ class RoomConsumer(ResilientSocket):
             await self.send_json(_error("slow_down", "Too many messages: slow down."))
             return
         if text_data is None:
+            metrics.message_in("invalid")
             await self.send_json(_error("text_only", "Send JSON text frames."))
             return
         if len(text_data) > messages.MAX_FRAME_BYTES:
+            metrics.message_in("invalid")
             await self.send_json(_error("too_large", "Messages may be at most 64 KB."))
             return
         try:
             raw = json.loads(text_data)
         except (ValueError, RecursionError):
+            metrics.message_in("invalid")
             await self.send_json(_error("bad_json", "That is not valid JSON."))
             return
         try:
             message = messages.client_message.validate_python(raw)
         except ValidationError as invalid:
+            metrics.message_in("invalid")
             await self.send_json(_invalid(raw, invalid))
             return
         kind: str = message.type
+        metrics.message_in(kind)
         if self.state != ParticipantState.ADMITTED and kind not in messages.LOBBY_TYPES:
             await self.send_json(_error("not_admitted", "Wait until you are let in.", kind))
             return
@@ -525,6 +539,7 @@ class RoomConsumer(ResilientSocket):
         # the client's is in): there is nobody left to tell, so it is dropped quietly.
         if self.closing:
             return
+        metrics.message_out(str(content.get("type")))
         text = json.dumps(content, separators=(",", ":"))
         try:
             await self.send(text_data=text)

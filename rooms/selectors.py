@@ -297,3 +297,20 @@ def open_rooms_without_anyone() -> list[int]:
         .exclude(participants__state=ParticipantState.ADMITTED)
         .values_list("pk", flat=True)
     )
+
+
+def live_counts() -> dict[str, int]:
+    """Rooms live now, the people admitted to them and those waiting in lobbies (two indexed
+    queries: rooms by state, then their participants by room and state)."""
+    current = (RoomState.OPEN, RoomState.SCHEDULED)
+    people = Participant.objects.filter(
+        room__state__in=current, state__in=(ParticipantState.ADMITTED, ParticipantState.LOBBY)
+    ).aggregate(
+        admitted=Count("pk", filter=Q(state=ParticipantState.ADMITTED, room__state=RoomState.OPEN)),
+        lobby=Count("pk", filter=Q(state=ParticipantState.LOBBY)),
+    )
+    return {
+        "rooms_live": Room.objects.filter(state=RoomState.OPEN).count(),
+        "participants": int(people["admitted"] or 0),
+        "lobby": int(people["lobby"] or 0),
+    }

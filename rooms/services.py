@@ -34,7 +34,7 @@ from config.errors import (
     NotFound,
     TooManyRequests,
 )
-from rooms import announce, budget, cards, events, media, ratelimit
+from rooms import announce, budget, cards, events, media, metrics, ratelimit
 from rooms.models import (
     ACTIVE_STATES,
     Audience,
@@ -751,6 +751,7 @@ def room_join(
         # Checked before anything else answers: to a blocked relation this room does not exist,
         # so not even "ended" or "banned" may tell them otherwise.
         if identity.user is not None and _blocked_with_host(room, identity.user):
+            metrics.join_decided(Decision(Outcome.DENY, Reason.BLOCKED))
             raise NotFound("room_not_found", "This room doesn't exist.")
         _release_vanished(room, now)
         role = _role_for(room, identity.user)
@@ -759,6 +760,7 @@ def room_join(
             room, identity, role=role, password=password, active=active, now=now, checked=checked
         )
         decision = decide_join(facts, now=now)
+        metrics.join_decided(decision)
         if decision.outcome == Outcome.DENY:
             _refuse(decision.reason, retry_after=checked.retry_after if checked else 0)
         participant = active or _resumable_seat(room, identity, decision)

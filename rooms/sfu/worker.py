@@ -21,6 +21,7 @@ from typing import Any
 
 from channels.layers import BaseChannelLayer
 
+from . import logcontext, metrics
 from . import placement as places
 from .config import SfuConfig
 from .errors import SfuError
@@ -78,6 +79,7 @@ class Worker:
         # Set by `drain` (SIGTERM, or `manage.py sfu_drain`): no new rooms, ours move away.
         self.draining = False
         self.drain_requested = asyncio.Event()
+        self._last_heartbeat = float("-inf")  # monotonic time of the last one that went through
         # People whose peers were dropped and who are still to be told (once the channel
         # layer can carry it).
         self._to_notify: set[int] = set()
@@ -94,6 +96,17 @@ class Worker:
             task = asyncio.create_task(loop(), name=name)
             task.add_done_callback(self._loop_ended)
             self._tasks.append(task)
+        metrics.COLLECTOR.track(self)
+
+    @property
+    def registered(self) -> bool:
+        """Its registry entry is fresh: nobody takes it for dead and moves its rooms."""
+        return time.monotonic() - self._last_heartbeat <= self.placement.dead_after
+
+    @property
+    def ready(self) -> bool:
+        """What its readiness probe answers: registered, and taking commands."""
+        return self.registered and not self.receiving_failed and not self.failed.is_set()
 
     def _loop_ended(self, task: asyncio.Task[None]) -> None:
         # The loops run until cancelled. One that ends by itself is a bug; a worker without
@@ -111,6 +124,7 @@ class Worker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.sfu.close()
+        metrics.COLLECTOR.untrack(self)
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.placement.forget, self.worker_id)
 
@@ -217,12 +231,14 @@ class Worker:
                 self._notify_dropped()
             if message.get("type") == PROBE:
                 continue
-            try:
-                await self.handle(message)
-            except Exception:
-                # One bad command must not stop the worker; the SFU API already answers
-                # client mistakes with SfuError, so anything else is logged as a bug.
-                logger.exception("command failed: %s", message.get("type"))
+            # What a command logs, and the peer tasks it starts, name its room and person.
+            with logcontext.about(message.get("room_id"), message.get("participant_id")):
+                try:
+                    await self.handle(message)
+                except Exception:
+                    # One bad command must not stop the worker; the SFU API already answers
+                    # client mistakes with SfuError, so anything else is logged as a bug.
+                    logger.exception("command failed: %s", message.get("type"))
 
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -356,6 +372,7 @@ class Worker:
             # and our rooms moved.
             await self._resync("registry entry lost")
         self._registered = True
+        self._last_heartbeat = time.monotonic()
 
     async def _heartbeat_loop(self) -> None:
         while True:

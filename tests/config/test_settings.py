@@ -65,6 +65,9 @@ def test_deploy_check_is_clean_with_production_values() -> None:
         ({"ROOMS_ALLOWED_ORIGINS": "https://example.com:port"}, "ROOMS_ALLOWED_ORIGINS"),
         # The default comes from CSRF_TRUSTED_ORIGINS; a wildcard there needs explicit origins.
         ({"CSRF_TRUSTED_ORIGINS": "https://*.example.com"}, "ROOMS_ALLOWED_ORIGINS"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"ROOMS_METRICS_ALLOWED_IPS": "10.0.0.0/8,intranet"}, "ROOMS_METRICS_ALLOWED_IPS"),
+        ({"SFU_HEALTH_ADDRESS": "localhost"}, "SFU_HEALTH_ADDRESS"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], variable: str) -> None:
