@@ -363,10 +363,11 @@ ROOMS_SOCKET_CHANGES_WINDOW_SECONDS = env_int(
 # names the task that hears "this room has news" (went live, invited someone) by its path.
 ROOMS_ANNOUNCE_TASK = "feed.tasks.announce_room"
 
-# TURN (coturn with `use-auth-secret`): time-limited credentials for admitted participants.
+# TURN (coturn with `use-auth-secret`): short-lived credentials for admitted participants,
+# renewed over their room socket halfway through (docs/coturn.md).
 TURN_URLS = env_list("TURN_URLS", [])
 TURN_SECRET = env_str("TURN_SECRET", "")
-TURN_TTL_SECONDS = env_int("TURN_TTL_SECONDS", 3600, minimum=60, maximum=86_400)
+TURN_TTL_SECONDS = env_int("TURN_TTL_SECONDS", 600, minimum=60, maximum=86_400)
 if TURN_URLS and not TURN_SECRET:
     raise ImproperlyConfigured("TURN_SECRET must be set when TURN_URLS is set")
 for _turn_url in TURN_URLS:

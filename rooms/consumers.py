@@ -40,6 +40,7 @@ from rooms.models import ParticipantState, ReportReason, Room
 from rooms.scheduling import schedule_release
 from rooms.sfu import logcontext
 from rooms.sockets import ResilientSocket
+from rooms.turn_renewal import CredentialRenewal
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,10 @@ class RoomConsumer(ResilientSocket):
     # Set once the socket is closing (by us or by the client): nothing more is sent on it.
     closing = False
     changes: ChangeBudget | None = None
+    turn_credentials: CredentialRenewal
 
     async def connect(self) -> None:
+        self.turn_credentials = CredentialRenewal(self.send_json)
         publisher.serving_loop_is(asyncio.get_running_loop())
         lease.ensure_running()
         metrics.ensure_loop_lag()
@@ -162,6 +165,7 @@ class RoomConsumer(ResilientSocket):
             # The seat is then released by the lazy check on the next join or by the sweep.
             log.exception("room socket disconnect handling failed")
         finally:
+            await self.turn_credentials.stop()
             await self._forget_groups()
 
     async def _forget_groups(self) -> None:
@@ -192,6 +196,8 @@ class RoomConsumer(ResilientSocket):
         previous = (self.state, self.role, self.lobby_reason)
         self.state, self.role = participant.state, participant.role
         self.lobby_reason = participant.lobby_reason
+        if participant.state != ParticipantState.ADMITTED:
+            await self.turn_credentials.stop()
         if participant.state == ParticipantState.ADMITTED:
             if not self.in_room_group:
                 await self.join_group(events.room_group(self.room_id))
@@ -221,12 +227,15 @@ class RoomConsumer(ResilientSocket):
         except DomainError:
             return  # no longer in the room: the notice about that is on its way
         await self.send_json({"type": "snapshot", **snapshot})
+        # The snapshot carried fresh TURN credentials: the next ones are due from now.
+        await self.turn_credentials.restart(participant_id=self.pid)
 
     async def _finish(self, message: dict[str, Any], code: int, *, visit_over: bool = True) -> None:
         """Say why and close. `visit_over`: the visit ended (removed, denied, left, room
         ended), so no seat is held for a resume and its media must stop; otherwise (another
         socket took over) the visit goes on elsewhere."""
         self.finished = True
+        await self.turn_credentials.stop()
         if visit_over and self.participant_id is not None:
             # An offer already on its way when the person was removed (or left) may have built
             # a new peer after the service's own remove: close it again from here.

@@ -219,6 +219,17 @@ def media_rights(*, participant_id: int) -> dict[str, bool]:
     }
 
 
+def turn_credentials(*, participant_id: int) -> list[turn.IceServerConfig] | None:
+    """Fresh TURN credentials, or None once the person is no longer admitted to a live room
+    (in the lobby, removed, denied, gone, or the room ended)."""
+    admitted = (
+        Participant.objects.filter(pk=participant_id, state=ParticipantState.ADMITTED)
+        .exclude(room__state=RoomState.ENDED)
+        .exists()
+    )
+    return turn.ice_servers(participant_id=participant_id) if admitted else None
+
+
 def room_snapshot(*, participant_id: int) -> dict[str, Any]:
     """Everything a socket needs to draw the room, consistent with one room version.
 

@@ -11,6 +11,8 @@ WebSocket ``Signaling`` the control plane provides, against a real deployment.
   every frame / audio packet (clip digests), and decodes received VP8 frames with libvpx to
   prove they are intact.
 - Signaling is pluggable: ``Signaling`` takes an offer SDP and returns the answer SDP.
+- ``ice_servers`` and ``relay_only`` make it a client behind a TURN relay: it then sends and
+  receives through the relay only (``local_candidate_type`` says "relay").
 
 Command line (in-process SFU in a child process, which reports its own CPU time):
 
@@ -26,13 +28,19 @@ import logging
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
 import av
-from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import (
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
 from aiortc import sdp as aiortc_sdp
+from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
 from . import hooks, rtcp
 from .clip import Clip, clip, identify
@@ -151,6 +159,8 @@ class Bot:
         decode: bool = True,
         pace: bool = False,
         ice_addresses: tuple[str, ...] = (),
+        ice_servers: Sequence[RTCIceServer] = (),
+        relay_only: bool = False,
     ) -> None:
         self.name = name
         self.signaling = signaling
@@ -161,7 +171,12 @@ class Bot:
         self.decode = decode
         self.pace = pace
         self.clip: Clip = clip(variant)
-        self.pc = RTCPeerConnection(SfuConfig(ice_addresses=ice_addresses).rtc_configuration())
+        configuration = SfuConfig(ice_addresses=ice_addresses).rtc_configuration()
+        # A bot may stand for a browser behind a TURN relay (the worker itself never uses one).
+        configuration.iceServers = list(ice_servers)
+        if relay_only:
+            configuration.iceTransportPolicy = RTCIceTransportPolicy.RELAY
+        self.pc = RTCPeerConnection(configuration)
         self.received: dict[str, ReceivedStream] = {}
         self._by_ssrc: dict[int, ReceivedStream] = {}
         self._want = (audio_slots, video_slots)
@@ -246,6 +261,11 @@ class Bot:
             if media.ssrc:
                 stream.ssrc = media.ssrc[0].ssrc
                 self._by_ssrc[media.ssrc[0].ssrc] = stream
+
+    @property
+    def local_candidate_type(self) -> str | None:
+        """How this bot reaches the SFU: "host", "srflx" or "relay" (None before ICE chose)."""
+        return None if self._writer is None else self._writer.local_candidate_type
 
     def _state_changed(self) -> None:
         state = self.pc.connectionState

@@ -345,6 +345,11 @@ function onMessage(message) {
     case "media.state":
       onMediaState(message.state);
       return;
+    case "turn.credentials":
+      // Fresh TURN credentials before the last ones expire: for the next media connection.
+      if (app.you) app.you.ice_servers = message.ice_servers || [];
+      app.media?.setIceServers(message.ice_servers || []);
+      return;
     default:
       if (typeof message.type === "string" && message.type.startsWith("room.")) onEvent(message);
   }
@@ -371,6 +376,7 @@ function onSnapshot(message) {
   const previousRole = me()?.role;
   app.snapshot = fromSnapshot(message);
   app.you = message.you;
+  app.media?.setIceServers(app.you?.ice_servers || []);
   if (app.phase !== "room") {
     enterRoom();
     return;

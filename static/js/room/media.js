@@ -81,6 +81,22 @@ export class MediaSession {
     return this.offer();
   }
 
+  /**
+   * Fresh TURN credentials ({"type": "turn.credentials"} or a new snapshot): every connection
+   * built from now on uses them, and the current one gets them where the browser can take
+   * them (an allocation it already has lives on; the expiry only bounds new ones).
+   */
+  setIceServers(iceServers) {
+    this.iceServers = iceServers;
+    const pc = this.pc;
+    if (!pc || typeof pc.setConfiguration !== "function") return;
+    try {
+      pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+    } catch (error) {
+      console.warn("could not update the ICE servers", error);
+    }
+  }
+
   /** A brand-new connection (aiortc cannot restart ICE). */
   restart() {
     if (this.closed) return Promise.resolve();
