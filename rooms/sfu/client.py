@@ -1,8 +1,12 @@
 """A room client that joins as a browser does: the join API, then the room socket.
 
-Used by the bots (tests, the benchmark, the command line). It keeps the live room state with
+Used by the bots (tests, the benchmarks, the command line). It keeps the live room state with
 the same reducer as every client (`rooms.snapshots.apply_event`), relays media negotiation for
-a `Bot`, and re-offers when the SFU asks for more receive slots.
+a `Bot`, and re-offers when the SFU asks for more receive slots. Like the web client
+(static/js/room/media.js) it moves to another SFU worker on `media.state` "moving", builds a
+new media connection when the server says the old one is gone (`media.state` "failed") or the
+connection itself fails, and can resume its socket (through another web process too) with
+the resume token of its last `hello`.
 
     python -m rooms.sfu.client --url http://127.0.0.1:8000 --room <token> --bots 3 --duration 10
 """
@@ -18,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import websockets
@@ -30,6 +34,14 @@ from .bot import Bot
 from .ice import use_host_addresses
 
 logger = logging.getLogger(__name__)
+
+# Between attempts to build a new media connection (the web client waits as long).
+MEDIA_RETRY_SECONDS = 2.0
+# `media.state` "failed" reasons that mean the server dropped this person's media peer, what
+# ever connection it was: a new one is built even when ours still looks connected.
+PEER_DROPPED = frozenset({"media_reset", "worker_moved"})
+# What the server says before it closes the socket for good (rooms/consumers.py `_finish`).
+VISIT_OVER = frozenset({"removed", "room.ended", "lobby.denied", "left", "replaced"})
 
 
 class JoinRefused(Exception):
@@ -74,7 +86,17 @@ class RoomClient:
         self._reader: asyncio.Task[None] | None = None
         self._renegotiations: set[asyncio.Task[None]] = set()
         self._resync: asyncio.Task[None] | None = None
+        self._restart: asyncio.Task[None] | None = None
+        self._restart_wanted = False
+        # From the start of a rebuild until the answer to its offer: a peer-dropped notice
+        # that arrives meanwhile is about the connection being replaced (a worker posts its
+        # notices and answers in order; the server's own come before our offer).
+        self._replacing = False
+        self._media_started = False
+        self._media_over = False
         self.joined_at = 0.0
+        # New media connections built after the first (each rebuild and each move).
+        self.media_restarts = 0
 
     # --- joining -------------------------------------------------------------------------
 
@@ -93,13 +115,36 @@ class RoomClient:
         await self._connect(f"ticket={data['ticket']}")
         return data
 
+    async def resume(self, base_url: str | None = None) -> None:
+        """Open the room socket again after it dropped, with the resume token of the last
+        `hello`, as a browser does; through another web process when `base_url` is given.
+        The seat is kept: no join through the API. A refused resume raises (the handshake is
+        refused) or ends with `closed_with` set (4503: worth another try). Once the socket is
+        back, a media connection that failed meanwhile is built again."""
+        if self._reader is not None and not self._reader.done():
+            await self.ws.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if base_url is not None:
+            self.base_url = base_url.rstrip("/")
+            self.http.base_url = httpx.URL(self.base_url)
+        self.closed_with = None
+        self.snapshot = None
+        await self._connect(f"resume={quote(self.resume_token, safe='')}")
+        if self._media_started and (self._restart_wanted or self._media_failed()):
+            self._restart_media()
+
     async def _connect(self, query: str) -> None:
         parts = urlsplit(self.base_url)
         scheme = "wss" if parts.scheme == "https" else "ws"
         url = f"{scheme}://{parts.netloc}/ws/rooms/{self.token}/?{query}"
         origin = Origin(f"{parts.scheme}://{parts.netloc}")
-        # An API client shows its token on the socket too: a resume checks the account.
+        # An API client shows its token on the socket too: a resume checks the account. A
+        # guest is known by the cookie the join API set, which a browser sends on the socket.
         headers = {"Authorization": self.http.headers["Authorization"]} if self._api_token else {}
+        cookies = "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
+        if cookies:
+            headers["Cookie"] = cookies
         self.ws = await websockets.connect(
             url, origin=origin, additional_headers=headers, max_size=2**20
         )
@@ -159,6 +204,16 @@ class RoomClient:
             task = asyncio.create_task(self._move())
             self._renegotiations.add(task)
             task.add_done_callback(self._renegotiations.discard)
+        elif kind == "media.state" and message.get("state") == "failed" and self._media_started:
+            # The server dropped our peer (a worker that lost its commands, a moved room, a
+            # seat that was marked dropped). Any other failure is about one connection: the
+            # one we just left (after a move or a rebuild) changes nothing, and ours failing
+            # is seen on ours as well.
+            dropped = message.get("reason") in PEER_DROPPED and not self._replacing
+            if dropped or self._media_failed():
+                self._restart_media()
+        elif kind in VISIT_OVER:
+            self._media_over = True  # no new media connection for a visit that is over
         elif kind == "media.slots":
             self.slots = dict(message["slots"])
         elif self.snapshot is not None and "version" in message:
@@ -187,30 +242,89 @@ class RoomClient:
             )
             if reply.get("offer_id") in (offer_id, None):
                 break
+        self._replacing = False
         if reply["type"] != "media.answer":
             raise ConnectionError(f"offer refused: {reply.get('code')}: {reply.get('message')}")
         return str(reply["sdp"])
 
+    def new_bot(self, **bot_options: Any) -> Bot:
+        """A bot for a new media connection (subclasses use their own kind of bot)."""
+        return Bot(self.name, self.signaling, **bot_options)
+
     async def start_media(self, **bot_options: Any) -> Bot:
         self._bot_options = bot_options
-        self.bot = Bot(self.name, self.signaling, **bot_options)
+        self.bot = self._watched(self.new_bot(**bot_options))
         async with self._negotiating:
             await self.bot.start()
+        self._media_started = True
         return self.bot
+
+    def _watched(self, bot: Bot) -> Bot:
+        # Like the web client: our own connection failing (or closed by the other end) is
+        # rebuilt too, not only what the server tells us.
+        def changed() -> None:
+            if bot is self.bot and self._media_started and self._media_failed():
+                self._restart_media()
+
+        bot.pc.on("connectionstatechange", changed)
+        return bot
+
+    def _media_failed(self) -> bool:
+        return self.bot is not None and self.bot.pc.connectionState in ("failed", "closed")
+
+    def _next_options(self, old: Bot) -> dict[str, Any]:
+        # As many receive slots as the old connection had been asked for.
+        options = dict(self._bot_options)
+        options["audio_slots"], options["video_slots"] = old.wanted_slots
+        return options
 
     async def _move(self) -> None:
         async with self._negotiating:
             old = self.bot
             if old is None:
                 return
-            # As many receive slots as the old connection had been asked for.
-            options = dict(self._bot_options)
-            options["audio_slots"], options["video_slots"] = old.wanted_slots
-            new = Bot(self.name, self.signaling, **options)
+            new = self._watched(self.new_bot(**self._next_options(old)))
             await new.start()
+            self.media_restarts += 1
             self.bot = new
             self.retired.append(old)
             await old.close()
+
+    def _restart_media(self) -> None:
+        """Build a new media connection, once for any number of requests that arrive before
+        it starts; one asked while it negotiates builds another after it."""
+        self._restart_wanted = True
+        if self._media_over or (self._restart is not None and not self._restart.done()):
+            return
+        self._restart = asyncio.create_task(self._restart_loop())
+        self._renegotiations.add(self._restart)
+        self._restart.add_done_callback(self._renegotiations.discard)
+
+    async def _restart_loop(self) -> None:
+        while self._restart_wanted and self.closed_with is None and not self._media_over:
+            async with self._negotiating:
+                self._restart_wanted = False
+                self._replacing = True
+                old = self.bot
+                if old is None:
+                    return
+                # Break before make, as the web client does: the old peer is gone already.
+                new = self._watched(self.new_bot(**self._next_options(old)))
+                self.bot = new
+                self.retired.append(old)
+                await old.close()
+                self.media_restarts += 1
+                try:
+                    await new.start()
+                    continue
+                except Exception as error:  # whatever failed, the next attempt starts afresh
+                    logger.info("%s: new media connection failed (%r); retrying", self.name, error)
+                    self._restart_wanted = True
+                finally:
+                    self._replacing = False
+            # Offered while the worker was not taking commands, or refused: try again soon.
+            # A closed socket stops here; `resume` starts again once it is back.
+            await asyncio.sleep(MEDIA_RETRY_SECONDS)
 
     async def _renegotiate(self, audio_slots: int, video_slots: int) -> None:
         # After the negotiation in progress, never beside it (aiortc: one offer at a time).
@@ -219,6 +333,7 @@ class RoomClient:
                 await self.bot.renegotiate(audio_slots, video_slots)
 
     async def close(self) -> None:
+        self._media_over = True
         for task in (*self._renegotiations, self._resync):
             if task is not None and not task.done():
                 task.cancel()
