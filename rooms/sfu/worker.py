@@ -79,6 +79,7 @@ class Worker:
         # Set by `drain` (SIGTERM, or `manage.py sfu_drain`): no new rooms, ours move away.
         self.draining = False
         self.drain_requested = asyncio.Event()
+        self._moved_rooms: set[str] = set()
         self._last_heartbeat = float("-inf")  # monotonic time of the last one that went through
         # People whose peers were dropped and who are still to be told (once the channel
         # layer can carry it).
@@ -163,6 +164,7 @@ class Worker:
                 logger.warning("drain: no other worker can take room %s; it stays", room_id)
                 continue
             logger.info("drain: room %s moves to worker %s", room_id, target.worker_id)
+            self._moved_rooms.add(room_id)
             self._post(
                 room_group(int(room_id)),
                 {"type": "media.state", "state": "moving", "reason": "worker_draining"},
@@ -306,6 +308,13 @@ class Worker:
 
     def sink(self, event: SfuEvent) -> None:
         """The SFU's event sink: never blocks, the send loop delivers."""
+        if event.room_id in self._moved_rooms:
+            # Its people were told to move to another worker: what happens to their old
+            # connections here (closed as they leave, slots emptied) is not news to them, and
+            # a "failed" would make a client rebuild the new connection it just made.
+            if isinstance(event, PeerStateChanged) and event.state in ("failed", "closed"):
+                self._slots.pop((event.room_id, event.participant_id), None)
+            return
         if isinstance(event, PeerStateChanged):
             self._post(
                 participant_group(int(event.participant_id)),

@@ -131,6 +131,14 @@ async def _drain(t: Topology, token: str, key: str, room_id: int) -> None:
             )
             assert moved, client.messages[-5:]
         assert store.pins()[room_id] == second
+        for client in clients:
+            # The old worker said nothing about the connections people left there: a
+            # "failed" would make the web client rebuild the new connection it just made.
+            moved_at = next(i for i, m in enumerate(client.messages) if m.get("state") == "moving")
+            later = client.messages[moved_at:]
+            assert not [
+                m for m in later if m.get("type") == "media.state" and m["state"] == "failed"
+            ]
         # The drained worker exits by itself, cleanly, once its people have left it.
         code = await asyncio.to_thread(t.workers[first].wait, 40)
         assert code == 0
