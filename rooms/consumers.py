@@ -134,7 +134,11 @@ class RoomConsumer(ResilientSocket):
             # The database or the channel layer is down. Nothing was spent: the client
             # tries the same ticket or resume token again a moment later.
             metrics.socket_connected("unavailable")
-            log.warning("room socket could not connect, try again: %r", error)
+            if outages.is_outage(error):
+                log.warning("room socket could not connect, try again: %r", error)
+            else:
+                # A bug, not an outage: the client still retries, and the log says why.
+                log.exception("room socket could not connect")
             with contextlib.suppress(Exception):
                 await self._forget_groups()
             self.participant_id = None
