@@ -145,10 +145,16 @@ async def test_readyz_says_when_the_database_is_unreachable(
     worker_free: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     require_postgres()
-    # Where the database was, nothing listens now (new connections only: the check makes one).
-    monkeypatch.setitem(connections["default"].settings_dict, "HOST", "127.0.0.1")
-    monkeypatch.setitem(connections["default"].settings_dict, "PORT", str(free_port()))
-    response = await AsyncClient().get("/readyz")
+    # Where the database was, nothing listens now. The process's connection pool was made
+    # for the real one: it is closed, so the next connection makes a pool for the new place.
+    database = connections["default"]
+    database.close_pool()
+    monkeypatch.setitem(database.settings_dict, "HOST", "127.0.0.1")
+    monkeypatch.setitem(database.settings_dict, "PORT", str(free_port()))
+    try:
+        response = await AsyncClient().get("/readyz")
+    finally:
+        database.close_pool()  # the pool for nowhere goes; the next one is for the database
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert checks["database"]["ok"] is False
