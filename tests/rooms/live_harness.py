@@ -227,6 +227,24 @@ def stop_servers(servers: list[Daphne]) -> None:
             server.stop()
 
 
+def start_sfu_worker(worker_id: str, redis_url: str) -> subprocess.Popen[bytes]:
+    """A real `manage.py sfu` worker on this Redis, media on 127.0.0.1, no database."""
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "SFU_ICE_ADDRESSES": "127.0.0.1",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    env.pop("DATABASE_URL", None)  # a worker never touches the database
+    return subprocess.Popen(  # noqa: S603 (a fixed command line)
+        [sys.executable, str(Path(REPO_ROOT) / "manage.py"), "sfu", "--worker-id", worker_id],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 class RedisServer:
     """A private Redis that a test may kill and start again on the same port (fault tests;
     the run's shared Redis is never touched). Keeps nothing on disk, like the real one."""

@@ -9,14 +9,11 @@ Needs PostgreSQL (DATABASE_URL) and the redis-server binary; skipped without the
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -29,11 +26,11 @@ from rooms.sfu.ice import use_host_addresses
 from tests.conftest import require_postgres
 from tests.factories import UserFactory
 from tests.rooms.live_harness import (
-    REPO_ROOT,
     Daphne,
     RedisServer,
     database_url,
     start_servers,
+    start_sfu_worker,
     stop_servers,
 )
 
@@ -47,30 +44,13 @@ class Topology:
     workers: dict[str, subprocess.Popen[bytes]]
 
 
-def start_worker(worker_id: str, redis_url: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "REDIS_URL": redis_url,
-        "SFU_ICE_ADDRESSES": "127.0.0.1",
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    env.pop("DATABASE_URL", None)  # a worker never touches the database
-    return subprocess.Popen(  # noqa: S603 - a fixed command line
-        [sys.executable, str(Path(REPO_ROOT) / "manage.py"), "sfu", "--worker-id", worker_id],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 @pytest.fixture
 def topology(transactional_db: None, request: pytest.FixtureRequest) -> Iterator[Topology]:
     require_postgres()
     redis = RedisServer()
     redis.start()
     request.addfinalizer(redis.kill)
-    workers = {name: start_worker(name, redis.url()) for name in ("w1", "w2")}
+    workers = {name: start_sfu_worker(name, redis.url()) for name in ("w1", "w2")}
 
     def stop_workers() -> None:
         for proc in workers.values():

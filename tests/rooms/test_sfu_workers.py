@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -17,33 +14,16 @@ from channels_redis.core import RedisChannelLayer
 
 from rooms.sfu import placement as places
 from rooms.sfu.protocol import room_group
-from tests.rooms.live_harness import REPO_ROOT, flush_redis, redis_url, require_redis
+from tests.rooms.live_harness import flush_redis, redis_url, require_redis, start_sfu_worker
 
 URL = redis_url(7)
-
-
-def start_worker(worker_id: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "REDIS_URL": URL,
-        "SFU_ICE_ADDRESSES": "127.0.0.1",
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    env.pop("DATABASE_URL", None)  # a worker never touches the database
-    return subprocess.Popen(  # noqa: S603 - a fixed command line
-        [sys.executable, str(Path(REPO_ROOT) / "manage.py"), "sfu", "--worker-id", worker_id],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture
 def workers() -> Iterator[dict[str, subprocess.Popen[bytes]]]:
     require_redis(URL)
     flush_redis(URL)
-    procs = {name: start_worker(name) for name in ("w1", "w2")}
+    procs = {name: start_sfu_worker(name, URL) for name in ("w1", "w2")}
     try:
         yield procs
     finally:
