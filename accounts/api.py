@@ -16,12 +16,12 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import User
 from config.parsers import SafeJSONParser
+from rooms.addresses import client_address
 
 # Primary keys are 64-bit integers; anything larger can't name a row and would overflow the
 # database driver, so it is refused as input instead of reaching the query.
@@ -114,16 +114,31 @@ class TokenInput(AuthTokenSerializer):
         write_only=True,
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The log-in form's limits, shared (services.user_authenticate); past them a 429 with
+        # Retry-After (config.errors) and no password check.
+        request = self.context["request"]
+        user = services.user_authenticate(
+            username=attrs["username"],
+            password=attrs["password"],
+            address=client_address(request),
+            request=request,
+        )
+        if user is None:
+            raise serializers.ValidationError(
+                "Unable to log in with provided credentials.", code="authorization"
+            )
+        attrs["user"] = user
+        return attrs
+
 
 class TokenApi(ObtainAuthToken):
-    """DRF's obtain_auth_token with bounded input and a per-address rate limit (password
-    guessing); the counter lives in the shared cache."""
+    """DRF's obtain_auth_token with bounded input and the log-in limits of the HTML form (per
+    account and per address, counted in the shared cache)."""
 
     serializer_class = TokenInput
     # ObtainAuthToken brings DRF's stock parsers; use the project's (safe on deep nesting).
     parser_classes = [SafeJSONParser]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
 
 
 # --- Me and people ----------------------------------------------------------------------------

@@ -1,14 +1,56 @@
-"""Friendship rules. Every function runs in one transaction; errors are DomainErrors."""
+"""Account and friendship rules. Writes run in one transaction; errors are DomainErrors."""
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Block, FriendRequest, Friendship, User
 from accounts.selectors import are_friends, blocked_either_way
-from config.errors import Conflict, Forbidden, InvalidInput, NotFound
+from config.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from rooms import ratelimit
+
+
+def _login_limits(username: str, address: str) -> list[ratelimit.Limit]:
+    # Hashed: a username is whatever the client typed, and cache keys must stay short and plain.
+    account = hashlib.sha256(username.casefold().encode()).hexdigest()[:32]
+    window = settings.LOGIN_WINDOW_SECONDS
+    return [
+        ratelimit.Limit(f"login:account:{account}", settings.LOGIN_ATTEMPTS_PER_ACCOUNT, window),
+        ratelimit.Limit(f"login:address:{address}", settings.LOGIN_ATTEMPTS_PER_ADDRESS, window),
+    ]
+
+
+def user_authenticate(
+    *, username: str, password: str, address: str, request: Any = None
+) -> User | None:
+    """Check a log-in (the form and the token endpoint both come here). Returns the account, or
+    None for a wrong username or password.
+
+    Failures are limited per account and per client address (`address`, from
+    rooms.addresses): past either limit, no password is checked at all until the window ends
+    (TooManyRequests). The attempt is counted before the password is checked and given back on
+    success, so parallel guesses can't slip past the limit and honest log-ins cost nothing.
+    """
+    taken = ratelimit.attempt(_login_limits(username, address))
+    if not taken.allowed:
+        raise TooManyRequests(
+            "too_many_attempts",
+            "Too many failed log-ins for this account or from this network. "
+            f"Try again {ratelimit.retry_phrase(taken.retry_after)}.",
+            retry_after=taken.retry_after,
+        )
+    user = authenticate(request, username=username, password=password)
+    if not isinstance(user, User):
+        return None
+    ratelimit.give_back(taken)
+    return user
 
 
 def _befriend(a: User, b: User) -> None:
@@ -19,9 +61,29 @@ def _befriend(a: User, b: User) -> None:
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, display_name: str = "") -> User:
+def user_create(
+    *, username: str, password: str, display_name: str = "", address: str | None = None
+) -> User:
     """A new account. Input is validated by the caller's form (password validators included);
-    a username taken in the meantime is a Conflict, not an IntegrityError."""
+    a username taken in the meantime is a Conflict, not an IntegrityError.
+
+    A sign-up from the network gives its client `address`: at most SIGNUPS_PER_ADDRESS_PER_HOUR
+    accounts are created per address (TooManyRequests). None: not a sign-up (seed data, tests).
+    """
+    retry_after = (
+        0
+        if address is None
+        else ratelimit.hourly(
+            action="signup", actor=address, per_hour=settings.SIGNUPS_PER_ADDRESS_PER_HOUR
+        )
+    )
+    if retry_after:
+        raise TooManyRequests(
+            "rate_limited",
+            "Too many new accounts from this network. "
+            f"Try again {ratelimit.retry_phrase(retry_after)}.",
+            retry_after=retry_after,
+        )
     try:
         with transaction.atomic():
             return User.objects.create_user(
@@ -43,10 +105,20 @@ def friend_request_send(*, sender: User, recipient: User) -> FriendRequest | Non
 
     If the recipient had already asked the sender, the two become friends at once and None is
     returned. A block either way is answered like an unknown user, so a blocked person cannot
-    learn who blocked them.
+    learn who blocked them. At most FRIEND_REQUESTS_PER_HOUR per account (TooManyRequests).
     """
     if sender.pk == recipient.pk:
         raise InvalidInput("cannot_befriend_self", "You can't send a friend request to yourself.")
+    retry_after = ratelimit.hourly(
+        action="friend-request", actor=str(sender.pk), per_hour=settings.FRIEND_REQUESTS_PER_HOUR
+    )
+    if retry_after:
+        raise TooManyRequests(
+            "rate_limited",
+            "You have sent too many friend requests. "
+            f"Try again {ratelimit.retry_phrase(retry_after)}.",
+            retry_after=retry_after,
+        )
     _lock_pair(sender, recipient)
     if blocked_either_way(a=sender, b=recipient) or not recipient.is_active:
         raise NotFound("user_not_found", "No such user.")

@@ -1,7 +1,7 @@
-"""Account pages: sign-up, and the friends page with its plain POST actions.
+"""Account pages: sign-up, log-in, and the friends page with its plain POST actions.
 
-Log-in and log-out are Django's own views (see accounts/urls.py). Every action calls a service
-in accounts/services.py and reports a DomainError's message on the next page.
+Log-in is Django's view with a limited form, log-out Django's own (see accounts/urls.py). Every
+action calls a service in accounts/services.py and reports a DomainError's message.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -19,9 +20,10 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.api import MAX_ID
-from accounts.forms import PeopleSearchForm, SignUpForm, UsernameForm
+from accounts.forms import LoginForm, PeopleSearchForm, SignUpForm, UsernameForm
 from accounts.models import User
-from config.errors import DomainError
+from config.errors import DomainError, TooManyRequests
+from rooms.addresses import client_address
 
 
 def _user(request: HttpRequest) -> User:
@@ -57,7 +59,23 @@ def _run(request: HttpRequest, action: Callable[[], object], success: str) -> No
         messages.success(request, success)
 
 
-# --- Sign-up ----------------------------------------------------------------------------------
+def _refused(response: HttpResponse, retry_after: int) -> HttpResponse:
+    # The page shows the form error; the status and header tell scripts the same thing.
+    response.status_code = 429
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+# --- Log-in and sign-up -----------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        return _refused(response, form.retry_after) if form.retry_after else response
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -70,7 +88,12 @@ def signup(request: HttpRequest) -> HttpResponse:
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password1"],
                 display_name=form.cleaned_data["display_name"],
+                address=client_address(request),
             )
+        except TooManyRequests as error:
+            form.add_error(None, error.message)
+            page = render(request, "registration/signup.html", {"form": form})
+            return _refused(page, error.retry_after)
         except DomainError as error:
             form.add_error("username", error.message)
             return render(request, "registration/signup.html", {"form": form})

@@ -8,14 +8,23 @@ Domain errors carry a stable `code` and a human `message`; DRF's own exceptions 
 
 from __future__ import annotations
 
+import logging
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.core.signals import got_request_exception
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from rooms import outages
+
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -53,7 +62,13 @@ class Gone(DomainError):
 
 
 class TooManyRequests(DomainError):
+    """A limit said "not now". The API answers 429 with `Retry-After` when it is known."""
+
     status = 429
+
+    def __init__(self, code: str, message: str, *, retry_after: int = 0) -> None:
+        super().__init__(code, message)
+        self.retry_after = retry_after
 
 
 def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
@@ -78,7 +93,19 @@ _DRF_CODES: dict[type[drf.APIException], str] = {
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message), status=exc.status)
+        refusal = Response(error_body(exc.code, exc.message), status=exc.status)
+        # A limit that says when to come back says it in the header too.
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_after, int) and retry_after > 0:
+            refusal["Retry-After"] = str(retry_after)
+        return refusal
+    if outages.is_outage(exc):
+        _log_outage(exc, context["request"].path)
+        return Response(
+            error_body("unavailable", outages.MESSAGE),
+            status=503,
+            headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -107,6 +134,11 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> Any:
+    if exception is not None and outages.is_outage(exception):
+        # Django's session middleware reports a session it could not save as a 400
+        # (SessionInterrupted), whatever the reason; a database outage is not the client's.
+        _log_outage(exception, request.path)
+        return outage_response(request)
     if _is_api(request):
         return JsonResponse(error_body("bad_request", "The request is malformed."), status=400)
     from django.views.defaults import bad_request as html
@@ -130,3 +162,60 @@ def server_error(request: HttpRequest) -> Any:
     from django.views.defaults import server_error as html
 
     return html(request)
+
+
+# --- Outages: PostgreSQL or Redis unreachable, or no pooled connection in time -----------------
+# DRF views answer them in api_exception_handler. Everything else (plain Django views, the
+# session middleware saving a session, a template rendered after its view) ends in Django's
+# uncaught-exception path, which renders a 500 (under DEBUG a traceback page) before any
+# middleware sees the exception. That path sends `got_request_exception` with the request while
+# the exception is being handled; OutageMiddleware notes it there and, outermost, answers 503.
+
+
+def outage_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: the API's JSON shape under /api/, a plain page elsewhere (rendered
+    without the request: context processors would query the database that is down)."""
+    response: HttpResponse
+    if _is_api(request):
+        response = JsonResponse(error_body("unavailable", outages.MESSAGE), status=503)
+    else:
+        html = render_to_string("503.html", {"retry_after": outages.RETRY_AFTER_SECONDS})
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(outages.RETRY_AFTER_SECONDS)
+    return response
+
+
+def _log_outage(error: BaseException, path: str) -> None:
+    # One line per request, not a traceback: an outage meets every request in flight.
+    log.warning("service unavailable for %s: %s: %s", path, type(error).__name__, error)
+
+
+_OUTAGE_SEEN = "_rooms_outage"
+
+
+def _note_outage(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    error = sys.exc_info()[1]
+    if request is not None and error is not None and outages.is_outage(error):
+        setattr(request, _OUTAGE_SEEN, error)
+
+
+class OutageMiddleware:
+    """First in MIDDLEWARE, so that it sees the response of every other layer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        got_request_exception.connect(_note_outage, dispatch_uid=f"{__name__}.outages")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        error = getattr(request, _OUTAGE_SEEN, None)
+        if error is not None and response.status_code >= 500:
+            _log_outage(error, request.path)
+            return outage_response(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if outages.is_outage(exception):
+            _log_outage(exception, request.path)
+            return outage_response(request)
+        return None

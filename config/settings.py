@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it answers 503 for a database or Redis outage met in any layer below it.
+    "config.errors.OutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -87,6 +90,13 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 
 _database_url = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
+DB_POOL_MIN = env_int("DB_POOL_MIN", 1, minimum=0, maximum=1000)
+DB_POOL_MAX = env_int("DB_POOL_MAX", 10, minimum=1, maximum=1000)
+DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 10, minimum=1, maximum=600)
+if DB_POOL_MIN > DB_POOL_MAX:
+    raise ImproperlyConfigured(
+        f"DB_POOL_MIN ({DB_POOL_MIN}) must not be more than DB_POOL_MAX ({DB_POOL_MAX})"
+    )
 DATABASES: dict[str, dict[str, Any]]
 if _database_url is None:
     DATABASES = {
@@ -98,7 +108,20 @@ if _database_url is None:
         }
     }
 else:
-    DATABASES = {"default": dict(dj_database_url.parse(_database_url, conn_max_age=60))}
+    # A bounded pool per process (psycopg's, through Django): at most DB_POOL_MAX connections
+    # however many requests are in flight; a request that waited DB_POOL_TIMEOUT seconds for
+    # one gets a 503 with Retry-After. Sizing per process type: README, "Database connections".
+    # Connections go back to the pool after each request, so no persistent ones (CONN_MAX_AGE).
+    # Query parameters of DATABASE_URL become connection options (`?application_name=web`).
+    DATABASES = {"default": dict(dj_database_url.parse(_database_url, conn_max_age=0))}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": DB_POOL_MIN,
+            "max_size": DB_POOL_MAX,
+            "timeout": float(DB_POOL_TIMEOUT),
+        }
+    # Each connection is checked as it is handed out, so connections broken by a database
+    # restart are replaced instead of failing a request.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -213,6 +236,50 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Load balancers and Prometheus ask the processes directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# --- Limits (counted in the cache: Redis outside embedded mode; README "Limits") --------------
+
+# How many reverse proxies in front of the servers append to X-Forwarded-For. 0: the client's
+# address is the connection's peer and the header is ignored (rooms/addresses.py).
+ROOMS_TRUSTED_PROXY_COUNT = env_int("ROOMS_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+# Failed log-ins (the form and POST /api/auth/token/ alike) per account and per address.
+LOGIN_ATTEMPTS_PER_ACCOUNT = env_int("LOGIN_ATTEMPTS_PER_ACCOUNT", 10, minimum=1, maximum=10_000)
+LOGIN_ATTEMPTS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS", 30, minimum=1, maximum=10_000)
+LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 900, minimum=10, maximum=86_400)
+SIGNUPS_PER_ADDRESS_PER_HOUR = env_int(
+    "SIGNUPS_PER_ADDRESS_PER_HOUR", 10, minimum=1, maximum=10_000
+)
+# Writes per account per hour.
+POSTS_PER_HOUR = env_int("POSTS_PER_HOUR", 60, minimum=1, maximum=100_000)
+FRIEND_REQUESTS_PER_HOUR = env_int("FRIEND_REQUESTS_PER_HOUR", 30, minimum=1, maximum=100_000)
+ROOMS_CREATED_PER_HOUR = env_int("ROOMS_CREATED_PER_HOUR", 20, minimum=1, maximum=100_000)
+ROOMS_INVITATIONS_PER_HOUR = env_int("ROOMS_INVITATIONS_PER_HOUR", 300, minimum=1, maximum=100_000)
+ROOMS_REPORTS_PER_HOUR = env_int("ROOMS_REPORTS_PER_HOUR", 20, minimum=1, maximum=100_000)
+# Pages (origins) that may open the room and feed sockets besides the socket's own origin
+# (rooms/origins.py); exact scheme://host[:port], as Django wants CSRF_TRUSTED_ORIGINS.
+ROOMS_ALLOWED_ORIGINS = env_list("ROOMS_ALLOWED_ORIGINS", CSRF_TRUSTED_ORIGINS)
+for _origin in ROOMS_ALLOWED_ORIGINS:
+    _parts = urlsplit(_origin)
+    try:
+        _parts.port  # noqa: B018 (raises on a port that is not a number in range)
+        _bad_port = False
+    except ValueError:
+        _bad_port = True
+    if (
+        _bad_port
+        or _parts.scheme not in ("http", "https")
+        or not _parts.hostname
+        or "*" in _origin
+        or _parts.path not in ("", "/")
+        or _parts.query
+        or _parts.username
+    ):
+        raise ImproperlyConfigured(
+            "ROOMS_ALLOWED_ORIGINS (default: CSRF_TRUSTED_ORIGINS) must list exact origins like "
+            f"https://social.example.com or http://127.0.0.1:8000, got {_origin!r}"
+        )
 
 # --- REST API -------------------------------------------------------------------------------
 
@@ -226,7 +293,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_RATE", "10/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rooms API",
@@ -259,10 +325,22 @@ if ROOMS_LEASE_SECONDS < 2 * ROOMS_LEASE_RENEW_SECONDS:
 ROOMS_JOIN_TICKET_TTL_SECONDS = env_int(
     "ROOMS_JOIN_TICKET_TTL_SECONDS", 60, minimum=5, maximum=3600
 )
-# Wrong room passwords allowed per window, per room and client (counted in the cache: Redis).
+# Room passwords (README "Room passwords"; counted in the cache: Redis). The shortest password
+# a host may set; wrong passwords one person may try before each further try waits (an address
+# four times as many), doubling from 1 s up to the longest wait; how long a wrong password is
+# held against its person and address; and how many wrong passwords a room takes per window
+# from anyone (and as many again from people with none on record).
+ROOMS_PASSWORD_MIN_LENGTH = env_int("ROOMS_PASSWORD_MIN_LENGTH", 8, minimum=1, maximum=128)
 ROOMS_PASSWORD_ATTEMPTS = env_int("ROOMS_PASSWORD_ATTEMPTS", 5, minimum=1, maximum=1000)
+ROOMS_PASSWORD_BACKOFF_MAX_SECONDS = env_int(
+    "ROOMS_PASSWORD_BACKOFF_MAX_SECONDS", 600, minimum=1, maximum=86_400
+)
 ROOMS_PASSWORD_WINDOW_SECONDS = env_int(
-    "ROOMS_PASSWORD_WINDOW_SECONDS", 300, minimum=1, maximum=86_400
+    "ROOMS_PASSWORD_WINDOW_SECONDS", 3600, minimum=1, maximum=86_400
+)
+ROOMS_PASSWORD_ROOM_GUESSES = env_int("ROOMS_PASSWORD_ROOM_GUESSES", 10, minimum=1, maximum=10_000)
+ROOMS_PASSWORD_ROOM_WINDOW_SECONDS = env_int(
+    "ROOMS_PASSWORD_ROOM_WINDOW_SECONDS", 300, minimum=10, maximum=86_400
 )
 ROOMS_GUEST_COOKIE_DAYS = env_int("ROOMS_GUEST_COOKIE_DAYS", 365, minimum=1, maximum=3650)
 # Schedules: reminders this long before a scheduled start; a scheduled room whose host has not
@@ -270,14 +348,26 @@ ROOMS_GUEST_COOKIE_DAYS = env_int("ROOMS_GUEST_COOKIE_DAYS", 365, minimum=1, max
 ROOMS_REMINDER_MINUTES = env_int("ROOMS_REMINDER_MINUTES", 10, minimum=1, maximum=1440)
 ROOMS_NO_SHOW_MINUTES = env_int("ROOMS_NO_SHOW_MINUTES", 30, minimum=1, maximum=1440)
 ROOMS_IDLE_MINUTES = env_int("ROOMS_IDLE_MINUTES", 15, minimum=1, maximum=1440)
+# Floods (counted in the cache: Redis). Join attempts per window, per client address in a room
+# and per room (hosts and co-hosts are not counted); people waiting in one room's lobby; changes
+# the room hears (hand, mute, report) per person in a room per window, across reconnects.
+ROOMS_JOINS_PER_ADDRESS = env_int("ROOMS_JOINS_PER_ADDRESS", 60, minimum=1, maximum=100_000)
+ROOMS_JOINS_PER_ROOM = env_int("ROOMS_JOINS_PER_ROOM", 300, minimum=1, maximum=1_000_000)
+ROOMS_JOIN_WINDOW_SECONDS = env_int("ROOMS_JOIN_WINDOW_SECONDS", 60, minimum=1, maximum=86_400)
+ROOMS_LOBBY_MAX = env_int("ROOMS_LOBBY_MAX", 50, minimum=1, maximum=10_000)
+ROOMS_SOCKET_CHANGES = env_int("ROOMS_SOCKET_CHANGES", 20, minimum=1, maximum=100_000)
+ROOMS_SOCKET_CHANGES_WINDOW_SECONDS = env_int(
+    "ROOMS_SOCKET_CHANGES_WINDOW_SECONDS", 10, minimum=1, maximum=86_400
+)
 # Notifications belong to the feed app, which depends on rooms and not the other way round: rooms
 # names the task that hears "this room has news" (went live, invited someone) by its path.
 ROOMS_ANNOUNCE_TASK = "feed.tasks.announce_room"
 
-# TURN (coturn with `use-auth-secret`): time-limited credentials for admitted participants.
+# TURN (coturn with `use-auth-secret`): short-lived credentials for admitted participants,
+# renewed over their room socket halfway through (docs/coturn.md).
 TURN_URLS = env_list("TURN_URLS", [])
 TURN_SECRET = env_str("TURN_SECRET", "")
-TURN_TTL_SECONDS = env_int("TURN_TTL_SECONDS", 3600, minimum=60, maximum=86_400)
+TURN_TTL_SECONDS = env_int("TURN_TTL_SECONDS", 600, minimum=60, maximum=86_400)
 if TURN_URLS and not TURN_SECRET:
     raise ImproperlyConfigured("TURN_SECRET must be set when TURN_URLS is set")
 for _turn_url in TURN_URLS:
@@ -286,12 +376,58 @@ for _turn_url in TURN_URLS:
             f"TURN_URLS entries must start with turn:, turns: or stun:, got {_turn_url!r}"
         )
 
+# Logs: one line per record on stderr, with time, level, process, logger and the room and
+# participant it is about; JSON for a collector, text for people (rooms/logs.py). Tickets,
+# tokens and passwords are redacted whoever logs them. aioice and aiortc say several things per
+# connection at INFO: they speak from LOG_MEDIA_LEVEL up.
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_MEDIA_LEVEL = env_str("LOG_MEDIA_LEVEL", "WARNING").upper()
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+for _name, _value, _allowed in (
+    ("LOG_LEVEL", LOG_LEVEL, _LOG_LEVELS),
+    ("LOG_MEDIA_LEVEL", LOG_MEDIA_LEVEL, _LOG_LEVELS),
+    ("LOG_FORMAT", LOG_FORMAT, ("text", "json")),
+):
+    if _value not in _allowed:
+        raise ImproperlyConfigured(f"{_name} must be one of {', '.join(_allowed)}, got {_value!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "filters": {"context": {"()": "rooms.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "rooms.logs.JsonFormatter"},
+        "text": {"()": "rooms.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"aioice": {"level": LOG_MEDIA_LEVEL}, "aiortc": {"level": LOG_MEDIA_LEVEL}},
 }
+# Celery logs through the handler above instead of installing its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Health and metrics (rooms/health.py, rooms/metrics.py, rooms/celery_metrics.py) ---------
+
+# /metrics of the web processes: a bearer token and/or the addresses (or networks) allowed to
+# scrape; with neither, anyone who reaches the process may read it (counts only, no ids).
+ROOMS_METRICS_TOKEN = env_str("ROOMS_METRICS_TOKEN", "")
+ROOMS_METRICS_ALLOWED_IPS = env_list("ROOMS_METRICS_ALLOWED_IPS", [])
+for _network in ROOMS_METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"ROOMS_METRICS_ALLOWED_IPS entries must be addresses or networks, got {_network!r}"
+        ) from None
+# A Celery worker serves its task outcomes on this port (0: off), on this address.
+ROOMS_CELERY_METRICS_PORT = env_int("ROOMS_CELERY_METRICS_PORT", 0, minimum=0, maximum=65535)
+ROOMS_CELERY_METRICS_ADDRESS = env_str("ROOMS_CELERY_METRICS_ADDRESS", "127.0.0.1")
 SPECTACULAR_SETTINGS.update(
     {
         # Served by the project itself: the docs page works offline.
@@ -324,6 +460,18 @@ SFU_LAST_N = env_int("SFU_LAST_N", 9, minimum=0, maximum=49)
 SFU_AUDIO_SLOTS = env_int("SFU_AUDIO_SLOTS", 3, minimum=1, maximum=10)
 # Run a worker inside the web process (embedded mode) instead of `manage.py sfu` processes.
 SFU_EMBEDDED = env_bool("SFU_EMBEDDED", EMBEDDED)
+# `manage.py sfu` answers /healthz, /readyz and /metrics on this port (0: off; one port per
+# worker process, or --health-port), on this address.
+SFU_HEALTH_PORT = env_int("SFU_HEALTH_PORT", 0, minimum=0, maximum=65535)
+SFU_HEALTH_ADDRESS = env_str("SFU_HEALTH_ADDRESS", "127.0.0.1")
+for _name, _address in (
+    ("SFU_HEALTH_ADDRESS", SFU_HEALTH_ADDRESS),
+    ("ROOMS_CELERY_METRICS_ADDRESS", ROOMS_CELERY_METRICS_ADDRESS),
+):
+    try:
+        ipaddress.ip_address(_address)
+    except ValueError:
+        raise ImproperlyConfigured(f"{_name} must be an IP address, got {_address!r}") from None
 # A worker whose heartbeat is older than this is dead and its rooms move.
 SFU_DEAD_AFTER_SECONDS = env_int("SFU_DEAD_AFTER_SECONDS", 2, minimum=1, maximum=60)
 # UDP ports a `manage.py sfu` worker binds its media sockets to (both or neither; open them in

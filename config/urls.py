@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rooms import dashboard
 
 urlpatterns = [
+    # /healthz, /readyz and /metrics at the root, where load balancers and Prometheus look.
+    path("", include("rooms.health_urls")),
     # Before the admin's own URLs; admin_view lets in active staff only (others log in first).
     path("admin/usage/", admin.site.admin_view(dashboard.usage), name="admin-usage"),
     path("admin/", admin.site.urls),

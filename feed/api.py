@@ -55,6 +55,7 @@ class RoomCardOutput(serializers.Serializer):
     state = serializers.ChoiceField(choices=RoomState.choices)
     scheduled_start = serializers.DateTimeField(allow_null=True)
     participant_count = serializers.IntegerField()
+    host_present = serializers.BooleanField(help_text="A host or co-host is inside now.")
     friends_inside = FriendInsideOutput(many=True)
     audience = serializers.ChoiceField(choices=Audience.choices)
     has_password = serializers.BooleanField()

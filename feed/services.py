@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import InvalidInput, NotFound
+from config.errors import InvalidInput, NotFound, TooManyRequests
 from feed import selectors
 from feed.models import POST_MAX, Announcement, Notification, NotificationKind, Post
 from feed.notifications import notification_public
-from rooms import events
+from rooms import events, ratelimit
 from rooms.models import Room, RoomState
 
 log = logging.getLogger(__name__)
@@ -23,12 +23,22 @@ log = logging.getLogger(__name__)
 
 @transaction.atomic
 def post_create(*, author: User, body: str) -> Post:
-    """Publish a post. Surrounding whitespace is dropped; 1..POST_MAX characters remain."""
+    """Publish a post. Surrounding whitespace is dropped; 1..POST_MAX characters remain. At
+    most POSTS_PER_HOUR per author (TooManyRequests)."""
     body = body.strip()
     if not body:
         raise InvalidInput("post_empty", "Write something before posting.")
     if len(body) > POST_MAX:
         raise InvalidInput("post_too_long", f"A post may be at most {POST_MAX} characters.")
+    retry_after = ratelimit.hourly(
+        action="post", actor=str(author.pk), per_hour=settings.POSTS_PER_HOUR
+    )
+    if retry_after:
+        raise TooManyRequests(
+            "rate_limited",
+            f"You have posted too often. Try again {ratelimit.retry_phrase(retry_after)}.",
+            retry_after=retry_after,
+        )
     return Post.objects.create(author=author, body=body)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -50,6 +51,8 @@ def _render_home(
         "upcoming_rooms": upcoming,
         "post_max": POST_MAX,
         "draft": draft,
+        # The "Create room" dialog says it, and the browser checks it before the API does.
+        "password_min_length": settings.ROOMS_PASSWORD_MIN_LENGTH,
     }
     return render(request, "feed/home.html", context, status=status)
 
@@ -64,7 +67,7 @@ def post_create(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         # Show the page again with the draft kept, so nothing the user typed is lost.
         messages.error(request, error.message)
-        return _render_home(request, user, draft=body[: POST_MAX * 2], status=400)
+        return _render_home(request, user, draft=body[: POST_MAX * 2], status=error.status)
     messages.success(request, "Posted.")
     return redirect("feed:home")
 

@@ -84,7 +84,7 @@ class RoomAdmin(admin.ModelAdmin):
         "participant_count",
         "created_at",
     )
-    list_filter = ("state", "audience", "locked", "waiting_room")
+    list_filter = ("state", "audience", "locked", "waiting_room", "signed_in_only")
     search_fields = ("title", "=token", "host__username")
     list_select_related = ("host",)
     date_hierarchy = "created_at"
@@ -98,6 +98,7 @@ class RoomAdmin(admin.ModelAdmin):
         "scheduled_start",
         "capacity",
         "waiting_room",
+        "signed_in_only",
         "locked",
         "participants_can_share_screen",
         "has_password",

@@ -15,17 +15,32 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from pydantic import ValidationError
 
 from config.errors import DomainError
-from rooms import events, lease, media, messages, publisher, selectors, services
-from rooms.flood import TokenBucket, Verdict
+from rooms import (
+    budget,
+    events,
+    flood,
+    lease,
+    media,
+    messages,
+    metrics,
+    outages,
+    publisher,
+    selectors,
+    services,
+)
+from rooms.flood import ChangeBudget, TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
 from rooms.scheduling import schedule_release
+from rooms.sfu import logcontext
 from rooms.sockets import ResilientSocket
+from rooms.turn_renewal import CredentialRenewal
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +67,16 @@ class RoomConsumer(ResilientSocket):
     in_room_group = False
     # Set when this socket goes away on purpose: then the seat is not held for a resume.
     finished = False
+    # Set once the socket is closing (by us or by the client): nothing more is sent on it.
+    closing = False
+    changes: ChangeBudget | None = None
+    turn_credentials: CredentialRenewal
 
     async def connect(self) -> None:
+        self.turn_credentials = CredentialRenewal(self.send_json)
         publisher.serving_loop_is(asyncio.get_running_loop())
         lease.ensure_running()
+        metrics.ensure_loop_lag()
         self.bucket = TokenBucket()
         self.room_token = self.scope["url_route"]["kwargs"]["token"]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -77,6 +98,7 @@ class RoomConsumer(ResilientSocket):
                 )
                 participant, resume_nonce = checked.participant, checked.nonce
             else:
+                metrics.socket_connected("refused")
                 await self.close(code=CLOSE_REFUSED)
                 return
             # Any older socket of this visit gives way to this one.
@@ -87,11 +109,22 @@ class RoomConsumer(ResilientSocket):
             await self.join_group(events.participant_group(participant.pk))
             self.participant_id = participant.pk
             self.room_id = participant.room_id
+            self.changes = ChangeBudget(
+                flood.person_key(
+                    room_id=participant.room_id,
+                    participant_id=participant.pk,
+                    user_id=participant.user_id,
+                    guest_id=participant.guest_id,
+                )
+            )
+            # Every line this socket logs from now on (its task's context) names the two.
+            logcontext.bind(participant.room_id, participant.pk)
             # A resume token is spent only here, once everything before worked.
             connection = await database_sync_to_async(services.participant_connected)(
                 participant_id=participant.pk, resume_nonce=resume_nonce, server=lease.server_id()
             )
         except DomainError as error:
+            metrics.socket_connected("refused")
             log.info("room socket refused: %s", error.code)
             await self._forget_groups()
             self.participant_id = None
@@ -100,16 +133,16 @@ class RoomConsumer(ResilientSocket):
         except Exception as error:
             # The database or the channel layer is down. Nothing was spent: the client
             # tries the same ticket or resume token again a moment later.
+            metrics.socket_connected("unavailable")
             log.warning("room socket could not connect, try again: %r", error)
             with contextlib.suppress(Exception):
                 await self._forget_groups()
             self.participant_id = None
             await self.accept()
-            await self.send_json(
-                _error("unavailable", "The service is briefly unavailable; reconnecting.")
-            )
+            await self.send_json(_unavailable())
             await self.close(code=CLOSE_UNAVAILABLE)
             return
+        metrics.socket_connected("resumed" if resume_nonce is not None else "accepted")
         await self.accept()
         await self.send_json({"type": "hello", "resume_token": connection.resume_token})
         await self._sync_state()
@@ -120,6 +153,7 @@ class RoomConsumer(ResilientSocket):
             )
 
     async def disconnect(self, code: int) -> None:
+        self.closing = True
         try:
             if self.participant_id is not None and not self.finished:
                 still_there = await database_sync_to_async(services.participant_disconnected)(
@@ -131,6 +165,7 @@ class RoomConsumer(ResilientSocket):
             # The seat is then released by the lazy check on the next join or by the sweep.
             log.exception("room socket disconnect handling failed")
         finally:
+            await self.turn_credentials.stop()
             await self._forget_groups()
 
     async def _forget_groups(self) -> None:
@@ -161,6 +196,8 @@ class RoomConsumer(ResilientSocket):
         previous = (self.state, self.role, self.lobby_reason)
         self.state, self.role = participant.state, participant.role
         self.lobby_reason = participant.lobby_reason
+        if participant.state != ParticipantState.ADMITTED:
+            await self.turn_credentials.stop()
         if participant.state == ParticipantState.ADMITTED:
             if not self.in_room_group:
                 await self.join_group(events.room_group(self.room_id))
@@ -190,12 +227,15 @@ class RoomConsumer(ResilientSocket):
         except DomainError:
             return  # no longer in the room: the notice about that is on its way
         await self.send_json({"type": "snapshot", **snapshot})
+        # The snapshot carried fresh TURN credentials: the next ones are due from now.
+        await self.turn_credentials.restart(participant_id=self.pid)
 
     async def _finish(self, message: dict[str, Any], code: int, *, visit_over: bool = True) -> None:
         """Say why and close. `visit_over`: the visit ended (removed, denied, left, room
         ended), so no seat is held for a resume and its media must stop; otherwise (another
         socket took over) the visit goes on elsewhere."""
         self.finished = True
+        await self.turn_credentials.stop()
         if visit_over and self.participant_id is not None:
             # An offer already on its way when the person was removed (or left) may have built
             # a new peer after the service's own remove: close it again from here.
@@ -222,7 +262,8 @@ class RoomConsumer(ResilientSocket):
     # --- from the client ---------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.finished or self.participant_id is None:
+        # Frames still in flight when this socket started closing are not acted on.
+        if self.finished or self.closing or self.participant_id is None:
             return
         verdict = self.bucket.take(time.monotonic())
         if verdict == Verdict.CLOSE:
@@ -235,22 +276,27 @@ class RoomConsumer(ResilientSocket):
             await self.send_json(_error("slow_down", "Too many messages: slow down."))
             return
         if text_data is None:
+            metrics.message_in("invalid")
             await self.send_json(_error("text_only", "Send JSON text frames."))
             return
         if len(text_data) > messages.MAX_FRAME_BYTES:
+            metrics.message_in("invalid")
             await self.send_json(_error("too_large", "Messages may be at most 64 KB."))
             return
         try:
             raw = json.loads(text_data)
         except (ValueError, RecursionError):
+            metrics.message_in("invalid")
             await self.send_json(_error("bad_json", "That is not valid JSON."))
             return
         try:
             message = messages.client_message.validate_python(raw)
         except ValidationError as invalid:
+            metrics.message_in("invalid")
             await self.send_json(_invalid(raw, invalid))
             return
         kind: str = message.type
+        metrics.message_in(kind)
         if self.state != ParticipantState.ADMITTED and kind not in messages.LOBBY_TYPES:
             await self.send_json(_error("not_admitted", "Wait until you are let in.", kind))
             return
@@ -258,14 +304,40 @@ class RoomConsumer(ResilientSocket):
             await self.send_json(_error("not_a_host", "Only hosts and co-hosts can do that.", kind))
             return
         try:
+            if kind in flood.CHANGES and not await self._may_change(message):
+                return
             await self.handle(message)
         except DomainError as error:
             await self.send_json(_error(error.code, error.message, kind))
-        except Exception:
+        except Exception as error:
             # A bug or an outage (database, Redis) must not end the socket without its
             # disconnect handling: the seat would stay "connected" for ever.
+            if outages.is_outage(error):
+                log.warning("room socket could not handle %s: %s", kind, error)
+                answer = _unavailable(kind)
+                offer_id = getattr(message, "offer_id", None)
+                if offer_id is not None:
+                    answer["offer_id"] = offer_id
+                await self.send_json(answer)
+                return
             log.exception("room socket could not handle %s", kind)
             await self.send_json(_error("server_error", "Something went wrong; try again.", kind))
+
+    async def _may_change(self, message: Any) -> bool:
+        """Spend from the person's change budget; say how long to wait when it is spent."""
+        changes = self.changes
+        if changes is None:  # set on connect, with the participant: never missing here
+            return False
+        wait = changes.waiting() or await sync_to_async(changes.spend, thread_sensitive=False)()
+        if not wait or flood.always_allowed(message):
+            return True
+        seconds = budget.retry_after(wait)
+        error = _error(
+            "too_many_changes", f"Too many changes: try again in {seconds} seconds.", message.type
+        )
+        error["retry_after"] = seconds
+        await self.send_json(error)
+        return False
 
     async def handle(self, message: Any) -> None:
         pid = self.pid
@@ -326,6 +398,10 @@ class RoomConsumer(ResilientSocket):
         elif kind == "room.waiting_room":
             await self.as_moderator(
                 services.room_set_waiting_room, room=room, enabled=message.enabled
+            )
+        elif kind == "room.signed_in_only":
+            await self.as_moderator(
+                services.room_set_signed_in_only, room=room, enabled=message.enabled
             )
         elif kind == "room.capacity":
             await self.as_moderator(
@@ -393,7 +469,15 @@ class RoomConsumer(ResilientSocket):
         if not hasattr(self, get_handler_name(message)):
             log.warning("room socket ignores message type %r", message.get("type"))
             return
-        await super().dispatch(message)
+        try:
+            await super().dispatch(message)
+        except Exception as error:
+            # An event this socket could not act on (its state could not be read): the client
+            # asks for a fresh snapshot after retry_after.
+            if not outages.is_outage(error):
+                raise
+            log.warning("room socket could not handle %s: %s", message.get("type"), error)
+            await self.send_json(_unavailable())
 
     async def room_event(self, message: dict[str, Any]) -> None:
         if not self.in_room_group:
@@ -460,13 +544,36 @@ class RoomConsumer(ResilientSocket):
             )
 
     async def send_json(self, content: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+        # An event may reach this socket after it started closing (its close frame is out, or
+        # the client's is in): there is nobody left to tell, so it is dropped quietly.
+        if self.closing:
+            return
+        metrics.message_out(str(content.get("type")))
+        text = json.dumps(content, separators=(",", ":"))
+        try:
+            await self.send(text_data=text)
+        except (OSError, RuntimeError):
+            # The server refuses sends once the client's close frame is in, before the
+            # disconnect reaches us: ASGI servers raise an OSError, Daphne (autobahn) a
+            # RuntimeError ("Attempt to send on a closed protocol").
+            self.closing = True
+            log.debug("room socket closed before a send")
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closing = True
+        await super().close(code=code, reason=reason)
 
 
 def _error(code: str, message: str, regarding: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if regarding:
         body["regarding"] = regarding
+    return body
+
+
+def _unavailable(regarding: str | None = None) -> dict[str, Any]:
+    body = _error("unavailable", outages.MESSAGE, regarding)
+    body["retry_after"] = outages.RETRY_AFTER_SECONDS
     return body
 
 

@@ -30,6 +30,11 @@ def sfu_config() -> SfuConfig:
     )
 
 
+def current_worker() -> Worker | None:
+    """The running worker, if the first offer started it already."""
+    return _worker
+
+
 async def ensure_worker() -> Worker:
     global _worker, _lock
     if _worker is not None:

@@ -130,6 +130,7 @@ def room_public(room: Room) -> RoomPublic:
         "capacity": room.capacity,
         "locked": room.locked,
         "waiting_room": room.waiting_room,
+        "signed_in_only": room.signed_in_only,
         "participants_can_share_screen": room.participants_can_share_screen,
         "has_password": room.has_password,
         "scheduled_start": room.scheduled_start.isoformat() if room.scheduled_start else None,

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
 from accounts.models import User
+from rooms.addresses import client_address
 from rooms.services import Identity
 
 GUEST_COOKIE = "rooms_guest"
@@ -73,9 +74,9 @@ def caller_for(request: HttpRequest, *, display_name: str = "", issue: bool = Fa
         guest_id=guest_id,
         device_id=device_id,
         display_name=display_name,
-        # Scopes the wrong-password counter. Behind a proxy this is the proxy's address unless
-        # the deployment rewrites REMOTE_ADDR; the per-identity counter still applies.
-        client_key=request.META.get("REMOTE_ADDR", "")[:64],
+        # Scopes the wrong-password counter: the connection's peer, or the client behind
+        # ROOMS_TRUSTED_PROXY_COUNT proxies (rooms.addresses).
+        client_key=client_address(request),
     )
     return Caller(identity=identity, cookies=cookies)
 

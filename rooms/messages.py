@@ -6,14 +6,33 @@ senders and rooms are never taken from messages: the connection knows who and wh
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 from rooms.models import ReportReason
 
 Id = Annotated[int, Field(ge=1, le=2**53)]
 MAX_FRAME_BYTES = 64 * 1024
+
+# JSON may spell out a NUL or half of a surrogate pair (lone surrogates are not text at all);
+# neither can be stored (PostgreSQL text refuses NUL, UTF-8 has no surrogates) or forwarded.
+# The API refuses the same characters (DRF's CharField).
+_NOT_TEXT = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _text(value: str) -> str:
+    found = _NOT_TEXT.search(value)
+    if found is None:
+        return value
+    if found.group() == "\x00":
+        raise ValueError("Null characters are not allowed.")
+    raise ValueError(f"Surrogate characters are not allowed: U+{ord(found.group()):X}.")
+
+
+# Every string a client sends goes through this.
+Text = Annotated[str, AfterValidator(_text)]
 
 
 class _Message(BaseModel):
@@ -45,7 +64,7 @@ class AudioSet(_Message):
 class Report(_Message):
     type: Literal["report"]
     reason: Literal[tuple(ReportReason.values)]  # type: ignore[valid-type]
-    details: Annotated[str, Field(max_length=2000)] = ""
+    details: Annotated[Text, Field(max_length=2000)] = ""
     target_id: Id | None = None
 
 
@@ -64,7 +83,7 @@ class LobbyDeny(_Message):
 class ParticipantRemove(_Message):
     type: Literal["participant.remove"]
     participant_id: Id
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Annotated[Text, Field(max_length=500)] = ""
 
 
 class ParticipantMute(_Message):
@@ -91,6 +110,11 @@ class RoomWaitingRoom(_Message):
     enabled: bool
 
 
+class RoomSignedInOnly(_Message):
+    type: Literal["room.signed_in_only"]
+    enabled: bool
+
+
 class RoomCapacity(_Message):
     type: Literal["room.capacity"]
     capacity: Annotated[int, Field(ge=1, le=50)]
@@ -105,25 +129,25 @@ class RoomEnd(_Message):
     type: Literal["room.end"]
 
 
-Sdp = Annotated[str, Field(min_length=1, max_length=MAX_FRAME_BYTES)]
+Sdp = Annotated[Text, Field(min_length=1, max_length=MAX_FRAME_BYTES)]
 
 
 class MediaOffer(_Message):
     type: Literal["media.offer"]
     sdp: Sdp
     # The m-lines (by mid) that carry a screen share rather than the camera.
-    screen_mids: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=2)] = []
+    screen_mids: Annotated[list[Annotated[Text, Field(max_length=32)]], Field(max_length=2)] = []
     # Echoed in the answer (or the error) to this offer, so a late reply to an earlier offer
     # is never taken for this one.
     offer_id: (
-        Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] | None
+        Annotated[Text, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] | None
     ) = None
 
 
 class MediaIce(_Message):
     type: Literal["media.ice"]
-    candidate: Annotated[str, Field(max_length=1024)]
-    sdp_mid: Annotated[str, Field(max_length=64)] | None = None
+    candidate: Annotated[Text, Field(max_length=1024)]
+    sdp_mid: Annotated[Text, Field(max_length=64)] | None = None
     sdp_mline_index: Annotated[int, Field(ge=0, le=64)] | None = None
 
 
@@ -142,6 +166,7 @@ ClientMessage = Annotated[
     | AskUnmute
     | RoomLock
     | RoomWaitingRoom
+    | RoomSignedInOnly
     | RoomCapacity
     | RoomScreenShare
     | RoomEnd

@@ -38,6 +38,9 @@ class Room(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_link_token)
     password_hash = models.CharField(max_length=256, blank=True)
     waiting_room = models.BooleanField(default=True)
+    # Only people signed in to the site may join: bans and blocks attach to accounts, so they
+    # hold fully; a guest's cookies can be dropped for a fresh identity.
+    signed_in_only = models.BooleanField(default=False)
     locked = models.BooleanField(default=False)
     participants_can_share_screen = models.BooleanField(default=True)
     state = models.CharField(

@@ -33,11 +33,13 @@ class Reason(enum.StrEnum):
     BANNED = "banned"
     BLOCKED = "blocked"
     SUSPENDED = "suspended"
+    SIGN_IN_REQUIRED = "sign_in_required"
     PASSWORD_REQUIRED = "password_required"
     WRONG_PASSWORD = "wrong_password"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     LOCKED = "locked"
     FULL = "full"
+    LOBBY_FULL = "lobby_full"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,14 @@ class JoinFacts:
     resume_grace: timedelta = timedelta(seconds=15)
     # A scheduled room whose start time has not come yet: its lobby opens at the start.
     before_start: bool = False
+    # The host let in only people signed in to the site; `is_guest`: this person is not.
+    signed_in_only: bool = False
+    is_guest: bool = False
+    # The lobby's cap: people waiting now, and how many may wait. Someone already waiting
+    # (a reload, a second tab) keeps their place.
+    lobby_count: int = 0
+    lobby_max: int = 50
+    in_lobby: bool = False
 
 
 def _resuming(facts: JoinFacts, now: datetime) -> bool:
@@ -80,6 +90,14 @@ def _resuming(facts: JoinFacts, now: datetime) -> bool:
         return True
     released = facts.seat_released_at
     return released is not None and now - released <= facts.resume_grace
+
+
+def _lobby(facts: JoinFacts, reason: Reason) -> Decision:
+    # A crowd of throwaway guests must not bury the host in requests: past the cap, newcomers
+    # are refused until someone is let in, refused or leaves.
+    if not facts.in_lobby and facts.lobby_count >= facts.lobby_max:
+        return Decision(Outcome.DENY, Reason.LOBBY_FULL)
+    return Decision(Outcome.LOBBY, reason)
 
 
 def decide_join(facts: JoinFacts, *, now: datetime) -> Decision:
@@ -95,16 +113,20 @@ def decide_join(facts: JoinFacts, *, now: datetime) -> Decision:
         return Decision(Outcome.DENY, Reason.BANNED)
     if facts.blocked:
         return Decision(Outcome.DENY, Reason.BLOCKED)
+    resuming = _resuming(facts, now)
+    # Before the password: a guest can't get in whatever they type, so nothing is checked. A
+    # guest already seated when the host turned this on keeps the seat, as with the lock.
+    if facts.signed_in_only and facts.is_guest and not resuming:
+        return Decision(Outcome.DENY, Reason.SIGN_IN_REQUIRED)
     if facts.password_set:
-        # Once the attempts are used up even the right password is refused until the window
-        # passes: otherwise the limit would not stop guessing.
+        # The limiter would not let this password be checked now (rooms/ratelimit.py): refused
+        # whatever it is, or the limit would not stop guessing.
         if facts.password_attempts_exhausted:
             return Decision(Outcome.DENY, Reason.TOO_MANY_ATTEMPTS)
         if not facts.password_given:
             return Decision(Outcome.DENY, Reason.PASSWORD_REQUIRED)
         if not facts.password_ok:
             return Decision(Outcome.DENY, Reason.WRONG_PASSWORD)
-    resuming = _resuming(facts, now)
     if facts.locked and not resuming:
         return Decision(Outcome.DENY, Reason.LOCKED)
     if facts.admitted_count >= facts.capacity and not resuming:
@@ -116,11 +138,11 @@ def decide_join(facts: JoinFacts, *, now: datetime) -> Decision:
     if not facts.moderator_present:
         # Before the start nobody is kept waiting "for the host": the room is simply not on yet.
         if facts.before_start:
-            return Decision(Outcome.LOBBY, Reason.NOT_STARTED)
-        return Decision(Outcome.LOBBY, Reason.WAITING_FOR_HOST)
+            return _lobby(facts, Reason.NOT_STARTED)
+        return _lobby(facts, Reason.WAITING_FOR_HOST)
     # An explicit invitation admits in either audience: the host asked for this person.
     if facts.is_invited or (facts.audience_friends and facts.is_friend):
         return Decision(Outcome.ADMIT, Reason.AUDIENCE)
     if facts.waiting_room:
-        return Decision(Outcome.LOBBY, Reason.WAITING_ROOM)
+        return _lobby(facts, Reason.WAITING_ROOM)
     return Decision(Outcome.ADMIT, Reason.NO_WAITING_ROOM)

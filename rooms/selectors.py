@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import block_relation_q, blocked_either_way, friend_ids
@@ -22,6 +22,7 @@ from rooms.models import (
     LobbyReason,
     Participant,
     ParticipantState,
+    Role,
     Room,
     RoomState,
 )
@@ -77,7 +78,17 @@ def _feed_rooms(*, user: User) -> Any:  # a QuerySet of rooms with annotations
                 "participants",
                 filter=Q(participants__state=ParticipantState.ADMITTED),
                 distinct=True,
-            )
+            ),
+            # A host or co-host inside with a live connection: otherwise the card says the
+            # host is away (the room let nobody new in until one is back).
+            host_present=Exists(
+                Participant.objects.filter(
+                    room=OuterRef("pk"),
+                    state=ParticipantState.ADMITTED,
+                    role__in=(Role.HOST, Role.COHOST),
+                    disconnected_at__isnull=True,
+                )
+            ),
         )
         .prefetch_related(friends_inside)
     )
@@ -94,8 +105,12 @@ def feed_rooms(*, user: User, now: datetime, limit: int = 20) -> tuple[list[Room
     the number of queries does not depend on how many rooms or friends there are.
     """
     base = _feed_rooms(user=user)
+    # Live means someone is there: an open room nobody is in is not shown as live (it ends by
+    # itself after ROOMS_IDLE_MINUTES).
     live: list[Room] = list(
-        base.filter(state=RoomState.OPEN).order_by("-participant_count", "-opened_at")[:limit]
+        base.filter(state=RoomState.OPEN, participant_count__gt=0).order_by(
+            "-participant_count", "-opened_at"
+        )[:limit]
     )
     upcoming: list[Room] = list(
         base.filter(
@@ -109,6 +124,8 @@ def feed_room_card(*, user: User, room_id: int, now: datetime) -> Room | None:
     """One room as it appears in `user`'s feed, or None when it does not appear there."""
     room = _feed_rooms(user=user).filter(pk=room_id).first()
     if room is None:
+        return None
+    if room.state == RoomState.OPEN and room.participant_count == 0:
         return None
     if room.state == RoomState.SCHEDULED and (
         room.scheduled_start is None or room.scheduled_start < now - UPCOMING_OVERDUE
@@ -202,6 +219,17 @@ def media_rights(*, participant_id: int) -> dict[str, bool]:
     }
 
 
+def turn_credentials(*, participant_id: int) -> list[turn.IceServerConfig] | None:
+    """Fresh TURN credentials, or None once the person is no longer admitted to a live room
+    (in the lobby, removed, denied, gone, or the room ended)."""
+    admitted = (
+        Participant.objects.filter(pk=participant_id, state=ParticipantState.ADMITTED)
+        .exclude(room__state=RoomState.ENDED)
+        .exists()
+    )
+    return turn.ice_servers(participant_id=participant_id) if admitted else None
+
+
 def room_snapshot(*, participant_id: int) -> dict[str, Any]:
     """Everything a socket needs to draw the room, consistent with one room version.
 
@@ -280,3 +308,20 @@ def open_rooms_without_anyone() -> list[int]:
         .exclude(participants__state=ParticipantState.ADMITTED)
         .values_list("pk", flat=True)
     )
+
+
+def live_counts() -> dict[str, int]:
+    """Rooms live now, the people admitted to them and those waiting in lobbies (two indexed
+    queries: rooms by state, then their participants by room and state)."""
+    current = (RoomState.OPEN, RoomState.SCHEDULED)
+    people = Participant.objects.filter(
+        room__state__in=current, state__in=(ParticipantState.ADMITTED, ParticipantState.LOBBY)
+    ).aggregate(
+        admitted=Count("pk", filter=Q(state=ParticipantState.ADMITTED, room__state=RoomState.OPEN)),
+        lobby=Count("pk", filter=Q(state=ParticipantState.LOBBY)),
+    )
+    return {
+        "rooms_live": Room.objects.filter(state=RoomState.OPEN).count(),
+        "participants": int(people["admitted"] or 0),
+        "lobby": int(people["lobby"] or 0),
+    }

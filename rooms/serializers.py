@@ -67,6 +67,9 @@ class RoomCreateInputSerializer(serializers.Serializer):
         max_length=services.PASSWORD_MAX, allow_blank=True, trim_whitespace=False, default=""
     )
     waiting_room = serializers.BooleanField(default=True)
+    signed_in_only = serializers.BooleanField(
+        default=False, help_text="Only people signed in to the site may join (no guests)."
+    )
     participants_can_share_screen = serializers.BooleanField(default=True)
     invitee_ids = _id_list(default=list)
 
@@ -87,6 +90,7 @@ class RoomUpdateInputSerializer(serializers.Serializer):
         max_length=services.PASSWORD_MAX, allow_blank=True, trim_whitespace=False, required=False
     )
     waiting_room = serializers.BooleanField(required=False)
+    signed_in_only = serializers.BooleanField(required=False)
     participants_can_share_screen = serializers.BooleanField(required=False)
     locked = serializers.BooleanField(required=False)
 
@@ -160,6 +164,7 @@ class RoomPublicSerializer(serializers.Serializer):
     audience = serializers.CharField(help_text="friends or invite_only")
     has_password = serializers.BooleanField()
     waiting_room = serializers.BooleanField()
+    signed_in_only = serializers.BooleanField(help_text="Guests can't join: sign in first.")
     locked = serializers.BooleanField()
     capacity = serializers.IntegerField()
     participant_count = serializers.SerializerMethodField()

@@ -8,8 +8,10 @@ audit log, which bumps the version.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,9 +24,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import are_friends, blocked_either_way
-from config.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
-from rooms import announce, cards, events, media, ratelimit
+from accounts.selectors import are_friends, blocked_either_way, friend_ids
+from config.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+)
+from rooms import announce, budget, cards, events, media, metrics, ratelimit
 from rooms.models import (
     ACTIVE_STATES,
     Audience,
@@ -56,9 +66,24 @@ RESUME_SALT = "rooms.resume"
 
 
 class JoinDenied(DomainError):
-    """The join decision said no. `code` is the policy's reason."""
+    """The join decision said no. `code` is the policy's reason; `retry_after` (seconds) is set
+    when trying again later may work (the API sends it as `Retry-After`)."""
 
     status = 403
+    retry_after = 0
+
+
+class JoinThrottled(DomainError):
+    """Too many join attempts from one address in a room, or in one room overall."""
+
+    status = 429
+
+    def __init__(self, wait: float) -> None:
+        self.retry_after = budget.retry_after(wait)
+        super().__init__(
+            "too_many_joins",
+            f"Too many attempts to join this room. Try again in {self.retry_after} seconds.",
+        )
 
 
 _DENY_STATUS = {Reason.ENDED: 410, Reason.TOO_MANY_ATTEMPTS: 429}
@@ -66,11 +91,14 @@ _DENY_MESSAGES = {
     Reason.ENDED: "This room has ended.",
     Reason.BANNED: "You can't join this room.",
     Reason.SUSPENDED: "Your account is suspended, so you can't join rooms.",
+    Reason.SIGN_IN_REQUIRED: "The host lets only people signed in to the site into this room. "
+    "Sign in, then join again.",
     Reason.PASSWORD_REQUIRED: "This room needs a password.",
     Reason.WRONG_PASSWORD: "That password is not right.",
-    Reason.TOO_MANY_ATTEMPTS: "Too many wrong passwords. Try again later.",
+    Reason.TOO_MANY_ATTEMPTS: "Too many wrong passwords have been tried. Try again {wait}.",
     Reason.LOCKED: "The host has locked this room.",
     Reason.FULL: "This room is full.",
+    Reason.LOBBY_FULL: "Too many people are waiting to join this room. Try again later.",
 }
 
 
@@ -192,6 +220,19 @@ def _require_not_ended(room: Room) -> None:
         raise Gone("room_ended", "This room has ended.")
 
 
+def _within_hourly_limit(
+    *, action: str, actor: str, per_hour: int, what: str, cost: int = 1
+) -> None:
+    """Count a write against its actor's hourly budget (README "Limits"), or refuse it."""
+    retry_after = ratelimit.hourly(action=action, actor=actor, per_hour=per_hour, cost=cost)
+    if retry_after:
+        raise TooManyRequests(
+            "rate_limited",
+            f"You have {what} too often. Try again {ratelimit.retry_phrase(retry_after)}.",
+            retry_after=retry_after,
+        )
+
+
 def _validate_text(value: str, *, field: str, limit: int, required: bool = False) -> str:
     value = value.strip()
     if required and not value:
@@ -228,6 +269,11 @@ def _password_hash(password: str) -> str:
         raise InvalidInput(
             "password_too_long", f"The password may be at most {PASSWORD_MAX} characters."
         )
+    shortest = settings.ROOMS_PASSWORD_MIN_LENGTH
+    if password and len(password) < shortest:
+        raise InvalidInput(
+            "password_too_short", f"A room password needs at least {shortest} characters."
+        )
     return make_password(password) if password else ""
 
 
@@ -249,14 +295,22 @@ def room_create(
     capacity: int | None = None,
     password: str = "",
     waiting_room: bool = True,
+    signed_in_only: bool = False,
     participants_can_share_screen: bool = True,
     invitee_ids: Iterable[int] = (),
     now: datetime | None = None,
 ) -> Room:
-    """Create a room. It opens when its host joins it (`room_join`)."""
+    """Create a room. It opens when its host joins it (`room_join`). At most
+    ROOMS_CREATED_PER_HOUR per host (TooManyRequests)."""
     now = _now(now)
     if host.is_suspended:
         raise Forbidden("suspended", "Your account is suspended, so you can't create rooms.")
+    _within_hourly_limit(
+        action="room-create",
+        actor=str(host.pk),
+        per_hour=settings.ROOMS_CREATED_PER_HOUR,
+        what="created rooms",
+    )
     if audience not in Audience.values:
         raise InvalidInput("invalid_audience", "Audience must be 'friends' or 'invite_only'.")
     room = Room.objects.create(
@@ -270,6 +324,7 @@ def room_create(
         ),
         password_hash=_password_hash(password),
         waiting_room=waiting_room,
+        signed_in_only=signed_in_only,
         participants_can_share_screen=participants_can_share_screen,
     )
     _record(room, "room.created", actor=host)
@@ -286,6 +341,7 @@ _UPDATABLE = {
     "audience",
     "password",
     "waiting_room",
+    "signed_in_only",
     "participants_can_share_screen",
     "capacity",
     "locked",
@@ -326,7 +382,7 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
     if "password" in changes:
         room.password_hash = _password_hash(changes["password"] or "")
         applied["password_set"] = room.has_password
-    for flag in ("waiting_room", "participants_can_share_screen", "locked"):
+    for flag in ("waiting_room", "signed_in_only", "participants_can_share_screen", "locked"):
         if flag in changes:
             if not isinstance(changes[flag], bool):
                 raise InvalidInput(f"invalid_{flag}", f"{flag} must be true or false.")
@@ -375,6 +431,12 @@ def room_set_capacity(*, room: Room, actor: User, capacity: int) -> Room:
 
 def room_set_waiting_room(*, room: Room, actor: User, enabled: bool) -> Room:
     return room_update(room=room, actor=actor, waiting_room=enabled)
+
+
+def room_set_signed_in_only(*, room: Room, actor: User, enabled: bool) -> Room:
+    """Only people signed in to the site may join from now on. Whoever is already in the room or
+    its lobby stays until the host removes them or turns them away."""
+    return room_update(room=room, actor=actor, signed_in_only=enabled)
 
 
 def room_set_screen_share(*, room: Room, actor: User, participants_allowed: bool) -> Room:
@@ -488,21 +550,19 @@ def _join_facts(
     password: str | None,
     active: Participant | None,
     now: datetime,
-    checked: tuple[str, bool] | None = None,
+    checked: PasswordCheck | None = None,
 ) -> JoinFacts:
-    """`checked`: (hash, verdict) of a password check already made outside the room lock."""
+    """`checked`: the password check `room_join` made (or was refused) outside the room lock.
+    Passwords are checked only there, through the limiter; one checked against a password that
+    has changed since counts as wrong."""
     user = identity.user
     password_ok = False
     exhausted = False
-    if room.has_password and role == Role.PARTICIPANT:
-        exhausted = ratelimit.password_attempts_exhausted(
-            room_id=room.pk, keys=_attempt_keys(identity)
-        )
-        if checked is not None and checked[0] == room.password_hash:
-            password_ok = checked[1]
-        elif not exhausted:
-            password_ok = bool(password) and check_password(password, room.password_hash)
+    if room.has_password and role == Role.PARTICIPANT and checked is not None:
+        exhausted = checked.retry_after > 0
+        password_ok = checked.password_hash == room.password_hash and checked.right
     released = None if active else _last_released_seat(room, identity)
+    in_lobby = active is not None and active.state == ParticipantState.LOBBY
     return JoinFacts(
         room_ended=room.state == RoomState.ENDED,
         is_moderator=role != Role.PARTICIPANT,
@@ -525,7 +585,17 @@ def _join_facts(
         seat_released_at=released.left_at if released else None,
         resume_grace=timedelta(seconds=settings.ROOMS_RESUME_GRACE_SECONDS),
         before_start=_before_start(room, now),
+        signed_in_only=room.signed_in_only,
+        is_guest=user is None,
+        # Only a newcomer can find the lobby full: no count for those already waiting.
+        lobby_count=0 if in_lobby else _lobby_count(room),
+        lobby_max=settings.ROOMS_LOBBY_MAX,
+        in_lobby=in_lobby,
     )
+
+
+def _lobby_count(room: Room) -> int:
+    return Participant.objects.filter(room=room, state=ParticipantState.LOBBY).count()
 
 
 def _before_start(room: Room, now: datetime) -> bool:
@@ -536,13 +606,55 @@ def _before_start(room: Room, now: datetime) -> bool:
     )
 
 
-def _attempt_keys(identity: Identity) -> list[ratelimit.AttemptKey]:
-    # Per person, and per network address with a wider limit: new cookies don't buy a guesser
-    # new tries, and people sharing an office address don't lock each other out at once.
-    keys = [ratelimit.AttemptKey(f"id:{identity.key}", 1)]
-    if identity.client_key:
-        keys.append(ratelimit.AttemptKey(f"client:{identity.client_key}", 4))
-    return keys
+@dataclass(frozen=True, slots=True)
+class PasswordCheck:
+    password_hash: str  # the room's password when it was checked
+    right: bool
+    retry_after: int = 0  # the limiter refused to check it for this long
+
+
+def _check_password(row: Mapping[str, Any], password: str, identity: Identity) -> PasswordCheck:
+    """Check a room password through the limiter (rooms/ratelimit.py): per person and address
+    a back-off, per room a budget of wrong guesses; a refused check is not made at all."""
+    password_hash: str = row["password_hash"]
+    permit = ratelimit.password_check_permit(
+        room_id=row["pk"],
+        identity=identity.key,
+        # An account is its own record wherever it signs in from: people behind one address
+        # (an office, a proxy) don't inherit a guesser's record by signing in.
+        address=identity.client_key if identity.user is None else "",
+        fingerprint=hashlib.sha256(password_hash.encode()).hexdigest()[:16],
+        vouched=_vouched_for(row, identity.user),
+    )
+    if not permit.allowed:
+        return PasswordCheck(password_hash, right=False, retry_after=permit.retry_after)
+    right = False
+    try:
+        right = check_password(password, password_hash)
+    finally:
+        ratelimit.password_check_done(permit, right=right)
+    return PasswordCheck(password_hash, right=right)
+
+
+def _vouched_for(row: Mapping[str, Any], user: User | None) -> bool:
+    """The host asked this person in: invited, or a friend in an all-friends room."""
+    if user is None:
+        return False
+    if Invitation.objects.filter(room_id=row["pk"], user=user).exists():
+        return True
+    return row["audience"] == Audience.FRIENDS and are_friends(a=user, b=User(pk=row["host_id"]))
+
+
+def _password_applies(row: Mapping[str, Any], identity: Identity) -> bool:
+    """Whether the policy will read this person's password: not for the host and co-hosts, nor
+    for a guest in a room for signed-in people only (refused before the password). Checking it
+    anyway would spend the room's budget on answers nobody gets."""
+    user = identity.user
+    if user is None:
+        return not row["signed_in_only"]
+    if user.pk == row["host_id"]:
+        return False
+    return not CoHost.objects.filter(room_id=row["pk"], user=user).exists()
 
 
 def _issue_ticket(participant: Participant) -> str:
@@ -612,32 +724,34 @@ def room_join(
     """Ask to enter the room behind `token`: admitted, sent to the lobby, or refused.
 
     An unknown token and a room whose host blocked (or was blocked by) the caller get the same
-    NotFound, so refusals do not help anyone guess links. A wrong password is counted (per room
-    and per client) before the refusal is raised.
+    NotFound, so refusals do not help anyone guess links. A password is checked only when the
+    limiter allows it (`_check_password`), before the room lock.
     """
     now = _now(now)
     if identity.user is None and not identity.guest_id:
         raise InvalidInput("identity_required", "Sign in or give a guest name to join.")
     if password is not None and len(password) > PASSWORD_MAX:
         raise InvalidInput("password_too_long", "That password is too long.")
-    row = Room.objects.filter(token=token).values("pk", "password_hash").first()
+    row = (
+        Room.objects.filter(token=token)
+        .values("pk", "password_hash", "host_id", "signed_in_only", "audience")
+        .first()
+    )
     if row is None:
         raise NotFound("room_not_found", "This room doesn't exist.")
     room_id = row["pk"]
+    _count_join_attempt(room_id=room_id, host_id=row["host_id"], identity=identity)
     # Hashing a password is slow by design: do it before taking the room lock (which every
-    # join and host action waits on), and not at all once the attempts are used up.
+    # join and host action waits on), and only when the limiter allows it.
     checked = None
-    if (
-        row["password_hash"]
-        and password
-        and not ratelimit.password_attempts_exhausted(room_id=room_id, keys=_attempt_keys(identity))
-    ):
-        checked = (row["password_hash"], check_password(password, row["password_hash"]))
+    if row["password_hash"] and password and _password_applies(row, identity):
+        checked = _check_password(row, password, identity)
     with transaction.atomic():
         room = _lock_room(room_id)
         # Checked before anything else answers: to a blocked relation this room does not exist,
         # so not even "ended" or "banned" may tell them otherwise.
         if identity.user is not None and _blocked_with_host(room, identity.user):
+            metrics.join_decided(Decision(Outcome.DENY, Reason.BLOCKED))
             raise NotFound("room_not_found", "This room doesn't exist.")
         _release_vanished(room, now)
         role = _role_for(room, identity.user)
@@ -646,8 +760,9 @@ def room_join(
             room, identity, role=role, password=password, active=active, now=now, checked=checked
         )
         decision = decide_join(facts, now=now)
+        metrics.join_decided(decision)
         if decision.outcome == Outcome.DENY:
-            _refuse(room, identity, decision.reason)
+            _refuse(decision.reason, retry_after=checked.retry_after if checked else 0)
         participant = active or _resumable_seat(room, identity, decision)
         if participant is None:
             participant = Participant.objects.create(
@@ -675,6 +790,33 @@ def room_join(
     return JoinResult(participant=participant, decision=decision, ticket=ticket)
 
 
+def _count_join_attempt(*, room_id: int, host_id: int, identity: Identity) -> None:
+    """Count this attempt per client address in the room and per room; raise JoinThrottled
+    once either is over its limit for the window. Counted before any work (a password hash,
+    the room lock) is spent on it, so a crowd of throwaway guests costs little and the host
+    hears from at most that many of them."""
+    user = identity.user
+    if user is not None and (
+        user.pk == host_id or CoHost.objects.filter(room_id=room_id, user=user).exists()
+    ):
+        return  # a crowd at the door never keeps the host or a co-host out of their own room
+    window = settings.ROOMS_JOIN_WINDOW_SECONDS
+    limits = [(f"room-joins:{room_id}", settings.ROOMS_JOINS_PER_ROOM)]
+    if identity.client_key:
+        limits.insert(
+            0,
+            (f"room-joins:{room_id}:addr:{identity.client_key}", settings.ROOMS_JOINS_PER_ADDRESS),
+        )
+    # One address over its limit does not spend the room's budget, which others share.
+    for key, limit in limits:
+        wait = budget.spend(key, limit=limit, window=window)
+        if wait:
+            if user is not None and _blocked_with_host(Room(pk=room_id, host_id=host_id), user):
+                # To a blocked relation this room does not exist, not even as "too many joins".
+                raise NotFound("room_not_found", "This room doesn't exist.")
+            raise JoinThrottled(wait)
+
+
 def _display_name(identity: Identity) -> str:
     if identity.user is not None:
         return identity.user.name[:DISPLAY_NAME_MAX]
@@ -695,14 +837,26 @@ def _resumable_seat(room: Room, identity: Identity, decision: Decision) -> Parti
     return seat
 
 
-def _refuse(room: Room, identity: Identity, reason: Reason) -> None:
+def _refuse(reason: Reason, *, retry_after: int = 0) -> None:
     if reason == Reason.BLOCKED:
         raise NotFound("room_not_found", "This room doesn't exist.")
-    if reason == Reason.WRONG_PASSWORD:
-        ratelimit.password_attempt_failed(room_id=room.pk, keys=_attempt_keys(identity))
-    error = JoinDenied(reason.value, _DENY_MESSAGES[reason])
+    message = _DENY_MESSAGES[reason]
+    if reason == Reason.TOO_MANY_ATTEMPTS:
+        message = message.format(wait=_in_time(retry_after))
+    error = JoinDenied(reason.value, message)
     error.status = _DENY_STATUS.get(reason, 403)
+    if reason == Reason.TOO_MANY_ATTEMPTS:
+        error.retry_after = retry_after
     raise error
+
+
+def _in_time(seconds: int) -> str:
+    if seconds <= 1:
+        return "in a second"
+    if seconds < 60:
+        return f"in {seconds} seconds"
+    minutes = math.ceil(seconds / 60)
+    return "in a minute" if minutes == 1 else f"in {minutes} minutes"
 
 
 def join_ticket_redeem(*, ticket: str, room_token: str) -> Participant:
@@ -1281,19 +1435,32 @@ def cohost_remove(*, room: Room, actor: User, user_id: int) -> None:
 
 
 def _invite(room: Room, actor: User, user_ids: set[int]) -> list[Invitation]:
+    """Invitations go to friends of the host only (a stranger's id is refused, not notified),
+    at most ROOMS_INVITATIONS_PER_HOUR new ones per inviting account."""
     users = list(User.objects.filter(pk__in=user_ids, is_active=True))
     if len(users) != len(user_ids):
         raise NotFound("user_not_found", "No such user.")
-    for user in users:
-        if user.pk == room.host_id:
-            raise InvalidInput("cannot_invite_host", "The host doesn't need an invitation.")
-        if _blocked_with_host(room, user):
-            raise NotFound("user_not_found", "No such user.")
+    if room.host_id in user_ids:
+        raise InvalidInput("cannot_invite_host", "The host doesn't need an invitation.")
+    # A block ends a friendship, so a blocked person is refused here like any stranger, and
+    # can't tell a block from an unfriending.
+    friends = set(friend_ids(user=room.host).filter(friend_id__in=user_ids))
+    if friends != user_ids:
+        raise InvalidInput("not_a_friend", "Only friends of the host can be invited.")
     existing = set(
         Invitation.objects.filter(room=room, user_id__in=user_ids).values_list("user_id", flat=True)
     )
+    new = [user for user in users if user.pk not in existing]
+    if new:
+        _within_hourly_limit(
+            action="invite",
+            actor=str(actor.pk),
+            per_hour=settings.ROOMS_INVITATIONS_PER_HOUR,
+            what="invited people",
+            cost=len(new),
+        )
     created = Invitation.objects.bulk_create(
-        [Invitation(room=room, user=u, invited_by=actor) for u in users if u.pk not in existing]
+        [Invitation(room=room, user=u, invited_by=actor) for u in new]
     )
     if created:
         _record(room, "invitations.added", actor=actor, user_ids=[i.user_id for i in created])
@@ -1366,6 +1533,12 @@ def report_from_participant(
 def _report(
     room: Room, reporter: Participant, *, reason: str, details: str, target_id: int | None
 ) -> Report:
+    _within_hourly_limit(
+        action="report",
+        actor=f"u{reporter.user_id}" if reporter.user_id else f"g{reporter.guest_id}",
+        per_hour=settings.ROOMS_REPORTS_PER_HOUR,
+        what="sent reports",
+    )
     target = None
     if target_id is not None:
         # Anyone who has been in the room (now or earlier), not lobby visitors nobody saw.

@@ -18,6 +18,7 @@ class RoomPublic(TypedDict):
     capacity: int
     locked: bool
     waiting_room: bool
+    signed_in_only: bool
     participants_can_share_screen: bool
     has_password: bool
     scheduled_start: str | None

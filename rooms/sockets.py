@@ -90,8 +90,13 @@ class ResilientSocket(AsyncWebsocketConsumer):
         """A probe that arrived after the receive had already recovered: nothing to do."""
 
     async def socket_layer_back(self, message: dict[str, Any]) -> None:
-        for group in sorted(self.joined_groups):
-            await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            for group in sorted(self.joined_groups):
+                await self.channel_layer.group_add(group, self.channel_name)
+        except Exception as error:
+            # Down again: this socket's own receive fails next and brings it back here.
+            log.warning("socket could not rejoin its groups yet: %r", error)
+            return
         # The socket's own receive and the process's lease often both notice one outage:
         # the client is caught up once.
         now = time.monotonic()

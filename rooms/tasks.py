@@ -11,6 +11,7 @@ import logging
 from celery import shared_task
 
 from rooms import schedules, services
+from rooms.sfu import logcontext
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,8 @@ log = logging.getLogger(__name__)
 @shared_task(acks_late=True)
 def release_vanished_seats(room_id: int) -> None:
     """Idempotent: frees only seats whose grace period is over, any number of times."""
-    services.release_vanished_seats(room_id=room_id)
+    with logcontext.about(room_id):
+        services.release_vanished_seats(room_id=room_id)
 
 
 @shared_task(acks_late=True)

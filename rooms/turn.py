@@ -2,7 +2,8 @@
 
 username = "<expiry unix time>:<participant id>", credential = base64(HMAC-SHA1(secret,
 username)). coturn recomputes the HMAC with the same `static-auth-secret` and refuses the
-username once its time has passed. Issued only to admitted participants.
+username once its time has passed. Issued only to admitted participants, and renewed over
+their room socket halfway through a credential's lifetime (`rooms.turn_renewal`).
 """
 
 from __future__ import annotations
@@ -35,3 +36,14 @@ def ice_servers(*, participant_id: int, now: float | None = None) -> list[IceSer
             "credential": base64.b64encode(digest).decode(),
         }
     ]
+
+
+def renew_after_seconds() -> float | None:
+    """How long a socket waits before it hands out fresh credentials (None without TURN).
+
+    Half the lifetime: the credential a client holds then always has at least half of its
+    lifetime left for its next connection (a rebuild, a move to another worker).
+    """
+    if not settings.TURN_URLS:
+        return None
+    return settings.TURN_TTL_SECONDS / 2

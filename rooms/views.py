@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
+from django.utils.http import urlencode
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from accounts.models import User
@@ -38,5 +40,8 @@ def room_page(request: HttpRequest, token: str) -> HttpResponse:
             "is_moderator": services.is_moderator(room=room, user=user),
         },
         "report_reasons": [{"value": v, "label": str(label)} for v, label in ReportReason.choices],
+        # The site's log-in page, back to this room afterwards (rooms only for signed-in people).
+        "sign_in_url": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}",
     }
-    return render(request, "rooms/room.html", {"room": room, "config": config})
+    context = {"room": room, "config": config, "sign_in_url": config["sign_in_url"]}
+    return render(request, "rooms/room.html", context)

@@ -9,6 +9,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from bench.passwords import Clock
 from tests.factories import UserFactory, befriend
 
 
@@ -56,6 +57,17 @@ def in_memory_channel_layer(settings) -> Iterator[None]:  # type: ignore[no-unty
     yield
     channel_layers.backends.clear()
     media.placement.cache_clear()
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The password limiter's clock (rooms.ratelimit.clock), moved only by the test: waits
+    are asserted exactly, and an hour passes in no time. It starts a room-budget window."""
+    from rooms import ratelimit
+
+    clock = Clock()
+    monkeypatch.setattr(ratelimit, "clock", clock)
+    return clock
 
 
 @pytest.fixture

@@ -213,6 +213,7 @@ def build_world() -> World:
         room=room, actor=alice, participant_id=removed.participant.pk, reason="spam"
     )
     services.cohost_add(room=room, actor=alice, user=dora)
+    befriend(alice, eve)  # invitations go to friends (the block below ends the friendship)
     services.invitation_add(room=room, actor=alice, user_ids=[eve.pk])
     assert joined.participant.state == "admitted" and guest.participant.state == "lobby"
 

@@ -11,6 +11,8 @@ WebSocket ``Signaling`` the control plane provides, against a real deployment.
   every frame / audio packet (clip digests), and decodes received VP8 frames with libvpx to
   prove they are intact.
 - Signaling is pluggable: ``Signaling`` takes an offer SDP and returns the answer SDP.
+- ``ice_servers`` and ``relay_only`` make it a client behind a TURN relay: it then sends and
+  receives through the relay only (``local_candidate_type`` says "relay").
 
 Command line (in-process SFU in a child process, which reports its own CPU time):
 
@@ -26,13 +28,19 @@ import logging
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
 import av
-from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import (
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
 from aiortc import sdp as aiortc_sdp
+from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
 from . import hooks, rtcp
 from .clip import Clip, clip, identify
@@ -73,6 +81,7 @@ class ReceivedStream:
     picture_id_jumps: int = 0
     origins: Counter[int | None] = field(default_factory=Counter)
     last_seen: dict[int | None, float] = field(default_factory=dict)
+    first_seen: dict[int | None, float] = field(default_factory=dict)
     segments: list[Segment] = field(default_factory=list)
     _frame_ts: int | None = None
     _frame_parts: dict[int, bytes] = field(default_factory=dict)
@@ -150,6 +159,8 @@ class Bot:
         decode: bool = True,
         pace: bool = False,
         ice_addresses: tuple[str, ...] = (),
+        ice_servers: Sequence[RTCIceServer] = (),
+        relay_only: bool = False,
     ) -> None:
         self.name = name
         self.signaling = signaling
@@ -160,7 +171,12 @@ class Bot:
         self.decode = decode
         self.pace = pace
         self.clip: Clip = clip(variant)
-        self.pc = RTCPeerConnection(SfuConfig(ice_addresses=ice_addresses).rtc_configuration())
+        configuration = SfuConfig(ice_addresses=ice_addresses).rtc_configuration()
+        # A bot may stand for a browser behind a TURN relay (the worker itself never uses one).
+        configuration.iceServers = list(ice_servers)
+        if relay_only:
+            configuration.iceTransportPolicy = RTCIceTransportPolicy.RELAY
+        self.pc = RTCPeerConnection(configuration)
         self.received: dict[str, ReceivedStream] = {}
         self._by_ssrc: dict[int, ReceivedStream] = {}
         self._want = (audio_slots, video_slots)
@@ -190,6 +206,11 @@ class Bot:
         if self._failed:
             raise ConnectionError(f"bot {self.name}: connection failed")
         self._send_task = asyncio.ensure_future(self._run_sender())
+
+    @property
+    def wanted_slots(self) -> tuple[int, int]:
+        """The receive slots (audio, video) this connection was last asked for."""
+        return self._want
 
     async def renegotiate(self, audio_slots: int, video_slots: int) -> None:
         """Add receive slots up to the given totals and send a new offer."""
@@ -241,6 +262,11 @@ class Bot:
                 stream.ssrc = media.ssrc[0].ssrc
                 self._by_ssrc[media.ssrc[0].ssrc] = stream
 
+    @property
+    def local_candidate_type(self) -> str | None:
+        """How this bot reaches the SFU: "host", "srflx" or "relay" (None before ICE chose)."""
+        return None if self._writer is None else self._writer.local_candidate_type
+
     def _state_changed(self) -> None:
         state = self.pc.connectionState
         if state == "connected":
@@ -270,6 +296,10 @@ class Bot:
     def origin_packets(self, kind: str, origin: int) -> int:
         return sum(s.origins[origin] for s in self.streams(kind))
 
+    def first_seen(self, origin: int) -> float | None:
+        times = [s.first_seen[origin] for s in self.received.values() if origin in s.first_seen]
+        return min(times) if times else None
+
     def last_seen(self, origin: int) -> float | None:
         times = [s.last_seen[origin] for s in self.received.values() if origin in s.last_seen]
         return max(times) if times else None
@@ -288,6 +318,7 @@ class Bot:
             origin = identify(payload)
             stream.origins[origin] += 1
             stream.last_seen[origin] = now
+            stream.first_seen.setdefault(origin, now)
         else:
             self._on_video(stream, view.sequence_number, view.timestamp, view.marker, payload, now)
         self._changed.set()
@@ -326,6 +357,7 @@ class Bot:
         keyframe = (frame[0] & 0x01) == 0
         stream.origins[origin] += 1
         stream.last_seen[origin] = now
+        stream.first_seen.setdefault(origin, now)
         # Segments start at the first keyframe: what arrives before it (the subscriber's
         # DTLS finishing after the SFU's) is not a switch.
         if stream.segments or keyframe:

@@ -52,6 +52,7 @@ class RoomClient:
         self.token = token
         self.name = name
         self.password = password
+        self._api_token = api_token
         headers = {"Authorization": f"Token {api_token}"} if api_token else {}
         self.http = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=10)
         self.ws: Any = None
@@ -63,6 +64,9 @@ class RoomClient:
         self.messages: list[dict[str, Any]] = []
         self.slots: dict[str, int | None] = {}
         self.bot: Bot | None = None
+        # Bots before a move (make before break): closed once the new one is connected.
+        self.retired: list[Bot] = []
+        self._bot_options: dict[str, Any] = {}
         self._answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._negotiating = asyncio.Lock()
         self._offers = 0
@@ -94,7 +98,11 @@ class RoomClient:
         scheme = "wss" if parts.scheme == "https" else "ws"
         url = f"{scheme}://{parts.netloc}/ws/rooms/{self.token}/?{query}"
         origin = Origin(f"{parts.scheme}://{parts.netloc}")
-        self.ws = await websockets.connect(url, origin=origin, max_size=2**20)
+        # An API client shows its token on the socket too: a resume checks the account.
+        headers = {"Authorization": self.http.headers["Authorization"]} if self._api_token else {}
+        self.ws = await websockets.connect(
+            url, origin=origin, additional_headers=headers, max_size=2**20
+        )
         self._reader = asyncio.create_task(self._read())
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
@@ -145,6 +153,12 @@ class RoomClient:
             task = asyncio.create_task(self._renegotiate(audio, video))
             self._renegotiations.add(task)
             task.add_done_callback(self._renegotiations.discard)
+        elif kind == "media.state" and message.get("state") == "moving" and self.bot is not None:
+            # The room moved to another SFU worker: connect there while the old connection
+            # still plays, then leave the old one.
+            task = asyncio.create_task(self._move())
+            self._renegotiations.add(task)
+            task.add_done_callback(self._renegotiations.discard)
         elif kind == "media.slots":
             self.slots = dict(message["slots"])
         elif self.snapshot is not None and "version" in message:
@@ -178,10 +192,25 @@ class RoomClient:
         return str(reply["sdp"])
 
     async def start_media(self, **bot_options: Any) -> Bot:
+        self._bot_options = bot_options
         self.bot = Bot(self.name, self.signaling, **bot_options)
         async with self._negotiating:
             await self.bot.start()
         return self.bot
+
+    async def _move(self) -> None:
+        async with self._negotiating:
+            old = self.bot
+            if old is None:
+                return
+            # As many receive slots as the old connection had been asked for.
+            options = dict(self._bot_options)
+            options["audio_slots"], options["video_slots"] = old.wanted_slots
+            new = Bot(self.name, self.signaling, **options)
+            await new.start()
+            self.bot = new
+            self.retired.append(old)
+            await old.close()
 
     async def _renegotiate(self, audio_slots: int, video_slots: int) -> None:
         # After the negotiation in progress, never beside it (aiortc: one offer at a time).

@@ -11,6 +11,8 @@ aiortc has no public API for forwarding packets without decoding. These seams ar
 - ``RTCDtlsTransport._tx_srtp`` / ``_state`` plus the ICE connection's nominated pair
   (``RTCIceTransport._connection._nominated[1]`` -> ``protocol.transport``, ``remote_addr``)
   give a synchronous send path: SRTP-protect and ``sendto`` without a coroutine per packet.
+  A relayed (TURN) local candidate has no socket of ours: its ``protocol.transport`` is
+  aioice's ``TurnTransport``, whose ``sendto`` frames the packet for the TURN server (bots only).
 - pylibsrtp 1.0 ``Session._srtp`` (the ``srtp_t *``) and ``pylibsrtp._binding.ffi/lib``
   (``srtp_protect`` / ``srtp_protect_rtcp`` / ``srtp_unprotect*``): the reader unprotects in
   place in its own cffi buffer; the C forwarding loop (fastpath.c) is given the addresses of
@@ -31,6 +33,7 @@ aiortc has no public API for forwarding packets without decoding. These seams ar
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -281,9 +284,23 @@ class RtpWriter:
     state changes, and the room syncs every writer on each tick, so the loop never sends on
     a transport that is gone for longer than a tick. The pair's address is looked up when the
     pair changes, not per packet. ``close()`` stops sending and releases the duplicate socket.
+
+    A client behind a TURN relay (a bot with a relay-only policy) has no socket of its own on
+    the nominated pair: ``write_*`` then protect in Python and hand the packet to aioice's TURN
+    transport, and ``dest.ready`` stays unset.
     """
 
-    __slots__ = ("_closed", "_dtls", "_ice", "_nominated", "_pair", "_sock", "_tx", "dest")
+    __slots__ = (
+        "_closed",
+        "_dtls",
+        "_ice",
+        "_nominated",
+        "_pair",
+        "_relay",
+        "_sock",
+        "_tx",
+        "dest",
+    )
 
     def __init__(self, dtls: RTCDtlsTransport) -> None:
         self._dtls = dtls
@@ -291,6 +308,8 @@ class RtpWriter:
         self._nominated: dict[int, aioice.ice.CandidatePair] = self._ice._nominated
         self._pair: object | None = None
         self._sock: socket.socket | None = None
+        # A relayed pair's TURN transport and the peer it sends to (`_bind`).
+        self._relay: tuple[asyncio.DatagramTransport, tuple[str, int]] | None = None
         # Held so the session (and the srtp_t that dest.srtp points to) outlives its use.
         self._tx: Session | None = None
         self.dest = _fast_ffi.new("fwd_dest *")
@@ -302,11 +321,13 @@ class RtpWriter:
         self._pair = pair
         protocol = pair.protocol
         if not isinstance(protocol, aioice.ice.StunProtocol):
-            # A relayed (TURN) local candidate needs aioice's async path; the worker is
-            # configured without TURN, so this only guards against misconfiguration.
-            return
+            return  # not a protocol of aioice's that we know how to send on
         raw = protocol.transport.get_extra_info("socket")
         if raw is None:
+            # A relayed (TURN) local candidate: packets go through aioice's TURN transport, in
+            # Python. Only a client sits behind a relay (a bot checking TURN); the worker is
+            # configured without TURN, so its forwarding loop never meets one.
+            self._relay = (protocol.transport, pair.remote_addr)
             return
         host, port = pair.remote_addr[0], pair.remote_addr[1]
         if _fast.fwd_set_addr(self.dest, str(host).encode(), str(port).encode()):
@@ -335,13 +356,14 @@ class RtpWriter:
                 return False
             self._bind(pair)
         tx = dtls._tx_srtp
-        if self._sock is None or tx is None:
+        if (self._sock is None and self._relay is None) or tx is None:
             dest.ready = 0
             return False
         if tx is not self._tx:
             self._tx = tx
             dest.srtp = _fast_ffi.cast("void *", int(_srtp_ffi.cast("uintptr_t", tx._srtp[0])))
-        dest.ready = 1
+        # The C side sends only on a socket of ours, never through a relay.
+        dest.ready = 1 if self._sock is not None else 0
         return True
 
     def close(self) -> None:
@@ -355,12 +377,18 @@ class RtpWriter:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        self._relay = None
         self._pair = None
 
     def _write(self, packet: bytes | bytearray | memoryview, rtcp: bool) -> int:
         if not self.sync():
             return 0
         data = packet if isinstance(packet, bytes) else bytes(packet)
+        if self._relay is not None and self._tx is not None:
+            transport, addr = self._relay
+            protected = self._tx.protect_rtcp(data) if rtcp else self._tx.protect(data)
+            transport.sendto(protected, addr)
+            return len(protected)
         return int(_fast.fwd_send(self.dest, data, len(data), rtcp))
 
     def write_rtp(self, packet: bytes | bytearray | memoryview) -> int:
@@ -372,3 +400,9 @@ class RtpWriter:
     @property
     def connected(self) -> bool:
         return self._dtls._state is State.CONNECTED
+
+    @property
+    def local_candidate_type(self) -> str | None:
+        """The nominated pair's local candidate type ("host", "srflx", "relay"), if any."""
+        pair = self._nominated.get(1)
+        return None if pair is None else str(pair.local_candidate.type)

@@ -81,8 +81,22 @@ def _ext_id(transceiver: RTCRtpTransceiver, uri: str) -> int:
     return 0
 
 
-def plan_offer(offer_sdp: str, screen_mids: Collection[str]) -> list[MediaPlan]:
-    """Parse and check an offer before anything is applied (pure)."""
+# m-lines that neither publish nor receive (a stopped transceiver stays in the SDP as one).
+MAX_INACTIVE_LINES = 8
+
+
+def plan_offer(
+    offer_sdp: str,
+    screen_mids: Collection[str],
+    *,
+    max_audio_slots: int = 3,
+    max_video_slots: int = 13,
+) -> list[MediaPlan]:
+    """Parse and check an offer before anything is applied (pure).
+
+    Receive slots are capped at what the room could ever fill for one person (the loudest
+    voices; last-N cameras plus screens and pins): each costs the worker a transceiver and
+    its buffers, and 400 of them once cost 11 MB and 5 % of a core per peer."""
     try:
         desc = aiortc_sdp.SessionDescription.parse(offer_sdp)
     except Exception as exc:
@@ -123,6 +137,15 @@ def plan_offer(offer_sdp: str, screen_mids: Collection[str]) -> list[MediaPlan]:
             plans.append(MediaPlan(mid, kind, "slot", None, None))
         else:
             plans.append(MediaPlan(mid, kind, "inactive", None, None))
+    slots = {
+        k: sum(1 for p in plans if p.role == "slot" and p.kind == k) for k in ("audio", "video")
+    }
+    if slots["audio"] > max_audio_slots or slots["video"] > max_video_slots:
+        raise NegotiationError(
+            f"too many receive slots: at most {max_audio_slots} audio and {max_video_slots} video"
+        )
+    if sum(1 for p in plans if p.role == "inactive") > MAX_INACTIVE_LINES:
+        raise NegotiationError(f"too many inactive m-lines: at most {MAX_INACTIVE_LINES}")
     return plans
 
 

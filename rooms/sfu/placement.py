@@ -43,10 +43,14 @@ class WorkerInfo:
     channel: str
     load: int
     seen: float  # wall-clock seconds of the last heartbeat
+    # Being emptied for maintenance: takes no new rooms; its rooms are moving away.
+    draining: bool = False
 
 
 def least_loaded(workers: list[WorkerInfo]) -> WorkerInfo | None:
-    return min(workers, key=lambda w: (w.load, w.worker_id), default=None)
+    """The worker a new room goes to: never one that is draining."""
+    open_ = [w for w in workers if not w.draining]
+    return min(open_, key=lambda w: (w.load, w.worker_id), default=None)
 
 
 class Placement(Protocol):
@@ -92,14 +96,15 @@ def pinned_worker(placement: Placement, room_id: int) -> WorkerInfo | None:
 
 
 def place(placement: Placement, room_id: int, now: float | None = None) -> WorkerInfo | None:
-    """The worker for this room: where it is pinned if that worker lives, else the least
-    loaded live worker (pinned now). None when no worker is alive."""
+    """The worker for this room: where it is pinned if that worker lives (and is not being
+    drained while another could take the room), else the least loaded live worker (pinned
+    now). None when no worker is alive."""
     live = live_workers(placement, now)
     by_id = {w.worker_id: w for w in live}
     current = placement.pins().get(room_id)
-    if current in by_id:
-        return by_id[current]
     choice = least_loaded(live)
+    if current in by_id and (not by_id[current].draining or choice is None):
+        return by_id[current]
     if choice is None:
         return None
     if current is None:
@@ -108,6 +113,17 @@ def place(placement: Placement, room_id: int, now: float | None = None) -> Worke
         placement.repin(room_id, current, choice.worker_id)
         winner = placement.pins().get(room_id, choice.worker_id)
     return by_id.get(winner) or choice
+
+
+def move_room(
+    placement: Placement, room_id: int, source: str, now: float | None = None
+) -> WorkerInfo | None:
+    """Re-pin a room away from `source` (being drained) to the least loaded other live
+    worker; None when no other worker can take it or someone else moved it first."""
+    target = least_loaded([w for w in live_workers(placement, now) if w.worker_id != source])
+    if target is None or not placement.repin(room_id, source, target.worker_id):
+        return None
+    return target
 
 
 def replace_dead(placement: Placement, now: float | None = None) -> list[tuple[int, WorkerInfo]]:
@@ -119,7 +135,11 @@ def replace_dead(placement: Placement, now: float | None = None) -> list[tuple[i
     for room_id, worker_id in sorted(placement.pins().items()):
         if worker_id in alive:
             continue
-        target = min(live, key=lambda w: (loads[w.worker_id], w.worker_id), default=None)
+        target = min(
+            (w for w in live if not w.draining),
+            key=lambda w: (loads[w.worker_id], w.worker_id),
+            default=None,
+        )
         if target is None:
             break
         if placement.repin(room_id, worker_id, target.worker_id):

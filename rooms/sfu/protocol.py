@@ -11,18 +11,25 @@ Control plane -> worker (sent to the worker's channel):
     sfu.screen   {room_id, participant_id, allowed}
     sfu.remove   {room_id, participant_id}        close the peer, stop all their media
     sfu.close_room {room_id}
+    sfu.drain    {}                               empty this worker, then exit
+                 (`manage.py sfu_drain`; SIGTERM does the same)
 
 Worker -> one participant's sockets (group `participant.<id>`):
     media.answer {sdp, offer_id?}
     media.renegotiate {audio_slots, video_slots}  offer again with this many receive slots
     media.slots {slots: {mid: participant_id | None}}   what each receive slot carries now
-    media.state {state, reason}                   connecting / connected / failed / closed
+    media.state {state, reason}                   connecting / connected / failed / closed;
+                 failed with reason "media_reset": the worker dropped this peer because
+                 commands may have been lost (its channel layer failed): connect again
     media.stats {packets_in, packets_out, bytes_in, bytes_out, packets_dropped}
     media.error {code, message, offer_id?}
 Worker -> everyone in the room (group `room.<id>`):
     media.speakers {participant_ids}
     media.state {state: "failed", reason: "worker_moved"}  the room moved to another worker:
                  everyone starts a new peer connection
+    media.state {state: "moving", reason: "worker_draining"}  the room moved to another
+                 worker that is ready: connect there, then close the old connection (the old
+                 worker forwards until then)
 """
 
 from __future__ import annotations

@@ -55,11 +55,15 @@ from .peer import Peer, plan_offer
 from .selection import Recency, SourceKey, assign_slots, video_sources_for
 from .speakers import Selection, SpeakerSelector
 from .streams import OutputSlot, Source, forward
+from .totals import Totals, of_peer, of_source
 
 logger = logging.getLogger(__name__)
 
 FEEDBACK_INTERVAL = 1.0
 TEARDOWN_TIMEOUT = 5.0
+# Video slots beyond last-N a subscriber may hold: screen shares and pinned cameras, which
+# come first (selection.video_sources_for). Offers with more slots are refused.
+EXTRA_VIDEO_SLOTS = 4
 
 
 class SfuRoom:
@@ -92,6 +96,8 @@ class SfuRoom:
         self._next_stats = 0.0
         self.forwarded_packets = 0
         self.forwarded_bytes = 0
+        # The counts of peers and sources that are gone (see rooms.sfu.totals).
+        self.retired = Totals()
 
     # --- public API --------------------------------------------------------------------
 
@@ -112,7 +118,12 @@ class SfuRoom:
         if self._closed:
             raise RoomClosed("room is closed")
         self._screen_allowed[participant_id] = can_publish_screen
-        plans = plan_offer(sdp, screen_mids)
+        plans = plan_offer(
+            sdp,
+            screen_mids,
+            max_audio_slots=self.config.audio_slots,
+            max_video_slots=self.config.last_n + EXTRA_VIDEO_SLOTS,
+        )
         if any(p.source_kind == "screen" for p in plans) and not can_publish_screen:
             raise ScreenShareForbidden("screen sharing is not allowed for this participant")
         lock = self._locks.setdefault(participant_id, asyncio.Lock())
@@ -215,6 +226,16 @@ class SfuRoom:
     def peer_state(self, participant_id: str) -> PeerState:
         return self._peer(participant_id).state
 
+    def totals(self) -> Totals:
+        """Everything this room forwarded and received so far, its departed peers included."""
+        result = Totals(
+            forwarded_packets=self.forwarded_packets, forwarded_bytes=self.forwarded_bytes
+        )
+        result.add(self.retired)
+        for peer in tuple(self.peers.values()):
+            result.add(of_peer(peer))
+        return result
+
     def stats(self, participant_id: str) -> PeerStats:
         return self._stats(self._peer(participant_id))
 
@@ -261,6 +282,9 @@ class SfuRoom:
         self._dirty = True
 
     def drop_source(self, peer: Peer, source: Source) -> None:
+        attached = peer.sources.get(source.key.kind) is source
+        if attached or peer.sources_by_mid.get(source.mid) is source:
+            self.retired.add(of_source(source))
         source.enabled = False
         for slot in list(source.outputs):
             slot.detach(source)
@@ -365,6 +389,7 @@ class SfuRoom:
         for slot in peer.slots.values():
             if slot.target is not None:
                 slot.assign(None, self.now())
+        self.retired.add(of_peer(peer, with_sources=False))
         self.speakers.remove(peer.participant_id)
         self.recency.remove(peer.participant_id)
         self._renegotiation_asked.pop(peer.participant_id, None)
@@ -460,7 +485,7 @@ class SfuRoom:
                 screens=screens,
                 pinned=self._pins.get(pid, ()),
                 last_n=self.config.last_n,
-            )
+            )[: self.config.last_n + EXTRA_VIDEO_SLOTS]
             self._apply(peer, "video", wanted_video, now)
             lock = self._locks.get(pid)
             if lock is not None and lock.locked():

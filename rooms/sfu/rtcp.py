@@ -62,6 +62,9 @@ class ReceiveStats:
     received_prior: int = 0
     last_sr: int = 0
     last_sr_time: float | None = None
+    # What the receiver reports said, added up (a late packet does not make these fall).
+    expected_total: int = 0
+    lost_total: int = 0
 
     def add(self, sequence_number: int, size: int) -> None:
         self.packets += 1
@@ -100,6 +103,8 @@ class ReceiveStats:
         self.expected_prior = expected
         self.received_prior = self.packets
         lost_interval = expected_interval - received_interval
+        self.expected_total += max(0, expected_interval)
+        self.lost_total += max(0, lost_interval)
         fraction = 0
         if expected_interval > 0 and lost_interval > 0:
             fraction = min(255, (lost_interval << 8) // expected_interval)

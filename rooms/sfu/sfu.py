@@ -18,6 +18,7 @@ from .errors import RoomClosed
 from .events import EventSink
 from .ice import use_host_addresses
 from .room import SfuRoom
+from .totals import Totals
 
 
 class Sfu:
@@ -26,6 +27,8 @@ class Sfu:
         self._sink = sink
         self._rooms: dict[str, SfuRoom] = {}
         self._closed = False
+        self.retired = Totals()  # the rooms that closed
+        self._closing: set[SfuRoom] = set()
         if config.ice_addresses:
             use_host_addresses(config.ice_addresses)
 
@@ -45,19 +48,37 @@ class Sfu:
         """Number of connected peers, what placement compares between workers."""
         return sum(len(r.peers) for r in self._rooms.values())
 
+    def totals(self) -> Totals:
+        """What this SFU forwarded and received since it started (never falls)."""
+        result = Totals()
+        result.add(self.retired)
+        for room in (*self._rooms.values(), *self._closing):
+            result.add(room.totals())
+        return result
+
+    async def _close(self, room: SfuRoom) -> None:
+        # Still counted while it closes, so the totals never dip.
+        self._closing.add(room)
+        try:
+            await room.close()
+        finally:
+            self._closing.discard(room)
+            self.retired.add(room.totals())
+
     async def close_room(self, room_id: str) -> None:
         room = self._rooms.pop(room_id, None)
         if room is not None:
-            await room.close()
+            await self._close(room)
 
     async def close_all(self) -> dict[str, list[str]]:
         """Close every room; returns the participants each held. The rooms are taken out
         at once, so an offer that arrives meanwhile starts a new room instead of joining one
         that is closing."""
         rooms, self._rooms = self._rooms, {}
+        self._closing.update(rooms.values())
         held = {room_id: list(room.peers) for room_id, room in rooms.items()}
         for room in rooms.values():
-            await room.close()
+            await self._close(room)
         return held
 
     async def close(self) -> None:

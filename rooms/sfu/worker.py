@@ -21,6 +21,7 @@ from typing import Any
 
 from channels.layers import BaseChannelLayer
 
+from . import logcontext, metrics
 from . import placement as places
 from .config import SfuConfig
 from .errors import SfuError
@@ -42,6 +43,8 @@ HEARTBEAT_SECONDS = 0.5
 RETRY_FIRST_SECONDS = 0.1
 RETRY_MAX_SECONDS = 2.0
 PROBE = "sfu.probe"
+# How long a drain waits for its people to move before the worker closes anyway.
+DRAIN_SECONDS = 30.0
 
 
 def default_worker_id() -> str:
@@ -73,6 +76,10 @@ class Worker:
         # get rooms placed on it) while it cannot take their commands.
         self.receiving_failed = False
         self._registered = False
+        # Set by `drain` (SIGTERM, or `manage.py sfu_drain`): no new rooms, ours move away.
+        self.draining = False
+        self.drain_requested = asyncio.Event()
+        self._last_heartbeat = float("-inf")  # monotonic time of the last one that went through
         # People whose peers were dropped and who are still to be told (once the channel
         # layer can carry it).
         self._to_notify: set[int] = set()
@@ -89,6 +96,17 @@ class Worker:
             task = asyncio.create_task(loop(), name=name)
             task.add_done_callback(self._loop_ended)
             self._tasks.append(task)
+        metrics.COLLECTOR.track(self)
+
+    @property
+    def registered(self) -> bool:
+        """Its registry entry is fresh: nobody takes it for dead and moves its rooms."""
+        return time.monotonic() - self._last_heartbeat <= self.placement.dead_after
+
+    @property
+    def ready(self) -> bool:
+        """What its readiness probe answers: registered, and taking commands."""
+        return self.registered and not self.receiving_failed and not self.failed.is_set()
 
     def _loop_ended(self, task: asyncio.Task[None]) -> None:
         # The loops run until cancelled. One that ends by itself is a bug; a worker without
@@ -106,21 +124,60 @@ class Worker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.sfu.close()
+        metrics.COLLECTOR.untrack(self)
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.placement.forget, self.worker_id)
 
-    async def run_until(self, stop: asyncio.Event) -> bool:
-        """Serve until `stop` is set; False when the worker stopped because it failed."""
+    async def run_until(self, stop: asyncio.Event, drain_seconds: float = DRAIN_SECONDS) -> bool:
+        """Serve until `stop` is set, or until a drain (`drain_requested`) has emptied the
+        worker; False when the worker stopped because it failed."""
         await self.start()
-        stopped = asyncio.create_task(stop.wait())
-        failed = asyncio.create_task(self.failed.wait())
+        waits = [
+            asyncio.create_task(event.wait()) for event in (stop, self.failed, self.drain_requested)
+        ]
         try:
-            await asyncio.wait((stopped, failed), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            if self.drain_requested.is_set() and not (stop.is_set() or self.failed.is_set()):
+                drained = asyncio.create_task(self.drain(drain_seconds))
+                await asyncio.wait([drained, *waits[:2]], return_when=asyncio.FIRST_COMPLETED)
+                drained.cancel()
         finally:
-            for task in (stopped, failed):
+            for task in waits:
                 task.cancel()
             await self.close()
         return not self.failed.is_set()
+
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Empty this worker for maintenance: it takes no new rooms, each of its rooms is
+        re-pinned to another worker, and the room's people are asked to move
+        (`media.state` "moving"): clients build their connection to the new worker while
+        the old one still plays (make before break), then close the old one. Returns when no
+        peer is left here, or after `timeout`."""
+        self.draining = True
+        await self._heartbeat_once()  # placement stops sending new rooms here at once
+        for room_id in sorted(self.sfu.rooms, key=int):
+            target = await asyncio.to_thread(
+                places.move_room, self.placement, int(room_id), self.worker_id
+            )
+            if target is None:
+                logger.warning("drain: no other worker can take room %s; it stays", room_id)
+                continue
+            logger.info("drain: room %s moves to worker %s", room_id, target.worker_id)
+            self._post(
+                room_group(int(room_id)),
+                {"type": "media.state", "state": "moving", "reason": "worker_draining"},
+            )
+        deadline = time.monotonic() + timeout
+        while self.sfu.load() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        logger.info("drain: done, %d peers left", self.sfu.load())
+        # What was posted last (the moves) goes out before the worker closes.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outbox_empty(), 2.0)
+
+    async def _outbox_empty(self) -> None:
+        while not self.outbox.empty():
+            await asyncio.sleep(0.05)
 
     # --- losing the channel layer ------------------------------------------------------------
 
@@ -174,15 +231,21 @@ class Worker:
                 self._notify_dropped()
             if message.get("type") == PROBE:
                 continue
-            try:
-                await self.handle(message)
-            except Exception:
-                # One bad command must not stop the worker; the SFU API already answers
-                # client mistakes with SfuError, so anything else is logged as a bug.
-                logger.exception("command failed: %s", message.get("type"))
+            # What a command logs, and the peer tasks it starts, name its room and person.
+            with logcontext.about(message.get("room_id"), message.get("participant_id")):
+                try:
+                    await self.handle(message)
+                except Exception:
+                    # One bad command must not stop the worker; the SFU API already answers
+                    # client mistakes with SfuError, so anything else is logged as a bug.
+                    logger.exception("command failed: %s", message.get("type"))
 
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
+        if kind == "sfu.drain":
+            logger.warning("drain requested")
+            self.drain_requested.set()
+            return
         room_id = message.get("room_id")
         if not isinstance(room_id, int):
             logger.warning("command without a room: %r", kind)
@@ -299,7 +362,9 @@ class Worker:
     # --- heartbeat and watchdog ------------------------------------------------------------
 
     async def _heartbeat_once(self) -> None:
-        info = places.WorkerInfo(self.worker_id, self.channel, self.sfu.load(), time.time())
+        info = places.WorkerInfo(
+            self.worker_id, self.channel, self.sfu.load(), time.time(), draining=self.draining
+        )
         new = await asyncio.to_thread(self.placement.heartbeat, info)
         if new and self._registered:
             # Our entry was gone: Redis restarted or was flushed (the channel layer's queued
@@ -307,6 +372,7 @@ class Worker:
             # and our rooms moved.
             await self._resync("registry entry lost")
         self._registered = True
+        self._last_heartbeat = time.monotonic()
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -323,8 +389,8 @@ class Worker:
             await asyncio.sleep(self.heartbeat_seconds)
             try:
                 moved = await asyncio.to_thread(places.replace_dead, self.placement)
-            except Exception:
-                logger.exception("watchdog failed")
+            except Exception as error:
+                logger.warning("watchdog failed: %r", error)
                 continue
             for room_id, target in moved:
                 logger.warning("room %s moved to worker %s", room_id, target.worker_id)

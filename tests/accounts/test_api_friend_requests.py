@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts import services
@@ -154,3 +155,34 @@ def test_it_refuses_anonymous(api: APIClient, request_to_bob: FriendRequest) -> 
     for action in ("accept", "decline", "cancel"):
         assert api.post(f"{URL}{request_to_bob.id}/{action}/").status_code in (401, 403)
     assert FriendRequest.objects.count() == 1
+
+
+def test_sending_is_limited_per_account(alice: User, bob: User, settings: Any) -> None:
+    """Issue 15: 30 send/cancel pairs in 2.4 s. The default is 30 requests an hour; here 3."""
+    settings.FRIEND_REQUESTS_PER_HOUR = 3
+    codes = []
+    for _ in range(4):
+        r = send(alice, "bob")
+        codes.append(r.status_code)
+        if r.status_code == 201:
+            as_user(alice).post(f"{URL}{r.json()['request']['id']}/cancel/")
+
+    assert codes == [201, 201, 201, 429]
+    r = send(alice, "bob")
+    assert r.json()["error"]["code"] == "rate_limited"
+    assert int(r["Retry-After"]) > 0
+    assert not FriendRequest.objects.exists()
+    assert send(bob, "alice").status_code == 201  # bob's budget is his own
+
+
+def test_the_friends_page_says_so(alice: User, bob: User, settings: Any) -> None:
+    settings.FRIEND_REQUESTS_PER_HOUR = 1
+    client = Client()
+    client.force_login(alice)
+    sent = send(alice, "bob").json()["request"]
+    as_user(alice).post(f"{URL}{sent['id']}/cancel/")
+
+    r = client.post("/accounts/friends/requests/", {"username": "bob"}, follow=True)
+
+    assert "You have sent too many friend requests." in r.content.decode()
+    assert not FriendRequest.objects.exists()

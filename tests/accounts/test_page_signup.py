@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.test import Client
 
 from accounts.models import User
@@ -72,3 +73,32 @@ def test_it_refuses_overlong_names(client: Client, db: None) -> None:
     assert r.status_code == 200
     assert set(r.context["form"].errors) >= {"username", "display_name"}
     assert not User.objects.exists()
+
+
+def sign_up(client: Client, username: str) -> HttpResponse:
+    password = "map and backpack 42"
+    response: HttpResponse = client.post(
+        URL, {"username": username, "password1": password, "password2": password}
+    )
+    return response
+
+
+def test_sign_ups_are_limited_per_address(db: None) -> None:
+    for n in range(10):
+        assert sign_up(Client(), f"bot{n}").status_code == 302
+    # A new cookie jar and a made-up X-Forwarded-For are the same address.
+    r = Client(HTTP_X_FORWARDED_FOR="10.1.2.3").post(
+        URL,
+        {
+            "username": "bot10",
+            "password1": "map and backpack 42",
+            "password2": "map and backpack 42",
+        },
+    )
+
+    assert r.status_code == 429
+    assert int(r["Retry-After"]) > 0
+    assert "Too many new accounts from this network" in r.content.decode()
+    assert User.objects.count() == 10
+    # Someone on another network signs up as usual.
+    assert sign_up(Client(REMOTE_ADDR="198.51.100.4"), "dora").status_code == 302

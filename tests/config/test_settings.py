@@ -53,6 +53,21 @@ def test_deploy_check_is_clean_with_production_values() -> None:
         ({"SFU_UDP_PORT_MIN": "40000"}, "SFU_UDP_PORT_MAX"),
         ({"SFU_UDP_PORT_MIN": "41000", "SFU_UDP_PORT_MAX": "40000"}, "SFU_UDP_PORT_MIN"),
         ({"SFU_ICE_ADDRESSES": "not-an-ip"}, "SFU_ICE_ADDRESSES"),
+        ({"DB_POOL_MAX": "0"}, "DB_POOL_MAX"),
+        ({"DB_POOL_MIN": "5", "DB_POOL_MAX": "4"}, "DB_POOL_MIN"),
+        ({"DB_POOL_TIMEOUT": "soon"}, "DB_POOL_TIMEOUT"),
+        ({"ROOMS_TRUSTED_PROXY_COUNT": "-1"}, "ROOMS_TRUSTED_PROXY_COUNT"),
+        ({"LOGIN_ATTEMPTS_PER_ACCOUNT": "0"}, "LOGIN_ATTEMPTS_PER_ACCOUNT"),
+        ({"ROOMS_CREATED_PER_HOUR": "many"}, "ROOMS_CREATED_PER_HOUR"),
+        ({"ROOMS_ALLOWED_ORIGINS": "social.example.com"}, "ROOMS_ALLOWED_ORIGINS"),
+        ({"ROOMS_ALLOWED_ORIGINS": "https://*.example.com"}, "ROOMS_ALLOWED_ORIGINS"),
+        ({"ROOMS_ALLOWED_ORIGINS": "https://example.com/app"}, "ROOMS_ALLOWED_ORIGINS"),
+        ({"ROOMS_ALLOWED_ORIGINS": "https://example.com:port"}, "ROOMS_ALLOWED_ORIGINS"),
+        # The default comes from CSRF_TRUSTED_ORIGINS; a wildcard there needs explicit origins.
+        ({"CSRF_TRUSTED_ORIGINS": "https://*.example.com"}, "ROOMS_ALLOWED_ORIGINS"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"ROOMS_METRICS_ALLOWED_IPS": "10.0.0.0/8,intranet"}, "ROOMS_METRICS_ALLOWED_IPS"),
+        ({"SFU_HEALTH_ADDRESS": "localhost"}, "SFU_HEALTH_ADDRESS"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], variable: str) -> None:

@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -11,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts import services as accounts_services
 from accounts.models import User
 from feed.models import Post
-from rooms.models import Audience, Invitation, ParticipantState, Room, RoomState
+from rooms.models import Audience, Invitation, Participant, ParticipantState, Room, RoomState
 from tests.conftest import as_user
 from tests.factories import ParticipantFactory, RoomFactory, UserFactory, befriend
 
@@ -127,11 +128,36 @@ def test_it_shows_room_cards(alice: User, bob: User, charlie: User, friends: Non
         "state": "open",
         "scheduled_start": None,
         "participant_count": 3,
+        "host_present": True,
         # Charlie is inside too, but he is not alice's friend.
         "friends_inside": [{"id": bob.id, "display_name": "Bob"}],
         "audience": "friends",
         "has_password": False,
     }
+
+
+def test_live_means_someone_is_there(alice: User, bob: User, charlie: User, friends: None) -> None:
+    empty = live_room(bob, title="Everyone went home")
+    Participant.objects.filter(room=empty).update(
+        state=ParticipantState.LEFT, left_at=timezone.now()
+    )
+    away = live_room(bob, charlie, title="Host stepped out")
+    Participant.objects.filter(room=away, user=bob).update(
+        state=ParticipantState.LEFT, left_at=timezone.now()
+    )
+    (card,) = as_user(alice).get(URL).json()["rooms"]["live"]
+    # The empty room is not "Live · 0 people inside"; the other says its host is away.
+    assert (card["title"], card["participant_count"], card["host_present"]) == (
+        "Host stepped out",
+        1,
+        False,
+    )
+    browser = Client()
+    browser.force_login(alice)
+    page = browser.get("/")
+    assert page.status_code == 200
+    assert b"Everyone went home" not in page.content
+    assert b"The host stepped away" in page.content
 
 
 def test_it_puts_live_rooms_first_and_counts_people(alice: User, bob: User, friends: None) -> None:

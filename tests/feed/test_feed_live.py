@@ -16,7 +16,7 @@ from config.asgi import application
 from rooms import services
 from rooms.models import Room
 from tests.factories import UserFactory, befriend
-from tests.rooms.socket_client import ORIGIN, Socket, enter, me
+from tests.rooms.socket_client import HOST, ORIGIN, Socket, enter, me
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -25,7 +25,7 @@ pytestmark = [
 
 
 async def feed_socket(user: User | None) -> tuple[bool, Socket]:
-    headers = [ORIGIN]
+    headers = [HOST, ORIGIN]
     if user is not None:
         client = Client()
         await database_sync_to_async(client.force_login)(user)
@@ -80,6 +80,7 @@ async def test_strangers_blocked_and_uninvited_get_nothing(
     dana = await database_sync_to_async(UserFactory)(username="dana")
     await database_sync_to_async(befriend)(alice, dana)
     await database_sync_to_async(user_block)(blocker=alice, blocked=dana)
+    await database_sync_to_async(befriend)(alice, charlie)  # invitations go to friends only
     invite_only = await database_sync_to_async(services.room_create)(
         host=alice, title="Private", audience="invite_only", invitee_ids=[charlie.pk]
     )

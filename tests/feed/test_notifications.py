@@ -45,6 +45,8 @@ def dana(db: None) -> User:
 def test_an_invitation_notifies_the_invitee_once(
     alice: User, bob: User, charlie: User, django_capture_on_commit_callbacks: Any
 ) -> None:
+    befriend(alice, bob)
+    befriend(alice, charlie)
     with django_capture_on_commit_callbacks(execute=True):
         room = room_services.room_create(
             host=alice, title="Book club", audience=Audience.INVITE_ONLY, invitee_ids=[bob.pk]
@@ -94,6 +96,7 @@ def test_blocked_relations_never_hear_even_if_friends_rows_remain(
 def test_invite_only_goes_live_to_invitees_only(
     alice: User, bob: User, charlie: User, friends: None
 ) -> None:
+    befriend(alice, charlie)
     room = room_services.room_create(
         host=alice, title="Secret", audience=Audience.INVITE_ONLY, invitee_ids=[charlie.pk]
     )
@@ -106,14 +109,15 @@ def test_the_sweep_catches_up_and_never_sends_twice(
     alice: User, bob: User, charlie: User, friends: None
 ) -> None:
     # No task ran after commit (as if the worker was down): the sweep delivers everything.
+    befriend(alice, charlie)
     room = room_services.room_create(host=alice, title="Coffee", invitee_ids=[charlie.pk])
     host_arrives(room, alice)
     assert Notification.objects.count() == 0
     first = services.notifications_sweep()
     second = services.notifications_sweep()
     services.room_announce(room_id=room.pk)
-    assert (first, second) == (2, 0)
-    assert sent(K.ROOM_LIVE) == ["bob"]
+    assert (first, second) == (3, 0)
+    assert sent(K.ROOM_LIVE) == ["bob", "charlie"]
     assert sent(K.ROOM_INVITATION) == ["charlie"]
 
 
@@ -130,6 +134,7 @@ def test_reminders_go_at_the_lead_time_to_invitees_people_coming_and_the_host(
 ) -> None:
     settings.ROOMS_REMINDER_MINUTES = 10
     befriend(alice, dana)
+    befriend(alice, charlie)
     room, now = scheduled(alice, 60, invitee_ids=[charlie.pk])
     schedules.rsvp_set(room=room, user=bob, going=True)
     services.notifications_sweep(now=now + timedelta(minutes=49))
@@ -157,7 +162,7 @@ def test_a_moved_start_gets_a_new_reminder_and_a_started_room_none(
 
 
 def test_a_reminder_missed_while_the_worker_was_down_is_still_sent_before_the_no_show(
-    alice: User, bob: User, settings: Any
+    alice: User, bob: User, friends: None, settings: Any
 ) -> None:
     settings.ROOMS_NO_SHOW_MINUTES = 30
     _, now = scheduled(alice, 5, invitee_ids=[bob.pk])

@@ -122,3 +122,14 @@ def test_it_offers_to_create_a_room(client: Client, alice: User) -> None:
     assert "js/feed/main.js" in html
     # Empty sections are present but hidden, so live cards can arrive.
     assert 'id="live-rooms"' in html and 'id="upcoming-rooms"' in html
+
+
+def test_the_create_dialog_offers_a_strong_password_and_signed_in_only(
+    client: Client, alice: User, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.ROOMS_PASSWORD_MIN_LENGTH = 10
+    client.force_login(alice)
+    html = client.get(URL).content.decode()
+    assert 'id="room-password-generate"' in html  # static/js/lib/password.js fills it
+    assert 'minlength="10"' in html and "At least 10 characters." in html
+    assert 'id="room-signed-in-only" name="signed_in_only"' in html

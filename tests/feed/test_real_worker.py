@@ -13,15 +13,9 @@ without them, except in CI (ROOMS_REQUIRE_SERVICES=1), where it must run.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from celery import Celery
@@ -32,76 +26,14 @@ from accounts.models import Block
 from feed.models import Notification, NotificationKind
 from rooms import announce
 from rooms import services as room_services
+from tests.celery_helpers import CeleryWorker as Worker
+from tests.celery_helpers import wait_until
 from tests.conftest import require_postgres
 from tests.factories import UserFactory, befriend, host_arrives
 from tests.rooms.live_harness import REPO_ROOT, database_url, flush_redis, redis_url, require_redis
 
 REDIS_DB = 7
 K = NotificationKind
-
-
-class Worker:
-    """One `celery -A config worker` process; its log is read to know when it is ready."""
-
-    def __init__(self, name: str, env: dict[str, str]) -> None:
-        fd, path = tempfile.mkstemp(prefix=f"celery-{name}-", suffix=".log")
-        os.close(fd)
-        self.log_path = Path(path)
-        command = [
-            str(Path(sys.executable).with_name("celery")),
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{name}@%h",
-        ]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-                command,
-                cwd=REPO_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for(self, text: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.log():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"worker never logged {text!r}:\n{self.log()[-4000:]}")
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log_path.unlink(missing_ok=True)
-
-
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -150,6 +82,7 @@ def test_reminder_and_going_live_are_delivered_exactly_once_across_a_worker_rest
     invitee = UserFactory(username="w_invitee")
     blocked = UserFactory(username="w_blocked")
     befriend(host, friend)
+    befriend(host, invitee)
     befriend(host, blocked)
     Block.objects.create(blocker=blocked, blocked=host)
     # Starts in 2 minutes: the reminder (10 minutes ahead by default) is already due.
@@ -188,6 +121,7 @@ def test_reminder_and_going_live_are_delivered_exactly_once_across_a_worker_rest
     assert count(K.ROOM_REMINDER, "w_invitee") == 1
     assert count(K.HOST_REMINDER, "w_host") == 1
     assert count(K.ROOM_LIVE, "w_friend") == 1
+    assert count(K.ROOM_LIVE, "w_invitee") == 1  # invitees are friends of the host
     assert count(K.ROOM_INVITATION, "w_invitee") == 1
     # Never the host, never a blocked relation, never twice: these are all there are.
-    assert Notification.objects.count() == 4
+    assert Notification.objects.count() == 5

@@ -17,7 +17,9 @@ from rooms import services
 from rooms.models import Room
 from rooms.services import Identity
 
+# What a browser on the page http://127.0.0.1/ sends with its handshake.
 ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1")
 
 
 class Socket:
@@ -75,11 +77,15 @@ async def connect(
     query: str,
     *,
     origin: tuple[bytes, bytes] | None = ORIGIN,
+    host: tuple[bytes, bytes] = HOST,
     cookie: str = "",
+    authorization: str = "",
 ) -> tuple[bool, Socket]:
-    headers = [origin] if origin else []
+    headers = [host, origin] if origin else [host]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
+    if authorization:
+        headers.append((b"authorization", authorization.encode()))
     communicator = WebsocketCommunicator(
         application, f"/ws/rooms/{room.token}/?{query}", headers=headers
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -81,3 +83,23 @@ def test_reports_validate_input(alice: User, body: dict[str, object]) -> None:
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid"
     assert not Report.objects.exists()
+
+
+def test_reports_are_limited_per_reporter(
+    alice: User, bob: User, friends: None, settings: Any
+) -> None:
+    settings.ROOMS_REPORTS_PER_HOUR = 2
+    room = _live_room(alice)
+    services.room_join(token=room.token, identity=services.Identity(user=bob))
+    url = f"/api/rooms/{room.token}/reports/"
+
+    codes = [
+        as_user(bob).post(url, {"reason": "spam"}, format="json").status_code for _ in range(3)
+    ]
+
+    assert codes == [201, 201, 429]
+    r = as_user(bob).post(url, {"reason": "spam"}, format="json")
+    assert r.json()["error"]["code"] == "rate_limited"
+    assert int(r["Retry-After"]) > 0
+    assert Report.objects.count() == 2
+    assert as_user(alice).post(url, {"reason": "spam"}, format="json").status_code == 201

@@ -29,8 +29,9 @@ def _create_body(**overrides: object) -> dict[str, object]:
         "scheduled_start": (timezone.now() + timedelta(days=1)).isoformat(),
         "audience": "invite_only",
         "capacity": 12,
-        "password": "sesame",
+        "password": "open sesame",
         "waiting_room": False,
+        "signed_in_only": True,
         "participants_can_share_screen": False,
         "invitee_ids": [],
     }
@@ -41,7 +42,7 @@ def _create_body(**overrides: object) -> dict[str, object]:
 # --- create -----------------------------------------------------------------------------------
 
 
-def test_it_creates_a_room(alice: User, bob: User) -> None:
+def test_it_creates_a_room(alice: User, bob: User, friends: None) -> None:
     r = as_user(alice).post("/api/rooms/", _create_body(invitee_ids=[bob.pk]), format="json")
 
     assert r.status_code == 201, r.json()
@@ -54,6 +55,8 @@ def test_it_creates_a_room(alice: User, bob: User) -> None:
     assert body["capacity"] == 12
     assert body["waiting_room"] is False
     assert body["participants_can_share_screen"] is False
+    assert body["signed_in_only"] is True
+    assert room.signed_in_only is True
     assert body["has_password"] is True
     assert body["state"] == "scheduled"
     assert body["version"] == room.version
@@ -69,6 +72,7 @@ def test_it_creates_with_defaults(alice: User) -> None:
     body = r.json()
     assert body["audience"] == "friends"
     assert body["waiting_room"] is True
+    assert body["signed_in_only"] is False
     assert body["has_password"] is False
     assert body["scheduled_start"] is None
 
@@ -105,6 +109,8 @@ def test_create_requires_sign_in(api: APIClient) -> None:
         ({"capacity": "many"}, "capacity"),
         ({"audience": "everyone"}, "audience"),
         ({"waiting_room": "perhaps"}, "waiting_room"),
+        ({"signed_in_only": "perhaps"}, "signed_in_only"),
+        ({"signed_in_only": None}, "signed_in_only"),
         ({"scheduled_start": "2030-01-01T18:00:00"}, "scheduled_start"),  # naive
         ({"scheduled_start": "9999-12-31T23:59:59-12:00"}, "scheduled_start"),  # overflow
         ({"scheduled_start": "tomorrow"}, "scheduled_start"),
@@ -123,6 +129,31 @@ def test_create_validates_input(alice: User, overrides: dict[str, object], field
     assert error["code"] == "invalid"
     assert field in error["fields"]
     assert not Room.objects.exists()
+
+
+@pytest.mark.parametrize("password", ["1", "seven77", "       "])
+def test_create_refuses_a_short_password(alice: User, password: str) -> None:
+    r = as_user(alice).post("/api/rooms/", _create_body(password=password), format="json")
+
+    assert r.status_code == 400
+    assert r.json()["error"] == {
+        "code": "password_too_short",
+        "message": "A room password needs at least 8 characters.",
+    }
+    assert not Room.objects.exists()
+
+
+def test_the_shortest_password_is_a_setting(alice: User, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.ROOMS_PASSWORD_MIN_LENGTH = 12
+    refused = as_user(alice).post(
+        "/api/rooms/", _create_body(password="eleven char"), format="json"
+    )
+    accepted = as_user(alice).post(
+        "/api/rooms/", _create_body(password="twelve chars"), format="json"
+    )
+
+    assert refused.json()["error"]["message"] == "A room password needs at least 12 characters."
+    assert accepted.status_code == 201
 
 
 def test_create_rejects_malformed_json(alice: User) -> None:
@@ -199,7 +230,9 @@ def test_list_requires_sign_in(api: APIClient) -> None:
 
 
 def test_anyone_with_the_link_sees_the_summary(api: APIClient, alice: User) -> None:
-    room = services.room_create(host=alice, title="Book club", password="secret", capacity=8)
+    room = services.room_create(
+        host=alice, title="Book club", password="secret words", capacity=8, signed_in_only=True
+    )
 
     r = api.get(_url(room))
 
@@ -209,6 +242,8 @@ def test_anyone_with_the_link_sees_the_summary(api: APIClient, alice: User) -> N
     assert body["host_name"] == "Alice"
     assert body["has_password"] is True
     assert body["capacity"] == 8
+    # A guest learns before joining that they need to sign in.
+    assert body["signed_in_only"] is True
     assert body["participant_count"] == 0
     assert body["state"] == "scheduled"
     assert body["locked"] is False
@@ -265,7 +300,7 @@ def test_block_by_the_visitor_also_hides_the_room(alice: User, charlie: User) ->
 
 
 def test_it_updates_settings(alice: User) -> None:
-    room = services.room_create(host=alice, title="Old", password="pw")
+    room = services.room_create(host=alice, title="Old", password="password")
     version = room.version
 
     r = as_user(alice).patch(
@@ -275,19 +310,34 @@ def test_it_updates_settings(alice: User) -> None:
             "capacity": 5,
             "waiting_room": False,
             "participants_can_share_screen": False,
+            "signed_in_only": True,
             "password": "",
         },
         format="json",
     )
 
     assert r.status_code == 200, r.json()
+    assert r.json()["signed_in_only"] is True
     room.refresh_from_db()
     assert room.title == "New"
     assert room.capacity == 5
+    assert room.signed_in_only is True
     assert room.waiting_room is False
     assert room.participants_can_share_screen is False
     assert room.has_password is False
     assert r.json()["version"] == room.version == version + 1
+
+
+def test_update_refuses_a_short_password_and_changes_nothing(alice: User) -> None:
+    room = services.room_create(host=alice, title="Old", password="the old one")
+    before = (room.password_hash, room.version)
+
+    r = as_user(alice).patch(_url(room), {"title": "New", "password": "1"}, format="json")
+
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "password_too_short"
+    room.refresh_from_db()
+    assert (room.password_hash, room.version, room.title) == (*before, "Old")
 
 
 def test_a_cohost_may_update(alice: User, bob: User) -> None:
@@ -360,3 +410,30 @@ def test_update_of_an_ended_room_is_refused(alice: User) -> None:
 
     assert r.status_code == 410
     assert r.json()["error"]["code"] == "room_ended"
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+
+def test_creating_rooms_is_limited_per_account(alice: User, bob: User) -> None:
+    """Issue 15: 60 rooms in 2 s. The default is 20 an hour."""
+    client = as_user(alice)
+    codes = [
+        client.post("/api/rooms/", {"title": f"Room {n}"}, format="json").status_code
+        for n in range(21)
+    ]
+    assert codes == [201] * 20 + [429]
+
+    r = client.post("/api/rooms/", {"title": "One more"}, format="json")
+    assert r.status_code == 429
+    assert r.json() == {
+        "error": {
+            "code": "rate_limited",
+            "message": r.json()["error"]["message"],
+        }
+    }
+    assert r.json()["error"]["message"].startswith("You have created rooms too often.")
+    assert 0 < int(r["Retry-After"]) <= 3600
+    assert Room.objects.filter(host=alice).count() == 20
+    # Someone else's budget is their own.
+    assert as_user(bob).post("/api/rooms/", {"title": "Mine"}, format="json").status_code == 201

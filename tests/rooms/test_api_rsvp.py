@@ -13,7 +13,7 @@ from accounts.services import user_block
 from rooms import services
 from rooms.models import Audience, Room, Rsvp
 from tests.conftest import as_user
-from tests.factories import host_arrives
+from tests.factories import befriend, host_arrives
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,7 @@ def test_outsiders_get_the_same_404_as_an_unknown_link(
 def test_invitees_of_invite_only_rooms_may_reply_friends_may_not(
     alice: User, bob: User, charlie: User, friends: None
 ) -> None:
+    befriend(alice, charlie)
     secret = services.room_create(
         host=alice,
         title="Secret",

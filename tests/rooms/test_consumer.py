@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_suspend
+from config.asgi import application
 from rooms import events, services
 from rooms.consumers import (
     CLOSE_ENDED,
@@ -25,6 +29,8 @@ from rooms.consumers import (
 )
 from rooms.models import AuditEvent, Ban, Participant, ParticipantState, Report, Room
 from tests.rooms.socket_client import (
+    HOST,
+    ORIGIN,
     Socket,
     about,
     api_join,
@@ -294,6 +300,37 @@ async def test_settings_controls(alice: User, room: Room) -> None:
     await host.close()
 
 
+async def test_signed_in_only_from_the_socket(
+    alice: User, bob: User, friends: None, room: Room
+) -> None:
+    host, _ = await host_in(room, alice)
+    member, _ = await enter(room, me(bob))
+    await member.expect("snapshot")
+    seated, _ = await enter(room, guest("Early", gid="e" * 32))  # came before the option
+    await host.send({"type": "lobby.admit", "all": True})
+    await seated.expect("snapshot")
+
+    await host.send({"type": "room.signed_in_only", "enabled": True})
+
+    assert (await host.expect("room.updated"))["room"]["signed_in_only"] is True
+    assert (await member.expect("room.updated"))["room"]["signed_in_only"] is True
+    with pytest.raises(services.JoinDenied) as err:
+        await join(room, guest())
+    assert (err.value.code, err.value.status) == ("sign_in_required", 403)
+    assert (await fresh(room)).signed_in_only is True
+    # Not for participants; and the message is validated like every other.
+    await member.send({"type": "room.signed_in_only", "enabled": False})
+    assert (await member.expect("error"))["code"] == "not_a_host"
+    await host.send({"type": "room.signed_in_only", "enabled": "no"})
+    assert (await host.expect("error"))["code"] == "invalid_message"
+    assert (await fresh(room)).signed_in_only is True
+    await host.send({"type": "room.signed_in_only", "enabled": False})
+    assert (await host.expect("room.updated"))["room"]["signed_in_only"] is False
+    assert (await join(room, guest())).decision.reason == "waiting_room"
+    for socket in (host, member, seated):
+        await socket.close()
+
+
 async def test_end_for_everyone_closes_every_socket(
     alice: User, bob: User, friends: None, room: Room
 ) -> None:
@@ -329,6 +366,25 @@ async def test_raise_hand_and_report(alice: User, bob: User, friends: None, room
     await host.close()
 
 
+async def test_reports_over_the_socket_share_the_hourly_limit(
+    alice: User, bob: User, friends: None, room: Room, settings: Any
+) -> None:
+    settings.ROOMS_REPORTS_PER_HOUR = 1
+    host, _ = await host_in(room, alice)
+    member, _ = await enter(room, me(bob))
+    await member.expect("snapshot")
+    await member.send({"type": "report", "reason": "spam"})
+    await member.expect("report.received")
+
+    await member.send({"type": "report", "reason": "spam"})
+
+    error = await member.expect("error")
+    assert (error["code"], error["regarding"]) == ("rate_limited", "report")
+    assert await database_sync_to_async(Report.objects.filter(room=room).count)() == 1
+    await member.close()
+    await host.close()
+
+
 async def test_last_host_leaving_locks_the_room_and_nobody_is_promoted(
     alice: User, bob: User, friends: None, room: Room
 ) -> None:
@@ -360,10 +416,25 @@ async def test_last_host_leaving_locks_the_room_and_nobody_is_promoted(
         ('{"type": "report", "reason": "meh"}', "invalid_message"),
         ('{"type": "media.ice", "candidate": "' + "x" * 2000 + '"}', "invalid_message"),
         ("x" * (64 * 1024 + 1), "too_large"),
+        # Text that is not text: a NUL, or half of a surrogate pair, anywhere a string goes.
+        ('{"type": "report", "reason": "spam", "details": "ads\\u0000"}', "invalid_message"),
+        ('{"type": "report", "reason": "spam", "details": "\\ud800"}', "invalid_message"),
+        (
+            '{"type": "participant.remove", "participant_id": 1, "reason": "\\u0000"}',
+            "invalid_message",
+        ),
+        (
+            '{"type": "participant.remove", "participant_id": 1, "reason": "\\udfffx"}',
+            "invalid_message",
+        ),
+        ('{"type": "media.ice", "candidate": "candidate:1 \\u0000"}', "invalid_message"),
+        ('{"type": "media.ice", "candidate": "x", "sdp_mid": "\\ud83d"}', "invalid_message"),
+        ('{"type": "media.offer", "sdp": "v=0\\u0000"}', "invalid_message"),
+        ('{"type": "media.offer", "sdp": "v=0", "screen_mids": ["\\u0000"]}', "invalid_message"),
     ],
 )
 async def test_bad_messages_get_an_error_and_the_connection_survives(
-    alice: User, room: Room, frame: str, code: str
+    alice: User, room: Room, frame: str, code: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     host, _ = await host_in(room, alice)
     version = (await fresh(room)).version
@@ -373,6 +444,31 @@ async def test_bad_messages_get_an_error_and_the_connection_survives(
     await host.expect("pong")
     assert (await fresh(room)).version == version
     await host.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_text_that_is_not_text_is_refused_like_the_api_does(
+    alice: User, bob: User, friends: None, room: Room
+) -> None:
+    host, _ = await host_in(room, alice)
+    member, _ = await enter(room, me(bob))
+    await member.expect("snapshot")
+    await member.send({"type": "report", "reason": "spam", "details": "ads\u0000here"})
+    error = await member.expect("error")
+    assert (error["code"], error["regarding"]) == ("invalid_message", "report")
+    assert error["problems"] == [
+        {"field": "details", "problem": "Value error, Null characters are not allowed."}
+    ]
+    await member.send('{"type": "report", "reason": "spam", "details": "\\ud800"}')
+    error = await member.expect("error")
+    assert error["problems"][0]["problem"].endswith("Surrogate characters are not allowed: U+D800.")
+    # Whole emoji (a surrogate pair in JSON) are text, of course.
+    await member.send('{"type": "report", "reason": "spam", "details": "\\ud83d\\ude00"}')
+    await member.expect("report.received")
+    report = await database_sync_to_async(Report.objects.get)(room=room)
+    assert report.details == "\U0001f600"
+    for socket in (member, host):
+        await socket.close()
 
 
 async def test_binary_frames_are_refused(alice: User, room: Room) -> None:
@@ -402,6 +498,69 @@ async def test_flooding_is_told_then_closed(
     await host.expect(
         "room.participant_updated", where=about(member_join.participant.pk, connected=False)
     )
+    await host.close()
+
+
+async def test_a_socket_closed_for_flooding_hears_nothing_more(
+    alice: User, bob: User, friends: None, room: Room
+) -> None:
+    host, _ = await host_in(room, alice)
+    member, _ = await enter(room, me(bob))
+    await member.expect("snapshot")
+    for _ in range(80):
+        await member.send({"type": "ping"})
+    assert await member.expect_closed() == CLOSE_FLOOD
+    # Events still reach its consumer until the client's close comes back; none is sent on.
+    await host.send({"type": "room.lock", "locked": True})
+    await host.expect("room.locked")
+    assert await member.silent(0.5)
+    await member.close()
+    await host.close()
+
+
+class ClientClosedServer:
+    """The real application behind a server whose client has sent its close frame: from then
+    on every send raises, as Daphne does ("Attempt to send on a closed protocol") until the
+    disconnect reaches the application."""
+
+    def __init__(self) -> None:
+        self.client_closed = False
+        self.refused = asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from autobahn.exception import Disconnected
+
+        async def server_send(message: dict[str, Any]) -> None:
+            if self.client_closed and message["type"] == "websocket.send":
+                self.refused.set()
+                raise Disconnected("Attempt to send on a closed protocol")
+            await send(message)
+
+        await application(scope, receive, server_send)
+
+
+async def test_an_event_meeting_a_socket_that_just_closed_is_dropped_quietly(
+    alice: User, bob: User, friends: None, room: Room, caplog: pytest.LogCaptureFixture
+) -> None:
+    host, _ = await host_in(room, alice)
+    result = await join(room, me(bob))
+    server = ClientClosedServer()
+    communicator = WebsocketCommunicator(
+        server, f"/ws/rooms/{room.token}/?ticket={result.ticket}", headers=[HOST, ORIGIN]
+    )
+    assert (await communicator.connect(timeout=5))[0]
+    member = Socket(communicator)
+    await member.expect("snapshot")
+    server.client_closed = True
+    await host.send({"type": "room.lock", "locked": True})
+    await host.expect("room.locked")
+    await asyncio.wait_for(server.refused.wait(), timeout=5)
+    # The socket's consumer lived on: the disconnect is handled like any other.
+    await member.close()
+    await host.expect(
+        "room.participant_updated", where=about(result.participant.pk, connected=False)
+    )
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     await host.close()
 
 
@@ -543,6 +702,40 @@ async def test_a_resume_that_fails_on_an_outage_keeps_its_token(
     ok, back = await connect(room, f"resume={resume_token}", cookie=bobs_browser)
     assert ok
     await back.expect("hello")
+    await back.close()
+    await host.close()
+
+
+async def test_an_api_client_resumes_with_its_token(
+    alice: User, bob: User, charlie: User, friends: None, room: Room
+) -> None:
+    host, _ = await host_in(room, alice)
+
+    def token_of(user: User, password: str) -> str:
+        user.set_password(password)
+        user.save()
+        response = Client().post(
+            "/api/auth/token/",
+            {"username": user.username, "password": password},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        return f"Token {response.json()['token']}"
+
+    bobs = await database_sync_to_async(token_of)(bob, "bob-secret-42")
+    charlies = await database_sync_to_async(token_of)(charlie, "charlie-secret-42")
+    # An API client: the join API with its token, the socket with the ticket, then a drop.
+    api = Client(headers={"Authorization": bobs})
+    joined = await api_join(api, room)
+    ok, first = await connect(room, f"ticket={joined['ticket']}", authorization=bobs)
+    assert ok
+    resume_token = (await first.expect("hello"))["resume_token"]
+    await first.close()
+    # Another account's token does not take the seat; its own does.
+    assert not (await connect(room, f"resume={resume_token}", authorization=charlies))[0]
+    ok, back = await connect(room, f"resume={resume_token}", authorization=bobs)
+    assert ok
+    assert (await back.expect("snapshot"))["you"]["id"] == joined["participant"]["id"]
     await back.close()
     await host.close()
 

@@ -61,6 +61,22 @@ def test_it_asks_for_the_password_without_showing_it(client: Client, alice: User
     assert page_config(html)["room"]["has_password"] is True
 
 
+def test_a_room_for_signed_in_people_sends_guests_to_sign_in(
+    client: Client, alice: User, bob: User
+) -> None:
+    room = RoomFactory(host=alice, signed_in_only=True)
+    html = client.get(url(room.token)).content.decode()
+    assert 'id="join-form"' not in html and 'id="display-name"' not in html
+    sign_in = f"/accounts/login/?next=%2Fr%2F{room.token}%2F"
+    assert f'href="{sign_in}"' in html
+    assert page_config(html)["sign_in_url"] == sign_in
+    assert page_config(html)["room"]["signed_in_only"] is True
+
+    client.force_login(bob)
+    html = client.get(url(room.token)).content.decode()
+    assert 'id="join-form"' in html and "Sign in to join" not in html
+
+
 def test_it_tells_the_host_they_moderate(client: Client, alice: User) -> None:
     room = RoomFactory(host=alice)
     client.force_login(alice)

@@ -37,6 +37,9 @@ INVITE_ONLY = {"audience_friends": False, "is_friend": False}
 FULL = {"admitted_count": 50}
 JUST_LEFT = {"seat_released_at": NOW - timedelta(seconds=10)}
 LEFT_LONG_AGO = {"seat_released_at": NOW - timedelta(seconds=16)}
+GUEST = {"is_guest": True, "is_friend": False}
+SIGNED_IN_ONLY = {"signed_in_only": True}
+LOBBY_FULL = {"lobby_count": 50, "lobby_max": 50}
 
 A, L, D = Outcome.ADMIT, Outcome.LOBBY, Outcome.DENY
 
@@ -64,6 +67,42 @@ TABLE: list[tuple[str, dict[str, object], Outcome, Reason]] = [
     ("blocked with host", {"blocked": True}, D, Reason.BLOCKED),
     ("suspended", {"suspended": True}, D, Reason.SUSPENDED),
     ("suspended host", {"suspended": True, "is_moderator": True}, D, Reason.SUSPENDED),
+    # 4b. only people signed in to the site: a guest is refused before any password is read
+    ("guest, signed-in only", {**SIGNED_IN_ONLY, **GUEST}, D, Reason.SIGN_IN_REQUIRED),
+    ("account, signed-in only", SIGNED_IN_ONLY, A, Reason.AUDIENCE),
+    ("stranger's account, signed-in only", {**SIGNED_IN_ONLY, **STRANGER}, L, Reason.WAITING_ROOM),
+    ("guest, room open to guests", GUEST, L, Reason.WAITING_ROOM),
+    ("banned beats signed-in only", {**SIGNED_IN_ONLY, **GUEST, "banned": True}, D, Reason.BANNED),
+    (
+        "signed-in only beats the password",
+        {**SIGNED_IN_ONLY, **GUEST, "password_set": True, "password_given": True},
+        D,
+        Reason.SIGN_IN_REQUIRED,
+    ),
+    (
+        "signed-in only beats the waiting room being off",
+        {**SIGNED_IN_ONLY, **GUEST, "waiting_room": False},
+        D,
+        Reason.SIGN_IN_REQUIRED,
+    ),
+    (
+        "signed-in only beats the host being away",
+        {**SIGNED_IN_ONLY, **GUEST, "moderator_present": False},
+        D,
+        Reason.SIGN_IN_REQUIRED,
+    ),
+    (
+        "guest seated before signed-in only",
+        {**SIGNED_IN_ONLY, **GUEST, **JUST_LEFT},
+        A,
+        Reason.RESUMING,
+    ),
+    (
+        "guest seated before signed-in only, grace over",
+        {**SIGNED_IN_ONLY, **GUEST, **LEFT_LONG_AGO},
+        D,
+        Reason.SIGN_IN_REQUIRED,
+    ),
     # 5. password
     ("password missing", {"password_set": True}, D, Reason.PASSWORD_REQUIRED),
     (
@@ -79,7 +118,7 @@ TABLE: list[tuple[str, dict[str, object], Outcome, Reason]] = [
         Reason.AUDIENCE,
     ),
     (
-        "attempts used up, even with the right password",
+        "not checked now (the limiter), even with the right password",
         {
             "password_set": True,
             "password_given": True,
@@ -169,6 +208,38 @@ TABLE: list[tuple[str, dict[str, object], Outcome, Reason]] = [
     ),
     ("guest with the link", {**STRANGER}, L, Reason.WAITING_ROOM),
     ("resuming beats the waiting room", {**STRANGER, **JUST_LEFT}, A, Reason.RESUMING),
+    # 8-10 with the lobby at its cap: newcomers who would wait are refused
+    ("lobby full, stranger", {**STRANGER, **LOBBY_FULL}, D, Reason.LOBBY_FULL),
+    ("lobby over its cap after a change", {**STRANGER, "lobby_count": 60}, D, Reason.LOBBY_FULL),
+    ("lobby nearly full", {**STRANGER, "lobby_count": 49}, L, Reason.WAITING_ROOM),
+    (
+        "lobby full, host absent",
+        {"moderator_present": False, **LOBBY_FULL},
+        D,
+        Reason.LOBBY_FULL,
+    ),
+    (
+        "lobby full, before the start",
+        {"moderator_present": False, "before_start": True, **LOBBY_FULL},
+        D,
+        Reason.LOBBY_FULL,
+    ),
+    (
+        "lobby full, already waiting keeps the place",
+        {**STRANGER, **LOBBY_FULL, "in_lobby": True},
+        L,
+        Reason.WAITING_ROOM,
+    ),
+    ("lobby full, a friend walks in", LOBBY_FULL, A, Reason.AUDIENCE),
+    (
+        "lobby full, waiting room off",
+        {**STRANGER, **LOBBY_FULL, "waiting_room": False},
+        A,
+        Reason.NO_WAITING_ROOM,
+    ),
+    ("lobby full, resuming", {**STRANGER, **LOBBY_FULL, **JUST_LEFT}, A, Reason.RESUMING),
+    ("lobby full, host", {**LOBBY_FULL, "is_moderator": True}, A, Reason.MODERATOR),
+    ("locked beats lobby full", {**STRANGER, **LOBBY_FULL, "locked": True}, D, Reason.LOCKED),
 ]
 
 

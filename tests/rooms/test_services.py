@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_block, user_suspend
+from bench.passwords import Clock
 from config.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from rooms import services
 from rooms.models import (
@@ -26,7 +27,7 @@ from rooms.models import (
 )
 from rooms.policy import Outcome, Reason
 from rooms.services import Identity, JoinDenied
-from tests.factories import UserFactory
+from tests.factories import UserFactory, befriend
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +84,7 @@ def test_tokens_are_unique_and_url_safe(alice: User) -> None:
 
 
 def test_password_is_hashed(alice: User) -> None:
-    room = make_room(alice, password="s3cret")
+    room = make_room(alice, password="s3cret-words")
     assert room.has_password
     assert "s3cret" not in room.password_hash
 
@@ -99,6 +100,8 @@ def test_password_is_hashed(alice: User) -> None:
         ({"audience": "everyone"}, "invalid_audience"),
         ({"scheduled_start": timezone.now() - timedelta(hours=1)}, "start_in_past"),
         ({"password": "p" * 129}, "password_too_long"),
+        ({"password": "1"}, "password_too_short"),
+        ({"password": "7chars!"}, "password_too_short"),
     ],
 )
 def test_create_validates(alice: User, kwargs: dict[str, object], code: str) -> None:
@@ -121,6 +124,8 @@ def test_suspended_user_cannot_create(alice: User) -> None:
 
 
 def test_create_with_invitees(alice: User, bob: User, charlie: User) -> None:
+    befriend(alice, bob)
+    befriend(alice, charlie)
     room = make_room(alice, audience="invite_only", invitee_ids=[bob.pk, charlie.pk])
     assert set(Invitation.objects.filter(room=room).values_list("user_id", flat=True)) == {
         bob.pk,
@@ -130,7 +135,7 @@ def test_create_with_invitees(alice: User, bob: User, charlie: User) -> None:
 
 def test_update_by_host(alice: User) -> None:
     room = make_room(alice)
-    services.room_update(room=room, actor=alice, title="New", capacity=10, password="pw")
+    services.room_update(room=room, actor=alice, title="New", capacity=10, password="8 chars!")
     room.refresh_from_db()
     assert (room.title, room.capacity, room.has_password) == ("New", 10, True)
     services.room_update(room=room, actor=alice, password="")
@@ -269,33 +274,45 @@ def test_ended_room(alice: User, bob: User, friends: None) -> None:
     assert (err.value.code, err.value.status) == ("ended", 410)
 
 
-def test_password_rules_and_rate_limit(alice: User, bob: User, friends: None, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.ROOMS_PASSWORD_ATTEMPTS = 3
+def test_password_rules_and_back_off(
+    alice: User, bob: User, friends: None, limiter_clock: Clock
+) -> None:
+    """Past ROOMS_PASSWORD_ATTEMPTS wrong passwords, each further try waits for a back-off;
+    the right password is not even checked until it has passed."""
     room = open_room(alice, password="open sesame")
     with pytest.raises(JoinDenied) as err:
         services.room_join(token=room.token, identity=me(bob))
     assert err.value.code == "password_required"
-    for _ in range(3):
+    for _ in range(5):
         with pytest.raises(JoinDenied) as err:
             services.room_join(token=room.token, identity=me(bob), password="guess")
         assert err.value.code == "wrong_password"
     with pytest.raises(JoinDenied) as err:
         services.room_join(token=room.token, identity=me(bob), password="open sesame")
-    assert (err.value.code, err.value.status) == ("too_many_attempts", 429)
+    assert (err.value.code, err.value.status, err.value.retry_after) == (
+        "too_many_attempts",
+        429,
+        1,
+    )
     assert not Participant.objects.filter(room=room, user=bob).exists()
+    limiter_clock.now += 1
+    result = services.room_join(token=room.token, identity=me(bob), password="open sesame")
+    assert result.decision.outcome == Outcome.ADMIT
 
 
-def test_password_limit_is_per_client_too(alice: User, settings) -> None:  # type: ignore[no-untyped-def]
-    """A guest who drops cookies for a fresh identity still hits the per-address limit
-    (four times the per-person one, so people behind one address don't lock each other out)."""
-    settings.ROOMS_PASSWORD_ATTEMPTS = 2
-    room = open_room(alice, password="pw")
-    for n in range(8):
-        with pytest.raises(JoinDenied):
-            services.room_join(token=room.token, identity=guest(gid=f"g{n}"), password="x")
-    with pytest.raises(JoinDenied) as err:
-        services.room_join(token=room.token, identity=guest(gid="fresh"), password="pw")
-    assert err.value.code == "too_many_attempts"
+def test_password_budget_is_per_room_across_identities(alice: User, limiter_clock: Clock) -> None:
+    """Fresh guest identities from one address: the room checks its budget, then refuses
+    without checking; another room is not affected."""
+    room = open_room(alice, password="open sesame")
+    other = open_room(alice, password="open sesame")
+    codes = []
+    for n in range(15):
+        with pytest.raises(JoinDenied) as err:
+            services.room_join(token=room.token, identity=guest(gid=f"g{n}"), password="x" * 8)
+        codes.append(err.value.code)
+    assert codes == ["wrong_password"] * 10 + ["too_many_attempts"] * 5
+    joined = services.room_join(token=other.token, identity=guest(gid="g0"), password="open sesame")
+    assert joined.decision.outcome == Outcome.LOBBY
 
 
 def test_right_password_gets_in(alice: User, bob: User, friends: None) -> None:
@@ -305,11 +322,12 @@ def test_right_password_gets_in(alice: User, bob: User, friends: None) -> None:
 
 
 def test_host_needs_no_password(alice: User) -> None:
-    room = make_room(alice, password="pw")
+    room = make_room(alice, password="password")
     assert services.room_join(token=room.token, identity=me(alice)).decision.outcome == "admit"
 
 
 def test_invite_only_room(alice: User, bob: User, charlie: User, friends: None) -> None:
+    befriend(alice, charlie)
     room = open_room(alice, audience="invite_only", invitee_ids=[charlie.pk])
     invited = services.room_join(token=room.token, identity=me(charlie))
     uninvited_friend = services.room_join(token=room.token, identity=me(bob))
@@ -648,7 +666,7 @@ def test_blocked_user_cannot_be_cohost(alice: User, charlie: User) -> None:
 # --- invitations --------------------------------------------------------------------------
 
 
-def test_invite_and_uninvite(alice: User, bob: User) -> None:
+def test_invite_and_uninvite(alice: User, bob: User, friends: None) -> None:
     room = make_room(alice, audience="invite_only")
     services.invitation_add(room=room, actor=alice, user_ids=[bob.pk])
     services.invitation_add(room=room, actor=alice, user_ids=[bob.pk])  # no duplicate
@@ -657,14 +675,16 @@ def test_invite_and_uninvite(alice: User, bob: User) -> None:
     assert not Invitation.objects.exists()
 
 
-def test_invite_refusals(alice: User, bob: User, charlie: User) -> None:
+def test_invite_refusals(alice: User, bob: User, charlie: User, friends: None) -> None:
     room = make_room(alice)
     with pytest.raises(Forbidden):
         services.invitation_add(room=room, actor=charlie, user_ids=[bob.pk])
     with pytest.raises(NotFound):
         services.invitation_add(room=room, actor=alice, user_ids=[999_999])
+    with pytest.raises(InvalidInput, match="friends"):  # a stranger
+        services.invitation_add(room=room, actor=alice, user_ids=[charlie.pk])
     user_block(blocker=bob, blocked=alice)
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidInput, match="friends"):  # no longer a friend
         services.invitation_add(room=room, actor=alice, user_ids=[bob.pk])
     assert not Invitation.objects.exists()
 
@@ -809,15 +829,28 @@ def test_unlocking_lets_in_those_the_lock_held_back(
     assert (stranger.state, stranger.lobby_reason) == ("lobby", LobbyReason.WAITING_ROOM)
 
 
-def test_the_password_is_not_hashed_once_attempts_are_used_up(
-    alice: User, bob: User, friends: None, settings, monkeypatch
+def test_the_password_is_not_hashed_while_the_limiter_refuses(
+    alice: User, bob: User, friends: None, settings, monkeypatch, limiter_clock: Clock
 ) -> None:  # type: ignore[no-untyped-def]
     settings.ROOMS_PASSWORD_ATTEMPTS = 1
-    room = open_room(alice, password="pw")
+    room = open_room(alice, password="password")
     with pytest.raises(JoinDenied):
         services.room_join(token=room.token, identity=me(bob), password="wrong")
     calls: list[str] = []
     monkeypatch.setattr(services, "check_password", lambda *a: calls.append("hash") or True)
     with pytest.raises(JoinDenied) as err:
-        services.room_join(token=room.token, identity=me(bob), password="pw")
+        services.room_join(token=room.token, identity=me(bob), password="password")
     assert (err.value.code, calls) == ("too_many_attempts", [])
+
+
+def test_a_guest_in_a_signed_in_only_room_spends_no_password_budget(
+    alice: User, monkeypatch, limiter_clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    room = open_room(alice, password="password", signed_in_only=True)
+    calls: list[str] = []
+    monkeypatch.setattr(services, "check_password", lambda *a: calls.append("hash") or True)
+    for n in range(20):
+        with pytest.raises(JoinDenied) as err:
+            services.room_join(token=room.token, identity=guest(gid=f"g{n}"), password="password")
+        assert err.value.code == "sign_in_required"
+    assert calls == []

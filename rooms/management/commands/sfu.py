@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from rooms import media
 from rooms.embedded_sfu import sfu_config
+from rooms.sfu.health import HealthServer
 from rooms.sfu.ports import loop_factory
 from rooms.sfu.worker import Worker
 
@@ -23,6 +24,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--worker-id", default=None, help="defaults to <host>-<pid>")
+        parser.add_argument(
+            "--health-port",
+            type=int,
+            default=None,
+            help="HTTP port for /healthz, /readyz and /metrics (default: SFU_HEALTH_PORT; 0: off)."
+            " One port per worker process.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.EMBEDDED:
@@ -31,14 +39,30 @@ class Command(BaseCommand):
                 "itself. Set REDIS_URL (and DATABASE_URL) to run separate workers."
             )
         first, last = settings.SFU_UDP_PORTS or (None, None)
-        uvloop.run(self._run(options["worker_id"]), loop_factory=loop_factory(first, last))
+        health_port = options["health_port"]
+        if health_port is None:
+            health_port = getattr(settings, "SFU_HEALTH_PORT", 0)
+        if not 0 <= health_port <= 65535:
+            raise CommandError(f"--health-port must be between 0 and 65535, got {health_port}")
+        uvloop.run(
+            self._run(options["worker_id"], health_port), loop_factory=loop_factory(first, last)
+        )
 
-    async def _run(self, worker_id: str | None) -> None:
+    async def _run(self, worker_id: str | None, health_port: int) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         worker = Worker(sfu_config(), get_channel_layer(), media.placement(), worker_id=worker_id)
+
+        def terminate() -> None:
+            # The first SIGTERM drains (rooms move to other workers, then exit); a second
+            # one, or SIGINT, stops at once.
+            if worker.drain_requested.is_set():
+                stop.set()
+            else:
+                worker.drain_requested.set()
+
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
         # What is loaded by now (Django, aiortc, this app: most of the heap) stays for the
         # life of the process. Frozen, it is out of the cyclic collector's sight, so its full
         # collections only walk what rooms created since: they pause the forwarding loop far
@@ -46,8 +70,19 @@ class Command(BaseCommand):
         gc.collect()
         gc.freeze()
         self.stdout.write(f"SFU worker {worker.worker_id} starting", ending="\n")
+        health = None
+        if health_port:
+            address = getattr(settings, "SFU_HEALTH_ADDRESS", "127.0.0.1")
+            health = HealthServer(worker, host=address, port=health_port)
+            await health.start()
+            self.stdout.write(f"health and metrics on http://{address}:{health.port}/", ending="\n")
         self.stdout.flush()
-        if not await worker.run_until(stop):
+        try:
+            ok = await worker.run_until(stop)
+        finally:
+            if health is not None:
+                await health.close()
+        if not ok:
             # A supervisor (systemd, the Procfile runner) starts a fresh worker.
             raise CommandError(f"SFU worker {worker.worker_id} failed; see the log above")
         self.stdout.write(f"SFU worker {worker.worker_id} stopped", ending="\n")

@@ -30,6 +30,9 @@ export function renderCard(room) {
   if (live) {
     const n = room.participant_count;
     body.push(h("p", { class: "room-card__count" }, `${n} ${n === 1 ? "person" : "people"} inside`));
+    if (room.host_present === false) {
+      body.push(h("p", { class: "room-card__away" }, "The host stepped away."));
+    }
     const friends = room.friends_inside || [];
     if (friends.length) {
       body.push(

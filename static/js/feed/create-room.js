@@ -1,7 +1,8 @@
 // The "Create room" dialog: POST /api/rooms/, then straight into the room when it starts now.
 
 import { api, fieldError } from "../lib/api.js";
-import { announce, h } from "../lib/dom.js";
+import { announce, h, toast } from "../lib/dom.js";
+import { generatePassword } from "../lib/password.js";
 import { upsertCard } from "./cards.js";
 
 const $ = (id) => document.getElementById(id);
@@ -81,11 +82,19 @@ function defaultStart() {
 
 async function submit(event) {
   event.preventDefault();
-  for (const id of ["room-title-error", "room-start-error", "friend-error", "create-room-error"]) showError(id, "");
+  for (const id of ["room-title-error", "room-start-error", "room-password-new-error", "friend-error", "create-room-error"]) {
+    showError(id, "");
+  }
   const title = $("room-title").value.trim();
   if (!title) {
     showError("room-title-error", "Give your room a title.");
     $("room-title").focus();
+    return;
+  }
+  const password = $("room-password-new");
+  if (password.value && password.value.length < password.minLength) {
+    showError("room-password-new-error", `A room password needs at least ${password.minLength} characters.`);
+    password.focus();
     return;
   }
   const body = {
@@ -94,6 +103,7 @@ async function submit(event) {
     audience: $("audience-invite").checked ? "invite_only" : "friends",
     password: $("room-password-new").value,
     waiting_room: $("room-waiting").checked,
+    signed_in_only: $("room-signed-in-only").checked,
     scheduled_start: null,
     invitee_ids: [],
   };
@@ -123,16 +133,47 @@ async function submit(event) {
     upsertCard({ ...room, host: { display_name: room.host_name }, friends_inside: [] });
     announce(`Room "${room.title}" scheduled.`);
     $("create-room-form").reset();
+    hidePassword();
     syncVisibility();
   } catch (error) {
     const titleError = fieldError(error, "title");
     const startError = fieldError(error, "scheduled_start");
+    const passwordError = error.code?.startsWith("password_") ? error.message : fieldError(error, "password");
     if (titleError) showError("room-title-error", titleError);
     else if (startError) showError("room-start-error", startError);
+    else if (passwordError) showError("room-password-new-error", passwordError);
     else showError("create-room-error", error.message);
   } finally {
     button.disabled = false;
     button.textContent = "Create room";
+  }
+}
+
+// A generated password is shown (the host has to pass it on); one typed by hand stays hidden.
+function showGeneratedPassword() {
+  const input = $("room-password-new");
+  input.value = generatePassword();
+  input.type = "text";
+  showError("room-password-new-error", "");
+  $("room-password-copy").hidden = !navigator.clipboard;
+  input.focus();
+  input.select();
+  announce("A strong password was generated and is shown in the password field.");
+}
+
+function hidePassword() {
+  $("room-password-new").type = "password";
+  $("room-password-copy").hidden = true;
+}
+
+async function copyPassword() {
+  try {
+    await navigator.clipboard.writeText($("room-password-new").value);
+    toast("Password copied.");
+    announce("Password copied.");
+  } catch {
+    $("room-password-new").select();
+    toast("Couldn't copy: the password is selected, copy it yourself.");
   }
 }
 
@@ -151,5 +192,11 @@ export function setUpCreateRoom() {
     input.addEventListener("change", syncVisibility);
   }
   $("friend-filter").addEventListener("input", drawFriends);
+  $("room-password-generate").addEventListener("click", showGeneratedPassword);
+  $("room-password-copy").addEventListener("click", copyPassword);
+  // Cleared, the field hides again: a password typed from scratch is not shown.
+  $("room-password-new").addEventListener("input", (event) => {
+    if (!event.target.value) hidePassword();
+  });
   $("create-room-form").addEventListener("submit", submit);
 }

@@ -69,6 +69,7 @@ function waitContext(extra = {}) {
   return {
     hostName: config.room.host_name,
     signedIn: config.viewer.signed_in,
+    signInUrl: config.sign_in_url,
     on: { leave: leave, retry: () => location.reload(), rejoin: () => location.reload() },
     ...extra,
   };
@@ -160,7 +161,17 @@ function showFieldError(input, text) {
   return Boolean(text);
 }
 
-const FINAL_JOIN_ERRORS = new Set(["locked", "full", "banned", "ended", "room_ended", "suspended", "room_not_found", "too_many_attempts"]);
+const FINAL_JOIN_ERRORS = new Set([
+  "locked",
+  "full",
+  "banned",
+  "ended",
+  "room_ended",
+  "suspended",
+  "sign_in_required",
+  "room_not_found",
+  "too_many_attempts",
+]);
 
 async function requestJoin() {
   return api("POST", `/api/rooms/${token}/join/`, app.joinBody);
@@ -205,7 +216,8 @@ async function onJoinSubmit(event) {
 function handleJoinError(error, { nameInput, passwordInput } = {}) {
   if (!(error instanceof ApiError)) throw error;
   const code = error.code === "room_ended" ? "ended" : error.code;
-  if (code === "password_required" || code === "wrong_password") {
+  // "Too many wrong passwords" says when to try again: the form stays, the password kept.
+  if (code === "password_required" || code === "wrong_password" || (code === "too_many_attempts" && passwordInput)) {
     if (!showFieldError(passwordInput, error.message)) showJoinError(`${error.message} Reload the page to enter it.`);
     return;
   }
@@ -261,7 +273,8 @@ async function rejoin() {
     const result = await requestJoin();
     app.socket.reopen(result.ticket);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 0) {
+    // Offline, or the server is briefly unavailable (503): try again a little later.
+    if (error instanceof ApiError && (error.status === 0 || error.status === 503)) {
       app.socket.retry();
       return;
     }
@@ -325,10 +338,17 @@ function onMessage(message) {
       app.media?.renegotiate(message.audio_slots, message.video_slots);
       return;
     case "media.slots":
-      onSlots(message.slots || {});
+      // During a move these name the new connection's slots: applied when it takes over.
+      if (app.media?.moving) app.pendingSlots = message.slots || {};
+      else onSlots(message.slots || {});
       return;
     case "media.state":
       onMediaState(message.state);
+      return;
+    case "turn.credentials":
+      // Fresh TURN credentials before the last ones expire: for the next media connection.
+      if (app.you) app.you.ice_servers = message.ice_servers || [];
+      app.media?.setIceServers(message.ice_servers || []);
       return;
     default:
       if (typeof message.type === "string" && message.type.startsWith("room.")) onEvent(message);
@@ -343,6 +363,11 @@ function onServerError(message) {
     return;
   }
   if (message.code === "slow_down") return;
+  if (message.code === "unavailable") {
+    // The server could not act (its database or Redis was down): what this page shows may be
+    // stale, so ask for a fresh snapshot once it should be back.
+    setTimeout(() => app.socket?.send({ type: "snapshot.request" }), (message.retry_after || 5) * 1000);
+  }
   toast(message.message);
   announce(message.message, { assertive: true });
 }
@@ -351,6 +376,7 @@ function onSnapshot(message) {
   const previousRole = me()?.role;
   app.snapshot = fromSnapshot(message);
   app.you = message.you;
+  app.media?.setIceServers(app.you?.ice_servers || []);
   if (app.phase !== "room") {
     enterRoom();
     return;
@@ -466,10 +492,12 @@ function startMedia() {
       if (state === "connected") showMediaStatus("");
       if (state === "failed") app.media.restart();
     },
-    onReset: () => {
+    onReset: ({ moved = false } = {}) => {
       app.remoteTracks.clear();
       app.slotOwners.clear();
       $("audio-sink").replaceChildren();
+      if (moved && app.pendingSlots) onSlots(app.pendingSlots);
+      app.pendingSlots = null;
     },
   });
   const others = Math.max(0, (app.snapshot?.roster.length || 1) - 1);
@@ -503,7 +531,11 @@ function onSlots(slots) {
 }
 
 function onMediaState(state) {
-  if (state === "failed") {
+  if (state === "moving") {
+    // The room moved to another media server: no visible change, the old one plays until
+    // the new one is connected.
+    app.media?.move();
+  } else if (state === "failed") {
     showMediaStatus("Reconnecting audio and video…");
     app.media?.restart();
   } else if (state === "connected") {
@@ -750,7 +782,8 @@ function togglePanel(id, open) {
 
 const security = new SecurityPanel({ token, confirm: confirmDialog, onReport: openReport });
 buildReportReasons();
-$("join-form").addEventListener("submit", onJoinSubmit);
+// A guest in a room for signed-in people only gets a sign-in link instead of the form.
+$("join-form")?.addEventListener("submit", onJoinSubmit);
 $("ctl-mic").addEventListener("click", toggleMic);
 $("ctl-cam").addEventListener("click", toggleCamera);
 $("ctl-screen").addEventListener("click", toggleScreen);
@@ -777,7 +810,7 @@ $("unmute-dismiss").addEventListener("click", () => {
 
 if (config.room.state === "ended") {
   showWaitScreen("ended", waitContext());
-} else {
+} else if ($("join-form")) {
   prejoin.open();
 }
 document.body.dataset.ready = "true";

@@ -8,6 +8,9 @@ const RETRY_MS = 2000;
 // The SFU answers in well under a second; an offer still unanswered after this was lost (a
 // worker restart, a dropped message) and is made again instead of waiting for ever.
 const ANSWER_TIMEOUT_MS = 10000;
+// A move to another SFU worker waits this long for the new connection before it lets go of
+// the old one.
+const MOVE_TIMEOUT_MS = 10000;
 
 function waitForIceGathering(pc, timeoutMs) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -78,6 +81,22 @@ export class MediaSession {
     return this.offer();
   }
 
+  /**
+   * Fresh TURN credentials ({"type": "turn.credentials"} or a new snapshot): every connection
+   * built from now on uses them, and the current one gets them where the browser can take
+   * them (an allocation it already has lives on; the expiry only bounds new ones).
+   */
+  setIceServers(iceServers) {
+    this.iceServers = iceServers;
+    const pc = this.pc;
+    if (!pc || typeof pc.setConfiguration !== "function") return;
+    try {
+      pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+    } catch (error) {
+      console.warn("could not update the ICE servers", error);
+    }
+  }
+
   /** A brand-new connection (aiortc cannot restart ICE). */
   restart() {
     if (this.closed) return Promise.resolve();
@@ -89,8 +108,36 @@ export class MediaSession {
     return this.offer();
   }
 
+  /**
+   * The room moved to another SFU worker ({"type": "media.state", "state": "moving"}): make
+   * before break. The new connection is negotiated while the old one keeps playing; its
+   * tracks are handed over (and the old connection closed) once it is connected.
+   */
+  move() {
+    if (this.closed || !this.pc) return Promise.resolve();
+    if (!this.moving) this.moving = { old: this.pc, tracks: [] };
+    this._build({ keepOld: true });
+    clearTimeout(this.moveTimer);
+    // Should the new connection never come up, stop waiting for it; a failure rebuilds it.
+    this.moveTimer = setTimeout(() => this._moved(), MOVE_TIMEOUT_MS);
+    return this.offer();
+  }
+
+  _moved() {
+    const moving = this.moving;
+    if (!moving) return;
+    this.moving = null;
+    clearTimeout(this.moveTimer);
+    this.onReset?.({ moved: true });
+    for (const [mid, track] of moving.tracks) this.onRemoteTrack(mid, track);
+    if (moving.old !== this.pc) moving.old.close();
+  }
+
   close() {
     this.closed = true;
+    clearTimeout(this.moveTimer);
+    if (this.moving && this.moving.old !== this.pc) this.moving.old.close();
+    this.moving = null;
     clearTimeout(this.retryTimer);
     clearTimeout(this.answerTimer);
     if (this.pc) this.pc.close();
@@ -98,8 +145,13 @@ export class MediaSession {
     if (this.screenTrack) this.screenTrack.stop();
   }
 
-  _build() {
-    if (this.pc) this.pc.close();
+  _build({ keepOld = false } = {}) {
+    if (this.pc && !keepOld) this.pc.close();
+    if (!keepOld && this.moving) {
+      // A rebuild in the middle of a move: the old connection goes too.
+      if (this.moving.old !== this.pc) this.moving.old.close();
+      this.moving = null;
+    }
     clearTimeout(this.retryTimer);
     clearTimeout(this.answerTimer);
     const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
@@ -109,13 +161,15 @@ export class MediaSession {
     this.recvAudio = [];
     this.recvVideo = [];
     this.prevStats = null;
-    this.onReset?.();
+    if (!keepOld) this.onReset?.();
     pc.addEventListener("track", (event) => {
       if (pc !== this.pc) return;
-      this.onRemoteTrack(event.transceiver.mid, event.track);
+      if (this.moving) this.moving.tracks.push([event.transceiver.mid, event.track]);
+      else this.onRemoteTrack(event.transceiver.mid, event.track);
     });
     pc.addEventListener("connectionstatechange", () => {
       if (pc !== this.pc) return;
+      if (pc.connectionState === "connected" && this.moving) this._moved();
       if (pc.connectionState === "connected") this.timings.connected ??= performance.now();
       this.onState?.(pc.connectionState);
     });

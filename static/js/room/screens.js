@@ -88,6 +88,12 @@ const REASONS = {
     message: () => "Your account is suspended.",
     actions: ["feed"],
   },
+  sign_in_required: {
+    icon: "lock",
+    title: "Sign in to join",
+    message: () => "The host lets only people signed in to the site into this room.",
+    actions: ["signin"],
+  },
   too_many_attempts: {
     icon: "lock",
     title: "Too many wrong passwords",
@@ -108,7 +114,7 @@ const REASONS = {
   },
 };
 
-const ACTION_LABELS = { leave: "Leave", feed: "Back to feed", retry: "Try again", rejoin: "Rejoin" };
+const ACTION_LABELS = { leave: "Leave", feed: "Back to feed", retry: "Try again", rejoin: "Rejoin", signin: "Sign in" };
 
 export function reasonKnown(reason) {
   return reason in REASONS;
@@ -116,7 +122,7 @@ export function reasonKnown(reason) {
 
 /**
  * Show the waiting screen for `reason`.
- * @param {{hostName: string, signedIn: boolean, detail?: string,
+ * @param {{hostName: string, signedIn: boolean, signInUrl?: string, detail?: string,
  *          on: Record<string, () => void>}} ctx
  */
 export function showWaitScreen(reason, ctx) {
@@ -146,6 +152,8 @@ export function showWaitScreen(reason, ctx) {
     if (action === "feed") {
       if (!ctx.signedIn) continue;
       actions.append(h("a", { class: "button button--quiet", href: "/" }, ACTION_LABELS.feed));
+    } else if (action === "signin") {
+      if (ctx.signInUrl) actions.append(h("a", { class: "button", href: ctx.signInUrl }, ACTION_LABELS.signin));
     } else if (ctx.on[action]) {
       actions.append(
         h("button", { type: "button", class: "button", onclick: ctx.on[action] }, ACTION_LABELS[action]),

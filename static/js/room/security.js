@@ -45,6 +45,16 @@ export class SecurityPanel {
       const ok = await this._call("PATCH", "", { waiting_room: on }, on ? "Waiting room on." : "Waiting room off.");
       if (!ok) event.target.checked = !on;
     });
+    $("sec-signed-in-only").addEventListener("change", async (event) => {
+      const on = event.target.checked;
+      const ok = await this._call(
+        "PATCH",
+        "",
+        { signed_in_only: on },
+        on ? "Only people signed in to the site can join now." : "Guests can join again.",
+      );
+      if (!ok) event.target.checked = !on;
+    });
     $("sec-screen").addEventListener("change", async (event) => {
       const on = event.target.checked;
       const ok = await this._call(
@@ -103,6 +113,7 @@ export class SecurityPanel {
     const focused = document.activeElement;
     $("sec-lock").checked = room.locked;
     $("sec-waiting").checked = room.waiting_room;
+    $("sec-signed-in-only").checked = room.signed_in_only;
     $("sec-screen").checked = room.participants_can_share_screen;
     if (focused !== $("sec-capacity")) $("sec-capacity").value = String(room.capacity);
     const waiting = lobby || [];

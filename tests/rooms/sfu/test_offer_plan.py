@@ -70,3 +70,21 @@ def test_it_rejects_bad_offers_with_a_clear_message(sdp: str, message: str) -> N
 def test_screen_mids_must_name_video_lines() -> None:
     with pytest.raises(NegotiationError, match="screen_mids"):
         plan_offer(offer(m_line("audio", "0", "sendonly")), {"0"})
+
+
+def test_receive_slots_are_capped_at_what_the_room_can_fill() -> None:
+    fits = offer(
+        m_line("audio", "0", "sendonly"),
+        *(m_line("audio", f"a{n}", "recvonly") for n in range(3)),
+        *(m_line("video", f"v{n}", "recvonly") for n in range(13)),
+    )
+    assert len(plan_offer(fits, set())) == 17
+    # The guest: 400 receive-only m-lines.
+    flood = offer(*(m_line("video", f"v{n}", "recvonly") for n in range(400)))
+    with pytest.raises(NegotiationError, match="too many receive slots"):
+        plan_offer(flood, set())
+    with pytest.raises(NegotiationError, match="at most 3 audio"):
+        plan_offer(offer(*(m_line("audio", f"a{n}", "recvonly") for n in range(4))), set())
+    idle = offer(*(m_line("video", f"v{n}", "inactive") for n in range(20)))
+    with pytest.raises(NegotiationError, match="inactive"):
+        plan_offer(idle, set())

@@ -78,3 +78,24 @@ def test_a_long_dead_worker_leaves_the_registry_and_learns_it_when_it_returns() 
     # A heartbeat says whether the entry was new: "a" coming back knows it was given up.
     assert store.heartbeat(WorkerInfo("a", "sfu.a", 0, 122.0)) is True
     assert store.heartbeat(WorkerInfo("a", "sfu.a", 0, 122.5)) is False
+
+
+def test_a_draining_worker_takes_no_new_room_and_gives_its_rooms_away() -> None:
+    store = store_with(
+        WorkerInfo("a", "sfu.a", 0, 100.0, draining=True), WorkerInfo("b", "sfu.b", 9, 100.0)
+    )
+    chosen = places.place(store, 1, now=100.5)
+    assert chosen is not None and chosen.worker_id == "b"  # busier, but open
+    store.pin_if_absent(2, "a")
+    moved = places.move_room(store, 2, "a", now=100.5)
+    assert moved is not None and moved.worker_id == "b"
+    assert store.pins()[2] == "b"
+    assert places.move_room(store, 2, "a", now=100.5) is None  # already gone
+
+
+def test_a_draining_worker_keeps_its_rooms_when_nobody_else_can_take_them() -> None:
+    store = store_with(WorkerInfo("a", "sfu.a", 0, 100.0, draining=True))
+    store.pin_if_absent(1, "a")
+    held = places.place(store, 1, now=100.5)
+    assert held is not None and held.worker_id == "a"
+    assert places.place(store, 2, now=100.5) is None  # but no new room goes there

@@ -54,3 +54,21 @@ async def test_an_answer_and_an_error_name_the_offer_they_belong_to() -> None:
         finally:
             await pc.close()
             await w.sfu.close()
+
+
+async def test_an_offer_with_more_receive_slots_than_a_room_can_fill_is_refused() -> None:
+    w = worker()
+    with host_addresses(LOOPBACK):
+        pc = RTCPeerConnection()
+        try:
+            for _ in range(40):
+                pc.addTransceiver("video", direction="recvonly")
+            await pc.setLocalDescription(await pc.createOffer())
+            await w.handle(offer_command(pc.localDescription.sdp, offer_id="greedy"))
+            _, error = posted(w, "media.error")
+            assert error["code"] == "negotiation_error"
+            assert "too many receive slots" in str(error["message"])
+            assert w.sfu.load() == 0  # no peer was built for it
+        finally:
+            await pc.close()
+            await w.sfu.close()
