@@ -35,7 +35,7 @@ def drop_statistics(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) ->
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rooms", "0004_socket_lease"),
+        ("rooms", "0005_signed_in_only"),
     ]
 
     operations = [
