@@ -96,52 +96,75 @@ def setup_django(db_url: str) -> None:
 # --- data -------------------------------------------------------------------------------------
 
 # Rooms first (their ids are then contiguous), then the visits that go with them. `now` is a
-# parameter so the data and the measured `now` agree.
-ROOMS_SQL = """
-INSERT INTO rooms_room (host_id, title, description, scheduled_start, audience, capacity,
-    token, password_hash, waiting_room, locked, participants_can_share_screen, state, version,
-    created_at, updated_at, opened_at, ended_at)
-SELECT %(host)s, 'Bench room ' || g, '', NULL, 'friends', 50,
-    'bench-' || g, '', true, false, true,
-    CASE WHEN g %% 50 = 0 THEN 'open' ELSE 'ended' END, 0,
-    %(now)s - (%(spread)s + interval '1 day') * random(), %(now)s, NULL, NULL
-FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
-"""
+# parameter so the data and the measured `now` agree. Columns not named here get their field's
+# default (see `insert_sql`).
+ROOM_COLUMNS = {
+    "host_id": "%(host)s",
+    "title": "'Bench room ' || g",
+    "token": "'bench-' || g",
+    "state": "CASE WHEN g %% 50 = 0 THEN 'open' ELSE 'ended' END",
+    "created_at": "%(now)s - (%(spread)s + interval '1 day') * random()",
+    "updated_at": "%(now)s",
+}
+ROOMS_FROM = "FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g"
 
 # g is the visit's number; its room is the (g / 10)-th new room. Lobby rows never admitted have
 # no join time (and a leave time, as the services write them); in live rooms one visit in ten
 # is still open; 2 % of the rest last days.
-VISITS_SQL = """
+VISITS_WITH = """
 WITH v AS (
     SELECT g, r.id AS room_id,
         (g / %(per_room)s) %% 50 = 0 AND g %% 10 = 0 AS open_visit,
         g %% 33 = 0 AS never_admitted,
-        %(now)s - %(spread)s * random() AS joined_at,
+        %(now)s - %(spread)s * random() AS arrived_at,
         CASE WHEN random() < 0.02 THEN interval '1 day' + interval '2 days' * random()
              ELSE interval '1 minute' + interval '119 minutes' * random() END AS length
     FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
     JOIN rooms_room AS r ON r.token = 'bench-' || (g / %(per_room)s)
 )
-INSERT INTO rooms_participant (room_id, user_id, guest_id, device_id, display_name, role,
-    state, lobby_reason, ticket_nonce, disconnected_at, resume_nonce, server, hand_raised,
-    audio_muted, created_at, joined_at, left_at)
-SELECT room_id, NULL, 'bench-' || g, '', 'Guest ' || g, 'participant',
-    CASE WHEN never_admitted THEN 'denied' WHEN open_visit THEN 'admitted' ELSE 'left' END,
-    '', '', NULL, '', '', false, false,
-    joined_at,
-    CASE WHEN never_admitted THEN NULL
-         WHEN open_visit THEN %(now)s - interval '3 hours' * random()
-         ELSE joined_at END,
-    CASE WHEN never_admitted THEN least(joined_at + interval '5 minutes', %(now)s)
-         WHEN open_visit THEN NULL
-         ELSE least(joined_at + length, %(now)s) END
-FROM v
 """
+VISIT_COLUMNS = {
+    "room_id": "room_id",
+    "guest_id": "'bench-' || g",
+    "display_name": "'Guest ' || g",
+    "state": "CASE WHEN never_admitted THEN 'denied' WHEN open_visit THEN 'admitted' "
+    "ELSE 'left' END",
+    "created_at": "arrived_at",
+    "joined_at": "CASE WHEN never_admitted THEN NULL "
+    "WHEN open_visit THEN %(now)s - interval '3 hours' * random() ELSE arrived_at END",
+    "left_at": "CASE WHEN never_admitted THEN least(arrived_at + interval '5 minutes', %(now)s) "
+    "WHEN open_visit THEN NULL ELSE least(arrived_at + length, %(now)s) END",
+}
+VISITS_FROM = "FROM v"
+
+
+def insert_sql(model: Any, columns: dict[str, str], source: str) -> tuple[str, dict[str, Any]]:
+    """INSERT ... SELECT into every column of `model` but its primary key: the SQL in `columns`
+    where given, elsewhere the field's default as a parameter, so a field added to the model
+    later needs no change here."""
+    from django.db import connection
+
+    names, values, params = [], [], {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        names.append(connection.ops.quote_name(field.column))
+        if field.column in columns:
+            values.append(columns[field.column])
+            continue
+        key = f"default_{field.column}"
+        values.append(f"%({key})s::{field.db_type(connection)}")
+        params[key] = field.get_db_prep_save(field.get_default(), connection)
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} {source}"
+    return sql, params
 
 
 def top_up(
     conn: psycopg.Connection[Any], *, visits: int, now: dt.datetime, host: int, spread: int
 ) -> None:
+    from rooms.models import Participant, Room
+
     have = conn.execute("SELECT count(*) FROM rooms_participant").fetchone()
     first = (have[0] if have else 0) + 1
     if visits < first:
@@ -156,13 +179,17 @@ def top_up(
         first_room += 1
     conn.execute("SELECT setseed(%s)", [SEED])
     days = dt.timedelta(days=spread)
+    sql, defaults = insert_sql(Room, ROOM_COLUMNS, ROOMS_FROM)
     conn.execute(
-        ROOMS_SQL,
-        {"host": host, "now": now, "first": first_room, "last": last_room, "spread": days},
+        sql,
+        {"host": host, "now": now, "first": first_room, "last": last_room, "spread": days}
+        | defaults,
     )
+    sql, defaults = insert_sql(Participant, VISIT_COLUMNS, VISITS_FROM)
     conn.execute(
-        VISITS_SQL,
-        {"per_room": VISITS_PER_ROOM, "now": now, "first": first, "last": visits, "spread": days},
+        VISITS_WITH + sql,
+        {"per_room": VISITS_PER_ROOM, "now": now, "first": first, "last": visits, "spread": days}
+        | defaults,
     )
     conn.commit()
 
