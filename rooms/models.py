@@ -185,8 +185,8 @@ class Participant(models.Model):
         ]
         indexes = [
             models.Index(fields=["room", "state"]),
-            # The usage dashboard reads the visits that ended in its window, or are still open
-            # (no leave time), from this index alone (rooms.usage).
+            # The usage dashboard finds the visits that ended in its window, or are still open
+            # (no leave time), through this index, however long the history (rooms.usage).
             models.Index(fields=["left_at", "joined_at"], name="participant_visit_times"),
         ]
 

@@ -1,12 +1,13 @@
 """What the usage dashboard needs to add up a month of visits in the database (rooms.usage).
 
-- An index on (left_at, joined_at): the visits that ended in the window, or are still open, are
-  read from the index alone.
+- An index on (left_at, joined_at): only the visits that ended in the window, or are still
+  open, are read, however long the history.
 - On PostgreSQL, statistics on the UTC days of the join and leave times. The dashboard groups
   visits by those two days; without them the planner guesses about one group per visit, and
   then neither splits the work over parallel workers nor stays under its JIT threshold (at
-  1,000,000 visits, half the time went there: README, "Usage dashboard"). The expressions are
-  the ones Django writes for TruncDate(..., tzinfo=UTC), or the planner does not match them.
+  1,000,000 visits that doubled the time: README, "Usage dashboard cost"). The expressions
+  are the ones Django writes for TruncDate(..., tzinfo=UTC), or the planner does not match
+  them.
 """
 
 from django.db import migrations, models
