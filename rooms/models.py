@@ -183,7 +183,12 @@ class Participant(models.Model):
                 condition=Q(user__isnull=False) | ~Q(guest_id=""), name="participant_has_identity"
             ),
         ]
-        indexes = [models.Index(fields=["room", "state"])]
+        indexes = [
+            models.Index(fields=["room", "state"]),
+            # The usage dashboard finds the visits that ended in its window, or are still open
+            # (no leave time), through this index, however long the history (rooms.usage).
+            models.Index(fields=["left_at", "joined_at"], name="participant_visit_times"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} in {self.room_id}"

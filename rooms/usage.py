@@ -3,6 +3,9 @@
 Participant-minutes are the conferencing industry's headline figure: the sum over visits of
 the time each person spent admitted in a room, from `joined_at` to `left_at` (a visit still
 open counts up to now). A visit is split at midnight UTC, so each day gets its own share.
+
+The database does the adding up: a page view costs a few aggregate queries whatever the number
+of visits, never a loop over them in Python (at 200,000 visits that loop took over 3 s).
 """
 
 from __future__ import annotations
@@ -11,64 +14,122 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import Count, DateTimeField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
 
 from rooms.models import Participant, ParticipantState, Report, ReportStatus, Room, RoomState
+
+DAY = timedelta(days=1)
 
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def split_by_day(start: datetime, end: datetime) -> Iterable[tuple[date, float]]:
-    """(day, minutes) for each UTC day the interval [start, end) touches."""
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
-    while start < end:
-        next_midnight = _day_start(start.date() + timedelta(days=1))
-        stop = min(end, next_midnight)
-        yield start.date(), (stop - start).total_seconds() / 60
-        start = stop
+@dataclass(frozen=True, slots=True)
+class _VisitGroup:
+    """Visits that start on one UTC day and end on another (or the same), added up: how many,
+    and the sums of their start and end times, each counted from the window's first midnight."""
+
+    start_day: date
+    end_day: date
+    visits: int
+    starts: timedelta
+    ends: timedelta
 
 
-def _visits(
-    *, since: datetime, until: datetime, room: Room | None
-) -> Iterable[tuple[datetime | None, datetime | None, str]]:
-    visits = Participant.objects.filter(joined_at__isnull=False, joined_at__lt=until).filter(
-        Q(left_at__isnull=True) | Q(left_at__gt=since)
+def _spread(
+    groups: Iterable[_VisitGroup], *, first_day: date, last_day: date
+) -> dict[date, timedelta]:
+    """Each group's time per day of the window, from its sums alone. A visit from s to e that
+    crosses midnights gives its first day (next midnight - s), every day in between 24 hours
+    and its last day (e - that day's midnight); added up over a group that is n times the
+    midnight minus the sum of the starts, n full days, and the sum of the ends minus n times
+    the midnight. A start before the window counts from the window's first midnight, an end
+    after it at the window's last."""
+    since = _day_start(first_day)
+    time_by_day = {
+        first_day + n * DAY: timedelta(0) for n in range((last_day - first_day).days + 1)
+    }
+    for g in groups:
+        if g.start_day < first_day:
+            first, into_first = first_day, timedelta(0)
+        else:
+            first, into_first = g.start_day, g.starts - g.visits * (_day_start(g.start_day) - since)
+        if g.end_day > last_day:
+            last, into_last = last_day + DAY, timedelta(0)  # the day after: not shown
+        else:
+            last, into_last = g.end_day, g.ends - g.visits * (_day_start(g.end_day) - since)
+        if first == last:
+            time_by_day[first] += into_last - into_first
+            continue
+        time_by_day[first] += g.visits * DAY - into_first
+        day = first + DAY
+        while day < last:
+            time_by_day[day] += g.visits * DAY
+            day += DAY
+        if last in time_by_day:
+            time_by_day[last] += into_last
+    return time_by_day
+
+
+def _visit_groups(
+    visits: QuerySet[Participant], *, since: datetime, end: F | Value
+) -> Iterable[_VisitGroup]:
+    """`visits` grouped by the UTC days of their start and `end`, one row per pair of days:
+    about as many rows as days in the window, whatever the number of visits."""
+    origin = Value(since, output_field=DateTimeField())
+    rows = (
+        visits.annotate(
+            start_day=TruncDate("joined_at", tzinfo=UTC), end_day=TruncDate(end, tzinfo=UTC)
+        )
+        .values("start_day", "end_day")
+        # COUNT(*), not of a column: the visit-times index then covers the whole query.
+        .annotate(visits=Count("*"), starts=Sum(F("joined_at") - origin), ends=Sum(end - origin))
+        .order_by()
+        .values_list("start_day", "end_day", "visits", "starts", "ends")
     )
-    if room is not None:
-        visits = visits.filter(room=room)
-    return visits.values_list("joined_at", "left_at", "state").iterator(chunk_size=2000)
+    for start_day, end_day, count, starts, ends in rows:
+        yield _VisitGroup(start_day, end_day, count, starts, ends)
 
 
 def participant_minutes_by_day(
     *, first_day: date, last_day: date, now: datetime, room: Room | None = None
 ) -> dict[date, float]:
     """Participant-minutes per UTC day from `first_day` to `last_day` (both included; days
-    without any are 0), for all rooms or one."""
-    since, until = _day_start(first_day), _day_start(last_day + timedelta(days=1))
-    minutes = {first_day + timedelta(days=n): 0.0 for n in range((last_day - first_day).days + 1)}
-    for joined_at, left_at, state in _visits(since=since, until=until, room=room):
-        if joined_at is None:
-            continue
-        if left_at is None:
-            if state != ParticipantState.ADMITTED:
-                continue  # not in the room, and no leave time: nothing to count
-            left_at = now
-        for day, amount in split_by_day(max(joined_at, since), min(left_at, until)):
-            minutes[day] += amount
-    return minutes
+    without any are 0), for all rooms or one.
+
+    Two grouped queries: visits that ended (their leave time is indexed, so only those ending
+    in the window or later are read), and visits still open, which count up to `now`. An open
+    visit of someone no longer admitted has no leave time and counts nothing."""
+    since, until = _day_start(first_day), _day_start(last_day + DAY)
+    visits = Participant.objects.filter(joined_at__lt=until)
+    if room is not None:
+        visits = visits.filter(room=room)
+    ended = visits.filter(left_at__gt=since).filter(left_at__gt=F("joined_at"))
+    groups = list(_visit_groups(ended, since=since, end=F("left_at")))
+    open_until = min(now, until)
+    if open_until > since:
+        still_open = visits.filter(
+            left_at__isnull=True, state=ParticipantState.ADMITTED, joined_at__lt=open_until
+        )
+        end = Value(open_until, output_field=DateTimeField())
+        groups += _visit_groups(still_open, since=since, end=end)
+    time_by_day = _spread(groups, first_day=first_day, last_day=last_day)
+    return {day: amount.total_seconds() / 60 for day, amount in time_by_day.items()}
 
 
 def room_participant_minutes(*, room: Room, now: datetime) -> float:
-    total = 0.0
-    for joined_at, left_at, state in _visits(
-        since=datetime.min.replace(tzinfo=UTC), until=now, room=room
-    ):
-        if joined_at is None or (left_at is None and state != ParticipantState.ADMITTED):
-            continue
-        total += max(((left_at or now) - joined_at).total_seconds(), 0) / 60
-    return total
+    """All of one room's participant-minutes up to `now` (open visits up to now)."""
+    end = Coalesce("left_at", Value(now, output_field=DateTimeField()))
+    total = (
+        Participant.objects.filter(room=room, joined_at__lt=now)
+        .filter(Q(left_at__isnull=False) | Q(state=ParticipantState.ADMITTED))
+        .annotate(end=end)
+        .filter(end__gt=F("joined_at"))
+        .aggregate(total=Sum(F("end") - F("joined_at")))["total"]
+    )
+    return total.total_seconds() / 60 if total else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +145,16 @@ class Usage:
 def usage_summary(*, now: datetime, days: int = 30) -> Usage:
     today = now.astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
+    # One pass over the rooms for the three room counts.
+    rooms = Room.objects.aggregate(
+        created=Count("*"),
+        recent=Count("pk", filter=Q(created_at__gte=_day_start(first))),
+        live=Count("pk", filter=Q(state=RoomState.OPEN)),
+    )
     return Usage(
-        rooms_created=Room.objects.count(),
-        rooms_created_30_days=Room.objects.filter(created_at__gte=_day_start(first)).count(),
-        rooms_live=Room.objects.filter(state=RoomState.OPEN).count(),
+        rooms_created=rooms["created"],
+        rooms_created_30_days=rooms["recent"],
+        rooms_live=rooms["live"],
         participants_now=Participant.objects.filter(
             state=ParticipantState.ADMITTED, room__state=RoomState.OPEN
         ).count(),

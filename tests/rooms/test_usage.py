@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.test import Client
 
 from accounts.models import User
-from rooms.models import ParticipantState, Report, RoomState
+from rooms.models import Participant, ParticipantState, Report, Room, RoomState
 from rooms.usage import participant_minutes_by_day, room_participant_minutes, usage_summary
 from tests.factories import ParticipantFactory, RoomFactory, UserFactory
 
@@ -93,3 +94,125 @@ def test_the_dashboard_is_refused_to_non_staff(alice: User) -> None:
     response = client.get("/admin/usage/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert Client().get("/admin/usage/").status_code == 302
+
+
+# --- The SQL aggregation against a straightforward reference, on random visits -----------------
+
+
+def reference_minutes_by_day(
+    visits: list[Participant], *, first_day: date, last_day: date, now: datetime
+) -> dict[date, float]:
+    """Visit by visit, minute by minute of each day: what the dashboard must show."""
+    since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+    until = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    minutes = {first_day + timedelta(days=n): 0.0 for n in range((last_day - first_day).days + 1)}
+    for visit in visits:
+        if visit.joined_at is None:
+            continue
+        if visit.left_at is None and visit.state != ParticipantState.ADMITTED:
+            continue  # not in the room, and no leave time: nothing to count
+        start, end = max(visit.joined_at, since), min(visit.left_at or now, until)
+        while start < end:
+            midnight = datetime.combine(
+                start.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC
+            )
+            stop = min(end, midnight)
+            minutes[start.date()] += (stop - start).total_seconds() / 60
+            start = stop
+    return minutes
+
+
+def reference_room_minutes(visits: list[Participant], *, now: datetime) -> float:
+    total = 0.0
+    for visit in visits:
+        if visit.joined_at is None or visit.joined_at >= now:
+            continue
+        if visit.left_at is None and visit.state != ParticipantState.ADMITTED:
+            continue
+        total += max(((visit.left_at or now) - visit.joined_at).total_seconds(), 0) / 60
+    return total
+
+
+def random_instant(rng: random.Random, around: datetime, days: int) -> datetime:
+    """Often exactly on a midnight or a whole minute: the edges where splitting goes wrong."""
+    day = around.date() + timedelta(days=rng.randint(-days, 1))
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    kind = rng.random()
+    if kind < 0.15:
+        return midnight
+    if kind < 0.4:
+        return midnight + timedelta(minutes=rng.randrange(24 * 60))
+    return midnight + timedelta(microseconds=rng.randrange(24 * 3600 * 10**6))
+
+
+def random_visits(rng: random.Random, rooms: list[Room], now: datetime) -> list[Participant]:
+    lengths = [
+        lambda: timedelta(minutes=rng.randint(1, 90)),
+        lambda: timedelta(hours=rng.uniform(1, 30)),  # often across a midnight
+        lambda: timedelta(days=rng.uniform(1, 5)),  # several midnights
+        lambda: timedelta(0),
+        lambda: -timedelta(minutes=rng.randint(1, 30)),  # a clock went backwards
+    ]
+    visits = []
+    for n in range(rng.randint(20, 70)):
+        joined_at: datetime | None = random_instant(rng, now, days=rng.choice([3, 3, 40]))
+        left_at: datetime | None = None
+        state = rng.choice(list(ParticipantState))
+        kind = rng.random()
+        if kind < 0.1:
+            joined_at = None  # waited in the lobby, never admitted
+        elif kind < 0.3:
+            pass  # no leave time yet: open if admitted, nothing otherwise
+        elif kind < 0.4:
+            assert joined_at is not None
+            left_at = datetime.combine(  # leaves exactly at a midnight
+                joined_at.date() + timedelta(days=rng.randint(0, 3)),
+                datetime.min.time(),
+                tzinfo=UTC,
+            )
+        else:
+            assert joined_at is not None
+            left_at = joined_at + rng.choices(lengths, weights=[5, 3, 1, 1, 1])[0]()
+        visits.append(
+            Participant(
+                room=rng.choice(rooms),
+                guest_id=f"guest-{n}",
+                display_name=f"Guest {n}",
+                state=state,
+                joined_at=joined_at,
+                left_at=left_at,
+            )
+        )
+    return Participant.objects.bulk_create(visits)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_sql_sums_match_a_visit_by_visit_reference(alice: User, seed: int) -> None:
+    rng = random.Random(seed)
+    rooms = [RoomFactory(host=alice) for _ in range(3)]
+    now = random_instant(rng, datetime(2026, 11, 21, tzinfo=UTC), days=0)
+    visits = random_visits(rng, rooms, now)
+    last_day = now.date() + timedelta(days=rng.choice([-2, 0, 0, 1]))
+    first_day = last_day - timedelta(days=rng.choice([0, 1, 6, 29]))
+
+    expected = reference_minutes_by_day(visits, first_day=first_day, last_day=last_day, now=now)
+    got = participant_minutes_by_day(first_day=first_day, last_day=last_day, now=now)
+    assert got == {day: pytest.approx(m, abs=1e-6) for day, m in expected.items()}
+
+    room = rooms[0]
+    in_room = [v for v in visits if v.room_id == room.pk]
+    expected = reference_minutes_by_day(in_room, first_day=first_day, last_day=last_day, now=now)
+    got = participant_minutes_by_day(first_day=first_day, last_day=last_day, now=now, room=room)
+    assert got == {day: pytest.approx(m, abs=1e-6) for day, m in expected.items()}
+    assert room_participant_minutes(room=room, now=now) == pytest.approx(
+        reference_room_minutes(in_room, now=now), abs=1e-6
+    )
+
+    today = now.date()
+    expected = reference_minutes_by_day(
+        visits, first_day=today - timedelta(days=29), last_day=today, now=now
+    )
+    assert usage_summary(now=now).minutes_by_day == {
+        day: pytest.approx(m, abs=1e-6) for day, m in expected.items()
+    }
+    assert sum(expected.values()) > 0  # the case tests something
