@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, DateTimeField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
@@ -159,5 +160,30 @@ def usage_summary(*, now: datetime, days: int = 30) -> Usage:
             state=ParticipantState.ADMITTED, room__state=RoomState.OPEN
         ).count(),
         open_reports=Report.objects.filter(status=ReportStatus.OPEN).count(),
-        minutes_by_day=participant_minutes_by_day(first_day=first, last_day=today, now=now),
+        minutes_by_day=_minutes_by_day_cached(first_day=first, today=today, now=now),
     )
+
+
+def _day_key(day: date) -> str:
+    return f"rooms:usage:minutes:{day.isoformat()}"
+
+
+# A finished UTC day's minutes never change again (a visit still open counts each finished day
+# whole), so the dashboard adds each day up once: with the past in the cache a page view reads
+# only the visits of today. 1,000,000 visits in the window took about 350 ms to add up on this
+# machine (bench/dashboard.py); today's share alone, a thirtieth of that.
+PAST_DAYS_CACHE_SECONDS = 40 * 86_400
+
+
+def _minutes_by_day_cached(*, first_day: date, today: date, now: datetime) -> dict[date, float]:
+    past_days = [first_day + n * DAY for n in range((today - first_day).days)]
+    cached = cache.get_many([_day_key(day) for day in past_days])
+    if all(_day_key(day) in cached for day in past_days):
+        minutes = {day: float(cached[_day_key(day)]) for day in past_days}
+        minutes |= participant_minutes_by_day(first_day=today, last_day=today, now=now)
+        return minutes
+    minutes = participant_minutes_by_day(first_day=first_day, last_day=today, now=now)
+    cache.set_many(
+        {_day_key(day): minutes[day] for day in past_days}, timeout=PAST_DAYS_CACHE_SECONDS
+    )
+    return minutes

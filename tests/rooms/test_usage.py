@@ -216,3 +216,37 @@ def test_the_sql_sums_match_a_visit_by_visit_reference(alice: User, seed: int) -
         day: pytest.approx(m, abs=1e-6) for day, m in expected.items()
     }
     assert sum(expected.values()) > 0  # the case tests something
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_warm_dashboard_adds_up_only_today_and_gives_the_same_figures(
+    alice: User, seed: int
+) -> None:
+    from django.core.cache import cache
+
+    rng = random.Random(seed)
+    rooms = [RoomFactory(host=alice) for _ in range(3)]
+    morning = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    random_visits(rng, rooms, morning)
+    usage_summary(now=morning)  # the past 29 days are added up once, and kept
+    # Later that day: people came and went, some are still in.
+    evening = morning + timedelta(hours=10)
+    today = [
+        Participant(
+            room=rng.choice(rooms),
+            guest_id=f"{n:032x}",
+            display_name="Later",
+            state=rng.choice([ParticipantState.LEFT, ParticipantState.ADMITTED]),
+            joined_at=morning + timedelta(minutes=rng.randrange(1, 300)),
+        )
+        for n in range(5)
+    ]
+    for visit in today:
+        if visit.state == ParticipantState.LEFT:
+            visit.left_at = visit.joined_at + timedelta(minutes=rng.randrange(1, 200))
+    Participant.objects.bulk_create(today)
+    warm = usage_summary(now=evening).minutes_by_day
+    cache.clear()
+    cold = usage_summary(now=evening).minutes_by_day
+    assert warm == {day: pytest.approx(m, abs=1e-6) for day, m in cold.items()}
+    assert warm[evening.date()] > 0
