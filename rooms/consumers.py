@@ -219,7 +219,8 @@ class RoomConsumer(ResilientSocket):
         elif participant.state == ParticipantState.DENIED:
             await self._finish({"type": "lobby.denied"}, CLOSE_REFUSED)
         elif participant.room.state == "ended":
-            await self._finish({"type": "room.ended"}, CLOSE_ENDED)
+            who = await database_sync_to_async(selectors.ended_by)(room_id=self.room_id)
+            await self._finish({"type": "room.ended", "ended_by": who}, CLOSE_ENDED)
         else:
             await self._finish({"type": "left"}, CLOSE_LEFT)
 

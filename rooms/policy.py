@@ -38,6 +38,7 @@ class Reason(enum.StrEnum):
     WRONG_PASSWORD = "wrong_password"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     LOCKED = "locked"
+    HOST_AWAY = "host_away"
     FULL = "full"
     LOBBY_FULL = "lobby_full"
 
@@ -128,6 +129,10 @@ def decide_join(facts: JoinFacts, *, now: datetime) -> Decision:
         if not facts.password_ok:
             return Decision(Outcome.DENY, Reason.WRONG_PASSWORD)
     if facts.locked and not resuming:
+        # A started room locks itself when its hosts leave: say that the host is away (and
+        # the person may try again later), not that someone locked them out.
+        if not facts.moderator_present and not facts.before_start:
+            return Decision(Outcome.DENY, Reason.HOST_AWAY)
         return Decision(Outcome.DENY, Reason.LOCKED)
     if facts.admitted_count >= facts.capacity and not resuming:
         return Decision(Outcome.DENY, Reason.FULL)

@@ -96,7 +96,7 @@ def room_expire_no_show(*, room_id: int, now: datetime | None = None) -> bool:
             return False
         if now < start + timedelta(minutes=settings.ROOMS_NO_SHOW_MINUTES):
             return False
-        _end_room(room, now, actor=None, reason="no_show")
+        _end_room(room, now, actor=None, reason="no_show", ended_by="no_show")
         return True
 
 
@@ -119,7 +119,7 @@ def room_end_if_idle(*, room_id: int, now: datetime | None = None) -> bool:
         empty_since = max(t for t in (room.opened_at, last_left, room.created_at) if t is not None)
         if now - empty_since < timedelta(minutes=settings.ROOMS_IDLE_MINUTES):
             return False
-        _end_room(room, now, actor=None, reason="idle")
+        _end_room(room, now, actor=None, reason="idle", ended_by="idle")
         return True
 
 

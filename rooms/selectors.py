@@ -193,6 +193,17 @@ def participant_account(*, participant_id: int) -> User | None:
     return participant.user
 
 
+def ended_by(*, room_id: int) -> str:
+    """Who ended the room: "host", "cohost", "moderator" (from the admin), "idle" (nobody was
+    left) or "no_show" (the host never came); "" when not known."""
+    who = (
+        AuditEvent.objects.filter(room_id=room_id, kind="room.ended")
+        .values_list("data__ended_by", flat=True)
+        .first()
+    )
+    return who if isinstance(who, str) else ""
+
+
 def removal_reason(*, participant_id: int) -> str:
     reason = (
         AuditEvent.objects.filter(target_id=participant_id, kind="participant.removed")

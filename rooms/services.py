@@ -97,6 +97,7 @@ _DENY_MESSAGES = {
     Reason.WRONG_PASSWORD: "That password is not right.",
     Reason.TOO_MANY_ATTEMPTS: "Too many wrong passwords have been tried. Try again {wait}.",
     Reason.LOCKED: "The host has locked this room.",
+    Reason.HOST_AWAY: "The host stepped away. Nobody new can come in until they are back.",
     Reason.FULL: "This room is full.",
     Reason.LOBBY_FULL: "Too many people are waiting to join this room. Try again later.",
 }
@@ -453,7 +454,8 @@ def room_end(
     _require_moderator(room, actor, as_staff=as_staff)
     if room.state == RoomState.ENDED:
         return room
-    _end_room(room, now, actor=actor, by_staff=as_staff)
+    ended_by = "moderator" if as_staff else "host" if actor.pk == room.host_id else "cohost"
+    _end_room(room, now, actor=actor, by_staff=as_staff, ended_by=ended_by)
     return room
 
 

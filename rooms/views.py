@@ -33,7 +33,8 @@ def room_page(request: HttpRequest, token: str) -> HttpResponse:
         # Same page for an unknown link and a room the viewer may not know about.
         return render(request, "rooms/not_found.html", status=404)
     config: dict[str, Any] = {
-        "room": dict(RoomPublicSerializer(room).data),
+        "room": dict(RoomPublicSerializer(room).data)
+        | ({"ended_by": selectors.ended_by(room_id=room.pk)} if room.state == "ended" else {}),
         "viewer": {
             "signed_in": user is not None,
             "name": user.name if user is not None else "",

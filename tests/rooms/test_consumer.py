@@ -28,6 +28,7 @@ from rooms.consumers import (
     CLOSE_UNAVAILABLE,
 )
 from rooms.models import AuditEvent, Ban, Participant, ParticipantState, Report, Room
+from tests.factories import UserFactory
 from tests.rooms.socket_client import (
     HOST,
     ORIGIN,
@@ -341,9 +342,25 @@ async def test_end_for_everyone_closes_every_socket(
     await waiting.expect("lobby.status")
     await host.send({"type": "room.end"})
     for socket in (member, waiting, host):
-        await socket.expect("room.ended")
+        ended = await socket.expect("room.ended")
+        # Whichever comes first (the room's event or the socket's last word) says who ended it.
+        assert (ended.get("ended_by") or ended.get("data", {}).get("ended_by")) == "host"
         assert await socket.expect_closed() == CLOSE_ENDED
     assert (await fresh(room)).state == "ended"
+
+
+async def test_a_room_ended_by_a_moderator_says_so(
+    alice: User, bob: User, friends: None, room: Room
+) -> None:
+    host, _ = await host_in(room, alice)
+    member, _ = await enter(room, me(bob))
+    await member.expect("snapshot")
+    staff = await database_sync_to_async(UserFactory)(username="mod", is_staff=True)
+    await database_sync_to_async(services.room_end)(room=room, actor=staff, as_staff=True)
+    ended = await member.expect("room.ended")
+    assert (ended.get("ended_by") or ended.get("data", {}).get("ended_by")) == "moderator"
+    await member.expect_closed()
+    await host.close()
 
 
 async def test_raise_hand_and_report(alice: User, bob: User, friends: None, room: Room) -> None:

@@ -145,6 +145,13 @@ TABLE: list[tuple[str, dict[str, object], Outcome, Reason]] = [
     ("full, resuming", {**FULL, **JUST_LEFT}, A, Reason.RESUMING),
     ("full, grace over", {**FULL, **LEFT_LONG_AGO}, D, Reason.FULL),
     ("locked beats full", {"locked": True, **FULL}, D, Reason.LOCKED),
+    ("locked, the hosts gone", {"locked": True, "moderator_present": False}, D, Reason.HOST_AWAY),
+    (
+        "locked, the hosts gone, resuming",
+        {"locked": True, "moderator_present": False, **JUST_LEFT},
+        A,
+        Reason.RESUMING,
+    ),
     # 8. no host present: everybody waits (a resumed seat is kept)
     ("host absent, friend", {"moderator_present": False}, L, Reason.WAITING_FOR_HOST),
     (

@@ -75,7 +75,7 @@ def test_a_room_whose_host_never_came_expires_after_the_no_show_time(
     assert room.state == RoomState.ENDED
     assert waiting.state == ParticipantState.LEFT
     ended = AuditEvent.objects.get(room=room, kind="room.ended")
-    assert ended.data == {"reason": "no_show"}
+    assert ended.data == {"reason": "no_show", "ended_by": "no_show"}
 
 
 def test_a_room_the_host_opened_does_not_expire_as_a_no_show(alice: User, settings: Any) -> None:
@@ -97,7 +97,7 @@ def test_an_empty_open_room_ends_after_the_idle_time(alice: User, settings: Any)
     assert schedules.rooms_sweep(now=t0 + timedelta(minutes=16)).idle_ended == []
     room.refresh_from_db()
     assert room.state == RoomState.ENDED
-    assert AuditEvent.objects.get(room=room, kind="room.ended").data == {"reason": "idle"}
+    assert AuditEvent.objects.get(room=room, kind="room.ended").data == {"reason": "idle", "ended_by": "idle"}
     seat.refresh_from_db()
     assert seat.left_at == t0  # the minutes stay true: the end did not move the leave time
 

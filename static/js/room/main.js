@@ -163,6 +163,7 @@ function showFieldError(input, text) {
 
 const FINAL_JOIN_ERRORS = new Set([
   "locked",
+  "host_away",
   "full",
   "banned",
   "ended",
@@ -306,7 +307,8 @@ function onMessage(message) {
       return;
     case "room.ended":
       finish();
-      showWaitScreen("ended", waitContext());
+      // The socket's last word says ended_by; the room event has it in its data.
+      showWaitScreen("ended", waitContext({ endedBy: message.ended_by || message.data?.ended_by }));
       return;
     case "lobby.denied":
       finish();
@@ -809,7 +811,7 @@ $("unmute-dismiss").addEventListener("click", () => {
 });
 
 if (config.room.state === "ended") {
-  showWaitScreen("ended", waitContext());
+  showWaitScreen("ended", waitContext({ endedBy: config.room.ended_by }));
 } else if ($("join-form")) {
   prejoin.open();
 }

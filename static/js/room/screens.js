@@ -46,6 +46,12 @@ const REASONS = {
     message: () => "The host has locked the room, so nobody new can come in.",
     actions: ["retry", "feed"],
   },
+  host_away: {
+    icon: "clock",
+    title: "The host stepped away",
+    message: () => "Nobody new can come in until the host is back. Try again in a little while.",
+    actions: ["retry", "feed"],
+  },
   full: {
     icon: "users",
     title: "This room is full",
@@ -67,7 +73,15 @@ const REASONS = {
   ended: {
     icon: "door",
     title: "This room has ended",
-    message: () => "The host ended the room for everyone.",
+    // Who did it: the host, a co-host, a moderator of the site, or the room itself.
+    message: (ctx) =>
+      ({
+        host: "The host ended the room for everyone.",
+        cohost: "A co-host ended the room for everyone.",
+        moderator: "A moderator of the site ended this room.",
+        idle: "The room ended by itself after everyone had left.",
+        no_show: "The room ended because the host didn't come.",
+      })[ctx.endedBy] || "This room is over.",
     actions: ["feed"],
   },
   left: {
