@@ -717,7 +717,7 @@ def _quiet(logger: str) -> Iterator[None]:
 # A socket flood (issue 15, item 5) -----------------------------------------------------------
 
 
-def _hand_changes(
+def hand_changes(
     received: list[tuple[float, Message]], participant_ids: set[int]
 ) -> list[tuple[float, int, bool]]:
     """(arrival, participant id, raised) for every change of those people's hands that a socket
@@ -840,7 +840,7 @@ async def _flood_room(
 
 def _honest_figures(heard: Heard) -> tuple[int, list[float]]:
     """How many of the honest guest's changes reached the witness, and how long each took."""
-    seen = [(t, r) for t, _, r in _hand_changes(heard.witness.received, {heard.honest_id})]
+    seen = [(t, r) for t, _, r in hand_changes(heard.witness.received, {heard.honest_id})]
     latencies = [
         arrived - sent
         for (sent, raised), (arrived, seen_raised) in zip(heard.honest_sent, seen, strict=False)
@@ -895,7 +895,7 @@ def socket_flood(cookies: bool) -> Callable[[Stage, ConnectionWatch], Row]:
         flooders = set(flooded["participants"])
         counts = Counter(flooded["counts"])
         seconds = flooded["stopped"] - flooded["started"]
-        changes = _hand_changes(heard.witness.received, flooders)
+        changes = hand_changes(heard.witness.received, flooders)
         about_flooder = sum(
             1
             for _, m in heard.witness.received
