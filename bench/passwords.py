@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
+import itertools
 import logging
 import os
 import sys
@@ -160,7 +161,7 @@ def simulate(
     return result
 
 
-def _wait_cell(waits: list[float | None]) -> str:
+def wait_cell(waits: list[float | None]) -> str:
     return " / ".join("still waiting" if w is None else f"{w:.0f}" for w in waits)
 
 
@@ -176,18 +177,28 @@ def table(results: Sequence[Result]) -> str:
         hours = r.seconds / 3600
         lines.append(
             f"| {r.addresses} | {r.checked / hours:.0f} | {r.refused} | {r.requests} | "
-            + " | ".join(_wait_cell(r.waits[k]) for k in NEWCOMERS)
+            + " | ".join(wait_cell(r.waits[k]) for k in NEWCOMERS)
             + " |"
         )
     return "\n".join(lines)
 
 
+# The join limits per address and per room (ROOMS_JOINS_*) count on the real clock, which an
+# hour simulated in seconds would overrun at once: they are lifted, so what is measured is the
+# password limiter. (They only ever refuse more, never check more passwords.)
+PASSWORDS_ALONE = {
+    "ROOMS_JOINS_PER_ADDRESS": 10**9,
+    "ROOMS_JOINS_PER_ROOM": 10**9,
+    "ROOMS_LOBBY_MAX": 10**6,
+}
+# The counts and waits do not depend on the hasher's cost, only the run's wall time does.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def measure_passwords_alone(settings: Any) -> None:
-    """The join limits per address and per room (ROOMS_JOINS_*) count on the real clock, which
-    an hour simulated in seconds would overrun at once: they are lifted, so what is measured is
-    the password limiter. (They only ever refuse more, never check more passwords.)"""
-    settings.ROOMS_JOINS_PER_ADDRESS = settings.ROOMS_JOINS_PER_ROOM = 10**9
-    settings.ROOMS_LOBBY_MAX = 10**6
+    """Lift the join limits (PASSWORDS_ALONE) on `settings`."""
+    for name, value in PASSWORDS_ALONE.items():
+        setattr(settings, name, value)
 
 
 def _setup(redis_url: str | None, scratch: Path) -> None:
@@ -199,7 +210,7 @@ def _setup(redis_url: str | None, scratch: Path) -> None:
     from django.conf import settings
 
     django.setup()
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
     measure_passwords_alone(settings)
     if redis_url:
         settings.CACHES = {
@@ -216,43 +227,57 @@ def _setup(redis_url: str | None, scratch: Path) -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def run(addresses: Sequence[int], hours: float) -> list[Result]:
-    from django.core.cache import cache
+_accounts = itertools.count(1)
+
+
+def signed_in_client() -> Any:
+    """An APIClient signed in as a new account (a "signed in" newcomer)."""
     from rest_framework.test import APIClient
 
     from accounts.models import User
+
+    user = User.objects.create_user(
+        username=f"newcomer{next(_accounts)}", password=None, display_name="Newcomer"
+    )
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def attack_room(*, host: Any, addresses: int, seconds: float) -> Result:
+    """A new room of `host`'s with ROOM_PASSWORD, the host inside, attacked by `addresses`
+    addresses for `seconds` of simulated time from START (`simulate`); the room is ended after.
+    The limiter's own clock is put back afterwards. Settings: see PASSWORDS_ALONE."""
     from rooms import ratelimit, services
 
+    room = services.room_create(host=host, title=f"{addresses} addresses", password=ROOM_PASSWORD)
+    seat = services.room_join(token=room.token, identity=services.Identity(user=host))
+    services.participant_connected(participant_id=seat.participant.pk)
     clock = Clock()
-    ratelimit.clock = clock
-    accounts = 0
-
-    def signed_in() -> APIClient:
-        nonlocal accounts
-        accounts += 1
-        user = User.objects.create_user(
-            username=f"newcomer{accounts}", password=None, display_name="Newcomer"
+    real_clock, ratelimit.clock = ratelimit.clock, clock
+    try:
+        return simulate(
+            token=room.token,
+            addresses=addresses,
+            seconds=seconds,
+            clock=clock,
+            signed_in_client=signed_in_client,
         )
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
+    finally:
+        ratelimit.clock = real_clock
+        services.room_end(room=room, actor=host)
+
+
+def run(addresses: Sequence[int], hours: float) -> list[Result]:
+    from django.core.cache import cache
+
+    from accounts.models import User
 
     host = User.objects.create_user(username="host", password=None, display_name="Host")
     results = []
     for count in addresses:
         cache.clear()
-        room = services.room_create(host=host, title=f"{count} addresses", password=ROOM_PASSWORD)
-        seat = services.room_join(token=room.token, identity=services.Identity(user=host))
-        services.participant_connected(participant_id=seat.participant.pk)
-        clock.now = START
-        result = simulate(
-            token=room.token,
-            addresses=count,
-            seconds=hours * 3600,
-            clock=clock,
-            signed_in_client=signed_in,
-        )
-        services.room_end(room=room, actor=host)
+        result = attack_room(host=host, addresses=count, seconds=hours * 3600)
         results.append(result)
         print(
             f"{count} addresses: {result.checked} checked, {result.requests} requests",
