@@ -482,7 +482,9 @@ class RoomConsumer(ResilientSocket):
             if not outages.is_outage(error):
                 raise
             log.warning("room socket could not handle %s: %s", message.get("type"), error)
-            await self.send_json(_unavailable())
+            # Channels tidies the database connections before each handler: the outage may
+            # show there, before `receive` sees the client's message. Say which one it was.
+            await self.send_json(_unavailable(_client_message_type(message)))
 
     async def room_event(self, message: dict[str, Any]) -> None:
         if not self.in_room_group:
@@ -567,6 +569,17 @@ class RoomConsumer(ResilientSocket):
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         self.closing = True
         await super().close(code=code, reason=reason)
+
+
+def _client_message_type(message: dict[str, Any]) -> str | None:
+    """The `type` of the client's JSON in a `websocket.receive`, if it has one."""
+    if message.get("type") != "websocket.receive" or not isinstance(message.get("text"), str):
+        return None
+    try:
+        kind = json.loads(message["text"]).get("type")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return kind if isinstance(kind, str) and len(kind) <= 64 else None
 
 
 def _error(code: str, message: str, regarding: str | None = None) -> dict[str, Any]:

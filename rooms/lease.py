@@ -21,10 +21,11 @@ import os
 import secrets
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 
 from rooms import services
 from rooms.scheduling import schedule_release
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SERVER_ID = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 _task: asyncio.Task[None] | None = None
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rooms-lease")
 
 
 def renew_seconds() -> float:
@@ -70,6 +72,20 @@ async def stop() -> None:
         await asyncio.gather(task, return_exceptions=True)
 
 
+def _in_lease_thread(call: Any, **kwargs: Any) -> Any:
+    """Run a database call on the lease's own thread, never on the one thread that every
+    socket's database calls share (`database_sync_to_async`): while the database is down each
+    call waits the pool's timeout, and the sockets must not wait behind the lease."""
+
+    def run() -> Any:
+        try:
+            return call(**kwargs)
+        finally:
+            close_old_connections()
+
+    return asyncio.get_running_loop().run_in_executor(_executor, run)
+
+
 async def _run() -> None:
     redis_marker = _RedisMarker()
     # Expiring others is safe only after our own renewals have gone through for a whole
@@ -78,11 +94,11 @@ async def _run() -> None:
     while True:
         started = time.monotonic()
         try:
-            await database_sync_to_async(services.socket_server_renew)(server=SERVER_ID)
+            await _in_lease_thread(services.socket_server_renew, server=SERVER_ID)
             healthy_since = healthy_since or started
             if started - healthy_since >= lease_seconds():
-                rooms = await database_sync_to_async(services.socket_servers_expire)(
-                    lease_seconds=lease_seconds()
+                rooms = await _in_lease_thread(
+                    services.socket_servers_expire, lease_seconds=lease_seconds()
                 )
                 for room_id in rooms:
                     await schedule_release(room_id)
