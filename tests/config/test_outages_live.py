@@ -141,13 +141,16 @@ def test_a_database_outage_under_a_live_room_is_answered_and_recovered_from() ->
             outage(True)
             await socket.send({"type": "hand.set", "raised": True})
             error = await socket.expect_type("error", timeout=60)
-            assert error == {
+            # Which step meets the outage first varies (the handler, or Channels tidying the
+            # connections before it); whichever it is, the answer is the retryable one, and
+            # names the message when it is about one.
+            assert {k: v for k, v in error.items() if k != "regarding"} == {
                 "type": "error",
                 "code": "unavailable",
                 "message": UNAVAILABLE,
-                "regarding": "hand.set",
                 "retry_after": 5,
-            }
+            }, socket.received
+            assert error.get("regarding", "hand.set") == "hand.set", socket.received
             await socket.send({"type": "ping"})
             await socket.expect_type("pong", timeout=30)
             assert_json_503(await http.get(f"/api/rooms/{room.token}/"))
