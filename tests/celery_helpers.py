@@ -19,6 +19,34 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
+def private_broker(redis_db: int) -> Iterator[tuple[str, dict[str, str]]]:
+    """A Redis database of its own as the broker (flushed before and after), and the
+    environment a worker process needs to share the test database. Needs PostgreSQL and Redis
+    (skipped without them, except in CI)."""
+    from django.db import connection
+
+    from tests.conftest import require_postgres
+    from tests.rooms.live_harness import database_url, flush_redis, redis_url, require_redis
+
+    require_postgres()
+    url = redis_url(redis_db)
+    require_redis(url)
+    flush_redis(url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "REDIS_URL": url,
+        "DEBUG": "true",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    try:
+        yield url, env
+    finally:
+        flush_redis(url)
+
+
+@contextmanager
 def eager_tasks() -> Iterator[None]:
     """With REDIS_URL set (CI) the app sends tasks to the broker; logic tests run them here."""
     before = (app.conf.task_always_eager, app.conf.task_eager_propagates)

@@ -12,14 +12,12 @@ without them, except in CI (ROOMS_REQUIRE_SERVICES=1), where it must run.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from celery import Celery
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Block
@@ -27,10 +25,8 @@ from feed.models import Notification, NotificationKind
 from rooms import announce
 from rooms import services as room_services
 from tests.celery_helpers import CeleryWorker as Worker
-from tests.celery_helpers import wait_until
-from tests.conftest import require_postgres
+from tests.celery_helpers import private_broker, wait_until
 from tests.factories import UserFactory, befriend, host_arrives
-from tests.rooms.live_harness import REPO_ROOT, database_url, flush_redis, redis_url, require_redis
 
 REDIS_DB = 7
 K = NotificationKind
@@ -38,20 +34,8 @@ K = NotificationKind
 
 @pytest.fixture
 def broker(transactional_db: None) -> Iterator[tuple[str, dict[str, str]]]:
-    require_postgres()
-    url = redis_url(REDIS_DB)
-    require_redis(url)
-    flush_redis(url)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "REDIS_URL": url,
-        "DEBUG": "true",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    yield url, env
-    flush_redis(url)
+    with private_broker(REDIS_DB) as found:
+        yield found
 
 
 def count(kind: str, username: str) -> int:

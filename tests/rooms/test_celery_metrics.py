@@ -7,7 +7,6 @@ except in CI (ROOMS_REQUIRE_SERVICES=1).
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,20 +14,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from celery import Celery
-from django.db import connection
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from rooms import tasks
-from tests.celery_helpers import CeleryWorker, eager_tasks
-from tests.conftest import require_postgres
+from tests.celery_helpers import CeleryWorker, eager_tasks, private_broker
 from tests.rooms.live_harness import (
-    REPO_ROOT,
-    database_url,
-    flush_redis,
     free_port,
-    redis_url,
-    require_redis,
 )
 
 REDIS_DB = 9
@@ -45,20 +37,8 @@ def outcomes(text: str) -> dict[tuple[str, str], float]:
 
 @pytest.fixture
 def broker(transactional_db: None) -> Iterator[tuple[str, dict[str, str]]]:
-    require_postgres()
-    url = redis_url(REDIS_DB)
-    require_redis(url)
-    flush_redis(url)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "REDIS_URL": url,
-        "DEBUG": "true",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    yield url, env
-    flush_redis(url)
+    with private_broker(REDIS_DB) as found:
+        yield found
 
 
 @pytest.mark.postgres
