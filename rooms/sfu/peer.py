@@ -81,6 +81,18 @@ def _ext_id(transceiver: RTCRtpTransceiver, uri: str) -> int:
     return 0
 
 
+def offer_ice_ufrag(offer_sdp: str) -> str | None:
+    """The ICE username fragment of an offer (None when it cannot be read). A browser's new
+    connection, or an ICE restart, comes with a new one."""
+    try:
+        desc = aiortc_sdp.SessionDescription.parse(offer_sdp)
+    except Exception:
+        return None
+    return next(
+        (m.ice.usernameFragment for m in desc.media if m.ice and m.ice.usernameFragment), None
+    )
+
+
 # m-lines that neither publish nor receive (a stopped transceiver stays in the SDP as one).
 MAX_INACTIVE_LINES = 8
 
@@ -180,6 +192,8 @@ class Peer:
         self.config = config
         self.pc = RTCPeerConnection(config.rtc_configuration())
         self.state: PeerState = "connecting"
+        # The ICE username fragment of the browser connection this peer answered.
+        self.remote_ufrag: str | None = None
         self.closed = False
         self.writer: hooks.RtpWriter | None = None
         self.sources: dict[SourceKind, Source] = {}
@@ -227,6 +241,7 @@ class Peer:
         except Exception as exc:
             raise NegotiationError(f"could not answer the offer: {exc}") from None
         self._update_streams(transceivers, by_mid)
+        self.remote_ufrag = offer_ice_ufrag(offer_sdp)
         return str(self.pc.localDescription.sdp)
 
     def _prepare(self, t: RTCRtpTransceiver, plan: MediaPlan) -> None:

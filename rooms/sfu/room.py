@@ -51,7 +51,7 @@ from .events import (
     SfuEvent,
     SlotSourceChanged,
 )
-from .peer import Peer, plan_offer
+from .peer import Peer, offer_ice_ufrag, plan_offer
 from .selection import Recency, SourceKey, assign_slots, video_sources_for
 from .speakers import Selection, SpeakerSelector
 from .streams import OutputSlot, Source, forward
@@ -129,6 +129,13 @@ class SfuRoom:
         lock = self._locks.setdefault(participant_id, asyncio.Lock())
         async with lock:
             peer = self.peers.get(participant_id)
+            if peer is not None and peer.remote_ufrag not in (None, offer_ice_ufrag(sdp)):
+                # The same person offers from a new connection (the browser rebuilt its own,
+                # or restarts ICE, which aiortc cannot do): the old peer would never carry
+                # it. It goes quietly ("closed", which no client rebuilds on), and the new
+                # connection gets a peer of its own.
+                await self._teardown(peer, "closed", "replaced by a new connection")
+                peer = None
             if peer is None:
                 self._ensure_tick()
                 peer = Peer(self, participant_id, self.config, self._peer_state)

@@ -29,6 +29,16 @@ function waitForIceGathering(pc, timeoutMs) {
 }
 
 // The SFU forwards VP8 only: offer nothing else for video.
+/** The lines of a description that say what it negotiates (for a warning, not the whole SDP). */
+function describeSdp(description) {
+  if (!description) return "(none)";
+  const wanted = /^(m=|a=group:|a=mid:|a=(sendonly|recvonly|sendrecv|inactive)$)/;
+  return description.sdp
+    .split(/\r?\n/)
+    .filter((line) => wanted.test(line))
+    .join(" ");
+}
+
 function preferVp8(transceiver) {
   if (!transceiver.setCodecPreferences || !window.RTCRtpReceiver?.getCapabilities) return;
   const caps = RTCRtpReceiver.getCapabilities("video");
@@ -231,8 +241,16 @@ export class MediaSession {
         }
       }, ANSWER_TIMEOUT_MS);
     } catch (error) {
-      console.warn("media offer failed", error);
-      this._failed();
+      // The browser could not make an offer on this connection: what it holds is not
+      // something another offer on it will fix, so the retry starts a new connection (the
+      // SFU replaces the old one when the new one offers).
+      console.warn(
+        "media offer failed",
+        error,
+        `local: ${describeSdp(pc.currentLocalDescription)}`,
+        `remote: ${describeSdp(pc.currentRemoteDescription)}`,
+      );
+      this._failed({ rebuild: true });
     }
   }
 
@@ -257,7 +275,7 @@ export class MediaSession {
   }
 
   /** The SFU refused or could not take our offer: roll back and offer again shortly. */
-  async _failed() {
+  async _failed({ rebuild = false } = {}) {
     const pc = this.pc;
     clearTimeout(this.answerTimer);
     this.negotiating = false;
@@ -271,7 +289,12 @@ export class MediaSession {
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       if (this.closed) return;
-      if (!this.pc || this.pc.connectionState === "failed" || this.pc.connectionState === "closed") {
+      if (rebuild && this.pc === pc) {
+        // Closing the old connection makes the SFU report it failed: that is this rebuild.
+        this.lastRestart = performance.now();
+        this._build();
+        this.offer();
+      } else if (!this.pc || this.pc.connectionState === "failed" || this.pc.connectionState === "closed") {
         this.restart();
       } else {
         this.offer();
