@@ -126,6 +126,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# How Rooms learns about this site's people: friendships, blocks, names, suspension.
+ROOMS_ADAPTER = "accounts.adapter.AccountsAdapter"
 
 # --- Redis: channel layer, cache, Celery ------------------------------------------------------
 
