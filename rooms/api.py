@@ -21,13 +21,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
-from accounts.selectors import active_user
 from config.errors import Forbidden, NotFound
 from rooms import schedules, selectors, services, turn
 from rooms import serializers as s
 from rooms.identity import Caller, caller_for, remember
 from rooms.models import Participant, ParticipantState, Room
+from rooms.users import User, signed_in
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 HOSTED_ROOMS_LIMIT = 100
@@ -51,14 +50,14 @@ def _validated(
 
 def _user(request: Request) -> User:
     """The signed-in account; the view's IsAuthenticated permission has already run."""
-    user = request.user
-    if not isinstance(user, User):
+    user = signed_in(request.user)
+    if user is None:
         raise NotAuthenticated()
     return user
 
 
 def _optional_user(request: Request) -> User | None:
-    return request.user if isinstance(request.user, User) else None
+    return signed_in(request.user)
 
 
 def _room(request: Request, token: str) -> Room:
@@ -411,7 +410,7 @@ class RoomCoHostsApi(_Api):
         data = _validated(s.RoomCoHostInputSerializer, request.data)
         # Refuse outsiders before looking anyone up, so they learn nothing about accounts.
         _require_moderator(room, user)
-        target = active_user(user_id=data["user_id"])
+        target = selectors.active_account(user_id=data["user_id"])
         cohost = services.cohost_add(room=room, actor=user, user=target)
         return Response(s.RoomMemberSerializer(cohost).data, status=status.HTTP_201_CREATED)
 

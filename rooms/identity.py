@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
-from accounts.models import User
 from rooms.addresses import client_address
 from rooms.services import Identity
+from rooms.users import signed_in
 
 GUEST_COOKIE = "rooms_guest"
 GUEST_SALT = "rooms.guest"
@@ -59,7 +59,7 @@ def guest_id_from_cookies(cookies: Mapping[str, str]) -> str:
 def caller_for(request: HttpRequest, *, display_name: str = "", issue: bool = False) -> Caller:
     """The caller's identity. With `issue`, missing guest/device ids are created, and all the
     ids in use are returned in `cookies` so `remember` renews them on the response."""
-    user = request.user if isinstance(request.user, User) else None
+    user = signed_in(request.user)
     device_id = _read(request, DEVICE_COOKIE)
     guest_id = "" if user is not None else _read(request, GUEST_COOKIE)
     cookies: dict[str, str] = {}

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from accounts.models import User
 from config.errors import Conflict, Gone, InvalidInput, NotFound
 from rooms import selectors
 from rooms.models import LobbyReason, Participant, ParticipantState, Room, RoomState, Rsvp
@@ -30,6 +29,7 @@ from rooms.services import (
     _release_vanished,
     release_vanished_seats,
 )
+from rooms.users import User
 
 log = logging.getLogger(__name__)
 

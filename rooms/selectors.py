@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from accounts.models import User
-from accounts.selectors import block_relation_q, blocked_either_way, friend_ids
 from config.errors import Forbidden, NotFound
 from rooms import events, turn
+from rooms.adapter import get_adapter
 from rooms.models import (
     Audience,
     AuditEvent,
@@ -26,6 +26,7 @@ from rooms.models import (
     Room,
     RoomState,
 )
+from rooms.users import User
 
 
 def room_by_token(*, token: str, user: User | None) -> Room:
@@ -38,7 +39,7 @@ def room_by_token(*, token: str, user: User | None) -> Room:
         user is not None
         and user.is_authenticated
         and room.host_id != user.pk
-        and blocked_either_way(a=user, b=room.host)
+        and get_adapter().is_blocked(user, room.host)
     ):
         raise NotFound("room_not_found", "This room doesn't exist.")
     return room
@@ -47,14 +48,15 @@ def room_by_token(*, token: str, user: User | None) -> Room:
 def rooms_visible_to(*, user: User) -> QuerySet[Room]:
     """Rooms that appear in `user`'s feed: their own, co-hosted, invited, and friends' rooms
     open to all friends; never a room whose host is on either side of a block with them."""
+    adapter = get_adapter()
     return (
         Room.objects.filter(
             Q(host=user)
             | Q(cohosts__user=user)
             | Q(invitations__user=user)
-            | Q(audience=Audience.FRIENDS, host__in=friend_ids(user=user))
+            | Q(audience=Audience.FRIENDS, host__in=adapter.friend_ids(user))
         )
-        .exclude(block_relation_q(user=user, field="host"))
+        .exclude(host__in=adapter.blocked_ids(user))
         .exclude(state=RoomState.ENDED)
         .distinct()
     )
@@ -64,7 +66,7 @@ def _feed_rooms(*, user: User) -> Any:  # a QuerySet of rooms with annotations
     friends_inside = Prefetch(
         "participants",
         queryset=Participant.objects.filter(
-            state=ParticipantState.ADMITTED, user__in=friend_ids(user=user)
+            state=ParticipantState.ADMITTED, user__in=get_adapter().friend_ids(user)
         )
         .select_related("user")
         .order_by("joined_at"),
@@ -139,14 +141,13 @@ def room_audience_ids(*, room: Room) -> list[int]:
     ids = {room.host_id}
     ids.update(CoHost.objects.filter(room=room).values_list("user_id", flat=True))
     ids.update(Invitation.objects.filter(room=room).values_list("user_id", flat=True))
+    adapter = get_adapter()
+    accounts = get_user_model()._default_manager
     if room.audience == Audience.FRIENDS:
-        ids.update(friend_ids(user=room.host))
-    blocked = set(
-        User.objects.filter(block_relation_q(user=room.host, field="id")).values_list(
-            "id", flat=True
-        )
-    )
-    return sorted(ids - blocked)
+        friends = accounts.filter(pk__in=adapter.friend_ids(room.host))
+        ids.update(friends.values_list("pk", flat=True))
+    blocked = accounts.filter(pk__in=adapter.blocked_ids(room.host)).values_list("pk", flat=True)
+    return sorted(ids - set(blocked))
 
 
 def roster(*, room: Room) -> QuerySet[Participant]:
@@ -181,6 +182,15 @@ def hosted_rooms(*, user: User) -> QuerySet[Room]:
     return (
         Room.objects.filter(Q(host=user) | Q(cohosts__user=user)).distinct().order_by("-created_at")
     )
+
+
+def active_account(*, user_id: int) -> User:
+    """An active account of the site by id (to name as a co-host, say); an unknown id and an
+    inactive account look the same."""
+    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        raise NotFound("user_not_found", "No such user.")
+    return user
 
 
 def participant_with_room(*, participant_id: int) -> Participant:

@@ -19,7 +19,8 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from rooms import selectors, services
-from rooms.models import Audience, Ban, ReportReason, Room
+from rooms.adapter import get_adapter
+from rooms.models import Audience, Ban, CoHost, Invitation, ReportReason, Room
 
 # Ids are 64-bit in the database; 2**53 keeps them exact in JavaScript clients too, and stops
 # huge numbers from overflowing the database driver (a 500) before any query runs.
@@ -158,7 +159,7 @@ class RoomPublicSerializer(serializers.Serializer):
     link = serializers.SerializerMethodField()
     title = serializers.CharField()
     description = serializers.CharField()
-    host_name = serializers.CharField(source="host.name")
+    host_name = serializers.SerializerMethodField()
     state = serializers.CharField(help_text="scheduled, open or ended")
     scheduled_start = serializers.DateTimeField(allow_null=True)
     audience = serializers.CharField(help_text="friends or invite_only")
@@ -171,6 +172,9 @@ class RoomPublicSerializer(serializers.Serializer):
 
     def get_link(self, room: Room) -> str:
         return room_link(room)
+
+    def get_host_name(self, room: Room) -> str:
+        return get_adapter().display_name(room.host)
 
     def get_participant_count(self, room: Room) -> int:
         # List views annotate the count; a single room counts its roster.
@@ -253,8 +257,11 @@ class RoomMemberSerializer(serializers.Serializer):
     """A co-host or an invited person."""
 
     user_id = serializers.IntegerField()
-    display_name = serializers.CharField(source="user.name")
+    display_name = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+
+    def get_display_name(self, member: CoHost | Invitation) -> str:
+        return get_adapter().display_name(member.user)
 
 
 class RoomReportOutputSerializer(serializers.Serializer):

@@ -17,14 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.core import signing
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.selectors import are_friends, blocked_either_way, friend_ids
 from config.errors import (
     Conflict,
     DomainError,
@@ -35,6 +34,7 @@ from config.errors import (
     TooManyRequests,
 )
 from rooms import announce, budget, cards, events, media, metrics, ratelimit
+from rooms.adapter import get_adapter
 from rooms.models import (
     ACTIVE_STATES,
     Audience,
@@ -54,6 +54,7 @@ from rooms.models import (
     SocketServer,
 )
 from rooms.policy import Decision, JoinFacts, Outcome, Reason, decide_join
+from rooms.users import User
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 2000
@@ -164,7 +165,7 @@ def _record(
         room=room,
         kind=kind,
         actor=actor,
-        actor_name=actor_name or (actor.name if actor is not None else ""),
+        actor_name=actor_name or (get_adapter().display_name(actor) if actor is not None else ""),
         target=target,
         data=data,
         version=room.version,
@@ -210,10 +211,15 @@ def is_moderator(*, room: Room, user: User | None) -> bool:
 
 
 def _require_moderator(room: Room, actor: User, *, as_staff: bool = False) -> None:
-    if as_staff and actor.is_staff:
+    if as_staff and _is_staff(actor):
         return
     if not is_moderator(room=room, user=actor):
         raise Forbidden("not_a_host", "Only the host or a co-host can do that.")
+
+
+def _is_staff(user: User) -> bool:
+    # The site's moderators: Django admin's notion of staff, for user models that have it.
+    return bool(getattr(user, "is_staff", False))
 
 
 def _require_not_ended(room: Room) -> None:
@@ -279,7 +285,7 @@ def _password_hash(password: str) -> str:
 
 
 def _blocked_with_host(room: Room, user: User) -> bool:
-    return blocked_either_way(a=user, b=room.host)
+    return get_adapter().is_blocked(user, room.host)
 
 
 # --- create / update --------------------------------------------------------------------------
@@ -304,7 +310,7 @@ def room_create(
     """Create a room. It opens when its host joins it (`room_join`). At most
     ROOMS_CREATED_PER_HOUR per host (TooManyRequests)."""
     now = _now(now)
-    if host.is_suspended:
+    if not get_adapter().can_create_rooms(host):
         raise Forbidden("suspended", "Your account is suspended, so you can't create rooms.")
     _within_hourly_limit(
         action="room-create",
@@ -570,7 +576,7 @@ def _join_facts(
         is_moderator=role != Role.PARTICIPANT,
         banned=_is_banned(room, identity),
         blocked=user is not None and _blocked_with_host(room, user),
-        suspended=user is not None and user.is_suspended,
+        suspended=user is not None and not get_adapter().can_join_rooms(user),
         password_set=room.has_password,
         password_given=bool(password),
         password_ok=password_ok,
@@ -580,7 +586,7 @@ def _join_facts(
         capacity=room.capacity,
         moderator_present=_moderator_present(room),
         audience_friends=room.audience == Audience.FRIENDS,
-        is_friend=user is not None and are_friends(a=user, b=room.host),
+        is_friend=user is not None and get_adapter().are_friends(user, room.host),
         is_invited=user is not None and Invitation.objects.filter(room=room, user=user).exists(),
         waiting_room=room.waiting_room,
         holds_seat=active is not None and active.state == ParticipantState.ADMITTED,
@@ -644,7 +650,8 @@ def _vouched_for(row: Mapping[str, Any], user: User | None) -> bool:
         return False
     if Invitation.objects.filter(room_id=row["pk"], user=user).exists():
         return True
-    return row["audience"] == Audience.FRIENDS and are_friends(a=user, b=User(pk=row["host_id"]))
+    host = get_user_model()(pk=row["host_id"])
+    return row["audience"] == Audience.FRIENDS and get_adapter().are_friends(user, host)
 
 
 def _password_applies(row: Mapping[str, Any], identity: Identity) -> bool:
@@ -821,7 +828,7 @@ def _count_join_attempt(*, room_id: int, host_id: int, identity: Identity) -> No
 
 def _display_name(identity: Identity) -> str:
     if identity.user is not None:
-        return identity.user.name[:DISPLAY_NAME_MAX]
+        return get_adapter().display_name(identity.user)[:DISPLAY_NAME_MAX]
     return _validate_text(
         identity.display_name, field="display_name", limit=DISPLAY_NAME_MAX, required=True
     )
@@ -945,7 +952,7 @@ def participant_connected(
             and secrets.compare_digest(participant.resume_nonce, resume_nonce)
         ):
             raise Forbidden("resume_expired", "This connection can't be resumed. Join again.")
-        if participant.user is not None and participant.user.is_suspended:
+        if participant.user is not None and not get_adapter().can_join_rooms(participant.user):
             raise Forbidden("suspended", "Your account is suspended.")
         was_disconnected = participant.disconnected_at is not None
         participant.disconnected_at = None
@@ -1405,7 +1412,8 @@ def cohost_add(*, room: Room, actor: User, user: User, now: datetime | None = No
         if visit is not None:
             visit.role = Role.COHOST
             visit.save(update_fields=["role"])
-        _record(room, "cohost.added", actor=actor, target=visit, user_id=user.pk, name=user.name)
+        name = get_adapter().display_name(user)
+        _record(room, "cohost.added", actor=actor, target=visit, user_id=user.pk, name=name)
         if visit is not None:
             media.set_screen_allowed(room.pk, visit.pk, allowed=True)
         if visit is not None:
@@ -1439,14 +1447,19 @@ def cohost_remove(*, room: Room, actor: User, user_id: int) -> None:
 def _invite(room: Room, actor: User, user_ids: set[int]) -> list[Invitation]:
     """Invitations go to friends of the host only (a stranger's id is refused, not notified),
     at most ROOMS_INVITATIONS_PER_HOUR new ones per inviting account."""
-    users = list(User.objects.filter(pk__in=user_ids, is_active=True))
+    accounts = get_user_model()._default_manager
+    users = [user for user in accounts.filter(pk__in=user_ids) if user.is_active]
     if len(users) != len(user_ids):
         raise NotFound("user_not_found", "No such user.")
     if room.host_id in user_ids:
         raise InvalidInput("cannot_invite_host", "The host doesn't need an invitation.")
     # A block ends a friendship, so a blocked person is refused here like any stranger, and
     # can't tell a block from an unfriending.
-    friends = set(friend_ids(user=room.host).filter(friend_id__in=user_ids))
+    friends = set(
+        accounts.filter(pk__in=user_ids)
+        .filter(pk__in=get_adapter().friend_ids(room.host))
+        .values_list("pk", flat=True)
+    )
     if friends != user_ids:
         raise InvalidInput("not_a_friend", "Only friends of the host can be invited.")
     existing = set(
@@ -1570,7 +1583,7 @@ def report_resolve(
     *, report: Report, moderator: User, note: str, now: datetime | None = None
 ) -> Report:
     """Close a report from the moderation queue (staff only)."""
-    if not moderator.is_staff:
+    if not _is_staff(moderator):
         raise Forbidden("staff_only", "Only moderators can resolve reports.")
     note = _validate_text(note, field="note", limit=DETAILS_MAX, required=True)
     report = Report.objects.select_for_update().get(pk=report.pk)

@@ -12,11 +12,12 @@ from django.shortcuts import render, resolve_url
 from django.utils.http import urlencode
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from accounts.models import User
 from config.errors import NotFound
 from rooms import selectors, services
+from rooms.adapter import get_adapter
 from rooms.models import ReportReason
 from rooms.serializers import RoomPublicSerializer
+from rooms.users import signed_in
 
 # The API's token shape (rooms/api.py): anything else names no room.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -24,7 +25,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 @ensure_csrf_cookie  # the page's API calls (join, reports, host controls) send the CSRF token
 def room_page(request: HttpRequest, token: str) -> HttpResponse:
-    user = request.user if isinstance(request.user, User) else None
+    user = signed_in(request.user)
     try:
         if not _TOKEN.fullmatch(token):
             raise NotFound("room_not_found", "This room doesn't exist.")
@@ -37,7 +38,8 @@ def room_page(request: HttpRequest, token: str) -> HttpResponse:
         | ({"ended_by": selectors.ended_by(room_id=room.pk)} if room.state == "ended" else {}),
         "viewer": {
             "signed_in": user is not None,
-            "name": user.name if user is not None else "",
+            "name": get_adapter().display_name(user) if user is not None else "",
+            "avatar_url": get_adapter().avatar_url(user) if user is not None else "",
             "is_moderator": services.is_moderator(room=room, user=user),
         },
         "report_reasons": [{"value": v, "label": str(label)} for v, label in ReportReason.choices],
