@@ -11,17 +11,17 @@ import contextlib
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from accounts.admin import apply_each, ask_for_note
-from accounts.models import User
 from config.errors import DomainError, NotFound
 from rooms import services
+from rooms.admin_actions import apply_each, ask_for_note
 from rooms.models import (
     AuditEvent,
     Ban,
@@ -31,14 +31,21 @@ from rooms.models import (
     ReportStatus,
     Room,
 )
+from rooms.users import User, signed_in
 
 
 def _staff(request: HttpRequest) -> User:
-    # The admin site only lets active staff in, so this is always one of our accounts.
-    user = request.user
-    if not isinstance(user, User):
+    # The admin site only lets active staff in, so this is always one of the site's accounts.
+    user = signed_in(request.user)
+    if user is None:
         raise PermissionDenied
     return user
+
+
+def _username(path: str) -> str:
+    """The lookup `path` followed by the user model's username field (whatever it is called),
+    for an admin's search_fields."""
+    return f"{path}__{get_user_model().USERNAME_FIELD}"
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -85,7 +92,7 @@ class RoomAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("state", "audience", "locked", "waiting_room", "signed_in_only")
-    search_fields = ("title", "=token", "host__username")
+    search_fields = ("title", "=token", _username("host"))
     list_select_related = ("host",)
     date_hierarchy = "created_at"
     # The password hash is never shown; `has_password` says whether there is one.
@@ -185,7 +192,7 @@ class BanAdmin(admin.ModelAdmin):
 
     list_display = ("display_name", "room", "user", "guest_id", "created_by", "created_at")
     list_filter = ("created_at", "room__state")
-    search_fields = ("display_name", "guest_id", "user__username", "room__title", "=room__token")
+    search_fields = ("display_name", "guest_id", _username("user"), "room__title", "=room__token")
     list_select_related = ("room", "user", "created_by")
     fields = (
         "room",
@@ -282,7 +289,11 @@ class ReportAdmin(admin.ModelAdmin):
             return "— (the room)"
         if target.user_id is None:
             return f"{target.display_name} (guest)"
-        url = reverse("admin:accounts_user_change", args=[target.user_id])
+        opts = get_user_model()._meta
+        try:
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[target.user_id])
+        except NoReverseMatch:  # the site keeps its accounts out of this admin
+            return target.display_name
         return format_html('<a href="{}">{}</a>', url, target.display_name)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
