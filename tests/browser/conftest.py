@@ -33,7 +33,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
-DEMO_PASSWORD = "rooms-demo-2026"  # rooms/management/commands/seed_demo.py
+DEMO_PASSWORD = "rooms-demo-2026"  # feed/management/commands/seed_demo.py
 START_TIMEOUT = 30.0
 
 try:
