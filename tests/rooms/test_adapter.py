@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.test import Client
 from django.utils import timezone
 
 from accounts.adapter import AccountsAdapter
@@ -17,7 +18,9 @@ from rooms import selectors, services
 from rooms.adapter import DefaultAdapter, RoomsAdapter, get_adapter
 from rooms.models import Audience, Room
 from rooms.policy import Outcome, Reason
+from tests.conftest import as_user
 from tests.factories import RoomFactory, UserFactory, befriend, host_arrives
+from tests.rooms.test_page_room import page_config
 
 DEFAULT = "rooms.adapter.DefaultAdapter"
 
@@ -223,3 +226,36 @@ def test_the_adapter_decides_who_may_create_and_join(settings, alice: User, bob:
     with pytest.raises(services.JoinDenied) as denied:
         services.room_join(token=room.token, identity=services.Identity(user=bob))
     assert denied.value.code == "suspended"
+
+
+class Titled(AccountsAdapter):
+    def display_name(self, user: Any) -> str:
+        return f"Dr. {user.username}"
+
+    def avatar_url(self, user: Any) -> str:
+        return f"/avatars/{user.pk}.png"
+
+
+@pytest.mark.django_db
+def test_names_and_avatars_come_from_the_adapter(  # type: ignore[no-untyped-def]
+    settings, client: Client, alice: User, bob: User
+) -> None:
+    settings.ROOMS_ADAPTER = f"{__name__}.Titled"
+    room = RoomFactory(host=alice, waiting_room=False)
+    client.force_login(bob)
+    html = client.get(f"/r/{room.token}/").content.decode()
+    assert "Hosted by Dr. alice" in html
+    assert "You're joining as <strong>Dr. bob</strong>" in html
+    config = page_config(html)
+    assert config["room"]["host_name"] == "Dr. alice"
+    assert (config["viewer"]["name"], config["viewer"]["avatar_url"]) == (
+        "Dr. bob",
+        f"/avatars/{bob.pk}.png",
+    )
+
+    host = as_user(alice)
+    assert host.get(f"/api/rooms/{room.token}/").json()["host_name"] == "Dr. alice"
+    r = host.post(f"/api/rooms/{room.token}/cohosts/", {"user_id": bob.pk}, format="json")
+    assert r.status_code == 201 and r.json()["display_name"] == "Dr. bob"
+    joined = services.room_join(token=room.token, identity=services.Identity(user=bob))
+    assert joined.participant.display_name == "Dr. bob"

@@ -40,7 +40,12 @@ def test_it_works(client: Client, alice: User, bob: User, friends: None) -> None
     assert "csrftoken" in r.cookies
     config = page_config(html)
     assert config["room"]["token"] == room.token
-    assert config["viewer"] == {"signed_in": True, "name": "Bob", "is_moderator": False}
+    assert config["viewer"] == {
+        "signed_in": True,
+        "name": "Bob",
+        "avatar_url": "",
+        "is_moderator": False,
+    }
     assert {"value": "harassment", "label": "Harassment or bullying"} in config["report_reasons"]
 
 
