@@ -9,8 +9,8 @@ topped up to that many visits, `VACUUM ANALYZE`d (what autovacuum does in produc
 timed, each figure as the median of `--runs` runs:
 
 - `summary`: `rooms.usage.usage_summary(now=...)`, everything the dashboard reads;
-- `page`: `GET /admin/usage/` through Django's test client, logged in as staff (the summary
-  plus the chart and the admin template).
+- `page`: `GET /admin/rooms/room/usage/` through Django's test client, logged in as staff (the
+  summary plus the chart and the admin template).
 
 One warm-up call of each comes first and is not counted. A measurement stops early once it has
 spent `--budget` seconds (after at least one run), so a slow version still ends; the table says
@@ -231,6 +231,7 @@ def measure(
 ) -> list[dict[str, Any]]:
     from django.core.cache import cache
     from django.test import Client
+    from django.urls import reverse
     from django.utils import timezone
 
     from accounts.models import User
@@ -241,10 +242,12 @@ def measure(
     client = Client(HTTP_HOST="localhost")
     client.force_login(staff)
 
+    usage_url = reverse("admin:rooms_usage")
+
     def page() -> None:
-        response = client.get("/admin/usage/")
+        response = client.get(usage_url)
         if response.status_code != 200:
-            raise SystemExit(f"/admin/usage/ answered {response.status_code}")
+            raise SystemExit(f"{usage_url} answered {response.status_code}")
 
     rows = []
     with psycopg.connect(db_url) as conn:
@@ -334,7 +337,7 @@ def main() -> None:
         f"visits starting within the last {args.spread_days} days; "
         "ms are medians (runs in brackets)",
         "",
-        "| visits | usage_summary ms, cold / warm | GET /admin/usage/ ms, cold / warm "
+        "| visits | usage_summary ms, cold / warm | GET /admin/rooms/room/usage/ ms, cold / warm "
         "| load average |",
         "|---:|---:|---:|---:|",
         *(

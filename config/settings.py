@@ -86,6 +86,9 @@ TEMPLATES = [
         },
     },
 ]
+# Rooms' pages (the room page) extend the site's own base template: it has the blocks Rooms
+# needs (title, head, content, scripts; see rooms/templates/rooms/base.html).
+ROOMS_BASE_TEMPLATE = "base.html"
 
 # --- Database -------------------------------------------------------------------------------
 

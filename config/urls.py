@@ -2,21 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from rooms import dashboard
-
 urlpatterns = [
     # /healthz, /readyz and /metrics at the root, where load balancers and Prometheus look.
     path("", include("rooms.health_urls")),
-    # Before the admin's own URLs; admin_view lets in active staff only (others log in first).
-    path("admin/usage/", admin.site.admin_view(dashboard.usage), name="admin-usage"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("accounts.api_urls")),
     path("api/", include("feed.api_urls")),
-    path("api/", include("rooms.api_urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("feed.urls")),
+    # Rooms' page (r/<token>/) and API (api/rooms/...); its sockets are in config/asgi.py.
     path("", include("rooms.urls")),
 ]
 

@@ -17,6 +17,7 @@ from accounts.api import current_user
 from feed import selectors, services
 from feed.models import POST_MAX, NotificationKind
 from feed.notifications import notification_public
+from rooms import links
 from rooms.models import Audience, Room, RoomState
 from rooms.selectors import feed_rooms
 
@@ -30,7 +31,7 @@ class FeedPagination(CursorPagination):
 
 
 def room_link(room: Room) -> str:
-    return f"/r/{room.token}/"
+    return links.room_link(room)
 
 
 # --- Serializers ------------------------------------------------------------------------------

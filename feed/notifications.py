@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from feed.models import Notification, NotificationKind
+from rooms import links
 
 
 class NotificationRoom(TypedDict):
@@ -47,7 +48,7 @@ def notification_public(notification: Notification) -> NotificationPublic:
         "room": {
             "token": room.token,
             "title": room.title,
-            "link": f"/r/{room.token}/",
+            "link": links.room_path(room.token),
             "state": room.state,
             "scheduled_start": room.scheduled_start.isoformat() if room.scheduled_start else None,
         },

@@ -16,11 +16,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.html import format_html
 
 from config.errors import DomainError, NotFound
-from rooms import services
+from rooms import dashboard, services
 from rooms.admin_actions import apply_each, ask_for_note
 from rooms.models import (
     AuditEvent,
@@ -118,6 +118,18 @@ class RoomAdmin(admin.ModelAdmin):
     readonly_fields = fields
     inlines = (ParticipantInline, AuditEventInline)
     actions = ("end_rooms", "lock_rooms", "unlock_rooms")
+    # The changelist links to the usage dashboard (one of this admin's own URLs, below), so the
+    # site's admin index stays the site's.
+    change_list_template = "rooms/admin/room_change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        # admin_view lets in active staff only (others log in first); the name is
+        # "admin:rooms_usage" in whichever admin site this is registered with.
+        usage = path("usage/", self.admin_site.admin_view(self.usage_view), name="rooms_usage")
+        return [usage, *super().get_urls()]
+
+    def usage_view(self, request: HttpRequest) -> HttpResponse:
+        return dashboard.usage(request, self.admin_site)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Room]:
         return (

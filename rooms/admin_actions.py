@@ -61,7 +61,7 @@ def ask_for_note(
         "media": model_admin.media,
     }
     request.current_app = model_admin.admin_site.name
-    return TemplateResponse(request, "admin/action_with_note.html", context)
+    return TemplateResponse(request, "rooms/admin/action_with_note.html", context)
 
 
 def apply_each(

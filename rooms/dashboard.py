@@ -1,4 +1,5 @@
-"""The usage dashboard in the moderation console (staff only, linked from the admin index).
+"""The usage dashboard in the moderation console (staff only): one of the Room admin's URLs
+(`admin:rooms_usage`, `<admin>/rooms/room/usage/`), linked from the rooms' changelist.
 
 The chart is inline SVG drawn on the server: no JavaScript, no library, nothing from a CDN.
 """
@@ -53,11 +54,11 @@ def bars(minutes_by_day: dict[date, float]) -> tuple[list[Bar], int]:
     return result, top
 
 
-def usage(request: HttpRequest) -> HttpResponse:
+def usage(request: HttpRequest, admin_site: admin.AdminSite) -> HttpResponse:
     summary = usage_summary(now=timezone.now())
     chart, top = bars(summary.minutes_by_day)
     context = {
-        **admin.site.each_context(request),
+        **admin_site.each_context(request),
         "title": "Usage",
         "summary": summary,
         "total_minutes": round(sum(summary.minutes_by_day.values())),
@@ -68,4 +69,6 @@ def usage(request: HttpRequest) -> HttpResponse:
         "plot_bottom": CHART_HEIGHT - CHART_BOTTOM,
         "left": CHART_LEFT,
     }
-    return TemplateResponse(request, "admin/usage.html", context)
+    # The template's {% url 'admin:...' %} then resolves in this admin site.
+    request.current_app = admin_site.name
+    return TemplateResponse(request, "rooms/admin/usage.html", context)

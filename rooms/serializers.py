@@ -18,7 +18,7 @@ from django.utils import timezone
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from rooms import selectors, services
+from rooms import links, selectors, services
 from rooms.adapter import get_adapter
 from rooms.models import Audience, Ban, CoHost, Invitation, ReportReason, Room
 
@@ -29,7 +29,7 @@ MAX_IDS = 200
 
 
 def room_link(room: Room) -> str:
-    return f"/r/{room.token}/"
+    return links.room_link(room)
 
 
 class AwareDateTimeField(serializers.DateTimeField):

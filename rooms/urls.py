@@ -1,9 +1,14 @@
-from django.urls import URLPattern, URLResolver, path
+"""Rooms' HTTP URLs: the room page and the REST API. A site includes them under any prefix
+(`path("", include("rooms.urls"))` on the reference site, `path("video/", ...)` elsewhere); the
+room socket's routes (`rooms.routing`) go under the same prefix (rooms/links.py)."""
 
-from rooms import views
+from django.urls import URLPattern, URLResolver, include, path
+
+from rooms import api_urls, views
 
 app_name = "rooms"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("r/<str:token>/", views.room_page, name="room"),
+    path("api/", include(api_urls)),
 ]

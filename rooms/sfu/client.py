@@ -137,7 +137,8 @@ class RoomClient:
     async def _connect(self, query: str) -> None:
         parts = urlsplit(self.base_url)
         scheme = "wss" if parts.scheme == "https" else "ws"
-        url = f"{scheme}://{parts.netloc}/ws/rooms/{self.token}/?{query}"
+        # The socket routes sit under the same prefix as the site's Rooms URLs (base_url's path).
+        url = f"{scheme}://{parts.netloc}{parts.path}/ws/rooms/{self.token}/?{query}"
         origin = Origin(f"{parts.scheme}://{parts.netloc}")
         # An API client shows its token on the socket too: a resume checks the account. A
         # guest is known by the cookie the join API set, which a browser sends on the socket.

@@ -1,4 +1,5 @@
-"""The browser's reducer (static/js/room/state.js) is rooms/events.apply_event, in JavaScript.
+"""The browser's reducer (rooms/static/rooms/js/room/state.js) is rooms/events.apply_event, in
+JavaScript.
 
 Both run over the same random event streams (stale, next, gapped versions; people joining,
 waiting, leaving; moderators' lobbies and plain rosters) and must agree at every step.
@@ -72,7 +73,7 @@ def _python_run(snapshot: dict[str, Any], events: list[dict[str, Any]]) -> list[
 
 
 JS_RUN = """async ([snapshot, events]) => {
-    const { applyEvent } = await import('/static/js/room/state.js');
+    const { applyEvent } = await import('/static/rooms/js/room/state.js');
     const out = [];
     let current = snapshot;
     for (const event of events) {

@@ -200,7 +200,7 @@ def test_resolve_reports_asks_for_a_note(
         {"action": "resolve_reports", helpers.ACTION_CHECKBOX_NAME: ids, "index": "0"},
     )
     assert page.status_code == 200
-    assert page.templates[0].name == "admin/action_with_note.html"
+    assert page.templates[0].name == "rooms/admin/action_with_note.html"
     assert 'name="apply"' in page.content.decode()
     assert Report.objects.filter(status=ReportStatus.OPEN).count() == 2
 

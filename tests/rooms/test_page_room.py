@@ -1,4 +1,4 @@
-"""The room page behind a link: /r/<token>/ (the client is static/js/room/)."""
+"""The room page behind a link: /r/<token>/ (the client is rooms/static/rooms/js/room/)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_it_works(client: Client, alice: User, bob: User, friends: None) -> None
     assert "You're joining as <strong>Bob</strong>" in html
     assert 'id="display-name"' not in html  # signed in: no name to give
     assert 'id="room-password"' not in html
-    assert "js/room/main.js" in html
+    assert "rooms/js/room/main.js" in html and "rooms/css/rooms.css" in html
     assert "csrftoken" in r.cookies
     config = page_config(html)
     assert config["room"]["token"] == room.token

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import User
 from rooms.models import Participant, ParticipantState, Report, Room, RoomState
@@ -77,7 +78,7 @@ def test_the_dashboard_renders_for_staff_with_an_inline_svg_chart(alice: User) -
     ParticipantFactory(room=room, joined_at=datetime.now(UTC) - timedelta(minutes=5))
     client = Client()
     client.force_login(staff)
-    page = client.get("/admin/usage/")
+    page = client.get(reverse("admin:rooms_usage"))
     assert page.status_code == 200
     html = page.content.decode()
     assert "<svg" in html and "<rect" in html
@@ -85,15 +86,19 @@ def test_the_dashboard_renders_for_staff_with_an_inline_svg_chart(alice: User) -
     assert "http://" not in html.split("<svg", 1)[1].split("</svg>")[0].replace(
         "http://www.w3.org/2000/svg", ""
     )
-    assert "/admin/usage/" in client.get("/admin/").content.decode()
+    # Linked from the rooms' changelist (for staff who may see rooms); the site's admin index is
+    # left alone.
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    changelist = client.get(reverse("admin:rooms_room_changelist")).content.decode()
+    assert f'href="{reverse("admin:rooms_usage")}"' in changelist
 
 
 def test_the_dashboard_is_refused_to_non_staff(alice: User) -> None:
     client = Client()
     client.force_login(alice)
-    response = client.get("/admin/usage/")
+    response = client.get(reverse("admin:rooms_usage"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    assert Client().get("/admin/usage/").status_code == 302
+    assert Client().get(reverse("admin:rooms_usage")).status_code == 302
 
 
 # --- The SQL aggregation against a straightforward reference, on random visits -----------------

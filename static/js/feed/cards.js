@@ -1,8 +1,8 @@
 // Room cards at the top of the feed, kept live over /ws/feed/ (feed/consumers.py).
 // A card is drawn exactly like templates/feed/_room_card.html.
 
-import { api } from "../lib/api.js";
-import { h, announce, avatar } from "../lib/dom.js";
+import { api } from "../../rooms/js/lib/api.js";
+import { h, announce, avatar } from "../../rooms/js/lib/dom.js";
 
 function formatStart(iso) {
   if (!iso) return "Starts when the host arrives";

@@ -1,7 +1,7 @@
 // The "Create room" dialog: POST /api/rooms/, then straight into the room when it starts now.
 
-import { api, fieldError } from "../lib/api.js";
-import { announce, h, toast } from "../lib/dom.js";
+import { api, fieldError } from "../../rooms/js/lib/api.js";
+import { announce, h, toast } from "../../rooms/js/lib/dom.js";
 import { generatePassword } from "../lib/password.js";
 import { upsertCard } from "./cards.js";
 

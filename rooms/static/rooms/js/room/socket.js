@@ -15,12 +15,12 @@ const PING_MS = 20000;
 
 export class RoomSocket {
   /**
-   * @param {string} token the room's link token
+   * @param {string} path the room socket's path (the page's config.urls.socket)
    * @param {{onMessage: Function, onDrop: Function, onOpen: Function, onFinal: Function,
    *          onResumeFailed: Function}} handlers
    */
-  constructor(token, handlers) {
-    this.token = token;
+  constructor(path, handlers) {
+    this.path = path;
     this.handlers = handlers;
     this.ws = null;
     this.resumeToken = "";
@@ -54,7 +54,7 @@ export class RoomSocket {
 
   _connect(query) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}/ws/rooms/${this.token}/?${query}`);
+    const ws = new WebSocket(`${scheme}://${location.host}${this.path}?${query}`);
     this.ws = ws;
     let greeted = false;
     ws.addEventListener("message", (event) => {

@@ -9,10 +9,11 @@ const $ = (id) => document.getElementById(id);
 
 export class SecurityPanel {
   /**
-   * @param {{token: string, confirm: Function, onReport: Function}} options
+   * @param {{api: string, confirm: Function, onReport: Function}} options: `api` is the room's
+   *   API resource (the page's config.urls.api), ending in "/"
    */
-  constructor({ token, confirm, onReport }) {
-    this.base = `/api/rooms/${token}/`;
+  constructor({ api, confirm, onReport }) {
+    this.base = api;
     this.confirm = confirm;
     this.onReport = onReport;
     this.busy = false;

@@ -1,10 +1,10 @@
-// The room page (/r/<token>/): pre-join, join through the API, the room socket, the call.
+// The room page (<prefix>r/<token>/): pre-join, join through the API, the room socket, the call.
 //
 // State comes from the server only: a snapshot, then versioned events applied with
 // state.applyEvent (the mirror of rooms/events.apply_event). Actions on other people go
 // through the REST API (security.js); the visitor's own hand, mute and leave go on the socket.
 
-import { api, ApiError, fieldError } from "../lib/api.js";
+import { api, ApiError, fieldError, setCsrfToken } from "../lib/api.js";
 import { announce, h, toast } from "../lib/dom.js";
 import { setIcon } from "./icons.js";
 import { MediaSession } from "./media.js";
@@ -18,6 +18,9 @@ import { Grid, personRow, replaceList } from "./ui.js";
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("room-config").textContent);
 const token = config.room.token;
+// Every URL comes from the page (rooms/views.py): the site may mount Rooms under any prefix.
+const urls = config.urls;
+setCsrfToken(config.csrf_token);
 const MAX_AUDIO_SLOTS = 3;
 const MAX_VIDEO_SLOTS = 9;
 const QUALITY_MS = 2000;
@@ -70,6 +73,7 @@ function waitContext(extra = {}) {
     hostName: config.room.host_name,
     signedIn: config.viewer.signed_in,
     signInUrl: config.sign_in_url,
+    homeUrl: urls.home,
     on: { leave: leave, retry: () => location.reload(), rejoin: () => location.reload() },
     ...extra,
   };
@@ -127,7 +131,7 @@ function openReport(person) {
     if (dialog.returnValue !== "ok") return;
     const reason = dialog.querySelector('input[name="report-reason"]:checked')?.value || "other";
     try {
-      await api("POST", `/api/rooms/${token}/reports/`, {
+      await api("POST", `${urls.api}reports/`, {
         reason,
         details: $("report-details").value,
         target_id: person ? person.id : null,
@@ -175,7 +179,7 @@ const FINAL_JOIN_ERRORS = new Set([
 ]);
 
 async function requestJoin() {
-  return api("POST", `/api/rooms/${token}/join/`, app.joinBody);
+  return api("POST", `${urls.api}join/`, app.joinBody);
 }
 
 async function onJoinSubmit(event) {
@@ -239,7 +243,7 @@ function handleJoinError(error, { nameInput, passwordInput } = {}) {
 // --- the socket ----------------------------------------------------------------------------------
 
 function openSocket(ticket) {
-  app.socket = new RoomSocket(token, {
+  app.socket = new RoomSocket(urls.socket, {
     onMessage,
     onOpen: ({ resumed }) => {
       $("reconnecting").hidden = true;
@@ -729,7 +733,7 @@ async function leave() {
   const sent = app.socket?.send({ type: "leave" });
   if (!sent) {
     try {
-      await api("POST", `/api/rooms/${token}/leave/`);
+      await api("POST", `${urls.api}leave/`);
     } catch {
       /* leaving anyway: the seat is released when the socket's grace period ends */
     }
@@ -782,7 +786,7 @@ function togglePanel(id, open) {
 
 // --- wiring --------------------------------------------------------------------------------------
 
-const security = new SecurityPanel({ token, confirm: confirmDialog, onReport: openReport });
+const security = new SecurityPanel({ api: urls.api, confirm: confirmDialog, onReport: openReport });
 buildReportReasons();
 // A guest in a room for signed-in people only gets a sign-in link instead of the form.
 $("join-form")?.addEventListener("submit", onJoinSubmit);

@@ -26,10 +26,26 @@ export function h(tag, attrs = {}, ...children) {
 
 let lastAnnouncement = 0;
 
-/** Tell screen-reader users about a change (aria-live regions in base.html). */
+// The page's aria-live regions: a site's base template may have them (the reference site's
+// base.html does); otherwise they are added the first time something is announced.
+function liveRegion(assertive) {
+  const id = assertive ? "alerts" : "announcer";
+  let region = document.getElementById(id);
+  if (!region) {
+    region = h("div", {
+      id,
+      class: "visually-hidden",
+      "aria-live": assertive ? "assertive" : "polite",
+      "aria-atomic": "true",
+    });
+    document.body.append(region);
+  }
+  return region;
+}
+
+/** Tell screen-reader users about a change. */
 export function announce(text, { assertive = false } = {}) {
-  const region = document.getElementById(assertive ? "alerts" : "announcer");
-  if (!region) return;
+  const region = liveRegion(assertive);
   // Clearing first makes a repeated message be read again.
   region.textContent = "";
   const stamp = ++lastAnnouncement;

@@ -38,37 +38,37 @@ const REASONS = {
     icon: "stop",
     title: "The host didn't let you in",
     message: () => "You can't join this room right now.",
-    actions: ["feed"],
+    actions: ["home"],
   },
   locked: {
     icon: "lock",
     title: "This room is locked",
     message: () => "The host has locked the room, so nobody new can come in.",
-    actions: ["retry", "feed"],
+    actions: ["retry", "home"],
   },
   host_away: {
     icon: "clock",
     title: "The host stepped away",
     message: () => "Nobody new can come in until the host is back. Try again in a little while.",
-    actions: ["retry", "feed"],
+    actions: ["retry", "home"],
   },
   full: {
     icon: "users",
     title: "This room is full",
     message: () => "Every seat is taken. Try again in a little while.",
-    actions: ["retry", "feed"],
+    actions: ["retry", "home"],
   },
   removed: {
     icon: "stop",
     title: "You were removed from this room",
     message: () => "The host removed you, so you can't come back to this room.",
-    actions: ["feed"],
+    actions: ["home"],
   },
   banned: {
     icon: "stop",
     title: "You can't join this room",
     message: () => "The host removed you from this room earlier.",
-    actions: ["feed"],
+    actions: ["home"],
   },
   ended: {
     icon: "door",
@@ -82,25 +82,25 @@ const REASONS = {
         idle: "The room ended by itself after everyone had left.",
         no_show: "The room ended because the host didn't come.",
       })[ctx.endedBy] || "This room is over.",
-    actions: ["feed"],
+    actions: ["home"],
   },
   left: {
     icon: "door",
     title: "You left the room",
     message: () => "",
-    actions: ["rejoin", "feed"],
+    actions: ["rejoin", "home"],
   },
   replaced: {
     icon: "door",
     title: "You're in this room somewhere else",
     message: () => "You opened this room in another tab or on another device.",
-    actions: ["rejoin", "feed"],
+    actions: ["rejoin", "home"],
   },
   suspended: {
     icon: "stop",
     title: "You can't join rooms",
     message: () => "Your account is suspended.",
-    actions: ["feed"],
+    actions: ["home"],
   },
   sign_in_required: {
     icon: "lock",
@@ -112,23 +112,23 @@ const REASONS = {
     icon: "lock",
     title: "Too many wrong passwords",
     message: () => "Wait a while, then try again.",
-    actions: ["retry", "feed"],
+    actions: ["retry", "home"],
   },
   room_not_found: {
     icon: "stop",
     title: "This room doesn't exist",
     message: () => "The link may be mistyped, or the room isn't available to you.",
-    actions: ["feed"],
+    actions: ["home"],
   },
   connection_lost: {
     icon: "wifi",
     title: "Connection lost",
     message: () => "We couldn't reconnect you to the room.",
-    actions: ["rejoin", "feed"],
+    actions: ["rejoin", "home"],
   },
 };
 
-const ACTION_LABELS = { leave: "Leave", feed: "Back to feed", retry: "Try again", rejoin: "Rejoin", signin: "Sign in" };
+const ACTION_LABELS = { leave: "Leave", home: "Back to the site", retry: "Try again", rejoin: "Rejoin", signin: "Sign in" };
 
 export function reasonKnown(reason) {
   return reason in REASONS;
@@ -136,15 +136,15 @@ export function reasonKnown(reason) {
 
 /**
  * Show the waiting screen for `reason`.
- * @param {{hostName: string, signedIn: boolean, signInUrl?: string, detail?: string,
- *          on: Record<string, () => void>}} ctx
+ * @param {{hostName: string, signedIn: boolean, signInUrl?: string, homeUrl?: string,
+ *          detail?: string, on: Record<string, () => void>}} ctx
  */
 export function showWaitScreen(reason, ctx) {
   const spec = REASONS[reason] || {
     icon: "stop",
     title: "You can't join this room",
     message: () => ctx.message || "Something went wrong.",
-    actions: ["retry", "feed"],
+    actions: ["retry", "home"],
   };
   for (const id of ["screen-prejoin", "screen-room"]) document.getElementById(id).hidden = true;
   const screen = document.getElementById("screen-wait");
@@ -163,9 +163,9 @@ export function showWaitScreen(reason, ctx) {
   const actions = document.getElementById("wait-actions");
   actions.replaceChildren();
   for (const action of spec.actions) {
-    if (action === "feed") {
-      if (!ctx.signedIn) continue;
-      actions.append(h("a", { class: "button button--quiet", href: "/" }, ACTION_LABELS.feed));
+    if (action === "home") {
+      if (!ctx.signedIn || !ctx.homeUrl) continue;
+      actions.append(h("a", { class: "button button--quiet", href: ctx.homeUrl }, ACTION_LABELS.home));
     } else if (action === "signin") {
       if (ctx.signInUrl) actions.append(h("a", { class: "button", href: ctx.signInUrl }, ACTION_LABELS.signin));
     } else if (ctx.on[action]) {

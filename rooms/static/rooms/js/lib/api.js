@@ -9,7 +9,15 @@ export class ApiError extends Error {
   }
 }
 
+let pageCsrfToken = "";
+
+/** The CSRF token the page was rendered with (a site may name its CSRF cookie otherwise). */
+export function setCsrfToken(token) {
+  pageCsrfToken = token || "";
+}
+
 export function csrfToken() {
+  if (pageCsrfToken) return pageCsrfToken;
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
 }
