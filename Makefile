@@ -17,6 +17,9 @@ $(VENV)/.installed: pyproject.toml setup.py rooms/sfu/fastpath.c rooms/sfu/fastp
 		rooms/sfu/fastpath_build.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# The package is `rooms` alone; the reference site (config, accounts, feed) and the tests
+	# are imported from this checkout, as by manage.py, daphne and the Celery worker.
+	$(BIN)/python -c "import pathlib, sys, sysconfig; pathlib.Path(sysconfig.get_path('purelib'), 'rooms-checkout.pth').write_text(sys.argv[1] + '\n')" "$(CURDIR)"
 	touch $@
 
 run: venv
