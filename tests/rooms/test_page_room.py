@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.test import Client
@@ -109,3 +111,53 @@ def test_it_validates_ownership(client: Client, alice: User, charlie: User) -> N
     r = client.get(url(room.token))
     assert r.status_code == 404
     assert "secret room" not in r.content.decode()
+
+
+# --- Inside any site: its base template, any prefix ---------------------------------------------
+
+
+def test_the_standalone_base_template_needs_nothing_of_the_site(
+    client: Client, alice: User, settings: Any
+) -> None:
+    settings.ROOMS_BASE_TEMPLATE = "rooms/base.html"
+    room = RoomFactory(host=alice, title="Standalone")
+    r = client.get(url(room.token))
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert [t.name for t in r.templates][:2] == ["rooms/room.html", "rooms/base.html"]
+    assert "<title>Standalone</title>" in html
+    assert "site-header" not in html and "css/app.css" not in html  # the reference site's
+    assert "rooms/css/rooms.css" in html and "rooms/js/room/main.js" in html
+    not_found = client.get(url("nope"))
+    assert not_found.status_code == 404
+    assert "rooms/base.html" in [t.name for t in not_found.templates]
+
+
+def test_links_and_socket_follow_the_prefix_the_site_chose(
+    client: Client, alice: User, settings: Any
+) -> None:
+    settings.ROOT_URLCONF = "tests.rooms.prefix_urls"
+    settings.LOGIN_URL = "/members/sign-in/"  # a path: this URLconf has no "login"
+    settings.ROOMS_BASE_TEMPLATE = "rooms/base.html"
+    room = RoomFactory(host=alice)
+    client.force_login(alice)
+    assert client.get(f"/r/{room.token}/").status_code == 404
+    r = client.get(f"/video/r/{room.token}/")
+    assert r.status_code == 200
+    config = page_config(r.content.decode())
+    assert config["room"]["link"] == f"/video/r/{room.token}/"
+    assert config["urls"] == {
+        "api": f"/video/api/rooms/{room.token}/",
+        "socket": f"/video/ws/rooms/{room.token}/",
+        "home": "/",
+    }
+    assert config["sign_in_url"] == f"/members/sign-in/?next=%2Fvideo%2Fr%2F{room.token}%2F"
+    assert client.get(config["urls"]["api"]).status_code == 200
+
+
+def test_the_scripts_hard_code_no_path() -> None:
+    scripts = Path(__file__).resolve().parents[2] / "rooms" / "static" / "rooms" / "js"
+    for path in scripts.rglob("*.js"):
+        source = path.read_text()
+        for prefix in ("/api/", "/ws/", "/r/"):
+            assert f"`{prefix}" not in source and f'"{prefix}' not in source, (path, prefix)
