@@ -3,10 +3,10 @@
 Used by the bots (tests, the benchmarks, the command line). It keeps the live room state with
 the same reducer as every client (`rooms.snapshots.apply_event`), relays media negotiation for
 a `Bot`, and re-offers when the SFU asks for more receive slots. Like the web client
-(static/js/room/media.js) it moves to another SFU worker on `media.state` "moving", builds a
-new media connection when the server says the old one is gone (`media.state` "failed") or the
-connection itself fails, and can resume its socket (through another web process too) with
-the resume token of its last `hello`.
+(rooms/static/rooms/js/room/media.js) it moves to another SFU worker on `media.state` "moving",
+builds a new media connection when the server says the old one is gone (`media.state`
+"failed") or the connection itself fails, and can resume its socket (through another web
+process too) with the resume token of its last `hello`.
 
     python -m rooms.sfu.client --url http://127.0.0.1:8000 --room <token> --bots 3 --duration 10
 """
