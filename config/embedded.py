@@ -26,12 +26,11 @@ log = logging.getLogger("config.embedded")
 
 
 def sweep_once() -> None:
-    """Everything the beat schedule runs, in order: rooms first, then notifications."""
-    from feed import tasks as feed_tasks
+    """Everything the beat schedule runs, in order: rooms first, then announcements."""
     from rooms import tasks as room_tasks
 
     room_tasks.sweep_rooms()
-    feed_tasks.sweep_notifications()
+    room_tasks.sweep_announcements()
 
 
 class Sweeper:

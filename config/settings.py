@@ -189,8 +189,8 @@ CELERY_TASK_ACKS_LATE = True
 ROOMS_SWEEP_SECONDS = env_int("ROOMS_SWEEP_SECONDS", 30, minimum=1, maximum=3600)
 CELERY_BEAT_SCHEDULE = {
     "rooms-sweep": {"task": "rooms.tasks.sweep_rooms", "schedule": float(ROOMS_SWEEP_SECONDS)},
-    "notifications-sweep": {
-        "task": "feed.tasks.sweep_notifications",
+    "announcements-sweep": {
+        "task": "rooms.tasks.sweep_announcements",
         "schedule": float(ROOMS_SWEEP_SECONDS),
     },
 }
@@ -364,9 +364,6 @@ ROOMS_SOCKET_CHANGES = env_int("ROOMS_SOCKET_CHANGES", 20, minimum=1, maximum=10
 ROOMS_SOCKET_CHANGES_WINDOW_SECONDS = env_int(
     "ROOMS_SOCKET_CHANGES_WINDOW_SECONDS", 10, minimum=1, maximum=86_400
 )
-# Notifications belong to the feed app, which depends on rooms and not the other way round: rooms
-# names the task that hears "this room has news" (went live, invited someone) by its path.
-ROOMS_ANNOUNCE_TASK = "feed.tasks.announce_room"
 
 # TURN (coturn with `use-auth-secret`): short-lived credentials for admitted participants,
 # renewed over their room socket halfway through (docs/coturn.md).

@@ -17,9 +17,8 @@ from accounts.api import current_user
 from feed import selectors, services
 from feed.models import POST_MAX, NotificationKind
 from feed.notifications import notification_public
-from rooms import links
-from rooms.models import Audience, Room, RoomState
 from rooms.selectors import feed_rooms
+from rooms.serializers import RoomFeedSerializer
 
 # Larger ids name nothing, and would overflow the database driver.
 MAX_ID = 2**53
@@ -30,44 +29,12 @@ class FeedPagination(CursorPagination):
     ordering = selectors.FEED_ORDERING
 
 
-def room_link(room: Room) -> str:
-    return links.room_link(room)
-
-
 # --- Serializers ------------------------------------------------------------------------------
 
 
 class PersonOutput(serializers.Serializer):
     id = serializers.IntegerField()
     display_name = serializers.CharField(source="name")
-
-
-class FriendInsideOutput(serializers.Serializer):
-    id = serializers.IntegerField(source="user_id")
-    display_name = serializers.CharField(source="user.name")
-
-
-class RoomCardOutput(serializers.Serializer):
-    token = serializers.CharField()
-    link = serializers.SerializerMethodField()
-    title = serializers.CharField()
-    description = serializers.CharField()
-    host = PersonOutput()
-    state = serializers.ChoiceField(choices=RoomState.choices)
-    scheduled_start = serializers.DateTimeField(allow_null=True)
-    participant_count = serializers.IntegerField()
-    host_present = serializers.BooleanField(help_text="A host or co-host is inside now.")
-    friends_inside = FriendInsideOutput(many=True)
-    audience = serializers.ChoiceField(choices=Audience.choices)
-    has_password = serializers.BooleanField()
-
-    def get_link(self, room: Room) -> str:
-        return room_link(room)
-
-
-class FeedRoomsOutput(serializers.Serializer):
-    live = RoomCardOutput(many=True)
-    upcoming = RoomCardOutput(many=True)
 
 
 class PostOutput(serializers.Serializer):
@@ -81,7 +48,7 @@ class FeedOutput(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = PostOutput(many=True)
-    rooms = FeedRoomsOutput()
+    rooms = RoomFeedSerializer(help_text="Rooms' own feed (GET rooms/feed/), on top.")
 
 
 class PostInput(serializers.Serializer):
@@ -142,7 +109,7 @@ class NotificationRoomOutput(serializers.Serializer):
     token = serializers.CharField()
     title = serializers.CharField()
     link = serializers.CharField()
-    state = serializers.ChoiceField(choices=RoomState.choices)
+    state = serializers.CharField(help_text="scheduled, open or ended")
     scheduled_start = serializers.DateTimeField(allow_null=True)
 
 

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class FeedConfig(AppConfig):
     name = "feed"
+
+    def ready(self) -> None:
+        from feed import receivers
+
+        receivers.connect()

@@ -21,6 +21,7 @@ class Post(models.Model):
 
 
 class NotificationKind(models.TextChoices):
+    # The same values as rooms.models.AnnouncementKind, the `kind` that rooms.signals send.
     ROOM_INVITATION = "room_invitation", "Invited to a room"
     ROOM_LIVE = "room_live", "A room went live"
     ROOM_REMINDER = "room_reminder", "A room starts soon"
@@ -30,9 +31,9 @@ class NotificationKind(models.TextChoices):
 class Notification(models.Model):
     """One in-app notification for one person.
 
-    `occurrence` tells apart notifications that may rightly come again for the same room and
-    kind (a reminder for a start time that was moved); the unique constraint is what makes
-    every delivery path (the task after commit, the sweep, retries, two workers) send it once.
+    Made by the receivers of `rooms.signals` (feed/receivers.py). `occurrence` tells apart
+    notifications that may rightly come again for the same room and kind (a reminder for a start
+    time that was moved). Rooms sends each signal once; the unique constraint makes sure anyway.
     """
 
     recipient = models.ForeignKey(
@@ -61,26 +62,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.recipient_id}"
-
-
-class Announcement(models.Model):
-    """A fan-out that has been done: the notifications of one room, kind and occurrence.
-
-    Claiming this row (insert, unique) is how one task out of several running at once wins the
-    right to notify a whole audience; it commits together with the notifications, so a task
-    that dies half-way leaves no claim and the sweep does the fan-out again.
-    """
-
-    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
-    occurrence = models.CharField(max_length=40, blank=True)
-    recipients = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["room", "kind", "occurrence"], name="announce_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} of room {self.room_id}"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -13,12 +12,10 @@ from django.utils import timezone
 from accounts.models import User
 from config.errors import InvalidInput, NotFound, TooManyRequests
 from feed import selectors
-from feed.models import POST_MAX, Announcement, Notification, NotificationKind, Post
+from feed.models import POST_MAX, Notification, Post
 from feed.notifications import notification_public
-from rooms import events, ratelimit
-from rooms.models import Room, RoomState
-
-log = logging.getLogger(__name__)
+from rooms import feed_socket, ratelimit
+from rooms.models import Room
 
 
 @transaction.atomic
@@ -44,12 +41,10 @@ def post_create(*, author: User, body: str) -> Post:
 
 # --- notifications ----------------------------------------------------------------------------
 #
-# Every path that delivers a notification (the task enqueued after a room changed, the periodic
-# sweep, a retry, two workers at once) goes through `room_announce`, and the database's unique
-# constraints decide who delivers: a notification (recipient, room, kind, occurrence) and a
-# fan-out (room, kind, occurrence, the Announcement row) can each be inserted once. The live
-# push happens after commit and is best effort: the rows are the truth, the header and
-# GET /api/notifications/ always show them.
+# Rooms tells this app what to notify through `rooms.signals` (feed/receivers.py), once per
+# (room, person, kind, occurrence), inside the transaction that records it as told: the rows
+# created here commit with that record. The live push happens after commit and is best effort:
+# the rows are the truth, the header and GET /api/notifications/ always show them.
 
 MARK_READ_MAX = 200
 
@@ -63,10 +58,10 @@ def _push_after_commit(notifications: list[Notification]) -> None:
         fresh = list(Notification.objects.filter(pk__in=ids).select_related("room", "room__host"))
         counts = selectors.unread_counts(user_ids={n.recipient_id for n in fresh})
         for notification in fresh:
-            events.send_now(
-                events.feed_group(notification.recipient_id),
+            feed_socket.push(
+                notification.recipient_id,
                 {
-                    "type": "feed.notification",
+                    "type": "notification",
                     "notification": notification_public(notification),
                     "unread_count": counts.get(notification.recipient_id, 0),
                 },
@@ -75,98 +70,27 @@ def _push_after_commit(notifications: list[Notification]) -> None:
     transaction.on_commit(push, robust=True)
 
 
-def _announce(
-    room: Room, kind: NotificationKind, occurrence: str, recipient_ids: list[int]
+@transaction.atomic
+def notifications_create(
+    *, room: Room, recipients: Iterable[User], kind: str, occurrence: str = ""
 ) -> list[Notification]:
-    """Claim the fan-out, then create its notifications. MUST run inside a transaction.
-
-    Returns the notifications created; none when another task already claimed this fan-out.
-    """
-    _, claimed = Announcement.objects.get_or_create(
-        room=room, kind=kind, occurrence=occurrence, defaults={"recipients": len(recipient_ids)}
-    )
-    if not claimed:
-        return []
+    """Notify `recipients` about `room` (one notification each) and push them to their open
+    pages after commit. A notification that exists already is not made again."""
+    ids = [user.pk for user in recipients]
     Notification.objects.bulk_create(
         [
             Notification(recipient_id=uid, room=room, kind=kind, occurrence=occurrence)
-            for uid in recipient_ids
+            for uid in ids
         ],
-        # Belt and braces: a notification that somehow exists already is not sent again.
         ignore_conflicts=True,
     )
     created = list(
         Notification.objects.filter(
-            room=room, kind=kind, occurrence=occurrence, recipient_id__in=recipient_ids
+            room=room, kind=kind, occurrence=occurrence, recipient_id__in=ids
         )
     )
     _push_after_commit(created)
     return created
-
-
-def _tell_invitees(room: Room) -> list[Notification]:
-    created = []
-    for user_id in selectors.pending_invitation_ids(room=room):
-        notification, new = Notification.objects.get_or_create(
-            recipient_id=user_id, room=room, kind=NotificationKind.ROOM_INVITATION, occurrence=""
-        )
-        if new:
-            created.append(notification)
-    _push_after_commit(created)
-    return created
-
-
-def _reminders_due(room: Room, now: datetime) -> bool:
-    start = room.scheduled_start
-    if room.state != RoomState.SCHEDULED or start is None:
-        return False
-    lead = timedelta(minutes=settings.ROOMS_REMINDER_MINUTES)
-    no_show = timedelta(minutes=settings.ROOMS_NO_SHOW_MINUTES)
-    return start - lead <= now < start + no_show
-
-
-def room_announce(*, room_id: int, now: datetime | None = None) -> list[Notification]:
-    """Deliver every notification about this room that is due and not yet delivered.
-
-    Idempotent and safe to run concurrently (see above). Each kind is its own transaction, so
-    a failure in one leaves the others delivered; what failed is tried again by the sweep.
-    """
-    now = now or timezone.now()
-    room = Room.objects.select_related("host").filter(pk=room_id).first()
-    if room is None or room.state == RoomState.ENDED:
-        return []
-    created: list[Notification] = []
-    with transaction.atomic():
-        created += _tell_invitees(room)
-    if room.state == RoomState.OPEN:
-        with transaction.atomic():
-            created += _announce(
-                room, NotificationKind.ROOM_LIVE, "", selectors.live_audience_ids(room=room)
-            )
-    if _reminders_due(room, now):
-        assert room.scheduled_start is not None  # noqa: S101 (checked by _reminders_due)
-        key = selectors.reminder_key(room.scheduled_start)
-        with transaction.atomic():
-            created += _announce(
-                room,
-                NotificationKind.ROOM_REMINDER,
-                key,
-                selectors.reminder_audience_ids(room=room),
-            )
-            created += _announce(room, NotificationKind.HOST_REMINDER, key, [room.host_id])
-    return created
-
-
-def notifications_sweep(*, now: datetime | None = None) -> int:
-    """Deliver whatever is due for every room (the periodic catch-up). Returns how many."""
-    now = now or timezone.now()
-    delivered = 0
-    for room_id in selectors.rooms_with_due_notifications(now=now):
-        try:
-            delivered += len(room_announce(room_id=room_id, now=now))
-        except Exception:
-            log.exception("announcing room %s failed; the next sweep tries again", room_id)
-    return delivered
 
 
 @transaction.atomic
@@ -193,9 +117,7 @@ def notifications_mark_read(
     unread = selectors.unread_count(user=user)
     user_id = user.pk
     transaction.on_commit(
-        lambda: events.send_now(
-            events.feed_group(user_id), {"type": "feed.notifications_read", "unread_count": unread}
-        ),
+        lambda: feed_socket.push(user_id, {"type": "notifications.read", "unread_count": unread}),
         robust=True,
     )
     return unread

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from django.db.models import Count, Q
+from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
@@ -30,6 +31,8 @@ from rooms.users import User, signed_in
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 HOSTED_ROOMS_LIMIT = 100
+# Of each of live and upcoming; the same as the feed page shows.
+FEED_ROOMS_LIMIT = 20
 
 
 class _Api(APIView):
@@ -116,6 +119,23 @@ class RoomListCreateApi(_Api):
         data = _validated(s.RoomCreateInputSerializer, request.data)
         room = services.room_create(host=_user(request), **data)
         return Response(s.RoomDetailSerializer(room).data, status=status.HTTP_201_CREATED)
+
+
+class RoomFeedApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Rooms I may enter: live first, then upcoming",
+        description="What a feed shows on top: live rooms (most people first) and scheduled "
+        f"rooms (soonest first), at most {FEED_ROOMS_LIMIT} of each. Live changes come over "
+        "the feed socket.",
+        responses={200: s.RoomFeedSerializer, **_errors(403)},
+    )
+    def get(self, request: Request) -> Response:
+        live, upcoming = selectors.feed_rooms(
+            user=_user(request), now=timezone.now(), limit=FEED_ROOMS_LIMIT
+        )
+        return Response(s.RoomFeedSerializer({"live": live, "upcoming": upcoming}).data)
 
 
 class RoomDetailApi(_Api):

@@ -4,6 +4,8 @@ from rooms import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("rooms/", api.RoomListCreateApi.as_view(), name="api-rooms"),
+    # Before rooms/<token>/: "feed" is never a token (new_link_token makes 32 characters).
+    path("rooms/feed/", api.RoomFeedApi.as_view(), name="api-rooms-feed"),
     path("rooms/<str:token>/", api.RoomDetailApi.as_view(), name="api-room"),
     path("rooms/<str:token>/join/", api.RoomJoinApi.as_view(), name="api-room-join"),
     path("rooms/<str:token>/leave/", api.RoomLeaveApi.as_view(), name="api-room-leave"),

@@ -78,6 +78,9 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When `rooms.signals.room_invitation` told the host site about it (rooms/announce.py):
+    # each invitation is announced once.
+    announced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="invite_once")]
@@ -289,3 +292,39 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"Report {self.pk} on {self.room_id}"
+
+
+class AnnouncementKind(models.TextChoices):
+    """What `rooms.signals` tells the host site about (the `kind` argument of each signal)."""
+
+    ROOM_INVITATION = "room_invitation", "Invited to a room"
+    ROOM_LIVE = "room_live", "A room went live"
+    ROOM_REMINDER = "room_reminder", "A room starts soon"
+    HOST_REMINDER = "host_reminder", "Your room starts soon"
+
+
+class Announcement(models.Model):
+    """A fan-out that has been done: one room, kind and occurrence, told to its audience.
+
+    Claiming this row (insert, unique) is how one task out of several running at once wins the
+    right to announce to a whole audience; it commits together with whatever the signal's
+    receivers wrote, so a task that dies half-way leaves no claim and the sweep announces again.
+    `occurrence` tells apart announcements that may rightly come again (a reminder for a start
+    time that was moved).
+    """
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=AnnouncementKind.choices)
+    occurrence = models.CharField(max_length=40, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "kind", "occurrence"], name="rooms_announce_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of room {self.room_id}"

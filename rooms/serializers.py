@@ -285,3 +285,45 @@ class RoomErrorSerializer(serializers.Serializer):
             ),
         },
     )
+
+
+# --- room cards (the rooms at the top of a feed) ----------------------------------------------
+
+
+class RoomCardPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField(source="name")
+
+
+class RoomCardFriendSerializer(serializers.Serializer):
+    """A friend of the viewer inside the room (a Participant), by the name the room shows."""
+
+    id = serializers.IntegerField(source="user_id")
+    display_name = serializers.CharField()
+
+
+class RoomCardSerializer(serializers.Serializer):
+    """A room as a feed shows it: the API (GET rooms/feed/), the live feed socket and the
+    strip template (rooms/_strip.html) all draw this card. Public: a site may use it in its own
+    feed API, for rooms from `rooms.selectors.feed_rooms`."""
+
+    token = serializers.CharField()
+    link = serializers.SerializerMethodField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    host = RoomCardPersonSerializer()
+    state = serializers.CharField(help_text="scheduled or open")
+    scheduled_start = serializers.DateTimeField(allow_null=True)
+    participant_count = serializers.IntegerField()
+    host_present = serializers.BooleanField(help_text="A host or co-host is inside now.")
+    friends_inside = RoomCardFriendSerializer(many=True)
+    audience = serializers.CharField(help_text="friends or invite_only")
+    has_password = serializers.BooleanField()
+
+    def get_link(self, room: Room) -> str:
+        return room_link(room)
+
+
+class RoomFeedSerializer(serializers.Serializer):
+    live = RoomCardSerializer(many=True, help_text="Live rooms, most people first.")
+    upcoming = RoomCardSerializer(many=True, help_text="Scheduled rooms, soonest first.")

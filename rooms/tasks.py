@@ -10,7 +10,7 @@ import logging
 
 from celery import shared_task
 
-from rooms import schedules, services
+from rooms import announce, schedules, services
 from rooms.sfu import logcontext
 
 log = logging.getLogger(__name__)
@@ -34,3 +34,19 @@ def sweep_rooms() -> None:
             result.idle_ended,
             result.failed,
         )
+
+
+@shared_task(acks_late=True)
+def announce_room(room_id: int) -> None:
+    """Enqueued after a room went live or invited people (`rooms.announce.after_commit`):
+    sends `rooms.signals` for whatever about the room is due and not yet announced."""
+    with logcontext.about(room_id):
+        announce.room_announce(room_id=room_id)
+
+
+@shared_task(acks_late=True)
+def sweep_announcements() -> None:
+    """Periodic (beat): due reminders, and anything an `announce_room` lost."""
+    told = announce.announce_sweep()
+    if told:
+        log.info("announcements sweep told %s", told)

@@ -12,6 +12,7 @@ from accounts.models import User
 from accounts.services import user_block
 from feed import services
 from feed.models import Notification
+from rooms import announce
 from rooms import services as room_services
 from tests.conftest import as_user
 from tests.factories import befriend, host_arrives
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def go_live(host: User, title: str = "Coffee") -> None:
     room = room_services.room_create(host=host, title=title)
     host_arrives(room, host)
-    services.notifications_sweep()
+    announce.announce_sweep()
 
 
 def test_it_works(alice: User, bob: User, friends: None) -> None:
@@ -110,7 +111,7 @@ def test_the_header_shows_the_count_and_the_list(alice: User, bob: User, friends
 async def test_notifications_are_pushed_live_over_the_feed_socket(
     alice: User, bob: User, charlie: User, friends: None
 ) -> None:
-    from tests.feed.test_feed_live import feed_socket
+    from tests.rooms.test_feed_socket import feed_socket
 
     await database_sync_to_async(befriend)(alice, charlie)
     await database_sync_to_async(user_block)(blocker=charlie, blocked=alice)

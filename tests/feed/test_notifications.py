@@ -1,4 +1,7 @@
-"""Notifications: who hears what, when, exactly once; never across a block."""
+"""Notifications: who hears what, when, exactly once; never across a block.
+
+Rooms decides what is due and sends rooms.signals (rooms/announce.py); the feed app's receivers
+make the notifications counted here (feed/receivers.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from accounts.models import User
 from accounts.services import user_block
 from feed import services
 from feed.models import Notification, NotificationKind
-from rooms import schedules
+from rooms import announce, schedules
 from rooms import services as room_services
 from rooms.models import Audience, Room
 from tests.celery_helpers import eager_tasks
@@ -54,8 +57,8 @@ def test_an_invitation_notifies_the_invitee_once(
     with django_capture_on_commit_callbacks(execute=True):
         room_services.invitation_add(room=room, actor=alice, user_ids=[charlie.pk])
     assert sent(K.ROOM_INVITATION) == ["bob", "charlie"]
-    services.notifications_sweep()
-    services.room_announce(room_id=room.pk)
+    announce.announce_sweep()
+    announce.room_announce(room_id=room.pk)
     assert sent(K.ROOM_INVITATION) == ["bob", "charlie"]
 
 
@@ -88,7 +91,7 @@ def test_blocked_relations_never_hear_even_if_friends_rows_remain(
     Block.objects.create(blocker=dana, blocked=alice)
     room = room_services.room_create(host=alice, title="Coffee", invitee_ids=[bob.pk])
     host_arrives(room, alice)
-    services.notifications_sweep()
+    announce.announce_sweep()
     assert sent(K.ROOM_LIVE) == ["bob"]
     assert "dana" not in sent(K.ROOM_INVITATION)
 
@@ -101,7 +104,7 @@ def test_invite_only_goes_live_to_invitees_only(
         host=alice, title="Secret", audience=Audience.INVITE_ONLY, invitee_ids=[charlie.pk]
     )
     host_arrives(room, alice)
-    services.room_announce(room_id=room.pk)
+    announce.room_announce(room_id=room.pk)
     assert sent(K.ROOM_LIVE) == ["charlie"]  # bob is a friend but not invited
 
 
@@ -113,9 +116,9 @@ def test_the_sweep_catches_up_and_never_sends_twice(
     room = room_services.room_create(host=alice, title="Coffee", invitee_ids=[charlie.pk])
     host_arrives(room, alice)
     assert Notification.objects.count() == 0
-    first = services.notifications_sweep()
-    second = services.notifications_sweep()
-    services.room_announce(room_id=room.pk)
+    first = announce.announce_sweep()
+    second = announce.announce_sweep()
+    announce.room_announce(room_id=room.pk)
     assert (first, second) == (3, 0)
     assert sent(K.ROOM_LIVE) == ["bob", "charlie"]
     assert sent(K.ROOM_INVITATION) == ["charlie"]
@@ -137,10 +140,10 @@ def test_reminders_go_at_the_lead_time_to_invitees_people_coming_and_the_host(
     befriend(alice, charlie)
     room, now = scheduled(alice, 60, invitee_ids=[charlie.pk])
     schedules.rsvp_set(room=room, user=bob, going=True)
-    services.notifications_sweep(now=now + timedelta(minutes=49))
+    announce.announce_sweep(now=now + timedelta(minutes=49))
     assert sent(K.ROOM_REMINDER) == [] and sent(K.HOST_REMINDER) == []
-    services.notifications_sweep(now=now + timedelta(minutes=50))
-    services.notifications_sweep(now=now + timedelta(minutes=51))
+    announce.announce_sweep(now=now + timedelta(minutes=50))
+    announce.announce_sweep(now=now + timedelta(minutes=51))
     assert sent(K.ROOM_REMINDER) == ["bob", "charlie"]  # dana, a friend, did not say she'd come
     assert sent(K.HOST_REMINDER) == ["alice"]
 
@@ -149,15 +152,15 @@ def test_a_moved_start_gets_a_new_reminder_and_a_started_room_none(
     alice: User, bob: User, friends: None
 ) -> None:
     room, now = scheduled(alice, 5, invitee_ids=[bob.pk])
-    services.notifications_sweep(now=now)
+    announce.announce_sweep(now=now)
     room_services.room_update(
         room=room, actor=alice, scheduled_start=now + timedelta(minutes=8), now=now
     )
-    services.notifications_sweep(now=now)
+    announce.announce_sweep(now=now)
     assert sent(K.ROOM_REMINDER) == ["bob", "bob"]
     other, _ = scheduled(alice, 5, invitee_ids=[bob.pk])
     host_arrives(other, alice)
-    services.room_announce(room_id=other.pk, now=now)
+    announce.room_announce(room_id=other.pk, now=now)
     assert Notification.objects.filter(room=other, kind=K.ROOM_REMINDER).count() == 0
 
 
@@ -166,10 +169,10 @@ def test_a_reminder_missed_while_the_worker_was_down_is_still_sent_before_the_no
 ) -> None:
     settings.ROOMS_NO_SHOW_MINUTES = 30
     _, now = scheduled(alice, 5, invitee_ids=[bob.pk])
-    services.notifications_sweep(now=now + timedelta(minutes=20))
+    announce.announce_sweep(now=now + timedelta(minutes=20))
     assert sent(K.ROOM_REMINDER) == ["bob"]
     late, _ = scheduled(alice, 5, invitee_ids=[bob.pk])
-    services.notifications_sweep(now=now + timedelta(minutes=40))
+    announce.announce_sweep(now=now + timedelta(minutes=40))
     assert sent(K.ROOM_REMINDER, late) == []
 
 
@@ -177,7 +180,7 @@ def test_an_ended_room_notifies_nobody(alice: User, bob: User, friends: None) ->
     room = room_services.room_create(host=alice, title="Coffee")
     host_arrives(room, alice)
     room_services.room_end(room=room, actor=alice)
-    assert services.notifications_sweep() == 0
+    assert announce.announce_sweep() == 0
     assert Notification.objects.count() == 0
 
 
@@ -188,7 +191,7 @@ def test_mark_read_some_or_all_and_only_ones_own(
     for title in ("One", "Two"):
         room = room_services.room_create(host=alice, title=title)
         host_arrives(room, alice)
-    services.notifications_sweep()
+    announce.announce_sweep()
     bobs = list(Notification.objects.filter(recipient=bob).order_by("pk"))
     charlies = Notification.objects.filter(recipient=charlie).first()
     assert charlies is not None
@@ -207,15 +210,15 @@ def test_two_announcers_at_once_deliver_once(
     # the claim and sends nothing (on PostgreSQL it waits on the unique index, same outcome).
     room = room_services.room_create(host=alice, title="Coffee")
     host_arrives(room, alice)
-    original: Callable[..., list[int]] = services.selectors.live_audience_ids
+    original: Callable[..., list[User]] = announce.live_audience
     calls: list[int] = []
 
-    def audience_then_race(*, room: Room) -> list[int]:
+    def audience_then_race(*, room: Room) -> list[User]:
         calls.append(1)
         if len(calls) == 1:
-            services.room_announce(room_id=room.pk)  # a concurrent duplicate (same DB here)
+            announce.room_announce(room_id=room.pk)  # a concurrent duplicate (same DB here)
         return original(room=room)
 
-    monkeypatch.setattr(services.selectors, "live_audience_ids", audience_then_race)
-    services.room_announce(room_id=room.pk)
+    monkeypatch.setattr(announce, "live_audience", audience_then_race)
+    announce.room_announce(room_id=room.pk)
     assert sent(K.ROOM_LIVE) == ["bob"]

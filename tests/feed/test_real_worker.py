@@ -58,7 +58,7 @@ def test_reminder_and_going_live_are_delivered_exactly_once_across_a_worker_rest
 
     # The web side enqueues after commit to the broker this worker listens on.
     monkeypatch.setattr(
-        announce, "_enqueue", lambda room_id: send("feed.tasks.announce_room", room_id)
+        announce, "_enqueue", lambda room_id: send("rooms.tasks.announce_room", room_id)
     )
 
     host = UserFactory(username="w_host")
@@ -82,20 +82,20 @@ def test_reminder_and_going_live_are_delivered_exactly_once_across_a_worker_rest
         first = Worker("w1", env)
         workers.append(first)
         first.wait_for("ready.")
-        send("feed.tasks.sweep_notifications")
+        send("rooms.tasks.sweep_announcements")
         wait_until(lambda: count(K.ROOM_REMINDER, "w_invitee") == 1, "the reminder")
         wait_until(lambda: count(K.HOST_REMINDER, "w_host") == 1, "the host's reminder")
 
         host_arrives(room, host)  # the room goes live: announce_room is enqueued on commit
         first.kill()  # mid-way: the live announcement may or may not have been delivered
         for _ in range(2):  # while no worker runs, duplicates pile up
-            send("feed.tasks.announce_room", room.pk)
-            send("feed.tasks.sweep_notifications")
+            send("rooms.tasks.announce_room", room.pk)
+            send("rooms.tasks.sweep_announcements")
 
         second = Worker("w2", env)
         workers.append(second)
         second.wait_for("ready.")
-        last = send("feed.tasks.sweep_notifications")
+        last = send("rooms.tasks.sweep_announcements")
         second.wait_for(f"{last}] succeeded")
     finally:
         for worker in workers:

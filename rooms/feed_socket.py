@@ -1,10 +1,11 @@
-"""The feed socket: live room cards and notifications for the signed-in viewer.
+"""The feed socket (`ws/feed/` in rooms.routing): live room cards for the signed-in viewer, and
+whatever the host site pushes to that person's open pages (`push`).
 
 Rooms tell every feed that may show a room that it changed (`rooms.cards`); this socket then
-reads the card for its own viewer with the feed's selector and serializer, so a live card is
-exactly what `GET /api/feed/` would show, and visibility is checked again for this viewer.
-Notifications arrive already built for their recipient (feed.services, after commit) and are
-relayed as `{"type": "notification", "notification": {...}, "unread_count": n}`.
+reads the card for its own viewer with `rooms.selectors.feed_room_card`, so a live card is
+exactly what GET rooms/feed/ shows and visibility is checked again for this viewer:
+`{"type": "feed.room", "room": {...card...}}`, or `{"type": "feed.room_removed", "token": ...}`
+when the room no longer appears in this person's feed.
 """
 
 from __future__ import annotations
@@ -16,25 +17,31 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from accounts.models import User
-from feed.api import RoomCardOutput
 from rooms import events, publisher
 from rooms.selectors import feed_room_card
+from rooms.serializers import RoomCardSerializer
 from rooms.sockets import ResilientSocket
 
 
-def _card(user: User, room_id: int) -> dict[str, Any] | None:
+def push(user_id: int, message: dict[str, Any]) -> None:
+    """Send `message` (JSON-safe, with a "type") as it is to every feed socket `user_id` has
+    open. Best effort (the channel layer is at-most-once); call it after commit
+    (`transaction.on_commit`), never inside a transaction that may still roll back."""
+    events.send_now(events.feed_group(user_id), {"type": "feed.push", "message": message})
+
+
+def _card(user: Any, room_id: int) -> dict[str, Any] | None:
     room = feed_room_card(user=user, room_id=room_id, now=timezone.now())
-    return None if room is None else dict(RoomCardOutput(room).data)
+    return None if room is None else dict(RoomCardSerializer(room).data)
 
 
 class FeedConsumer(ResilientSocket):
-    user: User | None = None
+    user: Any = None
 
     async def connect(self) -> None:
         publisher.serving_loop_is(asyncio.get_running_loop())
         user = self.scope.get("user")
-        if not isinstance(user, User) or not user.is_authenticated:
+        if user is None or not user.is_authenticated:
             await self.close(code=4003)
             return
         self.user = user
@@ -46,7 +53,7 @@ class FeedConsumer(ResilientSocket):
             await self.leave_group(events.feed_group(self.user.pk))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        # Nothing to say on this socket; reading the feed is GET /api/feed/.
+        # Nothing to say on this socket; reading the rooms is GET rooms/feed/.
         await self._send(
             {"type": "error", "code": "read_only", "message": "This feed is read-only."}
         )
@@ -60,18 +67,9 @@ class FeedConsumer(ResilientSocket):
         else:
             await self._send({"type": "feed.room", "room": card})
 
-    async def feed_notification(self, message: dict[str, Any]) -> None:
-        # Built for this recipient by feed.services after commit; relayed as it is.
-        await self._send(
-            {
-                "type": "notification",
-                "notification": message["notification"],
-                "unread_count": message["unread_count"],
-            }
-        )
-
-    async def feed_notifications_read(self, message: dict[str, Any]) -> None:
-        await self._send({"type": "notifications.read", "unread_count": message["unread_count"]})
+    async def feed_push(self, message: dict[str, Any]) -> None:
+        # Built for this person by the host site (`push`); relayed as it is.
+        await self._send(message["message"])
 
     async def _send(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content, separators=(",", ":")))

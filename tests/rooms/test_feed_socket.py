@@ -1,4 +1,5 @@
-"""Live room cards on the feed socket: only people who may see a room get its card."""
+"""Live room cards on the feed socket (rooms/feed_socket.py, ws/feed/ in rooms.routing): only
+people who may see a room get its card."""
 
 from __future__ import annotations
 
@@ -101,13 +102,15 @@ async def test_feed_socket_is_read_only(alice: User) -> None:
 
 
 def test_live_card_is_the_api_card(alice: User, bob: User, friends: None) -> None:
-    """The socket's card and GET /api/feed/'s card are one shape, from one serializer."""
-    from feed.consumers import _card
+    """The socket's card, GET /api/rooms/feed/'s and the site's GET /api/feed/'s are one
+    shape, from one serializer."""
+    from rooms.feed_socket import _card
     from tests.conftest import as_user
 
     room = services.room_create(host=alice, title="Same")
     seat = services.room_join(token=room.token, identity=me(alice)).participant
     services.participant_connected(participant_id=seat.pk)
-    api_card = as_user(bob).get("/api/feed/").json()["rooms"]["live"][0]
+    api_card = as_user(bob).get("/api/rooms/feed/").json()["live"][0]
     assert json.loads(json.dumps(_card(bob, room.pk))) == api_card
+    assert as_user(bob).get("/api/feed/").json()["rooms"]["live"][0] == api_card
     assert Room.objects.get(pk=room.pk).state == "open"
