@@ -1,4 +1,5 @@
-"""The feed page: live and upcoming rooms on top, a composer, then posts newest first."""
+"""The feed page: Rooms' strip on top (`{% rooms_strip %}`), a composer, then posts newest
+first."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import NotFound as InvalidCursor
@@ -18,7 +18,6 @@ from config.errors import DomainError
 from feed import selectors, services
 from feed.api import FeedPagination
 from feed.models import POST_MAX
-from rooms.selectors import feed_rooms
 
 
 def _user(request: HttpRequest) -> User:
@@ -42,13 +41,10 @@ def _render_home(
         posts = paginator.paginate_queryset(selectors.feed_posts(user=user), Request(request))
     except InvalidCursor:
         raise Http404("Invalid cursor") from None
-    live, upcoming = feed_rooms(user=user, now=timezone.now())
     context = {
         "posts": posts,
         "next_link": paginator.get_next_link(),
         "previous_link": paginator.get_previous_link(),
-        "live_rooms": live,
-        "upcoming_rooms": upcoming,
         "post_max": POST_MAX,
         "draft": draft,
         # The "Create room" dialog says it, and the browser checks it before the API does.

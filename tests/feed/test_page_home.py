@@ -8,7 +8,8 @@ from accounts.models import User
 from feed.models import Post
 from rooms.models import RoomState
 from tests.factories import UserFactory
-from tests.feed.test_api_feed import build_world, live_room, upcoming_room
+from tests.feed.test_api_feed import build_world
+from tests.rooms.feed_rooms import live_room, upcoming_room
 
 URL = "/"
 

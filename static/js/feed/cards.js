@@ -1,5 +1,5 @@
-// Room cards at the top of the feed, kept live over /ws/feed/ (feed/consumers.py).
-// A card is drawn exactly like templates/feed/_room_card.html.
+// Room cards at the top of the feed, kept live over /ws/feed/ (rooms/feed_socket.py).
+// A card is drawn exactly like rooms/templates/rooms/_room_card.html.
 
 import { api } from "../../rooms/js/lib/api.js";
 import { h, announce, avatar } from "../../rooms/js/lib/dom.js";

@@ -1,0 +1,31 @@
+"""Template tags a host site puts in its own pages.
+
+`{% load rooms %}{% rooms_strip %}` at the top of a feed: the rooms the signed-in person may
+enter, live first (most people first), then upcoming (soonest first), as cards
+(rooms/_strip.html, rooms/_room_card.html). Nothing for someone signed out. The queries are a
+fixed number however many rooms and friends there are (`rooms.selectors.feed_rooms`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from rooms.selectors import feed_rooms
+
+register = template.Library()
+
+# Of each of live and upcoming.
+STRIP_LIMIT = 20
+
+
+@register.inclusion_tag("rooms/_strip.html", takes_context=True)
+def rooms_strip(context: template.Context, limit: int = STRIP_LIMIT) -> dict[str, Any]:
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    if user is None or not user.is_authenticated:
+        return {"signed_in": False}
+    live, upcoming = feed_rooms(user=user, now=timezone.now(), limit=limit)
+    return {"signed_in": True, "live_rooms": live, "upcoming_rooms": upcoming}

@@ -1,0 +1,84 @@
+"""{% load rooms %}{% rooms_strip %}: the rooms a person may enter, at the top of a site's feed."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.template import Context, Template
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import User
+from rooms.models import Participant, ParticipantState
+from tests.factories import befriend
+from tests.rooms.feed_rooms import build_world, live_room, upcoming_room
+
+STRIP = Template("{% load rooms %}<main>{% rooms_strip %}</main>")
+
+
+def render(user: User | AnonymousUser) -> str:
+    request = RequestFactory().get("/")
+    request.user = user
+    return STRIP.render(Context({"request": request}))
+
+
+def test_it_shows_a_friends_rooms_live_first(alice: User, bob: User, friends: None) -> None:
+    live = live_room(bob, alice, title="Board games")
+    upcoming_room(bob, title="Book club")
+    page = render(alice)
+    assert page.index("Live now") < page.index("Board games") < page.index("Coming up")
+    assert page.index("Coming up") < page.index("Book club")
+    assert f'href="/r/{live.token}/"' in page
+    assert "Hosted by Bob" in page
+    # Friends of the viewer inside, by the name the room shows.
+    assert "With Bob" in " ".join(page.split())
+
+
+def test_a_stranger_sees_no_rooms(alice: User, bob: User, charlie: User, friends: None) -> None:
+    live_room(bob, title="Board games")
+    upcoming_room(bob, title="Book club")
+    page = render(charlie)
+    assert "Board games" not in page and "Book club" not in page
+    # The sections are there, hidden, for the feed socket's live cards to fill.
+    assert 'id="live-list"' in page and 'id="live-rooms" hidden' in page
+
+
+def test_someone_signed_out_gets_nothing(alice: User, bob: User, friends: None) -> None:
+    live_room(bob, title="Board games")
+    assert render(AnonymousUser()).split() == ["<main>", "</main>"]
+
+
+def test_live_means_someone_is_there(alice: User, bob: User, charlie: User, friends: None) -> None:
+    empty = live_room(bob, title="Everyone went home")
+    Participant.objects.filter(room=empty).update(
+        state=ParticipantState.LEFT, left_at=timezone.now()
+    )
+    away = live_room(bob, charlie, title="Host stepped out")
+    Participant.objects.filter(room=away, user=bob).update(
+        state=ParticipantState.LEFT, left_at=timezone.now()
+    )
+    page = render(alice)
+    assert "Everyone went home" not in page
+    assert "Host stepped out" in page and "The host stepped away" in page
+
+
+def test_the_query_count_does_not_grow(alice: User) -> None:
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            render(alice)
+        return len(queries)
+
+    build_world(alice, 1)
+    small = count()
+    build_world(alice, 10)
+    assert count() == small
+
+
+def test_the_reference_feed_page_puts_it_on_top(alice: User, bob: User) -> None:
+    befriend(alice, bob)
+    live_room(bob, title="Board games")
+    browser = Client()
+    browser.force_login(alice)
+    page = browser.get("/").content.decode()
+    assert page.index("Board games") < page.index('id="composer-heading"')
