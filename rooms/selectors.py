@@ -103,8 +103,11 @@ UPCOMING_OVERDUE = timedelta(hours=2)
 def feed_rooms(*, user: User, now: datetime, limit: int = 20) -> tuple[list[Room], list[Room]]:
     """Live rooms (most people first) and upcoming rooms (soonest first) for the feed.
 
-    Each room carries `participant_count` and `friends_inside` (admitted friends of `user`);
-    the number of queries does not depend on how many rooms or friends there are.
+    Public (the feed integration): the rooms `user` may enter, at most `limit` of each, as the
+    strip tag, GET rooms/feed/ and a site's own feed show them; serialize them with
+    `rooms.serializers.RoomCardSerializer`. Each room carries `participant_count`,
+    `host_present` and `friends_inside` (admitted Participants who are friends of `user`); the
+    number of queries does not depend on how many rooms or friends there are.
     """
     base = _feed_rooms(user=user)
     # Live means someone is there: an open room nobody is in is not shown as live (it ends by
