@@ -77,13 +77,15 @@ def _friends_of(user: Any) -> QuerySet[Any, int]:
 def _reachable(room: Room, ids: Iterable[int]) -> list[Any]:
     """Of `ids`, the active accounts that are not the host and not across a block with them,
     loaded in one query (the signal's `recipients`)."""
-    return list(
+    users = (
         get_user_model()
-        .objects.filter(pk__in=list(ids), is_active=True)
+        ._default_manager.filter(pk__in=list(ids))
         .exclude(pk=room.host_id)
         .exclude(block_relation_q(user=room.host, field="id"))
         .order_by("pk")
     )
+    # `is_active` in Python: a site's user model need not have it as a column.
+    return [user for user in users if user.is_active]
 
 
 def live_audience(*, room: Room) -> list[Any]:
