@@ -17,19 +17,18 @@ the record, or neither does and the sweep tries again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 from django.dispatch import Signal
 from django.utils import timezone
 
-from accounts.selectors import block_relation_q, friend_ids
 from rooms import signals
+from rooms.adapter import get_adapter
 from rooms.models import (
     Announcement,
     AnnouncementKind,
@@ -67,21 +66,21 @@ def after_commit(room_id: int) -> None:
 
 # --- who hears what (reads) -------------------------------------------------------------------
 #
-# The host site's social graph: friends of the host and blocks either way.
+# The host site's social graph comes from its adapter: friends of the host, blocks either way.
 
 
-def _friends_of(user: Any) -> QuerySet[Any, int]:
-    return friend_ids(user=user)
+def _accounts(ids: Any) -> Any:
+    """The site's accounts whose primary keys are `ids` (a list or an adapter's subquery)."""
+    return get_user_model()._default_manager.filter(pk__in=ids)
 
 
-def _reachable(room: Room, ids: Iterable[int]) -> list[Any]:
-    """Of `ids`, the active accounts that are not the host and not across a block with them,
-    loaded in one query (the signal's `recipients`)."""
+def _reachable(room: Room, ids: Any) -> list[Any]:
+    """Of `ids` (a list, or an adapter's subquery), the active accounts that are not the host
+    and not across a block with them, loaded in one query (the signal's `recipients`)."""
     users = (
-        get_user_model()
-        ._default_manager.filter(pk__in=list(ids))
+        _accounts(ids)
         .exclude(pk=room.host_id)
-        .exclude(block_relation_q(user=room.host, field="id"))
+        .exclude(pk__in=get_adapter().blocked_ids(room.host))
         .order_by("pk")
     )
     # `is_active` in Python: a site's user model need not have it as a column.
@@ -92,8 +91,8 @@ def live_audience(*, room: Room) -> list[Any]:
     """Who hears that a room went live: the host's friends for an "all friends" room, the
     invitees for an invite-only one."""
     if room.audience == Audience.FRIENDS:
-        return _reachable(room, _friends_of(room.host))
-    return _reachable(room, Invitation.objects.filter(room=room).values_list("user_id", flat=True))
+        return _reachable(room, get_adapter().friend_ids(room.host))
+    return _reachable(room, Invitation.objects.filter(room=room).values("user_id"))
 
 
 def reminder_audience(*, room: Room) -> list[Any]:
@@ -103,7 +102,8 @@ def reminder_audience(*, room: Room) -> list[Any]:
     coming = set(Rsvp.objects.filter(room=room).values_list("user_id", flat=True))
     may_see = invited | set(CoHost.objects.filter(room=room).values_list("user_id", flat=True))
     if room.audience == Audience.FRIENDS:
-        may_see |= set(_friends_of(room.host))
+        friends = _accounts(get_adapter().friend_ids(room.host)).values_list("pk", flat=True)
+        may_see |= set(friends)
     return _reachable(room, invited | (coming & may_see))
 
 
@@ -176,7 +176,7 @@ def _announce_invitations(room: Room, now: datetime) -> int:
         .filter(room=room, announced_at__isnull=True)
         .values_list("pk", "user_id")
     )
-    recipients = _reachable(room, [user_id for _, user_id in pending])
+    recipients = _reachable(room, [user_id for _, user_id in pending]) if pending else []
     told = {user.pk for user in recipients}
     Invitation.objects.filter(pk__in=[pk for pk, user_id in pending if user_id in told]).update(
         announced_at=now

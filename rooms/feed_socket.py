@@ -21,6 +21,7 @@ from rooms import events, publisher
 from rooms.selectors import feed_room_card
 from rooms.serializers import RoomCardSerializer
 from rooms.sockets import ResilientSocket
+from rooms.users import User, signed_in
 
 
 def push(user_id: int, message: dict[str, Any]) -> None:
@@ -30,18 +31,18 @@ def push(user_id: int, message: dict[str, Any]) -> None:
     events.send_now(events.feed_group(user_id), {"type": "feed.push", "message": message})
 
 
-def _card(user: Any, room_id: int) -> dict[str, Any] | None:
+def _card(user: User, room_id: int) -> dict[str, Any] | None:
     room = feed_room_card(user=user, room_id=room_id, now=timezone.now())
     return None if room is None else dict(RoomCardSerializer(room).data)
 
 
 class FeedConsumer(ResilientSocket):
-    user: Any = None
+    user: User | None = None
 
     async def connect(self) -> None:
         publisher.serving_loop_is(asyncio.get_running_loop())
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        user = signed_in(self.scope.get("user"))
+        if user is None:
             await self.close(code=4003)
             return
         self.user = user

@@ -21,6 +21,7 @@ from rest_framework import serializers
 from rooms import links, selectors, services
 from rooms.adapter import get_adapter
 from rooms.models import Audience, Ban, CoHost, Invitation, ReportReason, Room
+from rooms.users import User
 
 # Ids are 64-bit in the database; 2**53 keeps them exact in JavaScript clients too, and stops
 # huge numbers from overflowing the database driver (a 500) before any query runs.
@@ -291,8 +292,11 @@ class RoomErrorSerializer(serializers.Serializer):
 
 
 class RoomCardPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    display_name = serializers.CharField(source="name")
+    id = serializers.IntegerField(source="pk")
+    display_name = serializers.SerializerMethodField()
+
+    def get_display_name(self, user: User) -> str:
+        return get_adapter().display_name(user)
 
 
 class RoomCardFriendSerializer(serializers.Serializer):

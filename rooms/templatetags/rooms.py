@@ -13,7 +13,9 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from rooms.adapter import get_adapter
 from rooms.selectors import feed_rooms
+from rooms.users import User, signed_in
 
 register = template.Library()
 
@@ -24,8 +26,13 @@ STRIP_LIMIT = 20
 @register.inclusion_tag("rooms/_strip.html", takes_context=True)
 def rooms_strip(context: template.Context, limit: int = STRIP_LIMIT) -> dict[str, Any]:
     request = context.get("request")
-    user = getattr(request, "user", None) or context.get("user")
-    if user is None or not user.is_authenticated:
+    user = signed_in(getattr(request, "user", None) or context.get("user"))
+    if user is None:
         return {"signed_in": False}
     live, upcoming = feed_rooms(user=user, now=timezone.now(), limit=limit)
     return {"signed_in": True, "live_rooms": live, "upcoming_rooms": upcoming}
+
+
+@register.filter
+def display_name(user: User) -> str:
+    return get_adapter().display_name(user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.template import Context, Template
@@ -9,8 +11,10 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.adapter import AccountsAdapter
 from accounts.models import User
 from rooms.models import Participant, ParticipantState
+from tests.conftest import as_user
 from tests.factories import befriend
 from tests.rooms.feed_rooms import build_world, live_room, upcoming_room
 
@@ -82,3 +86,18 @@ def test_the_reference_feed_page_puts_it_on_top(alice: User, bob: User) -> None:
     browser.force_login(alice)
     page = browser.get("/").content.decode()
     assert page.index("Board games") < page.index('id="composer-heading"')
+
+
+class Titled(AccountsAdapter):
+    def display_name(self, user: Any) -> str:
+        return f"Dr. {user.username}"
+
+
+def test_names_come_from_the_adapter(settings: Any, alice: User, bob: User) -> None:
+    settings.ROOMS_ADAPTER = f"{__name__}.Titled"
+    befriend(alice, bob)
+    room = live_room(bob, title="Board games")
+    assert "Hosted by Dr. bob" in render(alice)
+    (card,) = as_user(alice).get("/api/rooms/feed/").json()["live"]
+    assert card["host"] == {"id": bob.pk, "display_name": "Dr. bob"}
+    assert card["token"] == room.token
