@@ -38,6 +38,11 @@ def socket_path(token: str) -> str:
     return f"{rooms_prefix()}ws/rooms/{token}/"
 
 
+def feed_socket_path() -> str:
+    """The feed socket (`rooms.routing`): live room cards for the signed-in person."""
+    return f"{rooms_prefix()}ws/feed/"
+
+
 def site_home() -> str:
     """The site's front page (the root the site is served from), for "back to the site" links."""
     return get_script_prefix()

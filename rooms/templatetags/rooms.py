@@ -3,7 +3,9 @@
 `{% load rooms %}{% rooms_strip %}` at the top of a feed: the rooms the signed-in person may
 enter, live first (most people first), then upcoming (soonest first), as cards
 (rooms/_strip.html, rooms/_room_card.html). Nothing for someone signed out. The queries are a
-fixed number however many rooms and friends there are (`rooms.selectors.feed_rooms`).
+fixed number however many rooms and friends there are (`rooms.selectors.feed_rooms`). The strip
+carries, for a page's scripts, where its live cards come from (json_script "rooms-strip-config":
+`socket`, the feed socket's path; `feed`, GET rooms/feed/ to redraw after a dropped socket).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 
+from rooms import links
 from rooms.adapter import get_adapter
 from rooms.selectors import feed_rooms
 from rooms.users import User, signed_in
@@ -30,7 +34,13 @@ def rooms_strip(context: template.Context, limit: int = STRIP_LIMIT) -> dict[str
     if user is None:
         return {"signed_in": False}
     live, upcoming = feed_rooms(user=user, now=timezone.now(), limit=limit)
-    return {"signed_in": True, "live_rooms": live, "upcoming_rooms": upcoming}
+    config = {"socket": links.feed_socket_path(), "feed": reverse("rooms:api-rooms-feed")}
+    return {
+        "signed_in": True,
+        "live_rooms": live,
+        "upcoming_rooms": upcoming,
+        "strip_config": config,
+    }
 
 
 @register.filter

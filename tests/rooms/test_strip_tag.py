@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -37,6 +38,12 @@ def test_it_shows_a_friends_rooms_live_first(alice: User, bob: User, friends: No
     assert "Hosted by Bob" in page
     # Friends of the viewer inside, by the name the room shows.
     assert "With Bob" in " ".join(page.split())
+    # Where a page's scripts keep the cards live: the feed socket, and the API to redraw them.
+    config = page.split('<script id="rooms-strip-config" type="application/json">')[1]
+    assert json.loads(config.split("</script>")[0]) == {
+        "socket": "/ws/feed/",
+        "feed": "/api/rooms/feed/",
+    }
 
 
 def test_a_stranger_sees_no_rooms(alice: User, bob: User, charlie: User, friends: None) -> None:
@@ -101,3 +108,16 @@ def test_names_come_from_the_adapter(settings: Any, alice: User, bob: User) -> N
     (card,) = as_user(alice).get("/api/rooms/feed/").json()["live"]
     assert card["host"] == {"id": bob.pk, "display_name": "Dr. bob"}
     assert card["token"] == room.token
+
+
+def test_links_follow_the_prefix_the_site_chose(alice: User, bob: User, settings: Any) -> None:
+    settings.ROOT_URLCONF = "tests.rooms.prefix_urls"
+    befriend(alice, bob)
+    room = live_room(bob, title="Board games")
+    page = render(alice)
+    assert f'href="/video/r/{room.token}/"' in page
+    config = page.split('<script id="rooms-strip-config" type="application/json">')[1]
+    assert json.loads(config.split("</script>")[0]) == {
+        "socket": "/video/ws/feed/",
+        "feed": "/video/api/rooms/feed/",
+    }

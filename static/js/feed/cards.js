@@ -1,5 +1,6 @@
-// Room cards at the top of the feed, kept live over /ws/feed/ (rooms/feed_socket.py).
-// A card is drawn exactly like rooms/templates/rooms/_room_card.html.
+// Room cards at the top of the feed (Rooms' strip, {% rooms_strip %}), kept live over the feed
+// socket (rooms/feed_socket.py). A card is drawn exactly like rooms/templates/rooms/_room_card.html.
+// Where the socket and GET rooms/feed/ are comes from the strip ("rooms-strip-config").
 
 import { api } from "../../rooms/js/lib/api.js";
 import { h, announce, avatar } from "../../rooms/js/lib/dom.js";
@@ -105,11 +106,11 @@ export function removeCard(token) {
 async function resync() {
   let feed;
   try {
-    feed = await api("GET", "/api/feed/");
+    feed = await api("GET", stripConfig().feed);
   } catch {
     return;
   }
-  const rooms = [...feed.rooms.live, ...feed.rooms.upcoming];
+  const rooms = [...feed.live, ...feed.upcoming];
   const tokens = new Set(rooms.map((r) => r.token));
   for (const item of document.querySelectorAll(".room-list > li[data-token]")) {
     if (!tokens.has(item.dataset.token)) item.remove();
@@ -118,13 +119,18 @@ async function resync() {
   refreshSections();
 }
 
+function stripConfig() {
+  return JSON.parse($("rooms-strip-config").textContent);
+}
+
 /** Listen to the feed socket, reconnecting with a growing delay. */
 export function connectFeed() {
+  if (!$("rooms-strip-config")) return; // signed out: no strip
   let delay = 1000;
   let dropped = false;
   const open = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}/ws/feed/`);
+    const ws = new WebSocket(`${scheme}://${location.host}${stripConfig().socket}`);
     ws.addEventListener("open", () => {
       delay = 1000;
       if (dropped) resync();
