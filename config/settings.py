@@ -288,6 +288,8 @@ for _origin in ROOMS_ALLOWED_ORIGINS:
 
 # --- REST API -------------------------------------------------------------------------------
 
+# Rooms' API views name their own parsers, renderer and exception handler; the site's API
+# (accounts, feed) shares them through these defaults.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -295,10 +297,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["rooms.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "rooms.errors.api_exception_handler",
 }
+# The same two for Rooms' API: a browser signed in to the site, or a client holding an
+# account token (POST /api/auth/token/).
+ROOMS_API_AUTHENTICATION_CLASSES = REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rooms API",
     "DESCRIPTION": "Group video rooms: friendships, the feed, rooms, lobby and host controls.",

@@ -19,9 +19,9 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.html import format_html
 
-from config.errors import DomainError, NotFound
 from rooms import dashboard, services
 from rooms.admin_actions import apply_each, ask_for_note
+from rooms.errors import DomainError, NotFound
 from rooms.models import (
     AuditEvent,
     Ban,

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from config.errors import DomainError
+from rooms.errors import DomainError
 
 
 def ask_for_note(

@@ -2,31 +2,38 @@
 
 Each view validates its input with a serializer, calls a selector or a service, and renders
 the result. Every rule lives in rooms/services.py; DomainErrors become the standard error
-shape (config/errors.py). Rooms are addressed by their link token only, and every token goes
+shape (rooms/errors.py). Rooms are addressed by their link token only, and every token goes
 through `selectors.room_by_token`, so an unknown link and a room the caller may not know
 about (a block either way with the host) give the same 404 before anything else is decided.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import Forbidden, NotFound
 from rooms import schedules, selectors, services, turn
 from rooms import serializers as s
+from rooms.errors import Forbidden, NotFound, api_exception_handler
 from rooms.identity import Caller, caller_for, remember
 from rooms.models import Participant, ParticipantState, Room
+from rooms.parsers import SafeJSONParser
 from rooms.users import User, signed_in
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -36,7 +43,25 @@ FEED_ROOMS_LIMIT = 20
 
 
 class _Api(APIView):
-    """Base of the rooms API views (parsing, auth and errors come from the project defaults)."""
+    """Base of every rooms API view. Parsing, rendering and errors are Rooms' own, whatever
+    the site's REST_FRAMEWORK says, so the API answers in its documented JSON shape on any
+    site; authentication comes from ROOMS_API_AUTHENTICATION_CLASSES. Each view names its
+    permission classes."""
+
+    parser_classes = [SafeJSONParser]
+    renderer_classes = [JSONRenderer]
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        # Read per request, so that a test (or a site) may change the setting at run time.
+        return [cls() for cls in _imported(tuple(settings.ROOMS_API_AUTHENTICATION_CLASSES))]
+
+    def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response | None]:
+        return api_exception_handler
+
+
+@functools.cache
+def _imported(paths: tuple[str, ...]) -> tuple[type[BaseAuthentication], ...]:
+    return tuple(import_string(path) for path in paths)
 
 
 def _errors(*codes: int) -> dict[int, type[serializers.Serializer]]:

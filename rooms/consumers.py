@@ -20,7 +20,6 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from pydantic import ValidationError
 
-from config.errors import DomainError
 from rooms import (
     budget,
     events,
@@ -34,6 +33,7 @@ from rooms import (
     selectors,
     services,
 )
+from rooms.errors import DomainError
 from rooms.flood import ChangeBudget, TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room

@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from config.errors import Conflict, Gone, InvalidInput, NotFound
 from rooms import selectors
+from rooms.errors import Conflict, Gone, InvalidInput, NotFound
 from rooms.models import LobbyReason, Participant, ParticipantState, Room, RoomState, Rsvp
 from rooms.services import (
     _admit_lobby,

@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from config.errors import Forbidden, NotFound
 from rooms import events, turn
 from rooms.adapter import get_adapter
+from rooms.errors import Forbidden, NotFound
 from rooms.models import (
     Audience,
     AuditEvent,

@@ -273,7 +273,7 @@ class RoomReportOutputSerializer(serializers.Serializer):
 
 
 class RoomErrorSerializer(serializers.Serializer):
-    """The one error shape of the API (config/errors.py)."""
+    """The one error shape of the API (rooms/errors.py)."""
 
     error = inline_serializer(
         name="RoomErrorDetail",

@@ -24,7 +24,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.errors import (
+from rooms import announce, budget, cards, events, media, metrics, ratelimit
+from rooms.adapter import get_adapter
+from rooms.errors import (
     Conflict,
     DomainError,
     Forbidden,
@@ -33,8 +35,6 @@ from config.errors import (
     NotFound,
     TooManyRequests,
 )
-from rooms import announce, budget, cards, events, media, metrics, ratelimit
-from rooms.adapter import get_adapter
 from rooms.models import (
     ACTIVE_STATES,
     Audience,

@@ -16,9 +16,9 @@ from django.shortcuts import render, resolve_url
 from django.utils.http import urlencode
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from config.errors import NotFound
 from rooms import links, selectors, services
 from rooms.adapter import get_adapter
+from rooms.errors import NotFound
 from rooms.models import ReportReason
 from rooms.serializers import RoomPublicSerializer
 from rooms.users import signed_in

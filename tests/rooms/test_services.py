@@ -9,8 +9,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import user_block, user_suspend
 from bench.passwords import Clock
-from config.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from rooms import services
+from rooms.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from rooms.models import (
     AuditEvent,
     Ban,
