@@ -73,7 +73,7 @@ def main(argv: list[str]) -> None:
     from twisted.internet import defer, reactor
 
     sweeper: Sweeper | None = None
-    if settings.EMBEDDED:
+    if settings.ROOMS_EMBEDDED:
         sweeper = Sweeper(float(settings.ROOMS_SWEEP_SECONDS))
 
         def start() -> None:

@@ -51,7 +51,7 @@ def _redis() -> Any:
         import redis
         from django.conf import settings
 
-        url = getattr(settings, "REDIS_URL", None)
+        url = settings.ROOMS_REDIS_URL
         if not url:
             return None
         _client = (
@@ -114,10 +114,10 @@ def _on_worker_ready(sender: Any = None, **_: Any) -> None:
     global _server
     from django.conf import settings
 
-    port = int(getattr(settings, "ROOMS_CELERY_METRICS_PORT", 0))
+    port = int(settings.ROOMS_CELERY_METRICS_PORT)
     if not port or _node is None or _server is not None:
         return
-    address = str(getattr(settings, "ROOMS_CELERY_METRICS_ADDRESS", "127.0.0.1"))
+    address = str(settings.ROOMS_CELERY_METRICS_ADDRESS)
     registry = CollectorRegistry()
     registry.register(NodeTasksCollector(_node))
     ProcessCollector(registry=registry)

@@ -21,12 +21,12 @@ _lock: asyncio.Lock | None = None
 
 def sfu_config() -> SfuConfig:
     """The worker configuration from settings (shared with `manage.py sfu`)."""
-    stun = tuple(IceServer(urls=(url,)) for url in settings.SFU_STUN_URLS)
+    stun = tuple(IceServer(urls=(url,)) for url in settings.ROOMS_SFU_STUN_URLS)
     return SfuConfig(
-        ice_addresses=tuple(settings.SFU_ICE_ADDRESSES),
+        ice_addresses=tuple(settings.ROOMS_SFU_ICE_ADDRESSES),
         ice_servers=stun,
-        last_n=settings.SFU_LAST_N,
-        audio_slots=settings.SFU_AUDIO_SLOTS,
+        last_n=settings.ROOMS_SFU_LAST_N,
+        audio_slots=settings.ROOMS_SFU_AUDIO_SLOTS,
     )
 
 

@@ -125,7 +125,7 @@ class NoLiveWorker(Exception):
 
 
 async def _sfu_workers() -> dict[str, Any]:
-    if getattr(settings, "SFU_EMBEDDED", False):
+    if settings.ROOMS_SFU_EMBEDDED:
         from rooms import embedded_sfu
 
         worker = embedded_sfu.current_worker()
@@ -162,7 +162,7 @@ def _networks(
 
 
 def _metrics_refusal(request: HttpRequest) -> HttpResponse | None:
-    allowed = tuple(getattr(settings, "ROOMS_METRICS_ALLOWED_IPS", ()))
+    allowed = tuple(settings.ROOMS_METRICS_ALLOWED_IPS)
     if allowed:
         try:
             address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
@@ -170,7 +170,7 @@ def _metrics_refusal(request: HttpRequest) -> HttpResponse | None:
             address = None
         if address is None or not any(address in net for net in _networks(allowed)):
             return _error(403, "forbidden", "Metrics are not served to this address.")
-    token = str(getattr(settings, "ROOMS_METRICS_TOKEN", ""))
+    token = str(settings.ROOMS_METRICS_TOKEN)
     if token:
         given = request.headers.get("Authorization", "")
         if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):

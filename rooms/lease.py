@@ -39,15 +39,15 @@ _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rooms-lease")
 
 
 def renew_seconds() -> float:
-    return float(getattr(settings, "ROOMS_LEASE_RENEW_SECONDS", 1.0))
+    return float(settings.ROOMS_LEASE_RENEW_SECONDS)
 
 
 def lease_seconds() -> float:
-    return float(getattr(settings, "ROOMS_LEASE_SECONDS", 4.0))
+    return float(settings.ROOMS_LEASE_SECONDS)
 
 
 def enabled() -> bool:
-    return bool(getattr(settings, "ROOMS_LEASE", True))
+    return bool(settings.ROOMS_LEASE)
 
 
 def server_id() -> str:
@@ -133,7 +133,7 @@ class _RedisMarker:
     def __init__(self) -> None:
         self._client: Any = None
         self._set = False
-        url = getattr(settings, "REDIS_URL", None)
+        url = settings.ROOMS_REDIS_URL
         if url:
             import redis
 

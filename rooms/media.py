@@ -2,7 +2,7 @@
 
 Signaling never talks to a worker object, only to its channel on the channel layer, so the
 worker may run inside the web process (embedded mode) or on another machine. Rooms are placed
-on workers by `rooms.sfu.placement` (Redis when REDIS_URL is set, memory otherwise).
+on workers by `rooms.sfu.placement` (Redis when ROOMS_REDIS_URL is set, memory otherwise).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 
 @functools.cache
 def placement() -> places.Placement:
-    dead_after = float(settings.SFU_DEAD_AFTER_SECONDS)
-    if settings.REDIS_URL:
-        return places.RedisPlacement(settings.REDIS_URL, dead_after=dead_after)
+    dead_after = float(settings.ROOMS_SFU_DEAD_AFTER_SECONDS)
+    if settings.ROOMS_REDIS_URL:
+        return places.RedisPlacement(settings.ROOMS_REDIS_URL, dead_after=dead_after)
     return places.MemoryPlacement(dead_after=dead_after)
 
 
@@ -37,7 +37,7 @@ async def send_command(room_id: int, command: Command) -> bool:
     if layer is None:
         return False
     if command["type"] == "sfu.offer":
-        if settings.SFU_EMBEDDED:
+        if settings.ROOMS_SFU_EMBEDDED:
             from rooms import embedded_sfu
 
             await embedded_sfu.ensure_worker()

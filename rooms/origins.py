@@ -82,7 +82,7 @@ def own_origin(scope: Mapping[str, Any]) -> str | None:
 
 
 def accepted_origins(scope: Mapping[str, Any]) -> set[str]:
-    configured = (canonical_origin(o) for o in getattr(settings, "ROOMS_ALLOWED_ORIGINS", ()))
+    configured = (canonical_origin(o) for o in settings.ROOMS_ALLOWED_ORIGINS)
     origins = {origin for origin in configured if origin is not None}
     own = own_origin(scope)
     if own is not None:

@@ -24,14 +24,14 @@ class IceServerConfig(TypedDict):
 
 
 def ice_servers(*, participant_id: int, now: float | None = None) -> list[IceServerConfig]:
-    if not settings.TURN_URLS:
+    if not settings.ROOMS_TURN_URLS:
         return []
-    expiry = int(time.time() if now is None else now) + settings.TURN_TTL_SECONDS
+    expiry = int(time.time() if now is None else now) + settings.ROOMS_TURN_TTL_SECONDS
     username = f"{expiry}:{participant_id}"
-    digest = hmac.new(settings.TURN_SECRET.encode(), username.encode(), hashlib.sha1).digest()
+    digest = hmac.new(settings.ROOMS_TURN_SECRET.encode(), username.encode(), hashlib.sha1).digest()
     return [
         {
-            "urls": list(settings.TURN_URLS),
+            "urls": list(settings.ROOMS_TURN_URLS),
             "username": username,
             "credential": base64.b64encode(digest).decode(),
         }
@@ -44,6 +44,6 @@ def renew_after_seconds() -> float | None:
     Half the lifetime: the credential a client holds then always has at least half of its
     lifetime left for its next connection (a rebuild, a move to another worker).
     """
-    if not settings.TURN_URLS:
+    if not settings.ROOMS_TURN_URLS:
         return None
-    return settings.TURN_TTL_SECONDS / 2
+    return settings.ROOMS_TURN_TTL_SECONDS / 2

@@ -1,7 +1,7 @@
 """Fresh TURN credentials over the room socket while a person is admitted.
 
-Credentials are short-lived (`TURN_TTL_SECONDS`, 10 minutes by default) so that someone removed
-cannot make new relay allocations for long. People who stay get new ones on their socket,
+Credentials are short-lived (`ROOMS_TURN_TTL_SECONDS`, 10 minutes by default) so that someone
+removed cannot make new relay allocations for long. People who stay get new ones on their socket,
 `{"type": "turn.credentials", "ice_servers": [...]}`, halfway through the lifetime of the last
 ones they were given (a snapshot carries them too). The database says each time whether the
 person is still admitted: a removal whose notice the channel layer lost stops them as well.

@@ -51,7 +51,7 @@ def in_memory_channel_layer(settings) -> Iterator[None]:  # type: ignore[no-unty
     from rooms import media
 
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.REDIS_URL = None
+    settings.ROOMS_REDIS_URL = None
     channel_layers.backends.clear()
     media.placement.cache_clear()
     yield

@@ -48,26 +48,15 @@ def test_deploy_check_is_clean_with_production_values() -> None:
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
         ({"ROOMS_MAX_CAPACITY": "500"}, "ROOMS_MAX_CAPACITY"),
         ({"ROOMS_RESUME_GRACE_SECONDS": "soon"}, "ROOMS_RESUME_GRACE_SECONDS"),
-        ({"TURN_URLS": "turn:turn.example.com:3478"}, "TURN_SECRET"),
-        ({"TURN_URLS": "http://x", "TURN_SECRET": "s"}, "TURN_URLS"),
-        ({"SFU_UDP_PORT_MIN": "40000"}, "SFU_UDP_PORT_MAX"),
-        ({"SFU_UDP_PORT_MIN": "41000", "SFU_UDP_PORT_MAX": "40000"}, "SFU_UDP_PORT_MIN"),
-        ({"SFU_ICE_ADDRESSES": "not-an-ip"}, "SFU_ICE_ADDRESSES"),
+        ({"SFU_UDP_PORT_MIN": "70000"}, "SFU_UDP_PORT_MIN"),
+        ({"TURN_TTL_SECONDS": "10"}, "TURN_TTL_SECONDS"),
         ({"DB_POOL_MAX": "0"}, "DB_POOL_MAX"),
         ({"DB_POOL_MIN": "5", "DB_POOL_MAX": "4"}, "DB_POOL_MIN"),
         ({"DB_POOL_TIMEOUT": "soon"}, "DB_POOL_TIMEOUT"),
         ({"ROOMS_TRUSTED_PROXY_COUNT": "-1"}, "ROOMS_TRUSTED_PROXY_COUNT"),
         ({"LOGIN_ATTEMPTS_PER_ACCOUNT": "0"}, "LOGIN_ATTEMPTS_PER_ACCOUNT"),
         ({"ROOMS_CREATED_PER_HOUR": "many"}, "ROOMS_CREATED_PER_HOUR"),
-        ({"ROOMS_ALLOWED_ORIGINS": "social.example.com"}, "ROOMS_ALLOWED_ORIGINS"),
-        ({"ROOMS_ALLOWED_ORIGINS": "https://*.example.com"}, "ROOMS_ALLOWED_ORIGINS"),
-        ({"ROOMS_ALLOWED_ORIGINS": "https://example.com/app"}, "ROOMS_ALLOWED_ORIGINS"),
-        ({"ROOMS_ALLOWED_ORIGINS": "https://example.com:port"}, "ROOMS_ALLOWED_ORIGINS"),
-        # The default comes from CSRF_TRUSTED_ORIGINS; a wildcard there needs explicit origins.
-        ({"CSRF_TRUSTED_ORIGINS": "https://*.example.com"}, "ROOMS_ALLOWED_ORIGINS"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
-        ({"ROOMS_METRICS_ALLOWED_IPS": "10.0.0.0/8,intranet"}, "ROOMS_METRICS_ALLOWED_IPS"),
-        ({"SFU_HEALTH_ADDRESS": "localhost"}, "SFU_HEALTH_ADDRESS"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], variable: str) -> None:
@@ -77,10 +66,42 @@ def test_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], varia
     assert "ImproperlyConfigured" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        ({"TURN_URLS": "turn:turn.example.com:3478"}, "ROOMS_TURN_SECRET"),
+        ({"TURN_URLS": "http://x", "TURN_SECRET": "s"}, "ROOMS_TURN_URLS"),
+        ({"SFU_UDP_PORT_MIN": "40000"}, "ROOMS_SFU_UDP_PORTS"),
+        ({"SFU_UDP_PORT_MIN": "41000", "SFU_UDP_PORT_MAX": "40000"}, "ROOMS_SFU_UDP_PORTS"),
+        ({"SFU_ICE_ADDRESSES": "not-an-ip"}, "ROOMS_SFU_ICE_ADDRESSES"),
+        ({"SFU_STUN_URLS": "turn:x"}, "ROOMS_SFU_STUN_URLS"),
+        ({"ROOMS_LEASE_RENEW_SECONDS": "3"}, "ROOMS_LEASE_SECONDS"),
+        ({"ROOMS_ALLOWED_ORIGINS": "social.example.com"}, "ROOMS_ALLOWED_ORIGINS"),
+        ({"ROOMS_ALLOWED_ORIGINS": "https://*.example.com"}, "ROOMS_ALLOWED_ORIGINS"),
+        ({"ROOMS_ALLOWED_ORIGINS": "https://example.com/app"}, "ROOMS_ALLOWED_ORIGINS"),
+        ({"ROOMS_ALLOWED_ORIGINS": "https://example.com:port"}, "ROOMS_ALLOWED_ORIGINS"),
+        # The default comes from CSRF_TRUSTED_ORIGINS; a wildcard there needs explicit origins.
+        ({"CSRF_TRUSTED_ORIGINS": "https://*.example.com"}, "ROOMS_ALLOWED_ORIGINS"),
+        ({"ROOMS_METRICS_ALLOWED_IPS": "10.0.0.0/8,intranet"}, "ROOMS_METRICS_ALLOWED_IPS"),
+        ({"SFU_HEALTH_ADDRESS": "localhost"}, "ROOMS_SFU_HEALTH_ADDRESS"),
+        ({"ROOMS_CELERY_METRICS_ADDRESS": "localhost"}, "ROOMS_CELERY_METRICS_ADDRESS"),
+    ],
+)
+def test_bad_combination_fails_the_system_check_naming_the_setting(
+    env: dict[str, str], setting: str
+) -> None:
+    """What one variable cannot say alone (a form, a relation) is Rooms' system checks' job
+    (rooms/checks.py); `check` runs them, and so do migrate, runserver and `manage.py sfu`."""
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SystemCheckError" in result.stderr
+    assert setting in result.stderr
+
+
 def test_embedded_mode_by_default() -> None:
     code = (
         "from django.conf import settings as s; "
-        "print(s.EMBEDDED, s.DATABASES['default']['ENGINE'], "
+        "print(s.ROOMS_EMBEDDED, s.DATABASES['default']['ENGINE'], "
         "s.CHANNEL_LAYERS['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER)"
     )
     result = manage("shell", "-v", "0", "-c", code)
@@ -96,7 +117,7 @@ def test_embedded_mode_by_default() -> None:
 def test_services_mode_from_urls() -> None:
     code = (
         "from django.conf import settings as s; "
-        "print(s.EMBEDDED, s.DATABASES['default']['ENGINE'], "
+        "print(s.ROOMS_EMBEDDED, s.DATABASES['default']['ENGINE'], "
         "s.CHANNEL_LAYERS['default']['BACKEND'], s.CELERY_BROKER_URL)"
     )
     result = manage(

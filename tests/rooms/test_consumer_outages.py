@@ -26,8 +26,8 @@ async def test_an_offer_while_redis_is_down_gets_a_retryable_error(
     host, _ = await enter(room, me(alice))
     await host.expect("snapshot")
     # The worker registry and room placement live in Redis, which stops answering.
-    settings.SFU_EMBEDDED = False
-    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    settings.ROOMS_SFU_EMBEDDED = False
+    settings.ROOMS_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     media.placement.cache_clear()
 
     await host.send({"type": "media.offer", "sdp": "v=0\r\n", "offer_id": "first"})
@@ -43,6 +43,6 @@ async def test_an_offer_while_redis_is_down_gets_a_retryable_error(
     await host.send({"type": "ping"})
     await host.expect("pong")
 
-    settings.REDIS_URL = None
+    settings.ROOMS_REDIS_URL = None
     media.placement.cache_clear()
     await host.close()

@@ -65,7 +65,7 @@ def _fresh_live_counts() -> Iterator[None]:
 @pytest.fixture
 def worker_free(settings, in_memory_channel_layer: None) -> None:  # type: ignore[no-untyped-def]
     """Separate SFU workers (not embedded), and none running yet."""
-    settings.SFU_EMBEDDED = False
+    settings.ROOMS_SFU_EMBEDDED = False
 
 
 # --- /healthz -------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ async def test_readyz_in_embedded_mode_counts_the_in_process_worker(
     settings,
     in_memory_channel_layer: None,  # type: ignore[no-untyped-def]
 ) -> None:
-    settings.SFU_EMBEDDED = True
+    settings.ROOMS_SFU_EMBEDDED = True
     response = await AsyncClient().get("/readyz")
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["sfu"] == {"ok": True, "mode": "embedded", "running": False}
@@ -167,7 +167,7 @@ async def test_readyz_says_when_the_channel_layer_is_unreachable(
     settings,
     in_memory_channel_layer: None,  # type: ignore[no-untyped-def]
 ) -> None:
-    settings.SFU_EMBEDDED = True
+    settings.ROOMS_SFU_EMBEDDED = True
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

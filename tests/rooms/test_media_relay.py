@@ -58,7 +58,7 @@ def room(alice: User) -> Room:
 
 @pytest.fixture(autouse=True)
 def _no_embedded_worker(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.SFU_EMBEDDED = False
+    settings.ROOMS_SFU_EMBEDDED = False
 
 
 async def start_worker(room: Room) -> FakeWorker:

@@ -21,9 +21,9 @@ from tests.rooms.socket_client import Socket, enter, guest, me
 
 @pytest.fixture
 def with_turn(settings):  # type: ignore[no-untyped-def]
-    settings.TURN_URLS = ["turn:turn.example.com:3478?transport=udp"]
-    settings.TURN_SECRET = "s3cret"
-    settings.TURN_TTL_SECONDS = 600
+    settings.ROOMS_TURN_URLS = ["turn:turn.example.com:3478?transport=udp"]
+    settings.ROOMS_TURN_SECRET = "s3cret"
+    settings.ROOMS_TURN_TTL_SECONDS = 600
     return settings
 
 
@@ -55,7 +55,9 @@ def test_only_admitted_people_get_credentials(with_turn, alice: User, bob: User)
 
 
 def test_credentials_are_renewed_halfway_through_their_lifetime(with_turn) -> None:  # type: ignore[no-untyped-def]
-    assert turn.renew_after_seconds() == 300  # TURN_TTL_SECONDS = 600: 5 minutes left at worst
+    assert (
+        turn.renew_after_seconds() == 300
+    )  # ROOMS_TURN_TTL_SECONDS = 600: 5 minutes left at worst
 
 
 def test_no_renewal_without_turn() -> None:
@@ -70,7 +72,7 @@ socket_test = pytest.mark.usefixtures("in_memory_channel_layer")
 
 @pytest.fixture
 def short_lived(with_turn):  # type: ignore[no-untyped-def]
-    with_turn.TURN_TTL_SECONDS = 2
+    with_turn.ROOMS_TURN_TTL_SECONDS = 2
     return with_turn
 
 

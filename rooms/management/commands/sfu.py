@@ -28,20 +28,21 @@ class Command(BaseCommand):
             "--health-port",
             type=int,
             default=None,
-            help="HTTP port for /healthz, /readyz and /metrics (default: SFU_HEALTH_PORT; 0: off)."
-            " One port per worker process.",
+            help="HTTP port for /healthz, /readyz and /metrics (default: ROOMS_SFU_HEALTH_PORT;"
+            " 0: off). One port per worker process.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if settings.EMBEDDED:
+        if settings.ROOMS_EMBEDDED:
             raise CommandError(
-                "REDIS_URL is not set: in embedded mode the web process runs the media worker "
-                "itself. Set REDIS_URL (and DATABASE_URL) to run separate workers."
+                "ROOMS_EMBEDDED is on (ROOMS_REDIS_URL is not set): in embedded mode the web "
+                "process runs the media worker itself. Set ROOMS_REDIS_URL (and a shared "
+                "database and channel layer) to run separate workers."
             )
-        first, last = settings.SFU_UDP_PORTS or (None, None)
+        first, last = settings.ROOMS_SFU_UDP_PORTS or (None, None)
         health_port = options["health_port"]
         if health_port is None:
-            health_port = getattr(settings, "SFU_HEALTH_PORT", 0)
+            health_port = settings.ROOMS_SFU_HEALTH_PORT
         if not 0 <= health_port <= 65535:
             raise CommandError(f"--health-port must be between 0 and 65535, got {health_port}")
         uvloop.run(
@@ -72,7 +73,7 @@ class Command(BaseCommand):
         self.stdout.write(f"SFU worker {worker.worker_id} starting", ending="\n")
         health = None
         if health_port:
-            address = getattr(settings, "SFU_HEALTH_ADDRESS", "127.0.0.1")
+            address = settings.ROOMS_SFU_HEALTH_ADDRESS
             health = HealthServer(worker, host=address, port=health_port)
             await health.start()
             self.stdout.write(f"health and metrics on http://{address}:{health.port}/", ending="\n")

@@ -166,8 +166,8 @@ async def test_a_relay_only_client_gets_media_through_coturn_to_the_sfu(  # type
     harness: Harness,
     settings,
 ) -> None:
-    settings.TURN_URLS = [f"turn:127.0.0.1:{coturn.port}?transport=udp"]
-    settings.TURN_SECRET = coturn.secret
+    settings.ROOMS_TURN_URLS = [f"turn:127.0.0.1:{coturn.port}?transport=udp"]
+    settings.ROOMS_TURN_SECRET = coturn.secret
     [server] = turn.ice_servers(participant_id=7)
     relayed = await harness.join(
         "relayed",
