@@ -42,14 +42,16 @@ HOSTED_ROOMS_LIMIT = 100
 FEED_ROOMS_LIMIT = 20
 
 
+# The base of every rooms API view. Parsing, rendering and errors are Rooms' own, whatever the
+# site's REST_FRAMEWORK says, so the API answers in its documented JSON shape on any site;
+# authentication comes from ROOMS_API_AUTHENTICATION_CLASSES. Each view names its permission
+# classes; one that did not would still want a signed-in caller, not the site's default.
+# (Comments, not a docstring: the schema would show a docstring as the description of every
+# view that has none of its own.)
 class _Api(APIView):
-    """Base of every rooms API view. Parsing, rendering and errors are Rooms' own, whatever
-    the site's REST_FRAMEWORK says, so the API answers in its documented JSON shape on any
-    site; authentication comes from ROOMS_API_AUTHENTICATION_CLASSES. Each view names its
-    permission classes."""
-
     parser_classes = [SafeJSONParser]
     renderer_classes = [JSONRenderer]
+    permission_classes = [IsAuthenticated]
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         # Read per request, so that a test (or a site) may change the setting at run time.
