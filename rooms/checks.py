@@ -6,7 +6,7 @@ deep inside a request or a media worker later on. Registered in RoomsConfig.read
 
 Ids: rooms.E001 a value of the wrong type, rooms.E002 a number out of range, rooms.E003 a
 value of the wrong form (an address, a URL, an origin), rooms.E004 settings that contradict
-each other, rooms.E005 a dotted path that does not import.
+each other, rooms.E005 a dotted path that does not import or names the wrong kind of class.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 # Whole numbers and their ranges (bounds included).
@@ -116,6 +117,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
             )
         )
     errors += _authentication_classes()
+    errors += _adapter()
     return errors
 
 
@@ -245,6 +247,16 @@ def _lease() -> list[CheckMessage]:
                 id="rooms.E004",
             )
         ]
+    return []
+
+
+def _adapter() -> list[CheckMessage]:
+    from rooms.adapter import get_adapter
+
+    try:
+        get_adapter()
+    except ImproperlyConfigured as error:
+        return [Error(str(error), id="rooms.E005")]
     return []
 
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from accounts.adapter import AccountsAdapter
 from accounts.models import Block, User
-from config.errors import Forbidden
 from rooms import selectors, services
 from rooms.adapter import DefaultAdapter, RoomsAdapter, get_adapter
+from rooms.errors import Forbidden
 from rooms.models import Audience, Room
 from rooms.policy import Outcome, Reason
 from tests.conftest import as_user

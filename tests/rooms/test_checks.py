@@ -123,6 +123,16 @@ def test_they_run_with_djangos_checks() -> None:
             "'rest_framework.authentication.Nope' cannot be imported",
         ),
         (
+            {"ROOMS_ADAPTER": "accounts.adapter.Nope"},
+            "rooms.E005: ROOMS_ADAPTER = 'accounts.adapter.Nope' can't be imported",
+        ),
+        (
+            {"ROOMS_ADAPTER": "accounts.models.User"},
+            "rooms.E005: ROOMS_ADAPTER = 'accounts.models.User' is not a subclass of "
+            "rooms.adapter.RoomsAdapter",
+        ),
+        ({"ROOMS_ADAPTER": ""}, "rooms.E005: ROOMS_ADAPTER must be the dotted path"),
+        (
             {"ROOMS_API_AUTHENTICATION_CLASSES": ["rest_framework.permissions.IsAuthenticated"]},
             "rooms.E005: ROOMS_API_AUTHENTICATION_CLASSES: "
             "'rest_framework.permissions.IsAuthenticated' is not a DRF authentication class",
