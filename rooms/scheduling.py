@@ -28,7 +28,9 @@ def _delay() -> float:
 
 
 async def schedule_release(room_id: int) -> None:
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
+    # The site's Celery setting, not Rooms': a site that does not run tasks eagerly may leave
+    # it out.
+    if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
         # Talking to the broker may block: not on the event loop that serves every socket.
         await asyncio.to_thread(
             tasks.release_vanished_seats.apply_async, (room_id,), countdown=_delay()
