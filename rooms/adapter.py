@@ -38,8 +38,6 @@ from django.utils.module_loading import import_string
 
 from rooms.users import User
 
-DEFAULT_ADAPTER = "rooms.adapter.DefaultAdapter"
-
 
 class RoomsAdapter:
     """The base class of a site's adapter. Subclass it, write `friend_ids` and `blocked_ids`,
@@ -145,7 +143,7 @@ def _username_is_email(model: type[Any]) -> bool:
 def get_adapter() -> RoomsAdapter:
     """The site's adapter: an instance of the class named by ROOMS_ADAPTER, made once per
     setting value (a test that overrides the setting gets its own adapter)."""
-    path = getattr(settings, "ROOMS_ADAPTER", DEFAULT_ADAPTER)
+    path = settings.ROOMS_ADAPTER
     if not isinstance(path, str) or not path:
         raise ImproperlyConfigured(
             f"ROOMS_ADAPTER must be the dotted path of a RoomsAdapter subclass, not {path!r}."

@@ -5,8 +5,9 @@ reports a wrong setting by name, with what it must be and what it is, instead of
 deep inside a request or a media worker later on. Registered in RoomsConfig.ready().
 
 Ids: rooms.E001 a value of the wrong type, rooms.E002 a number out of range, rooms.E003 a
-value of the wrong form (an address, a URL, an origin), rooms.E004 settings that contradict
-each other, rooms.E005 a dotted path that does not import or names the wrong kind of class.
+value of the wrong form (an address, a URL, an origin) or a template no loader finds,
+rooms.E004 settings that contradict each other, rooms.E005 a dotted path that does not import
+or names the wrong kind of class.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
 from django.core.exceptions import ImproperlyConfigured
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
 # Whole numbers and their ranges (bounds included).
@@ -118,6 +121,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
         )
     errors += _authentication_classes()
     errors += _adapter()
+    errors += _base_template()
     return errors
 
 
@@ -257,6 +261,24 @@ def _adapter() -> list[CheckMessage]:
         get_adapter()
     except ImproperlyConfigured as error:
         return [Error(str(error), id="rooms.E005")]
+    return []
+
+
+def _base_template() -> list[CheckMessage]:
+    name = settings.ROOMS_BASE_TEMPLATE
+    if not isinstance(name, str) or not name:
+        return []  # reported above as the wrong type
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return [
+            Error(
+                f"ROOMS_BASE_TEMPLATE names {name!r}, which no template loader finds.",
+                hint="Name the site's own base template, or leave the setting out for "
+                "Rooms' standalone rooms/base.html.",
+                id="rooms.E003",
+            )
+        ]
     return []
 
 

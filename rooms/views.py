@@ -29,7 +29,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 def base_template() -> str:
     """The template Rooms' pages extend (ROOMS_BASE_TEMPLATE)."""
-    return str(getattr(settings, "ROOMS_BASE_TEMPLATE", "rooms/base.html"))
+    return str(settings.ROOMS_BASE_TEMPLATE)
 
 
 @ensure_csrf_cookie  # the page's API calls (join, reports, host controls) send the CSRF token

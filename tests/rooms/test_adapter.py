@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.adapter import AccountsAdapter
 from accounts.models import Block, User
-from rooms import selectors, services
+from rooms import conf, selectors, services
 from rooms.adapter import DefaultAdapter, RoomsAdapter, get_adapter
 from rooms.errors import Forbidden
 from rooms.models import Audience, Room
@@ -154,7 +154,8 @@ def test_get_adapter_loads_the_setting_once(settings) -> None:  # type: ignore[n
 
 
 def test_get_adapter_defaults_to_plain_auth(settings) -> None:  # type: ignore[no-untyped-def]
-    del settings.ROOMS_ADAPTER
+    # A site that sets no ROOMS_ADAPTER gets this default (rooms/conf.py; tests/rooms/test_conf.py).
+    settings.ROOMS_ADAPTER = conf.DEFAULTS_BY_NAME["ROOMS_ADAPTER"].default
     assert type(get_adapter()) is DefaultAdapter
 
 

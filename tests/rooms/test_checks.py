@@ -43,6 +43,10 @@ def test_they_run_with_djangos_checks() -> None:
         ({"ROOMS_METRICS_TOKEN": 123}, "rooms.E001: ROOMS_METRICS_TOKEN must be a string"),
         ({"ROOMS_BASE_TEMPLATE": ""}, "rooms.E001: ROOMS_BASE_TEMPLATE must be a non-empty"),
         (
+            {"ROOMS_BASE_TEMPLATE": "no/such.html"},
+            "rooms.E003: ROOMS_BASE_TEMPLATE names 'no/such.html', which no template loader",
+        ),
+        (
             {"ROOMS_SFU_ICE_ADDRESSES": "127.0.0.1"},
             "rooms.E001: ROOMS_SFU_ICE_ADDRESSES must be a list of IP addresses",
         ),
