@@ -11,9 +11,9 @@ Why a small module of our own rather than django-appconf, which works the same w
 placed on the settings object at start-up): a few defaults follow other settings
 (ROOMS_DEFAULT_CAPACITY is ROOMS_MAX_CAPACITY, ROOMS_EMBEDDED is "no ROOMS_REDIS_URL",
 ROOMS_SFU_EMBEDDED is ROOMS_EMBEDDED, ROOMS_ALLOWED_ORIGINS is the site's
-CSRF_TRUSTED_ORIGINS), which a table says plainly; the same table documents each setting and
-drives the checks; and one dependency fewer for a package that follows every Django release
-from the 5.2 LTS on.
+CSRF_TRUSTED_ORIGINS), which a table says plainly; the same table says what each setting
+means, for the README and for whoever reads the code; and one dependency fewer for a package
+that follows every Django release from the 5.2 LTS on.
 """
 
 from __future__ import annotations
