@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Top-level packages of the reference site that `rooms` must never import.
-REFERENCE_SITE = ("accounts",)
+REFERENCE_SITE = ("accounts", "feed", "config")
 # Calls that import a module named by a string.
 DYNAMIC_IMPORTS = ("import_module", "import_string", "__import__")
 
