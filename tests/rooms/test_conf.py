@@ -116,3 +116,10 @@ def test_a_site_without_any_rooms_setting_passes_check_and_gets_the_defaults() -
     assert json.loads(shown.stdout) == {
         s.name: json.loads(json.dumps(getattr(expected, s.name))) for s in conf.SETTINGS
     }
+
+
+def test_every_setting_is_in_the_operators_table() -> None:
+    """docs/settings.md is where an operator looks: no setting may be missing from it."""
+    table = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text()
+    missing = [s.name for s in conf.SETTINGS if f"| `{s.name}` |" not in table]
+    assert missing == []
