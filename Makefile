@@ -1,13 +1,15 @@
 # Rooms: `make run` for a first look, `make test` for everything CI checks.
 # Needs GNU make, Python 3.11 with its headers and a C compiler (the SFU's forwarding loop is
-# C, built by the install); nothing outside this directory.
+# C, built by the install); nothing outside this directory. `make test-newest` also needs
+# Python 3.13 with its headers (found on PATH or among pyenv's versions).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint migrations-check clean chromium coturn bench bench-smoke
+.PHONY: venv venv-newest run test test-newest lint migrations-check clean chromium coturn bench \
+	bench-smoke
 
 venv: $(VENV)/.installed
 
@@ -20,6 +22,24 @@ $(VENV)/.installed: pyproject.toml setup.py rooms/sfu/fastpath.c rooms/sfu/fastp
 	# The package is `rooms` alone; the reference site (config, accounts, feed) and the tests
 	# are imported from this checkout, as by manage.py, daphne and the Celery worker.
 	$(BIN)/python -c "import pathlib, sys, sysconfig; pathlib.Path(sysconfig.get_path('purelib'), 'rooms-checkout.pth').write_text(sys.argv[1] + '\n')" "$(CURDIR)"
+	touch $@
+
+# The newest supported pair, Python 3.13 + Django 6.1, in a virtualenv of its own (`make venv` is
+# the oldest: Python 3.11 resolves Django 5.2). The install compiles the C loop again, for 3.13.
+ifndef PYTHON_NEWEST
+PYTHON_NEWEST := $(shell python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null \
+	|| ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1)
+endif
+VENV_NEWEST := .venv-newest
+DJANGO_NEWEST := Django>=6.1,<6.2
+
+venv-newest: $(VENV_NEWEST)/.installed
+
+$(VENV_NEWEST)/.installed: pyproject.toml setup.py rooms/sfu/fastpath.c rooms/sfu/fastpath.h \
+		rooms/sfu/fastpath_build.py
+	@test -n "$(PYTHON_NEWEST)" || { echo "make venv-newest needs Python 3.13 (python3.13 on PATH, or PYTHON_NEWEST=...)" >&2; exit 1; }
+	test -x $(VENV_NEWEST)/bin/python || $(PYTHON_NEWEST) -m venv $(VENV_NEWEST)
+	$(VENV_NEWEST)/bin/python -m pip install --quiet -e ".[dev]" "$(DJANGO_NEWEST)"
 	touch $@
 
 run: venv
@@ -54,6 +74,12 @@ coturn:
 test: venv lint migrations-check chromium coturn
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The suite on the newest pair, without the browser tests (the same Chromium and page either
+# way: `make test` runs them); the models must need no migration under Django 6 either.
+test-newest: venv-newest coturn
+	$(VENV_NEWEST)/bin/python manage.py makemigrations --check --dry-run
+	$(VENV_NEWEST)/bin/pytest --ignore=tests/browser $(PYTEST_ARGS)
+
 # Media benchmark (bench/README.md): ours and Janus, room sizes 2..50, ~10-15 min. Not a test.
 bench: venv
 	command -v janus >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y janus)
@@ -64,6 +90,6 @@ bench-smoke: venv
 	PYTHONPATH=. $(BIN)/python -m bench.media --smoke
 
 clean:
-	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info build
+	rm -rf $(VENV) $(VENV_NEWEST) staticfiles .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info build
 	rm -f rooms/sfu/_fastpath.*
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -225,8 +225,11 @@ class BanAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Ban | None = None) -> bool:
         return False
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 asks with an `action_location` (and deprecates overrides without the
+        # parameter); Django 5.2 has none to pass on.
+        where = {} if action_location is None else {"action_location": action_location}
+        actions = super().get_actions(request, **where)
         # Django's bulk delete would report success even where the service refused.
         actions.pop("delete_selected", None)
         return actions

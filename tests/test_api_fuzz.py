@@ -603,7 +603,7 @@ def where(exc: BaseException) -> str:
         f
         for f in frames
         if f.filename.startswith(PROJECT)
-        and "/.venv/" not in f.filename
+        and "/.venv" not in f.filename  # .venv/ and .venv-newest/
         and "/tests/" not in f.filename
     ] or [f for f in frames if "/rest_framework/" in f.filename]
     return "".join(f"\n  at {f.filename}:{f.lineno} in {f.name}" for f in ours[-1:] + frames[-3:])

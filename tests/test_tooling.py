@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
 
 
-def dry_run(target: str) -> list[str]:
+def dry_run(target: str, *flags: str) -> list[str]:
     result = subprocess.run(
-        ["make", "-n", "-o", ".venv/.installed", target],
+        ["make", "-n", "-o", ".venv/.installed", *flags, target],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -40,6 +40,27 @@ def test_make_test_lints_then_checks_migrations_then_runs_pytest() -> None:
         "test -x /usr/bin/chromium" in line and "apt-get install -y chromium" in line
         for line in lines
     )
+
+
+def test_make_test_newest_runs_the_suite_on_python_313_and_django_61() -> None:
+    install = dry_run("venv-newest", "--always-make")  # as if .venv-newest were not there
+    assert any(line.endswith(" -m venv .venv-newest") for line in install)
+    assert '.venv-newest/bin/python -m pip install --quiet -e ".[dev]" "Django>=6.1,<6.2"' in (
+        install
+    )
+    lines = dry_run("test-newest", "-o", ".venv-newest/.installed")
+    assert ".venv-newest/bin/python manage.py makemigrations --check --dry-run" in lines
+    # The browser tests run once, under `make test`.
+    assert lines[-1].startswith(".venv-newest/bin/pytest --ignore=tests/browser")
+
+
+def test_ci_runs_the_oldest_then_the_newest_pair() -> None:
+    commands = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip().startswith("make ")
+    ]
+    assert commands[-2:] == ["make test", "make test-newest"]
 
 
 def test_make_run_seeds_then_serves_with_daphne_and_the_embedded_sweep() -> None:
