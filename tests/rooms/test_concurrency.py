@@ -11,6 +11,7 @@ from django.db import connection
 from accounts.models import User
 from rooms import services
 from rooms.models import Participant, ParticipantState
+from rooms.outages import is_outage
 from rooms.services import Identity, JoinDenied
 from tests.conftest import require_postgres
 from tests.factories import UserFactory
@@ -35,16 +36,24 @@ def test_sixty_simultaneous_joins_fill_fifty_seats_exactly() -> None:
     def join(n: int) -> None:
         try:
             barrier.wait(timeout=30)
-            try:
-                result = services.room_join(
-                    token=room.token,
-                    identity=Identity(guest_id=f"guest-{n}", display_name=f"Guest {n}"),
-                )
-                outcome = result.decision.outcome.value
-            except JoinDenied as denied:
-                outcome = denied.code
-            except Exception as exc:  # any other error is a bug; count it so the test says so
-                outcome = f"error: {type(exc).__name__}: {exc}"
+            # 60 joiners share the process's pool of connections: on a busy machine one may
+            # wait out the pool's timeout, which a real client gets as 503 `unavailable` and
+            # retries. It retries here too; the seats must still come out exact.
+            for attempt in range(5):
+                try:
+                    result = services.room_join(
+                        token=room.token,
+                        identity=Identity(guest_id=f"guest-{n}", display_name=f"Guest {n}"),
+                    )
+                    outcome = result.decision.outcome.value
+                except JoinDenied as denied:
+                    outcome = denied.code
+                except Exception as exc:  # any other error is a bug; the test names it
+                    outcome = f"error: {type(exc).__name__}: {exc}"
+                    if is_outage(exc) and attempt < 4:
+                        connection.close()
+                        continue
+                break
             with lock:
                 outcomes[outcome] += 1
         finally:
