@@ -121,3 +121,10 @@ def test_links_follow_the_prefix_the_site_chose(alice: User, bob: User, settings
         "socket": "/video/ws/feed/",
         "feed": "/video/api/rooms/feed/",
     }
+
+
+def test_the_strip_brings_the_script_that_keeps_it_live(alice: User) -> None:
+    """A site that renders the tag gets live cards without a script of its own."""
+    page = render(alice)
+    assert 'type="module"' in page and "rooms/js/strip.js" in page
+    assert 'id="rooms-strip-config"' in page

@@ -3,7 +3,7 @@
 import { api, fieldError } from "../../rooms/js/lib/api.js";
 import { announce, h, toast } from "../../rooms/js/lib/dom.js";
 import { generatePassword } from "../lib/password.js";
-import { upsertCard } from "./cards.js";
+import { upsertCard } from "../../rooms/js/strip.js";
 
 const $ = (id) => document.getElementById(id);
 

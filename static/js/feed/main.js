@@ -1,7 +1,6 @@
-// The feed page: live room cards and the "Create room" dialog.
-import { connectFeed } from "./cards.js";
+// The feed page: the "Create room" dialog. Rooms' strip keeps its own cards live
+// (rooms/js/strip.js, loaded by {% rooms_strip %}).
 import { setUpCreateRoom } from "./create-room.js";
 
 setUpCreateRoom();
-connectFeed();
 document.body.dataset.ready = "true";

@@ -1,9 +1,11 @@
-// Room cards at the top of the feed (Rooms' strip, {% rooms_strip %}), kept live over the feed
-// socket (rooms/feed_socket.py). A card is drawn exactly like rooms/templates/rooms/_room_card.html.
-// Where the socket and GET rooms/feed/ are comes from the strip ("rooms-strip-config").
+// Room cards at the top of a site's feed (Rooms' strip, {% rooms_strip %}), kept live over the
+// feed socket (rooms/feed_socket.py). The strip loads this module itself, so any site that
+// renders the tag gets live cards. A card is drawn exactly like
+// rooms/templates/rooms/_room_card.html. Where the socket and GET rooms/feed/ are comes from the
+// strip ("rooms-strip-config"), under whatever prefix the site mounted Rooms.
 
-import { api } from "../../rooms/js/lib/api.js";
-import { h, announce, avatar } from "../../rooms/js/lib/dom.js";
+import { api } from "./lib/api.js";
+import { h, announce, avatar } from "./lib/dom.js";
 
 function formatStart(iso) {
   if (!iso) return "Starts when the host arrives";
@@ -125,7 +127,12 @@ function stripConfig() {
 
 /** Listen to the feed socket, reconnecting with a growing delay. */
 export function connectFeed() {
-  if (!$("rooms-strip-config")) return; // signed out: no strip
+  const config = $("rooms-strip-config");
+  if (!config) return; // signed out: no strip
+  // One socket per page, even when the module is loaded under two URLs (a hashed one from the
+  // template, a plain one imported by a site's own script).
+  if (config.dataset.connected) return;
+  config.dataset.connected = "true";
   let delay = 1000;
   let dropped = false;
   const open = () => {
@@ -157,3 +164,5 @@ export function connectFeed() {
   };
   open();
 }
+
+connectFeed();
