@@ -7,7 +7,7 @@ four scenarios. Each gets a topology of its own: two daphne processes and two
 `manage.py sfu` workers (SFU_ICE_ADDRESSES=127.0.0.1, lease settings at their defaults) on a
 private redis-server and a scratch PostgreSQL database (`rooms_faultbench`, created, migrated
 and dropped here; the server is BENCH_ADMIN_DATABASE_URL's, else DATABASE_URL's, else
-postgres://postgres@127.0.0.1:5432). Ten bots (`rooms.sfu.client.RoomClient`: the join API,
+postgres://postgres@127.0.0.1:5432). Ten bots (`rooms.mediabot.client.RoomClient`: the join API,
 the room socket, one peer connection publishing Opus and VP8, each bot its own clip so a
 receiver knows whose media it got) join one room, host first, alternately through the two
 daphnes: the host and bots 2, 4, 6, 8 on A, bots 1, 3, 5, 7, 9 on B; bots 2, 3, 6, 7 are
@@ -62,9 +62,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from bench import signaling as sig  # noqa: E402
-from rooms.sfu.bot import Bot  # noqa: E402
-from rooms.sfu.client import RoomClient  # noqa: E402
-from rooms.sfu.clip import clip  # noqa: E402
+from rooms.mediabot.bot import Bot  # noqa: E402
+from rooms.mediabot.client import RoomClient  # noqa: E402
+from rooms.mediabot.clip import clip  # noqa: E402
 from rooms.sfu.ice import use_host_addresses  # noqa: E402
 from tests.rooms.live_harness import Daphne, RedisServer, flush_redis  # noqa: E402
 

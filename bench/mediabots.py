@@ -1,7 +1,7 @@
 """Bot processes for the media benchmark (bench/media.py, bench/janus.py).
 
 A bot process runs many bots on one uvloop and obeys commands from the benchmark over a pipe
-(`BotPool` is the benchmark's side). The bots are `rooms.sfu.bot.Bot` with three additions,
+(`BotPool` is the benchmark's side). The bots are `rooms.mediabot.bot.Bot` with three additions,
 all here, none in the SFU code:
 
 - `StampingWriter`: every RTP packet a bot publishes gets a 12-byte trailer (a magic word and
@@ -43,9 +43,9 @@ import httpx
 from aiortc import RTCSessionDescription
 from aiortc import sdp as aiortc_sdp
 
+from rooms.mediabot.bot import Bot, ReceivedStream
+from rooms.mediabot.client import RoomClient
 from rooms.sfu import hooks
-from rooms.sfu.bot import Bot, ReceivedStream
-from rooms.sfu.client import RoomClient
 from rooms.sfu.ice import use_host_addresses
 from rooms.sfu.rtcp import ReceiveStats
 

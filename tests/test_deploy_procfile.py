@@ -38,9 +38,9 @@ from rest_framework.authtoken.models import Token
 
 from feed.models import Notification, NotificationKind
 from rooms import services
+from rooms.mediabot.client import RoomClient
 from rooms.models import Room, RoomState
 from rooms.sfu import placement as places
-from rooms.sfu.client import RoomClient
 from rooms.sfu.ice import host_addresses
 from tests.conftest import require_postgres
 from tests.factories import UserFactory, befriend

@@ -1,4 +1,4 @@
-"""The media plane: a forwarding SFU on aiortc (no decoding, no encoding), and a bot client.
+"""The media plane: a forwarding SFU on aiortc (no decoding, no encoding).
 
 Plain asyncio, no Django. Modules, one concern each:
 
@@ -9,7 +9,9 @@ Plain asyncio, no Django. Modules, one concern each:
 - pure logic: ``rtp_header``, ``vp8``, ``rewriter``, ``speakers``, ``selection``,
   ``keyframes``, ``nack``, ``rtcp``
 - ``config``, ``ice`` (which addresses ICE offers), ``events``, ``errors``
-- ``clip`` (pre-encoded media) and ``bot`` (a media client for tests, benchmarks, the CLI)
+
+The media client that talks to it (bots for tests, benchmarks and operators' checks) is
+``rooms.mediabot``, not part of the SFU.
 """
 
 from .config import IceServer, SfuConfig

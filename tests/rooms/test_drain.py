@@ -20,8 +20,8 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from rooms import services
+from rooms.mediabot.client import RoomClient
 from rooms.sfu import placement as places
-from rooms.sfu.client import RoomClient
 from rooms.sfu.ice import use_host_addresses
 from tests.conftest import require_postgres
 from tests.factories import UserFactory

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from rooms.sfu.bot import Bot
-from rooms.sfu.client import RoomClient
+from rooms.mediabot.bot import Bot
+from rooms.mediabot.client import RoomClient
 from rooms.sfu.ice import use_host_addresses
 from tests.rooms.live_harness import REPO_ROOT, Daphne
 

@@ -13,9 +13,9 @@ import aiortc.rtcrtpreceiver
 import aiortc.rtcrtpsender
 import pytest
 
+from rooms.mediabot.bot import Bot
+from rooms.mediabot.clip import clip
 from rooms.sfu import Sfu, SfuConfig, SfuEvent, SpeakerConfig
-from rooms.sfu.bot import Bot
-from rooms.sfu.clip import clip
 from rooms.sfu.ice import host_addresses
 from rooms.sfu.room import SfuRoom
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aiortc.rtcdtlstransport import State
 
+from rooms.mediabot.bot import Bot
 from rooms.sfu import (
     InvalidCandidate,
     NegotiationError,
@@ -17,7 +18,6 @@ from rooms.sfu import (
     ScreenShareForbidden,
     UnknownParticipant,
 )
-from rooms.sfu.bot import Bot
 from rooms.sfu.peer import Peer
 
 from .conftest import Harness

@@ -1,7 +1,7 @@
 """The bot's pacer: video leaves at a bounded rate, as a browser's does."""
 
-from rooms.sfu.bot import PACE_INTERVAL, Pacer, clip_bitrate
-from rooms.sfu.clip import clip
+from rooms.mediabot.bot import PACE_INTERVAL, Pacer, clip_bitrate
+from rooms.mediabot.clip import clip
 
 
 def test_a_keyframe_burst_is_spread_at_the_pacing_rate() -> None:

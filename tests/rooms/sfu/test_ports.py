@@ -8,8 +8,8 @@ import socket
 import pytest
 import uvloop
 
+from rooms.mediabot.bot import Bot
 from rooms.sfu import Sfu, SfuConfig
-from rooms.sfu.bot import Bot
 from rooms.sfu.ice import host_addresses
 from rooms.sfu.ports import PortRange, loop_factory
 

@@ -8,7 +8,8 @@ builds a new media connection when the server says the old one is gone (`media.s
 "failed") or the connection itself fails, and can resume its socket (through another web
 process too) with the resume token of its last `hello`.
 
-    python -m rooms.sfu.client --url http://127.0.0.1:8000 --room <token> --bots 3 --duration 10
+    python -m rooms.mediabot.client --url http://127.0.0.1:8000 --room <token> --bots 3 \
+        --duration 10
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ import httpx
 import websockets
 from websockets.typing import Origin
 
+from rooms.sfu.ice import use_host_addresses
 from rooms.snapshots import Snapshot, apply_event
 
 from .bot import Bot
-from .ice import use_host_addresses
 
 logger = logging.getLogger(__name__)
 

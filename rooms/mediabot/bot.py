@@ -16,7 +16,7 @@ WebSocket ``Signaling`` the control plane provides, against a real deployment.
 
 Command line (in-process SFU in a child process, which reports its own CPU time):
 
-    python -m rooms.sfu.bot --bots 6 --duration 10
+    python -m rooms.mediabot.bot --bots 6 --duration 10
 """
 
 from __future__ import annotations
@@ -42,12 +42,13 @@ from aiortc import (
 from aiortc import sdp as aiortc_sdp
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
-from . import hooks, rtcp
+from rooms.sfu import hooks, rtcp
+from rooms.sfu.config import SfuConfig
+from rooms.sfu.rtcp import ReceiveStats
+from rooms.sfu.rtp_header import build_header, one_byte_extension_block, parse_rtp, seq_delta
+from rooms.sfu.vp8 import build_descriptor, parse_vp8
+
 from .clip import Clip, clip, identify
-from .config import SfuConfig
-from .rtcp import ReceiveStats
-from .rtp_header import build_header, one_byte_extension_block, parse_rtp, seq_delta
-from .vp8 import build_descriptor, parse_vp8
 
 logger = logging.getLogger(__name__)
 
@@ -514,7 +515,7 @@ def _sfu_child(conn: Connection, config: SfuConfig, profile_path: str | None = N
 
     import uvloop
 
-    from .sfu import Sfu
+    from rooms.sfu.sfu import Sfu
 
     profiler = cProfile.Profile() if profile_path else None
 
@@ -555,7 +556,7 @@ def _sfu_child(conn: Connection, config: SfuConfig, profile_path: str | None = N
 async def _bench(args: argparse.Namespace) -> None:
     import multiprocessing
 
-    from .ice import use_host_addresses
+    from rooms.sfu.ice import use_host_addresses
 
     addresses = ("127.0.0.1",)
     use_host_addresses(addresses)
