@@ -8,7 +8,8 @@ Plain asyncio, no Django. Modules, one concern each:
 - ``hooks``: every private aiortc seam used (checked by a contract test)
 - pure logic: ``rtp_header``, ``vp8``, ``rewriter``, ``speakers``, ``selection``,
   ``keyframes``, ``nack``, ``rtcp``
-- ``config``, ``ice`` (which addresses ICE offers), ``events``, ``errors``
+- ``config``, ``ice`` (which addresses ICE offers), ``reports`` (what it tells the control
+  plane; rooms.events are the room events clients see), ``errors``
 
 The media client that talks to it (bots for tests, benchmarks and operators' checks) is
 ``rooms.mediabot``, not part of the SFU.
@@ -23,7 +24,7 @@ from .errors import (
     SfuError,
     UnknownParticipant,
 )
-from .events import (
+from .reports import (
     ActiveSpeakersChanged,
     EventSink,
     PeerStateChanged,

@@ -41,7 +41,7 @@ from ._fastpath import ffi as _fast_ffi
 from ._fastpath import lib as _fast
 from .config import SfuConfig
 from .errors import NegotiationError
-from .events import PeerState
+from .reports import PeerState
 from .rtp_header import RtpView, find_extension, parse_rtp
 from .selection import SourceKey, SourceKind
 from .streams import OutputSlot, Source

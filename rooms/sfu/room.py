@@ -41,7 +41,8 @@ from .errors import (
     ScreenShareForbidden,
     UnknownParticipant,
 )
-from .events import (
+from .peer import Peer, offer_ice_ufrag, plan_offer
+from .reports import (
     ActiveSpeakersChanged,
     EventSink,
     PeerState,
@@ -51,7 +52,6 @@ from .events import (
     SfuEvent,
     SlotSourceChanged,
 )
-from .peer import Peer, offer_ice_ufrag, plan_offer
 from .selection import Recency, SourceKey, assign_slots, video_sources_for
 from .speakers import Selection, SpeakerSelector
 from .streams import OutputSlot, Source, forward

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from .config import SfuConfig
 from .errors import RoomClosed
-from .events import EventSink
 from .ice import use_host_addresses
+from .reports import EventSink
 from .room import SfuRoom
 from .totals import Totals
 

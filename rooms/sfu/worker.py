@@ -25,7 +25,8 @@ from . import logcontext, metrics
 from . import placement as places
 from .config import SfuConfig
 from .errors import SfuError
-from .events import (
+from .protocol import participant_group, room_group
+from .reports import (
     ActiveSpeakersChanged,
     PeerStateChanged,
     PeerStats,
@@ -33,7 +34,6 @@ from .events import (
     SfuEvent,
     SlotSourceChanged,
 )
-from .protocol import participant_group, room_group
 from .sfu import Sfu
 
 logger = logging.getLogger(__name__)

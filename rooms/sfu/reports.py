@@ -1,4 +1,5 @@
-"""Events the SFU reports to the control plane (typed, JSON-safe through ``as_dict``).
+"""What the SFU reports to the control plane (typed, JSON-safe through ``as_dict``): peer states,
+speakers, slot owners, stats. Not to be confused with rooms.events, the room events clients see.
 
 The SFU calls the ``EventSink`` synchronously from the event loop, never from the packet path
 of another room's peer, and never awaits it: a sink must not block (put the event on a queue
