@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 from django.contrib.auth.hashers import make_password
 
@@ -52,3 +54,13 @@ def host_arrives(room: Room, host: User) -> Participant:
     services.participant_connected(participant_id=seat.pk)
     room.refresh_from_db()
     return seat
+
+
+def open_room(host: User, **settings: Any) -> Room:
+    """A room created through the service (settings as room_create takes them) that its host
+    has arrived in: open, with the host's seat connected."""
+    from rooms import services
+
+    room = services.room_create(host=host, title="Standup", **settings)
+    host_arrives(room, host)
+    return room

@@ -7,22 +7,15 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from rooms import services
-from rooms.models import CoHost, Participant, ParticipantState, Room, RoomState
+from rooms.models import CoHost, Participant, ParticipantState, RoomState
 from tests.conftest import as_user
-from tests.factories import host_arrives
+from tests.factories import open_room
 
 pytestmark = pytest.mark.django_db
 
 
-def _live_room(host: User) -> Room:
-    room = services.room_create(host=host, title="Standup")
-    host_arrives(room, host)
-    room.refresh_from_db()
-    return room
-
-
 def test_it_locks_and_unlocks(alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     client = as_user(alice)
 
     r = client.post(f"/api/rooms/{room.token}/lock/", format="json")
@@ -38,7 +31,7 @@ def test_it_locks_and_unlocks(alice: User) -> None:
 
 
 def test_a_cohost_may_lock(alice: User, bob: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     CoHost.objects.create(room=room, user=bob)
 
     assert as_user(bob).post(f"/api/rooms/{room.token}/lock/").status_code == 200
@@ -47,7 +40,7 @@ def test_a_cohost_may_lock(alice: User, bob: User) -> None:
 
 
 def test_it_ends_the_room_for_everyone(alice: User, bob: User, friends: None) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     services.room_join(token=room.token, identity=services.Identity(user=bob))
 
     r = as_user(alice).post(f"/api/rooms/{room.token}/end/")
@@ -63,7 +56,7 @@ def test_it_ends_the_room_for_everyone(alice: User, bob: User, friends: None) ->
 def test_controls_validate_ownership(
     api: APIClient, alice: User, bob: User, charlie: User, friends: None, action: str
 ) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     services.room_join(token=room.token, identity=services.Identity(user=bob))
     if action == "unlock":
         services.room_set_locked(room=room, actor=alice, locked=True)
@@ -81,7 +74,7 @@ def test_controls_validate_ownership(
 
 
 def test_locking_an_ended_room_is_gone(alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     services.room_end(room=room, actor=alice)
 
     r = as_user(alice).post(f"/api/rooms/{room.token}/lock/")

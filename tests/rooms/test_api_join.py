@@ -16,7 +16,7 @@ from rooms import services
 from rooms.identity import DEVICE_COOKIE, GUEST_COOKIE
 from rooms.models import AuditEvent, Participant, ParticipantState, Room, RoomState
 from tests.conftest import as_user
-from tests.factories import UserFactory, befriend, host_arrives
+from tests.factories import UserFactory, befriend, open_room
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +25,6 @@ PASSWORD = "open sesame"
 
 def _url(room: Room) -> str:
     return f"/api/rooms/{room.token}/join/"
-
-
-def _live_room(host: User, **settings: Any) -> Room:
-    room = services.room_create(host=host, title="Standup", **settings)
-    host_arrives(room, host)
-    room.refresh_from_db()
-    return room
 
 
 def test_it_works_for_the_host(alice: User) -> None:
@@ -54,7 +47,7 @@ def test_it_works_for_the_host(alice: User) -> None:
 
 
 def test_a_friend_is_admitted(alice: User, bob: User, friends: None) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
 
     r = as_user(bob).post(_url(room), {"display_name": "ignored for users"}, format="json")
 
@@ -64,7 +57,7 @@ def test_a_friend_is_admitted(alice: User, bob: User, friends: None) -> None:
 
 
 def test_a_stranger_waits_in_the_lobby(alice: User, charlie: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
 
     r = as_user(charlie).post(_url(room), {}, format="json")
 
@@ -75,7 +68,7 @@ def test_a_stranger_waits_in_the_lobby(alice: User, charlie: User) -> None:
 
 
 def test_a_guest_joins_with_a_cookie_jar(api: APIClient, alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
 
     r = api.post(_url(room), {"display_name": "Dora"}, format="json")
 
@@ -97,7 +90,7 @@ def test_a_guest_joins_with_a_cookie_jar(api: APIClient, alice: User) -> None:
 
 def test_guest_cookies_are_secure_outside_debug(api: APIClient, alice: User, settings) -> None:  # type: ignore[no-untyped-def]
     settings.DEBUG = False
-    room = _live_room(alice)
+    room = open_room(alice)
 
     r = api.post(_url(room), {"display_name": "Dora"}, format="json")
 
@@ -106,7 +99,7 @@ def test_guest_cookies_are_secure_outside_debug(api: APIClient, alice: User, set
 
 
 def test_a_guest_who_comes_back_is_the_same_person(api: APIClient, alice: User) -> None:
-    room = _live_room(alice, waiting_room=False)
+    room = open_room(alice, waiting_room=False)
     first = api.post(_url(room), {"display_name": "Dora"}, format="json").json()
 
     again = api.post(_url(room), {"display_name": "Someone else"}, format="json").json()
@@ -127,7 +120,7 @@ def test_a_guest_who_comes_back_is_the_same_person(api: APIClient, alice: User) 
 
 
 def test_a_tampered_guest_cookie_is_a_new_guest(api: APIClient, alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     first = api.post(_url(room), {"display_name": "Dora"}, format="json").json()
     api.cookies[GUEST_COOKIE] = "f" * 32  # not signed by us
     api.cookies[DEVICE_COOKIE] = "garbage:garbage"
@@ -141,7 +134,7 @@ def test_a_tampered_guest_cookie_is_a_new_guest(api: APIClient, alice: User) -> 
 
 
 def test_a_guest_needs_a_display_name(api: APIClient, alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
 
     for body in ({}, {"display_name": ""}, {"display_name": "   "}, {"display_name": None}):
         r = api.post(_url(room), body, format="json")
@@ -152,7 +145,7 @@ def test_a_guest_needs_a_display_name(api: APIClient, alice: User) -> None:
 
 
 def test_join_validates_input(api: APIClient, alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
 
     for body in ({"display_name": "x" * 81}, {"display_name": "D", "password": "p" * 129}):
         r = api.post(_url(room), body, format="json")
@@ -177,7 +170,7 @@ def _guess(
 def test_a_guesser_is_slowed_down_not_locked_out(
     alice: User, charlie: User, limiter_clock: Clock
 ) -> None:
-    room = _live_room(alice, password=PASSWORD)
+    room = open_room(alice, password=PASSWORD)
     client = as_user(charlie)
 
     r = client.post(_url(room), {}, format="json")
@@ -211,7 +204,7 @@ def test_guesses_are_capped_per_room_whatever_the_addresses(
     """Five addresses with twenty cookie-less guesses each: the room checks 14, not 100: its
     budget of 10, then one more from each address that had no wrong password on record (the
     reserve newcomers use), and answers the rest "try again later" without checking them."""
-    room = _live_room(alice, password=PASSWORD)
+    room = open_room(alice, password=PASSWORD)
     answers = [
         _guess(room, f"guess-{a}-{n}", address=f"203.0.113.{a}")
         for a in range(5)
@@ -231,7 +224,7 @@ def test_honest_people_get_in_during_an_attack(
 ) -> None:
     """While five addresses guess, a newcomer with the right password is not kept out: from an
     address of their own at once, and signed in even from the guesser's address."""
-    room = _live_room(alice, password=PASSWORD, waiting_room=False)
+    room = open_room(alice, password=PASSWORD, waiting_room=False)
     for n in range(100):
         _guess(room, f"guess-{n}", address=f"203.0.113.{n % 5}")
 
@@ -266,7 +259,7 @@ def test_an_hour_of_attack_from_fifty_addresses(
     most 2 x 10 passwords per 5-minute window. Newcomers with the right password, from their own
     address or signed in, wait at most while the fifty fresh addresses spend the reserve (two
     windows), and not at all after that."""
-    room = _live_room(alice, password=PASSWORD)
+    room = open_room(alice, password=PASSWORD)
     measure_passwords_alone(settings)
 
     result = attack(
@@ -294,7 +287,7 @@ def test_people_the_host_asked_in_never_wait_for_a_guesser(
     who gave the password before."""
     dana: User = UserFactory(username="dana")
     befriend(alice, dana)
-    room = _live_room(alice, password=PASSWORD, waiting_room=False, audience=audience)
+    room = open_room(alice, password=PASSWORD, waiting_room=False, audience=audience)
     services.invitation_add(room=room, actor=alice, user_ids=[dana.pk])
     asked, other = (bob, charlie) if audience == "friends" else (dana, bob)
     earlier = APIClient()
@@ -314,7 +307,7 @@ def test_people_the_host_asked_in_never_wait_for_a_guesser(
 
 
 def test_blocked_relation_gets_the_same_404_as_an_unknown_link(alice: User, charlie: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     Block.objects.create(blocker=alice, blocked=charlie)
     client = as_user(charlie)
 
@@ -327,7 +320,7 @@ def test_blocked_relation_gets_the_same_404_as_an_unknown_link(alice: User, char
 
 
 def test_an_ended_room_is_gone(api: APIClient, alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     services.room_end(room=room, actor=alice)
 
     r = api.post(_url(room), {"display_name": "Dora"}, format="json")
@@ -337,7 +330,7 @@ def test_an_ended_room_is_gone(api: APIClient, alice: User) -> None:
 
 
 def test_a_locked_room_refuses(api: APIClient, alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     services.room_set_locked(room=room, actor=alice, locked=True)
 
     r = api.post(_url(room), {"display_name": "Dora"}, format="json")
@@ -348,7 +341,7 @@ def test_a_locked_room_refuses(api: APIClient, alice: User) -> None:
 
 
 def test_a_suspended_user_is_refused(alice: User, bob: User, friends: None) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     bob.suspended_at = timezone.now()
     bob.save(update_fields=["suspended_at"])
 
@@ -366,7 +359,7 @@ def test_a_removed_guest_with_fresh_cookies_is_kept_out_only_by_signed_in_only(
     alice: User, bob: User
 ) -> None:
     """What bans can't do against cookie-less guests, and the room option that does it."""
-    room = _live_room(alice, waiting_room=False)
+    room = open_room(alice, waiting_room=False)
     crasher = APIClient()
     joined = crasher.post(_url(room), {"display_name": "Crasher"}, format="json")
     host = as_user(alice)
@@ -404,7 +397,7 @@ def test_a_removed_guest_with_fresh_cookies_is_kept_out_only_by_signed_in_only(
 def test_a_blocked_person_signed_out_reaches_the_lobby_unless_signed_in_only(
     alice: User, charlie: User
 ) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     Block.objects.create(blocker=alice, blocked=charlie)
     assert as_user(charlie).post(_url(room), {}, format="json").status_code == 404
 
@@ -422,7 +415,7 @@ def test_a_blocked_person_signed_out_reaches_the_lobby_unless_signed_in_only(
 
 
 def test_signed_in_only_asks_no_password_of_guests(alice: User, limiter_clock: Clock) -> None:
-    room = _live_room(alice, password=PASSWORD, signed_in_only=True)
+    room = open_room(alice, password=PASSWORD, signed_in_only=True)
 
     for password in (None, "wrong password", PASSWORD):
         r = APIClient().post(_url(room), {"display_name": "G", "password": password}, format="json")
@@ -447,7 +440,7 @@ def test_a_crowd_of_cookieless_joins_from_one_address_is_held_off(
 ) -> None:  # type: ignore[no-untyped-def]
     # The issue's attack, at the documented defaults: 200 cookie-less joins from one address
     # once put 200 people in a 50-seat room's lobby and sent the host 200 lobby events.
-    room = _live_room(alice)
+    room = open_room(alice)
     per_address, lobby_max = settings.ROOMS_JOINS_PER_ADDRESS, settings.ROOMS_LOBBY_MAX
 
     answers = [_cookieless_join(room) for _ in range(200)]
@@ -478,8 +471,8 @@ def test_a_crowd_of_cookieless_joins_from_one_address_is_held_off(
 
 def test_joins_per_room_are_limited_across_addresses(alice: User, bob: User, settings) -> None:  # type: ignore[no-untyped-def]
     settings.ROOMS_JOINS_PER_ROOM = 5
-    room = _live_room(alice)
-    other = _live_room(bob)
+    room = open_room(alice)
+    other = open_room(bob)
 
     codes = [_code(_cookieless_join(room, f"198.51.100.{n}")) for n in range(1, 8)]
 
@@ -490,7 +483,7 @@ def test_joins_per_room_are_limited_across_addresses(alice: User, bob: User, set
 
 def test_the_lobby_has_a_cap(alice: User, settings) -> None:  # type: ignore[no-untyped-def]
     settings.ROOMS_LOBBY_MAX = 2
-    room = _live_room(alice)
+    room = open_room(alice)
     dora, eve = APIClient(), APIClient()
     dora_id = dora.post(_url(room), {"display_name": "Dora"}, format="json").json()["participant"]
     eve.post(_url(room), {"display_name": "Eve"}, format="json")

@@ -11,16 +11,9 @@ from accounts.models import User
 from rooms import services
 from rooms.models import CoHost, Participant, ParticipantState, Room
 from tests.conftest import as_user
-from tests.factories import host_arrives
+from tests.factories import open_room
 
 pytestmark = pytest.mark.django_db
-
-
-def _live_room(host: User, **settings: Any) -> Room:
-    room = services.room_create(host=host, title="Standup", **settings)
-    host_arrives(room, host)
-    room.refresh_from_db()
-    return room
 
 
 def _waiting_guest(room: Room, name: str) -> int:
@@ -34,7 +27,7 @@ def _state(participant_id: int) -> str:
 
 
 def test_it_admits_by_id(alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     dora, eve = _waiting_guest(room, "Dora"), _waiting_guest(room, "Eve")
 
     r = as_user(alice).post(
@@ -48,7 +41,7 @@ def test_it_admits_by_id(alice: User) -> None:
 
 
 def test_it_admits_everyone(alice: User, bob: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     CoHost.objects.create(room=room, user=bob)
     ids = [_waiting_guest(room, "Dora"), _waiting_guest(room, "Eve")]
 
@@ -60,7 +53,7 @@ def test_it_admits_everyone(alice: User, bob: User) -> None:
 
 
 def test_it_denies(alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     dora, eve = _waiting_guest(room, "Dora"), _waiting_guest(room, "Eve")
 
     r = as_user(alice).post(
@@ -78,7 +71,7 @@ def test_it_denies(alice: User) -> None:
 def test_lobby_validates_ownership(
     api: APIClient, alice: User, bob: User, charlie: User, friends: None, action: str
 ) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     dora = _waiting_guest(room, "Dora")
     services.room_join(token=room.token, identity=services.Identity(user=bob))  # a participant
     url = f"/api/rooms/{room.token}/lobby/{action}/"
@@ -108,7 +101,7 @@ def test_lobby_validates_ownership(
     ],
 )
 def test_lobby_validates_input(alice: User, body: dict[str, Any]) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     dora = _waiting_guest(room, "Dora")
 
     r = as_user(alice).post(f"/api/rooms/{room.token}/lobby/admit/", body, format="json")
@@ -119,7 +112,7 @@ def test_lobby_validates_input(alice: User, body: dict[str, Any]) -> None:
 
 
 def test_admitting_someone_not_waiting_changes_nothing(alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     dora = _waiting_guest(room, "Dora")
 
     r = as_user(alice).post(

@@ -12,16 +12,9 @@ from rooms import services
 from rooms.identity import DEVICE_COOKIE
 from rooms.models import Ban, CoHost, Participant, ParticipantState, Room
 from tests.conftest import as_user
-from tests.factories import host_arrives
+from tests.factories import open_room
 
 pytestmark = pytest.mark.django_db
-
-
-def _live_room(host: User, **settings: Any) -> Room:
-    room = services.room_create(host=host, title="Standup", **settings)
-    host_arrives(room, host)
-    room.refresh_from_db()
-    return room
 
 
 def _join(client: APIClient, room: Room, name: str = "Dora") -> dict[str, Any]:
@@ -38,7 +31,7 @@ def _remove_url(room: Room, participant_id: int | str) -> str:
 
 
 def test_admitted_people_see_the_roster(alice: User, bob: User, friends: None) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     bob_client = as_user(bob)
     _join(bob_client, room)
     guest = APIClient()
@@ -54,7 +47,7 @@ def test_admitted_people_see_the_roster(alice: User, bob: User, friends: None) -
 
 
 def test_moderators_also_see_the_lobby(alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     _join(APIClient(), room, "Dora")
 
     r = as_user(alice).get(f"/api/rooms/{room.token}/participants/")
@@ -65,7 +58,7 @@ def test_moderators_also_see_the_lobby(alice: User) -> None:
 
 
 def test_an_admitted_guest_sees_the_roster(alice: User) -> None:
-    room = _live_room(alice, waiting_room=False)
+    room = open_room(alice, waiting_room=False)
     guest = APIClient()
     _join(guest, room)
 
@@ -76,7 +69,7 @@ def test_an_admitted_guest_sees_the_roster(alice: User) -> None:
 
 
 def test_a_lobby_member_cannot_read_the_roster(alice: User, charlie: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     guest = APIClient()
     assert _join(guest, room)["participant"]["state"] == "lobby"
     charlie_client = as_user(charlie)
@@ -90,7 +83,7 @@ def test_a_lobby_member_cannot_read_the_roster(alice: User, charlie: User) -> No
 
 
 def test_roster_validates_ownership(api: APIClient, alice: User, charlie: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
 
     for client in (as_user(charlie), api):
         r = client.get(f"/api/rooms/{room.token}/participants/")
@@ -102,7 +95,7 @@ def test_roster_validates_ownership(api: APIClient, alice: User, charlie: User) 
 
 
 def test_it_removes_and_bans(alice: User, bob: User, friends: None) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     bob_id = _join(as_user(bob), room)["participant"]["id"]
 
     r = as_user(alice).post(_remove_url(room, bob_id), {"reason": "trolling"}, format="json")
@@ -118,7 +111,7 @@ def test_it_removes_and_bans(alice: User, bob: User, friends: None) -> None:
 
 
 def test_a_guest_ban_sticks_to_the_guest_and_the_device(alice: User) -> None:
-    room = _live_room(alice, waiting_room=False)
+    room = open_room(alice, waiting_room=False)
     guest = APIClient()
     guest_id = _join(guest, room)["participant"]["id"]
     as_user(alice).post(_remove_url(room, guest_id), {}, format="json")
@@ -139,7 +132,7 @@ def test_a_guest_ban_sticks_to_the_guest_and_the_device(alice: User) -> None:
 
 
 def test_a_participant_cannot_remove(alice: User, bob: User, friends: None) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     guest = APIClient()
     services.room_update(room=room, actor=alice, waiting_room=False)
     guest_id = _join(guest, room)["participant"]["id"]
@@ -154,7 +147,7 @@ def test_a_participant_cannot_remove(alice: User, bob: User, friends: None) -> N
 
 
 def test_remove_validates_ownership(api: APIClient, alice: User, charlie: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     host_visit = Participant.objects.get(room=room, user=alice)
 
     for client in (as_user(charlie), api):
@@ -164,7 +157,7 @@ def test_remove_validates_ownership(api: APIClient, alice: User, charlie: User) 
 
 
 def test_the_host_cannot_be_removed_by_a_cohost(alice: User, bob: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     CoHost.objects.create(room=room, user=bob)
     host_visit = Participant.objects.get(room=room, user=alice)
 
@@ -176,7 +169,7 @@ def test_the_host_cannot_be_removed_by_a_cohost(alice: User, bob: User) -> None:
 
 @pytest.mark.parametrize("participant_id", ["999999", "99999999999999999999999999", "0"])
 def test_remove_of_nobody_is_a_404(alice: User, participant_id: str) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
 
     r = as_user(alice).post(_remove_url(room, participant_id), {}, format="json")
 
@@ -185,7 +178,7 @@ def test_remove_of_nobody_is_a_404(alice: User, participant_id: str) -> None:
 
 
 def test_remove_validates_the_reason(alice: User, bob: User, friends: None) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     bob_id = _join(as_user(bob), room)["participant"]["id"]
 
     for body in ({"reason": "x" * 501}, {"reason": {"nested": 1}}):
@@ -199,7 +192,7 @@ def test_remove_validates_the_reason(alice: User, bob: User, friends: None) -> N
 
 
 def test_a_user_leaves(alice: User, bob: User, friends: None) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     bob_id = _join(as_user(bob), room)["participant"]["id"]
 
     r = as_user(bob).post(f"/api/rooms/{room.token}/leave/", format="json")
@@ -211,7 +204,7 @@ def test_a_user_leaves(alice: User, bob: User, friends: None) -> None:
 
 
 def test_a_guest_leaves_with_the_cookie(alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     guest = APIClient()
     guest_id = _join(guest, room)["participant"]["id"]
 
@@ -222,7 +215,7 @@ def test_a_guest_leaves_with_the_cookie(alice: User) -> None:
 
 
 def test_leave_only_ends_your_own_visit(api: APIClient, alice: User, charlie: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     _join(APIClient(), room)
 
     for client in (as_user(charlie), api):
@@ -233,7 +226,7 @@ def test_leave_only_ends_your_own_visit(api: APIClient, alice: User, charlie: Us
 
 
 def test_the_last_host_leaving_locks_the_room(alice: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
 
     as_user(alice).post(f"/api/rooms/{room.token}/leave/", format="json")
 

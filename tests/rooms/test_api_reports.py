@@ -9,22 +9,15 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from rooms import services
-from rooms.models import Participant, Report, Room
+from rooms.models import Participant, Report
 from tests.conftest import as_user
-from tests.factories import host_arrives
+from tests.factories import open_room
 
 pytestmark = pytest.mark.django_db
 
 
-def _live_room(host: User, *, waiting_room: bool = True) -> Room:
-    room = services.room_create(host=host, title="Standup", waiting_room=waiting_room)
-    host_arrives(room, host)
-    room.refresh_from_db()
-    return room
-
-
 def test_an_admitted_guest_reports_someone(alice: User) -> None:
-    room = _live_room(alice, waiting_room=False)
+    room = open_room(alice, waiting_room=False)
     guest = APIClient()
     guest.post(f"/api/rooms/{room.token}/join/", {"display_name": "Dora"}, format="json")
     host_visit = Participant.objects.get(room=room, user=alice)
@@ -44,7 +37,7 @@ def test_an_admitted_guest_reports_someone(alice: User) -> None:
 
 
 def test_an_admitted_user_reports_the_room(alice: User, bob: User, friends: None) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     services.room_join(token=room.token, identity=services.Identity(user=bob))
 
     r = as_user(bob).post(f"/api/rooms/{room.token}/reports/", {"reason": "spam"}, format="json")
@@ -54,7 +47,7 @@ def test_an_admitted_user_reports_the_room(alice: User, bob: User, friends: None
 
 
 def test_reports_validate_ownership(api: APIClient, alice: User, charlie: User) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
     in_lobby = APIClient()
     in_lobby.post(f"/api/rooms/{room.token}/join/", {"display_name": "Dora"}, format="json")
 
@@ -76,7 +69,7 @@ def test_reports_validate_ownership(api: APIClient, alice: User, charlie: User) 
     ],
 )
 def test_reports_validate_input(alice: User, body: dict[str, object]) -> None:
-    room = _live_room(alice)
+    room = open_room(alice)
 
     r = as_user(alice).post(f"/api/rooms/{room.token}/reports/", body, format="json")
 
@@ -89,7 +82,7 @@ def test_reports_are_limited_per_reporter(
     alice: User, bob: User, friends: None, settings: Any
 ) -> None:
     settings.ROOMS_REPORTS_PER_HOUR = 2
-    room = _live_room(alice)
+    room = open_room(alice)
     services.room_join(token=room.token, identity=services.Identity(user=bob))
     url = f"/api/rooms/{room.token}/reports/"
 
