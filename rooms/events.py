@@ -21,6 +21,7 @@ from django.db import transaction
 
 from rooms import publisher
 from rooms.models import Participant, Room
+from rooms.sfu.protocol import participant_group, room_group
 from rooms.snapshots import ParticipantPublic, RoomPublic, Snapshot, apply_event
 
 __all__ = ["ParticipantPublic", "RoomPublic", "Snapshot", "apply_event"]
@@ -28,12 +29,10 @@ __all__ = ["ParticipantPublic", "RoomPublic", "Snapshot", "apply_event"]
 log = logging.getLogger(__name__)
 
 
-def room_group(room_id: int) -> str:
-    return f"room.{room_id}"
-
-
-def participant_group(participant_id: int) -> str:
-    return f"participant.{participant_id}"
+# The channel groups: a room's people, one participant's sockets, one person's feed sockets.
+# The first two are where the SFU workers send too, so their names are defined once, in the
+# media contract (rooms.sfu.protocol), which cannot import Django.
+__all__ += ["feed_group", "participant_group", "room_group"]
 
 
 def feed_group(user_id: int) -> str:

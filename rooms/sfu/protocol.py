@@ -37,6 +37,7 @@ from __future__ import annotations
 from typing import Literal, NotRequired, TypedDict
 
 
+# The channel groups the workers send to; rooms.events names them from here too.
 def room_group(room_id: int) -> str:
     return f"room.{room_id}"
 
