@@ -1,7 +1,7 @@
 """The rooms REST API: one small view per operation.
 
 Each view validates its input with a serializer, calls a selector or a service, and renders
-the result. Every rule lives in rooms/services.py; DomainErrors become the standard error
+the result. Every rule lives in rooms/services/; DomainErrors become the standard error
 shape (rooms/errors.py). Rooms are addressed by their link token only, and every token goes
 through `selectors.room_by_token`, so an unknown link and a room the caller may not know
 about (a block either way with the host) give the same 404 before anything else is decided.
@@ -28,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rooms import schedules, selectors, services, turn
+from rooms import selectors, services, turn
 from rooms import serializers as s
 from rooms.errors import Forbidden, NotFound, api_exception_handler
 from rooms.identity import Caller, caller_for, remember
@@ -576,7 +576,7 @@ class RoomRsvpApi(_Api):
         responses={200: RsvpOutput, **_errors(400, 404, 409, 410)},
     )
     def post(self, request: Request, token: str) -> Response:
-        state = schedules.rsvp_set(room=_room(request, token), user=_user(request), going=True)
+        state = services.rsvp_set(room=_room(request, token), user=_user(request), going=True)
         return Response(RsvpOutput(state).data)
 
     @extend_schema(
@@ -585,5 +585,5 @@ class RoomRsvpApi(_Api):
         responses={200: RsvpOutput, **_errors(404)},
     )
     def delete(self, request: Request, token: str) -> Response:
-        state = schedules.rsvp_set(room=_room(request, token), user=_user(request), going=False)
+        state = services.rsvp_set(room=_room(request, token), user=_user(request), going=False)
         return Response(RsvpOutput(state).data)

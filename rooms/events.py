@@ -1,6 +1,6 @@
 """Room events: what live clients are told, and the one way they are published.
 
-Every audited change (`rooms.services._record`) is exactly one event with the room's next
+Every audited change (`rooms.services._common._record`) is exactly one event with the room's next
 version, published after the transaction commits. A client loads a snapshot, then applies
 events; when an event's version is not its version + 1 it asks for a fresh snapshot (the channel
 layer is at-most-once). `apply_event` is that client logic, shared by tests and the bot, and the
@@ -81,7 +81,7 @@ EVENTS: dict[str, tuple[str, Audience]] = {
 
 def for_participant(event: RoomEvent, audience: str, *, is_moderator: bool) -> dict[str, Any]:
     """What one socket receives of a room event (the audience was chosen when it was
-    recorded: see `rooms.services._record`)."""
+    recorded: see `rooms.services._common._record`)."""
     if audience == Audience.ROOM or (audience == Audience.MODERATORS and is_moderator):
         return dict(event)
     return {"type": "room.version", "version": event["version"]}

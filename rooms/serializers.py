@@ -1,7 +1,7 @@
 """Input and output shapes of the rooms API.
 
 Inputs only check shape (types, lengths, ranges, choices) so that bad input is a 400 before
-any service runs; every rule stays in rooms/services.py. Outputs read model attributes and
+any service runs; every rule stays in rooms/services/. Outputs read model attributes and
 never expose a password hash, a guest id or a device id.
 
 Names start with "Room" because drf-spectacular names schema components after the class, and

@@ -16,7 +16,7 @@ from accounts.models import User
 from accounts.services import user_block
 from feed import services
 from feed.models import Notification, NotificationKind
-from rooms import announce, schedules
+from rooms import announce
 from rooms import services as room_services
 from rooms.models import Audience, Room
 from tests.celery_helpers import eager_tasks
@@ -139,7 +139,7 @@ def test_reminders_go_at_the_lead_time_to_invitees_people_coming_and_the_host(
     befriend(alice, dana)
     befriend(alice, charlie)
     room, now = scheduled(alice, 60, invitee_ids=[charlie.pk])
-    schedules.rsvp_set(room=room, user=bob, going=True)
+    room_services.rsvp_set(room=room, user=bob, going=True)
     announce.announce_sweep(now=now + timedelta(minutes=49))
     assert sent(K.ROOM_REMINDER) == [] and sent(K.HOST_REMINDER) == []
     announce.announce_sweep(now=now + timedelta(minutes=50))

@@ -82,7 +82,7 @@ def test_a_room_the_host_opened_does_not_expire_as_a_no_show(alice: User, settin
     settings.ROOMS_NO_SHOW_MINUTES = 30
     room, start = scheduled_room(alice, minutes=1)
     host_arrives(room, alice)
-    assert schedules.room_expire_no_show(room_id=room.pk, now=start + timedelta(hours=2)) is False
+    assert services.room_expire_no_show(room_id=room.pk, now=start + timedelta(hours=2)) is False
 
 
 def test_an_empty_open_room_ends_after_the_idle_time(alice: User, settings: Any) -> None:

@@ -26,7 +26,7 @@ from rooms.models import (
     RoomState,
 )
 from rooms.policy import Outcome, Reason
-from rooms.services import Identity, JoinDenied
+from rooms.services import Identity, JoinDenied, admission
 from tests.factories import UserFactory, befriend
 
 pytestmark = pytest.mark.django_db
@@ -837,7 +837,7 @@ def test_the_password_is_not_hashed_while_the_limiter_refuses(
     with pytest.raises(JoinDenied):
         services.room_join(token=room.token, identity=me(bob), password="wrong")
     calls: list[str] = []
-    monkeypatch.setattr(services, "check_password", lambda *a: calls.append("hash") or True)
+    monkeypatch.setattr(admission, "check_password", lambda *a: calls.append("hash") or True)
     with pytest.raises(JoinDenied) as err:
         services.room_join(token=room.token, identity=me(bob), password="password")
     assert (err.value.code, calls) == ("too_many_attempts", [])
@@ -848,7 +848,7 @@ def test_a_guest_in_a_signed_in_only_room_spends_no_password_budget(
 ) -> None:  # type: ignore[no-untyped-def]
     room = open_room(alice, password="password", signed_in_only=True)
     calls: list[str] = []
-    monkeypatch.setattr(services, "check_password", lambda *a: calls.append("hash") or True)
+    monkeypatch.setattr(admission, "check_password", lambda *a: calls.append("hash") or True)
     for n in range(20):
         with pytest.raises(JoinDenied) as err:
             services.room_join(token=room.token, identity=guest(gid=f"g{n}"), password="password")

@@ -1,5 +1,5 @@
 // The screens shown while someone is not (or no longer) in the room, and why.
-// Keys are the API's error codes (rooms/services.py, rooms/policy.py), the lobby reasons and
+// Keys are the API's error codes (rooms/services/, rooms/policy.py), the lobby reasons and
 // the socket's closing messages.
 
 import { h, announce } from "../lib/dom.js";
