@@ -12,13 +12,14 @@ import contextlib
 import json
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from rooms import (
     budget,
@@ -38,7 +39,7 @@ from rooms.flood import ChangeBudget, TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
 from rooms.scheduling import schedule_release
-from rooms.sfu import logcontext
+from rooms.sfu import logcontext, protocol
 from rooms.sockets import ResilientSocket
 from rooms.turn_renewal import CredentialRenewal
 
@@ -55,6 +56,22 @@ CLOSE_FLOOD = 4029
 MEDIA_RESET = {"type": "media.state", "state": "failed", "reason": "media_reset"}
 # Not final: the database or the channel layer was down; the same resume token works later.
 CLOSE_UNAVAILABLE = 4503
+
+_MessageT = TypeVar("_MessageT", bound=BaseModel)
+_Handler = Callable[["RoomConsumer", _MessageT], Awaitable[None]]
+# The handler of each client message type (`messages.ClientMessage`), by its schema.
+_HANDLERS: dict[type[BaseModel], _Handler[Any]] = {}
+
+
+def _handles(kind: type[_MessageT]) -> Callable[[_Handler[_MessageT]], _Handler[_MessageT]]:
+    """Make the method the handler of one message type: mypy then checks that the method
+    takes that type, so each handler reads its message's fields with their types."""
+
+    def register(handler: _Handler[_MessageT]) -> _Handler[_MessageT]:
+        _HANDLERS[kind] = handler
+        return handler
+
+    return register
 
 
 class RoomConsumer(ResilientSocket):
@@ -320,15 +337,14 @@ class RoomConsumer(ResilientSocket):
             if outages.is_outage(error):
                 log.warning("room socket could not handle %s: %s", kind, error)
                 answer = _unavailable(kind)
-                offer_id = getattr(message, "offer_id", None)
-                if offer_id is not None:
-                    answer["offer_id"] = offer_id
+                if isinstance(message, messages.MediaOffer) and message.offer_id is not None:
+                    answer["offer_id"] = message.offer_id
                 await self.send_json(answer)
                 return
             log.exception("room socket could not handle %s", kind)
             await self.send_json(_error("server_error", "Something went wrong; try again.", kind))
 
-    async def _may_change(self, message: Any) -> bool:
+    async def _may_change(self, message: messages.ClientMessage) -> bool:
         """Spend from the person's change budget; say how long to wait when it is spent."""
         changes = self.changes
         if changes is None:  # set on connect, with the participant: never missing here
@@ -344,84 +360,176 @@ class RoomConsumer(ResilientSocket):
         await self.send_json(error)
         return False
 
-    async def handle(self, message: Any) -> None:
+    async def handle(self, message: messages.ClientMessage) -> None:
+        await _HANDLERS[type(message)](self, message)
+
+    def _room(self) -> Room:
+        """This socket's room as the services take it: its pk (they lock and read the row)."""
+        return Room(pk=self.room_id)
+
+    # One method per message type, each taking its validated message. Their names start with
+    # an underscore so that no channel-layer message type can reach them through `dispatch`.
+
+    @_handles(messages.Ping)
+    async def _on_ping(self, message: messages.Ping) -> None:
+        await self.send_json({"type": "pong"})
+
+    @_handles(messages.SnapshotRequest)
+    async def _on_snapshot_request(self, message: messages.SnapshotRequest) -> None:
+        if self.state == ParticipantState.ADMITTED:
+            await self._send_snapshot()
+        else:
+            await self._sync_state()
+
+    @_handles(messages.Leave)
+    async def _on_leave(self, message: messages.Leave) -> None:
+        self.finished = True
+        await self.call(services.room_leave_visit, participant_id=self.pid)
+        await self._finish({"type": "left"}, CLOSE_LEFT)
+
+    @_handles(messages.HandSet)
+    async def _on_hand_set(self, message: messages.HandSet) -> None:
+        await self.call(
+            services.participant_set_hand, participant_id=self.pid, raised=message.raised
+        )
+
+    @_handles(messages.AudioSet)
+    async def _on_audio_set(self, message: messages.AudioSet) -> None:
+        await self.call(
+            services.participant_set_muted, participant_id=self.pid, muted=message.muted
+        )
+
+    @_handles(messages.Report)
+    async def _on_report(self, message: messages.Report) -> None:
+        await self.call(
+            services.report_from_participant,
+            participant_id=self.pid,
+            reason=ReportReason(message.reason),
+            details=message.details,
+            target_id=message.target_id,
+        )
+        await self.send_json({"type": "report.received"})
+
+    @_handles(messages.LobbyAdmit)
+    async def _on_lobby_admit(self, message: messages.LobbyAdmit) -> None:
+        await self._lobby_decide(services.lobby_admit, message)
+
+    @_handles(messages.LobbyDeny)
+    async def _on_lobby_deny(self, message: messages.LobbyDeny) -> None:
+        await self._lobby_decide(services.lobby_deny, message)
+
+    async def _lobby_decide(
+        self, action: Any, message: messages.LobbyAdmit | messages.LobbyDeny
+    ) -> None:
+        if (message.participant_ids is None) == (not message.all):
+            raise DomainError("invalid_message", "Give participant_ids or all, not both.")
+        await self.as_moderator(
+            action,
+            room=self._room(),
+            participant_ids=None if message.all else message.participant_ids,
+        )
+
+    @_handles(messages.ParticipantRemove)
+    async def _on_participant_remove(self, message: messages.ParticipantRemove) -> None:
+        await self.as_moderator(
+            services.participant_remove,
+            room=self._room(),
+            participant_id=message.participant_id,
+            reason=message.reason,
+        )
+
+    @_handles(messages.ParticipantMute)
+    async def _on_participant_mute(self, message: messages.ParticipantMute) -> None:
+        await self.as_moderator(
+            services.participant_mute, room=self._room(), participant_id=message.participant_id
+        )
+
+    @_handles(messages.MuteAll)
+    async def _on_mute_all(self, message: messages.MuteAll) -> None:
+        await self.as_moderator(services.participant_mute_all, room=self._room())
+
+    @_handles(messages.AskUnmute)
+    async def _on_ask_unmute(self, message: messages.AskUnmute) -> None:
+        await self.as_moderator(
+            services.participant_ask_unmute,
+            room=self._room(),
+            participant_id=message.participant_id,
+        )
+
+    @_handles(messages.RoomLock)
+    async def _on_room_lock(self, message: messages.RoomLock) -> None:
+        await self.as_moderator(services.room_set_locked, room=self._room(), locked=message.locked)
+
+    @_handles(messages.RoomWaitingRoom)
+    async def _on_room_waiting_room(self, message: messages.RoomWaitingRoom) -> None:
+        await self.as_moderator(
+            services.room_set_waiting_room, room=self._room(), enabled=message.enabled
+        )
+
+    @_handles(messages.RoomSignedInOnly)
+    async def _on_room_signed_in_only(self, message: messages.RoomSignedInOnly) -> None:
+        await self.as_moderator(
+            services.room_set_signed_in_only, room=self._room(), enabled=message.enabled
+        )
+
+    @_handles(messages.RoomCapacity)
+    async def _on_room_capacity(self, message: messages.RoomCapacity) -> None:
+        await self.as_moderator(
+            services.room_set_capacity, room=self._room(), capacity=message.capacity
+        )
+
+    @_handles(messages.RoomScreenShare)
+    async def _on_room_screen_share(self, message: messages.RoomScreenShare) -> None:
+        await self.as_moderator(
+            services.room_set_screen_share,
+            room=self._room(),
+            participants_allowed=message.participants_allowed,
+        )
+
+    @_handles(messages.RoomEnd)
+    async def _on_room_end(self, message: messages.RoomEnd) -> None:
+        await self.as_moderator(services.room_end, room=self._room())
+
+    @_handles(messages.MediaOffer)
+    async def _on_media_offer(self, message: messages.MediaOffer) -> None:
         pid = self.pid
-        kind = message.type
-        room = Room(pk=self.room_id)
-        if kind == "ping":
-            await self.send_json({"type": "pong"})
-        elif kind == "snapshot.request":
-            if self.state == ParticipantState.ADMITTED:
-                await self._send_snapshot()
-            else:
-                await self._sync_state()
-        elif kind == "leave":
-            self.finished = True
-            await self.call(services.room_leave_visit, participant_id=pid)
-            await self._finish({"type": "left"}, CLOSE_LEFT)
-        elif kind == "hand.set":
-            await self.call(
-                services.participant_set_hand, participant_id=pid, raised=message.raised
+        rights = await database_sync_to_async(selectors.media_rights)(participant_id=pid)
+        command: protocol.OfferCommand = {
+            "type": "sfu.offer",
+            "room_id": self.room_id,
+            "participant_id": pid,
+            "sdp": message.sdp,
+            "screen_mids": list(message.screen_mids),
+            "can_share_screen": rights["can_share_screen"],
+            "muted": rights["muted"],
+        }
+        if message.offer_id is not None:
+            command["offer_id"] = message.offer_id
+        await self._relay_media(command, message.type, offer_id=message.offer_id)
+
+    @_handles(messages.MediaIce)
+    async def _on_media_ice(self, message: messages.MediaIce) -> None:
+        command: protocol.IceCommand = {
+            "type": "sfu.ice",
+            "room_id": self.room_id,
+            "participant_id": self.pid,
+            "candidate": message.candidate,
+            "sdp_mid": message.sdp_mid,
+            "sdp_mline_index": message.sdp_mline_index,
+        }
+        await self._relay_media(command, message.type)
+
+    async def _relay_media(
+        self, command: media.Command, regarding: str, *, offer_id: str | None = None
+    ) -> None:
+        """Hand the command to the room's media worker; tell the client when none takes it."""
+        if not await media.send_command(self.room_id, command):
+            error = _error(
+                "media_unavailable", "Audio and video are not available right now.", regarding
             )
-        elif kind == "audio.set":
-            await self.call(services.participant_set_muted, participant_id=pid, muted=message.muted)
-        elif kind == "report":
-            await self.call(
-                services.report_from_participant,
-                participant_id=pid,
-                reason=ReportReason(message.reason),
-                details=message.details,
-                target_id=message.target_id,
-            )
-            await self.send_json({"type": "report.received"})
-        elif kind in ("lobby.admit", "lobby.deny"):
-            if (message.participant_ids is None) == (not message.all):
-                raise DomainError("invalid_message", "Give participant_ids or all, not both.")
-            action = services.lobby_admit if kind == "lobby.admit" else services.lobby_deny
-            await self.as_moderator(
-                action, room=room, participant_ids=None if message.all else message.participant_ids
-            )
-        elif kind == "participant.remove":
-            await self.as_moderator(
-                services.participant_remove,
-                room=room,
-                participant_id=message.participant_id,
-                reason=message.reason,
-            )
-        elif kind == "participant.mute":
-            await self.as_moderator(
-                services.participant_mute, room=room, participant_id=message.participant_id
-            )
-        elif kind == "participant.mute_all":
-            await self.as_moderator(services.participant_mute_all, room=room)
-        elif kind == "participant.ask_unmute":
-            await self.as_moderator(
-                services.participant_ask_unmute, room=room, participant_id=message.participant_id
-            )
-        elif kind == "room.lock":
-            await self.as_moderator(services.room_set_locked, room=room, locked=message.locked)
-        elif kind == "room.waiting_room":
-            await self.as_moderator(
-                services.room_set_waiting_room, room=room, enabled=message.enabled
-            )
-        elif kind == "room.signed_in_only":
-            await self.as_moderator(
-                services.room_set_signed_in_only, room=room, enabled=message.enabled
-            )
-        elif kind == "room.capacity":
-            await self.as_moderator(
-                services.room_set_capacity, room=room, capacity=message.capacity
-            )
-        elif kind == "room.screen_share":
-            await self.as_moderator(
-                services.room_set_screen_share,
-                room=room,
-                participants_allowed=message.participants_allowed,
-            )
-        elif kind == "room.end":
-            await self.as_moderator(services.room_end, room=room)
-        elif kind in ("media.offer", "media.ice"):
-            await self.relay_media(message)
+            if offer_id is not None:
+                error["offer_id"] = offer_id
+            await self.send_json(error)
 
     async def call(self, service: Any, **kwargs: Any) -> Any:
         return await database_sync_to_async(service)(**kwargs)
@@ -432,39 +540,6 @@ class RoomConsumer(ResilientSocket):
         if actor is None:
             raise DomainError("not_a_host", "Only hosts and co-hosts can do that.")
         return await database_sync_to_async(service)(actor=actor, **kwargs)
-
-    async def relay_media(self, message: Any) -> None:
-        room_id, pid = self.room_id, self.pid
-        command: media.Command
-        if message.type == "media.offer":
-            rights = await database_sync_to_async(selectors.media_rights)(participant_id=pid)
-            command = {
-                "type": "sfu.offer",
-                "room_id": room_id,
-                "participant_id": pid,
-                "sdp": message.sdp,
-                "screen_mids": list(message.screen_mids),
-                "can_share_screen": rights["can_share_screen"],
-                "muted": rights["muted"],
-            }
-            if message.offer_id is not None:
-                command["offer_id"] = message.offer_id
-        else:
-            command = {
-                "type": "sfu.ice",
-                "room_id": room_id,
-                "participant_id": pid,
-                "candidate": message.candidate,
-                "sdp_mid": message.sdp_mid,
-                "sdp_mline_index": message.sdp_mline_index,
-            }
-        if not await media.send_command(room_id, command):
-            error = _error(
-                "media_unavailable", "Audio and video are not available right now.", message.type
-            )
-            if getattr(message, "offer_id", None) is not None:
-                error["offer_id"] = message.offer_id
-            await self.send_json(error)
 
     # --- from the server ---------------------------------------------------------------------
 

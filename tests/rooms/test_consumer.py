@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from channels.db import database_sync_to_async
@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import user_suspend
 from config.asgi import application
-from rooms import events, services
+from rooms import consumers, events, messages, services
 from rooms.consumers import (
     CLOSE_ENDED,
     CLOSE_FLOOD,
@@ -462,6 +462,13 @@ async def test_bad_messages_get_an_error_and_the_connection_survives(
     assert (await fresh(room)).version == version
     await host.close()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_every_message_type_has_its_handler() -> None:
+    # A schema the socket accepts but has no handler for would be answered with server_error.
+    schemas = get_args(get_args(messages.ClientMessage)[0])
+    assert len(schemas) == 20
+    assert set(consumers._HANDLERS) == set(schemas)
 
 
 async def test_text_that_is_not_text_is_refused_like_the_api_does(
