@@ -26,7 +26,7 @@ from rooms import (
     events,
     flood,
     lease,
-    media,
+    media_control,
     messages,
     metrics,
     outages,
@@ -38,7 +38,7 @@ from rooms.errors import DomainError
 from rooms.flood import ChangeBudget, TokenBucket, Verdict
 from rooms.identity import guest_id_from_cookies
 from rooms.models import ParticipantState, ReportReason, Room
-from rooms.scheduling import schedule_release
+from rooms.seat_release import schedule_release
 from rooms.sfu import logcontext, protocol
 from rooms.sockets import ResilientSocket
 from rooms.turn_renewal import CredentialRenewal
@@ -261,12 +261,12 @@ class RoomConsumer(ResilientSocket):
         if visit_over and self.participant_id is not None:
             # An offer already on its way when the person was removed (or left) may have built
             # a new peer after the service's own remove: close it again from here.
-            remove: media.Command = {
+            remove: media_control.Command = {
                 "type": "sfu.remove",
                 "room_id": self.room_id,
                 "participant_id": self.participant_id,
             }
-            await media.send_command(self.room_id, remove)
+            await media_control.send_command(self.room_id, remove)
         await self.send_json(message)
         await self._forget_groups()
         await self.close(code=code)
@@ -520,10 +520,10 @@ class RoomConsumer(ResilientSocket):
         await self._relay_media(command, message.type)
 
     async def _relay_media(
-        self, command: media.Command, regarding: str, *, offer_id: str | None = None
+        self, command: media_control.Command, regarding: str, *, offer_id: str | None = None
     ) -> None:
         """Hand the command to the room's media worker; tell the client when none takes it."""
-        if not await media.send_command(self.room_id, command):
+        if not await media_control.send_command(self.room_id, command):
             error = _error(
                 "media_unavailable", "Audio and video are not available right now.", regarding
             )

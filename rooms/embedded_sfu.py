@@ -11,7 +11,7 @@ import asyncio
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from rooms import media, publisher
+from rooms import media_control, publisher
 from rooms.sfu.config import IceServer, SfuConfig
 from rooms.sfu.worker import Worker
 
@@ -45,7 +45,7 @@ async def ensure_worker() -> Worker:
     async with _lock:
         if _worker is None:
             worker = Worker(
-                sfu_config(), get_channel_layer(), media.placement(), worker_id="embedded"
+                sfu_config(), get_channel_layer(), media_control.placement(), worker_id="embedded"
             )
             await worker.start()
             _worker = worker

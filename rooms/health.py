@@ -32,7 +32,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from rooms import media, metrics
+from rooms import media_control, metrics
 from rooms.sfu import placement as places
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ async def _sfu_workers() -> dict[str, Any]:
         if worker is not None and not worker.ready:
             raise NoLiveWorker("the embedded SFU worker is not ready")
         return {"mode": "embedded", "running": worker is not None}
-    live = await _in_pool(functools.partial(places.live_workers, media.placement()))
+    live = await _in_pool(functools.partial(places.live_workers, media_control.placement()))
     if not live:
         raise NoLiveWorker("no SFU worker is alive")
     return {"live_workers": len(live)}

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from rooms import services
-from rooms.scheduling import schedule_release
+from rooms.seat_release import schedule_release
 from rooms.sockets import LAYER_BACK, live_sockets
 
 log = logging.getLogger(__name__)

@@ -289,7 +289,7 @@ def room_snapshot(*, participant_id: int) -> dict[str, Any]:
     return snapshot
 
 
-# --- what the sweep has to do (rooms.schedules.rooms_sweep) ----------------------------------
+# --- what the sweep has to do (rooms.sweep.rooms_sweep) ----------------------------------
 
 
 def rooms_with_vanished_seats(*, now: datetime) -> list[int]:

@@ -10,7 +10,7 @@ import logging
 
 from celery import shared_task
 
-from rooms import announce, schedules, services
+from rooms import announce, services, sweep
 from rooms.sfu import logcontext
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def release_vanished_seats(room_id: int) -> None:
 @shared_task(acks_late=True)
 def sweep_rooms() -> None:
     """Periodic (beat): rooms whose start came, no-shows, idle rooms, vanished seats."""
-    result = schedules.rooms_sweep()
+    result = sweep.rooms_sweep()
     if result.expired or result.idle_ended or result.failed:
         log.info(
             "rooms sweep: expired %s, idle ended %s, failed %s",

@@ -15,17 +15,17 @@ from tests.factories import UserFactory, befriend
 
 @pytest.fixture(autouse=True)
 def _fast_hasher_and_clean_cache(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    from rooms import media
+    from rooms import media_control
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # In-process socket tests run no web-process lease (a background loop writing to the
     # database between a test's steps); the live daphne tests run it as production does.
     settings.ROOMS_LEASE = False
     cache.clear()
-    media.placement.cache_clear()  # a fresh worker registry (and room pins) per test
+    media_control.placement.cache_clear()  # a fresh worker registry (and room pins) per test
     yield
     cache.clear()
-    media.placement.cache_clear()
+    media_control.placement.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -48,15 +48,15 @@ def in_memory_channel_layer(settings) -> Iterator[None]:  # type: ignore[no-unty
     real daphne processes (tests/rooms/test_multiprocess.py)."""
     from channels.layers import channel_layers
 
-    from rooms import media
+    from rooms import media_control
 
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     settings.ROOMS_REDIS_URL = None
     channel_layers.backends.clear()
-    media.placement.cache_clear()
+    media_control.placement.cache_clear()
     yield
     channel_layers.backends.clear()
-    media.placement.cache_clear()
+    media_control.placement.cache_clear()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from rooms import media
+from rooms import media_control
 from rooms.adapter import get_adapter
 from rooms.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rooms.models import (
@@ -64,7 +64,7 @@ def _mute(room: Room, actor: User, participant: Participant) -> None:
     participant.audio_muted = True
     participant.save(update_fields=["audio_muted"])
     _record(room, "participant.muted", actor=actor, target=participant, muted=True)
-    media.set_muted(room.pk, participant.pk, muted=True)
+    media_control.set_muted(room.pk, participant.pk, muted=True)
 
 
 @transaction.atomic
@@ -155,7 +155,7 @@ def participant_remove(
         reason=reason,
         created_by=actor,
     )
-    media.remove_peer(room.pk, target.pk)  # first: media stops before any fan-out
+    media_control.remove_peer(room.pk, target.pk)  # first: media stops before any fan-out
     _record(room, "participant.removed", actor=actor, target=target, reason=reason)
     if was_moderator_seated and not _moderator_seated(room):
         _on_moderators_gone(room)
@@ -195,7 +195,7 @@ def cohost_add(*, room: Room, actor: User, user: User, now: datetime | None = No
         name = get_adapter().display_name(user)
         _record(room, "cohost.added", actor=actor, target=visit, user_id=user.pk, name=name)
         if visit is not None:
-            media.set_screen_allowed(room.pk, visit.pk, allowed=True)
+            media_control.set_screen_allowed(room.pk, visit.pk, allowed=True)
         if visit is not None:
             if visit.state == ParticipantState.LOBBY:
                 _admit(room, visit, now, actor=actor)
@@ -219,7 +219,9 @@ def cohost_remove(*, room: Room, actor: User, user_id: int) -> None:
         visit.save(update_fields=["role"])
     _record(room, "cohost.removed", actor=actor, target=visit, user_id=user_id)
     if visit is not None:
-        media.set_screen_allowed(room.pk, visit.pk, allowed=room.participants_can_share_screen)
+        media_control.set_screen_allowed(
+            room.pk, visit.pk, allowed=room.participants_can_share_screen
+        )
     if had_moderator and not _moderator_seated(room):
         _on_moderators_gone(room)
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from rooms import media
+from rooms import media_control
 from rooms.adapter import get_adapter
 from rooms.errors import Forbidden, NotFound
 from rooms.models import ACTIVE_STATES, Participant, ParticipantState, Room, SocketServer
@@ -111,7 +111,7 @@ def _mark_disconnected(room: Room, participant: Participant, at: datetime) -> No
     participant.server = ""
     participant.save(update_fields=["disconnected_at", "server"])
     _record(room, "participant.updated", target=participant, connected=False)
-    media.remove_peer(room.pk, participant.pk)
+    media_control.remove_peer(room.pk, participant.pk)
 
 
 def socket_server_renew(*, server: str, now: datetime | None = None) -> None:
@@ -178,7 +178,7 @@ def participant_set_muted(*, participant_id: int, muted: bool) -> Participant:
         participant.audio_muted = muted
         participant.save(update_fields=["audio_muted"])
         _record(room, "participant.muted", target=participant, muted=muted, by_self=True)
-        media.set_muted(room.pk, participant.pk, muted=muted)
+        media_control.set_muted(room.pk, participant.pk, muted=muted)
     return participant
 
 
@@ -217,7 +217,7 @@ def _leave(room: Room, participant: Participant, now: datetime) -> Participant:
     participant.save(update_fields=["state", "left_at", "ticket_nonce"])
     participant.resume_nonce = ""
     Participant.objects.filter(pk=participant.pk).update(resume_nonce="")
-    media.remove_peer(room.pk, participant.pk)  # first: media stops before any fan-out
+    media_control.remove_peer(room.pk, participant.pk)  # first: media stops before any fan-out
     _record(room, "participant.left", actor=participant.user, target=participant)
     if was_admitted and participant.is_moderator and not _moderator_seated(room):
         _on_moderators_gone(room)

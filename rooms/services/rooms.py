@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from rooms import events, media
+from rooms import events, media_control
 from rooms.adapter import get_adapter
 from rooms.errors import Conflict, Forbidden, InvalidInput
 from rooms.models import (
@@ -192,7 +192,7 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
         for participant_id in Participant.objects.filter(
             room=room, state=ParticipantState.ADMITTED, role=Role.PARTICIPANT
         ).values_list("pk", flat=True):
-            media.set_screen_allowed(
+            media_control.set_screen_allowed(
                 room.pk, participant_id, allowed=room.participants_can_share_screen
             )
     if applied.get("waiting_room") is False:
@@ -244,5 +244,5 @@ def _end_room(room: Room, now: datetime, *, actor: User | None, **data: Any) -> 
     for participant_id in active.values_list("pk", flat=True):
         events.notify_participant(participant_id, kind="room.ended")
     active.update(state=ParticipantState.LEFT, left_at=now, ticket_nonce="", resume_nonce="")
-    media.close_room(room.pk)
+    media_control.close_room(room.pk)
     _record(room, "room.ended", actor=actor, **data)

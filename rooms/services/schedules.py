@@ -1,7 +1,7 @@
 """Rules about time: "I'll be there", the start of a scheduled room, no-shows, idle rooms.
 
 Services like the others in this package (same lock, same audit log); the periodic sweep
-(`rooms.schedules.rooms_sweep`, run by Celery beat or by the embedded sweeper) is their main
+(`rooms.sweep.rooms_sweep`, run by Celery beat or by the embedded sweeper) is their main
 caller. Every function takes `now`, so tests control the clock, and every one is idempotent:
 running the sweep twice, or two sweeps at once, changes nothing the second time, because each
 decision is re-checked under the room lock.

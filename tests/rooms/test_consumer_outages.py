@@ -9,7 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from accounts.models import User
-from rooms import media, services
+from rooms import media_control, services
 from tests.rooms.live_harness import free_port
 from tests.rooms.socket_client import enter, me
 
@@ -28,7 +28,7 @@ async def test_an_offer_while_redis_is_down_gets_a_retryable_error(
     # The worker registry and room placement live in Redis, which stops answering.
     settings.ROOMS_SFU_EMBEDDED = False
     settings.ROOMS_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
-    media.placement.cache_clear()
+    media_control.placement.cache_clear()
 
     await host.send({"type": "media.offer", "sdp": "v=0\r\n", "offer_id": "first"})
     error = await host.expect("error", timeout=10)
@@ -44,5 +44,5 @@ async def test_an_offer_while_redis_is_down_gets_a_retryable_error(
     await host.expect("pong")
 
     settings.ROOMS_REDIS_URL = None
-    media.placement.cache_clear()
+    media_control.placement.cache_clear()
     await host.close()

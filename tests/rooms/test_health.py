@@ -107,9 +107,11 @@ async def test_readyz_needs_a_live_sfu_worker(worker_free: None) -> None:
 
     from channels.layers import get_channel_layer
 
-    from rooms import media
+    from rooms import media_control
 
-    worker = Worker(make_config(), get_channel_layer(), media.placement(), worker_id="w-ready")
+    worker = Worker(
+        make_config(), get_channel_layer(), media_control.placement(), worker_id="w-ready"
+    )
     await worker.start()
     try:
         response = await client.get("/readyz")

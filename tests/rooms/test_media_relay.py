@@ -1,6 +1,6 @@
 """Media negotiation relayed between a socket and the room's SFU worker, over the channel layer.
 
-The worker here is a fake that speaks the contract of rooms/media.py; the real one is
+The worker here is a fake that speaks the contract of rooms/media_control.py; the real one is
 rooms/sfu. Commands from the control plane (mute, remove, end) reach it too.
 """
 
@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from accounts.models import User
-from rooms import events, media, services
+from rooms import events, media_control, services
 from rooms.models import Room
 from rooms.sfu import placement as places
 from tests.rooms.socket_client import Socket, enter, guest, me
@@ -65,8 +65,8 @@ async def start_worker(room: Room) -> FakeWorker:
     """A fake worker that registered its heartbeat, as a real one does, holding `room` (as
     after the room's first offer)."""
     channel = await get_channel_layer().new_channel("sfu-test.")
-    media.placement().heartbeat(places.WorkerInfo("fake", channel, 0, time.time()))
-    assert places.place(media.placement(), room.pk) is not None
+    media_control.placement().heartbeat(places.WorkerInfo("fake", channel, 0, time.time()))
+    assert places.place(media_control.placement(), room.pk) is not None
     return FakeWorker(channel)
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from rooms import schedules, services
+from rooms import services, sweep
 from rooms.models import AuditEvent, LobbyReason, Participant, ParticipantState, Room, RoomState
 from rooms.policy import Outcome, Reason
 from rooms.services import Identity
@@ -43,11 +43,11 @@ def test_before_the_start_people_wait_for_the_start_then_for_the_host(
     early = services.room_join(token=room.token, identity=me(bob), now=start - timedelta(minutes=5))
     assert (early.decision.outcome, early.decision.reason) == (Outcome.LOBBY, Reason.NOT_STARTED)
     connect(early.participant, start - timedelta(minutes=5))
-    result = schedules.rooms_sweep(now=start + timedelta(seconds=1))
+    result = sweep.rooms_sweep(now=start + timedelta(seconds=1))
     assert result.started == [room.pk]
     early.participant.refresh_from_db()
     assert early.participant.lobby_reason == LobbyReason.WAITING_FOR_HOST
-    assert schedules.rooms_sweep(now=start + timedelta(seconds=2)).started == []
+    assert sweep.rooms_sweep(now=start + timedelta(seconds=2)).started == []
 
 
 def test_a_host_who_comes_early_lets_in_those_waiting_for_the_start(
@@ -67,9 +67,9 @@ def test_a_room_whose_host_never_came_expires_after_the_no_show_time(
     room, start = scheduled_room(alice)
     waiting = services.room_join(token=room.token, identity=me(bob), now=start).participant
     connect(waiting, start)
-    assert schedules.rooms_sweep(now=start + timedelta(minutes=29)).expired == []
-    assert schedules.rooms_sweep(now=start + timedelta(minutes=30)).expired == [room.pk]
-    assert schedules.rooms_sweep(now=start + timedelta(minutes=31)).expired == []
+    assert sweep.rooms_sweep(now=start + timedelta(minutes=29)).expired == []
+    assert sweep.rooms_sweep(now=start + timedelta(minutes=30)).expired == [room.pk]
+    assert sweep.rooms_sweep(now=start + timedelta(minutes=31)).expired == []
     room.refresh_from_db()
     waiting.refresh_from_db()
     assert room.state == RoomState.ENDED
@@ -90,11 +90,11 @@ def test_an_empty_open_room_ends_after_the_idle_time(alice: User, settings: Any)
     room = services.room_create(host=alice, title="Now")
     seat = host_arrives(room, alice)
     t0 = timezone.now()
-    assert schedules.rooms_sweep(now=t0 + timedelta(hours=1)).idle_ended == []  # host inside
+    assert sweep.rooms_sweep(now=t0 + timedelta(hours=1)).idle_ended == []  # host inside
     services.room_leave(room=room, identity=me(alice), now=t0)
-    assert schedules.rooms_sweep(now=t0 + timedelta(minutes=14)).idle_ended == []
-    assert schedules.rooms_sweep(now=t0 + timedelta(minutes=15)).idle_ended == [room.pk]
-    assert schedules.rooms_sweep(now=t0 + timedelta(minutes=16)).idle_ended == []
+    assert sweep.rooms_sweep(now=t0 + timedelta(minutes=14)).idle_ended == []
+    assert sweep.rooms_sweep(now=t0 + timedelta(minutes=15)).idle_ended == [room.pk]
+    assert sweep.rooms_sweep(now=t0 + timedelta(minutes=16)).idle_ended == []
     room.refresh_from_db()
     assert room.state == RoomState.ENDED
     assert AuditEvent.objects.get(room=room, kind="room.ended").data == {
@@ -116,8 +116,8 @@ def test_vanished_connections_are_marked_left_at_the_moment_they_vanished(
     bob_seat = services.room_join(token=room.token, identity=me(bob), now=t0).participant
     connect(bob_seat, t0)
     services.participant_disconnected(participant_id=bob_seat.pk, now=t0 + timedelta(minutes=1))
-    assert schedules.rooms_sweep(now=t0 + timedelta(minutes=1, seconds=10)).released == []
-    swept = schedules.rooms_sweep(now=t0 + timedelta(minutes=1, seconds=16))
+    assert sweep.rooms_sweep(now=t0 + timedelta(minutes=1, seconds=10)).released == []
+    swept = sweep.rooms_sweep(now=t0 + timedelta(minutes=1, seconds=16))
     assert swept.released == [room.pk]
     bob_seat.refresh_from_db()
     assert (bob_seat.state, bob_seat.left_at) == (
@@ -134,15 +134,15 @@ def test_a_room_of_dead_sockets_is_released_and_ended_in_one_sweep(
     seat = host_arrives(room, alice)
     t0 = timezone.now()
     services.participant_disconnected(participant_id=seat.pk, now=t0)
-    swept = schedules.rooms_sweep(now=t0 + timedelta(minutes=20))
+    swept = sweep.rooms_sweep(now=t0 + timedelta(minutes=20))
     assert (swept.released, swept.idle_ended) == ([room.pk], [room.pk])
 
 
 def test_the_sweep_twice_changes_nothing_the_second_time(alice: User, settings: Any) -> None:
     room, start = scheduled_room(alice)
     later = start + timedelta(hours=3)
-    schedules.rooms_sweep(now=later)
+    sweep.rooms_sweep(now=later)
     version = Room.objects.get(pk=room.pk).version
-    again = schedules.rooms_sweep(now=later)
+    again = sweep.rooms_sweep(now=later)
     assert (again.expired, again.idle_ended, again.released, again.failed) == ([], [], [], [])
     assert Room.objects.get(pk=room.pk).version == version

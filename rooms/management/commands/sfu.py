@@ -12,7 +12,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from rooms import media
+from rooms import media_control
 from rooms.embedded_sfu import sfu_config
 from rooms.sfu.health import HealthServer
 from rooms.sfu.ports import loop_factory
@@ -52,7 +52,9 @@ class Command(BaseCommand):
     async def _run(self, worker_id: str | None, health_port: int) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        worker = Worker(sfu_config(), get_channel_layer(), media.placement(), worker_id=worker_id)
+        worker = Worker(
+            sfu_config(), get_channel_layer(), media_control.placement(), worker_id=worker_id
+        )
 
         def terminate() -> None:
             # The first SIGTERM drains (rooms move to other workers, then exit); a second

@@ -13,7 +13,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.management.base import BaseCommand, CommandError
 
-from rooms import media
+from rooms import media_control
 from rooms.sfu import placement as places
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("worker_id", help="as listed by this command without arguments")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        workers = {w.worker_id: w for w in places.live_workers(media.placement())}
+        workers = {w.worker_id: w for w in places.live_workers(media_control.placement())}
         worker = workers.get(options["worker_id"])
         if worker is None:
             known = ", ".join(sorted(workers)) or "none"

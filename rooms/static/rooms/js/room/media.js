@@ -1,4 +1,4 @@
-// Media with the SFU (rooms/media.py, rooms/sfu/peer.py): one RTCPeerConnection, and the
+// Media with the SFU (rooms/media_control.py, rooms/sfu/peer.py): one RTCPeerConnection, and the
 // browser always offers. sendonly m-lines publish (one audio, one camera, one screen named in
 // `screen_mids`); recvonly m-lines are receive slots whose source the SFU names in
 // {"type": "media.slots"}. aiortc has no ICE restart: a failed connection is rebuilt.
