@@ -27,7 +27,7 @@ from django.db.models import Exists, OuterRef
 from django.dispatch import Signal
 from django.utils import timezone
 
-from rooms import signals
+from rooms import outbox, signals
 from rooms.adapter import get_adapter
 from rooms.models import (
     Announcement,
@@ -61,7 +61,7 @@ def _enqueue(room_id: int) -> None:
 
 def after_commit(room_id: int) -> None:
     """MUST be called inside the transaction that made the news."""
-    transaction.on_commit(lambda: _enqueue(room_id))
+    outbox.after_commit("announcement", lambda: _enqueue(room_id))
 
 
 # --- who hears what (reads) -------------------------------------------------------------------

@@ -7,9 +7,7 @@ who are looking, and it is the same card the feed API returns.
 
 from __future__ import annotations
 
-from django.db import transaction
-
-from rooms import events, selectors
+from rooms import events, outbox, selectors
 from rooms.models import Room
 
 # Changes that alter what a card shows: live or not, the count, who is inside, the title.
@@ -38,4 +36,4 @@ def publish_after_commit(room: Room) -> None:
         for user_id in selectors.room_audience_ids(room=current):
             events.send_now(events.feed_group(user_id), message)
 
-    transaction.on_commit(publish)
+    outbox.after_commit("feed card", publish)

@@ -17,9 +17,7 @@ import enum
 import logging
 from typing import Any, NotRequired, TypedDict
 
-from django.db import transaction
-
-from rooms import publisher
+from rooms import outbox, publisher
 from rooms.models import Participant, Room
 from rooms.sfu.protocol import participant_group, room_group
 from rooms.snapshots import ParticipantPublic, RoomPublic, Snapshot, apply_event
@@ -102,13 +100,15 @@ def _send(group: str, message: dict[str, Any]) -> None:
 def publish_room_event(room_id: int, event: RoomEvent, audience: Audience) -> None:
     """Send after commit. MUST be called inside the transaction that made the change."""
     message = {"type": "room.event", "event": event, "audience": audience.value}
-    transaction.on_commit(lambda: _send(room_group(room_id), message))
+    outbox.after_commit("room event", lambda: _send(room_group(room_id), message))
 
 
 def notify_participant(participant_id: int, **data: Any) -> None:
     """Tell one participant's sockets to re-read their own state (after commit)."""
     message = {"type": "participant.changed", **data}
-    transaction.on_commit(lambda: _send(participant_group(participant_id), message))
+    outbox.after_commit(
+        "participant notice", lambda: _send(participant_group(participant_id), message)
+    )
 
 
 def send_now(group: str, message: dict[str, Any]) -> None:

@@ -13,9 +13,8 @@ import logging
 
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
 
-from rooms import publisher
+from rooms import outbox, publisher
 from rooms.sfu import placement as places
 from rooms.sfu.protocol import Command
 
@@ -60,7 +59,7 @@ def _after_commit(room_id: int, command: Command) -> None:
         except Exception:
             log.exception("could not reach the media worker of room %s", room_id)
 
-    transaction.on_commit(deliver)
+    outbox.after_commit("sfu command", deliver)
 
 
 def remove_peer(room_id: int, participant_id: int) -> None:
