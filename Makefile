@@ -8,8 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv venv-newest run test test-newest lint migrations-check clean chromium coturn bench \
-	bench-smoke
+.PHONY: venv venv-newest run test test-newest test-hostsite lint migrations-check clean \
+	chromium coturn bench bench-smoke
 
 venv: $(VENV)/.installed
 
@@ -79,6 +79,11 @@ test: venv lint migrations-check chromium coturn
 test-newest: venv-newest coturn
 	$(VENV_NEWEST)/bin/python manage.py makemigrations --check --dry-run
 	$(VENV_NEWEST)/bin/pytest --ignore=tests/browser $(PYTEST_ARGS)
+
+# A second, unrelated Django site (tests/hostsite/) against the built wheel installed in a fresh
+# virtualenv outside this tree (tests/hostsite/run.sh): Rooms as an operator installs it.
+test-hostsite:
+	tests/hostsite/run.sh $(PYTEST_ARGS)
 
 # Media benchmark (bench/README.md): ours and Janus, room sizes 2..50, ~10-15 min. Not a test.
 bench: venv

@@ -12,6 +12,10 @@ from accounts.models import User
 from bench.passwords import Clock
 from tests.factories import UserFactory, befriend
 
+# tests/hostsite/ is another Django project with its own settings: it runs only through its
+# runner (tests/hostsite/run.sh, `make test-hostsite`), against the installed wheel.
+collect_ignore = ["hostsite"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_hasher_and_clean_cache(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]

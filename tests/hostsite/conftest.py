@@ -1,0 +1,281 @@
+"""The host site's tests: its people, a real daphne serving hostsite.asgi, and browsers.
+
+The tests talk to Rooms only as a browser or an API client does, over HTTP and WebSockets to a
+real server, with the cookies, CSRF tokens, join tickets and socket messages of the real
+thing. The test process and the server share one SQLite file (the test database): people and
+follows are made here with the ORM, and every test commits (transactional_db) so the server
+sees them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from django.conf import settings
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
+
+HERE = Path(__file__).resolve().parent
+PASSWORD = "hostsite-pass-2026"
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+def member(email: str, full_name: str = "", **extra: Any) -> Any:
+    from people.models import Member
+
+    return Member.objects.create_user(email, PASSWORD, full_name=full_name, **extra)
+
+
+def follow(follower: Any, followed: Any) -> None:
+    from people.models import Follow
+
+    Follow.objects.create(follower=follower, followed=followed)
+
+
+@pytest.fixture
+def host(transactional_db: None) -> Any:
+    return member("hana@example.org", "Hana Host")
+
+
+@pytest.fixture
+def friend(host: Any) -> Any:
+    """Follows the host, and the host follows back: a friend for Rooms."""
+    person = member("fay@example.org", "Fay Friend")
+    follow(person, host)
+    follow(host, person)
+    return person
+
+
+@pytest.fixture
+def follower(host: Any) -> Any:
+    """Follows the host, who does not follow back."""
+    person = member("otto@example.org", "Otto Follower")
+    follow(person, host)
+    return person
+
+
+@pytest.fixture
+def blocked(host: Any) -> Any:
+    """Follows the host both ways, but the host blocked them."""
+    from people.models import Block
+
+    person = member("bert@example.org", "Bert Blocked")
+    follow(person, host)
+    follow(host, person)
+    Block.objects.create(blocker=host, blocked=person)
+    return person
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """daphne serving hostsite.asgi:application on 127.0.0.1, on the test database."""
+
+    def __init__(self, database: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = Path(tempfile.mkstemp(prefix="hostsite-daphne-", suffix=".log")[1])
+        daphne = Path(sys.executable).with_name("daphne")
+        env = {
+            **os.environ,
+            "HOSTSITE_DB": database,
+            "PYTHONPATH": str(HERE),
+            "PYTHONUNBUFFERED": "1",
+        }
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
+                [str(daphne), "-b", "127.0.0.1", "-p", str(self.port), "hostsite.asgi:application"],
+                cwd=HERE,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited early:\n{self.tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.get(f"{self.url}/login/", timeout=1.0)
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"daphne did not answer within {timeout:.0f}s:\n{self.tail()}")
+            time.sleep(0.1)
+
+    def tail(self, limit: int = 6000) -> str:
+        return self.log.read_bytes().decode("utf-8", "replace")[-limit:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self.log.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def server(django_db_setup: None, django_db_blocker: Any) -> Iterator[Server]:
+    """One daphne for the session, started once the test database exists (migrated from the
+    installed package's migrations by pytest-django)."""
+    with django_db_blocker.unblock():
+        database = str(settings.DATABASES["default"]["NAME"])
+    live = Server(database)
+    try:
+        live.wait_ready()
+        yield live
+    finally:
+        log = live.tail()
+        live.stop()
+        # What the server said, for a failing run (pytest shows it with -rA / on errors).
+        sys.stderr.write(f"\n--- daphne log (last lines) ---\n{log}\n")
+
+
+# --- browsers -----------------------------------------------------------------------------------
+
+_CONFIG = re.compile(
+    r'<script id="(?P<id>[\w-]+)" type="application/json">(?P<json>.*?)</script>', re.S
+)
+
+
+def page_data(html: str) -> dict[str, Any]:
+    """Every json_script block of a page, by element id, as the page's scripts read them."""
+    return {m["id"]: json.loads(m["json"]) for m in _CONFIG.finditer(html)}
+
+
+class Browser:
+    """A browser's HTTP side: one cookie jar, the CSRF header the page's scripts send."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.http = httpx.AsyncClient(base_url=server.url, timeout=15, follow_redirects=False)
+        self.sockets: list[Socket] = []
+
+    async def sign_in(self, email: str, password: str = PASSWORD) -> None:
+        """Through the site's own log-in form."""
+        page = await self.http.get("/login/")
+        assert page.status_code == 200, page.text
+        token = self.http.cookies["csrftoken"]
+        answer = await self.http.post(
+            "/login/",
+            data={"csrfmiddlewaretoken": token, "username": email, "password": password},
+        )
+        assert answer.status_code == 302, answer.text
+        assert "sessionid" in self.http.cookies
+
+    async def get(self, url: str) -> httpx.Response:
+        return await self.http.get(url)
+
+    def _headers(self) -> dict[str, str]:
+        token = self.http.cookies.get("csrftoken")
+        return {"X-CSRFToken": token} if token else {}
+
+    async def post(self, url: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        return await self.http.post(url, json=body or {}, headers=self._headers())
+
+    async def socket(self, url: str) -> Socket:
+        """A WebSocket from this browser: its cookies and the page's Origin."""
+        cookies = "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
+        ws = await connect(
+            url,
+            origin=Origin(self.server.url),
+            additional_headers={"Cookie": cookies} if cookies else {},
+            open_timeout=10,
+            close_timeout=2,
+            ping_interval=None,
+        )
+        self.sockets.append(Socket(ws))
+        return self.sockets[-1]
+
+    async def close(self) -> None:
+        for each in self.sockets:
+            await each.close()
+        await self.http.aclose()
+
+
+@pytest.fixture
+async def browser(server: Server) -> AsyncIterator[Callable[[], Browser]]:
+    """`browser()` opens a new browser (its own cookie jar) on the server; all are closed
+    after the test."""
+    opened: list[Browser] = []
+
+    def open_one() -> Browser:
+        opened.append(Browser(server))
+        return opened[-1]
+
+    yield open_one
+    for one in opened:
+        await one.close()
+
+
+class Socket:
+    """A room socket as the page's script holds it: JSON messages in, JSON messages out."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.seen: list[dict[str, Any]] = []
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def expect(
+        self,
+        kind: str,
+        timeout: float = 10.0,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
+        """The next message of type `kind` (matching `where`), skipping others."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                kinds = [m.get("type") for m in self.seen[-10:]]
+                raise AssertionError(f"no {kind!r} within {timeout}s; last seen: {kinds}")
+            try:
+                raw = await asyncio.wait_for(self.ws.recv(), left)
+            except ConnectionClosed as closed:
+                raise AssertionError(
+                    f"socket closed ({closed.rcvd}) waiting for {kind!r}; "
+                    f"seen: {[m.get('type') for m in self.seen]}"
+                ) from None
+            except TimeoutError:
+                continue
+            message: dict[str, Any] = json.loads(raw)
+            self.seen.append(message)
+            if message.get("type") == kind and (where is None or where(message)):
+                return message
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.ws.close(), 3)

@@ -1,0 +1,82 @@
+"""Rooms as this site has it: the package installed from the wheel, nothing of the reference
+site, and a project that checks and migrates cleanly."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import sysconfig
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from django.template.loader import get_template
+
+import rooms
+
+
+def site_packages() -> set[Path]:
+    """The running interpreter's own site-packages (the virtualenv's)."""
+    paths = sysconfig.get_paths()
+    return {Path(paths["purelib"]).resolve(), Path(paths["platlib"]).resolve()}
+
+
+def package_dir() -> Path:
+    return Path(rooms.__file__).resolve().parent
+
+
+def test_rooms_is_the_installed_wheel() -> None:
+    """Not a source checkout on the path: the package of the virtualenv this test runs in."""
+    assert package_dir().parent in site_packages(), rooms.__file__
+    dist = importlib.metadata.distribution("rooms")
+    assert dist.read_text("INSTALLER") is not None  # installed by pip, not an egg-link
+    assert dist.read_text("direct_url.json") is None or "editable" not in (
+        dist.read_text("direct_url.json") or ""
+    )
+
+
+def test_the_wheel_holds_rooms_only() -> None:
+    files = importlib.metadata.distribution("rooms").files or []
+    top = {f.parts[0] for f in files if not f.parts[0].endswith((".dist-info", ".data"))}
+    assert top == {"rooms"}, top
+    for name in ("accounts", "feed", "config"):
+        assert importlib.util.find_spec(name) is None, f"{name} is importable"
+
+
+def test_templates_static_files_and_migrations_come_from_the_package() -> None:
+    inside = package_dir()
+    template = get_template("rooms/room.html")
+    assert Path(template.origin.name).resolve().is_relative_to(inside)
+    found = finders.find("rooms")
+    assert found, "no rooms/ static directory"
+    assert Path(found).resolve().is_relative_to(inside)
+    statics = [p for p in (inside / "static" / "rooms").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".js" for p in statics), statics
+    assert any(p.suffix == ".css" for p in statics), statics
+    migrations = Path(apps.get_app_config("rooms").path) / "migrations"
+    assert migrations.resolve().is_relative_to(inside)
+    assert any(migrations.glob("0001_*.py"))
+
+
+def test_the_site_checks_clean_and_rooms_needs_no_migration_of_its_own(db: None) -> None:
+    out = StringIO()
+    call_command("check", "--fail-level", "WARNING", stdout=out)
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+
+
+@pytest.mark.django_db
+def test_rooms_tables_exist_after_migrate() -> None:
+    from rooms.models import Room
+
+    assert Room.objects.count() == 0
+
+
+def test_importing_rooms_leaves_the_sites_celery_app_current() -> None:
+    from celery import current_app
+
+    import rooms.tasks  # noqa: F401
+
+    assert current_app.main == "hostsite"

@@ -1,0 +1,215 @@
+"""Rooms on this site, as its members and their guests use it: pages, the API and the room
+socket of a real server, mounted under /video/."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from asgiref.sync import sync_to_async
+from conftest import Browser, Socket, page_data
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TITLE = "Tuesday book club"
+
+
+def room_path(token: str) -> str:
+    return reverse("rooms:room", kwargs={"token": token})
+
+
+async def signed_in(browser: Any, person: Any) -> Browser:
+    opened: Browser = browser()
+    await opened.sign_in(person.email)
+    return opened
+
+
+async def create_room(host: Browser, **fields: Any) -> dict[str, Any]:
+    """What the site's 'start a room' button sends: the API, with the session and CSRF token."""
+    answer = await host.post("/video/api/rooms/", {"title": TITLE, **fields})
+    assert answer.status_code == 201, answer.text
+    room: dict[str, Any] = answer.json()
+    return room
+
+
+async def room_config(browser: Browser, token: str) -> dict[str, Any]:
+    """Open the room page and read what it hands its scripts."""
+    page = await browser.get(room_path(token))
+    assert page.status_code == 200, page.text
+    config: dict[str, Any] = page_data(page.text)["room-config"]
+    return config
+
+
+async def enter(browser: Browser, token: str, **body: Any) -> tuple[dict[str, Any], Socket]:
+    """What the room page's script does on Join: the join API, then the socket with its ticket."""
+    await room_config(browser, token)  # the page sets the CSRF cookie the join sends back
+    answer = await browser.post(f"/video/api/rooms/{token}/join/", body)
+    assert answer.status_code == 200, answer.text
+    joined: dict[str, Any] = answer.json()
+    url = f"{browser.server.url.replace('http', 'ws', 1)}/video/ws/rooms/{token}/"
+    socket = await browser.socket(f"{url}?ticket={quote(joined['ticket'], safe='')}")
+    hello = await socket.expect("hello")
+    assert hello["resume_token"]
+    return joined, socket
+
+
+async def open_room(browser: Any, host: Any) -> tuple[Browser, str, Socket]:
+    """The host creates a room and goes in: the room is open, the host present."""
+    page = await signed_in(browser, host)
+    room = await create_room(page)
+    joined, socket = await enter(page, room["token"])
+    assert joined["decision"]["outcome"] == "admit"
+    snapshot = await socket.expect("snapshot")
+    assert snapshot["you"]["role"] == "host"
+    return page, room["token"], socket
+
+
+def names(snapshot: dict[str, Any]) -> list[str]:
+    return sorted(p["display_name"] for p in snapshot["roster"])
+
+
+# --- creating -----------------------------------------------------------------------------------
+
+
+async def test_member_creates_a_room_from_the_api_and_opens_its_page(
+    host: Any, browser: Any
+) -> None:
+    page = await signed_in(browser, host)
+    room = await create_room(page, description="Chapter 3")
+    assert room["title"] == TITLE
+    answer = await page.get(room_path(room["token"]))
+    assert answer.status_code == 200
+    html = answer.text
+    # The site's own layout around Rooms' page, with the member the site knows.
+    assert 'id="hostsite-nav"' in html
+    assert "hana@example.org" in html
+    assert TITLE in html and "Hana Host" in html
+    config = page_data(html)["room-config"]
+    assert config["room"]["token"] == room["token"]
+    assert config["viewer"]["signed_in"] is True
+    assert config["sign_in_url"].startswith("/login/")
+
+
+async def test_unknown_room_answers_rooms_own_error_shape(host: Any, browser: Any) -> None:
+    page = await signed_in(browser, host)
+    answer = await page.get("/video/api/rooms/no-such-room/")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.json()["error"]["code"] == "room_not_found"
+    missing = await page.get(room_path("no-such-room"))
+    assert missing.status_code == 404
+    assert 'id="hostsite-nav"' in missing.text
+
+
+async def test_suspended_member_may_not_create_rooms(host: Any, browser: Any) -> None:
+    host.suspended = True
+    await sync_to_async(host.save)()
+    page = await signed_in(browser, host)
+    answer = await page.post("/video/api/rooms/", {"title": TITLE})
+    assert answer.status_code == 403, answer.text
+    assert "error" in answer.json()
+
+
+# --- joining ------------------------------------------------------------------------------------
+
+
+async def test_friend_joins_straight_in_and_the_room_socket_carries_the_room(
+    host: Any, friend: Any, browser: Any
+) -> None:
+    _, token, host_socket = await open_room(browser, host)
+    fay = await signed_in(browser, friend)
+    joined, socket = await enter(fay, token)
+    assert joined["decision"]["outcome"] == "admit"
+    snapshot = await socket.expect("snapshot")
+    assert names(snapshot) == ["Fay Friend", "Hana Host"]
+    assert snapshot["you"]["role"] == "participant"
+    await host_socket.expect(
+        "room.participant_joined", where=lambda m: m["participant"]["display_name"] == "Fay Friend"
+    )
+    # A message from the page travels through the room to the others.
+    await socket.send({"type": "hand.set", "raised": True})
+    changed = await host_socket.expect(
+        "room.participant_updated", where=lambda m: m["participant"]["hand_raised"]
+    )
+    assert changed["participant"]["display_name"] == "Fay Friend"
+
+
+async def test_follower_not_followed_back_knocks_and_the_host_admits(
+    host: Any, follower: Any, browser: Any
+) -> None:
+    _, token, host_socket = await open_room(browser, host)
+    otto = await signed_in(browser, follower)
+    joined, socket = await enter(otto, token)
+    assert joined["decision"]["outcome"] == "lobby"
+    await socket.expect("lobby.status")
+    waiting = await host_socket.expect("room.lobby_waiting")
+    assert waiting["participant"]["display_name"] == "Otto Follower"
+    await host_socket.send(
+        {"type": "lobby.admit", "participant_ids": [joined["participant"]["id"]]}
+    )
+    snapshot = await socket.expect("snapshot")
+    assert names(snapshot) == ["Hana Host", "Otto Follower"]
+
+
+async def test_blocked_person_gets_the_answer_of_an_unknown_link(
+    host: Any, blocked: Any, browser: Any
+) -> None:
+    _, token, _ = await open_room(browser, host)
+    bert = await signed_in(browser, blocked)
+    refused = await bert.post(f"/video/api/rooms/{token}/join/", {})
+    unknown = await bert.post("/video/api/rooms/no-such-room/join/", {})
+    assert refused.status_code == unknown.status_code == 404
+    assert refused.json() == unknown.json()
+    page = await bert.get(room_path(token))
+    assert page.status_code == 404
+
+
+async def test_blocking_the_host_counts_too(host: Any, friend: Any, browser: Any) -> None:
+    from people.models import Block
+
+    await sync_to_async(Block.objects.create)(blocker=friend, blocked=host)
+    _, token, _ = await open_room(browser, host)
+    fay = await signed_in(browser, friend)
+    refused = await fay.post(f"/video/api/rooms/{token}/join/", {})
+    assert refused.status_code == 404
+
+
+async def test_guest_with_the_link_waits_in_the_lobby_until_the_host_admits(
+    host: Any, browser: Any
+) -> None:
+    _, token, host_socket = await open_room(browser, host)
+    guest = browser()
+    config = await room_config(guest, token)
+    assert config["viewer"]["signed_in"] is False
+    joined, socket = await enter(guest, token, display_name="Gus Guest")
+    assert joined["decision"] == {"outcome": "lobby", "reason": "waiting_room"}
+    # The guest is known by the signed cookies the join set, as a browser keeps them.
+    assert {"rooms_guest", "rooms_device"} <= set(guest.http.cookies)
+    status = await socket.expect("lobby.status")
+    assert status["reason"] == "waiting_room"
+    waiting = await host_socket.expect("room.lobby_waiting")
+    assert waiting["participant"]["display_name"] == "Gus Guest"
+    await host_socket.send(
+        {"type": "lobby.admit", "participant_ids": [joined["participant"]["id"]]}
+    )
+    snapshot = await socket.expect("snapshot")
+    assert names(snapshot) == ["Gus Guest", "Hana Host"]
+    assert snapshot["you"]["role"] == "participant"
+    assert snapshot["you"]["is_guest"] is True
+    await host_socket.expect("room.participant_joined")
+
+
+async def test_people_wait_for_the_host(host: Any, friend: Any, browser: Any) -> None:
+    page = await signed_in(browser, host)
+    room = await create_room(page)
+    fay = await signed_in(browser, friend)
+    joined, socket = await enter(fay, room["token"])
+    assert joined["decision"] == {"outcome": "lobby", "reason": "waiting_for_host"}
+    host_joined, host_socket = await enter(page, room["token"])
+    assert host_joined["decision"]["outcome"] == "admit"
+    await host_socket.expect("snapshot")
+    # The host's arrival lets her friend in.
+    snapshot = await socket.expect("snapshot")
+    assert names(snapshot) == ["Fay Friend", "Hana Host"]
