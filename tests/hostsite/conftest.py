@@ -197,12 +197,14 @@ class Browser:
     async def get(self, url: str) -> httpx.Response:
         return await self.http.get(url)
 
-    def _headers(self) -> dict[str, str]:
-        token = self.http.cookies.get("csrftoken")
-        return {"X-CSRFToken": token} if token else {}
-
-    async def post(self, url: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        return await self.http.post(url, json=body or {}, headers=self._headers())
+    async def post(
+        self, url: str, body: dict[str, Any] | None = None, *, csrf_token: str = ""
+    ) -> httpx.Response:
+        """A script's JSON POST, with the CSRF token its page gave it (by default the one in
+        the CSRF cookie, as the site's own scripts send it)."""
+        token = csrf_token or self.http.cookies.get("csrftoken")
+        headers = {"X-CSRFToken": token} if token else {}
+        return await self.http.post(url, json=body or {}, headers=headers)
 
     async def socket(self, url: str) -> Socket:
         """A WebSocket from this browser: its cookies and the page's Origin."""

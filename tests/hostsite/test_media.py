@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import Browser, Server
-from test_rooms import create_room, signed_in
+from test_rooms import create_room, room_config, signed_in
 
 from rooms.sfu.client import RoomClient
 from rooms.sfu.ice import use_host_addresses
@@ -37,8 +37,11 @@ async def test_a_guest_bot_and_the_host_see_and_hear_each_other(
     use_host_addresses(("127.0.0.1",))
     page = await signed_in(browser, host)
     room = await create_room(page)
-    await page.get(f"/video/r/{room['token']}/")  # the page's CSRF cookie
-    base = f"{server.url}/video"
+    # Where this site mounted Rooms, as the room page tells its scripts.
+    config = await room_config(page, room["token"])
+    prefix = config["urls"]["api"].removesuffix(f"api/rooms/{room['token']}/")
+    assert prefix == "/video/"
+    base = server.url + prefix.rstrip("/")
     hana = as_member(RoomClient(base, room["token"], name="Hana"), page)
     gus = RoomClient(base, room["token"], name="Gus the bot")
     clients += [hana, gus]

@@ -3,13 +3,19 @@ socket of a real server, mounted under /video/."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from asgiref.sync import sync_to_async
 from conftest import Browser, Socket, page_data
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.urls import reverse
+
+import rooms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,9 +32,14 @@ async def signed_in(browser: Any, person: Any) -> Browser:
     return opened
 
 
+def api(name: str, **kwargs: str) -> str:
+    """A Rooms API URL, where this site mounted it."""
+    return reverse(f"rooms:{name}", kwargs=kwargs)
+
+
 async def create_room(host: Browser, **fields: Any) -> dict[str, Any]:
     """What the site's 'start a room' button sends: the API, with the session and CSRF token."""
-    answer = await host.post("/video/api/rooms/", {"title": TITLE, **fields})
+    answer = await host.post(api("api-rooms"), {"title": TITLE, **fields})
     assert answer.status_code == 201, answer.text
     room: dict[str, Any] = answer.json()
     return room
@@ -43,12 +54,15 @@ async def room_config(browser: Browser, token: str) -> dict[str, Any]:
 
 
 async def enter(browser: Browser, token: str, **body: Any) -> tuple[dict[str, Any], Socket]:
-    """What the room page's script does on Join: the join API, then the socket with its ticket."""
-    await room_config(browser, token)  # the page sets the CSRF cookie the join sends back
-    answer = await browser.post(f"/video/api/rooms/{token}/join/", body)
+    """What the room page's script does on Join, with the URLs and CSRF token the page gave it:
+    the join API, then the room socket with the join's ticket."""
+    config = await room_config(browser, token)
+    answer = await browser.post(
+        f"{config['urls']['api']}join/", body, csrf_token=config["csrf_token"]
+    )
     assert answer.status_code == 200, answer.text
     joined: dict[str, Any] = answer.json()
-    url = f"{browser.server.url.replace('http', 'ws', 1)}/video/ws/rooms/{token}/"
+    url = browser.server.url.replace("http", "ws", 1) + config["urls"]["socket"]
     socket = await browser.socket(f"{url}?ticket={quote(joined['ticket'], safe='')}")
     hello = await socket.expect("hello")
     assert hello["resume_token"]
@@ -92,9 +106,29 @@ async def test_member_creates_a_room_from_the_api_and_opens_its_page(
     assert config["sign_in_url"].startswith("/login/")
 
 
+async def test_the_room_pages_scripts_and_styles_are_the_packages(host: Any, browser: Any) -> None:
+    """Every static file the page links to is found (by the site's static finders) inside the
+    installed rooms package, and the page's scripts import only files that are there too."""
+    page = await signed_in(browser, host)
+    room = await create_room(page)
+    html = (await page.get(room_path(room["token"]))).text
+    linked = re.findall(rf'(?:src|href)="{re.escape(settings.STATIC_URL)}([^"]+)"', html)
+    assert any(path.endswith(".js") for path in linked), linked
+    assert any(path.endswith(".css") for path in linked), linked
+    package = Path(rooms.__file__).resolve().parent
+    for path in linked:
+        found = finders.find(path)
+        assert found, path
+        assert Path(found).resolve().is_relative_to(package), found
+    # The ES modules' own imports (relative, as browsers resolve them).
+    for script in (package / "static" / "rooms" / "js").rglob("*.js"):
+        for target in re.findall(r'from\s+"(\.[^"]+)"', script.read_text()):
+            assert (script.parent / target).resolve().is_file(), (script, target)
+
+
 async def test_unknown_room_answers_rooms_own_error_shape(host: Any, browser: Any) -> None:
     page = await signed_in(browser, host)
-    answer = await page.get("/video/api/rooms/no-such-room/")
+    answer = await page.get(api("api-room", token="no-such-room"))
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("application/json")
     assert answer.json()["error"]["code"] == "room_not_found"
@@ -107,7 +141,7 @@ async def test_suspended_member_may_not_create_rooms(host: Any, browser: Any) ->
     host.suspended = True
     await sync_to_async(host.save)()
     page = await signed_in(browser, host)
-    answer = await page.post("/video/api/rooms/", {"title": TITLE})
+    answer = await page.post(api("api-rooms"), {"title": TITLE})
     assert answer.status_code == 403, answer.text
     assert "error" in answer.json()
 
@@ -158,8 +192,8 @@ async def test_blocked_person_gets_the_answer_of_an_unknown_link(
 ) -> None:
     _, token, _ = await open_room(browser, host)
     bert = await signed_in(browser, blocked)
-    refused = await bert.post(f"/video/api/rooms/{token}/join/", {})
-    unknown = await bert.post("/video/api/rooms/no-such-room/join/", {})
+    refused = await bert.post(api("api-room-join", token=token), {})
+    unknown = await bert.post(api("api-room-join", token="no-such-room"), {})
     assert refused.status_code == unknown.status_code == 404
     assert refused.json() == unknown.json()
     page = await bert.get(room_path(token))
@@ -172,7 +206,7 @@ async def test_blocking_the_host_counts_too(host: Any, friend: Any, browser: Any
     await sync_to_async(Block.objects.create)(blocker=friend, blocked=host)
     _, token, _ = await open_room(browser, host)
     fay = await signed_in(browser, friend)
-    refused = await fay.post(f"/video/api/rooms/{token}/join/", {})
+    refused = await fay.post(api("api-room-join", token=token), {})
     assert refused.status_code == 404
 
 
