@@ -74,9 +74,13 @@ def test_rooms_tables_exist_after_migrate() -> None:
     assert Room.objects.count() == 0
 
 
-def test_importing_rooms_leaves_the_sites_celery_app_current() -> None:
+def test_rooms_tasks_belong_to_the_sites_celery_app() -> None:
+    """Importing rooms creates no Celery app: its tasks are shared tasks that the site's own
+    app (hostsite/celery.py) discovers."""
     from celery import current_app
+    from hostsite.celery import app
 
-    import rooms.tasks  # noqa: F401
-
+    app.loader.import_default_modules()
     assert current_app.main == "hostsite"
+    names = [name for name in app.tasks if name.startswith("rooms.")]
+    assert "rooms.tasks.sweep_rooms" in names, sorted(app.tasks)
