@@ -106,6 +106,34 @@ async def test_member_creates_a_room_from_the_api_and_opens_its_page(
     assert config["sign_in_url"].startswith("/login/")
 
 
+async def test_member_starts_a_room_from_the_sites_page_and_friends_see_it_live(
+    host: Any, friend: Any, follower: Any, browser: Any
+) -> None:
+    page = await signed_in(browser, host)
+    assert (await page.get("/")).status_code == 200
+    started = await page.http.post(
+        "/rooms/start/",
+        data={"csrfmiddlewaretoken": page.http.cookies["csrftoken"], "title": TITLE},
+    )
+    assert started.status_code == 302, started.text
+    link = started.headers["location"]
+    assert link.startswith("/video/r/"), link
+    token = link.removeprefix("/video/r/").strip("/")
+    joined, socket = await enter(page, token)
+    assert joined["decision"]["outcome"] == "admit"
+    await socket.expect("snapshot")
+    # Live, with its host in it: on top of her friend's home page (Rooms' strip), in the feed
+    # API; not for a follower she does not follow back.
+    fay = await signed_in(browser, friend)
+    assert link in (await fay.get("/")).text
+    feed = await fay.get(api("api-rooms-feed"))
+    assert feed.status_code == 200, feed.text
+    assert token in feed.text
+    otto = await signed_in(browser, follower)
+    assert link not in (await otto.get("/")).text
+    assert token not in (await otto.get(api("api-rooms-feed"))).text
+
+
 async def test_the_room_pages_scripts_and_styles_are_the_packages(host: Any, browser: Any) -> None:
     """Every static file the page links to is found (by the site's static finders) inside the
     installed rooms package, and the page's scripts import only files that are there too."""

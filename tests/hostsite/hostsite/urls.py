@@ -5,6 +5,7 @@ from people import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("rooms/start/", views.start_room, name="start-room"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
