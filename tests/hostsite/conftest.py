@@ -101,7 +101,6 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix="hostsite-daphne-", suffix=".log")[1])
-        daphne = Path(sys.executable).with_name("daphne")
         env = {
             **os.environ,
             "HOSTSITE_DB": database,
@@ -110,7 +109,16 @@ class Server:
         }
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-                [str(daphne), "-b", "127.0.0.1", "-p", str(self.port), "hostsite.asgi:application"],
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "hostsite.asgi:application",
+                ],
                 cwd=HERE,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -119,13 +127,14 @@ class Server:
                 start_new_session=True,
             )
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Until it answers HTTP (any status). Generous: a busy CI machine imports slowly."""
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"daphne exited early:\n{self.tail()}")
             with contextlib.suppress(httpx.HTTPError):
-                httpx.get(f"{self.url}/login/", timeout=1.0)
+                httpx.get(f"{self.url}/login/", timeout=10.0)
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(f"daphne did not answer within {timeout:.0f}s:\n{self.tail()}")
