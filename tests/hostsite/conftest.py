@@ -165,10 +165,17 @@ def server(django_db_setup: None, django_db_blocker: Any) -> Iterator[Server]:
         live.wait_ready()
         yield live
     finally:
-        log = live.tail()
         live.stop()
-        # What the server said, for a failing run (pytest shows it with -rA / on errors).
-        sys.stderr.write(f"\n--- daphne log (last lines) ---\n{log}\n")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failing test that used the server shows what the server logged."""
+    report = yield
+    live = getattr(item, "funcargs", {}).get("server")
+    if report.failed and isinstance(live, Server):
+        report.sections.append(("daphne log", live.tail()))
+    return report
 
 
 # --- browsers -----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ socket of a real server, mounted under /video/."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,26 @@ async def test_suspended_member_may_not_create_rooms(host: Any, browser: Any) ->
     answer = await page.post(api("api-rooms"), {"title": TITLE})
     assert answer.status_code == 403, answer.text
     assert "error" in answer.json()
+
+
+async def test_the_sites_own_notices_hear_that_a_room_went_live(
+    host: Any, friend: Any, follower: Any, blocked: Any, browser: Any
+) -> None:
+    """Through rooms.signals (people.receivers): the host's friend, not a one-way follower, not
+    someone across a block (though they follow each other), and once."""
+    from people.models import Notice
+
+    _, token, _ = await open_room(browser, host)
+
+    def notices() -> list[tuple[str, str]]:
+        rows = Notice.objects.filter(room_token=token).values_list("member__email", "kind")
+        return sorted(rows)
+
+    deadline = asyncio.get_running_loop().time() + 15
+    while not (found := await sync_to_async(notices)()):
+        assert asyncio.get_running_loop().time() < deadline, "no notice within 15 s"
+        await asyncio.sleep(0.1)
+    assert found == [("fay@example.org", "room_live")]
 
 
 # --- joining ------------------------------------------------------------------------------------

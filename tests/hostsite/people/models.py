@@ -81,3 +81,17 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"{self.blocker} blocks {self.blocked}"
+
+
+class Notice(models.Model):
+    """The site's own notifications; Rooms' news reaches them through rooms.signals
+    (people.receivers)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=40)
+    room_token = models.CharField(max_length=64)
+    room_title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.member}: {self.room_title}"
