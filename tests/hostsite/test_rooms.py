@@ -110,6 +110,14 @@ async def test_member_creates_a_room_from_the_api_and_opens_its_page(
 async def test_member_starts_a_room_from_the_sites_page_and_friends_see_it_live(
     host: Any, friend: Any, follower: Any, browser: Any
 ) -> None:
+    # Her friend has the site's home page open: Rooms' strip tells its script where the live
+    # cards come from.
+    fay = await signed_in(browser, friend)
+    home = await fay.get("/")
+    strip = page_data(home.text)["rooms-strip-config"]
+    assert strip["socket"].startswith("/video/") and strip["feed"].startswith("/video/")
+    cards = await fay.socket(fay.server.url.replace("http", "ws", 1) + strip["socket"])
+
     page = await signed_in(browser, host)
     assert (await page.get("/")).status_code == 200
     started = await page.http.post(
@@ -123,16 +131,18 @@ async def test_member_starts_a_room_from_the_sites_page_and_friends_see_it_live(
     joined, socket = await enter(page, token)
     assert joined["decision"]["outcome"] == "admit"
     await socket.expect("snapshot")
-    # Live, with its host in it: on top of her friend's home page (Rooms' strip), in the feed
-    # API; not for a follower she does not follow back.
-    fay = await signed_in(browser, friend)
+
+    # Live, with its host in it: a card on the open page, on top of her friend's home page,
+    # in the feed API; none of it for a follower she does not follow back.
+    card = await cards.expect("feed.room", where=lambda m: m["room"]["token"] == token)
+    assert card["room"]["title"] == TITLE
     assert link in (await fay.get("/")).text
-    feed = await fay.get(api("api-rooms-feed"))
+    feed = await fay.get(strip["feed"])
     assert feed.status_code == 200, feed.text
     assert token in feed.text
     otto = await signed_in(browser, follower)
     assert link not in (await otto.get("/")).text
-    assert token not in (await otto.get(api("api-rooms-feed"))).text
+    assert token not in (await otto.get(strip["feed"])).text
 
 
 async def test_the_room_pages_scripts_and_styles_are_the_packages(host: Any, browser: Any) -> None:
