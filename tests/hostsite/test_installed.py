@@ -46,6 +46,14 @@ def test_the_wheel_holds_rooms_only() -> None:
         assert importlib.util.find_spec(name) is None, f"{name} is importable"
 
 
+def test_the_wheel_is_tagged_for_the_stable_abi() -> None:
+    """Its one compiled module (the SFU's forwarding loop) uses the stable ABI: one wheel for
+    every supported Python."""
+    wheel = importlib.metadata.distribution("rooms").read_text("WHEEL") or ""
+    tags = [line.split(":", 1)[1].strip() for line in wheel.splitlines() if line.startswith("Tag:")]
+    assert tags and all("-abi3-" in tag for tag in tags), tags
+
+
 def test_templates_static_files_and_migrations_come_from_the_package() -> None:
     inside = package_dir()
     template = get_template("rooms/room.html")
