@@ -1,19 +1,16 @@
 """The host site's tests: its people, a real daphne serving hostsite.asgi, and browsers.
 
-The tests talk to Rooms only as a browser or an API client does, over HTTP and WebSockets to a
-real server, with the cookies, CSRF tokens, join tickets and socket messages of the real
-thing. The test process and the server share one SQLite file (the test database): people and
-follows are made here with the ORM, and every test commits (transactional_db) so the server
-sees them.
+The tests talk to Rooms only as a browser or an API client does (browsing.py), over HTTP and
+WebSockets to a real server, with the cookies, CSRF tokens, join tickets and socket messages of
+the real thing. The test process and the server share one SQLite file (the test database):
+people and follows are made here with the ORM, and every test commits (transactional_db) so
+the server sees them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -26,13 +23,10 @@ from typing import Any
 
 import httpx
 import pytest
+from browsing import PASSWORD, Browser
 from django.conf import settings
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
-from websockets.typing import Origin
 
 HERE = Path(__file__).resolve().parent
-PASSWORD = "hostsite-pass-2026"
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -180,67 +174,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 # --- browsers -----------------------------------------------------------------------------------
 
-_CONFIG = re.compile(
-    r'<script id="(?P<id>[\w-]+)" type="application/json">(?P<json>.*?)</script>', re.S
-)
-
-
-def page_data(html: str) -> dict[str, Any]:
-    """Every json_script block of a page, by element id, as the page's scripts read them."""
-    return {m["id"]: json.loads(m["json"]) for m in _CONFIG.finditer(html)}
-
-
-class Browser:
-    """A browser's HTTP side: one cookie jar, the CSRF header the page's scripts send."""
-
-    def __init__(self, server: Server) -> None:
-        self.server = server
-        self.http = httpx.AsyncClient(base_url=server.url, timeout=15, follow_redirects=False)
-        self.sockets: list[Socket] = []
-
-    async def sign_in(self, email: str, password: str = PASSWORD) -> None:
-        """Through the site's own log-in form."""
-        page = await self.http.get("/login/")
-        assert page.status_code == 200, page.text
-        token = self.http.cookies["csrftoken"]
-        answer = await self.http.post(
-            "/login/",
-            data={"csrfmiddlewaretoken": token, "username": email, "password": password},
-        )
-        assert answer.status_code == 302, answer.text
-        assert "sessionid" in self.http.cookies
-
-    async def get(self, url: str) -> httpx.Response:
-        return await self.http.get(url)
-
-    async def post(
-        self, url: str, body: dict[str, Any] | None = None, *, csrf_token: str = ""
-    ) -> httpx.Response:
-        """A script's JSON POST, with the CSRF token its page gave it (by default the one in
-        the CSRF cookie, as the site's own scripts send it)."""
-        token = csrf_token or self.http.cookies.get("csrftoken")
-        headers = {"X-CSRFToken": token} if token else {}
-        return await self.http.post(url, json=body or {}, headers=headers)
-
-    async def socket(self, url: str) -> Socket:
-        """A WebSocket from this browser: its cookies and the page's Origin."""
-        cookies = "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
-        ws = await connect(
-            url,
-            origin=Origin(self.server.url),
-            additional_headers={"Cookie": cookies} if cookies else {},
-            open_timeout=10,
-            close_timeout=2,
-            ping_interval=None,
-        )
-        self.sockets.append(Socket(ws))
-        return self.sockets[-1]
-
-    async def close(self) -> None:
-        for each in self.sockets:
-            await each.close()
-        await self.http.aclose()
-
 
 @pytest.fixture
 async def browser(server: Server) -> AsyncIterator[Callable[[], Browser]]:
@@ -249,51 +182,9 @@ async def browser(server: Server) -> AsyncIterator[Callable[[], Browser]]:
     opened: list[Browser] = []
 
     def open_one() -> Browser:
-        opened.append(Browser(server))
+        opened.append(Browser(server.url))
         return opened[-1]
 
     yield open_one
     for one in opened:
         await one.close()
-
-
-class Socket:
-    """A room socket as the page's script holds it: JSON messages in, JSON messages out."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.seen: list[dict[str, Any]] = []
-
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.ws.send(json.dumps(message))
-
-    async def expect(
-        self,
-        kind: str,
-        timeout: float = 10.0,
-        where: Callable[[dict[str, Any]], bool] | None = None,
-    ) -> dict[str, Any]:
-        """The next message of type `kind` (matching `where`), skipping others."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                kinds = [m.get("type") for m in self.seen[-10:]]
-                raise AssertionError(f"no {kind!r} within {timeout}s; last seen: {kinds}")
-            try:
-                raw = await asyncio.wait_for(self.ws.recv(), left)
-            except ConnectionClosed as closed:
-                raise AssertionError(
-                    f"socket closed ({closed.rcvd}) waiting for {kind!r}; "
-                    f"seen: {[m.get('type') for m in self.seen]}"
-                ) from None
-            except TimeoutError:
-                continue
-            message: dict[str, Any] = json.loads(raw)
-            self.seen.append(message)
-            if message.get("type") == kind and (where is None or where(message)):
-                return message
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.ws.close(), 3)

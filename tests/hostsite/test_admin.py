@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, Browser, member
+from browsing import PASSWORD, Browser
+from conftest import member
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from conftest import Browser, Server
-from test_rooms import create_room, room_config, signed_in
+from browsing import Browser, create_room, room_config, signed_in
+from conftest import Server
 
 from rooms.sfu.client import RoomClient
 from rooms.sfu.ice import use_host_addresses

@@ -7,83 +7,27 @@ import asyncio
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from asgiref.sync import sync_to_async
-from conftest import Browser, Socket, page_data
+from browsing import (
+    TITLE,
+    api,
+    create_room,
+    enter,
+    names,
+    open_room,
+    page_data,
+    room_config,
+    room_path,
+    signed_in,
+)
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.urls import reverse
 
 import rooms
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-TITLE = "Tuesday book club"
-
-
-def room_path(token: str) -> str:
-    return reverse("rooms:room", kwargs={"token": token})
-
-
-async def signed_in(browser: Any, person: Any) -> Browser:
-    opened: Browser = browser()
-    await opened.sign_in(person.email)
-    return opened
-
-
-def api(name: str, **kwargs: str) -> str:
-    """A Rooms API URL, where this site mounted it."""
-    return reverse(f"rooms:{name}", kwargs=kwargs)
-
-
-async def create_room(host: Browser, **fields: Any) -> dict[str, Any]:
-    """What the site's 'start a room' button sends: the API, with the session and CSRF token."""
-    answer = await host.post(api("api-rooms"), {"title": TITLE, **fields})
-    assert answer.status_code == 201, answer.text
-    room: dict[str, Any] = answer.json()
-    return room
-
-
-async def room_config(browser: Browser, token: str) -> dict[str, Any]:
-    """Open the room page and read what it hands its scripts."""
-    page = await browser.get(room_path(token))
-    assert page.status_code == 200, page.text
-    config: dict[str, Any] = page_data(page.text)["room-config"]
-    return config
-
-
-async def enter(browser: Browser, token: str, **body: Any) -> tuple[dict[str, Any], Socket]:
-    """What the room page's script does on Join, with the URLs and CSRF token the page gave it:
-    the join API, then the room socket with the join's ticket."""
-    config = await room_config(browser, token)
-    answer = await browser.post(
-        f"{config['urls']['api']}join/", body, csrf_token=config["csrf_token"]
-    )
-    assert answer.status_code == 200, answer.text
-    joined: dict[str, Any] = answer.json()
-    url = browser.server.url.replace("http", "ws", 1) + config["urls"]["socket"]
-    socket = await browser.socket(f"{url}?ticket={quote(joined['ticket'], safe='')}")
-    hello = await socket.expect("hello")
-    assert hello["resume_token"]
-    return joined, socket
-
-
-async def open_room(browser: Any, host: Any) -> tuple[Browser, str, Socket]:
-    """The host creates a room and goes in: the room is open, the host present."""
-    page = await signed_in(browser, host)
-    room = await create_room(page)
-    joined, socket = await enter(page, room["token"])
-    assert joined["decision"]["outcome"] == "admit"
-    snapshot = await socket.expect("snapshot")
-    assert snapshot["you"]["role"] == "host"
-    return page, room["token"], socket
-
-
-def names(snapshot: dict[str, Any]) -> list[str]:
-    return sorted(p["display_name"] for p in snapshot["roster"])
-
 
 # --- creating -----------------------------------------------------------------------------------
 
@@ -116,7 +60,7 @@ async def test_member_starts_a_room_from_the_sites_page_and_friends_see_it_live(
     home = await fay.get("/")
     strip = page_data(home.text)["rooms-strip-config"]
     assert strip["socket"].startswith("/video/") and strip["feed"].startswith("/video/")
-    cards = await fay.socket(fay.server.url.replace("http", "ws", 1) + strip["socket"])
+    cards = await fay.socket(strip["socket"])
 
     page = await signed_in(browser, host)
     assert (await page.get("/")).status_code == 200
