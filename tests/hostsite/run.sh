@@ -28,7 +28,7 @@ mkdir -p "$WORK/src"
     (cd "$ROOT" && xargs -0 cp --parents -t "$WORK/src")
 
 echo "--- building the wheel"
-"$PYTHON" -m pip wheel --quiet --no-deps -w "$WORK/dist" "$WORK/src"
+"$PYTHON" -m pip wheel -qq --no-deps -w "$WORK/dist" "$WORK/src"
 wheel="$(ls "$WORK"/dist/rooms-*.whl)"
 echo "$(basename "$wheel")"
 
@@ -45,7 +45,7 @@ for requirement in dev:
         print(requirement)
 PY
 )
-"$WORK/venv/bin/python" -m pip install --quiet "$wheel" "${tools[@]}"
+"$WORK/venv/bin/python" -m pip install -qq "$wheel" "${tools[@]}"
 
 echo "--- the host site, outside the source tree"
 mkdir -p "$WORK/site"
