@@ -80,3 +80,12 @@ def test_ci_script_is_executable_bash() -> None:
     script = ROOT / ".ci" / "run"
     assert os.access(script, os.X_OK)
     subprocess.run(["bash", "-n", str(script)], check=True)
+
+
+def test_the_host_site_runs_after_the_suite_in_ci_through_its_runner() -> None:
+    assert dry_run("test-hostsite") == ["tests/hostsite/run.sh "]
+    runner = ROOT / "tests" / "hostsite" / "run.sh"
+    assert os.access(runner, os.X_OK)
+    subprocess.run(["bash", "-n", str(runner)], check=True)
+    steps = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert steps.index("make test-hostsite") > steps.index("make test")
