@@ -69,9 +69,10 @@ def test_templates_static_files_and_migrations_come_from_the_package() -> None:
     assert any(migrations.glob("0001_*.py"))
 
 
-def test_the_site_passes_its_system_checks_with_rooms_defaults() -> None:
+def test_the_site_passes_its_system_checks_with_rooms_defaults(db: None) -> None:
     """What `manage.py check`, `migrate` and `runserver` run first: the site sets only
-    ROOMS_ADAPTER, ROOMS_BASE_TEMPLATE and its SFU addresses."""
+    ROOMS_ADAPTER, ROOMS_BASE_TEMPLATE and its SFU addresses. (The model checks ask SQLite
+    whether it has JSON fields: the database fixture.)"""
     call_command("check", "--fail-level", "WARNING", stdout=StringIO())
 
 
@@ -88,9 +89,10 @@ def test_rooms_tables_exist_after_migrate() -> None:
     assert Room.objects.count() == 0
 
 
-def test_rooms_tasks_belong_to_the_sites_celery_app() -> None:
+def test_rooms_tasks_belong_to_the_sites_celery_app(db: None) -> None:
     """Importing rooms creates no Celery app: its tasks are shared tasks that the site's own
-    app (hostsite/celery.py) discovers."""
+    app (hostsite/celery.py) discovers. (Celery's Django fixup runs the system checks when it
+    imports the tasks: the database fixture.)"""
     from celery import current_app
     from hostsite.celery import app
 
