@@ -190,5 +190,16 @@ async def open_room(browser: Callable[[], Browser], host: Any) -> tuple[Browser,
     return page, room["token"], socket
 
 
+async def admit(host: Browser, token: str, participant_id: int) -> None:
+    """What the host's Security panel does on "Let in": the room's API, as the page gave it."""
+    config = await room_config(host, token)
+    answer = await host.post(
+        f"{config['urls']['api']}lobby/admit/",
+        {"participant_ids": [participant_id]},
+        csrf_token=config["csrf_token"],
+    )
+    assert answer.status_code == 200, answer.text
+
+
 def names(snapshot: dict[str, Any]) -> list[str]:
     return sorted(p["display_name"] for p in snapshot["roster"])

@@ -53,6 +53,7 @@ async def test_a_guest_bot_and_the_host_see_and_hear_each_other(
 
     await gus.join()
     assert await gus.wait_until(lambda: gus.lobby_reason == "waiting_room", timeout=10)
+    # The host lets the bot in over her socket, as an API client does.
     await hana.send({"type": "lobby.admit", "participant_ids": [gus.participant_id]})
     assert await gus.wait_until(lambda: gus.admitted, timeout=10), gus.messages
 

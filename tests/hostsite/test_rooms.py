@@ -12,6 +12,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from browsing import (
     TITLE,
+    admit,
     api,
     create_room,
     enter,
@@ -176,16 +177,14 @@ async def test_friend_joins_straight_in_and_the_room_socket_carries_the_room(
 async def test_follower_not_followed_back_knocks_and_the_host_admits(
     host: Any, follower: Any, browser: Any
 ) -> None:
-    _, token, host_socket = await open_room(browser, host)
+    hana, token, host_socket = await open_room(browser, host)
     otto = await signed_in(browser, follower)
     joined, socket = await enter(otto, token)
     assert joined["decision"]["outcome"] == "lobby"
     await socket.expect("lobby.status")
     waiting = await host_socket.expect("room.lobby_waiting")
     assert waiting["participant"]["display_name"] == "Otto Follower"
-    await host_socket.send(
-        {"type": "lobby.admit", "participant_ids": [joined["participant"]["id"]]}
-    )
+    await admit(hana, token, joined["participant"]["id"])
     snapshot = await socket.expect("snapshot")
     assert names(snapshot) == ["Hana Host", "Otto Follower"]
 
@@ -216,7 +215,7 @@ async def test_blocking_the_host_counts_too(host: Any, friend: Any, browser: Any
 async def test_guest_with_the_link_waits_in_the_lobby_until_the_host_admits(
     host: Any, browser: Any
 ) -> None:
-    _, token, host_socket = await open_room(browser, host)
+    hana, token, host_socket = await open_room(browser, host)
     guest = browser()
     config = await room_config(guest, token)
     assert config["viewer"]["signed_in"] is False
@@ -228,9 +227,7 @@ async def test_guest_with_the_link_waits_in_the_lobby_until_the_host_admits(
     assert status["reason"] == "waiting_room"
     waiting = await host_socket.expect("room.lobby_waiting")
     assert waiting["participant"]["display_name"] == "Gus Guest"
-    await host_socket.send(
-        {"type": "lobby.admit", "participant_ids": [joined["participant"]["id"]]}
-    )
+    await admit(hana, token, joined["participant"]["id"])
     snapshot = await socket.expect("snapshot")
     assert names(snapshot) == ["Gus Guest", "Hana Host"]
     assert snapshot["you"]["role"] == "participant"
