@@ -163,12 +163,17 @@ async def room_config(browser: Browser, token: str) -> dict[str, Any]:
     return config
 
 
-async def enter(browser: Browser, token: str, **body: Any) -> tuple[dict[str, Any], Socket]:
+async def enter(
+    browser: Browser, token: str, *, display_name: str = "", password: str | None = None
+) -> tuple[dict[str, Any], Socket]:
     """What the room page's script does on Join, with the URLs and CSRF token the page gave it:
-    the join API, then the room socket with the join's ticket."""
+    the join API with the form's body (a name for a guest, the password when the room has
+    one), then the room socket with the join's ticket."""
     config = await room_config(browser, token)
     answer = await browser.post(
-        f"{config['urls']['api']}join/", body, csrf_token=config["csrf_token"]
+        f"{config['urls']['api']}join/",
+        {"display_name": display_name, "password": password},
+        csrf_token=config["csrf_token"],
     )
     assert answer.status_code == 200, answer.text
     joined: dict[str, Any] = answer.json()
