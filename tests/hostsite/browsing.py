@@ -63,14 +63,14 @@ class Browser:
         headers = {"X-CSRFToken": token} if token else {}
         return await self.http.post(url, json=body or {}, headers=headers)
 
-    async def socket(self, path: str) -> Socket:
-        """A WebSocket to `path` on the site, from this browser: its cookies and the page's
-        Origin."""
+    async def socket(self, path: str, *, origin: str = "") -> Socket:
+        """A WebSocket to `path` on the site, from this browser: its cookies and the Origin of
+        the page that opens it (the site's own, unless `origin` says another)."""
         url = self.url.replace("http", "ws", 1) + path
         cookies = "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
         ws = await connect(
             url,
-            origin=Origin(self.url),
+            origin=Origin(origin or self.url),
             additional_headers={"Cookie": cookies} if cookies else {},
             open_timeout=10,
             close_timeout=2,

@@ -7,6 +7,7 @@ import asyncio
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -25,6 +26,7 @@ from browsing import (
 )
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from websockets.exceptions import InvalidStatus
 
 import rooms
 
@@ -233,6 +235,27 @@ async def test_guest_with_the_link_waits_in_the_lobby_until_the_host_admits(
     assert snapshot["you"]["role"] == "participant"
     assert snapshot["you"]["is_guest"] is True
     await host_socket.expect("room.participant_joined")
+
+
+async def test_another_sites_page_cannot_use_a_members_socket(
+    host: Any, friend: Any, browser: Any
+) -> None:
+    """Cookies go along whatever page opens a socket: only this site's own pages may."""
+    _, token, _ = await open_room(browser, host)
+    fay = await signed_in(browser, friend)
+    config = await room_config(fay, token)
+    answer = await fay.post(
+        f"{config['urls']['api']}join/", {"display_name": ""}, csrf_token=config["csrf_token"]
+    )
+    ticket = quote(answer.json()["ticket"], safe="")
+    with pytest.raises(InvalidStatus) as refused:
+        await fay.socket(
+            f"{config['urls']['socket']}?ticket={ticket}", origin="http://evil.example.com"
+        )
+    assert refused.value.response.status_code == 403
+    # The ticket was not used up: her own page still gets in with it.
+    socket = await fay.socket(f"{config['urls']['socket']}?ticket={ticket}")
+    await socket.expect("snapshot")
 
 
 async def test_people_wait_for_the_host(host: Any, friend: Any, browser: Any) -> None:

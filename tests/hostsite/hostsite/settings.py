@@ -3,7 +3,8 @@
 Nothing of the reference site (accounts, feed, config) is installed: the members are
 people.Member (email log-in, no username), the graph is a one-way Follow, the pages extend
 this site's own layout.html and Rooms lives under /video/. Everything Rooms needs is in the
-"Rooms" section at the end; every other Rooms setting keeps its default.
+"Rooms" section at the end (README, "Add Rooms to your site"); every other Rooms setting keeps
+its default.
 
 The database is one SQLite file (HOSTSITE_DB), so a daphne started by the tests shares the
 test database with the test process.
@@ -102,6 +103,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 ROOMS_ADAPTER = "people.adapter.PeopleAdapter"
 ROOMS_BASE_TEMPLATE = "layout.html"
+# Members use the API from the site's pages only, signed in by their session: no API tokens
+# (rest_framework.authtoken is not installed, and Rooms' default also offers tokens).
+ROOMS_API_AUTHENTICATION_CLASSES = ["rest_framework.authentication.SessionAuthentication"]
 # Media stays on the loopback interface, with the SFU inside the web process.
 ROOMS_SFU_EMBEDDED = True
 ROOMS_SFU_ICE_ADDRESSES = ["127.0.0.1"]
