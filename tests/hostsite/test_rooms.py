@@ -92,14 +92,17 @@ async def test_member_starts_a_room_from_the_sites_page_and_friends_see_it_live(
     assert token not in (await otto.get(strip["feed"])).text
 
 
-async def test_the_room_pages_scripts_and_styles_are_the_packages(host: Any, browser: Any) -> None:
-    """Every static file the page links to is found (by the site's static finders) inside the
-    installed rooms package, and the page's scripts import only files that are there too."""
+async def test_rooms_scripts_and_styles_on_the_sites_pages_are_the_packages(
+    host: Any, browser: Any
+) -> None:
+    """Every static file that the room page and the strip on the site's home page link to is
+    found (by the site's static finders) inside the installed rooms package, and the scripts
+    import only files that are there too."""
     page = await signed_in(browser, host)
     room = await create_room(page)
-    html = (await page.get(room_path(room["token"]))).text
-    linked = re.findall(rf'(?:src|href)="{re.escape(settings.STATIC_URL)}([^"]+)"', html)
-    assert any(path.endswith(".js") for path in linked), linked
+    html = (await page.get(room_path(room["token"]))).text + (await page.get("/")).text
+    linked = set(re.findall(rf'(?:src|href)="{re.escape(settings.STATIC_URL)}([^"]+)"', html))
+    assert {"rooms/js/room/main.js", "rooms/js/strip.js"} <= linked, linked
     assert any(path.endswith(".css") for path in linked), linked
     package = Path(rooms.__file__).resolve().parent
     for path in linked:
