@@ -111,6 +111,10 @@ class Server:
                     "127.0.0.1",
                     "-p",
                     str(self.port),
+                    # The first socket of a cold process on a busy machine may take longer
+                    # than daphne's default 5 s to be accepted.
+                    "--websocket_connect_timeout",
+                    "30",
                     "hostsite.asgi:application",
                 ],
                 cwd=HERE,
