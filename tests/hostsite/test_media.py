@@ -10,7 +10,7 @@ import pytest
 from browsing import Browser, create_room, room_config, signed_in
 from conftest import Server
 
-from rooms.sfu.client import RoomClient
+from rooms.mediabot.client import RoomClient
 from rooms.sfu.ice import use_host_addresses
 
 pytestmark = pytest.mark.django_db(transaction=True)
