@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from browsing import PASSWORD, Browser
 from django.conf import settings
 
@@ -138,32 +139,90 @@ class Server:
                 raise RuntimeError(f"daphne did not answer within {timeout:.0f}s:\n{self.tail()}")
             time.sleep(0.1)
 
-    def tail(self, limit: int = 6000) -> str:
-        return self.log.read_bytes().decode("utf-8", "replace")[-limit:]
+    def tail(self) -> str:
+        return tail(self.log)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop(self.process, signal.SIGTERM)
         self.log.unlink(missing_ok=True)
+
+
+class SfuWorker:
+    """`manage.py sfu`, the site's media worker process (with HOSTSITE_REDIS_URL only)."""
+
+    def __init__(self, database: str) -> None:
+        self.health_port = free_port()
+        self.log = Path(tempfile.mkstemp(prefix="hostsite-sfu-", suffix=".log")[1])
+        env = {**os.environ, "HOSTSITE_DB": database, "PYTHONUNBUFFERED": "1"}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
+                [
+                    *(sys.executable, "manage.py", "sfu", "--worker-id", "hostsite-media"),
+                    *("--health-port", str(self.health_port)),
+                ],
+                cwd=HERE,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Until its /readyz says it takes commands and is registered."""
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.health_port}/readyz"
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the SFU worker exited early:\n{tail(self.log)}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url, timeout=5.0).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the SFU worker was not ready in {timeout:.0f}s:\n{tail(self.log)}"
+                )
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        stop(self.process, signal.SIGINT)  # SIGINT: at once (SIGTERM would drain first)
+        self.log.unlink(missing_ok=True)
+
+
+def tail(log: Path, limit: int = 6000) -> str:
+    return log.read_bytes().decode("utf-8", "replace")[-limit:]
+
+
+def stop(process: subprocess.Popen[bytes], how: signal.Signals) -> None:
+    if process.poll() is None:
+        process.send_signal(how)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
 def server(django_db_setup: None, django_db_blocker: Any) -> Iterator[Server]:
     """One daphne for the session, started once the test database exists (migrated from the
-    installed package's migrations by pytest-django)."""
+    installed package's migrations by pytest-django); with Redis, a media worker beside it."""
     with django_db_blocker.unblock():
         database = str(settings.DATABASES["default"]["NAME"])
+    worker = None
+    if settings.ROOMS_REDIS_URL:
+        redis.Redis.from_url(settings.ROOMS_REDIS_URL).flushdb()
+        worker = SfuWorker(database)
     live = Server(database)
     try:
         live.wait_ready()
+        if worker is not None:
+            worker.wait_ready()
         yield live
     finally:
         live.stop()
+        if worker is not None:
+            worker.stop()
 
 
 @pytest.hookimpl(wrapper=True)

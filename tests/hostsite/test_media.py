@@ -1,5 +1,6 @@
-"""A bot exchanges media with the host through the SFU inside this site's daphne: the join API,
-the room socket and real ICE/DTLS/SRTP on 127.0.0.1 (ROOMS_SFU_ICE_ADDRESSES)."""
+"""A bot exchanges media with the host through the site's SFU (inside its daphne, or with
+HOSTSITE_REDIS_URL a `manage.py sfu` process of its own): the join API, the room socket and
+real ICE/DTLS/SRTP on 127.0.0.1 (ROOMS_SFU_ICE_ADDRESSES)."""
 
 from __future__ import annotations
 

@@ -83,8 +83,27 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# With HOSTSITE_REDIS_URL, production's topology (README, "Add Rooms to your site", 10-11):
+# channels-redis, the cache and Rooms on Redis, media in a `manage.py sfu` process of its own.
+# Without it, one process: the in-memory layer and the SFU inside daphne.
+_redis = os.environ.get("HOSTSITE_REDIS_URL") or None
+if _redis is None:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis,
+            "KEY_PREFIX": "hostsite",
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [_redis]},
+        }
+    }
 
 # The site's own API conventions, which are not Rooms': Rooms' API must keep its own error
 # shape and parsers whatever these say.
@@ -106,6 +125,6 @@ ROOMS_BASE_TEMPLATE = "layout.html"
 # Members use the API from the site's pages only, signed in by their session: no API tokens
 # (rest_framework.authtoken is not installed, and Rooms' default also offers tokens).
 ROOMS_API_AUTHENTICATION_CLASSES = ["rest_framework.authentication.SessionAuthentication"]
-# Media stays on the loopback interface, with the SFU inside the web process.
-ROOMS_SFU_EMBEDDED = True
+ROOMS_REDIS_URL = _redis
+# Media stays on the loopback interface.
 ROOMS_SFU_ICE_ADDRESSES = ["127.0.0.1"]
