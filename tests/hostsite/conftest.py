@@ -96,6 +96,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix="hostsite-daphne-", suffix=".log")[1])
+        # The media worker beside it, when the site runs one (HOSTSITE_REDIS_URL).
+        self.media_worker: SfuWorker | None = None
         env = {
             **os.environ,
             "HOSTSITE_DB": database,
@@ -168,6 +170,9 @@ class SfuWorker:
                 start_new_session=True,
             )
 
+    def metrics(self) -> str:
+        return httpx.get(f"http://127.0.0.1:{self.health_port}/metrics", timeout=10).text
+
     def wait_ready(self, timeout: float = 90.0) -> None:
         """Until its /readyz says it takes commands and is registered."""
         deadline = time.monotonic() + timeout
@@ -214,6 +219,7 @@ def server(django_db_setup: None, django_db_blocker: Any) -> Iterator[Server]:
         redis.Redis.from_url(settings.ROOMS_REDIS_URL).flushdb()
         worker = SfuWorker(database)
     live = Server(database)
+    live.media_worker = worker
     try:
         live.wait_ready()
         if worker is not None:

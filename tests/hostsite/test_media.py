@@ -4,6 +4,7 @@ real ICE/DTLS/SRTP on 127.0.0.1 (ROOMS_SFU_ICE_ADDRESSES)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -76,3 +77,9 @@ async def test_a_guest_bot_and_the_host_see_and_hear_each_other(
     for bot in (hana_bot, gus_bot):
         for stream in bot.streams("video"):
             assert stream.decode_errors == 0
+    if server.media_worker is not None:
+        # It went through the site's own media worker process.
+        forwarded = re.search(
+            r"^rooms_sfu_forwarded_packets_total (\S+)$", server.media_worker.metrics(), re.M
+        )
+        assert forwarded is not None and float(forwarded[1]) > 0
