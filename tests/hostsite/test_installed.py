@@ -77,10 +77,11 @@ def test_collectstatic_gathers_rooms_scripts_and_styles(settings: Any, tmp_path:
         assert (settings.STATIC_ROOT / name).is_file(), name
 
 
-def test_the_site_passes_its_system_checks_with_rooms_defaults(db: None) -> None:
-    """What `manage.py check`, `migrate` and `runserver` run first: the site sets only
-    ROOMS_ADAPTER, ROOMS_BASE_TEMPLATE and its SFU addresses. (The model checks ask SQLite
-    whether it has JSON fields: the database fixture.)"""
+def test_the_site_passes_its_system_checks(db: None) -> None:
+    """What `manage.py check`, `migrate` and `runserver` run first. The site sets the adapter,
+    its base template, session-only API authentication (it has no rest_framework.authtoken),
+    the SFU's addresses and, with HOSTSITE_REDIS_URL, Rooms' Redis; nothing else of Rooms'.
+    (The model checks ask SQLite whether it has JSON fields: the database fixture.)"""
     call_command("check", "--fail-level", "WARNING", stdout=StringIO())
 
 
