@@ -66,13 +66,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "ROOMS_API_AUTHENTICATION_CLASSES",
-        [
+        derive=lambda s: [
             "rest_framework.authentication.SessionAuthentication",
-            "rest_framework.authentication.TokenAuthentication",
+            *(
+                ["rest_framework.authentication.TokenAuthentication"]
+                if "rest_framework.authtoken" in s.INSTALLED_APPS
+                else []
+            ),
         ],
         meaning="Dotted paths of the DRF authentication classes of Rooms' API, whatever the "
-        "site's REST_FRAMEWORK says (token authentication needs rest_framework.authtoken in "
-        "INSTALLED_APPS).",
+        "site's REST_FRAMEWORK says. Default: session, and token when the site has "
+        "rest_framework.authtoken in INSTALLED_APPS (token authentication needs it).",
     ),
     # --- Processes and Redis ---
     Setting(

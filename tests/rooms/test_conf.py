@@ -32,9 +32,9 @@ def test_every_setting_gets_its_default() -> None:
     conf.apply_defaults(settings)
     assert settings.ROOMS_ADAPTER == "rooms.adapter.DefaultAdapter"  # type: ignore[attr-defined]
     assert settings.ROOMS_BASE_TEMPLATE == "rooms/base.html"  # type: ignore[attr-defined]
+    # A site without rest_framework.authtoken: session only, so `check` passes as it is.
     assert settings.ROOMS_API_AUTHENTICATION_CLASSES == [  # type: ignore[attr-defined]
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ]
     assert settings.ROOMS_MAX_CAPACITY == 50  # type: ignore[attr-defined]
     assert settings.ROOMS_REDIS_URL is None  # type: ignore[attr-defined]
@@ -111,7 +111,8 @@ def test_a_site_without_any_rooms_setting_passes_check_and_gets_the_defaults() -
     )
     shown = manage("shell", "-v", "0", "-c", code)
     assert shown.returncode == 0, shown.stderr
-    expected = fresh_settings()
+    # The defaults that follow the site's own settings follow the reference site's.
+    expected = fresh_settings(INSTALLED_APPS=django_settings.INSTALLED_APPS)
     conf.apply_defaults(expected)
     assert json.loads(shown.stdout) == {
         s.name: json.loads(json.dumps(getattr(expected, s.name))) for s in conf.SETTINGS
@@ -123,3 +124,12 @@ def test_every_setting_is_in_the_operators_table() -> None:
     table = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text()
     missing = [s.name for s in conf.SETTINGS if f"| `{s.name}` |" not in table]
     assert missing == []
+
+
+def test_token_authentication_comes_with_the_authtoken_app() -> None:
+    settings = fresh_settings(INSTALLED_APPS=["rest_framework", "rest_framework.authtoken"])
+    conf.apply_defaults(settings)
+    assert settings.ROOMS_API_AUTHENTICATION_CLASSES == [  # type: ignore[attr-defined]
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ]
