@@ -13,6 +13,7 @@ from typing import Any
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.views.decorators.csrf import csrf_exempt
 
 from rooms import outages
 from rooms.errors import (
@@ -38,6 +39,7 @@ __all__ = [
     "OutageMiddleware",
     "TooManyRequests",
     "api_exception_handler",
+    "api_not_found",
     "bad_request",
     "error_body",
     "outage_response",
@@ -73,6 +75,11 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     from django.views.defaults import page_not_found as html
 
     return html(request, exception or Http404())
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
 
 
 def server_error(request: HttpRequest) -> Any:

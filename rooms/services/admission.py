@@ -82,6 +82,10 @@ class JoinThrottled(DomainError):
 
 
 _DENY_STATUS = {Reason.ENDED: 410, Reason.TOO_MANY_ATTEMPTS: 429}
+# The error code of a refusal is the policy's reason, except where the same condition has a
+# code of its own elsewhere in the API: an ended room is `room_ended` and a full one
+# `room_full`, whichever operation met it (a join's decision reason stays `ended` / `full`).
+DENY_CODES = {Reason.ENDED: "room_ended", Reason.FULL: "room_full"}
 
 
 _DENY_MESSAGES = {
@@ -459,7 +463,7 @@ def _refuse(reason: Reason, *, retry_after: int = 0) -> None:
     message = _DENY_MESSAGES[reason]
     if reason == Reason.TOO_MANY_ATTEMPTS:
         message = message.format(wait=_in_time(retry_after))
-    error = JoinDenied(reason.value, message)
+    error = JoinDenied(DENY_CODES.get(reason, reason.value), message)
     error.status = _DENY_STATUS.get(reason, 403)
     if reason == Reason.TOO_MANY_ATTEMPTS:
         error.retry_after = retry_after

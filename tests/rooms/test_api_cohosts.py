@@ -65,7 +65,7 @@ def test_cohosts_validate_ownership(api: APIClient, alice: User, bob: User, char
     assert r.status_code == 403
     assert r.json()["error"]["code"] == "only_host"
     for response in (api.get(url), api.post(url, {"user_id": 1}, format="json")):
-        assert response.status_code == 403
+        assert response.status_code == 401
 
     assert list(CoHost.objects.values_list("user_id", flat=True)) == [bob.pk]
 

@@ -90,7 +90,8 @@ def test_api_clients_may_use_a_token(alice: User) -> None:
 def test_create_requires_sign_in(api: APIClient) -> None:
     r = api.post("/api/rooms/", {"title": "Sneaky"}, format="json")
 
-    assert r.status_code == 403
+    assert r.status_code == 401
+    assert r["WWW-Authenticate"] == "Token"
     assert r.json()["error"]["code"] == "not_authenticated"
     assert not Room.objects.exists()
 
@@ -223,7 +224,7 @@ def test_list_validates_ownership(alice: User, charlie: User) -> None:
 
 
 def test_list_requires_sign_in(api: APIClient) -> None:
-    assert api.get("/api/rooms/").status_code == 403
+    assert api.get("/api/rooms/").status_code == 401
 
 
 # --- detail -----------------------------------------------------------------------------------
@@ -373,7 +374,7 @@ def test_update_requires_sign_in(api: APIClient, alice: User) -> None:
 
     r = api.patch(_url(room), {"title": "Guest's"}, format="json")
 
-    assert r.status_code == 403
+    assert r.status_code == 401
     assert r.json()["error"]["code"] == "not_authenticated"
     room.refresh_from_db()
     assert room.title == "Old"
