@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.models import User
 from config.parsers import SafeJSONParser
+from rooms import pagination
 from rooms.addresses import client_address
 from rooms.openapi import errors
 from rooms.serializers import StrictCharField, StrictIntegerField
@@ -56,6 +57,19 @@ class UserOutput(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     display_name = serializers.CharField(source="name")
+
+
+UserPage = pagination.page_serializer("UserPage", UserOutput(many=True))
+
+
+def _users_page(request: Request, view: APIView, users: Any) -> dict[str, Any]:
+    return pagination.page(
+        request,
+        view,
+        users,
+        ordering=("username",),
+        render=lambda rows: UserOutput(rows, many=True).data,
+    )
 
 
 class MeOutput(UserOutput):
@@ -224,12 +238,14 @@ class FriendListApi(APIView):
     @extend_schema(
         operation_id="friends_list",
         summary="My friends",
-        responses={200: UserOutput(many=True), **errors({})},
+        description="By username, a page at a time.",
+        parameters=pagination.PARAMETERS,
+        responses={200: UserPage, **errors({404: ["not_found"]})},
         tags=["friends"],
     )
     def get(self, request: Request) -> Response:
         users = selectors.friends(user=current_user(request))
-        return Response(UserOutput(users, many=True).data)
+        return Response(_users_page(request, self, users))
 
 
 class FriendRemoveApi(APIView):
@@ -357,12 +373,14 @@ class BlocksApi(APIView):
     @extend_schema(
         operation_id="blocks_list",
         summary="People I block",
-        responses={200: UserOutput(many=True), **errors({})},
+        description="By username, a page at a time.",
+        parameters=pagination.PARAMETERS,
+        responses={200: UserPage, **errors({404: ["not_found"]})},
         tags=["blocks"],
     )
     def get(self, request: Request) -> Response:
-        users = selectors.blocked_users(user=current_user(request)).order_by("username")
-        return Response(UserOutput(users, many=True).data)
+        users = selectors.blocked_users(user=current_user(request))
+        return Response(_users_page(request, self, users))
 
     @extend_schema(
         operation_id="blocks_create",

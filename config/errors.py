@@ -63,7 +63,10 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Any
         log_outage(exception, request.path)
         return outage_response(request)
     if _is_api(request):
-        return JsonResponse(error_body("bad_request", "The request is malformed."), status=400)
+        # The code DRF's parse errors get too (rooms/errors.py): one code per condition.
+        return JsonResponse(
+            error_body("malformed_request", "The request is malformed."), status=400
+        )
     from django.views.defaults import bad_request as html
 
     return html(request, exception or Exception())

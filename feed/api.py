@@ -17,6 +17,7 @@ from accounts.api import current_user
 from feed import selectors, services
 from feed.models import POST_MAX, NotificationKind
 from feed.notifications import notification_public
+from rooms import pagination
 from rooms.openapi import errors
 from rooms.selectors import feed_rooms
 from rooms.serializers import (
@@ -140,6 +141,8 @@ class NotificationOutput(serializers.Serializer):
 
 class NotificationsOutput(serializers.Serializer):
     unread_count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
     results = NotificationOutput(many=True)
 
 
@@ -165,14 +168,22 @@ class NotificationsApi(APIView):
     @extend_schema(
         operation_id="notifications",
         summary="My notifications, newest first, with the unread count",
-        responses={200: NotificationsOutput, **errors({})},
+        description="A page at a time; `unread_count` counts them all.",
+        parameters=pagination.PARAMETERS,
+        responses={200: NotificationsOutput, **errors({404: ["not_found"]})},
         tags=["notifications"],
     )
     def get(self, request: Request) -> Response:
         user = current_user(request)
         data = {
             "unread_count": selectors.unread_count(user=user),
-            "results": [notification_public(n) for n in selectors.notifications_for(user=user)],
+            **pagination.page(
+                request,
+                self,
+                selectors.notifications_queryset(user=user),
+                ordering=("-created_at", "-id"),
+                render=lambda rows: [notification_public(n) for n in rows],
+            ),
         }
         return Response(NotificationsOutput(data).data)
 

@@ -30,7 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rooms import openapi, selectors, services, turn
+from rooms import openapi, pagination, selectors, services, turn
 from rooms import serializers as s
 from rooms.errors import Forbidden, NotFound, api_exception_handler, error_body
 from rooms.identity import Caller, caller_for, remember
@@ -39,7 +39,6 @@ from rooms.parsers import SafeJSONParser
 from rooms.users import User, signed_in
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-HOSTED_ROOMS_LIMIT = 100
 # Of each of live and upcoming; the same as the feed page shows.
 FEED_ROOMS_LIMIT = 20
 
@@ -147,6 +146,28 @@ def _require_moderator(room: Room, user: User | None) -> None:
         raise Forbidden("not_a_host", "Only the host or a co-host can do that.")
 
 
+_OLDEST_FIRST = ("created_at", "pk")
+RoomPage = pagination.page_serializer("RoomPage", s.RoomDetailSerializer(many=True))
+MemberPage = pagination.page_serializer("RoomMemberPage", s.RoomMemberSerializer(many=True))
+BanPage = pagination.page_serializer("RoomBanPage", s.RoomBanSerializer(many=True))
+
+
+def _page(
+    request: Request,
+    view: APIView,
+    queryset: Any,
+    ordering: tuple[str, ...],
+    serializer: type[serializers.Serializer],
+) -> dict[str, Any]:
+    return pagination.page(
+        request,
+        view,
+        queryset,
+        ordering=ordering,
+        render=lambda rows: serializer(rows, many=True).data,
+    )
+
+
 def _participant_data(participant: Participant) -> dict[str, Any]:
     return dict(s.RoomParticipantSerializer(participant).data)
 
@@ -159,7 +180,9 @@ class RoomListCreateApi(_Api):
 
     @extend_schema(
         summary="Rooms I host or co-host",
-        responses={200: s.RoomDetailSerializer(many=True), **_errors({})},
+        description="Newest first, a page at a time.",
+        parameters=pagination.PARAMETERS,
+        responses={200: RoomPage, **_errors({404: ["not_found"]})},
     )
     def get(self, request: Request) -> Response:
         rooms = (
@@ -171,9 +194,9 @@ class RoomListCreateApi(_Api):
                     filter=Q(participants__state=ParticipantState.ADMITTED),
                     distinct=True,
                 )
-            )[:HOSTED_ROOMS_LIMIT]
+            )
         )
-        return Response(s.RoomDetailSerializer(rooms, many=True).data)
+        return Response(_page(request, self, rooms, ("-created_at", "-pk"), s.RoomDetailSerializer))
 
     @extend_schema(
         summary="Create a room",
@@ -574,16 +597,15 @@ class RoomCoHostsApi(_Api):
 
     @extend_schema(
         summary="Co-hosts of a room",
-        responses={
-            200: s.RoomMemberSerializer(many=True),
-            **_errors({403: ["not_a_host"], 404: [_NF]}),
-        },
+        description="For the host and co-hosts; oldest first, a page at a time.",
+        parameters=pagination.PARAMETERS,
+        responses={200: MemberPage, **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]})},
     )
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
         _require_moderator(room, _user(request))
         cohosts = selectors.cohosts(room=room)
-        return Response(s.RoomMemberSerializer(cohosts, many=True).data)
+        return Response(_page(request, self, cohosts, _OLDEST_FIRST, s.RoomMemberSerializer))
 
     @extend_schema(
         summary="Name a co-host (host only)",
@@ -636,15 +658,15 @@ class RoomInvitationsApi(_Api):
 
     @extend_schema(
         summary="People invited to a room",
-        responses={
-            200: s.RoomMemberSerializer(many=True),
-            **_errors({403: ["not_a_host"], 404: [_NF]}),
-        },
+        description="For the host and co-hosts; oldest first, a page at a time.",
+        parameters=pagination.PARAMETERS,
+        responses={200: MemberPage, **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]})},
     )
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
         _require_moderator(room, _user(request))
-        return Response(s.RoomMemberSerializer(selectors.invitations(room=room), many=True).data)
+        invitations = selectors.invitations(room=room)
+        return Response(_page(request, self, invitations, _OLDEST_FIRST, s.RoomMemberSerializer))
 
     @extend_schema(
         summary="Invite people",
@@ -701,15 +723,16 @@ class RoomBansApi(_Api):
 
     @extend_schema(
         summary="People banned from a room",
-        responses={
-            200: s.RoomBanSerializer(many=True),
-            **_errors({403: ["not_a_host"], 404: [_NF]}),
-        },
+        description="For the host and co-hosts; newest first, a page at a time. Lift a ban "
+        "with DELETE bans/<id>/.",
+        parameters=pagination.PARAMETERS,
+        responses={200: BanPage, **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]})},
     )
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
         _require_moderator(room, _user(request))
-        return Response(s.RoomBanSerializer(selectors.bans(room=room), many=True).data)
+        bans = selectors.bans(room=room)
+        return Response(_page(request, self, bans, ("-created_at", "-pk"), s.RoomBanSerializer))
 
 
 class RoomBanLiftApi(_Api):

@@ -15,10 +15,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -107,6 +109,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=503,
             headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)},
         )
+    if isinstance(exc, (SuspiciousOperation, BadRequest, MultiPartParserError)):
+        # What Django itself answers 400 (too many fields, a body over the size limit, a
+        # broken multipart body): the same here, in the error shape.
+        return Response(error_body("malformed_request", "The request is malformed."), status=400)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

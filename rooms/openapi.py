@@ -64,8 +64,10 @@ def errors(
     def add(status: int, *names: str) -> None:
         by_status.setdefault(status, set()).update(names)
 
+    # Any request Django can't take in (more query fields than DATA_UPLOAD_MAX_NUMBER_FIELDS).
+    add(400, "malformed_request")
     if body:
-        add(400, "invalid", "malformed_request")
+        add(400, "invalid")
         add(415, "unsupported_media_type")
     if query:
         add(400, "invalid")

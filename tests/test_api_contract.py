@@ -12,10 +12,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from rooms import services
+from rooms import announce, services
 from rooms.models import Room
 from tests.conftest import as_user
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory, befriend, host_arrives
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +237,67 @@ def test_the_versioned_and_the_old_paths_answer_alike(alice: User) -> None:
         versioned, old = client.get(f"/api/v1/{tail}"), client.get(f"/api/{tail}")
         assert versioned.status_code == old.status_code == 200
         assert versioned.json() == old.json()
+
+
+# --- pagination -------------------------------------------------------------------------------
+
+
+def all_pages(client: APIClient, url: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    pages = 0
+    next_url: str | None = url
+    while next_url:
+        response = client.get(next_url)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert set(body) >= {"next", "previous", "results"}
+        assert len(body["results"]) <= 2
+        rows += body["results"]
+        next_url = body["next"]
+        pages += 1
+        assert pages < 20
+    return rows
+
+
+def test_every_list_comes_a_page_at_a_time(alice: User, bob: User, charlie: User) -> None:
+    others = [UserFactory(username=f"friend{i}") for i in range(4)]
+    for other in [bob, charlie, *others]:
+        befriend(alice, other)
+    rooms = [services.room_create(host=alice, title=f"Room {i}") for i in range(5)]
+    room = rooms[-1]
+    services.invitation_add(room=room, actor=alice, user_ids=[u.pk for u in others])
+    for other in others[:3]:
+        services.cohost_add(room=room, actor=alice, user=other)
+    for i in range(3):
+        guest = services.room_join(
+            token=room.token,
+            identity=services.Identity(guest_id=f"{i}" * 32, display_name=f"Guest {i}"),
+        )
+        services.participant_remove(room=room, actor=alice, participant_id=guest.participant.pk)
+
+    client = as_user(alice)
+    lists = {
+        "/api/v1/rooms/": ("token", {r.token for r in rooms}),
+        "/api/v1/friends/": ("username", {u.username for u in [bob, charlie, *others]}),
+        f"/api/v1/rooms/{room.token}/invitations/": ("user_id", {u.pk for u in others}),
+        f"/api/v1/rooms/{room.token}/cohosts/": ("user_id", {u.pk for u in others[:3]}),
+        f"/api/v1/rooms/{room.token}/bans/": ("display_name", {f"Guest {i}" for i in range(3)}),
+    }
+    for url, (key, expected) in lists.items():
+        rows = all_pages(client, f"{url}?page_size=2")
+        assert [row[key] for row in rows] == list(dict.fromkeys(row[key] for row in rows)), url
+        assert {row[key] for row in rows} == expected, url
+
+    tampered = client.get("/api/v1/friends/?cursor=bz14")  # "o=x"
+    assert tampered.status_code == 404
+    assert error_of(tampered)["code"] == "not_found"
+
+
+def test_notifications_come_a_page_at_a_time(alice: User, bob: User, friends: None) -> None:
+    for i in range(5):
+        room = services.room_create(host=alice, title=f"Room {i}")
+        host_arrives(room, alice)
+        announce.announce_sweep()  # bob hears that each went live
+    rows = all_pages(as_user(bob), "/api/v1/notifications/?page_size=2")
+    assert len(rows) == len({row["id"] for row in rows}) == 5
+    assert as_user(bob).get("/api/v1/notifications/").json()["unread_count"] == 5

@@ -25,7 +25,7 @@ def test_it_names_and_lists_cohosts(alice: User, bob: User) -> None:
     assert CoHost.objects.filter(room=room, user=bob).exists()
     r = as_user(bob).get(f"/api/rooms/{room.token}/cohosts/")  # co-hosts see the list too
     assert r.status_code == 200
-    assert [c["user_id"] for c in r.json()] == [bob.pk]
+    assert [c["user_id"] for c in r.json()["results"]] == [bob.pk]
 
 
 def test_a_cohost_in_the_room_gets_the_role(alice: User, bob: User, friends: None) -> None:

@@ -36,7 +36,7 @@ def test_it_invites_and_lists(alice: User, bob: User, charlie: User) -> None:
     assert r.json() == []  # already invited
     r = as_user(alice).get(url)
     assert r.status_code == 200
-    assert sorted(i["display_name"] for i in r.json()) == ["Bob", "Charlie"]
+    assert sorted(i["display_name"] for i in r.json()["results"]) == ["Bob", "Charlie"]
 
 
 def test_an_invited_person_is_admitted(alice: User, charlie: User) -> None:
