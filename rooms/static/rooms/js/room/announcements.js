@@ -18,7 +18,7 @@ export function describeEvent(event, before) {
       if (!mine) announce(`${person.display_name} was removed.`);
       break;
     case "room.lobby_waiting":
-      announce(`${person.display_name} is waiting in the lobby.`);
+      announce(`${person.display_name} is waiting in the lobby.${amModerator() ? " Admit or deny them at the top of the call." : ""}`);
       break;
     case "room.cohost_added":
       if (person) announce(mine ? "You are now a co-host." : `${person.display_name} is now a co-host.`);

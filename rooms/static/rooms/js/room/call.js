@@ -157,6 +157,7 @@ export function render() {
   $("toggle-security").setAttribute("aria-label", waiting ? `Security, ${waiting} waiting in the lobby` : "Security");
   paintControls(person);
   renderGrid();
+  renderLobbyPrompt();
   replaceList(
     $("people-list"),
     app.snapshot.roster.map((p) =>
@@ -178,6 +179,12 @@ export function render() {
       amHost: person?.role === "host",
     });
   }
+}
+
+/** The knock prompt above the call (hosts and co-hosts), unless the Security panel shows the lobby. */
+export function renderLobbyPrompt() {
+  if (!app.snapshot || !app.lobbyPrompt) return;
+  app.lobbyPrompt.render({ lobby: app.snapshot.lobby, moderator: amModerator(), panelOpen: !$("panel-security").hidden });
 }
 
 export function renderGrid() {
