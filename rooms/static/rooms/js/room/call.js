@@ -31,6 +31,8 @@ export function enterRoom() {
   $("screen-prejoin").hidden = true;
   $("screen-wait").hidden = true;
   $("screen-room").hidden = false;
+  // On a phone the call takes the whole screen, over the site's navigation (rooms.css).
+  document.documentElement.classList.add("rooms-in-call");
   $("call-heading").focus?.();
   announce(app.wasInLobby ? "You were let in. You're in the room." : "You're in the room.");
   const person = me();
@@ -240,6 +242,7 @@ export function paintControls(person) {
 /** Stop everything: socket, media, camera. */
 export function finish() {
   app.phase = "done";
+  document.documentElement.classList.remove("rooms-in-call");
   clearInterval(app.qualityTimer);
   app.socket?.close();
   app.media?.close();
