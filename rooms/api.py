@@ -73,7 +73,19 @@ def not_found(request: HttpRequest) -> JsonResponse:
     return JsonResponse(error_body("not_found", "Not found."), status=404)
 
 
-def _errors(codes: dict[int, list[str]], **how: Any) -> dict[int, Any]:
+# The codes a bare status stands for, for `_errors(401, 403)` (the form before error codes were
+# listed per operation): the common ones of rooms/openapi.py.
+_BARE_STATUS_CODES = {403: ["forbidden"], 404: ["not_found"], 410: ["room_ended"]}
+
+
+def _errors(codes: dict[int, list[str]] | int, *statuses: int, **how: Any) -> dict[int, Any]:
+    if isinstance(codes, int):
+        bare = {
+            status: _BARE_STATUS_CODES[status]
+            for status in (codes, *statuses)
+            if status in _BARE_STATUS_CODES
+        }
+        return openapi.errors(bare, **how)
     return openapi.errors(codes, **how)
 
 
