@@ -295,6 +295,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page (api/docs/) also lists the sockets' messages and links their AsyncAPI
+    # contract (api/schema/socket/).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rooms.socket_schema.describe_sockets",
+    ],
 }
 
 # --- Rooms ----------------------------------------------------------------------------------

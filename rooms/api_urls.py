@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from rooms import api
+from rooms import api, socket_schema
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("rooms/", api.RoomListCreateApi.as_view(), name="api-rooms"),
@@ -65,4 +65,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("rooms/<str:token>/reports/", api.RoomReportsApi.as_view(), name="api-room-reports"),
     path("rooms/<str:token>/rsvp/", api.RoomRsvpApi.as_view(), name="api-room-rsvp"),
+    path("sockets/ticket/", api.SocketTicketApi.as_view(), name="api-socket-ticket"),
+    # The sockets' contract (AsyncAPI 3), next to the site's OpenAPI schema at api/schema/.
+    path("schema/socket/", socket_schema.socket_schema_view, name="api-socket-schema"),
 ]

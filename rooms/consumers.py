@@ -33,6 +33,7 @@ from rooms import (
     publisher,
     selectors,
     services,
+    socket_auth,
 )
 from rooms.errors import DomainError
 from rooms.flood import ChangeBudget, TokenBucket, Verdict
@@ -106,11 +107,13 @@ class RoomConsumer(ResilientSocket):
                     ticket=ticket, room_token=self.room_token
                 )
             elif resume:
-                user = self.scope.get("user")
+                # The account: an API client's socket ticket (`?auth=`), else the session's or
+                # the Authorization header's (rooms.socket_auth).
+                user = await socket_auth.socket_user(self.scope)
                 checked = await database_sync_to_async(services.participant_resume)(
                     token=resume,
                     room_token=self.room_token,
-                    user_id=user.pk if user is not None and user.is_authenticated else None,
+                    user_id=user.pk if user is not None else None,
                     guest_id=guest_id_from_cookies(self.scope.get("cookies", {})),
                 )
                 participant, resume_nonce = checked.participant, checked.nonce
@@ -236,8 +239,8 @@ class RoomConsumer(ResilientSocket):
         elif participant.state == ParticipantState.DENIED:
             await self._finish({"type": "lobby.denied"}, CLOSE_REFUSED)
         elif participant.room.state == "ended":
-            who = await database_sync_to_async(selectors.ended_by)(room_id=self.room_id)
-            await self._finish({"type": "room.ended", "ended_by": who}, CLOSE_ENDED)
+            ended = await database_sync_to_async(selectors.room_ended_notice)(room_id=self.room_id)
+            await self._finish(ended, CLOSE_ENDED)
         else:
             await self._finish({"type": "left"}, CLOSE_LEFT)
 
@@ -312,7 +315,7 @@ class RoomConsumer(ResilientSocket):
             await self.send_json(_error("bad_json", "That is not valid JSON."))
             return
         try:
-            message = messages.client_message.validate_python(raw)
+            message = messages.parse(raw)
         except ValidationError as invalid:
             metrics.message_in("invalid")
             await self.send_json(_invalid(raw, invalid))
@@ -421,8 +424,6 @@ class RoomConsumer(ResilientSocket):
     async def _lobby_decide(
         self, action: Any, message: messages.LobbyAdmit | messages.LobbyDeny
     ) -> None:
-        if (message.participant_ids is None) == (not message.all):
-            raise DomainError("invalid_message", "Give participant_ids or all, not both.")
         await self.as_moderator(
             action,
             room=self._room(),
@@ -463,13 +464,13 @@ class RoomConsumer(ResilientSocket):
     @_handles(messages.RoomWaitingRoom)
     async def _on_room_waiting_room(self, message: messages.RoomWaitingRoom) -> None:
         await self.as_moderator(
-            services.room_set_waiting_room, room=self._room(), enabled=message.enabled
+            services.room_set_waiting_room, room=self._room(), enabled=message.value
         )
 
     @_handles(messages.RoomSignedInOnly)
     async def _on_room_signed_in_only(self, message: messages.RoomSignedInOnly) -> None:
         await self.as_moderator(
-            services.room_set_signed_in_only, room=self._room(), enabled=message.enabled
+            services.room_set_signed_in_only, room=self._room(), enabled=message.value
         )
 
     @_handles(messages.RoomCapacity)
@@ -483,7 +484,7 @@ class RoomConsumer(ResilientSocket):
         await self.as_moderator(
             services.room_set_screen_share,
             room=self._room(),
-            participants_allowed=message.participants_allowed,
+            participants_allowed=message.value,
         )
 
     @_handles(messages.RoomEnd)

@@ -217,6 +217,27 @@ def ended_by(*, room_id: int) -> str:
     return who if isinstance(who, str) else ""
 
 
+def room_ended_notice(*, room_id: int) -> dict[str, Any]:
+    """The `room.ended` frame a socket closes with: the room's event (same version, room and
+    data), plus `ended_by` at the top as before."""
+    room = Room.objects.get(pk=room_id)
+    data = (
+        AuditEvent.objects.filter(room_id=room_id, kind="room.ended")
+        .values_list("data", flat=True)
+        .first()
+    )
+    data = data if isinstance(data, dict) else {}
+    who = data.get("ended_by")
+    who = who if isinstance(who, str) else ""
+    return {
+        "type": "room.ended",
+        "version": room.version,
+        "room": events.room_public(room),
+        "data": {**data, "ended_by": who},
+        "ended_by": who,
+    }
+
+
 def removal_reason(*, participant_id: int) -> str:
     reason = (
         AuditEvent.objects.filter(target_id=participant_id, kind="participant.removed")

@@ -1,0 +1,111 @@
+"""The sockets' contract (rooms/socket_schema.py): served next to the OpenAPI schema, rendered
+in docs/socket.md and on the docs page, generated from the models the server validates with.
+Every frame the suite exchanges is checked against it (tests/socket_contract.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from jsonschema import Draft7Validator
+
+from rooms import frames, messages, socket_schema
+from tests import socket_contract
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "socket.md"
+
+
+def test_docs_socket_md_is_the_rendered_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("socket_schema", "--markdown")
+    assert DOCS.read_text() == capsys.readouterr().out, (
+        "docs/socket.md is stale: python manage.py socket_schema --markdown > docs/socket.md"
+    )
+
+
+def test_the_contract_is_served_next_to_the_openapi_schema(db: None) -> None:
+    response = Client().get("/api/schema/socket/")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["asyncapi"] == "3.0.0"
+    assert document["servers"]["site"]["host"] == "testserver"
+    assert set(document["channels"]) == {"room", "feed"}
+    # Every payload schema is a valid JSON Schema.
+    for schema in document["components"]["schemas"].values():
+        Draft7Validator.check_schema(schema)
+    # Every client message and server frame the code knows is in it.
+    room_in = socket_schema.frame_schemas("room", "receive")
+    room_out = socket_schema.frame_schemas("room", "send")
+    for kind in ("ping", "media.offer", "room.waiting_room", "lobby.admit"):
+        assert kind in room_in
+    for kind in (
+        "hello", "snapshot", "room.lobby_waiting", "room.lobby_denied", "room.cohost_added",
+        "room.ban_lifted", "room.updated", "removed", "report.received", "media.stats",
+        "media.slots", "media.renegotiate", "room.ended", "room.version", "error",
+    ):  # fmt: skip
+        assert kind in room_out, kind
+    feed_out = socket_schema.frame_schemas("feed", "send")
+    assert {"feed.room", "feed.room_removed", "notification"} <= set(feed_out)
+
+
+def test_every_event_the_services_publish_is_catalogued() -> None:
+    from rooms.events import EVENTS, Audience
+
+    catalogued = set(socket_schema.frame_schemas("room", "send"))
+    # Changes nobody hears about reach everyone as room.version.
+    heard = {kind for kind, audience in EVENTS.values() if audience != Audience.NOBODY}
+    assert heard | {"room.version"} <= catalogued
+    assert len(frames.ROOM_EVENTS) == len(
+        {socket_schema._frame_type(e) for e in frames.ROOM_EVENTS}
+    )
+
+
+def test_the_docs_page_lists_the_sockets(db: None) -> None:
+    description = Client().get("/api/schema/?format=json").json()["info"]["description"]
+    assert "api/schema/socket/" in description
+    assert "`room.lobby_waiting`" in description
+
+
+@pytest.mark.parametrize(
+    ("message", "value"),
+    [
+        ({"type": "room.waiting_room", "waiting_room": False}, False),
+        ({"type": "room.waiting_room", "enabled": True}, True),
+        ({"type": "room.signed_in_only", "signed_in_only": True}, True),
+        ({"type": "room.screen_share", "participants_can_share_screen": False}, False),
+        ({"type": "room.screen_share", "participants_allowed": True}, True),
+    ],
+)
+def test_settings_take_the_rest_names_and_the_deprecated_ones(
+    message: dict[str, object], value: bool
+) -> None:
+    parsed = messages.parse(message)
+    assert parsed.value is value  # type: ignore[union-attr]
+    assert socket_contract.problems("room", "receive", message) == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "room.waiting_room"},
+        {"type": "room.waiting_room", "waiting_room": True, "enabled": True},
+        {"type": "room.waiting_room", "waiting_room": None},
+        {"type": "lobby.admit"},
+        {"type": "lobby.admit", "all": False},
+        {"type": "lobby.admit", "all": True, "participant_ids": [1]},
+        {"type": "report", "reason": "spam", "details": "a\x00"},
+        {"type": "media.offer", "sdp": "v=0", "offer_id": "not ok"},
+    ],
+)
+def test_the_schema_refuses_what_the_server_refuses(message: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        messages.parse(message)
+    assert socket_contract.problems("room", "receive", message) != []
+
+
+def test_the_contract_check_catches_a_frame_outside_it() -> None:
+    assert socket_contract.server_frame("room", '{"type": "hello"}') != []
+    assert socket_contract.server_frame("room", '{"type": "hello", "resume_token": "x", "y": 1}')
+    assert socket_contract.server_frame("room", '{"type": "no.such"}') != []
+    assert socket_contract.server_frame("room", '{"type": "hello", "resume_token": "x"}') == []
