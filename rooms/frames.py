@@ -490,6 +490,45 @@ class MediaStats(TypedDict):
     packets_dropped: Annotated[int, Field(ge=0)]
 
 
+# What the room socket sends (`RoomConsumer.send_json` takes nothing else).
+RoomFrame = (
+    Hello
+    | LobbyStatus
+    | SnapshotFrame
+    | RoomOpened
+    | RoomUpdated
+    | RoomLocked
+    | RoomUnlocked
+    | RoomEnded
+    | RoomLobbyWaiting
+    | RoomLobbyDenied
+    | RoomParticipantJoined
+    | RoomParticipantLeft
+    | RoomParticipantRemoved
+    | RoomParticipantUpdated
+    | RoomUnmuteRequested
+    | RoomCohostAdded
+    | RoomCohostRemoved
+    | RoomBanLifted
+    | RoomInvitationsChanged
+    | RoomVersion
+    | RoomSpeakers
+    | MediaAnswer
+    | MediaRenegotiate
+    | MediaSlots
+    | MediaState
+    | MediaStats
+    | TurnCredentials
+    | Pong
+    | ReportReceived
+    | UnmuteRequested
+    | Error
+    | Removed
+    | LobbyDenied
+    | Left
+    | Replaced
+)
+
 ROOM_FRAMES: tuple[type, ...] = (
     Hello,
     LobbyStatus,
@@ -561,6 +600,7 @@ class FeedError(TypedDict):
 
 
 FEED_FRAMES: tuple[type, ...] = (FeedRoom, FeedRoomRemoved, FeedError)
+FeedFrame = FeedRoom | FeedRoomRemoved | FeedError
 
 # The host site's frames on the feed socket (`rooms.feed_socket.push`), by type: the site
 # declares them with `register_push_frame` so that the contract lists them too.
@@ -577,4 +617,7 @@ def register_push_frame(frame: type) -> type:
         raise TypeError(f"{frame.__name__} needs a `type: Literal[...]` field")
     for kind in kinds:
         PUSH_FRAMES[kind] = frame
+    from rooms import socket_schema  # the contract is built once; this changes it
+
+    socket_schema.forget()
     return frame

@@ -189,6 +189,11 @@ def _built() -> dict[str, Any]:
     }
 
 
+def forget() -> None:
+    """Build the document again next time (a push frame was registered)."""
+    _built.cache_clear()
+
+
 _CHANNEL_INFO: dict[str, dict[str, Any]] = {
     "room": {
         "address": "ws/rooms/{token}/",
@@ -332,10 +337,12 @@ def _fields_table(schema: dict[str, Any]) -> list[str]:
         return ["No fields."]
     required = set(schema.get("required", []))
     lines = ["| field | type | required | meaning |", "|---|---|---|---|"]
-    for name, field in properties.items():
+    # `type` first, then the fields in their declared order.
+    ordered = sorted(properties.items(), key=lambda item: item[0] != "type")
+    for name, field in ordered:
         meaning = field.get("description", "").replace("\n", " ").replace("|", "\\|")
         if field.get("deprecated"):
-            meaning = f"**Deprecated.** {meaning}".strip()
+            meaning = "**Deprecated**" + meaning.removeprefix("Deprecated")
         limits = _limits(field)
         if limits:
             meaning = f"{meaning} ({limits})" if meaning else limits

@@ -36,8 +36,8 @@ def _fast_hasher_and_clean_cache(settings) -> Iterator[None]:  # type: ignore[no
 def socket_contract(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every socket frame a test exchanges is checked against the sockets' contract
     (tests/socket_contract.py): the server's frames in-process (both consumers' sends) and from
-    real daphnes (the live harness's sockets), the clients' messages against the server's own
-    verdict. A test that exchanged a frame the contract does not describe fails."""
+    real daphnes (the live harness's sockets and the bots'), the clients' messages against the
+    server's own verdict. A test that exchanged a frame the contract does not describe fails."""
     from pydantic import ValidationError
 
     from rooms import messages
@@ -71,6 +71,21 @@ def socket_contract(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         elif socket == "room":
             violations.extend(contract.client_frame(frame))
 
+    # The bots (rooms.mediabot) talk to real daphnes in the media tests.
+    from rooms.mediabot.client import RoomClient
+
+    bot_send, bot_receive = RoomClient.send, RoomClient._on_message
+
+    async def checked_bot_send(self, message):  # type: ignore[no-untyped-def]
+        observe("room", "receive", message)
+        await bot_send(self, message)
+
+    def checked_bot_receive(self, message):  # type: ignore[no-untyped-def]
+        observe("room", "send", message)
+        bot_receive(self, message)
+
+    monkeypatch.setattr(RoomClient, "send", checked_bot_send)
+    monkeypatch.setattr(RoomClient, "_on_message", checked_bot_receive)
     monkeypatch.setattr(ResilientSocket, "send", checked_send)
     monkeypatch.setattr(messages, "parse", checked_parse)
     live_harness.FRAME_OBSERVERS.append(observe)
