@@ -5,6 +5,7 @@ Every frame the suite exchanges is checked against it (tests/socket_contract.py)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -12,7 +13,7 @@ from django.test import Client
 from jsonschema import Draft7Validator
 
 from rooms import frames, messages, socket_schema
-from tests import socket_contract
+from tests import socket_contract as contract
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "socket.md"
 
@@ -82,7 +83,7 @@ def test_settings_take_the_rest_names_and_the_deprecated_ones(
 ) -> None:
     parsed = messages.parse(message)
     assert parsed.value is value  # type: ignore[union-attr]
-    assert socket_contract.problems("room", "receive", message) == []
+    assert contract.problems("room", "receive", message) == []
 
 
 @pytest.mark.parametrize(
@@ -101,11 +102,52 @@ def test_settings_take_the_rest_names_and_the_deprecated_ones(
 def test_the_schema_refuses_what_the_server_refuses(message: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         messages.parse(message)
-    assert socket_contract.problems("room", "receive", message) != []
+    assert contract.problems("room", "receive", message) != []
 
 
 def test_the_contract_check_catches_a_frame_outside_it() -> None:
-    assert socket_contract.server_frame("room", '{"type": "hello"}') != []
-    assert socket_contract.server_frame("room", '{"type": "hello", "resume_token": "x", "y": 1}')
-    assert socket_contract.server_frame("room", '{"type": "no.such"}') != []
-    assert socket_contract.server_frame("room", '{"type": "hello", "resume_token": "x"}') == []
+    assert contract.server_frame("room", '{"type": "hello"}') != []
+    assert contract.server_frame("room", '{"type": "hello", "resume_token": "x", "y": 1}')
+    assert contract.server_frame("room", '{"type": "no.such"}') != []
+    assert contract.server_frame("room", '{"type": "hello", "resume_token": "x"}') == []
+
+
+def test_a_site_with_a_prefix_serves_the_contract_with_its_path(
+    client: Client, settings: Any, db: None
+) -> None:
+    settings.ROOT_URLCONF = "tests.rooms.prefix_urls"
+    document = client.get("/video/api/schema/socket/", secure=True).json()
+    server = document["servers"]["site"]
+    assert (server["protocol"], server["pathname"]) == ("wss", "/video")
+    assert document["channels"]["room"]["address"] == "ws/rooms/{token}/"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("in_memory_channel_layer")
+async def test_the_suite_wide_check_sees_the_frames_a_test_exchanges(
+    socket_contract: list[str], alice: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.db import database_sync_to_async
+
+    from rooms import consumers, services
+    from tests.rooms.socket_client import enter, me
+
+    async def off_contract_pong(self: Any, message: Any) -> None:
+        await self.send_json({"type": "pong", "late": True})
+
+    monkeypatch.setattr(consumers.RoomConsumer, "_on_ping", off_contract_pong)
+    monkeypatch.setitem(consumers._HANDLERS, messages.Ping, off_contract_pong)
+    room = await database_sync_to_async(services.room_create)(host=alice, title="Checked")
+    host, _ = await enter(room, me(alice))
+    await host.expect("snapshot")
+    await host.send({"type": "ping"})
+    await host.expect("pong")
+    # A client message the server accepts although the schema refuses it: here, one the
+    # schema was made to refuse.
+    monkeypatch.setattr(contract, "problems", lambda *args: ["refused"])
+    await host.send({"type": "ping"})
+    await host.expect("pong")
+    await host.close()
+    assert any("pong" in found and "late" in found for found in socket_contract), socket_contract
+    assert any("the server accepted" in found for found in socket_contract), socket_contract
+    socket_contract.clear()  # seen: this test passes only because it looked
