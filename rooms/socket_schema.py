@@ -17,6 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from pydantic import BaseModel, TypeAdapter
+from typing_extensions import get_type_hints
 
 from rooms import frames, messages
 
@@ -79,8 +80,6 @@ def _frame_type(model: Any) -> str:
     if isinstance(model, type) and issubclass(model, BaseModel):
         annotation = model.model_fields["type"].annotation
     else:
-        from typing_extensions import get_type_hints
-
         annotation = get_type_hints(model)["type"]
     (kind,) = get_args(annotation)
     return str(kind)
