@@ -612,7 +612,7 @@ class SocketTicketApi(_Api):
         "works once, within `expires_in` seconds. The socket contract is at "
         "`api/schema/socket/`.",
         request=None,
-        responses={201: SocketTicketOutput, **_errors(403)},
+        responses={201: SocketTicketOutput, **_errors(401, 403)},
     )
     def post(self, request: Request) -> Response:
         ticket = socket_auth.issue_ticket(_user(request))

@@ -21,7 +21,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from rooms import events, publisher, socket_auth
+from rooms import events, frames, publisher, socket_auth
 from rooms.selectors import feed_room_card
 from rooms.serializers import RoomCardSerializer
 from rooms.sockets import ResilientSocket
@@ -76,5 +76,7 @@ class FeedConsumer(ResilientSocket):
         # Built for this person by the host site (`push`); relayed as it is.
         await self._send(message["message"])
 
-    async def _send(self, content: dict[str, Any]) -> None:
+    async def _send(self, content: frames.FeedFrame | dict[str, Any]) -> None:
+        # A dict: the host site's own frame (`push`), declared with
+        # `rooms.frames.register_push_frame`.
         await self.send(text_data=json.dumps(content, separators=(",", ":")))

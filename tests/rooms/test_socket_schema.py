@@ -151,3 +151,31 @@ async def test_the_suite_wide_check_sees_the_frames_a_test_exchanges(
     assert any("pong" in found and "late" in found for found in socket_contract), socket_contract
     assert any("the server accepted" in found for found in socket_contract), socket_contract
     socket_contract.clear()  # seen: this test passes only because it looked
+
+
+def test_every_reference_in_the_document_resolves() -> None:
+    document = socket_schema.document()
+
+    def resolve(pointer: str) -> Any:
+        node: Any = document
+        for part in pointer.removeprefix("#/").split("/"):
+            node = node[part]
+        return node
+
+    def refs(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+            return found + [ref for value in node.values() for ref in refs(value)]
+        if isinstance(node, list):
+            return [ref for value in node for ref in refs(value)]
+        return []
+
+    every = refs(document)
+    assert len(every) > 100
+    for ref in every:
+        assert resolve(ref) is not None, ref
+    # An operation's messages are its channel's (AsyncAPI 3).
+    for operation in document["operations"].values():
+        channel = operation["channel"]["$ref"]
+        for message in operation["messages"]:
+            assert message["$ref"].startswith(channel + "/messages/")
