@@ -342,12 +342,17 @@ async def test_end_for_everyone_closes_every_socket(
     waiting, _ = await enter(room, guest())
     await waiting.expect("lobby.status")
     await host.send({"type": "room.end"})
+    versions = set()
     for socket in (member, waiting, host):
         ended = await socket.expect("room.ended")
-        # Whichever comes first (the room's event or the socket's last word) says who ended it.
-        assert (ended.get("ended_by") or ended.get("data", {}).get("ended_by")) == "host"
+        # Whichever comes first (the room's event or the socket's last word) is the room's
+        # last version and says who ended it.
+        assert ended["data"]["ended_by"] == "host"
+        assert ended["room"]["state"] == "ended"
+        versions.add(ended["version"])
         assert await socket.expect_closed() == CLOSE_ENDED
-    assert (await fresh(room)).state == "ended"
+    last = await fresh(room)
+    assert (last.state, versions) == ("ended", {last.version})
 
 
 async def test_a_room_ended_by_a_moderator_says_so(
@@ -359,7 +364,7 @@ async def test_a_room_ended_by_a_moderator_says_so(
     staff = await database_sync_to_async(UserFactory)(username="mod", is_staff=True)
     await database_sync_to_async(services.room_end)(room=room, actor=staff, as_staff=True)
     ended = await member.expect("room.ended")
-    assert (ended.get("ended_by") or ended.get("data", {}).get("ended_by")) == "moderator"
+    assert ended["data"]["ended_by"] == "moderator"
     await member.expect_closed()
     await host.close()
 
