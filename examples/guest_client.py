@@ -3,8 +3,8 @@
     python examples/guest_client.py http://127.0.0.1:8000/r/<token>/ --name Gus \
         --ice-address 127.0.0.1
 
-It reads the OpenAPI document (`/api/schema/`) to find the join operation, and the sockets'
-AsyncAPI document (`/api/schema/socket/`) to find the room socket and to check every frame it
+It reads the OpenAPI document (`/api/schema/`) to find the join operation, and the sockets
+AsyncAPI document (`/api/v1/schema/socket/`) to find the room socket and to check every frame it
 sends and receives; then it joins as a guest through the link, waits in the lobby until a host
 lets it in, opens the room socket, publishes silence and two receive slots over WebRTC (aiortc,
 with ICE host candidates limited to `--ice-address` and no STUN or TURN server but the
@@ -111,7 +111,7 @@ class Visit:
 
     async def run(self) -> None:
         openapi = (await self.http.get("/api/schema/", params={"format": "json"})).json()
-        socket_document = (await self.http.get("/api/schema/socket/")).json()
+        socket_document = (await self.http.get("/api/v1/schema/socket/")).json()
         self.contract = SocketContract(socket_document)
         self.say(f"schemas: OpenAPI {openapi['openapi']}, AsyncAPI {socket_document['asyncapi']}")
 

@@ -154,18 +154,27 @@ class Error(TypedDict):
 # Each is followed by a close with its code (the close code alone says the same).
 
 
+ActedBy = Literal["host", "cohost", "moderator", ""]
+_ACTED_BY = Field(
+    description="Who did it: `host`, `cohost` or `moderator` (the site's staff, from the "
+    "admin); empty when not known."
+)
+
+
 class Removed(TypedDict):
     """A host or co-host removed you (close code 4004). You are banned from this room until
     a host lifts the ban."""
 
     type: Literal["removed"]
     reason: Annotated[str, Field(description="The host's words, may be empty.")]
+    by: NotRequired[Annotated[ActedBy, _ACTED_BY]]
 
 
 class LobbyDenied(TypedDict):
     """A host turned you away from the lobby (close code 4003)."""
 
     type: Literal["lobby.denied"]
+    by: NotRequired[Annotated[ActedBy, _ACTED_BY]]
 
 
 class Left(TypedDict):
@@ -271,7 +280,14 @@ class RoomUpdated(_Event):
     data: RoomUpdatedData
 
 
-class RoomLockedData(TypedDict):
+class ActedByData(TypedDict):
+    by: Annotated[ActedBy, _ACTED_BY]
+
+
+class RoomLockedData(TypedDict, total=False):
+    """`by` when a person locked it; `reason` when it locked itself."""
+
+    by: Annotated[ActedBy, _ACTED_BY]
     reason: Annotated[
         Literal["host_left"],
         Field(description="The room locked itself: its last host or co-host left."),
@@ -289,6 +305,7 @@ class RoomUnlocked(_Event):
     """The room is unlocked."""
 
     type: Literal["room.unlocked"]
+    data: NotRequired[ActedByData]
 
 
 class LobbyWaitingData(TypedDict):
@@ -307,6 +324,7 @@ class RoomLobbyDenied(_PersonEvent):
     """Hosts and co-hosts: someone was turned away from the lobby."""
 
     type: Literal["room.lobby_denied"]
+    data: NotRequired[ActedByData]
 
 
 class RoomParticipantJoined(_PersonEvent):
@@ -333,6 +351,7 @@ class RoomParticipantRemoved(_PersonEvent):
     """A host or co-host removed someone (`participant.state` is `removed`)."""
 
     type: Literal["room.participant_removed"]
+    data: NotRequired[ActedByData]
 
 
 class ParticipantUpdatedData(TypedDict, total=False):
