@@ -297,6 +297,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page (api/docs/) also lists the sockets' messages and links their AsyncAPI
+    # contract (api/schema/socket/).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rooms.socket_schema.describe_sockets",
+    ],
     # Fields named alike with different choices ("state", "reason") get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "RoomStateEnum": "rooms.models.RoomState",

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from rooms import events, turn
+from rooms import events, frames, turn
 from rooms.adapter import get_adapter
 from rooms.errors import Forbidden, NotFound
 from rooms.models import (
@@ -215,6 +215,29 @@ def ended_by(*, room_id: int) -> str:
         .first()
     )
     return who if isinstance(who, str) else ""
+
+
+def room_ended_notice(*, room_id: int) -> frames.RoomEnded:
+    """The `room.ended` frame a socket closes with: the room's event (same version, room and
+    data), plus `ended_by` at the top as before."""
+    room = Room.objects.get(pk=room_id)
+    data = (
+        AuditEvent.objects.filter(room_id=room_id, kind="room.ended")
+        .values_list("data", flat=True)
+        .first()
+    )
+    data = data if isinstance(data, dict) else {}
+    who = data.get("ended_by")
+    who = who if isinstance(who, str) else ""
+    # The audit row holds what `_record` published as the event's data.
+    ended_data = cast(frames.RoomEndedData, {**data, "ended_by": who})
+    return {
+        "type": "room.ended",
+        "version": room.version,
+        "room": events.room_public(room),
+        "data": ended_data,
+        "ended_by": ended_data["ended_by"],
+    }
 
 
 def acted_by(*, participant_id: int, kind: str) -> str:

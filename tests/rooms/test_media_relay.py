@@ -126,7 +126,7 @@ async def test_screen_share_right_follows_the_room_setting(
     host, _ = await host_in(room, alice)
     member, member_join = await enter(room, me(bob))
     await member.expect("snapshot")
-    await host.send({"type": "room.screen_share", "participants_allowed": False})
+    await host.send({"type": "room.screen_share", "participants_can_share_screen": False})
     screen = await worker.receive()
     assert screen == {
         "type": "sfu.screen",

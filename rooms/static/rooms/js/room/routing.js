@@ -29,8 +29,9 @@ export function onMessage(message) {
       return;
     case "room.ended":
       finish();
-      // The socket's last word says ended_by; the room event has it in its data.
-      showWaitScreen("ended", waitContext({ endedBy: message.ended_by || message.data?.ended_by }));
+      // Both the room's event and the socket's last word carry data.ended_by (the top-level
+      // ended_by is its deprecated copy: docs/socket.md).
+      showWaitScreen("ended", waitContext({ endedBy: message.data?.ended_by ?? message.ended_by }));
       return;
     case "lobby.denied":
       finish();
