@@ -84,6 +84,10 @@ class JoinThrottled(DomainError):
 
 
 _DENY_STATUS = {Reason.ENDED: 410, Reason.TOO_MANY_ATTEMPTS: 429}
+# The error code of a refusal is the policy's reason, except where the same condition has a
+# code of its own elsewhere in the API: an ended room is `room_ended` and a full one
+# `room_full`, whichever operation met it (a join's decision reason stays `ended` / `full`).
+DENY_CODES = {Reason.ENDED: "room_ended", Reason.FULL: "room_full"}
 
 
 _DENY_MESSAGES = {
@@ -486,7 +490,7 @@ def _refuse(reason: Reason, *, retry_after: int = 0, locked_by: str = "") -> Non
         message = _LOCKED_MESSAGES.get(locked_by, "This room is locked.")
     if reason == Reason.TOO_MANY_ATTEMPTS:
         message = message.format(wait=_in_time(retry_after))
-    error = JoinDenied(reason.value, message)
+    error = JoinDenied(DENY_CODES.get(reason, reason.value), message)
     error.status = _DENY_STATUS.get(reason, 403)
     if reason == Reason.TOO_MANY_ATTEMPTS:
         error.retry_after = retry_after

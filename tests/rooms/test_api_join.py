@@ -326,7 +326,7 @@ def test_an_ended_room_is_gone(api: APIClient, alice: User) -> None:
     r = api.post(_url(room), {"display_name": "Dora"}, format="json")
 
     assert r.status_code == 410
-    assert r.json()["error"]["code"] == "ended"
+    assert r.json()["error"]["code"] == "room_ended"
 
 
 def test_a_locked_room_refuses(api: APIClient, alice: User) -> None:
