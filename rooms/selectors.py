@@ -25,6 +25,7 @@ from rooms.models import (
     Role,
     Room,
     RoomState,
+    Rsvp,
 )
 from rooms.users import User
 
@@ -384,3 +385,16 @@ def live_counts() -> dict[str, int]:
         "participants": int(people["admitted"] or 0),
         "lobby": int(people["lobby"] or 0),
     }
+
+
+def rsvp_tokens(*, user: User, tokens: list[str]) -> list[str]:
+    """Of these rooms, the ones `user` said "I'll be there" to (one query)."""
+    return list(
+        Rsvp.objects.filter(user=user, room__token__in=tokens).values_list("room__token", flat=True)
+    )
+
+
+def rsvp_state(*, room: Room, user: User) -> dict[str, Any]:
+    """Whether `user` said "I'll be there" to `room`, and how many people did."""
+    going = Rsvp.objects.filter(room=room, user=user).exists()
+    return {"going": going, "count": Rsvp.objects.filter(room=room).count()}

@@ -21,6 +21,7 @@ export function waitContext(extra = {}) {
     signedIn: config.viewer.signed_in,
     signInUrl: config.sign_in_url,
     homeUrl: urls.home,
+    scheduledStart: config.room.scheduled_start,
     on: { leave: leave, retry: () => location.reload(), rejoin: () => location.reload() },
     ...extra,
   };
