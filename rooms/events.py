@@ -147,6 +147,7 @@ def participant_public(participant: Participant) -> ParticipantPublic:
         "is_guest": participant.user_id is None,
         "user_id": participant.user_id,
         "audio_muted": participant.audio_muted,
+        "camera_off": participant.camera_off,
         "hand_raised": participant.hand_raised,
         "connected": participant.disconnected_at is None,
     }

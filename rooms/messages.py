@@ -61,6 +61,11 @@ class AudioSet(_Message):
     muted: bool
 
 
+class CameraSet(_Message):
+    type: Literal["camera.set"]
+    off: bool
+
+
 class Report(_Message):
     type: Literal["report"]
     reason: Literal[tuple(ReportReason.values)]  # type: ignore[valid-type]
@@ -157,6 +162,7 @@ ClientMessage = Annotated[
     | Leave
     | HandSet
     | AudioSet
+    | CameraSet
     | Report
     | LobbyAdmit
     | LobbyDeny
@@ -183,6 +189,7 @@ LOBBY_TYPES = frozenset({"ping", "snapshot.request", "leave"})
 PARTICIPANT_TYPES = LOBBY_TYPES | {
     "hand.set",
     "audio.set",
+    "camera.set",
     "report",
     "media.offer",
     "media.ice",

@@ -166,6 +166,9 @@ class Participant(models.Model):
     server = models.CharField(max_length=100, blank=True, db_index=True)
     hand_raised = models.BooleanField(default=False)
     audio_muted = models.BooleanField(default=False)
+    # The person turned their camera off (or has none): the SFU forwards none of it, and
+    # everyone shows their initials with a camera-off mark.
+    camera_off = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     joined_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)

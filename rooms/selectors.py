@@ -240,6 +240,7 @@ def media_rights(*, participant_id: int) -> dict[str, bool]:
         "can_share_screen": participant.is_moderator
         or participant.room.participants_can_share_screen,
         "muted": participant.audio_muted,
+        "camera_off": participant.camera_off,
     }
 
 

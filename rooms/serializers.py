@@ -206,6 +206,7 @@ class RoomParticipantSerializer(serializers.Serializer):
     lobby_reason = serializers.CharField(help_text="waiting_for_host, waiting_room or empty")
     hand_raised = serializers.BooleanField()
     audio_muted = serializers.BooleanField()
+    camera_off = serializers.BooleanField()
     joined_at = serializers.DateTimeField(allow_null=True)
 
 

@@ -34,6 +34,7 @@ class ParticipantPublic(TypedDict):
     is_guest: bool
     user_id: int | None
     audio_muted: bool
+    camera_off: bool
     hand_raised: bool
     connected: bool
 
