@@ -18,14 +18,18 @@ with its audio; a screen needs no lip sync). A slot that changes owner keeps its
 the next answer, so the room asks the client for a new offer (``streams_stale``) when a person
 whose audio and camera both reach this subscriber is not in one stream: an offer/answer when a
 voice and a face pair up, not on every last-N switch (a silent face has nothing to sync with),
-and at most one per ``RESTREAM_MIN_INTERVAL``. The alternatives cost more: a new SSRC per owner
-needs the same offer/answer anyway (Chromium keys a receive stream by its SSRC), and a
-transceiver per person grows the SDP with everyone who ever spoke.
+and at most one per ``RESTREAM_MIN_INTERVAL``. A slot whose msid changes also gets new SSRCs in
+that answer: Chromium sets a receive stream's sync group when it creates it (per SSRC) and keeps
+it when only the msid changes (measured: no A/V sync after an msid-only change), so the new
+SSRC is what makes it open a stream in the new owner's sync group; the video restarts at a
+keyframe, requested at once. A transceiver per person instead would grow the SDP with everyone
+who ever spoke.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from struct import Struct
@@ -260,11 +264,19 @@ class Peer:
             self.rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
         wanted = self.wanted_streams()
         answered: dict[str, str] = {}
+        renumbered: list[tuple[OutputSlot, int, int]] = []
         for t in transceivers:
             mid = str(t.mid)
-            if by_mid[mid].role == "slot":
-                answered[mid] = wanted.get(mid) or self.answered_streams.get(mid) or f"sfu-{mid}"
-                hooks.set_stream_id(t.sender, answered[mid])
+            if by_mid[mid].role != "slot":
+                continue
+            sid = wanted.get(mid) or self.answered_streams.get(mid) or f"sfu-{mid}"
+            slot = self.slots.get(mid)
+            if slot is not None and self.answered_streams.get(mid) not in (None, sid):
+                ssrc, rtx_ssrc = self._fresh_ssrc(), self._fresh_ssrc()
+                hooks.set_sender_ssrcs(t.sender, ssrc, rtx_ssrc)
+                renumbered.append((slot, ssrc, rtx_ssrc))
+            answered[mid] = sid
+            hooks.set_stream_id(t.sender, sid)
         try:
             answer = await self.pc.createAnswer()
             await self.pc.setLocalDescription(answer)
@@ -273,6 +285,12 @@ class Peer:
         self.answered_streams = answered
         self.answered_at = self.room.now()
         self.restream_asked = False
+        for slot, ssrc, rtx_ssrc in renumbered:
+            self.slots_by_ssrc.pop(slot.ssrc, None)
+            slot.renumber(ssrc, rtx_ssrc)
+            self.slots_by_ssrc[ssrc] = slot
+            if slot.kind == "video" and slot.current is not None:
+                self.room.request_keyframe(slot.current)
         self._update_streams(transceivers, by_mid)
         self.remote_ufrag = offer_ice_ufrag(offer_sdp)
         return str(self.pc.localDescription.sdp)
@@ -349,6 +367,13 @@ class Peer:
                 self.slots_by_ssrc[ssrc] = slot
             elif plan.role == "inactive" and plan.mid in self.sources_by_mid:
                 self.room.drop_source(self, self.sources_by_mid[plan.mid])
+
+    def _fresh_ssrc(self) -> int:
+        taken = {*self.slots_by_ssrc, *(s.rtx_ssrc for s in self.slots.values()), self.rtcp_ssrc}
+        while True:
+            ssrc = secrets.randbits(32)
+            if ssrc and ssrc not in taken:
+                return ssrc
 
     def wanted_streams(self, *, paired_only: bool = False) -> dict[str, str]:
         """The msid stream of each slot that carries (or is switching to) a source; with

@@ -10,19 +10,19 @@ from rooms.sfu import RenegotiationNeeded, ScreenShareBusy, SlotSourceChanged
 from rooms.sfu.selection import SourceKey
 
 from .conftest import Harness
-from .test_forwarding_loopback import LOUD, LOUDER, SILENT, video_from
+from .test_forwarding_loopback import LOUD, LOUDER, SILENT, decoded, video_from
 from .test_worker_offer_ids import worker
 
 
-def msids(bot: Bot) -> dict[str, str]:
-    """mid -> the msid stream id of each m-line in the SFU's last answer to ``bot``."""
+def answered(bot: Bot, attribute: str) -> dict[str, str]:
+    """mid -> the first word of ``a=<attribute>:`` in each m-line of the SFU's last answer."""
     out: dict[str, str] = {}
     mid = ""
     for line in bot.pc.remoteDescription.sdp.splitlines():
         if line.startswith("a=mid:"):
             mid = line[6:]
-        elif line.startswith("a=msid:"):
-            out[mid] = line[7:].split()[0]
+        elif line.startswith(f"a={attribute}:") and mid not in out:
+            out[mid] = line[len(attribute) + 3 :].split()[0]
     return out
 
 
@@ -46,13 +46,23 @@ async def test_a_persons_audio_and_camera_end_up_in_one_stream(harness: Harness)
         return {("a", "audio"), ("a", "camera"), ("b", "audio"), ("b", "camera")} <= kinds
 
     assert await viewer.wait_until(paired, timeout=10)
+    peer = harness.room.peers["viewer"]
+    before = {mid: slot.ssrc for mid, slot in peer.slots.items()}
     await viewer.renegotiate(event.audio_slots, event.video_slots)
-    answered = msids(viewer)
+    msids, ssrcs = answered(viewer, "msid"), answered(viewer, "ssrc")
     for mid, key in carried(harness, "viewer").items():
-        assert answered[mid] == f"person-{key.participant_id}", (mid, key, answered)
-    streams = {answered[m] for m in carried(harness, "viewer")}
+        assert msids[mid] == f"person-{key.participant_id}", (mid, key, msids)
+        # A browser keeps a receive stream's sync group with its SSRC: a new one it is.
+        assert int(ssrcs[mid]) == peer.slots[mid].ssrc != before[mid]
+        assert peer.slots_by_ssrc[peer.slots[mid].ssrc] is peer.slots[mid]
+    streams = {msids[m] for m in carried(harness, "viewer")}
     assert streams == {"person-a", "person-b"}
-    assert not harness.room.peers["viewer"].streams_stale()
+    assert not peer.streams_stale()
+    # The pictures go on under the new SSRCs (from a keyframe the SFU asked for).
+    seen, frames = video_from(viewer, 0), decoded(viewer)
+    assert await viewer.wait_until(
+        lambda: video_from(viewer, 0) >= seen + 20 and decoded(viewer) >= frames + 10, timeout=10
+    )
 
 
 async def test_camera_off_stops_its_video_and_frees_the_slot(harness: Harness) -> None:
