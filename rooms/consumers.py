@@ -507,6 +507,7 @@ class RoomConsumer(ResilientSocket):
             "can_share_screen": rights["can_share_screen"],
             "muted": rights["muted"],
             "camera_off": rights["camera_off"],
+            "max_screen_shares": rights["max_screen_shares"],
         }
         if message.offer_id is not None:
             command["offer_id"] = message.offer_id

@@ -131,6 +131,7 @@ def room_public(room: Room) -> RoomPublic:
         "waiting_room": room.waiting_room,
         "signed_in_only": room.signed_in_only,
         "participants_can_share_screen": room.participants_can_share_screen,
+        "several_screen_shares": room.several_screen_shares,
         "has_password": room.has_password,
         "scheduled_start": room.scheduled_start.isoformat() if room.scheduled_start else None,
         "host_id": room.host_id,

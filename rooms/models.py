@@ -43,6 +43,8 @@ class Room(models.Model):
     signed_in_only = models.BooleanField(default=False)
     locked = models.BooleanField(default=False)
     participants_can_share_screen = models.BooleanField(default=True)
+    # One screen share at a time unless the host allows several (the SFU enforces it).
+    several_screen_shares = models.BooleanField(default=False)
     state = models.CharField(
         max_length=10, choices=RoomState.choices, default=RoomState.SCHEDULED, db_index=True
     )

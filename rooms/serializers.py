@@ -94,6 +94,9 @@ class RoomUpdateInputSerializer(serializers.Serializer):
     waiting_room = serializers.BooleanField(required=False)
     signed_in_only = serializers.BooleanField(required=False)
     participants_can_share_screen = serializers.BooleanField(required=False)
+    several_screen_shares = serializers.BooleanField(
+        required=False, help_text="Several people may share their screen at once (default: one)."
+    )
     locked = serializers.BooleanField(required=False)
 
 
@@ -190,6 +193,7 @@ class RoomDetailSerializer(RoomPublicSerializer):
 
     host_id = serializers.IntegerField()
     participants_can_share_screen = serializers.BooleanField()
+    several_screen_shares = serializers.BooleanField()
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     opened_at = serializers.DateTimeField(allow_null=True)

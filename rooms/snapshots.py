@@ -20,6 +20,7 @@ class RoomPublic(TypedDict):
     waiting_room: bool
     signed_in_only: bool
     participants_can_share_screen: bool
+    several_screen_shares: bool
     has_password: bool
     scheduled_start: str | None
     host_id: int

@@ -100,6 +100,21 @@ def test_a_screen_share_is_its_own_tile_large_and_uncropped_and_goes_away(
     shot(bob, "31-screen-share-busy")
     wait_for_tile_video(bob, "screen", alice_id)
 
+    # Unless the host allows several: then both shares are shown, each in its own tile.
+    alice.get_by_role("button", name=re.compile("^Security")).click()
+    security = alice.locator("#panel-security")
+    security.get_by_label("Several people can share at once").check()
+    bob.wait_for_function("() => window.roomsDebug.snapshot.room.several_screen_shares")
+    bob.get_by_role("button", name="Share your screen").click()
+    wait_for_tile_video(alice, "screen", bob_id)
+    wait_for_tile_video(bob, "screen", alice_id)
+    expect(bob.locator("#grid .tile--screen")).to_have_count(2)
+    shot(alice, "31b-two-screen-shares")
+    bob.get_by_role("button", name="Stop sharing your screen").click()
+    expect(alice.locator(f'#grid .tile--screen[data-pid="{bob_id}"]')).to_have_count(0)
+    security.get_by_label("Several people can share at once").uncheck()
+    alice.get_by_role("button", name=re.compile("^Security")).click()
+
     # Alice stops: the share leaves every screen, alice's camera tile shows her camera.
     stopped_at = time.monotonic()
     alice.get_by_role("button", name="Stop sharing your screen").click()
@@ -118,7 +133,7 @@ def test_a_screen_share_is_its_own_tile_large_and_uncropped_and_goes_away(
     bob.get_by_role("button", name="Share your screen").click()
     wait_for_tile_video(alice, "screen", bob_id)
     alice.get_by_role("button", name=re.compile("^Security")).click()
-    alice.locator("#panel-security").get_by_label("Participants can share their screen").uncheck()
+    security.get_by_label("Participants can share their screen").uncheck()
     expect(bob.locator("#toast")).to_contain_text("A host turned off screen sharing")
     expect(bob.get_by_role("button", name="Share your screen")).to_be_visible()
     expect(alice.locator("#grid .tile--screen")).to_have_count(0)

@@ -90,6 +90,7 @@ async def test_offer_answer_and_ice_are_relayed(alice: User, room: Room) -> None
         "can_share_screen": True,
         "muted": False,
         "camera_off": False,
+        "max_screen_shares": 1,
     }
     await worker.to_participant(pid, {"type": "media.answer", "sdp": "answer-sdp"})
     assert (await host.expect("media.answer"))["sdp"] == "answer-sdp"
@@ -141,6 +142,14 @@ async def test_screen_share_right_follows_the_room_setting(
         member_join.participant.pk,
         False,
     )
+    assert offer["max_screen_shares"] == 1
+    # The host allows several shares at once: the next offer says so to the worker.
+    await database_sync_to_async(services.room_update)(
+        room=room, actor=alice, several_screen_shares=True
+    )
+    await member.send({"type": "media.offer", "sdp": OFFER})
+    offer = await worker.receive()
+    assert offer["max_screen_shares"] == 50
     await member.close()
     await host.close()
 
