@@ -52,7 +52,7 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
-from . import hooks
+from . import hooks, rtcp
 from ._fastpath import ffi as _fast_ffi
 from ._fastpath import lib as _fast
 from .config import SfuConfig
@@ -343,6 +343,7 @@ class Peer:
                     audio_level_id=_ext_id(t, AUDIO_LEVEL_URI),
                     ssrc=plan.ssrc,
                     history_size=self.config.nack_cache_size if plan.kind == "video" else 0,
+                    nack_upstream=self.config.nack_upstream and plan.kind == "video",
                 )
                 source.keyframes.min_interval = self.config.keyframe_min_interval
                 self.room.add_source(self, source)
@@ -452,6 +453,11 @@ class Peer:
         self.packets_in += 1
         self.bytes_in += size
         source.stats.add(pkt.seq, size)
+        missing = source.missing
+        if missing is not None:
+            lost = missing.add(pkt.seq, self.room.now())
+            if lost and self.writer is not None and source.ssrc is not None:
+                self.writer.write_rtcp(rtcp.nack(self.rtcp_ssrc, source.ssrc, lost))
         if parsed == 0:
             self.room.forward(source, data, pkt)
 
