@@ -412,6 +412,10 @@ class RoomConsumer(ResilientSocket):
             services.participant_set_muted, participant_id=self.pid, muted=message.muted
         )
 
+    @_handles(messages.CameraSet)
+    async def _on_camera_set(self, message: messages.CameraSet) -> None:
+        await self.call(services.participant_set_camera, participant_id=self.pid, off=message.off)
+
     @_handles(messages.Report)
     async def _on_report(self, message: messages.Report) -> None:
         await self.call(
@@ -513,6 +517,8 @@ class RoomConsumer(ResilientSocket):
             "screen_mids": list(message.screen_mids),
             "can_share_screen": rights["can_share_screen"],
             "muted": rights["muted"],
+            "camera_off": rights["camera_off"],
+            "max_screen_shares": rights["max_screen_shares"],
         }
         if message.offer_id is not None:
             command["offer_id"] = message.offer_id

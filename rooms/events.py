@@ -131,6 +131,7 @@ def room_public(room: Room) -> RoomPublic:
         "waiting_room": room.waiting_room,
         "signed_in_only": room.signed_in_only,
         "participants_can_share_screen": room.participants_can_share_screen,
+        "several_screen_shares": room.several_screen_shares,
         "has_password": room.has_password,
         "scheduled_start": room.scheduled_start.isoformat() if room.scheduled_start else None,
         "host_id": room.host_id,
@@ -147,6 +148,7 @@ def participant_public(participant: Participant) -> ParticipantPublic:
         "is_guest": participant.user_id is None,
         "user_id": participant.user_id,
         "audio_muted": participant.audio_muted,
+        "camera_off": participant.camera_off,
         "hand_raised": participant.hand_raised,
         "connected": participant.disconnected_at is None,
     }

@@ -86,6 +86,11 @@ class AudioSet(_Message):
     muted: bool
 
 
+class CameraSet(_Message):
+    type: Literal["camera.set"]
+    off: bool
+
+
 class Report(_Message):
     """Report the room, or someone in it (`target_id`, their participant `id`); answered
     with `report.received`."""
@@ -310,6 +315,7 @@ ClientMessage = Annotated[
     | Leave
     | HandSet
     | AudioSet
+    | CameraSet
     | Report
     | LobbyAdmit
     | LobbyDeny
@@ -342,6 +348,7 @@ LOBBY_TYPES = frozenset({"ping", "snapshot.request", "leave"})
 PARTICIPANT_TYPES = LOBBY_TYPES | {
     "hand.set",
     "audio.set",
+    "camera.set",
     "report",
     "media.offer",
     "media.ice",

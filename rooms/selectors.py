@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -270,12 +270,25 @@ def _admitted_visit(participant_id: int) -> Participant:
     return participant
 
 
-def media_rights(*, participant_id: int) -> dict[str, bool]:
+class MediaRights(TypedDict):
+    can_share_screen: bool
+    muted: bool
+    camera_off: bool
+    max_screen_shares: int
+
+
+# "Several" screen shares: as many as a room can hold people.
+SEVERAL_SCREEN_SHARES = 50
+
+
+def media_rights(*, participant_id: int) -> MediaRights:
     participant = _admitted_visit(participant_id)
+    room = participant.room
     return {
-        "can_share_screen": participant.is_moderator
-        or participant.room.participants_can_share_screen,
+        "can_share_screen": participant.is_moderator or room.participants_can_share_screen,
         "muted": participant.audio_muted,
+        "camera_off": participant.camera_off,
+        "max_screen_shares": SEVERAL_SCREEN_SHARES if room.several_screen_shares else 1,
     }
 
 

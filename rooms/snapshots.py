@@ -32,6 +32,7 @@ class RoomPublic(TypedDict):
     waiting_room: bool
     signed_in_only: bool
     participants_can_share_screen: bool
+    several_screen_shares: bool
     has_password: bool
     scheduled_start: Annotated[str | None, Field(description="ISO 8601, or null.")]
     host_id: Annotated[int, Field(description="The host's user id.")]
@@ -51,6 +52,7 @@ class ParticipantPublic(TypedDict):
     is_guest: bool
     user_id: Annotated[int | None, Field(description="Their account, null for a guest.")]
     audio_muted: bool
+    camera_off: bool
     hand_raised: bool
     connected: Annotated[bool, Field(description="False while their connection is dropped.")]
 

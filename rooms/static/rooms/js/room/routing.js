@@ -4,6 +4,7 @@ import { announce, toast } from "../lib/dom.js";
 import { describeEvent } from "./announcements.js";
 import { enterRoom, finish, onMediaState, onSlots, render, renderGrid, showMediaStatus, waitContext } from "./call.js";
 import { $, app, me } from "./context.js";
+import { stopScreen } from "./controls.js";
 import { reasonKnown, showWaitScreen } from "./screens.js";
 import { applyEvent, fromSnapshot, isModeratorRole } from "./state.js";
 
@@ -82,6 +83,18 @@ export function onMessage(message) {
 
 function onServerError(message) {
   const aboutMedia = message.regarding === "media" || message.regarding === "media.offer";
+  if (message.code === "screen_share_busy" || message.code === "screen_share_forbidden") {
+    // The offer with our share was refused: the retry goes without it.
+    app.media?.negotiationFailed(message.offer_id);
+    const text =
+      message.code === "screen_share_busy"
+        ? "Someone else is sharing their screen. You can share once they stop."
+        : "Screen sharing is turned off for participants.";
+    stopScreen({ quiet: true, offer: false });
+    toast(text);
+    announce(text, { assertive: true });
+    return;
+  }
   if (aboutMedia || message.code === "media_unavailable") {
     app.media?.negotiationFailed(message.offer_id);
     showMediaStatus(message.message);
