@@ -85,6 +85,13 @@ def test_each_final_screen_says_who_and_offers_a_way_onward(
     eve = knock(people, link, "Eve Ended")
     alice.locator("#panel-security").get_by_role("button", name="Admit Eve Ended").click()
     in_room(eve)
+    # Capacity can't go below the two people inside: said plainly, nothing changes.
+    expect(alice.locator("#people-count")).to_have_text("2")
+    alice.get_by_label("Capacity").fill("1")
+    alice.locator("#sec-capacity-form").get_by_role("button", name="Save").click()
+    expect(alice.locator("#toast")).to_have_text(
+        "2 people are in the room now: capacity can't be lower than that."
+    )
     alice.get_by_role("button", name="End room for everyone").click()
     alice.get_by_role("dialog", name="End the room for everyone?").get_by_role(
         "button", name="End room"

@@ -79,8 +79,15 @@ export class SecurityPanel {
     $("sec-capacity-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const capacity = Number($("sec-capacity").value);
+      const inside = Number($("sec-capacity").min) || 1;
       if (!Number.isInteger(capacity) || capacity < 1 || capacity > 50) {
         toast("Capacity must be a whole number from 1 to 50.");
+        return;
+      }
+      if (capacity < inside) {
+        const text = `${inside} people are in the room now: capacity can't be lower than that.`;
+        toast(text);
+        announce(text, { assertive: true });
         return;
       }
       await this._call("PATCH", "", { capacity }, `Capacity set to ${capacity}.`);
@@ -128,6 +135,7 @@ export class SecurityPanel {
     $("sec-screen").checked = room.participants_can_share_screen;
     $("sec-several-screens").checked = Boolean(room.several_screen_shares);
     if (focused !== $("sec-capacity")) $("sec-capacity").value = String(room.capacity);
+    $("sec-capacity").min = String(Math.max(1, roster.length)); // not below the people inside
     const waiting = lobby || [];
     $("sec-lobby-count").textContent = String(waiting.length);
     $("sec-lobby-empty").hidden = waiting.length > 0;
