@@ -42,7 +42,7 @@ def test_it_shows_a_friends_rooms_live_first(alice: User, bob: User, friends: No
     config = page.split('<script id="rooms-strip-config" type="application/json">')[1]
     assert json.loads(config.split("</script>")[0]) == {
         "socket": "/ws/feed/",
-        "feed": "/api/rooms/feed/",
+        "feed": "/api/v1/rooms/feed/",
     }
 
 
@@ -119,7 +119,7 @@ def test_links_follow_the_prefix_the_site_chose(alice: User, bob: User, settings
     config = page.split('<script id="rooms-strip-config" type="application/json">')[1]
     assert json.loads(config.split("</script>")[0]) == {
         "socket": "/video/ws/feed/",
-        "feed": "/video/api/rooms/feed/",
+        "feed": "/video/api/v1/rooms/feed/",
     }
 
 
