@@ -126,7 +126,7 @@ class Error(TypedDict):
     `too_many_changes` and `unavailable` (with `retry_after`), `media_unavailable`,
     `server_error`, the REST API's error codes for the same action (`room_ended`,
     `participant_not_found`, ...), and for `regarding: "media"` the SFU's
-    (`negotiation_error`, `screen_share_forbidden`, `invalid_candidate`,
+    (`negotiation_error`, `screen_share_forbidden`, `screen_share_busy`, `invalid_candidate`,
     `unknown_participant`, `room_closed`)."""
 
     type: Literal["error"]
@@ -265,6 +265,7 @@ class RoomChanges(TypedDict, total=False):
     waiting_room: bool
     signed_in_only: bool
     participants_can_share_screen: bool
+    several_screen_shares: bool
     capacity: int
     locked: bool
 
@@ -355,16 +356,18 @@ class RoomParticipantRemoved(_PersonEvent):
 
 
 class ParticipantUpdatedData(TypedDict, total=False):
-    """What changed: one of `connected`, `hand_raised`, or `muted` (with `by_self`)."""
+    """What changed: one of `connected`, `hand_raised`, `camera_off`, or `muted` (with
+    `by_self`)."""
 
     connected: bool
     hand_raised: bool
+    camera_off: bool
     muted: bool
     by_self: Annotated[bool, Field(description="They muted or unmuted themselves.")]
 
 
 class RoomParticipantUpdated(_PersonEvent):
-    """Someone's hand, microphone or connection changed."""
+    """Someone's hand, microphone, camera or connection changed."""
 
     type: Literal["room.participant_updated"]
     data: ParticipantUpdatedData
@@ -469,21 +472,32 @@ class MediaAnswer(TypedDict):
 
 class MediaRenegotiate(TypedDict):
     """Offer again with more receive slots. The counts are totals, not increments: your next
-    offer should hold at least this many `recvonly` audio and video transceivers in all."""
+    offer should hold at least this many `recvonly` audio and video transceivers in all. Also
+    sent with the counts unchanged when a slot changed owner: the new answer names the
+    owner's MediaStream in its `a=msid` (for lip sync)."""
 
     type: Literal["media.renegotiate"]
     audio_slots: Annotated[int, Field(ge=0)]
     video_slots: Annotated[int, Field(ge=0)]
 
 
+class SlotSource(TypedDict):
+    participant_id: int
+    kind: Annotated[
+        Literal["audio", "camera", "screen"],
+        Field(description="Their microphone, camera or screen share."),
+    ]
+
+
 class MediaSlots(TypedDict):
     """What each of your receive slots carries now, audio and video alike, by the slot's SDP
-    `mid`: a participant's id, or null when the slot is idle. Always the whole map, so the
-    last one received is the truth. A video slot changes when the switch really happens (at
-    the new source's keyframe)."""
+    `mid`: whose media and which kind, or null when the slot is idle. Always every slot of
+    the connection, so the last one received is the truth. A video slot changes when the
+    switch really happens (at the new source's keyframe); a screen share that stops empties
+    its slot at once."""
 
     type: Literal["media.slots"]
-    slots: dict[str, int | None]
+    slots: dict[str, SlotSource | None]
 
 
 class MediaState(TypedDict):

@@ -87,6 +87,9 @@ class AudioSet(_Message):
 
 
 class CameraSet(_Message):
+    """Turn your camera off or on (the roster's `camera_off`): the SFU stops or resumes
+    forwarding it."""
+
     type: Literal["camera.set"]
     off: bool
 

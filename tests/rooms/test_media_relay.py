@@ -255,8 +255,9 @@ async def test_unknown_worker_messages_do_not_break_the_socket(alice: User, room
     worker = await start_worker(room)
     host, pid = await host_in(room, alice)
     await worker.to_participant(pid, {"type": "media.something_new", "x": 1})
-    await worker.to_participant(pid, {"type": "media.slots", "slots": {"3": pid}})
-    assert (await host.expect("media.slots"))["slots"] == {"3": pid}
+    slots = {"3": {"participant_id": pid, "kind": "camera"}}
+    await worker.to_participant(pid, {"type": "media.slots", "slots": slots})
+    assert (await host.expect("media.slots"))["slots"] == slots
     await host.send({"type": "ping"})
     await host.expect("pong")
     await host.close()
