@@ -18,7 +18,7 @@ export function describeEvent(event, before) {
       if (!mine) announce(`${person.display_name} was removed.`);
       break;
     case "room.lobby_waiting":
-      announce(`${person.display_name} is waiting in the lobby.`);
+      announce(`${person.display_name} is waiting in the lobby.${amModerator() ? " Admit or deny them at the top of the call." : ""}`);
       break;
     case "room.cohost_added":
       if (person) announce(mine ? "You are now a co-host." : `${person.display_name} is now a co-host.`);
@@ -27,7 +27,14 @@ export function describeEvent(event, before) {
       if (person && mine) announce("You are no longer a co-host.");
       break;
     case "room.locked":
-      announce("The room is locked.");
+      // Who did it: the room itself when its hosts left, or the host, a co-host, a moderator.
+      announce(
+        event.data?.reason === "host_left"
+          ? "The hosts left, so the room locked itself until one is back."
+          : { host: "The host locked the room.", cohost: "A co-host locked the room.", moderator: "A moderator of the site locked the room." }[
+              event.data?.by
+            ] || "The room is locked.",
+      );
       break;
     case "room.unlocked":
       announce("The room is unlocked.");
@@ -49,8 +56,15 @@ export function describeEvent(event, before) {
   }
   if (event.room && before.room.participants_can_share_screen && !event.room.participants_can_share_screen) {
     if (!amModerator()) {
-      announce("The host turned off screen sharing.");
-      if (app.sharing) stopScreen();
+      if (app.sharing) {
+        // The SFU has already stopped forwarding the share: say so where the sharer looks.
+        const text = "A host turned off screen sharing for participants, so your screen is no longer shared.";
+        toast(text);
+        announce(text, { assertive: true });
+        stopScreen({ quiet: true });
+      } else {
+        announce("A host turned off screen sharing for participants.");
+      }
     }
   }
 }
