@@ -126,7 +126,7 @@ class Error(TypedDict):
     `too_many_changes` and `unavailable` (with `retry_after`), `media_unavailable`,
     `server_error`, the REST API's error codes for the same action (`room_ended`,
     `participant_not_found`, ...), and for `regarding: "media"` the SFU's
-    (`negotiation_error`, `screen_share_forbidden`, `screen_share_busy`, `invalid_candidate`,
+    (`negotiation_error`, `screen_share_forbidden`, `invalid_candidate`,
     `unknown_participant`, `room_closed`)."""
 
     type: Literal["error"]
@@ -361,7 +361,10 @@ class ParticipantUpdatedData(TypedDict, total=False):
 
     connected: bool
     hand_raised: bool
-    camera_off: bool
+    camera_off: Annotated[
+        bool,
+        Field(description="They turned their camera off (show their initials) or on again."),
+    ]
     muted: bool
     by_self: Annotated[bool, Field(description="They muted or unmuted themselves.")]
 
@@ -473,8 +476,8 @@ class MediaAnswer(TypedDict):
 class MediaRenegotiate(TypedDict):
     """Offer again with more receive slots. The counts are totals, not increments: your next
     offer should hold at least this many `recvonly` audio and video transceivers in all. Also
-    sent with the counts unchanged when a slot changed owner: the new answer names the
-    owner's MediaStream in its `a=msid` (for lip sync)."""
+    sent with the counts unchanged when a slot changed owner: the answer to your new offer puts
+    that person's audio and camera in one MediaStream (`a=msid`), so they play in sync."""
 
     type: Literal["media.renegotiate"]
     audio_slots: Annotated[int, Field(ge=0)]
@@ -482,19 +485,21 @@ class MediaRenegotiate(TypedDict):
 
 
 class SlotSource(TypedDict):
-    participant_id: int
+    """Whose media a receive slot carries, and what it is."""
+
+    participant_id: Annotated[int, Field(description="The roster `id` of its owner.")]
     kind: Annotated[
         Literal["audio", "camera", "screen"],
-        Field(description="Their microphone, camera or screen share."),
+        Field(description="A screen share comes from the m-line its owner named in screen_mids."),
     ]
 
 
 class MediaSlots(TypedDict):
     """What each of your receive slots carries now, audio and video alike, by the slot's SDP
-    `mid`: whose media and which kind, or null when the slot is idle. Always every slot of
-    the connection, so the last one received is the truth. A video slot changes when the
-    switch really happens (at the new source's keyframe); a screen share that stops empties
-    its slot at once."""
+    `mid`: whose it is and whether it is audio, a camera or a screen share, or null when the
+    slot is idle. Always the whole map, so the last one received is the truth. A video slot
+    changes when the switch really happens (at the new source's keyframe); a stopped screen
+    share empties its slot at once."""
 
     type: Literal["media.slots"]
     slots: dict[str, SlotSource | None]
