@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from rooms.sfu.allocation import (
@@ -22,7 +24,14 @@ TOP = Layer(640, 480, 900_000)
 THREE = (LOW, MID, TOP)
 
 
-def demand(slot: str, *, tile=None, prominent=False, layers=THREE, source=None):
+def demand(
+    slot: str,
+    *,
+    tile: tuple[int, int] | None = None,
+    prominent: bool = False,
+    layers: tuple[Layer, ...] = THREE,
+    source: str | None = None,
+) -> SlotDemand[str, str]:
     return SlotDemand(slot, source or f"src-{slot}", layers, tile, prominent)
 
 
@@ -43,11 +52,13 @@ def demand(slot: str, *, tile=None, prominent=False, layers=THREE, source=None):
         ((640, 480), True, (LOW, TOP), 1),
     ],
 )
-def test_wanted_layer(tile, prominent, layers, expected):
+def test_wanted_layer(
+    tile: tuple[int, int] | None, prominent: bool, layers: tuple[Layer, ...], expected: int
+) -> None:
     assert wanted_layer(demand("a", tile=tile, prominent=prominent, layers=layers)) == expected
 
 
-def layers_of(result):
+def layers_of(result: dict[str, SlotLayer]) -> dict[str, tuple[int | None, int | None]]:
     return {slot: (r.allocated, r.chosen) for slot, r in result.items()}
 
 
@@ -70,7 +81,9 @@ def layers_of(result):
         (50_000, {"a": None, "b": None, "c": None}),
     ],
 )
-def test_allocate_lowers_layers_before_dropping_videos(budget, expected):
+def test_allocate_lowers_layers_before_dropping_videos(
+    budget: int, expected: dict[str, int | None]
+) -> None:
     demands = [
         demand("a", tile=(1280, 720), prominent=True),
         demand("b", tile=(640, 480)),
@@ -81,7 +94,7 @@ def test_allocate_lowers_layers_before_dropping_videos(budget, expected):
     assert result == {s: SlotLayer(i, i) for s, i in expected.items()}
 
 
-def test_allocate_keeps_audio_out_of_the_budget():
+def test_allocate_keeps_audio_out_of_the_budget() -> None:
     demands = [demand("a", tile=(160, 120))]
     assert allocate(150_000, demands)["a"].allocated == 0
     # The same budget with audio reserved no longer fits the video: the video goes, not audio.
@@ -97,7 +110,9 @@ def test_allocate_keeps_audio_out_of_the_budget():
         ((False, False, False), 1, 1),  # nothing live: wait for the allocated one
     ],
 )
-def test_allocate_chooses_a_live_layer(live, allocated, chosen):
+def test_allocate_chooses_a_live_layer(
+    live: tuple[bool, bool, bool], allocated: int, chosen: int
+) -> None:
     layers = tuple(
         Layer(x.width, x.height, x.bitrate, on) for x, on in zip(THREE, live, strict=True)
     )
@@ -105,7 +120,7 @@ def test_allocate_chooses_a_live_layer(live, allocated, chosen):
     assert layers_of(result) == {"a": (allocated, chosen)}
 
 
-def test_layers_in_use_and_upstream_bitrate():
+def test_layers_in_use_and_upstream_bitrate() -> None:
     one = [demand("s1", source="alice", tile=(100, 100)), demand("s2", source="bob")]
     two = [demand("s1", source="alice", prominent=True)]
     three = [demand("s1", source="carol", tile=(100, 100))]
@@ -121,14 +136,14 @@ def test_layers_in_use_and_upstream_bitrate():
     assert upstream_bitrate(THREE, None, floor=150_000) == 150_000
 
 
-def test_nominal_bitrate_grows_with_the_size():
+def test_nominal_bitrate_grows_with_the_size() -> None:
     assert nominal_bitrate(1, 1) == 30_000
     assert nominal_bitrate(320, 180) < nominal_bitrate(640, 360) < nominal_bitrate(1280, 720)
 
 
-def run(estimator, steps):
+def run(estimator: DownlinkEstimator, steps: Sequence[tuple[int | None, int, int]]) -> list[int]:
     """Feed (remb, fraction_lost, sent) per second; return the estimates."""
-    out = []
+    out: list[int] = []
     for now, (remb, lost, sent) in enumerate(steps):
         if remb is not None:
             estimator.on_remb(remb)
@@ -158,12 +173,12 @@ def run(estimator, steps):
         ([(50_000_000, 0, 1_000_000)], [5_000_000]),
     ],
 )
-def test_downlink_estimator(steps, expected):
+def test_downlink_estimator(steps: list[tuple[int | None, int, int]], expected: list[int]) -> None:
     estimator = DownlinkEstimator(initial=1_000_000, floor=150_000, ceiling=5_000_000)
     assert run(estimator, steps) == expected
 
 
-def test_downlink_estimator_probes_again_after_the_hold():
+def test_downlink_estimator_probes_again_after_the_hold() -> None:
     estimator = DownlinkEstimator(initial=1_000_000, floor=150_000, ceiling=5_000_000)
     steps = [(300_000, 0, 1_000_000)] + [(300_000, 0, 300_000)] * 5
     # A drop to 300k at t=1; the hold lasts 4 s; at t=5 it probes above what it sent again.
