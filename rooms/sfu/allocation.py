@@ -159,29 +159,42 @@ def upstream_bitrate(layers: Sequence[Layer], highest: int | None, *, floor: int
 # --- the downlink estimate of one subscriber -------------------------------------------------
 
 # Fraction of received packets lost (RTCP RR, 0..1) above which the link counts as congested
-# and below which it may grow (the loss-based rules of the GCC draft, section 6).
+# (in two reports in a row: one report right after a stream starts can be far off) and below
+# which the estimate may grow (the loss-based rules of the GCC draft, section 6).
 LOSS_HIGH = 0.10
 LOSS_LOW = 0.02
-# How far above what was sent the estimate may go while nothing says the link is full, so an
-# allocation can take the next layer (the receiver's REMB follows what it receives, ~1.5x).
-PROBE_GAIN = 1.3
+# While nothing says the link is full, the estimate keeps what is sent with this margin (rates
+# wobble from one second to the next) ...
+KEEP_MARGIN = 1.15
+KEEP_STEP = 50_000
+# ... and grows by this factor per feedback interval, up to PROBE_CAP times what was sent plus
+# PROBE_STEP, so allocation can take the next layer (a receiver's REMB only follows what it
+# receives, about 1.5x, and grows slowly).
+GROWTH = 1.15
+PROBE_CAP = 2
 PROBE_STEP = 100_000
-# After a decrease, no probing above the receiver's estimate for this long (seconds).
+# After a decrease, no growth for this long (seconds).
 HOLD_AFTER_DECREASE = 4.0
+# A REMB this far below the previous one says the receiver saw its link overused (a browser's
+# receive-side estimate only falls on overuse; after the SFU sends more it lags behind what
+# is sent for a while, which is no congestion at all).
+REMB_FALL = 0.95
 
 
 @dataclass(slots=True)
 class DownlinkEstimator:
     """A subscriber's downlink estimate from its own feedback: the browser's receive-side
     estimate (REMB, sent when goog-remb is negotiated), its receiver reports' loss, and what
-    the SFU sent it.
+    the SFU sent it (additive-increase / multiplicative-decrease on those signals).
 
-    - With no report yet, ``initial``.
-    - Congestion (the REMB below 90 % of what was sent, or loss above 10 %): the estimate drops
-      to the REMB, and to what was sent scaled down by half the loss, whichever is lower.
-    - Otherwise the REMB, and, while no decrease happened for ``HOLD_AFTER_DECREASE`` s and loss
-      is low, up to ``PROBE_GAIN`` times what was sent plus a step, so allocation can try the
-      next layer (the receiver's REMB only follows what it receives).
+    - Congestion: the REMB fell below ``REMB_FALL`` of the one before, or loss above
+      ``LOSS_HIGH`` in two reports in a row. The estimate drops to the REMB that fell, and to
+      what was sent less half the loss, whichever is lower; no growth for
+      ``HOLD_AFTER_DECREASE`` s.
+    - Otherwise: at least the REMB and what was sent (with ``KEEP_MARGIN``), and, with low loss
+      and no decrease in the hold time, ``GROWTH`` times the previous estimate, capped at
+      ``PROBE_CAP`` times what was sent plus a step.
+    - A client that sends no REMB (the bots) keeps ``initial`` unless it reports loss.
     - Always within [floor, ceiling].
     """
 
@@ -189,7 +202,9 @@ class DownlinkEstimator:
     floor: int
     ceiling: int
     remb: int | None = None
+    previous_remb: int | None = None
     loss: float = 0.0
+    previous_loss: float = 0.0
     value: int = 0
     last_decrease: float = float("-inf")
 
@@ -205,19 +220,27 @@ class DownlinkEstimator:
 
     def update(self, sent: int, now: float) -> int:
         """The estimate after one feedback interval in which ``sent`` bit/s went out."""
-        remb = self.remb
-        if remb is None and self.loss <= LOSS_HIGH:
-            estimate = max(self.value, self.initial)
-        elif (remb is not None and remb < 0.9 * sent) or self.loss > LOSS_HIGH:
-            candidates = [int(sent * (1 - self.loss / 2))] if self.loss > LOSS_HIGH else []
-            if remb is not None:
+        remb, previous = self.remb, self.previous_remb
+        self.previous_remb = remb
+        loss = self.loss
+        lossy = loss > LOSS_HIGH and self.previous_loss > LOSS_HIGH
+        self.previous_loss = loss
+        falling = remb is not None and previous is not None and remb < REMB_FALL * previous
+        if lossy or falling:
+            candidates = []
+            if lossy:
+                candidates.append(int(sent * (1 - loss / 2)))
+            if falling and remb is not None:
                 candidates.append(remb)
             estimate = min(candidates)
             if estimate < self.value:
                 self.last_decrease = now
+        elif remb is None:
+            estimate = max(self.value, int(sent * KEEP_MARGIN) + KEEP_STEP)
         else:
-            estimate = remb if remb is not None else self.value
-            if self.loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:
-                estimate = max(estimate, int(sent * PROBE_GAIN) + PROBE_STEP)
+            estimate = max(remb, int(sent * KEEP_MARGIN) + KEEP_STEP)
+            if loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:
+                grown = min(int(self.value * GROWTH), sent * PROBE_CAP + PROBE_STEP)
+                estimate = max(estimate, grown)
         self.value = max(self.floor, min(self.ceiling, estimate))
         return self.value

@@ -9,6 +9,8 @@ Control plane -> worker (sent to the worker's channel):
     sfu.ice      {room_id, participant_id, candidate, sdp_mid, sdp_mline_index}
     sfu.mute     {room_id, participant_id, muted} stop / resume forwarding their audio
     sfu.screen   {room_id, participant_id, allowed}
+    sfu.tiles    {room_id, participant_id, tiles: {mid: [width, height]}}  the size (device
+                 pixels) the client shows its video slots at: the layer each slot gets
     sfu.remove   {room_id, participant_id}        close the peer, stop all their media
     sfu.close_room {room_id}
     sfu.drain    {}                               empty this worker, then exit
@@ -80,6 +82,13 @@ class ScreenCommand(TypedDict):
     allowed: bool
 
 
+class TilesCommand(TypedDict):
+    type: Literal["sfu.tiles"]
+    room_id: int
+    participant_id: int
+    tiles: dict[str, list[int]]
+
+
 class RemoveCommand(TypedDict):
     type: Literal["sfu.remove"]
     room_id: int
@@ -91,4 +100,12 @@ class CloseRoomCommand(TypedDict):
     room_id: int
 
 
-Command = OfferCommand | IceCommand | MuteCommand | ScreenCommand | RemoveCommand | CloseRoomCommand
+Command = (
+    OfferCommand
+    | IceCommand
+    | MuteCommand
+    | ScreenCommand
+    | TilesCommand
+    | RemoveCommand
+    | CloseRoomCommand
+)

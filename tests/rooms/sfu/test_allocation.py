@@ -155,20 +155,25 @@ def run(estimator: DownlinkEstimator, steps: Sequence[tuple[int | None, int, int
 @pytest.mark.parametrize(
     ("steps", "expected"),
     [
-        # No feedback yet: the initial estimate.
-        ([(None, 0, 0)], [1_000_000]),
-        # The receiver's estimate is well above what was sent: it is taken.
+        # No REMB (a bot): the initial estimate, whatever is sent.
+        ([(None, 0, 0), (None, 0, 300_000)], [1_000_000, 1_000_000]),
+        # The receiver's estimate is above what was sent: taken, or grown from the previous
+        # estimate by 15 % (capped at twice what was sent plus 100k), whichever is higher.
         ([(2_000_000, 0, 1_000_000)], [2_000_000]),
-        # REMB near what was sent, no loss: probe one step above what was sent.
-        ([(600_000, 0, 500_000)], [750_000]),
-        # REMB below what was sent: congestion, down to the REMB; no probing for a while.
+        ([(600_000, 0, 500_000)], [1_100_000]),
+        ([(600_000, 0, 200_000)], [600_000]),
+        # A REMB below what was sent that did not fall (it lags a rate that just rose): no
+        # congestion; what is sent is kept, with a margin.
+        ([(400_000, 0, 2_000_000), (420_000, 0, 2_000_000)], [2_350_000, 2_702_500]),
+        # The REMB falls: congestion, down to the REMB, then no growth for a while.
         (
             [(2_000_000, 0, 1_000_000), (300_000, 0, 1_000_000), (300_000, 0, 300_000)],
-            [2_000_000, 300_000, 300_000],
+            [2_000_000, 300_000, 395_000],
         ),
-        # Heavy loss: what was sent, less half the loss; never under the floor.
-        ([(None, 64, 1_000_000)], [875_000]),
-        ([(100_000, 128, 1_000_000)], [150_000]),
+        # Heavy loss in one report: no decrease yet; in two in a row: what was sent less half
+        # the loss; never under the floor.
+        ([(None, 64, 1_000_000), (None, 64, 1_000_000)], [1_200_000, 875_000]),
+        ([(100_000, 128, 1_000_000), (100_000, 128, 100_000)], [1_200_000, 150_000]),
         # Never above the ceiling.
         ([(50_000_000, 0, 1_000_000)], [5_000_000]),
     ],
@@ -178,8 +183,16 @@ def test_downlink_estimator(steps: list[tuple[int | None, int, int]], expected: 
     assert run(estimator, steps) == expected
 
 
-def test_downlink_estimator_probes_again_after_the_hold() -> None:
+def test_downlink_estimator_grows_again_after_the_hold() -> None:
     estimator = DownlinkEstimator(initial=1_000_000, floor=150_000, ceiling=5_000_000)
-    steps = [(300_000, 0, 1_000_000)] + [(300_000, 0, 300_000)] * 5
-    # A drop to 300k at t=1; the hold lasts 4 s; at t=5 it probes above what it sent again.
-    assert run(estimator, steps) == [300_000, 300_000, 300_000, 300_000, 490_000, 490_000]
+    steps = [(1_000_000, 0, 1_000_000), (300_000, 0, 1_000_000)] + [(300_000, 0, 300_000)] * 5
+    # A drop to the REMB at t=1; no growth until t=5, then 15 % per interval.
+    assert run(estimator, steps) == [
+        1_200_000,
+        300_000,
+        395_000,
+        395_000,
+        395_000,
+        454_249,
+        522_386,
+    ]
