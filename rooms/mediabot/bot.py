@@ -168,6 +168,7 @@ class Bot:
         ice_servers: Sequence[RTCIceServer] = (),
         relay_only: bool = False,
         simulcast: bool = False,
+        padding: bool = False,
     ) -> None:
         self.name = name
         self.signaling = signaling
@@ -182,6 +183,9 @@ class Bot:
         # each its own SSRC and RTP stream id, announced with a=rid / a=simulcast.
         self.layers: tuple[Clip, ...] = layered_clip(variant) if simulcast else (self.clip,)
         self.simulcast = simulcast
+        # After each video frame, a padding-only packet in the same stream (as a browser pads
+        # its simulcast layers and probes its bandwidth): it takes a sequence number.
+        self.padding = padding
         configuration = SfuConfig(ice_addresses=ice_addresses).rtc_configuration()
         # A bot may stand for a browser behind a TURN relay (the worker itself never uses one).
         configuration.iceServers = list(ice_servers)
@@ -496,6 +500,19 @@ class Bot:
                         if pacer is not None:
                             pacer.push(header + desc + chunk, now)
                         elif writer is not None and writer.write_rtp(header + desc + chunk):
+                            self.packets_sent += 1
+                        v_seqs[n] = (v_seqs[n] + 1) & 0xFFFF
+                    if self.padding:
+                        header = build_header(
+                            marker=0,
+                            payload_type=pt,
+                            sequence_number=v_seqs[n],
+                            timestamp=v_ts,
+                            ssrc=layer_ssrcs[n],
+                            ext=ext,
+                        )
+                        padded = bytes((header[0] | 0x20,)) + header[1:] + bytes(31) + b"\x20"
+                        if writer is not None and writer.write_rtp(padded):
                             self.packets_sent += 1
                         v_seqs[n] = (v_seqs[n] + 1) & 0xFFFF
                     pictures[n] = (pictures[n] + 1) & 0x7FFF

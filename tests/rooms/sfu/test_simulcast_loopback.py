@@ -73,3 +73,22 @@ async def test_the_tile_size_picks_the_layer_and_switches_stay_continuous(
     assert stream.lost == 0
     assert stream.picture_id_jumps == 0
     assert stream.decode_errors == 0
+
+
+async def test_padding_in_a_layer_leaves_no_gap_at_the_viewer(harness: Harness) -> None:
+    """A browser sends padding-only packets in its layers' streams; they are not forwarded,
+    and the sequence numbers after them close up (a viewer would count each one as lost)."""
+    room = harness.room
+    viewer = await harness.join("viewer", variant=2, level=SILENT, video_slots=1)
+    await harness.join("pub", variant=0, level=SILENT, simulcast=True, padding=True)
+    (stream,) = viewer.streams("video")
+    assert await viewer.wait_until(lambda: stream.frames_decoded >= 20, timeout=15)
+    (mid,) = [m for m, s in room.peers["viewer"].slots.items() if s.kind == "video"]
+    room.set_tile_sizes("viewer", {mid: (80, 60)})
+    assert await viewer.wait_until(lambda: stream.width == 80, timeout=15)
+    frames = stream.frames_decoded
+    assert await viewer.wait_until(lambda: stream.frames_decoded >= frames + 20, timeout=15)
+    assert room.peers["pub"].packets_dropped > 20  # the padding, received and dropped
+    assert stream.lost == 0
+    assert stream.picture_id_jumps == 0
+    assert stream.decode_errors == 0
