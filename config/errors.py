@@ -13,6 +13,7 @@ from typing import Any
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.views.decorators.csrf import csrf_exempt
 
 from rooms import outages
 from rooms.errors import (
@@ -38,6 +39,7 @@ __all__ = [
     "OutageMiddleware",
     "TooManyRequests",
     "api_exception_handler",
+    "api_not_found",
     "bad_request",
     "error_body",
     "outage_response",
@@ -61,7 +63,10 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Any
         log_outage(exception, request.path)
         return outage_response(request)
     if _is_api(request):
-        return JsonResponse(error_body("bad_request", "The request is malformed."), status=400)
+        # The code DRF's parse errors get too (rooms/errors.py): one code per condition.
+        return JsonResponse(
+            error_body("malformed_request", "The request is malformed."), status=400
+        )
     from django.views.defaults import bad_request as html
 
     return html(request, exception or Exception())
@@ -73,6 +78,11 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     from django.views.defaults import page_not_found as html
 
     return html(request, exception or Http404())
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
 
 
 def server_error(request: HttpRequest) -> Any:

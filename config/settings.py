@@ -277,8 +277,10 @@ ROOMS_ALLOWED_ORIGINS = env_list("ROOMS_ALLOWED_ORIGINS", CSRF_TRUSTED_ORIGINS)
 # (accounts, feed) shares them through these defaults.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # The token first: a request that sends one is the token's (no CSRF check, even with
+        # a session cookie in the jar), and missing credentials are a 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -295,6 +297,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Fields named alike with different choices ("state", "reason") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "RoomStateEnum": "rooms.models.RoomState",
+        "ParticipantStateEnum": "rooms.models.ParticipantState",
+        "RoomCardStateEnum": ["scheduled", "open"],
+        "ReportReasonEnum": "rooms.models.ReportReason",
+        "JoinReasonEnum": "rooms.serializers.JOIN_REASON_CHOICES",
+    },
 }
 
 # --- Rooms ----------------------------------------------------------------------------------

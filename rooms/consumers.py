@@ -232,9 +232,15 @@ class RoomConsumer(ResilientSocket):
             reason = await database_sync_to_async(selectors.removal_reason)(
                 participant_id=participant.pk
             )
-            await self._finish({"type": "removed", "reason": reason}, CLOSE_REMOVED)
+            by = await database_sync_to_async(selectors.acted_by)(
+                participant_id=participant.pk, kind="participant.removed"
+            )
+            await self._finish({"type": "removed", "reason": reason, "by": by}, CLOSE_REMOVED)
         elif participant.state == ParticipantState.DENIED:
-            await self._finish({"type": "lobby.denied"}, CLOSE_REFUSED)
+            by = await database_sync_to_async(selectors.acted_by)(
+                participant_id=participant.pk, kind="participant.denied"
+            )
+            await self._finish({"type": "lobby.denied", "by": by}, CLOSE_REFUSED)
         elif participant.room.state == "ended":
             who = await database_sync_to_async(selectors.ended_by)(room_id=self.room_id)
             await self._finish({"type": "room.ended", "ended_by": who}, CLOSE_ENDED)

@@ -217,6 +217,18 @@ def ended_by(*, room_id: int) -> str:
     return who if isinstance(who, str) else ""
 
 
+def acted_by(*, participant_id: int, kind: str) -> str:
+    """Who removed ("participant.removed") or turned away ("participant.denied") this person:
+    "host", "cohost" or "moderator"; "" when not known."""
+    by = (
+        AuditEvent.objects.filter(target_id=participant_id, kind=kind)
+        .order_by("-version")
+        .values_list("data__by", flat=True)
+        .first()
+    )
+    return by if isinstance(by, str) else ""
+
+
 def removal_reason(*, participant_id: int) -> str:
     reason = (
         AuditEvent.objects.filter(target_id=participant_id, kind="participant.removed")

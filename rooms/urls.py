@@ -10,5 +10,8 @@ app_name = "rooms"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("r/<str:token>/", views.room_page, name="room"),
-    path("api/", include(api_urls)),
+    # The API's versioned paths first (the contract the schema describes), then the same
+    # operations at their older unversioned paths.
+    path("api/v1/", include(api_urls)),
+    path("api/", include(api_urls.unlisted(api_urls.urlpatterns))),
 ]

@@ -31,6 +31,8 @@ class SfuConfig:
     keyframe_min_interval: float = 0.3
     keyframe_retry_after: float = 1.0
     nack_cache_size: int = 512
+    nack_upstream: bool = True
+    """NACK publishers for video packets lost on the way in (nack.MissingPackets)."""
     remb_bitrate: int = 1_500_000
     remb_min_bitrate: int = 150_000
     simulcast_max_bitrate: int = 3_000_000

@@ -37,7 +37,7 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
-from . import hooks
+from . import hooks, rtcp
 from ._fastpath import ffi as _fast_ffi
 from ._fastpath import lib as _fast
 from .allocation import DownlinkEstimator
@@ -402,6 +402,7 @@ class Peer:
                         audio_level_id=_ext_id(t, AUDIO_LEVEL_URI),
                         ssrc=plan.ssrc,
                         history_size=self.config.nack_cache_size if plan.kind == "video" else 0,
+                        nack_upstream=self.config.nack_upstream and plan.kind == "video",
                         rid=rid,
                         layer=index,
                         layers=layers,
@@ -484,14 +485,14 @@ class Peer:
             # such packets in the media stream): not forwarded, and the sequence numbers after
             # it close up, or each subscriber would count every one as a lost packet.
             self.packets_dropped += 1
-            source.stats.add(pkt.seq, size)  # received: the publisher must not resend it
+            self._received(source, pkt.seq, size)  # the publisher must not resend it
             source.padding_skipped = (source.padding_skipped + 1) & 0xFFFF
             return
         if source.padding_skipped:
             pkt.seq = (pkt.seq - source.padding_skipped) & 0xFFFF
         self.packets_in += 1
         self.bytes_in += size
-        source.stats.add(_SEQ.unpack_from(data, 2)[0], size)
+        self._received(source, _SEQ.unpack_from(data, 2)[0], size)
         if pkt.keyframe and parsed == 0:
             # A keyframe says the picture size (layer choice compares it with tile sizes).
             picture = keyframe_size(memoryview(data)[pkt.payload_start : pkt.payload_end])
@@ -499,6 +500,16 @@ class Peer:
                 source.size = picture
         if parsed == 0:
             self.room.forward(source, data, pkt)
+
+    def _received(self, source: Source, seq: int, size: int) -> None:
+        """Account for a packet of ``source`` (its sequence number as the publisher sent it)
+        and NACK what its arrival shows missing."""
+        source.stats.add(seq, size)
+        missing = source.missing
+        if missing is not None:
+            lost = missing.add(seq, self.room.now())
+            if lost and self.writer is not None and source.ssrc is not None:
+                self.writer.write_rtcp(rtcp.nack(self.rtcp_ssrc, source.ssrc, lost))
 
     def _learn_ssrc(self, data: bytes, ssrc: int, view: RtpView) -> Source | None:
         # Offers without a=ssrc lines (allowed with unified plan) are mapped by the MID

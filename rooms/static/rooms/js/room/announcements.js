@@ -18,7 +18,7 @@ export function describeEvent(event, before) {
       if (!mine) announce(`${person.display_name} was removed.`);
       break;
     case "room.lobby_waiting":
-      announce(`${person.display_name} is waiting in the lobby.`);
+      announce(`${person.display_name} is waiting in the lobby.${amModerator() ? " Admit or deny them at the top of the call." : ""}`);
       break;
     case "room.cohost_added":
       if (person) announce(mine ? "You are now a co-host." : `${person.display_name} is now a co-host.`);
@@ -27,7 +27,14 @@ export function describeEvent(event, before) {
       if (person && mine) announce("You are no longer a co-host.");
       break;
     case "room.locked":
-      announce("The room is locked.");
+      // Who did it: the room itself when its hosts left, or the host, a co-host, a moderator.
+      announce(
+        event.data?.reason === "host_left"
+          ? "The hosts left, so the room locked itself until one is back."
+          : { host: "The host locked the room.", cohost: "A co-host locked the room.", moderator: "A moderator of the site locked the room." }[
+              event.data?.by
+            ] || "The room is locked.",
+      );
       break;
     case "room.unlocked":
       announce("The room is unlocked.");

@@ -31,6 +31,8 @@ export function enterRoom() {
   $("screen-prejoin").hidden = true;
   $("screen-wait").hidden = true;
   $("screen-room").hidden = false;
+  // On a phone the call takes the whole screen, over the site's navigation (rooms.css).
+  document.documentElement.classList.add("rooms-in-call");
   $("call-heading").focus?.();
   announce(app.wasInLobby ? "You were let in. You're in the room." : "You're in the room.");
   const person = me();
@@ -158,6 +160,7 @@ export function render() {
   $("toggle-security").setAttribute("aria-label", waiting ? `Security, ${waiting} waiting in the lobby` : "Security");
   paintControls(person);
   renderGrid();
+  renderLobbyPrompt();
   replaceList(
     $("people-list"),
     app.snapshot.roster.map((p) =>
@@ -179,6 +182,12 @@ export function render() {
       amHost: person?.role === "host",
     });
   }
+}
+
+/** The knock prompt above the call (hosts and co-hosts), unless the Security panel shows the lobby. */
+export function renderLobbyPrompt() {
+  if (!app.snapshot || !app.lobbyPrompt) return;
+  app.lobbyPrompt.render({ lobby: app.snapshot.lobby, moderator: amModerator(), panelOpen: !$("panel-security").hidden });
 }
 
 export function renderGrid() {
@@ -234,6 +243,7 @@ export function paintControls(person) {
 /** Stop everything: socket, media, camera. */
 export function finish() {
   app.phase = "done";
+  document.documentElement.classList.remove("rooms-in-call");
   clearInterval(app.qualityTimer);
   app.socket?.close();
   app.media?.close();

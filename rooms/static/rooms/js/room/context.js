@@ -29,6 +29,7 @@ export const app = {
   socket: null,
   media: null,
   security: null, // the SecurityPanel (main.js)
+  lobbyPrompt: null, // the LobbyPrompt (main.js)
   joinBody: null,
   wasInLobby: false,
   qualityTimer: 0,

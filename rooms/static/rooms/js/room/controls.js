@@ -2,7 +2,7 @@
 
 import { api } from "../lib/api.js";
 import { announce, toast } from "../lib/dom.js";
-import { finish, paintControls, renderGrid, waitContext } from "./call.js";
+import { finish, paintControls, renderGrid, renderLobbyPrompt, waitContext } from "./call.js";
 import { $, app, canShareScreen, config, me, prejoin, urls } from "./context.js";
 import { showWaitScreen } from "./screens.js";
 
@@ -113,4 +113,5 @@ export function togglePanel(id, open) {
   $("screen-room").classList.toggle("has-panel", show);
   if (show) panel.querySelector("h2")?.focus();
   else button.focus();
+  renderLobbyPrompt();
 }

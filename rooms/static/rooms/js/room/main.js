@@ -7,6 +7,7 @@
 //   call.js           entering the room, media, drawing the grid and panels, finishing
 //   controls.js       the call bar, the header buttons and the side panels
 //   dialogs.js        confirm and report dialogs
+//   lobbyprompt.js    the knock prompt for hosts: Admit / Deny and a chime
 // Actions on other people go through the REST API (security.js); the visitor's own hand, mute
 // and leave go on the socket.
 
@@ -25,10 +26,16 @@ import {
 } from "./controls.js";
 import { buildReportReasons, confirmDialog, openReport } from "./dialogs.js";
 import { onJoinSubmit } from "./join.js";
+import { LobbyPrompt } from "./lobbyprompt.js";
 import { showWaitScreen } from "./screens.js";
 import { SecurityPanel } from "./security.js";
 
 app.security = new SecurityPanel({ api: urls.api, confirm: confirmDialog, onReport: openReport });
+app.lobbyPrompt = new LobbyPrompt($("knock"), {
+  onAction: (action, person) => app.security.act(action, person),
+  onOpenLobby: () => togglePanel("panel-security", true),
+  onFocusAway: () => $("toggle-security").focus(),
+});
 buildReportReasons();
 // A guest in a room for signed-in people only gets a sign-in link instead of the form.
 $("join-form")?.addEventListener("submit", onJoinSubmit);

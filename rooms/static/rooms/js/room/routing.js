@@ -25,7 +25,7 @@ export function onMessage(message) {
       return;
     case "removed":
       finish();
-      showWaitScreen("removed", waitContext({ detail: message.reason || "" }));
+      showWaitScreen("removed", waitContext({ detail: message.reason || "", by: message.by }));
       return;
     case "room.ended":
       finish();
@@ -34,7 +34,7 @@ export function onMessage(message) {
       return;
     case "lobby.denied":
       finish();
-      showWaitScreen("denied", waitContext());
+      showWaitScreen("denied", waitContext({ by: message.by }));
       return;
     case "left":
       finish();

@@ -36,14 +36,16 @@ const REASONS = {
   },
   denied: {
     icon: "stop",
-    title: "The host didn't let you in",
-    message: () => "You can't join this room right now.",
+    title: "You weren't let in",
+    message: (ctx) =>
+      `${ctx.by === "cohost" ? "A co-host" : "The host"} didn't let you in, so you can't join this room right now.`,
     actions: ["home"],
   },
   locked: {
     icon: "lock",
     title: "This room is locked",
-    message: () => "The host has locked the room, so nobody new can come in.",
+    // The server says who locked it: the host, a co-host or a moderator of the site.
+    message: (ctx) => `${ctx.message || "This room is locked."} Nobody new can come in until it's unlocked.`,
     actions: ["retry", "home"],
   },
   host_away: {
@@ -61,13 +63,13 @@ const REASONS = {
   removed: {
     icon: "stop",
     title: "You were removed from this room",
-    message: () => "The host removed you, so you can't come back to this room.",
+    message: (ctx) => `${ctx.by === "cohost" ? "A co-host" : "The host"} removed you, so you can't come back to this room.`,
     actions: ["home"],
   },
   banned: {
     icon: "stop",
     title: "You can't join this room",
-    message: () => "The host removed you from this room earlier.",
+    message: () => "You were removed from this room earlier, so you can't come back.",
     actions: ["home"],
   },
   ended: {
@@ -137,7 +139,8 @@ export function reasonKnown(reason) {
 /**
  * Show the waiting screen for `reason`.
  * @param {{hostName: string, signedIn: boolean, signInUrl?: string, homeUrl?: string,
- *          detail?: string, on: Record<string, () => void>}} ctx
+ *          detail?: string, by?: string, message?: string, on: Record<string, () => void>}} ctx
+ *   `by`: who removed or turned the person away ("host" | "cohost"); `message`: the API's own words
  */
 export function showWaitScreen(reason, ctx) {
   const spec = REASONS[reason] || {
@@ -164,8 +167,9 @@ export function showWaitScreen(reason, ctx) {
   actions.replaceChildren();
   for (const action of spec.actions) {
     if (action === "home") {
-      if (!ctx.signedIn || !ctx.homeUrl) continue;
-      actions.append(h("a", { class: "button button--quiet", href: ctx.homeUrl }, ACTION_LABELS.home));
+      // Every final screen has a way onward: back to the site, and for a guest also signing in.
+      if (!ctx.signedIn && ctx.signInUrl) actions.append(h("a", { class: "button", href: ctx.signInUrl }, ACTION_LABELS.signin));
+      if (ctx.homeUrl) actions.append(h("a", { class: "button button--quiet", href: ctx.homeUrl }, ACTION_LABELS.home));
     } else if (action === "signin") {
       if (ctx.signInUrl) actions.append(h("a", { class: "button", href: ctx.signInUrl }, ACTION_LABELS.signin));
     } else if (ctx.on[action]) {

@@ -29,15 +29,17 @@ export class Grid {
     this.el = element;
     this.tiles = new Map();
     this.onFirstFrame = onFirstFrame;
+    // People moved to the front of the grid because they spoke while out of view, most recent first.
+    this.front = [];
   }
 
   /**
    * @param {{roster: object[], meId: number, localTrack: MediaStreamTrack|null,
    *          cameraOn: boolean, videoByPid: Map, screenByPid: Map, speakers: number[]}} view
    */
-  render(view) {
+  render(view, reordering = false) {
     const entries = [];
-    for (const person of view.roster) {
+    for (const person of this._ordered(view.roster)) {
       entries.push({ key: `p${person.id}`, person, kind: "camera" });
       if (view.screenByPid.has(person.id)) entries.push({ key: `s${person.id}`, person, kind: "screen" });
     }
@@ -60,6 +62,38 @@ export class Grid {
     });
     this.el.style.setProperty("--cols", String(columnsFor(entries.length)));
     this.el.dataset.count = String(entries.length);
+    if (!reordering && this._promoteHiddenSpeakers(view.speakers)) this.render(view, true);
+  }
+
+  /** The roster with the people in `front` first (most recent speaker first), the rest in roster order. */
+  _ordered(roster) {
+    const present = new Set(roster.map((p) => p.id));
+    this.front = this.front.filter((pid) => present.has(pid));
+    const rank = new Map(this.front.map((pid, i) => [pid, i]));
+    const first = roster.filter((p) => rank.has(p.id)).sort((a, b) => rank.get(a.id) - rank.get(b.id));
+    return [...first, ...roster.filter((p) => !rank.has(p.id))];
+  }
+
+  /**
+   * A speaker whose tile is scrolled out of the grid (less than half of it showing) moves to the
+   * front, where the grid starts. Returns whether the order changed.
+   */
+  _promoteHiddenSpeakers(speakers) {
+    const box = this.el.getBoundingClientRect();
+    if (box.height === 0) return false; // not laid out (hidden): nothing is "out of view"
+    let changed = false;
+    for (const pid of [...speakers].reverse()) {
+      const tile = this.tiles.get(`p${pid}`);
+      if (!tile) continue;
+      const r = tile.el.getBoundingClientRect();
+      const shown = Math.min(r.bottom, box.bottom) - Math.max(r.top, box.top);
+      if (r.height > 0 && shown >= r.height / 2) continue;
+      // Already among the first: the grid is too small for them all, or the visitor scrolled away.
+      if (this.front.slice(0, speakers.length).includes(pid)) continue;
+      this.front = [pid, ...this.front.filter((p) => p !== pid)];
+      changed = true;
+    }
+    return changed;
   }
 
   _create(entry) {
