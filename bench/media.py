@@ -97,6 +97,8 @@ KEYS: dict[str, str] = {
     "stream that got nothing)",
     "sfu_datagrams_per_send": "ours: datagrams the forwarding loop sent per sendmmsg call in "
     "the window (its batches; 1.0 means one system call per datagram)",
+    "sfu_same_size_pct": "ours: % of sent datagrams as long as the one before them in the same "
+    "sendmmsg batch (one destination): the most UDP GSO could have merged",
     "sfu_udp_drops": "datagrams the kernel dropped at the SFU's UDP sockets in the window "
     "(receive buffer full; /proc/net/udp)",
     "bots_udp_drops": "the same at the bots' sockets: loss caused by the load generator",
@@ -382,17 +384,22 @@ class OurStack:
         self.pool: BotPool | None = None
         self._daphne_cls = Daphne
 
-    def send_counters(self) -> tuple[float, float]:
-        """(sendmmsg calls, datagrams sent) so far, from the worker's /metrics."""
+    def send_counters(self) -> tuple[float, float, float]:
+        """(sendmmsg calls, datagrams sent, datagrams as long as the one before them in their
+        batch) so far, from the worker's /metrics."""
         url = f"http://127.0.0.1:{self.health_port}/metrics"
         with urllib.request.urlopen(url, timeout=10) as page:
             text = page.read().decode()
         values = {}
         for line in text.splitlines():
             name, _, value = line.partition(" ")
-            if name in ("rooms_sfu_send_calls_total", "rooms_sfu_send_datagrams_total"):
+            if name.startswith("rooms_sfu_send_"):
                 values[name] = float(value)
-        return values["rooms_sfu_send_calls_total"], values["rooms_sfu_send_datagrams_total"]
+        return (
+            values["rooms_sfu_send_calls_total"],
+            values["rooms_sfu_send_datagrams_total"],
+            values["rooms_sfu_send_same_size_total"],
+        )
 
     def start(self) -> None:
         from tests.rooms.live_harness import flush_redis
@@ -507,6 +514,7 @@ class OurStack:
             )
             sends = [b - a for a, b in zip(sends0, self.send_counters(), strict=True)]
             row["sfu_datagrams_per_send"] = round(sends[1] / sends[0], 2) if sends[0] else None
+            row["sfu_same_size_pct"] = round(100 * sends[2] / sends[1], 2) if sends[1] else None
             row |= join_stats(pool, skip={"b0"})
             row |= self.fan_out(pool, toggles)
         finally:

@@ -299,6 +299,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Operation ids and tags from the path after /api/v1/ ("rooms_join", not "v1_rooms_join").
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The docs page (api/docs/) also lists the sockets' messages and links their AsyncAPI
+    # contract (api/schema/socket/).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rooms.socket_schema.describe_sockets",
+    ],
     # Fields named alike with different choices ("state", "reason") get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "RoomStateEnum": "rooms.models.RoomState",
@@ -438,6 +444,7 @@ ROOMS_SFU_ICE_ADDRESSES = env_list("SFU_ICE_ADDRESSES", [])
 ROOMS_SFU_STUN_URLS = env_list("SFU_STUN_URLS", [])
 ROOMS_SFU_LAST_N = env_int("SFU_LAST_N", 9, minimum=0, maximum=49)
 ROOMS_SFU_AUDIO_SLOTS = env_int("SFU_AUDIO_SLOTS", 3, minimum=1, maximum=10)
+ROOMS_SFU_UDP_GSO = env_bool("SFU_UDP_GSO", True)
 # Run a worker inside the web process (embedded mode) instead of `manage.py sfu` processes.
 ROOMS_SFU_EMBEDDED = env_bool("SFU_EMBEDDED", ROOMS_EMBEDDED)
 # `manage.py sfu` answers /healthz, /readyz and /metrics on this port (0: off; one port per

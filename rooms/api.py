@@ -30,7 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rooms import openapi, pagination, selectors, services, turn
+from rooms import openapi, pagination, selectors, services, socket_auth, turn
 from rooms import serializers as s
 from rooms.errors import Forbidden, NotFound, api_exception_handler, error_body
 from rooms.identity import Caller, caller_for, remember
@@ -904,3 +904,36 @@ class RoomRsvpApi(_Api):
     def delete(self, request: Request, token: str) -> Response:
         state = services.rsvp_set(room=_room(request, token), user=_user(request), going=False)
         return Response(RsvpOutput(state).data)
+
+
+# --- sockets ----------------------------------------------------------------------------------
+
+
+class SocketTicketOutput(serializers.Serializer):
+    ticket = serializers.CharField(
+        help_text="Single-use: open a socket with `?auth=<ticket>` (the feed socket, or the "
+        "room socket's `?resume=`)."
+    )
+    expires_in = serializers.IntegerField(help_text="Seconds the ticket stays valid.")
+
+
+class SocketTicketApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="A ticket that signs your account in on a socket",
+        description="For clients that cannot send `Authorization` or a session cookie with a "
+        "WebSocket handshake (browsers using a token, for one). The ticket names your account "
+        "on `ws/feed/?auth=<ticket>` (live room cards and the site's notifications) and on the "
+        "room socket's resume (`ws/rooms/<token>/?resume=<resume_token>&auth=<ticket>`); it "
+        "works once, within `expires_in` seconds. The socket contract is at "
+        "`api/schema/socket/`.",
+        request=None,
+        responses={201: SocketTicketOutput, **_errors({}, method="POST")},
+    )
+    def post(self, request: Request) -> Response:
+        ticket = socket_auth.issue_ticket(_user(request))
+        return Response(
+            {"ticket": ticket, "expires_in": socket_auth.TICKET_SECONDS},
+            status=status.HTTP_201_CREATED,
+        )

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.urls import URLPattern, URLResolver, path, re_path
 from django.views import View
 
-from rooms import api
+from rooms import api, socket_schema
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("rooms/", api.RoomListCreateApi.as_view(), name="api-rooms"),
@@ -72,6 +72,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("rooms/<str:token>/reports/", api.RoomReportsApi.as_view(), name="api-room-reports"),
     path("rooms/<str:token>/rsvp/", api.RoomRsvpApi.as_view(), name="api-room-rsvp"),
+    path("sockets/ticket/", api.SocketTicketApi.as_view(), name="api-socket-ticket"),
+    # The sockets' contract (AsyncAPI 3), next to the site's OpenAPI schema at api/schema/.
+    path("schema/socket/", socket_schema.socket_schema_view, name="api-socket-schema"),
     # Last: anything else under rooms/ (an id the int converter can't take, such as bans/-1/,
     # or a path that was never there) is a 404 in the API's error shape, on any site.
     re_path(r"^rooms/", api.not_found),

@@ -303,6 +303,12 @@ SETTINGS: tuple[Setting, ...] = (
         meaning="Loudest voices forwarded to each person (1-10).",
     ),
     Setting(
+        "ROOMS_SFU_UDP_GSO",
+        True,
+        meaning="Send runs of same-sized datagrams to one person as one UDP GSO message "
+        "(Linux 4.18+; switched off by itself where the kernel refuses it).",
+    ),
+    Setting(
         "ROOMS_SFU_DEAD_AFTER_SECONDS",
         2,
         meaning="A worker whose heartbeat is older than this is dead and its rooms move (1-60).",

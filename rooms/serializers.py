@@ -138,6 +138,9 @@ class RoomUpdateInputSerializer(serializers.Serializer):
     waiting_room = StrictBooleanField(required=False)
     signed_in_only = StrictBooleanField(required=False)
     participants_can_share_screen = StrictBooleanField(required=False)
+    several_screen_shares = StrictBooleanField(
+        required=False, help_text="Several people may share their screen at once (default: one)."
+    )
     locked = StrictBooleanField(required=False)
 
 
@@ -234,6 +237,7 @@ class RoomDetailSerializer(RoomPublicSerializer):
 
     host_id = serializers.IntegerField()
     participants_can_share_screen = serializers.BooleanField()
+    several_screen_shares = serializers.BooleanField()
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     opened_at = serializers.DateTimeField(allow_null=True)
@@ -274,6 +278,7 @@ class RoomParticipantSerializer(serializers.Serializer):
     )
     hand_raised = serializers.BooleanField()
     audio_muted = serializers.BooleanField()
+    camera_off = serializers.BooleanField()
     joined_at = serializers.DateTimeField(allow_null=True)
 
 

@@ -16,7 +16,7 @@ from django.shortcuts import render, resolve_url
 from django.utils.http import urlencode
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from rooms import links, selectors, services
+from rooms import identity, links, selectors, services
 from rooms.adapter import get_adapter
 from rooms.errors import NotFound
 from rooms.models import ReportReason
@@ -47,7 +47,13 @@ def room_page(request: HttpRequest, token: str) -> HttpResponse:
             "home_url": links.site_home(),
         }
         return render(request, "rooms/not_found.html", context, status=404)
+    # Someone removed from this room (by account, guest cookie or device) is told so at once,
+    # before the pre-join screen asks for a camera.
+    banned = room.state != "ended" and services.is_banned(
+        room=room, identity=identity.caller_for(request).identity
+    )
     config: dict[str, Any] = {
+        "refused": "banned" if banned else None,
         "room": dict(RoomPublicSerializer(room).data)
         | ({"ended_by": selectors.ended_by(room_id=room.pk)} if room.state == "ended" else {}),
         "viewer": {
@@ -56,6 +62,10 @@ def room_page(request: HttpRequest, token: str) -> HttpResponse:
             "avatar_url": get_adapter().avatar_url(user) if user is not None else "",
             "is_moderator": services.is_moderator(room=room, user=user),
         },
+        # "I'll be there" before a scheduled room starts (signed-in people other than the host).
+        "rsvp": selectors.rsvp_state(room=room, user=user)
+        if user is not None and room.state == "scheduled" and room.host_id != user.pk
+        else None,
         "report_reasons": [{"value": v, "label": str(label)} for v, label in ReportReason.choices],
         # The site's log-in page, back to this room afterwards (rooms only for signed-in people).
         "sign_in_url": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}",

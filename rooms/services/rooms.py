@@ -136,6 +136,7 @@ _UPDATABLE = {
     "waiting_room",
     "signed_in_only",
     "participants_can_share_screen",
+    "several_screen_shares",
     "capacity",
     "locked",
 }
@@ -175,14 +176,28 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
     if "password" in changes:
         room.password_hash = _password_hash(changes["password"] or "")
         applied["password_set"] = room.has_password
-    for flag in ("waiting_room", "signed_in_only", "participants_can_share_screen", "locked"):
+    flags = (
+        "waiting_room",
+        "signed_in_only",
+        "participants_can_share_screen",
+        "several_screen_shares",
+        "locked",
+    )
+    for flag in flags:
         if flag in changes:
             if not isinstance(changes[flag], bool):
                 raise InvalidInput(f"invalid_{flag}", f"{flag} must be true or false.")
             setattr(room, flag, changes[flag])
             applied[flag] = changes[flag]
     if "capacity" in changes:
-        room.capacity = _validate_capacity(changes["capacity"])
+        capacity = _validate_capacity(changes["capacity"])
+        inside = Participant.objects.filter(room=room, state=ParticipantState.ADMITTED).count()
+        if capacity < inside:
+            raise InvalidInput(
+                "capacity_below_inside",
+                f"{inside} people are in the room now: capacity can't be lower than that.",
+            )
+        room.capacity = capacity
         applied["capacity"] = room.capacity
     if not applied:
         return room
@@ -202,7 +217,8 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
 
 
 def room_set_capacity(*, room: Room, actor: User, capacity: int) -> Room:
-    """Seats already taken are kept when capacity drops below them; new joins are refused."""
+    """Not below the number of people inside (capacity_below_inside); at it, new joins are
+    refused."""
     return room_update(room=room, actor=actor, capacity=capacity)
 
 

@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 
 typedef int (*fwd_protect_fn)(void *ctx, void *packet, int *length);
@@ -227,15 +229,31 @@ static int build(fwd_out *o, const fwd_pkt *p, const uint8_t *data, uint8_t *out
  * up (FWD_BATCH) is sent at once. The busier the worker, the more a batch holds; an idle one
  * sends each datagram on its own, as before, a loop iteration later.
  *
- * UDP GSO (UDP_SEGMENT) would need datagrams of one size to one destination in a row: a
- * fan-out's are to different destinations, and a destination's queue mixes the streams of
- * several people (`same_size` counts how often two datagrams in a row had one length). */
+ * UDP GSO (UDP_SEGMENT, Linux 4.18+): a run of datagrams of one length in a queue (a
+ * publisher's frame is cut into packets of one size, but its last one) goes as one message
+ * that the kernel cuts at that length, the last datagram of the run may be shorter: the
+ * network stack is walked once for the run instead of once per datagram. Runs happen when a
+ * queue holds several packets of one stream, i.e. when the worker is busy; a fan-out alone
+ * makes none (its datagrams go to different destinations). If the kernel refuses it, GSO is
+ * switched off for the process and the queue is sent without. */
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#define FWD_GSO_MAX 64 /* segments per GSO message (the kernel's UDP_MAX_SEGMENTS) */
 
 static fwd_dest *pending[FWD_MAX_PENDING];
 static int npending = 0;
 static struct mmsghdr msgs[FWD_BATCH];
 static struct iovec iovs[FWD_BATCH];
+static int msg_datagrams[FWD_BATCH];
+static union {
+    char buf[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+} controls[FWD_BATCH];
+static int use_gso = 1;
 static uint64_t count_calls = 0, count_datagrams = 0, count_dropped = 0, count_same_size = 0;
+static uint64_t count_gso_datagrams = 0;
 
 void fwd_counters(uint64_t *calls, uint64_t *datagrams, uint64_t *dropped, uint64_t *same_size) {
     *calls = count_calls;
@@ -244,41 +262,95 @@ void fwd_counters(uint64_t *calls, uint64_t *datagrams, uint64_t *dropped, uint6
     *same_size = count_same_size;
 }
 
+uint64_t fwd_gso_datagrams(void) { return count_gso_datagrams; }
+
+void fwd_set_gso(int on) { use_gso = on; }
+
+int fwd_gso(void) { return use_gso; }
+
+/* Lay d's queue out as messages, runs of one length merged when `gso`; how many. */
+static int lay_out(fwd_dest *d, int n, int gso) {
+    int m = 0;
+    for (int i = 0; i < n;) {
+        int j = i + 1, size = d->length[i];
+        if (gso) {
+            while (j < n && j - i < FWD_GSO_MAX && d->length[j] == size) j++;
+            if (j < n && j - i < FWD_GSO_MAX && j - i > 1 && d->length[j] < size) j++;
+        }
+        struct msghdr *h = &msgs[m].msg_hdr;
+        memset(h, 0, sizeof *h);
+        h->msg_name = &d->addr;
+        h->msg_namelen = d->addrlen;
+        h->msg_iov = &iovs[i];
+        h->msg_iovlen = (size_t)(j - i);
+        for (int k = i; k < j; k++) {
+            iovs[k].iov_base = d->queue[k];
+            iovs[k].iov_len = (size_t)d->length[k];
+        }
+        if (j - i > 1) {
+            h->msg_control = controls[m].buf;
+            h->msg_controllen = sizeof controls[m].buf;
+            struct cmsghdr *c = CMSG_FIRSTHDR(h);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            uint16_t segment = (uint16_t)size;
+            memcpy(CMSG_DATA(c), &segment, sizeof segment);
+        }
+        msg_datagrams[m++] = j - i;
+        i = j;
+    }
+    return m;
+}
+
 /* Send d's queue; datagrams put on the wire. A full socket buffer drops the rest of the
- * queue (UDP media semantics); another error drops the datagram it names. */
+ * queue (UDP media semantics); another error drops the message it names. */
 static int send_queue(fwd_dest *d) {
-    int n = d->queued, sent = 0;
+    int n = d->queued, total = n, sent = 0;
     d->queued = 0;
     if (n == 0) return 0;
     if (!d->ready || d->fd < 0) {
         count_dropped += (uint64_t)n;
         return 0;
     }
-    for (int i = 0; i < n; i++) {
-        iovs[i].iov_base = d->queue[i];
-        iovs[i].iov_len = (size_t)d->length[i];
-        memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-        msgs[i].msg_hdr.msg_name = &d->addr;
-        msgs[i].msg_hdr.msg_namelen = d->addrlen;
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        if (i > 0 && d->length[i] == d->length[i - 1]) count_same_size++;
+    for (int i = 1; i < n; i++) {
+        if (d->length[i] == d->length[i - 1]) count_same_size++;
     }
+    int gso = use_gso;
+    int m = lay_out(d, n, gso);
     int at = 0;
-    while (at < n) {
-        int r = sendmmsg(d->fd, msgs + at, (unsigned int)(n - at), MSG_DONTWAIT);
+    while (at < m) {
+        int r = sendmmsg(d->fd, msgs + at, (unsigned int)(m - at), MSG_DONTWAIT);
         count_calls++;
         if (r > 0) {
+            for (int k = at; k < at + r; k++) {
+                sent += msg_datagrams[k];
+                if (msg_datagrams[k] > 1) count_gso_datagrams += (uint64_t)msg_datagrams[k];
+            }
             at += r;
-            sent += r;
             continue;
         }
         if (r < 0 && errno == EINTR) continue;
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) break;
-        at++; /* this datagram cannot be sent: drop it, try the rest */
+        if (r < 0 && gso && msg_datagrams[at] > 1) {
+            /* The kernel (or this socket) does not take GSO: never again here. Lay the
+             * rest of the queue out without it and go on. */
+            use_gso = gso = 0;
+            int first = 0;
+            for (int k = 0; k < at; k++) first += msg_datagrams[k];
+            for (int k = first; k < n; k++) {
+                memmove(d->queue[k - first], d->queue[k], (size_t)d->length[k]);
+                d->length[k - first] = d->length[k];
+            }
+            n -= first;
+            m = lay_out(d, n, 0);
+            at = 0;
+            continue;
+        }
+        at++; /* this message cannot be sent: drop it, try the rest */
     }
     count_datagrams += (uint64_t)sent;
-    count_dropped += (uint64_t)(n - sent);
+    count_dropped += (uint64_t)(total - sent);
     return sent;
 }
 

@@ -99,6 +99,9 @@ int fwd_flush(void);
 int fwd_pending(void);
 void fwd_discard(fwd_dest *d);
 void fwd_counters(uint64_t *calls, uint64_t *datagrams, uint64_t *dropped, uint64_t *same_size);
+uint64_t fwd_gso_datagrams(void);
+void fwd_set_gso(int on);
+int fwd_gso(void);
 int fwd_set_addr(fwd_dest *d, const char *host, const char *port);
 int fwd_map(fwd_rewriter *rw, uint16_t seq, uint32_t ts, double now, uint16_t *out_seq,
             uint32_t *out_ts);

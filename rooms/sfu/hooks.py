@@ -262,6 +262,12 @@ def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
     sender._stream_id = stream_id
 
 
+def set_sender_ssrcs(sender: RTCRtpSender, ssrc: int, rtx_ssrc: int) -> None:
+    """The SSRCs the next answer announces for this sender (``a=ssrc``, ``ssrc-group:FID``)."""
+    sender._ssrc = ssrc
+    sender._rtx_ssrc = rtx_ssrc
+
+
 # The C forwarding loop (fastpath.c) protects with this same libsrtp (the sessions are
 # aiortc's, created by pylibsrtp): it gets the two functions' addresses once.
 _fast.fwd_init(

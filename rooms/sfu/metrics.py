@@ -167,6 +167,11 @@ def _send_counters() -> Iterator[Metric]:
             "Datagrams the forwarding loop dropped (a full socket buffer, a closed peer).",
             dropped[0],
         ),
+        (
+            "rooms_sfu_send_same_size",
+            "Datagrams of a batch as long as the one before them (what UDP GSO could merge).",
+            same_size[0],
+        ),
     ):
         yield CounterMetricFamily(name, documentation, value=int(value))
 

@@ -183,6 +183,13 @@ class OutputSlot:
         """Payload bytes sent (the sender report's count)."""
         return int(self.c.octets)
 
+    def renumber(self, ssrc: int, rtx_ssrc: int) -> None:
+        """Send as new SSRCs from the next packet on (the answer announcing them is out):
+        the browser opens a new receive stream, in the MediaStream that answer names."""
+        self.ssrc = ssrc
+        self.rtx_ssrc = rtx_ssrc
+        self.c.ssrc = ssrc
+
     @property
     def target(self) -> Source | None:
         return self.pending if self.pending is not None else self.current

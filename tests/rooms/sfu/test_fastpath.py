@@ -342,3 +342,31 @@ def test_a_destination_closed_or_collected_with_datagrams_queued_sends_none(pair
     assert lib.fwd_flush() == 0
     assert receiver.take() == []
     assert counters()[2] - before[2] == 2
+
+
+@pytest.mark.parametrize("gso", [True, False])
+def test_a_run_of_equal_datagrams_arrives_as_the_datagrams_it_was(pair: Any, gso: bool) -> None:
+    writer, receiver, _ = pair
+    src = Source(SourceKey("a", "audio"), "0", 111, 48000, False, 0, ssrc=5)
+    slot = audio_slot(writer, 0)
+    slot.assign(src, 0.0)
+    was = lib.fwd_gso()
+    lib.fwd_set_gso(1 if gso else 0)
+    try:
+        before = lib.fwd_gso_datagrams()
+        pkt = ffi.new("fwd_pkt *")
+        # Five packets of one length, then a shorter one (the end of a frame), then two more.
+        sizes = [200] * 5 + [60, 200, 200]
+        for seq, size in enumerate(sizes):
+            data = audio_packet(seq)[:12] + bytes([seq]) * size
+            lib.fwd_parse(pkt, data, len(data), False, 0)
+            forward(src, pkt, data)
+        got = receiver.take()
+        assert [len(d) for d in got] == [len(got[0])] * 5 + [len(got[0]) - 140] + [len(got[0])] * 2
+        plain = [receiver.rx.unprotect(d) for d in got]
+        assert [p[-1] for p in plain] == list(range(8))
+        merged = lib.fwd_gso_datagrams() - before
+        # The first run (five and the short one) and the last (two) went as GSO messages.
+        assert merged == (8 if gso and lib.fwd_gso() else 0)
+    finally:
+        lib.fwd_set_gso(was)

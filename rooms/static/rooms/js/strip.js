@@ -5,13 +5,51 @@
 // strip ("rooms-strip-config"), under whatever prefix the site mounted Rooms.
 
 import { api } from "./lib/api.js";
-import { h, announce, avatar } from "./lib/dom.js";
+import { h, announce, avatar, toast } from "./lib/dom.js";
+import { localizeStarts, startTime } from "./lib/time.js";
 
 function formatStart(iso) {
   if (!iso) return "Starts when the host arrives";
-  const date = new Date(iso);
-  const text = date.toLocaleString(undefined, { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-  return h("span", {}, "Starts ", h("time", { datetime: iso }, text));
+  return h("span", {}, "Starts ", startTime(iso));
+}
+
+// "I'll be there": the upcoming rooms this person said yes to (from the strip, then their clicks).
+const going = new Set();
+
+function rsvpButton(room) {
+  const config = stripConfig();
+  if (room.state === "open" || !config.rsvp || room.host?.id === config.me) return null;
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "button button--quiet room-card__rsvp",
+      dataset: { rsvp: room.token },
+      "aria-pressed": String(going.has(room.token)),
+    },
+    "I'll be there",
+    h("span", { class: "visually-hidden" }, ` (${room.title})`),
+  );
+}
+
+async function toggleRsvp(button) {
+  const token = button.dataset.rsvp;
+  const yes = button.getAttribute("aria-pressed") !== "true";
+  button.disabled = true;
+  try {
+    await api(yes ? "POST" : "DELETE", stripConfig().rsvp.replace("TOKEN", encodeURIComponent(token)));
+    if (yes) going.add(token);
+    else going.delete(token);
+    button.setAttribute("aria-pressed", String(yes));
+    const text = yes ? "You'll be there. You'll get a reminder before it starts." : "You're no longer going.";
+    announce(text);
+    toast(text);
+  } catch (error) {
+    announce(error.message, { assertive: true });
+    toast(error.message);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 export function renderCard(room) {
@@ -53,6 +91,7 @@ export function renderCard(room) {
       "div",
       { class: "room-card__actions" },
       h("a", { class: "button", href: room.link }, live ? "Join" : "Open", h("span", { class: "visually-hidden" }, ` ${room.title}`)),
+      rsvpButton(room),
     ),
   );
   return h(
@@ -133,6 +172,12 @@ export function connectFeed() {
   // template, a plain one imported by a site's own script).
   if (config.dataset.connected) return;
   config.dataset.connected = "true";
+  for (const token of stripConfig().going || []) going.add(token);
+  localizeStarts();
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest?.("button[data-rsvp]");
+    if (button) toggleRsvp(button);
+  });
   let delay = 1000;
   let dropped = false;
   const open = () => {

@@ -56,8 +56,15 @@ export function describeEvent(event, before) {
   }
   if (event.room && before.room.participants_can_share_screen && !event.room.participants_can_share_screen) {
     if (!amModerator()) {
-      announce("The host turned off screen sharing.");
-      if (app.sharing) stopScreen();
+      if (app.sharing) {
+        // The SFU has already stopped forwarding the share: say so where the sharer looks.
+        const text = "A host turned off screen sharing for participants, so your screen is no longer shared.";
+        toast(text);
+        announce(text, { assertive: true });
+        stopScreen({ quiet: true });
+      } else {
+        announce("A host turned off screen sharing for participants.");
+      }
     }
   }
 }

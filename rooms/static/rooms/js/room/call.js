@@ -21,6 +21,7 @@ export function waitContext(extra = {}) {
     signedIn: config.viewer.signed_in,
     signInUrl: config.sign_in_url,
     homeUrl: urls.home,
+    scheduledStart: config.room.scheduled_start,
     on: { leave: leave, retry: () => location.reload(), rejoin: () => location.reload() },
     ...extra,
   };
@@ -38,6 +39,9 @@ export function enterRoom() {
   const person = me();
   if (person?.audio_muted) app.micOn = false;
   if (!app.micOn && person && !person.audio_muted) app.socket.send({ type: "audio.set", muted: true });
+  // Before the offer (the socket keeps order): a camera that is off is never forwarded.
+  if (!prejoin.stream?.getVideoTracks().length) app.camOn = false;
+  if (person && person.camera_off === app.camOn) app.socket.send({ type: "camera.set", off: !app.camOn });
   startMedia();
   render();
   clearInterval(app.qualityTimer);
@@ -90,13 +94,13 @@ function attachAudio(mid, track) {
 }
 
 export function onSlots(slots) {
+  app.slots = slots;
   app.slotOwners.clear();
   for (const [mid, owner] of Object.entries(slots)) {
-    if (owner === null || owner === undefined) continue;
-    // A participant id, or {participant_id, kind} when the SFU names screen shares apart.
-    const pid = Number(typeof owner === "object" ? owner.participant_id : owner);
-    const kind = typeof owner === "object" && owner.kind === "screen" ? "screen" : "camera";
-    if (Number.isFinite(pid)) app.slotOwners.set(mid, { pid, kind });
+    // {participant_id, kind: "audio" | "camera" | "screen"}, or null for an idle slot.
+    if (!owner || typeof owner !== "object") continue;
+    const pid = Number(owner.participant_id);
+    if (Number.isFinite(pid)) app.slotOwners.set(mid, { pid, kind: owner.kind });
   }
   renderGrid();
 }
@@ -196,10 +200,8 @@ export function renderGrid() {
   for (const [mid, owner] of app.slotOwners) {
     const track = app.remoteTracks.get(mid);
     if (!track || track.kind !== "video") continue;
-    // The SFU names only the person behind a slot: a second video slot carrying the same
-    // person is their screen share (a person publishes at most one camera and one screen).
-    const isScreen = owner.kind === "screen" || videoByPid.has(owner.pid);
-    (isScreen ? screenByPid : videoByPid).set(owner.pid, track);
+    if (owner.kind === "screen") screenByPid.set(owner.pid, track);
+    else if (owner.kind === "camera") videoByPid.set(owner.pid, track);
   }
   if (app.sharing && app.media?.screenTrack) screenByPid.set(app.you.id, app.media.screenTrack);
   grid.render({

@@ -22,6 +22,7 @@ export function toggleMic() {
 export function toggleCamera() {
   app.camOn = !app.camOn;
   app.media?.setCameraEnabled(app.camOn);
+  app.socket?.send({ type: "camera.set", off: !app.camOn });
   for (const t of prejoin.stream?.getVideoTracks() || []) t.enabled = app.camOn;
   announce(app.camOn ? "Camera on." : "Camera off.");
   paintControls(me());
@@ -57,11 +58,12 @@ export async function toggleScreen() {
   renderGrid();
 }
 
-export async function stopScreen() {
+/** `quiet`: the caller says why instead; `offer` false: a retry already carries the stop. */
+export async function stopScreen({ quiet = false, offer = true } = {}) {
   if (!app.sharing) return;
   app.sharing = false;
-  await app.media?.stopScreen();
-  announce("You stopped sharing your screen.");
+  await app.media?.stopScreen({ offer });
+  if (!quiet) announce("You stopped sharing your screen.");
   paintControls(me());
   renderGrid();
 }

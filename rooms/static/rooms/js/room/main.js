@@ -8,10 +8,12 @@
 //   controls.js       the call bar, the header buttons and the side panels
 //   dialogs.js        confirm and report dialogs
 //   lobbyprompt.js    the knock prompt for hosts: Admit / Deny and a chime
+//   rsvp.js           "I'll be there" before a scheduled room starts
 // Actions on other people go through the REST API (security.js); the visitor's own hand, mute
 // and leave go on the socket.
 
 import { announce } from "../lib/dom.js";
+import { localizeStarts } from "../lib/time.js";
 import { waitContext } from "./call.js";
 import { $, app, config, prejoin, urls } from "./context.js";
 import {
@@ -27,6 +29,7 @@ import {
 import { buildReportReasons, confirmDialog, openReport } from "./dialogs.js";
 import { onJoinSubmit } from "./join.js";
 import { LobbyPrompt } from "./lobbyprompt.js";
+import { setUpRsvp } from "./rsvp.js";
 import { showWaitScreen } from "./screens.js";
 import { SecurityPanel } from "./security.js";
 
@@ -37,6 +40,8 @@ app.lobbyPrompt = new LobbyPrompt($("knock"), {
   onFocusAway: () => $("toggle-security").focus(),
 });
 buildReportReasons();
+localizeStarts();
+setUpRsvp();
 // A guest in a room for signed-in people only gets a sign-in link instead of the form.
 $("join-form")?.addEventListener("submit", onJoinSubmit);
 $("ctl-mic").addEventListener("click", toggleMic);
@@ -65,6 +70,9 @@ $("unmute-dismiss").addEventListener("click", () => {
 
 if (config.room.state === "ended") {
   showWaitScreen("ended", waitContext({ endedBy: config.room.ended_by }));
+} else if (config.refused) {
+  // Removed from this room earlier: said at once, no pre-join, no camera.
+  showWaitScreen(config.refused, waitContext());
 } else if ($("join-form")) {
   prejoin.open();
 }

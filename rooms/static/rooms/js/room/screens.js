@@ -3,6 +3,7 @@
 // the socket's closing messages.
 
 import { h, announce } from "../lib/dom.js";
+import { formatStart, startTime } from "../lib/time.js";
 import { icons } from "./icons.js";
 
 const REASONS = {
@@ -163,6 +164,11 @@ export function showWaitScreen(reason, ctx) {
   const detail = document.getElementById("wait-detail");
   detail.textContent = ctx.detail ? `Reason: ${ctx.detail}` : "";
   detail.hidden = !ctx.detail;
+  // While waiting for a scheduled room: when it starts, in the reader's time zone.
+  const start = document.getElementById("wait-start");
+  const startsAt = spec.waiting && ctx.scheduledStart && new Date(ctx.scheduledStart) > Date.now() ? ctx.scheduledStart : null;
+  start.replaceChildren(...(startsAt ? ["Starts ", startTime(startsAt)] : []));
+  start.hidden = !startsAt;
   const actions = document.getElementById("wait-actions");
   actions.replaceChildren();
   for (const action of spec.actions) {
@@ -179,5 +185,5 @@ export function showWaitScreen(reason, ctx) {
     }
   }
   heading.focus();
-  announce(`${spec.title}. ${message}`, { assertive: !spec.waiting });
+  announce(`${spec.title}. ${message}${startsAt ? ` Starts ${formatStart(startsAt)}.` : ""}`, { assertive: !spec.waiting });
 }

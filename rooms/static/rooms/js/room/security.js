@@ -66,11 +66,28 @@ export class SecurityPanel {
       );
       if (!ok) event.target.checked = !on;
     });
+    $("sec-several-screens").addEventListener("change", async (event) => {
+      const on = event.target.checked;
+      const ok = await this._call(
+        "PATCH",
+        "",
+        { several_screen_shares: on },
+        on ? "Several people can share their screen at once." : "One screen share at a time.",
+      );
+      if (!ok) event.target.checked = !on;
+    });
     $("sec-capacity-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const capacity = Number($("sec-capacity").value);
+      const inside = Number($("sec-capacity").min) || 1;
       if (!Number.isInteger(capacity) || capacity < 1 || capacity > 50) {
         toast("Capacity must be a whole number from 1 to 50.");
+        return;
+      }
+      if (capacity < inside) {
+        const text = `${inside} people are in the room now: capacity can't be lower than that.`;
+        toast(text);
+        announce(text, { assertive: true });
         return;
       }
       await this._call("PATCH", "", { capacity }, `Capacity set to ${capacity}.`);
@@ -116,7 +133,9 @@ export class SecurityPanel {
     $("sec-waiting").checked = room.waiting_room;
     $("sec-signed-in-only").checked = room.signed_in_only;
     $("sec-screen").checked = room.participants_can_share_screen;
+    $("sec-several-screens").checked = Boolean(room.several_screen_shares);
     if (focused !== $("sec-capacity")) $("sec-capacity").value = String(room.capacity);
+    $("sec-capacity").min = String(Math.max(1, roster.length)); // not below the people inside
     const waiting = lobby || [];
     $("sec-lobby-count").textContent = String(waiting.length);
     $("sec-lobby-empty").hidden = waiting.length > 0;

@@ -12,12 +12,13 @@ export function columnsFor(n) {
   return Math.max(1, Math.min(8, Math.ceil(Math.sqrt(n))));
 }
 
-function describe(person, { isMe, speaking, kind }) {
+function describe(person, { isMe, speaking, kind, cameraOff }) {
   const parts = [kind === "screen" ? `${person.display_name}'s screen` : person.display_name];
   if (isMe && kind !== "screen") parts.push("you");
   if (ROLE_LABELS[person.role]) parts.push(ROLE_LABELS[person.role].toLowerCase());
   if (kind !== "screen") {
     if (person.audio_muted) parts.push("muted");
+    if (cameraOff) parts.push("camera off");
     if (person.hand_raised) parts.push("hand raised");
     if (speaking) parts.push("speaking");
   }
@@ -38,11 +39,15 @@ export class Grid {
    *          cameraOn: boolean, videoByPid: Map, screenByPid: Map, speakers: number[]}} view
    */
   render(view, reordering = false) {
-    const entries = [];
+    // A screen share is the presenter layout: shares first, large and uncropped, everyone
+    // else in a strip below them.
+    const screens = [];
+    const cameras = [];
     for (const person of this._ordered(view.roster)) {
-      entries.push({ key: `p${person.id}`, person, kind: "camera" });
-      if (view.screenByPid.has(person.id)) entries.push({ key: `s${person.id}`, person, kind: "screen" });
+      cameras.push({ key: `p${person.id}`, person, kind: "camera" });
+      if (view.screenByPid.has(person.id)) screens.push({ key: `s${person.id}`, person, kind: "screen" });
     }
+    const entries = [...screens, ...cameras];
     const keys = new Set(entries.map((e) => e.key));
     for (const [key, tile] of this.tiles) {
       if (!keys.has(key)) {
@@ -60,7 +65,10 @@ export class Grid {
       this._update(tile, entry, view);
       if (this.el.children[index] !== tile.el) this.el.insertBefore(tile.el, this.el.children[index] || null);
     });
-    this.el.style.setProperty("--cols", String(columnsFor(entries.length)));
+    const presenting = screens.length > 0;
+    this.el.classList.toggle("is-presenting", presenting);
+    this.el.style.setProperty("--screens", String(screens.length || 1));
+    this.el.style.setProperty("--cols", String(presenting ? Math.min(8, cameras.length) : columnsFor(entries.length)));
     this.el.dataset.count = String(entries.length);
     if (!reordering && this._promoteHiddenSpeakers(view.speakers)) this.render(view, true);
   }
@@ -118,10 +126,13 @@ export class Grid {
     const person = entry.person;
     const isMe = person.id === view.meId;
     const speaking = view.speakers.includes(person.id);
+    // Camera off is a state the roster carries (the SFU forwards none of it): initials and
+    // a mark, never a black or frozen picture.
+    const cameraOff = entry.kind === "camera" && (isMe ? !view.cameraOn : Boolean(person.camera_off));
     let track = null;
     if (entry.kind === "screen") track = view.screenByPid.get(person.id) || null;
     else if (isMe) track = view.cameraOn ? view.localTrack : null;
-    else track = view.videoByPid.get(person.id) || null;
+    else if (!cameraOff) track = view.videoByPid.get(person.id) || null;
     if (track !== tile.track) {
       tile.track = track;
       tile.video.srcObject = track ? new MediaStream([track]) : null;
@@ -132,9 +143,10 @@ export class Grid {
     const showVideo = Boolean(track);
     tile.el.classList.toggle("has-video", showVideo);
     tile.el.classList.toggle("is-self", isMe);
+    tile.el.classList.toggle("is-camera-off", cameraOff);
     tile.el.classList.toggle("is-speaking", entry.kind === "camera" && speaking);
     tile.el.classList.toggle("is-active", entry.kind === "camera" && view.speakers[0] === person.id);
-    tile.el.setAttribute("aria-label", describe(person, { isMe, speaking, kind: entry.kind }));
+    tile.el.setAttribute("aria-label", describe(person, { isMe, speaking, kind: entry.kind, cameraOff }));
     const label = entry.kind === "screen" ? `${person.display_name} (screen)` : isMe ? `${person.display_name} (you)` : person.display_name;
     if (tile.name.textContent !== label) tile.name.textContent = label;
     const badges = [];
@@ -149,6 +161,11 @@ export class Grid {
         const muted = h("span", { class: "tile-badge tile-badge--muted", title: "Muted" });
         muted.innerHTML = icons.mutedSmall;
         badges.push(muted);
+      }
+      if (cameraOff) {
+        const off = h("span", { class: "tile-badge tile-badge--camera-off", title: "Camera off" });
+        off.innerHTML = icons.camOff;
+        badges.push(off);
       }
     }
     tile.badges.replaceChildren(...badges);
