@@ -191,6 +191,7 @@ class RoomListCreateApi(_Api):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="rooms_list",
         summary="Rooms I host or co-host",
         description="Newest first, a page at a time.",
         parameters=pagination.PARAMETERS,
@@ -659,6 +660,7 @@ class RoomCoHostsApi(_Api):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="rooms_cohosts_list",
         summary="Co-hosts of a room",
         description="For the host and co-hosts; oldest first, a page at a time.",
         parameters=pagination.PARAMETERS,
@@ -724,6 +726,7 @@ class RoomInvitationsApi(_Api):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="rooms_invitations_list",
         summary="People invited to a room",
         description="For the host and co-hosts; oldest first, a page at a time.",
         parameters=pagination.PARAMETERS,
@@ -792,6 +795,7 @@ class RoomBansApi(_Api):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="rooms_bans_list",
         summary="People banned from a room",
         description="For the host and co-hosts; newest first, a page at a time. Lift a ban "
         "with DELETE bans/<id>/.",
