@@ -16,11 +16,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.api import MAX_ID
 from accounts.forms import LoginForm, PeopleSearchForm, SignUpForm, UsernameForm
+from accounts.languages import supported
 from accounts.models import User
 from config.errors import DomainError, TooManyRequests
 from rooms.addresses import client_address
@@ -231,3 +233,21 @@ def unblock(request: HttpRequest, user_id: int) -> HttpResponse:
         "Unblocked.",
     )
     return _back_to_friends(request)
+
+
+# --- Language ---------------------------------------------------------------------------------
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: Django's set_language (the language cookie, for everyone, and
+    the redirect back to `next`), and for a signed-in person their account's language too, so
+    it follows them to every device and into their notifications. An unknown code changes
+    nothing."""
+    response = i18n_views.set_language(request)
+    language = supported(request.POST.get("language"))
+    user = request.user
+    if language and isinstance(user, User) and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return response

@@ -19,12 +19,14 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from django.utils import translation
 from pydantic import BaseModel, ValidationError
 
 from rooms import (
     budget,
     events,
     flood,
+    i18n,
     lease,
     media_control,
     messages,
@@ -88,6 +90,10 @@ class RoomConsumer(ResilientSocket):
     closing = False
     changes: ChangeBudget | None = None
     turn_credentials: CredentialRenewal
+
+    # The language of this socket's person (rooms/i18n.py), found once: every human message
+    # sent on it (errors, notices) is written in it, whoever's action caused it (`dispatch`).
+    language: str | None = None
 
     async def connect(self) -> None:
         self.turn_credentials = CredentialRenewal(self.send_json)
@@ -549,17 +555,20 @@ class RoomConsumer(ResilientSocket):
         if not hasattr(self, get_handler_name(message)):
             log.warning("room socket ignores message type %r", message.get("type"))
             return
-        try:
-            await super().dispatch(message)
-        except Exception as error:
-            # An event this socket could not act on (its state could not be read): the client
-            # asks for a fresh snapshot after retry_after.
-            if not outages.is_outage(error):
-                raise
-            log.warning("room socket could not handle %s: %s", message.get("type"), error)
-            # Channels tidies the database connections before each handler: the outage may
-            # show there, before `receive` sees the client's message. Say which one it was.
-            await self.send_json(_unavailable(_client_message_type(message)))
+        if self.language is None:
+            self.language = await database_sync_to_async(i18n.language_for_scope)(self.scope)
+        with translation.override(self.language):
+            try:
+                await super().dispatch(message)
+            except Exception as error:
+                # An event this socket could not act on (its state could not be read): the client
+                # asks for a fresh snapshot after retry_after.
+                if not outages.is_outage(error):
+                    raise
+                log.warning("room socket could not handle %s: %s", message.get("type"), error)
+                # Channels tidies the database connections before each handler: the outage may
+                # show there, before `receive` sees the client's message. Say which one it was.
+                await self.send_json(_unavailable(_client_message_type(message)))
 
     async def room_event(self, message: dict[str, Any]) -> None:
         if not self.in_room_group:
@@ -658,7 +667,8 @@ def _client_message_type(message: dict[str, Any]) -> str | None:
 
 
 def _error(code: str, message: str, regarding: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    # str(): a lazy message is written here, in the socket's language (`dispatch`).
+    body: dict[str, Any] = {"type": "error", "code": code, "message": str(message)}
     if regarding:
         body["regarding"] = regarding
     return body

@@ -72,7 +72,8 @@ class TooManyRequests(DomainError):
 
 
 def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
+    # str(): a lazily translated message is written in the active language (the request's).
+    body: dict[str, Any] = {"code": code, "message": str(message)}
     if fields:
         body["fields"] = fields
     return {"error": body}

@@ -3,6 +3,7 @@
 room socket's routes (`rooms.routing`) go under the same prefix (rooms/links.py)."""
 
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.i18n import JavaScriptCatalog
 
 from rooms import api_urls, views
 
@@ -11,4 +12,7 @@ app_name = "rooms"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("r/<str:token>/", views.room_page, name="room"),
     path("api/", include(api_urls)),
+    # Rooms' scripts' translations (rooms/locale/*/djangojs.po) in the page's language; Rooms'
+    # pages and the feed strip load it before their modules (rooms/static/rooms/js/lib/i18n.js).
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["rooms"]), name="jsi18n"),
 ]
