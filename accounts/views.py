@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 
@@ -100,7 +101,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error("username", error.message)
             return render(request, "registration/signup.html", {"form": form})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.name}!")
+        messages.success(request, _("Welcome, %(name)s!") % {"name": user.name})
         return redirect("feed:home")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -139,7 +140,7 @@ def friend_request_send(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = UsernameForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose someone to send a friend request to.")
+        messages.error(request, _("Choose someone to send a friend request to."))
         return _back_to_friends(request)
     username = form.cleaned_data["username"]
     try:
@@ -150,9 +151,9 @@ def friend_request_send(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
     else:
         if sent is None:  # they had already asked us: the service made us friends at once
-            messages.success(request, f"You and {username} are now friends.")
+            messages.success(request, _("You and %(name)s are now friends.") % {"name": username})
         else:
-            messages.success(request, f"Friend request sent to {username}.")
+            messages.success(request, _("Friend request sent to %(name)s.") % {"name": username})
     return _back_to_friends(request)
 
 
@@ -163,7 +164,7 @@ def friend_request_accept(request: HttpRequest, request_id: int) -> HttpResponse
     _run(
         request,
         lambda: services.friend_request_accept(user=user, request_id=request_id),
-        "Friend request accepted.",
+        _("Friend request accepted."),
     )
     return _back_to_friends(request)
 
@@ -175,7 +176,7 @@ def friend_request_decline(request: HttpRequest, request_id: int) -> HttpRespons
     _run(
         request,
         lambda: services.friend_request_decline(user=user, request_id=request_id),
-        "Friend request declined.",
+        _("Friend request declined."),
     )
     return _back_to_friends(request)
 
@@ -187,7 +188,7 @@ def friend_request_cancel(request: HttpRequest, request_id: int) -> HttpResponse
     _run(
         request,
         lambda: services.friend_request_cancel(user=user, request_id=request_id),
-        "Friend request cancelled.",
+        _("Friend request cancelled."),
     )
     return _back_to_friends(request)
 
@@ -199,7 +200,7 @@ def friend_remove(request: HttpRequest, user_id: int) -> HttpResponse:
     _run(
         request,
         lambda: services.friendship_remove(user=user, friend_id=friend_id),
-        "Removed from your friends.",
+        _("Removed from your friends."),
     )
     return _back_to_friends(request)
 
@@ -210,7 +211,7 @@ def block(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = UsernameForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose someone to block.")
+        messages.error(request, _("Choose someone to block."))
         return _back_to_friends(request)
     username = form.cleaned_data["username"]
     _run(
@@ -218,7 +219,8 @@ def block(request: HttpRequest) -> HttpResponse:
         lambda: services.user_block(
             blocker=user, blocked=selectors.user_by_username(username=username)
         ),
-        f"You blocked {username}. They can't find you, send you requests or see your rooms.",
+        _("You blocked %(name)s. They can't find you, send you requests or see your rooms.")
+        % {"name": username},
     )
     return _back_to_friends(request)
 
@@ -230,7 +232,7 @@ def unblock(request: HttpRequest, user_id: int) -> HttpResponse:
     _run(
         request,
         lambda: services.user_unblock(blocker=user, blocked_id=blocked_id),
-        "Unblocked.",
+        _("Unblocked."),
     )
     return _back_to_friends(request)
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from rooms import outages
 from rooms.errors import (
@@ -61,7 +62,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Any
         log_outage(exception, request.path)
         return outage_response(request)
     if _is_api(request):
-        return JsonResponse(error_body("bad_request", "The request is malformed."), status=400)
+        return JsonResponse(error_body("bad_request", _("The request is malformed.")), status=400)
     from django.views.defaults import bad_request as html
 
     return html(request, exception or Exception())
@@ -69,7 +70,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Any
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> Any:
     if _is_api(request):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
     from django.views.defaults import page_not_found as html
 
     return html(request, exception or Http404())
@@ -78,7 +79,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error(request: HttpRequest) -> Any:
     if _is_api(request):
         return JsonResponse(
-            error_body("server_error", "Something went wrong on our side."), status=500
+            error_body("server_error", _("Something went wrong on our side.")), status=500
         )
     from django.views.defaults import server_error as html
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
@@ -93,7 +94,7 @@ def _optional_user(request: Request) -> User | None:
 def _room(request: Request, token: str) -> Room:
     if not _TOKEN.fullmatch(token):
         # Same body as the selector's: a malformed link tells nothing more than an unknown one.
-        raise NotFound("room_not_found", "This room doesn't exist.")
+        raise NotFound("room_not_found", _("This room doesn't exist."))
     return selectors.room_by_token(token=token, user=_optional_user(request))
 
 
@@ -106,7 +107,7 @@ def _path_id(value: int) -> int:
 
 def _require_moderator(room: Room, user: User | None) -> None:
     if not services.is_moderator(room=room, user=user):
-        raise Forbidden("not_a_host", "Only the host or a co-host can do that.")
+        raise Forbidden("not_a_host", _("Only the host or a co-host can do that."))
 
 
 def _participant_data(participant: Participant) -> dict[str, Any]:
@@ -323,7 +324,7 @@ class RoomParticipantsApi(_Api):
                 visit = None
             # Lobby members see nothing of the room until they are admitted.
             if visit is None or visit.state != ParticipantState.ADMITTED:
-                raise Forbidden("not_in_room", "Only people in the room can see who is here.")
+                raise Forbidden("not_in_room", _("Only people in the room can see who is here."))
         body: dict[str, Any] = {"participants": list(selectors.roster(room=room))}
         if moderator:
             body["lobby"] = list(selectors.lobby(room=room))

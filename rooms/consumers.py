@@ -20,6 +20,8 @@ from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
 from rooms import (
@@ -428,7 +430,7 @@ class RoomConsumer(ResilientSocket):
         self, action: Any, message: messages.LobbyAdmit | messages.LobbyDeny
     ) -> None:
         if (message.participant_ids is None) == (not message.all):
-            raise DomainError("invalid_message", "Give participant_ids or all, not both.")
+            raise DomainError("invalid_message", _("Give participant_ids or all, not both."))
         await self.as_moderator(
             action,
             room=self._room(),
@@ -544,7 +546,7 @@ class RoomConsumer(ResilientSocket):
         """Host controls act as the account behind this socket; the service checks the role."""
         actor = await database_sync_to_async(selectors.participant_account)(participant_id=self.pid)
         if actor is None:
-            raise DomainError("not_a_host", "Only hosts and co-hosts can do that.")
+            raise DomainError("not_a_host", _("Only hosts and co-hosts can do that."))
         return await database_sync_to_async(service)(actor=actor, **kwargs)
 
     # --- from the server ---------------------------------------------------------------------
@@ -666,7 +668,7 @@ def _client_message_type(message: dict[str, Any]) -> str | None:
     return kind if isinstance(kind, str) and len(kind) <= 64 else None
 
 
-def _error(code: str, message: str, regarding: str | None = None) -> dict[str, Any]:
+def _error(code: str, message: str | Promise, regarding: str | None = None) -> dict[str, Any]:
     # str(): a lazy message is written here, in the socket's language (`dispatch`).
     body: dict[str, Any] = {"type": "error", "code": code, "message": str(message)}
     if regarding:

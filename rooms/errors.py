@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.functional import Promise
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -71,7 +72,7 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
-def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
+def error_body(code: str, message: str | Promise, fields: Any = None) -> dict[str, Any]:
     # str(): a lazily translated message is written in the active language (the request's).
     body: dict[str, Any] = {"code": code, "message": str(message)}
     if fields:
