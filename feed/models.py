@@ -15,6 +15,8 @@ class Post(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
         indexes = [models.Index(fields=["author", "-created_at"])]
 
     def __str__(self) -> str:

@@ -55,6 +55,8 @@ class Room(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
         constraints = [
             models.CheckConstraint(
                 condition=Q(capacity__gte=1) & Q(capacity__lte=50), name="room_capacity_1_50"
@@ -234,8 +236,15 @@ class Ban(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("ban")
+        verbose_name_plural = _("bans")
+
     def __str__(self) -> str:
-        return f"{self.display_name} banned from {self.room_id}"
+        return _("%(name)s banned from room %(room)s") % {
+            "name": self.display_name,
+            "room": self.room_id,
+        }
 
 
 class AuditEvent(models.Model):
@@ -291,8 +300,12 @@ class Report(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+
     def __str__(self) -> str:
-        return f"Report {self.pk} on {self.room_id}"
+        return _("Report %(report)s on room %(room)s") % {"report": self.pk, "room": self.room_id}
 
 
 class AnnouncementKind(models.TextChoices):
