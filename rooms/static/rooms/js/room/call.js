@@ -1,0 +1,243 @@
+// The call: entering the room, the media session, the grid and panels drawn from the snapshot,
+// and stopping everything at the end.
+
+import { announce, h } from "../lib/dom.js";
+import { $, amModerator, app, canShareScreen, config, grid, me, prejoin, urls } from "./context.js";
+import { leave, togglePanel } from "./controls.js";
+import { openReport } from "./dialogs.js";
+import { setIcon } from "./icons.js";
+import { MediaSession } from "./media.js";
+import { paintToggle } from "./prejoin.js";
+import { personRow, replaceList } from "./ui.js";
+
+const MAX_AUDIO_SLOTS = 3;
+const MAX_VIDEO_SLOTS = 9;
+const QUALITY_MS = 2000;
+
+/** What the wait screens (screens.js) need: who hosts, where to go next, what the buttons do. */
+export function waitContext(extra = {}) {
+  return {
+    hostName: config.room.host_name,
+    signedIn: config.viewer.signed_in,
+    signInUrl: config.sign_in_url,
+    homeUrl: urls.home,
+    on: { leave: leave, retry: () => location.reload(), rejoin: () => location.reload() },
+    ...extra,
+  };
+}
+
+export function enterRoom() {
+  app.phase = "room";
+  $("screen-prejoin").hidden = true;
+  $("screen-wait").hidden = true;
+  $("screen-room").hidden = false;
+  $("call-heading").focus?.();
+  announce(app.wasInLobby ? "You were let in. You're in the room." : "You're in the room.");
+  const person = me();
+  if (person?.audio_muted) app.micOn = false;
+  if (!app.micOn && person && !person.audio_muted) app.socket.send({ type: "audio.set", muted: true });
+  startMedia();
+  render();
+  clearInterval(app.qualityTimer);
+  app.qualityTimer = setInterval(updateQuality, QUALITY_MS);
+}
+
+function startMedia() {
+  if (app.media) return;
+  const stream = prejoin.stream;
+  for (const t of stream?.getAudioTracks() || []) t.enabled = app.micOn;
+  for (const t of stream?.getVideoTracks() || []) t.enabled = app.camOn;
+  app.media = new MediaSession({
+    send: (msg) => app.socket.send(msg),
+    iceServers: app.you?.ice_servers || [],
+    onRemoteTrack: (mid, track) => {
+      app.remoteTracks.set(mid, track);
+      if (track.kind === "audio") attachAudio(mid, track);
+      track.addEventListener("unmute", renderGrid);
+      track.addEventListener("mute", renderGrid);
+      renderGrid();
+    },
+    onState: (state) => {
+      if (state === "connected") showMediaStatus("");
+      if (state === "failed") app.media.restart();
+    },
+    onReset: ({ moved = false } = {}) => {
+      app.remoteTracks.clear();
+      app.slotOwners.clear();
+      $("audio-sink").replaceChildren();
+      if (moved && app.pendingSlots) onSlots(app.pendingSlots);
+      app.pendingSlots = null;
+    },
+  });
+  const others = Math.max(0, (app.snapshot?.roster.length || 1) - 1);
+  app.media.start(stream, {
+    audioSlots: Math.min(others, MAX_AUDIO_SLOTS),
+    videoSlots: Math.min(others, MAX_VIDEO_SLOTS),
+  });
+}
+
+function attachAudio(mid, track) {
+  const sink = $("audio-sink");
+  let el = sink.querySelector(`audio[data-mid="${CSS.escape(mid)}"]`);
+  if (!el) {
+    el = h("audio", { autoplay: true, dataset: { mid } });
+    sink.append(el);
+  }
+  el.srcObject = new MediaStream([track]);
+  el.play?.().catch(() => {});
+}
+
+export function onSlots(slots) {
+  app.slotOwners.clear();
+  for (const [mid, owner] of Object.entries(slots)) {
+    if (owner === null || owner === undefined) continue;
+    // A participant id, or {participant_id, kind} when the SFU names screen shares apart.
+    const pid = Number(typeof owner === "object" ? owner.participant_id : owner);
+    const kind = typeof owner === "object" && owner.kind === "screen" ? "screen" : "camera";
+    if (Number.isFinite(pid)) app.slotOwners.set(mid, { pid, kind });
+  }
+  renderGrid();
+}
+
+export function onMediaState(state) {
+  if (state === "moving") {
+    // The room moved to another media server: no visible change, the old one plays until
+    // the new one is connected.
+    app.media?.move();
+  } else if (state === "failed") {
+    showMediaStatus("Reconnecting audio and video…");
+    app.media?.restart();
+  } else if (state === "connected") {
+    showMediaStatus("");
+  }
+}
+
+export function showMediaStatus(text) {
+  const el = $("media-status");
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+async function updateQuality() {
+  if (!app.media) return;
+  let q;
+  try {
+    q = await app.media.quality();
+  } catch {
+    return;
+  }
+  const el = $("quality");
+  const words = { good: "good", fair: "fair", poor: "poor", unknown: "measuring" };
+  let text = `Connection quality: ${words[q.level]}`;
+  if (q.level !== "unknown") {
+    const parts = [];
+    if (q.rtt !== null && q.rtt !== undefined) parts.push(`round trip ${Math.round(q.rtt * 1000)} ms`);
+    parts.push(`packet loss ${(q.loss * 100).toFixed(1)}%`);
+    text += ` (${parts.join(", ")})`;
+  }
+  el.dataset.level = q.level;
+  el.setAttribute("aria-label", text);
+  el.title = text;
+}
+
+// --- rendering -----------------------------------------------------------------------------------
+
+export function render() {
+  if (!app.snapshot) return;
+  const person = me();
+  const room = app.snapshot.room;
+  $("lock-tag").hidden = !room.locked;
+  $("people-count").textContent = String(app.snapshot.roster.length);
+  const moderator = amModerator();
+  $("toggle-security").hidden = !moderator;
+  if (!moderator && !$("panel-security").hidden) togglePanel("panel-security", false);
+  const waiting = app.snapshot.lobby?.length || 0;
+  $("lobby-count").textContent = String(waiting);
+  $("lobby-count").hidden = waiting === 0;
+  $("toggle-security").setAttribute("aria-label", waiting ? `Security, ${waiting} waiting in the lobby` : "Security");
+  paintControls(person);
+  renderGrid();
+  replaceList(
+    $("people-list"),
+    app.snapshot.roster.map((p) =>
+      personRow(p, {
+        meId: app.you.id,
+        canModerate: moderator,
+        withReport: true,
+        amHost: person?.role === "host",
+        onAction: (action, target) => (action === "report" ? openReport(target) : app.security.act(action, target)),
+      }),
+    ),
+  );
+  if (moderator) {
+    app.security.render({
+      room,
+      roster: app.snapshot.roster,
+      lobby: app.snapshot.lobby,
+      meId: app.you.id,
+      amHost: person?.role === "host",
+    });
+  }
+}
+
+export function renderGrid() {
+  if (!app.snapshot || app.phase !== "room") return;
+  const videoByPid = new Map();
+  const screenByPid = new Map();
+  for (const [mid, owner] of app.slotOwners) {
+    const track = app.remoteTracks.get(mid);
+    if (!track || track.kind !== "video") continue;
+    // The SFU names only the person behind a slot: a second video slot carrying the same
+    // person is their screen share (a person publishes at most one camera and one screen).
+    const isScreen = owner.kind === "screen" || videoByPid.has(owner.pid);
+    (isScreen ? screenByPid : videoByPid).set(owner.pid, track);
+  }
+  if (app.sharing && app.media?.screenTrack) screenByPid.set(app.you.id, app.media.screenTrack);
+  grid.render({
+    roster: app.snapshot.roster,
+    meId: app.you.id,
+    localTrack: prejoin.stream?.getVideoTracks()[0] || null,
+    cameraOn: app.camOn,
+    videoByPid,
+    screenByPid,
+    speakers: app.speakers,
+  });
+}
+
+export function paintControls(person) {
+  const hasAudio = Boolean(prejoin.stream?.getAudioTracks().length);
+  const hasVideo = Boolean(prejoin.stream?.getVideoTracks().length);
+  paintToggle($("ctl-mic"), { on: app.micOn && hasAudio, kind: "mic" });
+  $("ctl-mic").disabled = !hasAudio;
+  paintToggle($("ctl-cam"), { on: app.camOn && hasVideo, kind: "cam" });
+  $("ctl-cam").disabled = !hasVideo;
+  const screen = $("ctl-screen");
+  setIcon(screen, "screen");
+  screen.setAttribute("aria-pressed", String(app.sharing));
+  screen.classList.toggle("is-active", app.sharing);
+  const allowed = canShareScreen() && Boolean(navigator.mediaDevices?.getDisplayMedia);
+  screen.setAttribute("aria-disabled", String(!allowed));
+  screen.setAttribute("aria-label", app.sharing ? "Stop sharing your screen" : "Share your screen");
+  screen.title = allowed ? screen.getAttribute("aria-label") : "The host has turned off screen sharing";
+  const hand = $("ctl-hand");
+  setIcon(hand, "hand");
+  const raised = Boolean(person?.hand_raised);
+  hand.setAttribute("aria-pressed", String(raised));
+  hand.classList.toggle("is-active", raised);
+  hand.setAttribute("aria-label", raised ? "Lower hand" : "Raise hand");
+  hand.title = hand.getAttribute("aria-label");
+  setIcon($("ctl-leave"), "leave");
+  $("ctl-leave").title = "Leave room";
+}
+
+/** Stop everything: socket, media, camera. */
+export function finish() {
+  app.phase = "done";
+  clearInterval(app.qualityTimer);
+  app.socket?.close();
+  app.media?.close();
+  for (const t of prejoin.stream?.getTracks() || []) t.stop();
+  $("reconnecting").hidden = true;
+  for (const id of ["panel-people", "panel-security"]) $(id).hidden = true;
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+}
