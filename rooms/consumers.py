@@ -22,6 +22,7 @@ from channels.db import database_sync_to_async
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from pydantic import BaseModel, ValidationError
 
 from rooms import (
@@ -299,25 +300,27 @@ class RoomConsumer(ResilientSocket):
         if verdict == Verdict.CLOSE:
             # Not `_finish`: the visit goes on, so the disconnect below holds the seat for a
             # resume and releases it after the grace period like any dropped connection.
-            await self.send_json(_error("flooding", "Too many messages: the connection is closed."))
+            await self.send_json(
+                _error("flooding", _("Too many messages: the connection is closed."))
+            )
             await self.close(code=CLOSE_FLOOD)
             return
         if verdict == Verdict.WARN:
-            await self.send_json(_error("slow_down", "Too many messages: slow down."))
+            await self.send_json(_error("slow_down", _("Too many messages: slow down.")))
             return
         if text_data is None:
             metrics.message_in("invalid")
-            await self.send_json(_error("text_only", "Send JSON text frames."))
+            await self.send_json(_error("text_only", _("Send JSON text frames.")))
             return
         if len(text_data) > messages.MAX_FRAME_BYTES:
             metrics.message_in("invalid")
-            await self.send_json(_error("too_large", "Messages may be at most 64 KB."))
+            await self.send_json(_error("too_large", _("Messages may be at most 64 KB.")))
             return
         try:
             raw = json.loads(text_data)
         except (ValueError, RecursionError):
             metrics.message_in("invalid")
-            await self.send_json(_error("bad_json", "That is not valid JSON."))
+            await self.send_json(_error("bad_json", _("That is not valid JSON.")))
             return
         try:
             message = messages.client_message.validate_python(raw)
@@ -328,10 +331,12 @@ class RoomConsumer(ResilientSocket):
         kind: str = message.type
         metrics.message_in(kind)
         if self.state != ParticipantState.ADMITTED and kind not in messages.LOBBY_TYPES:
-            await self.send_json(_error("not_admitted", "Wait until you are let in.", kind))
+            await self.send_json(_error("not_admitted", _("Wait until you are let in."), kind))
             return
         if kind not in messages.PARTICIPANT_TYPES and not self.is_moderator:
-            await self.send_json(_error("not_a_host", "Only hosts and co-hosts can do that.", kind))
+            await self.send_json(
+                _error("not_a_host", _("Only hosts and co-hosts can do that."), kind)
+            )
             return
         try:
             if kind in flood.CHANGES and not await self._may_change(message):
@@ -350,7 +355,9 @@ class RoomConsumer(ResilientSocket):
                 await self.send_json(answer)
                 return
             log.exception("room socket could not handle %s", kind)
-            await self.send_json(_error("server_error", "Something went wrong; try again.", kind))
+            await self.send_json(
+                _error("server_error", _("Something went wrong; try again."), kind)
+            )
 
     async def _may_change(self, message: messages.ClientMessage) -> bool:
         """Spend from the person's change budget; say how long to wait when it is spent."""
@@ -362,7 +369,14 @@ class RoomConsumer(ResilientSocket):
             return True
         seconds = budget.retry_after(wait)
         error = _error(
-            "too_many_changes", f"Too many changes: try again in {seconds} seconds.", message.type
+            "too_many_changes",
+            ngettext(
+                "Too many changes: try again in %(count)s second.",
+                "Too many changes: try again in %(count)s seconds.",
+                seconds,
+            )
+            % {"count": seconds},
+            message.type,
         )
         error["retry_after"] = seconds
         await self.send_json(error)
@@ -533,7 +547,7 @@ class RoomConsumer(ResilientSocket):
         """Hand the command to the room's media worker; tell the client when none takes it."""
         if not await media_control.send_command(self.room_id, command):
             error = _error(
-                "media_unavailable", "Audio and video are not available right now.", regarding
+                "media_unavailable", _("Audio and video are not available right now."), regarding
             )
             if offer_id is not None:
                 error["offer_id"] = offer_id
@@ -591,7 +605,7 @@ class RoomConsumer(ResilientSocket):
     async def socket_replaced(self, message: dict[str, Any]) -> None:
         if message["channel"] != self.channel_name and not self.finished:
             await self._finish(
-                {"type": "replaced", "message": "You opened this room somewhere else."},
+                {"type": "replaced", "message": _("You opened this room somewhere else.")},
                 CLOSE_REPLACED,
                 visit_over=False,
             )
@@ -689,7 +703,7 @@ def _invalid(raw: object, invalid: ValidationError) -> dict[str, Any]:
         for err in invalid.errors(include_url=False, include_input=False)[:5]
     ]
     body = _error(
-        "invalid_message", "That message is not valid.", kind if isinstance(kind, str) else None
+        "invalid_message", _("That message is not valid."), kind if isinstance(kind, str) else None
     )
     body["problems"] = problems
     return body
