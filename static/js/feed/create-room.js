@@ -2,7 +2,7 @@
 
 import { api, fieldError } from "../../rooms/js/lib/api.js";
 import { announce, h, toast } from "../../rooms/js/lib/dom.js";
-import { gettext, interpolate } from "../../rooms/js/lib/i18n.js";
+import { gettext, interpolate, ngettext } from "../../rooms/js/lib/i18n.js";
 import { generatePassword } from "../lib/password.js";
 import { upsertCard } from "../../rooms/js/strip.js";
 
@@ -95,7 +95,12 @@ async function submit(event) {
   }
   const password = $("room-password-new");
   if (password.value && password.value.length < password.minLength) {
-    showError("room-password-new-error", `A room password needs at least ${password.minLength} characters.`);
+    const atLeast = ngettext(
+      "A room password needs at least %(count)s character.",
+      "A room password needs at least %(count)s characters.",
+      password.minLength,
+    );
+    showError("room-password-new-error", interpolate(atLeast, { count: password.minLength }));
     password.focus();
     return;
   }
@@ -160,7 +165,7 @@ function showGeneratedPassword() {
   $("room-password-copy").hidden = !navigator.clipboard;
   input.focus();
   input.select();
-  announce("A strong password was generated and is shown in the password field.");
+  announce(gettext("A strong password was generated and is shown in the password field."));
 }
 
 function hidePassword() {

@@ -78,6 +78,11 @@ export function formatNumber(value) {
   return cached("number", (lang) => new Intl.NumberFormat(lang)).format(value);
 }
 
+/** A share (0.012 → "1.2%"), as the language writes percentages. */
+export function formatPercent(share) {
+  return cached("percent", (lang) => new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 })).format(share);
+}
+
 /** "in 5 minutes", "2 hours ago": the largest unit that fits, in the page's language. */
 export function formatRelative(value, now = Date.now()) {
   const date = value instanceof Date ? value : new Date(value);

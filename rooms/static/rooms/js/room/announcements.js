@@ -3,45 +3,46 @@
 import { announce, toast } from "../lib/dom.js";
 import { amModerator, app } from "./context.js";
 import { setMic, stopScreen } from "./controls.js";
+import { gettext, interpolate } from "../lib/i18n.js";
 
 export function describeEvent(event, before) {
   const person = event.participant;
   const mine = person && app.you && person.id === app.you.id;
   switch (event.type) {
     case "room.participant_joined":
-      if (!mine) announce(`${person.display_name} joined.`);
+      if (!mine) announce(interpolate(gettext("%(name)s joined."), { name: person.display_name }));
       break;
     case "room.participant_left":
-      if (!mine) announce(`${person.display_name} left.`);
+      if (!mine) announce(interpolate(gettext("%(name)s left."), { name: person.display_name }));
       break;
     case "room.participant_removed":
-      if (!mine) announce(`${person.display_name} was removed.`);
+      if (!mine) announce(interpolate(gettext("%(name)s was removed."), { name: person.display_name }));
       break;
     case "room.lobby_waiting":
-      announce(`${person.display_name} is waiting in the lobby.`);
+      announce(interpolate(gettext("%(name)s is waiting in the lobby."), { name: person.display_name }));
       break;
     case "room.cohost_added":
-      if (person) announce(mine ? "You are now a co-host." : `${person.display_name} is now a co-host.`);
+      if (person) announce(mine ? gettext("You are now a co-host.") : interpolate(gettext("%(name)s is now a co-host."), { name: person.display_name }));
       break;
     case "room.cohost_removed":
-      if (person && mine) announce("You are no longer a co-host.");
+      if (person && mine) announce(gettext("You are no longer a co-host."));
       break;
     case "room.locked":
-      announce("The room is locked.");
+      announce(gettext("The room is locked."));
       break;
     case "room.unlocked":
-      announce("The room is unlocked.");
+      announce(gettext("The room is unlocked."));
       break;
     case "room.participant_updated": {
       const old = before.roster.find((p) => p.id === person.id);
       if (mine && person.audio_muted && app.micOn) {
         setMic(false, { tellServer: false });
-        announce("The host muted you.", { assertive: true });
-        toast("The host muted you.");
+        announce(gettext("The host muted you."), { assertive: true });
+        toast(gettext("The host muted you."));
       } else if (!mine && old && !old.audio_muted && person.audio_muted) {
-        announce(`${person.display_name} is muted.`);
+        announce(interpolate(gettext("%(name)s is muted."), { name: person.display_name }));
       }
-      if (!mine && old && !old.hand_raised && person.hand_raised) announce(`${person.display_name} raised their hand.`);
+      if (!mine && old && !old.hand_raised && person.hand_raised) announce(interpolate(gettext("%(name)s raised their hand."), { name: person.display_name }));
       break;
     }
     default:
@@ -49,7 +50,7 @@ export function describeEvent(event, before) {
   }
   if (event.room && before.room.participants_can_share_screen && !event.room.participants_can_share_screen) {
     if (!amModerator()) {
-      announce("The host turned off screen sharing.");
+      announce(gettext("The host turned off screen sharing."));
       if (app.sharing) stopScreen();
     }
   }

@@ -5,6 +5,7 @@ import { announce, toast } from "../lib/dom.js";
 import { finish, paintControls, renderGrid, waitContext } from "./call.js";
 import { $, app, canShareScreen, config, me, prejoin, urls } from "./context.js";
 import { showWaitScreen } from "./screens.js";
+import { gettext, interpolate } from "../lib/i18n.js";
 
 export function setMic(on, { tellServer = true } = {}) {
   app.micOn = on;
@@ -16,14 +17,14 @@ export function setMic(on, { tellServer = true } = {}) {
 
 export function toggleMic() {
   setMic(!app.micOn);
-  announce(app.micOn ? "Microphone on." : "You're muted.");
+  announce(app.micOn ? gettext("Microphone on.") : gettext("You're muted."));
 }
 
 export function toggleCamera() {
   app.camOn = !app.camOn;
   app.media?.setCameraEnabled(app.camOn);
   for (const t of prejoin.stream?.getVideoTracks() || []) t.enabled = app.camOn;
-  announce(app.camOn ? "Camera on." : "Camera off.");
+  announce(app.camOn ? gettext("Camera on.") : gettext("Camera off."));
   paintControls(me());
   renderGrid();
 }
@@ -34,12 +35,12 @@ export async function toggleScreen() {
     return;
   }
   if (!canShareScreen()) {
-    toast("The host has turned off screen sharing for participants.");
-    announce("The host has turned off screen sharing for participants.");
+    toast(gettext("The host has turned off screen sharing for participants."));
+    announce(gettext("The host has turned off screen sharing for participants."));
     return;
   }
   if (!navigator.mediaDevices?.getDisplayMedia) {
-    toast("This browser can't share its screen.");
+    toast(gettext("This browser can't share its screen."));
     return;
   }
   let stream;
@@ -52,7 +53,7 @@ export async function toggleScreen() {
   track.addEventListener("ended", () => stopScreen());
   app.sharing = true;
   await app.media?.startScreen(track);
-  announce("You're sharing your screen.");
+  announce(gettext("You're sharing your screen."));
   paintControls(me());
   renderGrid();
 }
@@ -61,7 +62,7 @@ export async function stopScreen() {
   if (!app.sharing) return;
   app.sharing = false;
   await app.media?.stopScreen();
-  announce("You stopped sharing your screen.");
+  announce(gettext("You stopped sharing your screen."));
   paintControls(me());
   renderGrid();
 }
@@ -69,7 +70,7 @@ export async function stopScreen() {
 export function toggleHand() {
   const raised = !me()?.hand_raised;
   app.socket?.send({ type: "hand.set", raised });
-  announce(raised ? "You raised your hand." : "You lowered your hand.");
+  announce(raised ? gettext("You raised your hand.") : gettext("You lowered your hand."));
 }
 
 export async function leave() {
@@ -88,13 +89,13 @@ export async function leave() {
 export function copyLink() {
   const url = new URL(config.room.link, location.origin).href;
   const done = () => {
-    toast("Link copied.");
-    announce("Link copied to the clipboard.");
+    toast(gettext("Link copied."));
+    announce(gettext("Link copied to the clipboard."));
   };
   if (navigator.clipboard?.writeText) {
-    navigator.clipboard.writeText(url).then(done, () => window.prompt("Copy this link:", url));
+    navigator.clipboard.writeText(url).then(done, () => window.prompt(gettext("Copy this link:"), url));
   } else {
-    window.prompt("Copy this link:", url);
+    window.prompt(gettext("Copy this link:"), url);
   }
 }
 

@@ -27,6 +27,7 @@ import { buildReportReasons, confirmDialog, openReport } from "./dialogs.js";
 import { onJoinSubmit } from "./join.js";
 import { showWaitScreen } from "./screens.js";
 import { SecurityPanel } from "./security.js";
+import { gettext, interpolate } from "../lib/i18n.js";
 
 app.security = new SecurityPanel({ api: urls.api, confirm: confirmDialog, onReport: openReport });
 buildReportReasons();
@@ -50,7 +51,7 @@ document.addEventListener("keydown", (event) => {
 });
 $("unmute-accept").addEventListener("click", () => {
   setMic(true);
-  announce("Microphone on.");
+  announce(gettext("Microphone on."));
 });
 $("unmute-dismiss").addEventListener("click", () => {
   $("unmute-request").hidden = true;

@@ -6,6 +6,7 @@ import { enterRoom, finish, onMediaState, onSlots, render, renderGrid, showMedia
 import { $, app, me } from "./context.js";
 import { reasonKnown, showWaitScreen } from "./screens.js";
 import { applyEvent, fromSnapshot, isModeratorRole } from "./state.js";
+import { gettext, interpolate } from "../lib/i18n.js";
 
 export function onMessage(message) {
   switch (message.type) {
@@ -46,7 +47,7 @@ export function onMessage(message) {
       return;
     case "unmute.requested":
       $("unmute-request").hidden = false;
-      announce("The host asks you to unmute.", { assertive: true });
+      announce(gettext("The host asks you to unmute."), { assertive: true });
       return;
     case "room.speakers":
       app.speakers = (message.participant_ids || []).map(Number);
@@ -107,7 +108,7 @@ function onSnapshot(message) {
   }
   const role = me()?.role;
   if (previousRole && role !== previousRole) {
-    announce(isModeratorRole(role) ? "You are now a co-host." : "You are no longer a co-host.");
+    announce(isModeratorRole(role) ? gettext("You are now a co-host.") : gettext("You are no longer a co-host."));
   }
   render();
 }
