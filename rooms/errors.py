@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -46,8 +47,8 @@ class InvalidInput(DomainError):
 class NotFound(DomainError):
     status = 404
 
-    def __init__(self, code: str = "not_found", message: str = "Not found.") -> None:
-        super().__init__(code, message)
+    def __init__(self, code: str = "not_found", message: str | None = None) -> None:
+        super().__init__(code, message if message is not None else gettext("Not found."))
 
 
 class Forbidden(DomainError):
@@ -119,7 +120,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None or not isinstance(exc, drf.APIException):
         return response
     if isinstance(exc, drf.ValidationError):
-        response.data = error_body("invalid", "Some fields are not valid.", exc.detail)
+        response.data = error_body("invalid", gettext("Some fields are not valid."), exc.detail)
     else:
         code = _DRF_CODES.get(type(exc), "error")
         response.data = error_body(code, str(exc.detail))
