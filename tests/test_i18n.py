@@ -454,3 +454,24 @@ async def test_room_socket_errors_speak_the_socket_language(
     error = await socket.expect("error")
     assert (error["code"], error["message"]) == ("bad_json", expected)
     await socket.close()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "axis"), [("en", 48), ("fr", 48), ("ar", 720 - 48)])
+def test_the_usage_chart_mirrors_and_keeps_svg_numbers(language: str, axis: int) -> None:
+    from rooms.dashboard import CHART_LEFT, CHART_WIDTH
+
+    admin = UserFactory(username="moderator", is_staff=True, is_superuser=True)
+    browser = Client(HTTP_ACCEPT_LANGUAGE=language)
+    browser.force_login(admin)
+    page = browser.get(reverse("admin:rooms_usage")).content.decode()
+    chart = re.search(r'<svg role="img".*?</svg>', page, re.S)
+    assert chart
+    # "660,8" would be a list of coordinates to SVG: numbers are never localized here.
+    assert not re.findall(r'\b(?:x|y|x1|x2|width|height)="[^"]*,', chart.group(0))
+    assert f'<line x1="{axis}" y1="0" x2="{axis}"' in chart.group(0)
+    bars = [float(x) for x in re.findall(r'<rect x="([\d.]+)"', chart.group(0))]
+    assert len(bars) == 30
+    first, last = bars[0], bars[-1]  # the oldest day first: on the left, or on the right in RTL
+    assert (first > last) == (language == "ar")
+    assert all(0 <= x <= CHART_WIDTH for x in bars) and CHART_LEFT == 48

@@ -40,7 +40,7 @@ export function renderCard(room) {
   const header = h(
     "header",
     { class: "room-card__header" },
-    h("h3", { class: "room-card__title", id: titleId, translate: "no" }, room.title),
+    h("h3", { class: "room-card__title", id: titleId, translate: "no", dir: "auto" }, room.title),
     live ? h("span", { class: "tag tag--live" }, gettext("Live")) : null,
     room.audience === "invite_only" ? h("span", { class: "tag" }, gettext("Invite only")) : null,
     room.has_password ? h("span", { class: "tag" }, gettext("Password")) : null,
@@ -48,7 +48,7 @@ export function renderCard(room) {
   const body = [header, hostedBy(room.host.display_name)];
   if (room.description) {
     const text = room.description.length > 200 ? `${room.description.slice(0, 199)}…` : room.description;
-    body.push(h("p", { class: "room-card__description", translate: "no" }, text));
+    body.push(h("p", { class: "room-card__description", translate: "no", dir: "auto" }, text));
   }
   if (live) {
     const n = room.participant_count;

@@ -107,6 +107,7 @@ export class PreJoin {
           const option = document.createElement("option");
           option.value = d.deviceId;
           option.textContent = d.label || interpolate(fallback, { number: formatNumber(i + 1) });
+          if (d.label) option.translate = false; // the device's own name
           return option;
         }),
       );
