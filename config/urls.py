@@ -8,7 +8,7 @@ urlpatterns = [
     path("", include("rooms.health_urls")),
     path("admin/", admin.site.urls),
     # The scripts' translations (every app's djangojs catalog and locale/), in the page's language.
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("jsi18n/site/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("accounts.api_urls")),
