@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +23,10 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.models import User
 from config.parsers import SafeJSONParser
+from rooms import pagination
 from rooms.addresses import client_address
+from rooms.openapi import errors
+from rooms.serializers import StrictCharField, StrictIntegerField
 
 # Primary keys are 64-bit integers; anything larger can't name a row and would overflow the
 # database driver, so it is refused as input instead of reaching the query.
@@ -54,21 +59,34 @@ class UserOutput(serializers.Serializer):
     display_name = serializers.CharField(source="name")
 
 
+UserPage = pagination.page_serializer("UserPage", UserOutput(many=True))
+
+
+def _users_page(request: Request, view: APIView, users: Any) -> dict[str, Any]:
+    return pagination.page(
+        request,
+        view,
+        users,
+        ordering=("username",),
+        render=lambda rows: UserOutput(rows, many=True).data,
+    )
+
+
 class MeOutput(UserOutput):
     is_suspended = serializers.BooleanField()
     is_staff = serializers.BooleanField()
 
 
 class UsernameInput(serializers.Serializer):
-    username = serializers.CharField(max_length=USERNAME_MAX)
+    username = StrictCharField(max_length=USERNAME_MAX)
 
 
 class UserIdInput(serializers.Serializer):
-    user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    user_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
 
 
 class RequestIdInput(serializers.Serializer):
-    request_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    request_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
 
 
 class UserSearchQuery(serializers.Serializer):
@@ -105,8 +123,8 @@ class SendRequestOutput(serializers.Serializer):
 
 class TokenInput(AuthTokenSerializer):
     # Bounded so that a huge body is refused before it reaches the (slow) password hasher.
-    username = serializers.CharField(label="Username", max_length=USERNAME_MAX, write_only=True)
-    password = serializers.CharField(
+    username = StrictCharField(label="Username", max_length=USERNAME_MAX, write_only=True)
+    password = StrictCharField(
         label="Password",
         max_length=PASSWORD_MAX,
         style={"input_type": "password"},
@@ -132,20 +150,67 @@ class TokenInput(AuthTokenSerializer):
         return attrs
 
 
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+
+
 class TokenApi(ObtainAuthToken):
     """DRF's obtain_auth_token with bounded input and the log-in limits of the HTML form (per
-    account and per address, counted in the shared cache)."""
+    account and per address, counted in the shared cache), and a way to revoke the token."""
 
     serializer_class = TokenInput
     # ObtainAuthToken brings DRF's stock parsers; use the project's (safe on deep nesting).
     parser_classes = [SafeJSONParser]
+
+    def get_permissions(self) -> list[Any]:
+        # Anyone may ask for a token; only its holder (or a signed-in browser) may revoke it.
+        return [IsAuthenticated()] if self.request.method == "DELETE" else []
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        summary="Get the account's API token",
+        description="The same token until it is revoked. Wrong credentials are a 400; past the "
+        "log-in limits (shared with the log-in form) a 429 with Retry-After.",
+        request=TokenInput,
+        responses={200: TokenOutput, **errors({400: [], 429: ["too_many_attempts"]}, body=True)},
+        examples=[
+            OpenApiExample(
+                "Log in", value={"username": "alice", "password": "s3cret-pass"}, request_only=True
+            ),
+            OpenApiExample(
+                "The token", value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}
+            ),
+        ],
+        tags=["accounts"],
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="auth_token_revoke",
+        summary="Revoke the account's API token",
+        description="The token stops working at once (every client holding it gets 401); the "
+        "next POST gives a new one.",
+        request=None,
+        responses={204: None, **errors({}, method="DELETE")},
+        tags=["accounts"],
+    )
+    def delete(self, request: Request) -> Response:
+        Token.objects.filter(user=current_user(request)).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Me and people ----------------------------------------------------------------------------
 
 
 class MeApi(APIView):
-    @extend_schema(operation_id="me", responses=MeOutput, tags=["accounts"])
+    @extend_schema(
+        operation_id="me",
+        summary="Who I am",
+        description="The account the request is signed in as.",
+        responses={200: MeOutput, **errors({})},
+        tags=["accounts"],
+    )
     def get(self, request: Request) -> Response:
         return Response(MeOutput(current_user(request)).data)
 
@@ -153,8 +218,11 @@ class MeApi(APIView):
 class UserSearchApi(APIView):
     @extend_schema(
         operation_id="users_search",
+        summary="Find people by name",
+        description="Username or display name containing `q`; never anyone on the other side "
+        "of a block.",
         parameters=[UserSearchQuery],
-        responses=UserOutput(many=True),
+        responses={200: UserOutput(many=True), **errors({}, query=True)},
         tags=["accounts"],
     )
     def get(self, request: Request) -> Response:
@@ -167,14 +235,26 @@ class UserSearchApi(APIView):
 
 
 class FriendListApi(APIView):
-    @extend_schema(operation_id="friends_list", responses=UserOutput(many=True), tags=["friends"])
+    @extend_schema(
+        operation_id="friends_list",
+        summary="My friends",
+        description="By username, a page at a time.",
+        parameters=pagination.PARAMETERS,
+        responses={200: UserPage, **errors({404: ["not_found"]})},
+        tags=["friends"],
+    )
     def get(self, request: Request) -> Response:
         users = selectors.friends(user=current_user(request))
-        return Response(UserOutput(users, many=True).data)
+        return Response(_users_page(request, self, users))
 
 
 class FriendRemoveApi(APIView):
-    @extend_schema(operation_id="friends_remove", responses={204: None}, tags=["friends"])
+    @extend_schema(
+        operation_id="friends_remove",
+        summary="Unfriend someone",
+        responses={204: None, **errors({400: ["invalid"], 404: ["not_friends"]}, method="DELETE")},
+        tags=["friends"],
+    )
     def delete(self, request: Request, user_id: int) -> Response:
         friend_id = _validated(UserIdInput, {"user_id": user_id})["user_id"]
         services.friendship_remove(user=current_user(request), friend_id=friend_id)
@@ -182,7 +262,12 @@ class FriendRemoveApi(APIView):
 
 
 class FriendRequestsApi(APIView):
-    @extend_schema(operation_id="friend_requests_list", responses=RequestsOutput, tags=["friends"])
+    @extend_schema(
+        operation_id="friend_requests_list",
+        summary="Friend requests waiting for an answer: to me and from me",
+        responses={200: RequestsOutput, **errors({})},
+        tags=["friends"],
+    )
     def get(self, request: Request) -> Response:
         data = {
             "incoming": selectors.incoming_requests(user=current_user(request)).order_by(
@@ -196,8 +281,25 @@ class FriendRequestsApi(APIView):
 
     @extend_schema(
         operation_id="friend_requests_send",
+        summary="Ask someone to be friends",
+        description="201 with the pending request; 200 with `status: friends` when they had "
+        "already asked you (you are friends now).",
         request=UsernameInput,
-        responses={201: SendRequestOutput, 200: SendRequestOutput},
+        responses={
+            201: SendRequestOutput,
+            200: SendRequestOutput,
+            **errors(
+                {
+                    400: ["cannot_befriend_self"],
+                    404: ["user_not_found"],
+                    409: ["already_friends", "request_pending"],
+                    429: ["rate_limited"],
+                },
+                method="POST",
+                body=True,
+            ),
+        },
+        examples=[OpenApiExample("Ask bob", value={"username": "bob"}, request_only=True)],
         tags=["friends"],
     )
     def post(self, request: Request) -> Response:
@@ -214,8 +316,12 @@ class FriendRequestsApi(APIView):
 class FriendRequestAcceptApi(APIView):
     @extend_schema(
         operation_id="friend_requests_accept",
+        summary="Accept a friend request made to me",
         request=None,
-        responses=UserOutput,
+        responses={
+            200: UserOutput,
+            **errors({400: ["invalid"], 404: ["request_not_found"]}, method="POST"),
+        },
         tags=["friends"],
     )
     def post(self, request: Request, request_id: int) -> Response:
@@ -229,8 +335,12 @@ class FriendRequestAcceptApi(APIView):
 class FriendRequestDeclineApi(APIView):
     @extend_schema(
         operation_id="friend_requests_decline",
+        summary="Decline a friend request made to me",
         request=None,
-        responses={204: None},
+        responses={
+            204: None,
+            **errors({400: ["invalid"], 404: ["request_not_found"]}, method="POST"),
+        },
         tags=["friends"],
     )
     def post(self, request: Request, request_id: int) -> Response:
@@ -242,8 +352,12 @@ class FriendRequestDeclineApi(APIView):
 class FriendRequestCancelApi(APIView):
     @extend_schema(
         operation_id="friend_requests_cancel",
+        summary="Withdraw a friend request I made",
         request=None,
-        responses={204: None},
+        responses={
+            204: None,
+            **errors({400: ["invalid"], 404: ["request_not_found"]}, method="POST"),
+        },
         tags=["friends"],
     )
     def post(self, request: Request, request_id: int) -> Response:
@@ -256,15 +370,31 @@ class FriendRequestCancelApi(APIView):
 
 
 class BlocksApi(APIView):
-    @extend_schema(operation_id="blocks_list", responses=UserOutput(many=True), tags=["blocks"])
+    @extend_schema(
+        operation_id="blocks_list",
+        summary="People I block",
+        description="By username, a page at a time.",
+        parameters=pagination.PARAMETERS,
+        responses={200: UserPage, **errors({404: ["not_found"]})},
+        tags=["blocks"],
+    )
     def get(self, request: Request) -> Response:
-        users = selectors.blocked_users(user=current_user(request)).order_by("username")
-        return Response(UserOutput(users, many=True).data)
+        users = selectors.blocked_users(user=current_user(request))
+        return Response(_users_page(request, self, users))
 
     @extend_schema(
         operation_id="blocks_create",
+        summary="Block someone",
+        description="Ends a friendship and any pending request between you; neither of you "
+        "sees the other in search, feeds or rooms.",
         request=UsernameInput,
-        responses={201: UserOutput},
+        responses={
+            201: UserOutput,
+            **errors(
+                {400: ["cannot_block_self"], 404: ["user_not_found"]}, method="POST", body=True
+            ),
+        },
+        examples=[OpenApiExample("Block eve", value={"username": "eve"}, request_only=True)],
         tags=["blocks"],
     )
     def post(self, request: Request) -> Response:
@@ -276,7 +406,12 @@ class BlocksApi(APIView):
 
 
 class BlockRemoveApi(APIView):
-    @extend_schema(operation_id="blocks_remove", responses={204: None}, tags=["blocks"])
+    @extend_schema(
+        operation_id="blocks_remove",
+        summary="Unblock someone",
+        responses={204: None, **errors({400: ["invalid"], 404: ["not_blocked"]}, method="DELETE")},
+        tags=["blocks"],
+    )
     def delete(self, request: Request, user_id: int) -> Response:
         blocked_id = _validated(UserIdInput, {"user_id": user_id})["user_id"]
         services.user_unblock(blocker=current_user(request), blocked_id=blocked_id)

@@ -19,7 +19,10 @@ judge a hot-path change; ``bench.media`` remains the figure that counts.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
+import select
+import signal
 import socket
 import statistics
 import time
@@ -174,9 +177,40 @@ def _slot(sub: Subscriber, index: int, kind: str) -> OutputSlot:
     )
 
 
-def measure(kind: str, outputs: int, packets: int, batch: int = 200) -> float:
-    """CPU microseconds per forwarded packet for one run."""
+def _drain_in_child(subs: list[Subscriber]) -> int:
+    """A child process at the lowest priority that waits on every subscriber socket and
+    reads what arrives, as the receiving processes do in a real run: each datagram then
+    wakes a waiting reader, a cost the kernel charges to the sender on loopback."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # pragma: no cover - the child
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        poller = select.epoll()
+        by_fd = {sub.sock.fileno(): sub for sub in subs}
+        for fd in by_fd:
+            poller.register(fd, select.EPOLLIN)
+        while True:
+            for fd, _ in poller.poll():
+                by_fd[fd].drain()
+    finally:
+        os._exit(0)
+
+
+def measure(
+    kind: str,
+    outputs: int,
+    packets: int,
+    batch: int = 200,
+    per_flush: int = 1,
+    live_receivers: bool = False,
+) -> float:
+    """CPU microseconds per forwarded packet for one run; the queued datagrams are sent
+    (``fwd_flush``, what the worker does after each event loop iteration) after every
+    ``per_flush`` incoming packets. With ``live_receivers`` a child process waits on the
+    subscriber sockets (``_drain_in_child``)."""
     sender, subs = _subscribers(outputs)
+    child = _drain_in_child(subs) if live_receivers else None
     room = SfuRoom("bench", SfuConfig(), sink=lambda event: None)
     video = kind == "video"
     source = Source(
@@ -206,6 +240,9 @@ def measure(kind: str, outputs: int, packets: int, batch: int = 200) -> float:
                 # What Peer.on_rtp does once it knows the source: the parse in C, then forward.
                 lib.fwd_parse(pkt, packet, len(packet), video, level_id)
                 room.forward(source, packet, pkt)
+                if (i + 1) % per_flush == 0:
+                    lib.fwd_flush()
+            lib.fwd_flush()
             cpu += time.process_time() - before
             for sub in subs:
                 sub.drain()
@@ -215,26 +252,38 @@ def measure(kind: str, outputs: int, packets: int, batch: int = 200) -> float:
             raise RuntimeError(f"forwarded {forwarded} packets, expected {expected}")
         return 1e6 * cpu / forwarded
     finally:
+        if child is not None:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
         for sub in subs:
             sub.writer.close()
             sub.sock.close()
         sender.close()
 
 
-def run(outputs: list[int], packets: int, repeat: int) -> list[dict[str, float | int | str]]:
+def run(
+    outputs: list[int],
+    packets: int,
+    repeat: int,
+    per_flush: list[int] | None = None,
+    live_receivers: bool = False,
+) -> list[dict[str, float | int | str]]:
     rows: list[dict[str, float | int | str]] = []
-    for kind in ("video", "audio"):
-        for n in outputs:
-            runs = [measure(kind, n, packets) for _ in range(repeat)]
-            rows.append(
-                {
-                    "kind": kind,
-                    "outputs": n,
-                    "us_per_packet_median": round(statistics.median(runs), 2),
-                    "us_per_packet_min": round(min(runs), 2),
-                    "pkts_per_cpu_s": round(1e6 / statistics.median(runs)),
-                }
-            )
+    for kind, n, flush in itertools.product(("video", "audio"), outputs, per_flush or [1]):
+        runs = [
+            measure(kind, n, packets, per_flush=flush, live_receivers=live_receivers)
+            for _ in range(repeat)
+        ]
+        rows.append(
+            {
+                "kind": kind,
+                "outputs": n,
+                "per_flush": flush,
+                "us_per_packet_median": round(statistics.median(runs), 2),
+                "us_per_packet_min": round(min(runs), 2),
+                "pkts_per_cpu_s": round(1e6 / statistics.median(runs)),
+            }
+        )
     return rows
 
 
@@ -245,11 +294,23 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--packets", type=int, default=3000, help="incoming packets per run")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--per-flush",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[1, 4],
+        help="incoming packets between two sends of the queues (1: one sendmmsg per datagram)",
+    )
+    parser.add_argument(
+        "--live-receivers",
+        action="store_true",
+        help="a child process waits on the subscriber sockets (wake-ups, as in a real run)",
+    )
     args = parser.parse_args(argv)
-    print("kind   outputs  us/pkt median  us/pkt min  pkt/CPU-s")
-    for row in run(args.outputs, args.packets, args.repeat):
+    print("kind   outputs  per flush  us/pkt median  us/pkt min  pkt/CPU-s")
+    for row in run(args.outputs, args.packets, args.repeat, args.per_flush, args.live_receivers):
         print(
-            f"{row['kind']:<6} {row['outputs']:>7} {row['us_per_packet_median']:>14}"
+            f"{row['kind']:<6} {row['outputs']:>7} {row['per_flush']:>10}"
+            f" {row['us_per_packet_median']:>14}"
             f" {row['us_per_packet_min']:>11} {row['pkts_per_cpu_s']:>10}"
         )
 

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,10 @@ KEYS: dict[str, str] = {
     "subs_missing_streams": "subscribers that received fewer than min(3, people - 1) audio or "
     "min(9, people - 1) video streams in the window (loss from sequence gaps cannot see a "
     "stream that got nothing)",
+    "sfu_datagrams_per_send": "ours: datagrams the forwarding loop sent per sendmmsg call in "
+    "the window (its batches; 1.0 means one system call per datagram)",
+    "sfu_same_size_pct": "ours: % of sent datagrams as long as the one before them in the same "
+    "sendmmsg batch (one destination): the most UDP GSO could have merged",
     "sfu_udp_drops": "datagrams the kernel dropped at the SFU's UDP sockets in the window "
     "(receive buffer full; /proc/net/udp)",
     "bots_udp_drops": "the same at the bots' sockets: loss caused by the load generator",
@@ -190,8 +195,30 @@ def rounded(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def start_profile(pid: int, duration: float, path: Path | None) -> subprocess.Popen[bytes] | None:
+    """``perf record`` of ``pid`` (call graphs, 499 Hz) over the window, written to ``path``
+    (``BENCH_PROFILE=/tmp/p`` gives /tmp/p-<size>.data; ``perf report -i`` reads it). The
+    sampling costs the profiled process a little CPU of its own."""
+    perf = shutil.which("perf")
+    if path is None or perf is None:
+        return None
+    sleep = ("sleep", str(duration))
+    return subprocess.Popen(  # noqa: S603 - a fixed command line
+        [perf, "record", "-q", "-g", "-F", "499", "-p", str(pid), "-o", str(path), "--", *sleep],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def measure_window(
-    pool: BotPool, duration: float, sfu_pid: int, server_pids: list[int], people: int
+    pool: BotPool,
+    duration: float,
+    sfu_pid: int,
+    server_pids: list[int],
+    people: int,
+    *,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """One measurement window: CPU from /proc around it, the bots' counts inside it."""
     sfu0 = proc_cpu_s(sfu_pid)
@@ -201,9 +228,12 @@ def measure_window(
     busy0, total0 = machine_ticks()
     sfu_drops0, bot_drops0 = udp_drops([sfu_pid]), udp_drops(pool.pids)
     t0 = time.monotonic()
+    perf = start_profile(sfu_pid, duration, profile)
     pool.broadcast("window_start")
     time.sleep(duration)
     results = pool.broadcast("window_end")
+    if perf is not None:
+        perf.wait()
     seconds = time.monotonic() - t0
     sfu_cpu = proc_cpu_s(sfu_pid) - sfu0
     sfu_wait = proc_runq_wait_s(sfu_pid) - sfu_wait0
@@ -305,7 +335,9 @@ class OurStack:
         self.admin_url = sig.admin_database_url()
         # The smoke run (part of the test suite) may overlap a full run or another checkout's
         # tests: its own database (per process) and Redis database.
-        self.db_name = f"{SCRATCH_DB}_smoke_{os.getpid()}" if smoke else SCRATCH_DB
+        # BENCH_MEDIA_DB: another checkout's run at the same time needs a database of its own.
+        scratch = os.environ.get("BENCH_MEDIA_DB", SCRATCH_DB)
+        self.db_name = f"{scratch}_smoke_{os.getpid()}" if smoke else scratch
         self.db_url = sig.with_database(self.admin_url, self.db_name)
         self.layer_url = redis_url(REDIS_DB_SMOKE if smoke else REDIS_DB)
         if not redis_available(self.layer_url):
@@ -352,6 +384,23 @@ class OurStack:
         self.pool: BotPool | None = None
         self._daphne_cls = Daphne
 
+    def send_counters(self) -> tuple[float, float, float]:
+        """(sendmmsg calls, datagrams sent, datagrams as long as the one before them in their
+        batch) so far, from the worker's /metrics."""
+        url = f"http://127.0.0.1:{self.health_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as page:
+            text = page.read().decode()
+        values = {}
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name.startswith("rooms_sfu_send_"):
+                values[name] = float(value)
+        return (
+            values["rooms_sfu_send_calls_total"],
+            values["rooms_sfu_send_datagrams_total"],
+            values["rooms_sfu_send_same_size_total"],
+        )
+
     def start(self) -> None:
         from tests.rooms.live_harness import flush_redis
 
@@ -370,8 +419,19 @@ class OurStack:
         )
         self.daphne.start()
         self.daphne.wait_ready()
+        from tests.rooms.live_harness import free_port
+
+        self.health_port = free_port()
         self.worker = subprocess.Popen(  # noqa: S603 - a fixed command line
-            [sys.executable, str(REPO_ROOT / "manage.py"), "sfu", "--worker-id", self.worker_id],
+            [
+                sys.executable,
+                str(REPO_ROOT / "manage.py"),
+                "sfu",
+                "--worker-id",
+                self.worker_id,
+                "--health-port",
+                str(self.health_port),
+            ],
             cwd=REPO_ROOT,
             env=self.daphne.env,
             stdin=subprocess.DEVNULL,
@@ -442,9 +502,19 @@ class OurStack:
             if failures:
                 row["errors"] = f"{joined} of {n} joined, then: {failures[0]}"
             time.sleep(settle)
+            profile = os.environ.get("BENCH_PROFILE")
+            sends0 = self.send_counters()
             row |= measure_window(
-                pool, duration, self.worker.pid, [self.daphne.process.pid], joined
+                pool,
+                duration,
+                self.worker.pid,
+                [self.daphne.process.pid],
+                joined,
+                profile=Path(f"{profile}-{n}.data") if profile else None,
             )
+            sends = [b - a for a, b in zip(sends0, self.send_counters(), strict=True)]
+            row["sfu_datagrams_per_send"] = round(sends[1] / sends[0], 2) if sends[0] else None
+            row["sfu_same_size_pct"] = round(100 * sends[2] / sends[1], 2) if sends[1] else None
             row |= join_stats(pool, skip={"b0"})
             row |= self.fan_out(pool, toggles)
         finally:

@@ -14,6 +14,7 @@ from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from rooms import outages
 from rooms.errors import (
@@ -39,6 +40,7 @@ __all__ = [
     "OutageMiddleware",
     "TooManyRequests",
     "api_exception_handler",
+    "api_not_found",
     "bad_request",
     "error_body",
     "outage_response",
@@ -62,7 +64,10 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Any
         log_outage(exception, request.path)
         return outage_response(request)
     if _is_api(request):
-        return JsonResponse(error_body("bad_request", _("The request is malformed.")), status=400)
+        # The code DRF's parse errors get too (rooms/errors.py): one code per condition.
+        return JsonResponse(
+            error_body("malformed_request", _("The request is malformed.")), status=400
+        )
     from django.views.defaults import bad_request as html
 
     return html(request, exception or Exception())
@@ -74,6 +79,11 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     from django.views.defaults import page_not_found as html
 
     return html(request, exception or Http404())
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 
 
 def server_error(request: HttpRequest) -> Any:

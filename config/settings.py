@@ -289,8 +289,10 @@ ROOMS_ALLOWED_ORIGINS = env_list("ROOMS_ALLOWED_ORIGINS", CSRF_TRUSTED_ORIGINS)
 # (accounts, feed) shares them through these defaults.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # The token first: a request that sends one is the token's (no CSRF check, even with
+        # a session cookie in the jar), and missing credentials are a 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -307,6 +309,20 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page (api/docs/) also lists the sockets' messages and links their AsyncAPI
+    # contract (api/schema/socket/).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rooms.socket_schema.describe_sockets",
+    ],
+    # Fields named alike with different choices ("state", "reason") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "RoomStateEnum": "rooms.models.RoomState",
+        "ParticipantStateEnum": "rooms.models.ParticipantState",
+        "RoomCardStateEnum": ["scheduled", "open"],
+        "ReportReasonEnum": "rooms.models.ReportReason",
+        "JoinReasonEnum": "rooms.serializers.JOIN_REASON_CHOICES",
+    },
 }
 
 # --- Rooms ----------------------------------------------------------------------------------
@@ -438,6 +454,7 @@ ROOMS_SFU_ICE_ADDRESSES = env_list("SFU_ICE_ADDRESSES", [])
 ROOMS_SFU_STUN_URLS = env_list("SFU_STUN_URLS", [])
 ROOMS_SFU_LAST_N = env_int("SFU_LAST_N", 9, minimum=0, maximum=49)
 ROOMS_SFU_AUDIO_SLOTS = env_int("SFU_AUDIO_SLOTS", 3, minimum=1, maximum=10)
+ROOMS_SFU_UDP_GSO = env_bool("SFU_UDP_GSO", True)
 # Run a worker inside the web process (embedded mode) instead of `manage.py sfu` processes.
 ROOMS_SFU_EMBEDDED = env_bool("SFU_EMBEDDED", ROOMS_EMBEDDED)
 # `manage.py sfu` answers /healthz, /readyz and /metrics on this port (0: off; one port per

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -17,8 +17,15 @@ from accounts.api import current_user
 from feed import selectors, services
 from feed.models import POST_MAX, NotificationKind
 from feed.notifications import notification_public
+from rooms import pagination
+from rooms.openapi import errors
 from rooms.selectors import feed_rooms
-from rooms.serializers import RoomFeedSerializer
+from rooms.serializers import (
+    RoomFeedSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+)
 
 # Larger ids name nothing, and would overflow the database driver.
 MAX_ID = 2**53
@@ -52,7 +59,7 @@ class FeedOutput(serializers.Serializer):
 
 
 class PostInput(serializers.Serializer):
-    body = serializers.CharField(max_length=POST_MAX)
+    body = StrictCharField(max_length=POST_MAX)
 
 
 # --- Views ------------------------------------------------------------------------------------
@@ -61,6 +68,7 @@ class PostInput(serializers.Serializer):
 class FeedApi(APIView):
     @extend_schema(
         operation_id="feed",
+        summary="My feed: rooms on top, then my friends' and my posts, newest first",
         parameters=[
             OpenApiParameter(
                 "cursor",
@@ -69,7 +77,7 @@ class FeedApi(APIView):
                 description="Opaque cursor from a previous page's next/previous link.",
             )
         ],
-        responses=FeedOutput,
+        responses={200: FeedOutput, **errors({404: ["not_found"]}, query=True)},
         tags=["feed"],
     )
     def get(self, request: Request) -> Response:
@@ -89,8 +97,17 @@ class FeedApi(APIView):
 class PostCreateApi(APIView):
     @extend_schema(
         operation_id="posts_create",
+        summary="Post to my friends' feeds",
         request=PostInput,
-        responses={201: PostOutput},
+        responses={
+            201: PostOutput,
+            **errors(
+                {400: ["post_empty", "post_too_long"], 429: ["rate_limited"]},
+                method="POST",
+                body=True,
+            ),
+        },
+        examples=[OpenApiExample("A post", value={"body": "Quiz night at 8!"}, request_only=True)],
         tags=["feed"],
     )
     def post(self, request: Request) -> Response:
@@ -124,16 +141,18 @@ class NotificationOutput(serializers.Serializer):
 
 class NotificationsOutput(serializers.Serializer):
     unread_count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
     results = NotificationOutput(many=True)
 
 
 class NotificationsReadInput(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=StrictIntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=services.MARK_READ_MAX,
     )
-    all = serializers.BooleanField(required=False, default=False)
+    all = StrictBooleanField(required=False, default=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("all") == ("ids" in attrs):
@@ -149,14 +168,22 @@ class NotificationsApi(APIView):
     @extend_schema(
         operation_id="notifications",
         summary="My notifications, newest first, with the unread count",
-        responses=NotificationsOutput,
+        description="A page at a time; `unread_count` counts them all.",
+        parameters=pagination.PARAMETERS,
+        responses={200: NotificationsOutput, **errors({404: ["not_found"]})},
         tags=["notifications"],
     )
     def get(self, request: Request) -> Response:
         user = current_user(request)
         data = {
             "unread_count": selectors.unread_count(user=user),
-            "results": [notification_public(n) for n in selectors.notifications_for(user=user)],
+            **pagination.page(
+                request,
+                self,
+                selectors.notifications_queryset(user=user),
+                ordering=("-created_at", "-id"),
+                render=lambda rows: [notification_public(n) for n in rows],
+            ),
         }
         return Response(NotificationsOutput(data).data)
 
@@ -165,8 +192,24 @@ class NotificationsReadApi(APIView):
     @extend_schema(
         operation_id="notifications_read",
         summary="Mark notifications read: some (ids) or all",
+        description='Send exactly one of `ids` and `"all": true`; both or neither is a 400 '
+        "(`invalid`). An id that is not yours is a 404.",
         request=NotificationsReadInput,
-        responses=NotificationsReadOutput,
+        responses={
+            200: NotificationsReadOutput,
+            **errors(
+                {
+                    400: ["no_notifications", "too_many_notifications"],
+                    404: ["notification_not_found"],
+                },
+                method="POST",
+                body=True,
+            ),
+        },
+        examples=[
+            OpenApiExample("Some", value={"ids": [7, 8]}, request_only=True),
+            OpenApiExample("All", value={"all": True}, request_only=True),
+        ],
         tags=["notifications"],
     )
     def post(self, request: Request) -> Response:

@@ -3,12 +3,15 @@ and the live push over the feed socket (`{"type": "notification", ...}`)."""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Annotated, Literal
 
 from django.utils.translation import gettext as _
+from pydantic import Field
+from typing_extensions import TypedDict
 
 from feed.models import Notification, NotificationKind
 from rooms import links
+from rooms.frames import register_push_frame
 
 
 class NotificationRoom(TypedDict):
@@ -26,6 +29,25 @@ class NotificationPublic(TypedDict):
     room: NotificationRoom
     created_at: str
     read: bool
+
+
+@register_push_frame
+class NotificationFrame(TypedDict):
+    """The site's own frame on the feed socket: a new notification for you
+    (`static/js/notifications.js` updates the page header)."""
+
+    type: Literal["notification"]
+    notification: NotificationPublic
+    unread_count: Annotated[int, Field(ge=0)]
+
+
+@register_push_frame
+class NotificationsReadFrame(TypedDict):
+    """The site's own frame on the feed socket: notifications were marked read (on another
+    page, say); the unread count now."""
+
+    type: Literal["notifications.read"]
+    unread_count: Annotated[int, Field(ge=0)]
 
 
 def text_for(notification: Notification) -> str:

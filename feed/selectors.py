@@ -29,14 +29,18 @@ def feed_posts(*, user: User) -> QuerySet[Post]:
 NOTIFICATIONS_PAGE = 50
 
 
-def notifications_for(*, user: User, limit: int = NOTIFICATIONS_PAGE) -> list[Notification]:
+def notifications_queryset(*, user: User) -> QuerySet[Notification]:
     """The user's notifications, newest first; never about a room across a block."""
-    return list(
+    return (
         Notification.objects.filter(recipient=user)
         .exclude(block_relation_q(user=user, field="room__host"))
         .select_related("room", "room__host")
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
     )
+
+
+def notifications_for(*, user: User, limit: int = NOTIFICATIONS_PAGE) -> list[Notification]:
+    return list(notifications_queryset(user=user)[:limit])
 
 
 def unread_counts(*, user_ids: Iterable[int]) -> dict[int, int]:

@@ -109,6 +109,7 @@ class RoomAdmin(admin.ModelAdmin):
         "signed_in_only",
         "locked",
         "participants_can_share_screen",
+        "several_screen_shares",
         "has_password",
         "token",
         "version",

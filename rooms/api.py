@@ -16,10 +16,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import NotAuthenticated
@@ -29,16 +31,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rooms import selectors, services, turn
+from rooms import openapi, pagination, selectors, services, socket_auth, turn
 from rooms import serializers as s
-from rooms.errors import Forbidden, NotFound, api_exception_handler
+from rooms.errors import Forbidden, NotFound, api_exception_handler, error_body
 from rooms.identity import Caller, caller_for, remember
 from rooms.models import Participant, ParticipantState, Room
 from rooms.parsers import SafeJSONParser
 from rooms.users import User, signed_in
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-HOSTED_ROOMS_LIMIT = 100
 # Of each of live and upcoming; the same as the feed page shows.
 FEED_ROOMS_LIMIT = 20
 
@@ -67,8 +68,56 @@ def _imported(paths: tuple[str, ...]) -> tuple[type[BaseAuthentication], ...]:
     return tuple(import_string(path) for path in paths)
 
 
-def _errors(*codes: int) -> dict[int, type[serializers.Serializer]]:
-    return {code: s.RoomErrorSerializer for code in codes}
+@csrf_exempt
+def not_found(request: HttpRequest) -> JsonResponse:
+    """Any path under the API's rooms/ that no route takes, whatever the method."""
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
+# The codes a bare status stands for, for `_errors(401, 403)` (the form before error codes were
+# listed per operation): the common ones of rooms/openapi.py.
+_BARE_STATUS_CODES = {403: ["forbidden"], 404: ["not_found"], 410: ["room_ended"]}
+
+
+def _errors(codes: dict[int, list[str]] | int, *statuses: int, **how: Any) -> dict[int, Any]:
+    if isinstance(codes, int):
+        bare = {
+            status: _BARE_STATUS_CODES[status]
+            for status in (codes, *statuses)
+            if status in _BARE_STATUS_CODES
+        }
+        return openapi.errors(bare, **how)
+    return openapi.errors(codes, **how)
+
+
+_NF = "room_not_found"
+# The codes of a refused join (rooms/policy.py's reasons; rooms/services/admission.py's codes).
+JOIN_REFUSALS = [
+    "banned",
+    "suspended",
+    "sign_in_required",
+    "password_required",
+    "wrong_password",
+    "locked",
+    "host_away",
+    "room_full",
+    "lobby_full",
+]
+_ROOM_SETTINGS = [
+    "invalid_capacity",
+    "start_needs_timezone",
+    "start_in_past",
+    "start_too_far",
+    "invalid_audience",
+    "password_too_long",
+    "password_too_short",
+]
+_INVITES = ["cannot_invite_host", "not_a_friend", "no_users", "too_many_users"]
+
+
+def _TEXT(*fields: str) -> list[str]:
+    """The codes of rooms/services' text checks for these fields."""
+    return [code for field in fields for code in (f"{field}_required", f"{field}_too_long")]
 
 
 def _validated(
@@ -110,6 +159,28 @@ def _require_moderator(room: Room, user: User | None) -> None:
         raise Forbidden("not_a_host", _("Only the host or a co-host can do that."))
 
 
+_OLDEST_FIRST = ("created_at", "pk")
+RoomPage = pagination.page_serializer("RoomPage", s.RoomDetailSerializer(many=True))
+MemberPage = pagination.page_serializer("RoomMemberPage", s.RoomMemberSerializer(many=True))
+BanPage = pagination.page_serializer("RoomBanPage", s.RoomBanSerializer(many=True))
+
+
+def _page(
+    request: Request,
+    view: APIView,
+    queryset: Any,
+    ordering: tuple[str, ...],
+    serializer: type[serializers.Serializer],
+) -> dict[str, Any]:
+    return pagination.page(
+        request,
+        view,
+        queryset,
+        ordering=ordering,
+        render=lambda rows: serializer(rows, many=True).data,
+    )
+
+
 def _participant_data(participant: Participant) -> dict[str, Any]:
     return dict(s.RoomParticipantSerializer(participant).data)
 
@@ -122,7 +193,9 @@ class RoomListCreateApi(_Api):
 
     @extend_schema(
         summary="Rooms I host or co-host",
-        responses={200: s.RoomDetailSerializer(many=True), **_errors(403)},
+        description="Newest first, a page at a time.",
+        parameters=pagination.PARAMETERS,
+        responses={200: RoomPage, **_errors({404: ["not_found"]})},
     )
     def get(self, request: Request) -> Response:
         rooms = (
@@ -134,14 +207,26 @@ class RoomListCreateApi(_Api):
                     filter=Q(participants__state=ParticipantState.ADMITTED),
                     distinct=True,
                 )
-            )[:HOSTED_ROOMS_LIMIT]
+            )
         )
-        return Response(s.RoomDetailSerializer(rooms, many=True).data)
+        return Response(_page(request, self, rooms, ("-created_at", "-pk"), s.RoomDetailSerializer))
 
     @extend_schema(
         summary="Create a room",
         request=s.RoomCreateInputSerializer,
-        responses={201: s.RoomDetailSerializer, **_errors(400, 403, 404)},
+        responses={
+            201: s.RoomDetailSerializer,
+            **_errors(
+                {
+                    400: [*_TEXT("title", "description"), *_ROOM_SETTINGS, *_INVITES],
+                    403: ["suspended"],
+                    404: ["user_not_found"],
+                    429: ["rate_limited"],
+                },
+                method="POST",
+                body=True,
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         data = _validated(s.RoomCreateInputSerializer, request.data)
@@ -157,7 +242,7 @@ class RoomFeedApi(_Api):
         description="What a feed shows on top: live rooms (most people first) and scheduled "
         f"rooms (soonest first), at most {FEED_ROOMS_LIMIT} of each. Live changes come over "
         "the feed socket.",
-        responses={200: s.RoomFeedSerializer, **_errors(403)},
+        responses={200: s.RoomFeedSerializer, **_errors({})},
     )
     def get(self, request: Request) -> Response:
         live, upcoming = selectors.feed_rooms(
@@ -174,12 +259,8 @@ class RoomDetailApi(_Api):
         description="Anyone holding the link, guests included, sees the public summary; "
         "the host and co-hosts also see every setting.",
         responses={
-            200: PolymorphicProxySerializer(
-                component_name="RoomView",
-                serializers=[s.RoomPublicSerializer, s.RoomDetailSerializer],
-                resource_type_field_name=None,
-            ),
-            **_errors(404),
+            200: s.RoomViewSerializer,
+            **_errors({404: [_NF]}, signed_in=False),
         },
     )
     def get(self, request: Request, token: str) -> Response:
@@ -191,7 +272,20 @@ class RoomDetailApi(_Api):
     @extend_schema(
         summary="Change a room's settings",
         request=s.RoomUpdateInputSerializer,
-        responses={200: s.RoomDetailSerializer, **_errors(400, 403, 404, 409, 410)},
+        responses={
+            200: s.RoomDetailSerializer,
+            **_errors(
+                {
+                    400: ["unknown_field", *_TEXT("title", "description"), *_ROOM_SETTINGS],
+                    403: ["not_a_host"],
+                    404: [_NF],
+                    409: ["already_started"],
+                    410: ["room_ended"],
+                },
+                method="PATCH",
+                body=True,
+            ),
+        },
     )
     def patch(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -204,7 +298,10 @@ def _state_schema(summary: str) -> Any:
     return extend_schema(
         summary=summary,
         request=None,
-        responses={200: s.RoomDetailSerializer, **_errors(403, 404, 410)},
+        responses={
+            200: s.RoomDetailSerializer,
+            **_errors({403: ["not_a_host"], 404: [_NF], 410: ["room_ended"]}, method="POST"),
+        },
     )
 
 
@@ -252,7 +349,21 @@ class RoomJoinApi(_Api):
         "a signed `rooms_guest` cookie and everyone a `rooms_device` cookie: send them back "
         "(keep a cookie jar) to stay the same person.",
         request=s.RoomJoinInputSerializer,
-        responses={200: s.RoomJoinOutputSerializer, **_errors(400, 403, 404, 410, 429)},
+        responses={
+            200: s.RoomJoinOutputSerializer,
+            **_errors(
+                {
+                    400: ["identity_required", "password_too_long", *_TEXT("display_name")],
+                    403: JOIN_REFUSALS,
+                    404: [_NF],
+                    410: ["room_ended"],
+                    429: ["too_many_attempts", "too_many_joins"],
+                },
+                method="POST",
+                body=True,
+                signed_in=False,
+            ),
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -294,7 +405,10 @@ class RoomLeaveApi(_Api):
     @extend_schema(
         summary="Leave a room (your own visit)",
         request=None,
-        responses={200: s.RoomParticipantSerializer, **_errors(404)},
+        responses={
+            200: s.RoomParticipantSerializer,
+            **_errors({404: [_NF, "not_in_room"]}, method="POST", signed_in=False),
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -311,7 +425,10 @@ class RoomParticipantsApi(_Api):
     @extend_schema(
         summary="Who is in the room",
         description="For admitted participants and moderators; moderators also get the lobby.",
-        responses={200: s.RoomRosterSerializer, **_errors(403, 404)},
+        responses={
+            200: s.RoomRosterSerializer,
+            **_errors({403: ["not_in_room"], 404: [_NF]}, signed_in=False),
+        },
     )
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -331,18 +448,32 @@ class RoomParticipantsApi(_Api):
         return Response(s.RoomRosterSerializer(body).data)
 
 
-def _lobby_schema(summary: str) -> Any:
+def _lobby_schema(summary: str, description: str, codes: dict[int, list[str]]) -> Any:
     return extend_schema(
         summary=summary,
+        description=description + ' Send exactly one of `participant_ids` and `"all": true`; '
+        "both or neither is a 400 (`invalid`).",
         request=s.RoomLobbyDecisionInputSerializer,
-        responses={200: s.RoomParticipantListSerializer, **_errors(400, 403, 404, 409, 410)},
+        responses={
+            200: s.RoomParticipantListSerializer,
+            **_errors(codes, method="POST", body=True),
+        },
+        examples=[
+            OpenApiExample("Some", value={"participant_ids": [42, 43]}, request_only=True),
+            OpenApiExample("Everyone waiting", value={"all": True}, request_only=True),
+        ],
     )
 
 
 class RoomLobbyAdmitApi(_Api):
     permission_classes = [IsAuthenticated]
 
-    @_lobby_schema("Let people in from the lobby")
+    @_lobby_schema(
+        "Let people in from the lobby",
+        "Hosts and co-hosts. Naming more people than there are free seats is a 409 "
+        "(`room_full`); `all` lets in the longest waiting until the room is full.",
+        {403: ["not_a_host"], 404: [_NF, "not_in_lobby"], 409: ["room_full"], 410: ["room_ended"]},
+    )
     def post(self, request: Request, token: str) -> Response:
         room = _room(request, token)
         data = _validated(s.RoomLobbyDecisionInputSerializer, request.data)
@@ -355,7 +486,11 @@ class RoomLobbyAdmitApi(_Api):
 class RoomLobbyDenyApi(_Api):
     permission_classes = [IsAuthenticated]
 
-    @_lobby_schema("Turn people away from the lobby")
+    @_lobby_schema(
+        "Turn people away from the lobby",
+        "Hosts and co-hosts. Those turned away hear `lobby.denied` on their socket.",
+        {403: ["not_a_host"], 404: [_NF, "not_in_lobby"]},
+    )
     def post(self, request: Request, token: str) -> Response:
         room = _room(request, token)
         data = _validated(s.RoomLobbyDecisionInputSerializer, request.data)
@@ -371,7 +506,19 @@ class RoomParticipantRemoveApi(_Api):
     @extend_schema(
         summary="Remove someone; they stay banned until the ban is lifted",
         request=s.RoomRemoveInputSerializer,
-        responses={200: s.RoomBanSerializer, **_errors(400, 403, 404, 410)},
+        responses={
+            200: s.RoomBanSerializer,
+            **_errors(
+                {
+                    400: ["cannot_remove_self", *_TEXT("reason")],
+                    403: ["not_a_host", "cannot_remove_host", "only_host_removes_cohost"],
+                    404: [_NF, "participant_not_found", "not_found"],
+                    410: ["room_ended"],
+                },
+                method="POST",
+                body=True,
+            ),
+        },
     )
     def post(self, request: Request, token: str, participant_id: int) -> Response:
         room = _room(request, token)
@@ -391,7 +538,17 @@ class RoomParticipantMuteApi(_Api):
     @extend_schema(
         summary="Mute someone (their audio stops being forwarded; only they can unmute)",
         request=None,
-        responses={200: s.RoomParticipantSerializer, **_errors(403, 404, 410)},
+        responses={
+            200: s.RoomParticipantSerializer,
+            **_errors(
+                {
+                    403: ["not_a_host"],
+                    404: [_NF, "participant_not_found", "not_found"],
+                    410: ["room_ended"],
+                },
+                method="POST",
+            ),
+        },
     )
     def post(self, request: Request, token: str, participant_id: int) -> Response:
         room = _room(request, token)
@@ -407,7 +564,18 @@ class RoomParticipantAskUnmuteApi(_Api):
     @extend_schema(
         summary="Ask someone muted to unmute",
         request=None,
-        responses={200: s.RoomParticipantSerializer, **_errors(403, 404, 409, 410)},
+        responses={
+            200: s.RoomParticipantSerializer,
+            **_errors(
+                {
+                    403: ["not_a_host"],
+                    404: [_NF, "participant_not_found", "not_found"],
+                    409: ["not_muted"],
+                    410: ["room_ended"],
+                },
+                method="POST",
+            ),
+        },
     )
     def post(self, request: Request, token: str, participant_id: int) -> Response:
         room = _room(request, token)
@@ -423,7 +591,10 @@ class RoomMuteAllApi(_Api):
     @extend_schema(
         summary="Mute everyone but the hosts and co-hosts",
         request=None,
-        responses={200: s.RoomParticipantListSerializer, **_errors(403, 404, 410)},
+        responses={
+            200: s.RoomParticipantListSerializer,
+            **_errors({403: ["not_a_host"], 404: [_NF], 410: ["room_ended"]}, method="POST"),
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -439,18 +610,32 @@ class RoomCoHostsApi(_Api):
 
     @extend_schema(
         summary="Co-hosts of a room",
-        responses={200: s.RoomMemberSerializer(many=True), **_errors(403, 404)},
+        description="For the host and co-hosts; oldest first, a page at a time.",
+        parameters=pagination.PARAMETERS,
+        responses={200: MemberPage, **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]})},
     )
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
         _require_moderator(room, _user(request))
         cohosts = selectors.cohosts(room=room)
-        return Response(s.RoomMemberSerializer(cohosts, many=True).data)
+        return Response(_page(request, self, cohosts, _OLDEST_FIRST, s.RoomMemberSerializer))
 
     @extend_schema(
         summary="Name a co-host (host only)",
         request=s.RoomCoHostInputSerializer,
-        responses={201: s.RoomMemberSerializer, **_errors(400, 403, 404, 410)},
+        responses={
+            201: s.RoomMemberSerializer,
+            **_errors(
+                {
+                    400: ["already_host"],
+                    403: ["not_a_host", "only_host"],
+                    404: [_NF, "user_not_found"],
+                    410: ["room_ended"],
+                },
+                method="POST",
+                body=True,
+            ),
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -468,7 +653,12 @@ class RoomCoHostRemoveApi(_Api):
 
     @extend_schema(
         summary="Take co-host rights away (host only)",
-        responses={204: None, **_errors(403, 404)},
+        responses={
+            204: None,
+            **_errors(
+                {403: ["only_host"], 404: [_NF, "cohost_not_found", "not_found"]}, method="DELETE"
+            ),
+        },
     )
     def delete(self, request: Request, token: str, user_id: int) -> Response:
         room = _room(request, token)
@@ -481,18 +671,34 @@ class RoomInvitationsApi(_Api):
 
     @extend_schema(
         summary="People invited to a room",
-        responses={200: s.RoomMemberSerializer(many=True), **_errors(403, 404)},
+        description="For the host and co-hosts; oldest first, a page at a time.",
+        parameters=pagination.PARAMETERS,
+        responses={200: MemberPage, **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]})},
     )
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
         _require_moderator(room, _user(request))
-        return Response(s.RoomMemberSerializer(selectors.invitations(room=room), many=True).data)
+        invitations = selectors.invitations(room=room)
+        return Response(_page(request, self, invitations, _OLDEST_FIRST, s.RoomMemberSerializer))
 
     @extend_schema(
         summary="Invite people",
         description="Returns the new invitations; people already invited are skipped.",
         request=s.RoomInviteInputSerializer,
-        responses={201: s.RoomMemberSerializer(many=True), **_errors(400, 403, 404, 410)},
+        responses={
+            201: s.RoomMemberSerializer(many=True),
+            **_errors(
+                {
+                    400: _INVITES,
+                    403: ["not_a_host"],
+                    404: [_NF, "user_not_found"],
+                    410: ["room_ended"],
+                    429: ["rate_limited"],
+                },
+                method="POST",
+                body=True,
+            ),
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -509,7 +715,16 @@ class RoomInvitationsApi(_Api):
 class RoomInvitationRemoveApi(_Api):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Withdraw an invitation", responses={204: None, **_errors(403, 404)})
+    @extend_schema(
+        summary="Withdraw an invitation",
+        responses={
+            204: None,
+            **_errors(
+                {403: ["not_a_host"], 404: [_NF, "invitation_not_found", "not_found"]},
+                method="DELETE",
+            ),
+        },
+    )
     def delete(self, request: Request, token: str, user_id: int) -> Response:
         room = _room(request, token)
         services.invitation_remove(room=room, actor=_user(request), user_id=_path_id(user_id))
@@ -521,18 +736,30 @@ class RoomBansApi(_Api):
 
     @extend_schema(
         summary="People banned from a room",
-        responses={200: s.RoomBanSerializer(many=True), **_errors(403, 404)},
+        description="For the host and co-hosts; newest first, a page at a time. Lift a ban "
+        "with DELETE bans/<id>/.",
+        parameters=pagination.PARAMETERS,
+        responses={200: BanPage, **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]})},
     )
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
         _require_moderator(room, _user(request))
-        return Response(s.RoomBanSerializer(selectors.bans(room=room), many=True).data)
+        bans = selectors.bans(room=room)
+        return Response(_page(request, self, bans, ("-created_at", "-pk"), s.RoomBanSerializer))
 
 
 class RoomBanLiftApi(_Api):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Lift a ban", responses={204: None, **_errors(403, 404)})
+    @extend_schema(
+        summary="Lift a ban",
+        responses={
+            204: None,
+            **_errors(
+                {403: ["not_a_host"], 404: [_NF, "ban_not_found", "not_found"]}, method="DELETE"
+            ),
+        },
+    )
     def delete(self, request: Request, token: str, ban_id: int) -> Response:
         room = _room(request, token)
         services.ban_lift(room=room, actor=_user(request), ban_id=_path_id(ban_id))
@@ -549,7 +776,20 @@ class RoomReportsApi(_Api):
         summary="Report the room or someone in it",
         description="For admitted participants, signed in or guests.",
         request=s.RoomReportInputSerializer,
-        responses={201: s.RoomReportOutputSerializer, **_errors(400, 403, 404)},
+        responses={
+            201: s.RoomReportOutputSerializer,
+            **_errors(
+                {
+                    400: ["invalid_reason", "cannot_report_self", *_TEXT("details")],
+                    403: ["not_in_room"],
+                    404: [_NF, "participant_not_found"],
+                    429: ["rate_limited"],
+                },
+                method="POST",
+                body=True,
+                signed_in=False,
+            ),
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -574,7 +814,13 @@ class RoomRsvpApi(_Api):
         description="For people who may see the room (its feed audience); the reminder before "
         "the start then reaches you. Anyone else gets the same 404 as an unknown link.",
         request=None,
-        responses={200: RsvpOutput, **_errors(400, 404, 409, 410)},
+        responses={
+            200: RsvpOutput,
+            **_errors(
+                {400: ["host_rsvp"], 404: [_NF], 409: ["not_scheduled"], 410: ["room_ended"]},
+                method="POST",
+            ),
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         state = services.rsvp_set(room=_room(request, token), user=_user(request), going=True)
@@ -583,8 +829,41 @@ class RoomRsvpApi(_Api):
     @extend_schema(
         summary='Take back "I\'ll be there"',
         request=None,
-        responses={200: RsvpOutput, **_errors(404)},
+        responses={200: RsvpOutput, **_errors({404: [_NF]}, method="DELETE")},
     )
     def delete(self, request: Request, token: str) -> Response:
         state = services.rsvp_set(room=_room(request, token), user=_user(request), going=False)
         return Response(RsvpOutput(state).data)
+
+
+# --- sockets ----------------------------------------------------------------------------------
+
+
+class SocketTicketOutput(serializers.Serializer):
+    ticket = serializers.CharField(
+        help_text="Single-use: open a socket with `?auth=<ticket>` (the feed socket, or the "
+        "room socket's `?resume=`)."
+    )
+    expires_in = serializers.IntegerField(help_text="Seconds the ticket stays valid.")
+
+
+class SocketTicketApi(_Api):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="A ticket that signs your account in on a socket",
+        description="For clients that cannot send `Authorization` or a session cookie with a "
+        "WebSocket handshake (browsers using a token, for one). The ticket names your account "
+        "on `ws/feed/?auth=<ticket>` (live room cards and the site's notifications) and on the "
+        "room socket's resume (`ws/rooms/<token>/?resume=<resume_token>&auth=<ticket>`); it "
+        "works once, within `expires_in` seconds. The socket contract is at "
+        "`api/schema/socket/`.",
+        request=None,
+        responses={201: SocketTicketOutput, **_errors({}, method="POST")},
+    )
+    def post(self, request: Request) -> Response:
+        ticket = socket_auth.issue_ticket(_user(request))
+        return Response(
+            {"ticket": ticket, "expires_in": socket_auth.TICKET_SECONDS},
+            status=status.HTTP_201_CREATED,
+        )

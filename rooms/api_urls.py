@@ -1,6 +1,13 @@
-from django.urls import URLPattern, URLResolver, path
+"""Rooms' REST API routes. rooms/urls.py mounts them twice: under `api/v1/` (the versioned
+contract, the paths the OpenAPI schema lists) and under `api/` (the same views, unnamed and
+left out of the schema: the paths clients used before versioning)."""
 
-from rooms import api
+from collections.abc import Iterable
+
+from django.urls import URLPattern, URLResolver, path, re_path
+from django.views import View
+
+from rooms import api, socket_schema
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("rooms/", api.RoomListCreateApi.as_view(), name="api-rooms"),
@@ -65,4 +72,32 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("rooms/<str:token>/reports/", api.RoomReportsApi.as_view(), name="api-room-reports"),
     path("rooms/<str:token>/rsvp/", api.RoomRsvpApi.as_view(), name="api-room-rsvp"),
+    path("sockets/ticket/", api.SocketTicketApi.as_view(), name="api-socket-ticket"),
+    # The sockets' contract (AsyncAPI 3), next to the site's OpenAPI schema at api/schema/.
+    path("schema/socket/", socket_schema.socket_schema_view, name="api-socket-schema"),
+    # Last: anything else under rooms/ (an id the int converter can't take, such as bans/-1/,
+    # or a path that was never there) is a 404 in the API's error shape, on any site.
+    re_path(r"^rooms/", api.not_found),
 ]
+
+
+def unlisted(patterns: Iterable[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:
+    """The same routes for an alias prefix: unnamed (reverse() finds the versioned ones) and
+    left out of the OpenAPI schema (a view class whose `schema` is None). A site can use it for
+    its own API's unversioned paths too."""
+    aliases: list[URLPattern | URLResolver] = []
+    for pattern in patterns:
+        view_class = getattr(getattr(pattern, "callback", None), "view_class", None)
+        if isinstance(pattern, URLPattern) and isinstance(view_class, type):
+            alias: type[View] = type(view_class.__name__, (view_class,), {"schema": None})
+            alias.__module__ = view_class.__module__
+            initkwargs = getattr(pattern.callback, "view_initkwargs", {})
+            callback = alias.as_view(**initkwargs)
+            aliases.append(URLPattern(pattern.pattern, callback, pattern.default_args))
+        else:
+            aliases.append(
+                URLPattern(pattern.pattern, pattern.callback, pattern.default_args)
+                if isinstance(pattern, URLPattern)
+                else pattern
+            )
+    return aliases

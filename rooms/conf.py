@@ -67,16 +67,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ROOMS_API_AUTHENTICATION_CLASSES",
         derive=lambda s: [
-            "rest_framework.authentication.SessionAuthentication",
             *(
                 ["rest_framework.authentication.TokenAuthentication"]
                 if "rest_framework.authtoken" in s.INSTALLED_APPS
                 else []
             ),
+            "rest_framework.authentication.SessionAuthentication",
         ],
         meaning="Dotted paths of the DRF authentication classes of Rooms' API, whatever the "
-        "site's REST_FRAMEWORK says. Default: session, and token when the site has "
-        "rest_framework.authtoken in INSTALLED_APPS (token authentication needs it).",
+        "site's REST_FRAMEWORK says; the first that recognises the request wins, and the first "
+        "one's scheme is the WWW-Authenticate of a 401. Default: token when the site has "
+        "rest_framework.authtoken in INSTALLED_APPS (so a request with an Authorization header "
+        "is the token's, with no CSRF check, even with a session cookie; missing or bad "
+        "credentials are a 401 with WWW-Authenticate: Token), then the session (alone: a 403).",
     ),
     # --- Processes and Redis ---
     Setting(
@@ -298,6 +301,12 @@ SETTINGS: tuple[Setting, ...] = (
         "ROOMS_SFU_AUDIO_SLOTS",
         3,
         meaning="Loudest voices forwarded to each person (1-10).",
+    ),
+    Setting(
+        "ROOMS_SFU_UDP_GSO",
+        True,
+        meaning="Send runs of same-sized datagrams to one person as one UDP GSO message "
+        "(Linux 4.18+; switched off by itself where the kernel refuses it).",
     ),
     Setting(
         "ROOMS_SFU_DEAD_AFTER_SECONDS",

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
@@ -29,6 +29,7 @@ from rooms import (
     budget,
     events,
     flood,
+    frames,
     i18n,
     lease,
     media_control,
@@ -38,6 +39,7 @@ from rooms import (
     publisher,
     selectors,
     services,
+    socket_auth,
 )
 from rooms.errors import DomainError
 from rooms.flood import ChangeBudget, TokenBucket, Verdict
@@ -58,7 +60,7 @@ CLOSE_ENDED = 4005
 CLOSE_REPLACED = 4009
 CLOSE_FLOOD = 4029
 # Tells the client to build a new media connection (its peer in the SFU is gone).
-MEDIA_RESET = {"type": "media.state", "state": "failed", "reason": "media_reset"}
+MEDIA_RESET: frames.MediaState = {"type": "media.state", "state": "failed", "reason": "media_reset"}
 # Not final: the database or the channel layer was down; the same resume token works later.
 CLOSE_UNAVAILABLE = 4503
 
@@ -115,11 +117,13 @@ class RoomConsumer(ResilientSocket):
                     ticket=ticket, room_token=self.room_token
                 )
             elif resume:
-                user = self.scope.get("user")
+                # The account: an API client's socket ticket (`?auth=`), else the session's or
+                # the Authorization header's (rooms.socket_auth).
+                user = await socket_auth.socket_user(self.scope)
                 checked = await database_sync_to_async(services.participant_resume)(
                     token=resume,
                     room_token=self.room_token,
-                    user_id=user.pk if user is not None and user.is_authenticated else None,
+                    user_id=user.pk if user is not None else None,
                     guest_id=guest_id_from_cookies(self.scope.get("cookies", {})),
                 )
                 participant, resume_nonce = checked.participant, checked.nonce
@@ -236,17 +240,24 @@ class RoomConsumer(ResilientSocket):
                 await self._send_snapshot()
         elif participant.state == ParticipantState.LOBBY:
             if previous != (self.state, self.role, self.lobby_reason):
-                await self.send_json({"type": "lobby.status", "reason": self.lobby_reason})
+                reason = cast(frames.LobbyReasonName, self.lobby_reason)
+                await self.send_json({"type": "lobby.status", "reason": reason})
         elif participant.state == ParticipantState.REMOVED:
             reason = await database_sync_to_async(selectors.removal_reason)(
                 participant_id=participant.pk
             )
-            await self._finish({"type": "removed", "reason": reason}, CLOSE_REMOVED)
+            by = await database_sync_to_async(selectors.acted_by)(
+                participant_id=participant.pk, kind="participant.removed"
+            )
+            await self._finish({"type": "removed", "reason": reason, "by": by}, CLOSE_REMOVED)
         elif participant.state == ParticipantState.DENIED:
-            await self._finish({"type": "lobby.denied"}, CLOSE_REFUSED)
+            by = await database_sync_to_async(selectors.acted_by)(
+                participant_id=participant.pk, kind="participant.denied"
+            )
+            await self._finish({"type": "lobby.denied", "by": by}, CLOSE_REFUSED)
         elif participant.room.state == "ended":
-            who = await database_sync_to_async(selectors.ended_by)(room_id=self.room_id)
-            await self._finish({"type": "room.ended", "ended_by": who}, CLOSE_ENDED)
+            ended = await database_sync_to_async(selectors.room_ended_notice)(room_id=self.room_id)
+            await self._finish(ended, CLOSE_ENDED)
         else:
             await self._finish({"type": "left"}, CLOSE_LEFT)
 
@@ -257,11 +268,13 @@ class RoomConsumer(ResilientSocket):
             )
         except DomainError:
             return  # no longer in the room: the notice about that is on its way
-        await self.send_json({"type": "snapshot", **snapshot})
+        await self.send_json(cast(frames.SnapshotFrame, {"type": "snapshot", **snapshot}))
         # The snapshot carried fresh TURN credentials: the next ones are due from now.
         await self.turn_credentials.restart(participant_id=self.pid)
 
-    async def _finish(self, message: dict[str, Any], code: int, *, visit_over: bool = True) -> None:
+    async def _finish(
+        self, message: frames.RoomFrame, code: int, *, visit_over: bool = True
+    ) -> None:
         """Say why and close. `visit_over`: the visit ended (removed, denied, left, room
         ended), so no seat is held for a resume and its media must stop; otherwise (another
         socket took over) the visit goes on elsewhere."""
@@ -323,7 +336,7 @@ class RoomConsumer(ResilientSocket):
             await self.send_json(_error("bad_json", _("That is not valid JSON.")))
             return
         try:
-            message = messages.client_message.validate_python(raw)
+            message = messages.parse(raw)
         except ValidationError as invalid:
             metrics.message_in("invalid")
             await self.send_json(_invalid(raw, invalid))
@@ -421,6 +434,10 @@ class RoomConsumer(ResilientSocket):
             services.participant_set_muted, participant_id=self.pid, muted=message.muted
         )
 
+    @_handles(messages.CameraSet)
+    async def _on_camera_set(self, message: messages.CameraSet) -> None:
+        await self.call(services.participant_set_camera, participant_id=self.pid, off=message.off)
+
     @_handles(messages.Report)
     async def _on_report(self, message: messages.Report) -> None:
         await self.call(
@@ -443,8 +460,6 @@ class RoomConsumer(ResilientSocket):
     async def _lobby_decide(
         self, action: Any, message: messages.LobbyAdmit | messages.LobbyDeny
     ) -> None:
-        if (message.participant_ids is None) == (not message.all):
-            raise DomainError("invalid_message", _("Give participant_ids or all, not both."))
         await self.as_moderator(
             action,
             room=self._room(),
@@ -485,13 +500,13 @@ class RoomConsumer(ResilientSocket):
     @_handles(messages.RoomWaitingRoom)
     async def _on_room_waiting_room(self, message: messages.RoomWaitingRoom) -> None:
         await self.as_moderator(
-            services.room_set_waiting_room, room=self._room(), enabled=message.enabled
+            services.room_set_waiting_room, room=self._room(), enabled=message.value
         )
 
     @_handles(messages.RoomSignedInOnly)
     async def _on_room_signed_in_only(self, message: messages.RoomSignedInOnly) -> None:
         await self.as_moderator(
-            services.room_set_signed_in_only, room=self._room(), enabled=message.enabled
+            services.room_set_signed_in_only, room=self._room(), enabled=message.value
         )
 
     @_handles(messages.RoomCapacity)
@@ -505,7 +520,7 @@ class RoomConsumer(ResilientSocket):
         await self.as_moderator(
             services.room_set_screen_share,
             room=self._room(),
-            participants_allowed=message.participants_allowed,
+            participants_allowed=message.value,
         )
 
     @_handles(messages.RoomEnd)
@@ -524,6 +539,8 @@ class RoomConsumer(ResilientSocket):
             "screen_mids": list(message.screen_mids),
             "can_share_screen": rights["can_share_screen"],
             "muted": rights["muted"],
+            "camera_off": rights["camera_off"],
+            "max_screen_shares": rights["max_screen_shares"],
         }
         if message.offer_id is not None:
             command["offer_id"] = message.offer_id
@@ -589,11 +606,11 @@ class RoomConsumer(ResilientSocket):
     async def room_event(self, message: dict[str, Any]) -> None:
         if not self.in_room_group:
             return
-        await self.send_json(
-            events.for_participant(
-                message["event"], message["audience"], is_moderator=self.is_moderator
-            )
+        # Built by rooms.services._common._record as one of frames.ROOM_EVENTS.
+        event = events.for_participant(
+            message["event"], message["audience"], is_moderator=self.is_moderator
         )
+        await self.send_json(cast(frames.RoomFrame, event))
 
     async def participant_changed(self, message: dict[str, Any]) -> None:
         if self.finished:
@@ -611,7 +628,7 @@ class RoomConsumer(ResilientSocket):
             )
 
     async def media_answer(self, message: dict[str, Any]) -> None:
-        answer = {"type": "media.answer", "sdp": message["sdp"]}
+        answer: frames.MediaAnswer = {"type": "media.answer", "sdp": message["sdp"]}
         if isinstance(message.get("offer_id"), str):
             answer["offer_id"] = message["offer_id"]
         await self.send_json(answer)
@@ -626,7 +643,7 @@ class RoomConsumer(ResilientSocket):
         )
 
     async def media_state(self, message: dict[str, Any]) -> None:
-        state = {"type": "media.state", "state": message["state"]}
+        state: frames.MediaState = {"type": "media.state", "state": message["state"]}
         if isinstance(message.get("reason"), str):
             state["reason"] = message["reason"]
         await self.send_json(state)
@@ -641,8 +658,16 @@ class RoomConsumer(ResilientSocket):
         await self.send_json({"type": "media.slots", "slots": message["slots"]})
 
     async def media_stats(self, message: dict[str, Any]) -> None:
-        stats = {k: v for k, v in message.items() if k != "type"}
-        await self.send_json({"type": "media.stats", **stats})
+        await self.send_json(
+            {
+                "type": "media.stats",
+                "packets_in": message["packets_in"],
+                "packets_out": message["packets_out"],
+                "bytes_in": message["bytes_in"],
+                "bytes_out": message["bytes_out"],
+                "packets_dropped": message["packets_dropped"],
+            }
+        )
 
     async def media_speakers(self, message: dict[str, Any]) -> None:
         if self.in_room_group:
@@ -650,7 +675,7 @@ class RoomConsumer(ResilientSocket):
                 {"type": "room.speakers", "participant_ids": message["participant_ids"]}
             )
 
-    async def send_json(self, content: dict[str, Any]) -> None:
+    async def send_json(self, content: frames.RoomFrame) -> None:
         # An event may reach this socket after it started closing (its close frame is out, or
         # the client's is in): there is nobody left to tell, so it is dropped quietly.
         if self.closing:
@@ -682,23 +707,23 @@ def _client_message_type(message: dict[str, Any]) -> str | None:
     return kind if isinstance(kind, str) and len(kind) <= 64 else None
 
 
-def _error(code: str, message: str | Promise, regarding: str | None = None) -> dict[str, Any]:
+def _error(code: str, message: str | Promise, regarding: str | None = None) -> frames.Error:
     # str(): a lazy message is written here, in the socket's language (`dispatch`).
-    body: dict[str, Any] = {"type": "error", "code": code, "message": str(message)}
+    body: frames.Error = {"type": "error", "code": code, "message": str(message)}
     if regarding:
         body["regarding"] = regarding
     return body
 
 
-def _unavailable(regarding: str | None = None) -> dict[str, Any]:
+def _unavailable(regarding: str | None = None) -> frames.Error:
     body = _error("unavailable", outages.MESSAGE, regarding)
     body["retry_after"] = outages.RETRY_AFTER_SECONDS
     return body
 
 
-def _invalid(raw: object, invalid: ValidationError) -> dict[str, Any]:
+def _invalid(raw: object, invalid: ValidationError) -> frames.Error:
     kind = raw.get("type") if isinstance(raw, dict) else None
-    problems = [
+    problems: list[frames.Problem] = [
         {"field": ".".join(str(part) for part in err["loc"][1:]) or "type", "problem": err["msg"]}
         for err in invalid.errors(include_url=False, include_input=False)[:5]
     ]

@@ -27,6 +27,7 @@ def sfu_config() -> SfuConfig:
         ice_servers=stun,
         last_n=settings.ROOMS_SFU_LAST_N,
         audio_slots=settings.ROOMS_SFU_AUDIO_SLOTS,
+        udp_gso=settings.ROOMS_SFU_UDP_GSO,
     )
 
 

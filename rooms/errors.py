@@ -15,9 +15,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import got_request_exception
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from rest_framework import exceptions as drf
@@ -109,6 +112,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=503,
             headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)},
         )
+    if isinstance(exc, (SuspiciousOperation, BadRequest, MultiPartParserError)):
+        # What Django itself answers 400 (too many fields, a body over the size limit, a
+        # broken multipart body): the same here, in the error shape.
+        return Response(
+            error_body("malformed_request", gettext("The request is malformed.")), status=400
+        )
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -118,13 +127,26 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = drf.ValidationError(exc.messages)
     response = exception_handler(exc, context)
     if response is None or not isinstance(exc, drf.APIException):
-        return response
+        return response if response is not None else _server_error(exc, context)
     if isinstance(exc, drf.ValidationError):
         response.data = error_body("invalid", gettext("Some fields are not valid."), exc.detail)
     else:
         code = _DRF_CODES.get(type(exc), "error")
         response.data = error_body(code, str(exc.detail))
     return response
+
+
+def _server_error(exc: Exception, context: dict[str, Any]) -> Response:
+    """A bug: logged with its traceback, and answered in the error shape, never an HTML page
+    (whatever the site's handler500 renders). The signal is the one Django sends for an
+    uncaught exception, so error reporters (and the test client) still hear of it."""
+    request = context.get("request")
+    path = getattr(request, "path", "?")
+    log.error("server error for %s", path, exc_info=exc)
+    got_request_exception.send(sender=None, request=getattr(request, "_request", request))
+    return Response(
+        error_body("server_error", gettext("Something went wrong on our side.")), status=500
+    )
 
 
 def log_outage(error: BaseException, path: str) -> None:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import enum
 import logging
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
-from rooms import outbox, publisher
+from rooms import outbox, publisher, snapshots
 from rooms.models import Participant, Room
 from rooms.sfu.protocol import participant_group, room_group
 from rooms.snapshots import ParticipantPublic, RoomPublic, Snapshot, apply_event
@@ -124,13 +124,14 @@ def room_public(room: Room) -> RoomPublic:
         "token": room.token,
         "title": room.title,
         "description": room.description,
-        "state": room.state,
-        "audience": room.audience,
+        "state": cast(snapshots.RoomStateName, room.state),
+        "audience": cast(snapshots.AudienceName, room.audience),
         "capacity": room.capacity,
         "locked": room.locked,
         "waiting_room": room.waiting_room,
         "signed_in_only": room.signed_in_only,
         "participants_can_share_screen": room.participants_can_share_screen,
+        "several_screen_shares": room.several_screen_shares,
         "has_password": room.has_password,
         "scheduled_start": room.scheduled_start.isoformat() if room.scheduled_start else None,
         "host_id": room.host_id,
@@ -141,12 +142,13 @@ def participant_public(participant: Participant) -> ParticipantPublic:
     return {
         "id": participant.pk,
         "display_name": participant.display_name,
-        "role": participant.role,
-        "state": participant.state,
-        "lobby_reason": participant.lobby_reason,
+        "role": cast(snapshots.RoleName, participant.role),
+        "state": cast(snapshots.ParticipantStateName, participant.state),
+        "lobby_reason": cast(snapshots.LobbyReasonOrNone, participant.lobby_reason),
         "is_guest": participant.user_id is None,
         "user_id": participant.user_id,
         "audio_muted": participant.audio_muted,
+        "camera_off": participant.camera_off,
         "hand_raised": participant.hand_raised,
         "connected": participant.disconnected_at is None,
     }

@@ -1,6 +1,10 @@
 """The feed socket (`ws/feed/` in rooms.routing): live room cards for the signed-in viewer, and
 whatever the host site pushes to that person's open pages (`push`).
 
+Who is on it: the browser's session, an API client's socket ticket (`?auth=`, from
+`POST api/sockets/ticket/`) or its `Authorization: Token` header (`rooms.socket_auth`);
+anyone else is refused with close code 4003.
+
 Rooms tell every feed that may show a room that it changed (`rooms.cards`); this socket then
 reads the card for its own viewer with `rooms.selectors.feed_room_card`, so a live card is
 exactly what GET rooms/feed/ shows and visibility is checked again for this viewer:
@@ -18,11 +22,11 @@ from channels.db import database_sync_to_async
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from rooms import events, i18n, publisher
+from rooms import events, frames, i18n, publisher, socket_auth
 from rooms.selectors import feed_room_card
 from rooms.serializers import RoomCardSerializer
 from rooms.sockets import ResilientSocket
-from rooms.users import User, signed_in
+from rooms.users import User
 
 
 def push(user_id: int, message: dict[str, Any]) -> None:
@@ -42,7 +46,7 @@ class FeedConsumer(ResilientSocket):
 
     async def connect(self) -> None:
         publisher.serving_loop_is(asyncio.get_running_loop())
-        user = signed_in(self.scope.get("user"))
+        user = await socket_auth.socket_user(self.scope)
         if user is None:
             await self.close(code=4003)
             return
@@ -75,5 +79,7 @@ class FeedConsumer(ResilientSocket):
         # Built for this person by the host site (`push`); relayed as it is.
         await self._send(message["message"])
 
-    async def _send(self, content: dict[str, Any]) -> None:
+    async def _send(self, content: frames.FeedFrame | dict[str, Any]) -> None:
+        # A dict: the host site's own frame (`push`), declared with
+        # `rooms.frames.register_push_frame`.
         await self.send(text_data=json.dumps(content, separators=(",", ":")))

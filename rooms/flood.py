@@ -56,14 +56,17 @@ class TokenBucket:
 # Client messages that change what everyone in the room sees: each one is an event broadcast to
 # the room (a report bumps the version everyone hears). Host controls are not here: only people
 # the host trusts can send them, and a host admitting a crowd one by one must not be slowed.
-CHANGES = frozenset({"hand.set", "audio.set", "report"})
+CHANGES = frozenset({"hand.set", "audio.set", "camera.set", "report"})
 
 
 def always_allowed(message: Any) -> bool:
-    """Muting yourself and lowering your hand work even over budget: nobody should be stuck
-    unmuted or with a raised hand, and repeating them changes nothing, so they cannot flood."""
+    """Muting yourself, turning your camera off and lowering your hand work even over budget:
+    nobody should be stuck unmuted, on camera or with a raised hand, and repeating them changes
+    nothing, so they cannot flood."""
     if message.type == "audio.set":
         return bool(message.muted)
+    if message.type == "camera.set":
+        return bool(message.off)
     if message.type == "hand.set":
         return not message.raised
     return False

@@ -30,10 +30,10 @@ REDACTED = "[redacted]"
 
 # /r/<token>/ (the room page), /rooms/<token>/ (API and socket paths).
 _PATH_TOKEN = re.compile(r"(/(?:r|rooms)/)[A-Za-z0-9_\-]{8,}")
-# ticket=..., "resume_token": "...", password: ..., Authorization: Token ..., Bearer ...
+# ticket=..., auth=..., "resume_token": "...", password: ..., Authorization: Token ..., Bearer ...
 _SECRET_FIELD = re.compile(
     r"""(?ix)
-    ( \b(?:ticket|resume|resume_token|token|password|secret|sessionid|csrftoken)
+    ( \b(?:ticket|auth|resume|resume_token|token|password|secret|sessionid|csrftoken)
       ["']?\s*[:=]\s*["']? )
     [^"'&\s,;}]+
     """

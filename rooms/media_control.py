@@ -75,6 +75,13 @@ def set_muted(room_id: int, participant_id: int, *, muted: bool) -> None:
     )
 
 
+def set_camera_off(room_id: int, participant_id: int, *, off: bool) -> None:
+    _after_commit(
+        room_id,
+        {"type": "sfu.camera", "room_id": room_id, "participant_id": participant_id, "off": off},
+    )
+
+
 def set_screen_allowed(room_id: int, participant_id: int, *, allowed: bool) -> None:
     _after_commit(
         room_id,

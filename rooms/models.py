@@ -44,6 +44,8 @@ class Room(models.Model):
     signed_in_only = models.BooleanField(default=False)
     locked = models.BooleanField(default=False)
     participants_can_share_screen = models.BooleanField(default=True)
+    # One screen share at a time unless the host allows several (the SFU enforces it).
+    several_screen_shares = models.BooleanField(default=False)
     state = models.CharField(
         max_length=10, choices=RoomState.choices, default=RoomState.SCHEDULED, db_index=True
     )
@@ -169,6 +171,9 @@ class Participant(models.Model):
     server = models.CharField(max_length=100, blank=True, db_index=True)
     hand_raised = models.BooleanField(default=False)
     audio_muted = models.BooleanField(default=False)
+    # The person turned their camera off (or has none): the SFU forwards none of it, and
+    # everyone shows their initials with a camera-off mark.
+    camera_off = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     joined_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)

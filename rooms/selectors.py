@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from rooms import events, turn
+from rooms import events, frames, turn
 from rooms.adapter import get_adapter
 from rooms.errors import Forbidden, NotFound
 from rooms.models import (
@@ -26,6 +26,7 @@ from rooms.models import (
     Role,
     Room,
     RoomState,
+    Rsvp,
 )
 from rooms.users import User
 
@@ -218,6 +219,41 @@ def ended_by(*, room_id: int) -> str:
     return who if isinstance(who, str) else ""
 
 
+def room_ended_notice(*, room_id: int) -> frames.RoomEnded:
+    """The `room.ended` frame a socket closes with: the room's event (same version, room and
+    data), plus `ended_by` at the top as before."""
+    room = Room.objects.get(pk=room_id)
+    data = (
+        AuditEvent.objects.filter(room_id=room_id, kind="room.ended")
+        .values_list("data", flat=True)
+        .first()
+    )
+    data = data if isinstance(data, dict) else {}
+    who = data.get("ended_by")
+    who = who if isinstance(who, str) else ""
+    # The audit row holds what `_record` published as the event's data.
+    ended_data = cast(frames.RoomEndedData, {**data, "ended_by": who})
+    return {
+        "type": "room.ended",
+        "version": room.version,
+        "room": events.room_public(room),
+        "data": ended_data,
+        "ended_by": ended_data["ended_by"],
+    }
+
+
+def acted_by(*, participant_id: int, kind: str) -> str:
+    """Who removed ("participant.removed") or turned away ("participant.denied") this person:
+    "host", "cohost" or "moderator"; "" when not known."""
+    by = (
+        AuditEvent.objects.filter(target_id=participant_id, kind=kind)
+        .order_by("-version")
+        .values_list("data__by", flat=True)
+        .first()
+    )
+    return by if isinstance(by, str) else ""
+
+
 def removal_reason(*, participant_id: int) -> str:
     reason = (
         AuditEvent.objects.filter(target_id=participant_id, kind="participant.removed")
@@ -235,12 +271,25 @@ def _admitted_visit(participant_id: int) -> Participant:
     return participant
 
 
-def media_rights(*, participant_id: int) -> dict[str, bool]:
+class MediaRights(TypedDict):
+    can_share_screen: bool
+    muted: bool
+    camera_off: bool
+    max_screen_shares: int
+
+
+# "Several" screen shares: as many as a room can hold people.
+SEVERAL_SCREEN_SHARES = 50
+
+
+def media_rights(*, participant_id: int) -> MediaRights:
     participant = _admitted_visit(participant_id)
+    room = participant.room
     return {
-        "can_share_screen": participant.is_moderator
-        or participant.room.participants_can_share_screen,
+        "can_share_screen": participant.is_moderator or room.participants_can_share_screen,
         "muted": participant.audio_muted,
+        "camera_off": participant.camera_off,
+        "max_screen_shares": SEVERAL_SCREEN_SHARES if room.several_screen_shares else 1,
     }
 
 
@@ -350,3 +399,16 @@ def live_counts() -> dict[str, int]:
         "participants": int(people["admitted"] or 0),
         "lobby": int(people["lobby"] or 0),
     }
+
+
+def rsvp_tokens(*, user: User, tokens: list[str]) -> list[str]:
+    """Of these rooms, the ones `user` said "I'll be there" to (one query)."""
+    return list(
+        Rsvp.objects.filter(user=user, room__token__in=tokens).values_list("room__token", flat=True)
+    )
+
+
+def rsvp_state(*, room: Room, user: User) -> dict[str, Any]:
+    """Whether `user` said "I'll be there" to `room`, and how many people did."""
+    going = Rsvp.objects.filter(room=room, user=user).exists()
+    return {"going": going, "count": Rsvp.objects.filter(room=room).count()}

@@ -15,22 +15,69 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from rooms import links, selectors, services
 from rooms.adapter import get_adapter
-from rooms.models import Audience, Ban, CoHost, Invitation, ReportReason, Room
+from rooms.models import (
+    Audience,
+    Ban,
+    CoHost,
+    Invitation,
+    LobbyReason,
+    ParticipantState,
+    ReportReason,
+    ReportStatus,
+    Role,
+    Room,
+    RoomState,
+)
+from rooms.policy import Reason
 from rooms.users import User
 
 # Ids are 64-bit in the database; 2**53 keeps them exact in JavaScript clients too, and stops
 # huge numbers from overflowing the database driver (a 500) before any query runs.
 MAX_ID = 2**53
 MAX_IDS = 200
+# The decision reasons a successful join can carry (rooms/policy.py); the rest are refusals,
+# answered as errors.
+ADMIT_REASONS = [Reason.MODERATOR, Reason.AUDIENCE, Reason.NO_WAITING_ROOM, Reason.RESUMING]
+LOBBY_REASONS = [Reason.NOT_STARTED, Reason.WAITING_FOR_HOST, Reason.WAITING_ROOM]
+JOIN_REASON_CHOICES = [r.value for r in ADMIT_REASONS + LOBBY_REASONS]
 
 
 def room_link(room: Room) -> str:
     return links.room_link(room)
+
+
+# JSON has types: a client that sends 1 for a boolean, true for a password or "7" for an id has
+# a bug, and DRF's fields would quietly coerce all three. These refuse the wrong JSON type with a
+# 400 (the field's "invalid" message); they are for JSON bodies, not query strings.
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": gettext_lazy("Must be true or false.")}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -45,7 +92,7 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 def _id_field(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+    return StrictIntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def _id_list(**kwargs: Any) -> serializers.ListField:
@@ -56,55 +103,56 @@ def _id_list(**kwargs: Any) -> serializers.ListField:
 
 
 class RoomCreateInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=services.TITLE_MAX)
-    description = serializers.CharField(
-        max_length=services.DESCRIPTION_MAX, allow_blank=True, default=""
-    )
+    title = StrictCharField(max_length=services.TITLE_MAX)
+    description = StrictCharField(max_length=services.DESCRIPTION_MAX, allow_blank=True, default="")
     scheduled_start = AwareDateTimeField(allow_null=True, default=None)
     audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.FRIENDS)
-    capacity = serializers.IntegerField(
+    capacity = StrictIntegerField(
         min_value=1, max_value=settings.ROOMS_MAX_CAPACITY, allow_null=True, default=None
     )
-    password = serializers.CharField(
+    password = StrictCharField(
         max_length=services.PASSWORD_MAX, allow_blank=True, trim_whitespace=False, default=""
     )
-    waiting_room = serializers.BooleanField(default=True)
-    signed_in_only = serializers.BooleanField(
+    waiting_room = StrictBooleanField(default=True)
+    signed_in_only = StrictBooleanField(
         default=False, help_text="Only people signed in to the site may join (no guests)."
     )
-    participants_can_share_screen = serializers.BooleanField(default=True)
+    participants_can_share_screen = StrictBooleanField(default=True)
     invitee_ids = _id_list(default=list)
 
 
 class RoomUpdateInputSerializer(serializers.Serializer):
     """Every field optional; only the fields sent are changed. An empty password removes it."""
 
-    title = serializers.CharField(max_length=services.TITLE_MAX, required=False)
-    description = serializers.CharField(
+    title = StrictCharField(max_length=services.TITLE_MAX, required=False)
+    description = StrictCharField(
         max_length=services.DESCRIPTION_MAX, allow_blank=True, required=False
     )
     scheduled_start = AwareDateTimeField(allow_null=True, required=False)
     audience = serializers.ChoiceField(choices=Audience.choices, required=False)
-    capacity = serializers.IntegerField(
+    capacity = StrictIntegerField(
         min_value=1, max_value=settings.ROOMS_MAX_CAPACITY, required=False
     )
-    password = serializers.CharField(
+    password = StrictCharField(
         max_length=services.PASSWORD_MAX, allow_blank=True, trim_whitespace=False, required=False
     )
-    waiting_room = serializers.BooleanField(required=False)
-    signed_in_only = serializers.BooleanField(required=False)
-    participants_can_share_screen = serializers.BooleanField(required=False)
-    locked = serializers.BooleanField(required=False)
+    waiting_room = StrictBooleanField(required=False)
+    signed_in_only = StrictBooleanField(required=False)
+    participants_can_share_screen = StrictBooleanField(required=False)
+    several_screen_shares = StrictBooleanField(
+        required=False, help_text="Several people may share their screen at once (default: one)."
+    )
+    locked = StrictBooleanField(required=False)
 
 
 class RoomJoinInputSerializer(serializers.Serializer):
-    display_name = serializers.CharField(
+    display_name = StrictCharField(
         max_length=services.DISPLAY_NAME_MAX,
         allow_blank=True,
         default="",
         help_text="Required for guests; ignored for signed-in users.",
     )
-    password = serializers.CharField(
+    password = StrictCharField(
         max_length=services.PASSWORD_MAX,
         allow_blank=True,
         allow_null=True,
@@ -120,7 +168,7 @@ class RoomJoinInputSerializer(serializers.Serializer):
 
 class RoomLobbyDecisionInputSerializer(serializers.Serializer):
     participant_ids = _id_list(min_length=1, required=False)
-    all = serializers.BooleanField(required=False)
+    all = StrictBooleanField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         has_ids = "participant_ids" in attrs
@@ -133,7 +181,7 @@ class RoomLobbyDecisionInputSerializer(serializers.Serializer):
 
 
 class RoomRemoveInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=services.REASON_MAX, allow_blank=True, default="")
+    reason = StrictCharField(max_length=services.REASON_MAX, allow_blank=True, default="")
 
 
 class RoomCoHostInputSerializer(serializers.Serializer):
@@ -146,7 +194,7 @@ class RoomInviteInputSerializer(serializers.Serializer):
 
 class RoomReportInputSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=ReportReason.choices)
-    details = serializers.CharField(max_length=services.DETAILS_MAX, allow_blank=True, default="")
+    details = StrictCharField(max_length=services.DETAILS_MAX, allow_blank=True, default="")
     target_id = _id_field(allow_null=True, default=None)
 
 
@@ -161,9 +209,9 @@ class RoomPublicSerializer(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField()
     host_name = serializers.SerializerMethodField()
-    state = serializers.CharField(help_text="scheduled, open or ended")
+    state = serializers.ChoiceField(choices=RoomState.choices)
     scheduled_start = serializers.DateTimeField(allow_null=True)
-    audience = serializers.CharField(help_text="friends or invite_only")
+    audience = serializers.ChoiceField(choices=Audience.choices)
     has_password = serializers.BooleanField()
     waiting_room = serializers.BooleanField()
     signed_in_only = serializers.BooleanField(help_text="Guests can't join: sign in first.")
@@ -190,10 +238,30 @@ class RoomDetailSerializer(RoomPublicSerializer):
 
     host_id = serializers.IntegerField()
     participants_can_share_screen = serializers.BooleanField()
+    several_screen_shares = serializers.BooleanField()
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     opened_at = serializers.DateTimeField(allow_null=True)
     ended_at = serializers.DateTimeField(allow_null=True)
+
+
+class RoomViewSerializer(RoomPublicSerializer):
+    """GET rooms/<token>/ in one shape a generated client decodes: the public summary, and for
+    the host and co-hosts also the settings below (absent for everyone else). The schema only:
+    the view renders RoomPublicSerializer or RoomDetailSerializer."""
+
+    host_id = serializers.IntegerField(required=False, help_text="Hosts and co-hosts only.")
+    participants_can_share_screen = serializers.BooleanField(
+        required=False, help_text="Hosts and co-hosts only."
+    )
+    version = serializers.IntegerField(required=False, help_text="Hosts and co-hosts only.")
+    created_at = serializers.DateTimeField(required=False, help_text="Hosts and co-hosts only.")
+    opened_at = serializers.DateTimeField(
+        allow_null=True, required=False, help_text="Hosts and co-hosts only."
+    )
+    ended_at = serializers.DateTimeField(
+        allow_null=True, required=False, help_text="Hosts and co-hosts only."
+    )
 
 
 class RoomParticipantSerializer(serializers.Serializer):
@@ -201,17 +269,31 @@ class RoomParticipantSerializer(serializers.Serializer):
     user_id = serializers.IntegerField(allow_null=True)
     display_name = serializers.CharField()
     is_guest = serializers.BooleanField()
-    role = serializers.CharField(help_text="host, cohost or participant")
-    state = serializers.CharField(help_text="lobby, admitted, left, denied or removed")
-    lobby_reason = serializers.CharField(help_text="waiting_for_host, waiting_room or empty")
+    role = serializers.ChoiceField(choices=Role.choices)
+    state = serializers.ChoiceField(choices=ParticipantState.choices)
+    lobby_reason = serializers.ChoiceField(
+        choices=[("", "Not in the lobby"), *LobbyReason.choices],
+        help_text="Why a lobby member waits: not_started (the start time has not come), "
+        "waiting_for_host (no host or co-host inside yet) or waiting_room (a host lets people "
+        "in); empty for everyone else.",
+    )
     hand_raised = serializers.BooleanField()
     audio_muted = serializers.BooleanField()
+    camera_off = serializers.BooleanField()
     joined_at = serializers.DateTimeField(allow_null=True)
 
 
 class RoomDecisionSerializer(serializers.Serializer):
-    outcome = serializers.CharField(help_text="admit or lobby (a deny is an error response)")
-    reason = serializers.CharField()
+    outcome = serializers.ChoiceField(
+        choices=["admit", "lobby"], help_text="A refusal is an error response instead."
+    )
+    reason = serializers.ChoiceField(
+        choices=JOIN_REASON_CHOICES,
+        help_text="Admitted: moderator (the host or a co-host), audience (a friend or an "
+        "invitee of the host), no_waiting_room (the room lets everyone with the link in) or "
+        "resuming (back within the grace period, seat kept). In the lobby: not_started, "
+        "waiting_for_host or waiting_room, as the participant's lobby_reason.",
+    )
 
 
 class RoomIceServerSerializer(serializers.Serializer):
@@ -267,8 +349,8 @@ class RoomMemberSerializer(serializers.Serializer):
 
 class RoomReportOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    reason = serializers.CharField()
-    status = serializers.CharField()
+    reason = serializers.ChoiceField(choices=ReportReason.choices)
+    status = serializers.ChoiceField(choices=ReportStatus.choices)
     created_at = serializers.DateTimeField()
 
 
@@ -316,12 +398,12 @@ class RoomCardSerializer(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField()
     host = RoomCardPersonSerializer()
-    state = serializers.CharField(help_text="scheduled or open")
+    state = serializers.ChoiceField(choices=[RoomState.SCHEDULED, RoomState.OPEN])
     scheduled_start = serializers.DateTimeField(allow_null=True)
     participant_count = serializers.IntegerField()
     host_present = serializers.BooleanField(help_text="A host or co-host is inside now.")
     friends_inside = RoomCardFriendSerializer(many=True)
-    audience = serializers.CharField(help_text="friends or invite_only")
+    audience = serializers.ChoiceField(choices=Audience.choices)
     has_password = serializers.BooleanField()
 
     def get_link(self, room: Room) -> str:

@@ -6,36 +6,55 @@ browser client mirrors `apply_event`.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
+
+from pydantic import Field
+from typing_extensions import TypedDict
+
+# The values of the models' choices (rooms.models), spelled out for the socket contract.
+RoomStateName = Literal["scheduled", "open", "ended"]
+AudienceName = Literal["friends", "invite_only"]
+RoleName = Literal["host", "cohost", "participant"]
+ParticipantStateName = Literal["lobby", "admitted", "left", "denied", "removed"]
+LobbyReasonOrNone = Literal["waiting_for_host", "waiting_room", "not_started", ""]
 
 
 class RoomPublic(TypedDict):
+    """The room as everyone in it sees it; the fields have the REST API's names."""
+
     token: str
     title: str
     description: str
-    state: str
-    audience: str
+    state: RoomStateName
+    audience: AudienceName
     capacity: int
     locked: bool
     waiting_room: bool
     signed_in_only: bool
     participants_can_share_screen: bool
+    several_screen_shares: bool
     has_password: bool
-    scheduled_start: str | None
-    host_id: int
+    scheduled_start: Annotated[str | None, Field(description="ISO 8601, or null.")]
+    host_id: Annotated[int, Field(description="The host's user id.")]
 
 
 class ParticipantPublic(TypedDict):
-    id: int
+    """One visit to the room (a person in the roster or the lobby)."""
+
+    id: Annotated[int, Field(description="The visit's id: the `participant_id` of messages.")]
     display_name: str
-    role: str
-    state: str
-    lobby_reason: str
+    role: RoleName
+    state: ParticipantStateName
+    lobby_reason: Annotated[
+        LobbyReasonOrNone,
+        Field(description="Why they wait (empty when not in the lobby)."),
+    ]
     is_guest: bool
-    user_id: int | None
+    user_id: Annotated[int | None, Field(description="Their account, null for a guest.")]
     audio_muted: bool
+    camera_off: bool
     hand_raised: bool
-    connected: bool
+    connected: Annotated[bool, Field(description="False while their connection is dropped.")]
 
 
 class Snapshot(TypedDict):

@@ -13,18 +13,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from channels.db import database_sync_to_async
 
-from rooms import selectors, turn
+from rooms import frames, selectors, turn
 
 log = logging.getLogger(__name__)
 
 # After a failed read (the database is briefly down), try again this soon, not a period later.
 RETRY_SECONDS = 5.0
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[frames.TurnCredentials], Awaitable[None]]
 
 
 class CredentialRenewal:

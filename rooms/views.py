@@ -57,6 +57,10 @@ def room_page(request: HttpRequest, token: str) -> HttpResponse:
             "avatar_url": get_adapter().avatar_url(user) if user is not None else "",
             "is_moderator": services.is_moderator(room=room, user=user),
         },
+        # "I'll be there" before a scheduled room starts (signed-in people other than the host).
+        "rsvp": selectors.rsvp_state(room=room, user=user)
+        if user is not None and room.state == "scheduled" and room.host_id != user.pk
+        else None,
         "report_reasons": [{"value": v, "label": str(label)} for v, label in ReportReason.choices],
         # The site's log-in page, back to this room afterwards (rooms only for signed-in people).
         "sign_in_url": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}",

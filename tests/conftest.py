@@ -32,6 +32,70 @@ def _fast_hasher_and_clean_cache(settings) -> Iterator[None]:  # type: ignore[no
     media_control.placement.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def socket_contract(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every socket frame a test exchanges is checked against the sockets' contract
+    (tests/socket_contract.py): the server's frames in-process (both consumers' sends) and from
+    real daphnes (the live harness's sockets and the bots'), the clients' messages against the
+    server's own verdict. A test that exchanged a frame the contract does not describe fails."""
+    from pydantic import ValidationError
+
+    from rooms import messages
+    from rooms.feed_socket import FeedConsumer
+    from rooms.sockets import ResilientSocket
+    from tests import socket_contract as contract
+    from tests.rooms import live_harness
+
+    violations: list[str] = []
+    send = ResilientSocket.send
+    parse = messages.parse
+
+    async def checked_send(self, text_data=None, bytes_data=None, close=False):  # type: ignore[no-untyped-def]
+        if text_data is not None:
+            socket = "feed" if isinstance(self, FeedConsumer) else "room"
+            violations.extend(contract.server_frame(socket, text_data))
+        await send(self, text_data=text_data, bytes_data=bytes_data, close=close)
+
+    def checked_parse(raw: object) -> messages.ClientMessage:
+        try:
+            message = parse(raw)
+        except ValidationError:
+            violations.extend(contract.client_frame(raw, accepted=False))
+            raise
+        violations.extend(contract.client_frame(raw, accepted=True))
+        return message
+
+    def observe(socket: str, direction: str, frame: object) -> None:
+        if direction == "send":
+            violations.extend(contract.problems(socket, "send", frame))
+        elif socket == "room":
+            violations.extend(contract.client_frame(frame))
+
+    # The bots (rooms.mediabot) talk to real daphnes in the media tests.
+    from rooms.mediabot.client import RoomClient
+
+    bot_send, bot_receive = RoomClient.send, RoomClient._on_message
+
+    async def checked_bot_send(self, message):  # type: ignore[no-untyped-def]
+        observe("room", "receive", message)
+        await bot_send(self, message)
+
+    def checked_bot_receive(self, message):  # type: ignore[no-untyped-def]
+        observe("room", "send", message)
+        bot_receive(self, message)
+
+    monkeypatch.setattr(RoomClient, "send", checked_bot_send)
+    monkeypatch.setattr(RoomClient, "_on_message", checked_bot_receive)
+    monkeypatch.setattr(ResilientSocket, "send", checked_send)
+    monkeypatch.setattr(messages, "parse", checked_parse)
+    live_harness.FRAME_OBSERVERS.append(observe)
+    try:
+        yield violations
+    finally:
+        live_harness.FRAME_OBSERVERS.remove(observe)
+    assert not violations, "socket frames outside the contract:\n" + "\n".join(violations[:20])
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None) -> Iterator[None]:
     """pytest-django's, plus: sync code that async tests run (consumers'

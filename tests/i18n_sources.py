@@ -220,8 +220,10 @@ def script_findings(path: Path) -> list[Finding]:
             continue
         if re.search(r"[!=]==?\s*$", literal.before) or re.match(r"\s*[!=]==?", literal.after):
             continue  # compared with: data (a key name, a code)
-        if re.match(r"\s*:", literal.after) or re.search(r"\bimport\b|\bfrom\s*$", literal.before):
-            continue  # an object key, a module path
+        if re.match(r"\s*:", literal.after) and re.search(r"[{,]\s*$", literal.before):
+            continue  # an object key ({"key": ...}), not a ternary's branch (a ? "x" : "y")
+        if re.search(r"\bimport\b|\bfrom\s*$", literal.before):
+            continue  # a module path
         if re.search(r"\bin\s*$", literal.after[:4]) or re.match(r"\s+in\b", literal.after):
             continue  # "WebSocket" in window
         if _reads_like_words(literal.value):

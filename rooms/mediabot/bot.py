@@ -67,6 +67,25 @@ class Segment:
     frames: int = 0
 
 
+@dataclass(slots=True)
+class Part:
+    """One received VP8 packet waiting to be assembled into its frame."""
+
+    timestamp: int
+    marker: int
+    start: bool
+    picture_id: int | None
+    body: bytes
+    arrived: float
+
+
+JITTER_WAIT = 0.3
+"""How long a receiver waits for a missing packet (a retransmission may bring it) before it
+gives the frame up, as a browser's jitter buffer does; then it asks for a keyframe."""
+MAX_PENDING = 512
+VIDEO_HISTORY = 512
+
+
 @dataclass
 class ReceivedStream:
     mid: str
@@ -84,9 +103,13 @@ class ReceivedStream:
     last_seen: dict[int | None, float] = field(default_factory=dict)
     first_seen: dict[int | None, float] = field(default_factory=dict)
     segments: list[Segment] = field(default_factory=list)
-    _frame_ts: int | None = None
-    _frame_parts: dict[int, bytes] = field(default_factory=dict)
-    _frame_start: int | None = None
+    frames_skipped: int = 0
+    """Frames given up on: a packet still missing after ``JITTER_WAIT``."""
+    frames_decodable: int = 0
+    """Complete frames with their references intact (from a keyframe on), in order: what a
+    decoder gets (libvpx may hold a few back before it outputs them, ``frames_decoded``)."""
+    _pending: dict[int, Part] = field(default_factory=dict)
+    _next_seq: int | None = None
     _last_picture_id: int | None = None
     _decoder: av.VideoCodecContext | None = None
     _decodable: bool = False
@@ -192,6 +215,15 @@ class Bot:
         self._failed = False
         self.packets_sent = 0
         self.plis_received = 0
+        self.frames_sent = 0
+        self.video_paused = False
+        """While set, the sender skips video frames (a camera turned off for a moment)."""
+        self.nacked = 0
+        """Sequence numbers the SFU asked for again (generic NACKs)."""
+        self.retransmitted = 0
+        # The last video packets sent, by sequence number, for answering NACKs: resent as
+        # they were (same SSRC and number), as a browser does when RTX is not negotiated.
+        self._sent_video: list[tuple[int, bytes] | None] = [None] * VIDEO_HISTORY
         self.pc.on("connectionstatechange", self._state_changed)
 
     # --- lifecycle ------------------------------------------------------------------
@@ -327,32 +359,66 @@ class Bot:
     def _on_video(
         self, stream: ReceivedStream, seq: int, ts: int, marker: int, payload: bytes, now: float
     ) -> None:
+        """Frames are reassembled by sequence number, in order, like a jitter buffer: a frame
+        whose packet is missing waits up to ``JITTER_WAIT`` for it (a retransmission), then is
+        given up, and the receiver asks for a keyframe."""
         desc = parse_vp8(payload)
         if desc.keyframe:
             stream.keyframes += 1
-        if stream._frame_ts != ts:
-            stream._frame_ts = ts
-            stream._frame_parts = {}
-            stream._frame_start = None
-        stream._frame_parts[seq] = payload[desc.size :]
-        if desc.start_of_partition and desc.partition_id == 0:
-            stream._frame_start = seq
-            if desc.picture_id is not None:
-                last = stream._last_picture_id
-                if last is not None and desc.picture_id != (last + 1) & 0x7FFF:
-                    stream.picture_id_jumps += 1
-                stream._last_picture_id = desc.picture_id
-        if not marker or stream._frame_start is None:
-            return
-        count = seq_delta(seq, stream._frame_start) + 1
-        seqs = [(stream._frame_start + i) & 0xFFFF for i in range(count)]
-        if any(s not in stream._frame_parts for s in seqs):
+        start = bool(desc.start_of_partition and desc.partition_id == 0)
+        if stream._next_seq is None:
+            if not start:
+                return
+            stream._next_seq = seq
+        elif seq_delta(seq, stream._next_seq) < 0:
+            return  # too late: its frame was given up or done
+        stream._pending[seq] = Part(ts, marker, start, desc.picture_id, payload[desc.size :], now)
+        self._assemble(stream, now)
+
+    def _assemble(self, stream: ReceivedStream, now: float) -> None:
+        pending = stream._pending
+        while pending and stream._next_seq is not None:
+            first = stream._next_seq
+            head = pending.get(first)
+            seqs: list[int] = []
+            if head is not None and head.start:
+                seq = first
+                while (part := pending.get(seq)) is not None and part.timestamp == head.timestamp:
+                    seqs.append(seq)
+                    if part.marker:
+                        break
+                    seq = (seq + 1) & 0xFFFF
+                else:
+                    seqs = []
+            if seqs:
+                parts = [pending.pop(s) for s in seqs]
+                stream._next_seq = (seqs[-1] + 1) & 0xFFFF
+                self._on_frame(stream, parts, now)
+                continue
+            oldest = min(p.arrived for p in pending.values())
+            if now - oldest < JITTER_WAIT and len(pending) < MAX_PENDING:
+                return  # wait for the missing packet
+            # Give the frame up: go on at the next frame start after it.
+            stream.frames_skipped += 1
             stream._decodable = False
             self._request_keyframe(stream, now)
-            return
-        frame = b"".join(stream._frame_parts[s] for s in seqs)
-        stream._frame_parts = {}
-        stream._frame_ts = None
+            later = [s for s, p in pending.items() if p.start and seq_delta(s, first) > 0]
+            if not later:
+                pending.clear()
+                stream._next_seq = None
+                return
+            stream._next_seq = min(later, key=lambda s: seq_delta(s, first))
+            for s in [s for s in pending if seq_delta(s, stream._next_seq) < 0]:
+                del pending[s]
+
+    def _on_frame(self, stream: ReceivedStream, parts: list[Part], now: float) -> None:
+        picture_id = parts[0].picture_id
+        if picture_id is not None:
+            last = stream._last_picture_id
+            if last is not None and picture_id != (last + 1) & 0x7FFF:
+                stream.picture_id_jumps += 1
+            stream._last_picture_id = picture_id
+        frame = b"".join(p.body for p in parts)
         stream.frames_complete += 1
         origin = identify(frame)
         keyframe = (frame[0] & 0x01) == 0
@@ -369,6 +435,8 @@ class Bot:
             self._request_keyframe(stream, now)
         if keyframe:
             stream._decodable = True
+        if stream._decodable:
+            stream.frames_decodable += 1
         if self.decode and stream._decodable:
             self._decode(stream, frame)
 
@@ -399,10 +467,33 @@ class Bot:
                 data[pos + 1],
                 int.from_bytes(data[pos + 2 : pos + 4], "big"),
             )
+            end = pos + 4 * (words + 1)
             if ptype == 206 and fmt in (1, 4):
                 self.plis_received += 1
                 self._keyframe_requested = True
-            pos += 4 * (words + 1)
+            elif ptype == 205 and fmt == 1 and end <= len(data):
+                for at in range(pos + 12, end - 3, 4):
+                    pid, blp = (
+                        int.from_bytes(data[at : at + 2]),
+                        int.from_bytes(data[at + 2 : at + 4]),
+                    )
+                    self._resend(
+                        [pid] + [(pid + i + 1) & 0xFFFF for i in range(16) if blp >> i & 1]
+                    )
+            pos = end
+
+    def _resend(self, sequence_numbers: list[int]) -> None:
+        writer = self._writer
+        for seq in sequence_numbers:
+            self.nacked += 1
+            entry = self._sent_video[seq % VIDEO_HISTORY]
+            if (
+                writer is not None
+                and entry is not None
+                and entry[0] == seq
+                and writer.write_rtp(entry[1])
+            ):
+                self.retransmitted += 1
 
     # --- sending ---------------------------------------------------------------------
 
@@ -447,8 +538,11 @@ class Bot:
                 a_seq = (a_seq + 1) & 0xFFFF
                 a_ts = (a_ts + 960) & 0xFFFFFFFF
                 a_index += 1
-            if video_params is not None and now >= next_video:
+            if video_params is not None and now >= next_video and self.video_paused:
                 next_video += frame_interval
+            elif video_params is not None and now >= next_video:
+                next_video += frame_interval
+                self.frames_sent += 1
                 if self._keyframe_requested:
                     # Jump to the clip's next keyframe (the looped clip has one every second).
                     self._keyframe_requested = False
@@ -471,9 +565,11 @@ class Bot:
                         ext=ext,
                     )
                     desc = build_descriptor(picture_id=picture_id, start=i == 0)
+                    packet = header + desc + chunk
+                    self._sent_video[v_seq % VIDEO_HISTORY] = (v_seq, packet)
                     if pacer is not None:
-                        pacer.push(header + desc + chunk, now)
-                    elif writer is not None and writer.write_rtp(header + desc + chunk):
+                        pacer.push(packet, now)
+                    elif writer is not None and writer.write_rtp(packet):
                         self.packets_sent += 1
                     v_seq = (v_seq + 1) & 0xFFFF
                 picture_id = (picture_id + 1) & 0x7FFF

@@ -75,7 +75,8 @@ class RoomClient:
         self.resume_token = ""
         self.closed_with: int | None = None
         self.messages: list[dict[str, Any]] = []
-        self.slots: dict[str, int | None] = {}
+        # mid -> {"participant_id", "kind"} (audio, camera or screen), None when idle.
+        self.slots: dict[str, dict[str, Any] | None] = {}
         self.bot: Bot | None = None
         # Bots before a move (make before break): closed once the new one is connected.
         self.retired: list[Bot] = []

@@ -131,6 +131,16 @@ def _require_moderator(room: Room, actor: User, *, as_staff: bool = False) -> No
         raise Forbidden("not_a_host", _("Only the host or a co-host can do that."))
 
 
+def _actor_kind(room: Room, actor: User, *, as_staff: bool = False) -> str:
+    """Who acted, as the people affected are told: "host", "cohost" or "moderator" (the site's
+    staff, from the admin)."""
+    if actor.pk == room.host_id:
+        return "host"
+    if as_staff and not is_moderator(room=room, user=actor):
+        return "moderator"
+    return "cohost"
+
+
 def _is_staff(user: User) -> bool:
     # The site's moderators: Django admin's notion of staff, for user models that have it.
     return bool(getattr(user, "is_staff", False))

@@ -28,6 +28,7 @@ from rooms.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFoun
 from rooms.models import (
     ACTIVE_STATES,
     Audience,
+    AuditEvent,
     Ban,
     CoHost,
     Invitation,
@@ -42,6 +43,7 @@ from rooms.policy import Decision, JoinFacts, Outcome, Reason, decide_join
 from rooms.services._common import (
     PASSWORD_MAX,
     Identity,
+    _actor_kind,
     _blocked_with_host,
     _lock_room,
     _now,
@@ -84,6 +86,10 @@ class JoinThrottled(DomainError):
 
 
 _DENY_STATUS = {Reason.ENDED: 410, Reason.TOO_MANY_ATTEMPTS: 429}
+# The error code of a refusal is the policy's reason, except where the same condition has a
+# code of its own elsewhere in the API: an ended room is `room_ended` and a full one
+# `room_full`, whichever operation met it (a join's decision reason stays `ended` / `full`).
+DENY_CODES = {Reason.ENDED: "room_ended", Reason.FULL: "room_full"}
 
 
 _DENY_MESSAGES = {
@@ -387,7 +393,11 @@ def room_join(
         decision = decide_join(facts, now=now)
         metrics.join_decided(decision)
         if decision.outcome == Outcome.DENY:
-            _refuse(decision.reason, retry_after=checked.retry_after if checked else 0)
+            _refuse(
+                decision.reason,
+                retry_after=checked.retry_after if checked else 0,
+                locked_by=_locked_by(room) if decision.reason == Reason.LOCKED else "",
+            )
         participant = active or _resumable_seat(room, identity, decision)
         if participant is None:
             participant = Participant.objects.create(
@@ -462,13 +472,34 @@ def _resumable_seat(room: Room, identity: Identity, decision: Decision) -> Parti
     return seat
 
 
-def _refuse(reason: Reason, *, retry_after: int = 0) -> None:
+# Who locked a room that is locked while a host or co-host is in it (a lock without them says
+# host_away instead): the latest lock's `by` (rooms.services.moderation.room_set_locked).
+_LOCKED_MESSAGES = {
+    "host": gettext_lazy("The host has locked this room."),
+    "cohost": gettext_lazy("A co-host has locked this room."),
+    "moderator": gettext_lazy("A moderator of the site has locked this room."),
+}
+
+
+def _locked_by(room: Room) -> str:
+    by = (
+        AuditEvent.objects.filter(room=room, kind="room.locked")
+        .order_by("-version")
+        .values_list("data__by", flat=True)
+        .first()
+    )
+    return by if isinstance(by, str) else ""
+
+
+def _refuse(reason: Reason, *, retry_after: int = 0, locked_by: str = "") -> None:
     if reason == Reason.BLOCKED:
         raise NotFound("room_not_found", _("This room doesn't exist."))
     message = str(_DENY_MESSAGES[reason])
+    if reason == Reason.LOCKED:
+        message = str(_LOCKED_MESSAGES.get(locked_by, gettext_lazy("This room is locked.")))
     if reason == Reason.TOO_MANY_ATTEMPTS:
         message = message % {"when": _in_time(retry_after)}
-    error = JoinDenied(reason.value, message)
+    error = JoinDenied(DENY_CODES.get(reason, reason.value), message)
     error.status = _DENY_STATUS.get(reason, 403)
     if reason == Reason.TOO_MANY_ATTEMPTS:
         error.retry_after = retry_after
@@ -628,5 +659,5 @@ def lobby_deny(
         member.left_at = now
         member.ticket_nonce = ""
         member.save(update_fields=["state", "left_at", "ticket_nonce"])
-        _record(room, "participant.denied", actor=actor, target=member)
+        _record(room, "participant.denied", actor=actor, target=member, by=_actor_kind(room, actor))
     return members

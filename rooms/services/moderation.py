@@ -29,6 +29,7 @@ from rooms.models import (
 )
 from rooms.services._common import (
     Identity,
+    _actor_kind,
     _blocked_with_host,
     _lock_room,
     _now,
@@ -53,7 +54,8 @@ def room_set_locked(*, room: Room, actor: User, locked: bool, as_staff: bool = F
         if room.locked != locked:
             room.locked = locked
             room.save(update_fields=["locked"])
-            _record(room, "room.locked" if locked else "room.unlocked", actor=actor)
+            by = _actor_kind(room, actor, as_staff=as_staff)
+            _record(room, "room.locked" if locked else "room.unlocked", actor=actor, by=by)
             if not locked:
                 # Everyone the lock held back is decided again (friends walk in by themselves).
                 for reason in (LobbyReason.WAITING_FOR_HOST, LobbyReason.WAITING_ROOM):
@@ -157,7 +159,8 @@ def participant_remove(
         created_by=actor,
     )
     media_control.remove_peer(room.pk, target.pk)  # first: media stops before any fan-out
-    _record(room, "participant.removed", actor=actor, target=target, reason=reason)
+    by = _actor_kind(room, actor)
+    _record(room, "participant.removed", actor=actor, target=target, reason=reason, by=by)
     if was_moderator_seated and not _moderator_seated(room):
         _on_moderators_gone(room)
     return ban

@@ -183,6 +183,20 @@ def participant_set_muted(*, participant_id: int, muted: bool) -> Participant:
     return participant
 
 
+@transaction.atomic
+def participant_set_camera(*, participant_id: int, off: bool) -> Participant:
+    """Turn your own camera off or on: the SFU stops (or resumes) forwarding it, and the
+    roster tells everyone, who then show your initials and a camera-off mark."""
+    room = _lock_room(_room_id_of(participant_id))
+    participant = _admitted(room, participant_id)
+    if participant.camera_off != off:
+        participant.camera_off = off
+        participant.save(update_fields=["camera_off"])
+        _record(room, "participant.updated", target=participant, camera_off=off)
+        media_control.set_camera_off(room.pk, participant.pk, off=off)
+    return participant
+
+
 def participant_for(*, room: Room, identity: Identity) -> Participant:
     """The caller's active visit to `room`."""
     visit = _active_visit(room, identity)

@@ -148,6 +148,7 @@ _UPDATABLE = {
     "waiting_room",
     "signed_in_only",
     "participants_can_share_screen",
+    "several_screen_shares",
     "capacity",
     "locked",
 }
@@ -191,7 +192,14 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
     if "password" in changes:
         room.password_hash = _password_hash(changes["password"] or "")
         applied["password_set"] = room.has_password
-    for flag in ("waiting_room", "signed_in_only", "participants_can_share_screen", "locked"):
+    flags = (
+        "waiting_room",
+        "signed_in_only",
+        "participants_can_share_screen",
+        "several_screen_shares",
+        "locked",
+    )
+    for flag in flags:
         if flag in changes:
             if not isinstance(changes[flag], bool):
                 raise InvalidInput(

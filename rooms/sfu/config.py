@@ -31,6 +31,11 @@ class SfuConfig:
     keyframe_min_interval: float = 0.3
     keyframe_retry_after: float = 1.0
     nack_cache_size: int = 512
+    nack_upstream: bool = True
+    """NACK publishers for video packets lost on the way in (nack.MissingPackets)."""
+    udp_gso: bool = True
+    """Send runs of same-sized datagrams to one destination as one UDP GSO message
+    (fastpath.c; the whole process follows the last ``Sfu`` made)."""
     remb_bitrate: int = 1_500_000
     remb_min_bitrate: int = 150_000
     speakers: SpeakerConfig = field(default_factory=SpeakerConfig)

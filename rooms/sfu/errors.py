@@ -15,6 +15,10 @@ class ScreenShareForbidden(SfuError):
     """The offer publishes a screen share but this participant may not share their screen."""
 
 
+class ScreenShareBusy(SfuError):
+    """The offer starts a screen share while the room already shows as many as it allows."""
+
+
 class InvalidCandidate(SfuError):
     """An ICE candidate could not be parsed or applied."""
 

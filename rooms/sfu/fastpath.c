@@ -3,17 +3,21 @@
  * Python keeps every decision (selection, switching, NACK, RTCP); this file does only the
  * work repeated per packet and per output, which the profile showed dominated by the
  * interpreter: write the output header from the slot's template, copy the payload, renumber
- * the VP8 picture id / TL0PICIDX, protect with libsrtp in place and sendto. The rules are the
+ * the VP8 picture id / TL0PICIDX, protect with libsrtp in place and queue it for one
+ * sendmmsg per destination (fwd_flush). The rules are the
  * same as the Python reference implementations it is tested against (rtp_header.parse_rtp,
  * rtp_header.read_audio_level, vp8.parse_vp8, rewriter.StreamRewriter).
  *
  * libsrtp is pylibsrtp's own copy (the sessions are aiortc's): fwd_init receives the
  * addresses of its srtp_protect / srtp_protect_rtcp (hooks.py). Single-threaded: called from
  * the worker's event loop only. */
+#define _GNU_SOURCE /* sendmmsg */
 #include "fastpath.h"
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 
 typedef int (*fwd_protect_fn)(void *ctx, void *packet, int *length);
@@ -214,15 +218,187 @@ static int build(fwd_out *o, const fwd_pkt *p, const uint8_t *data, uint8_t *out
     return end;
 }
 
-/* Protect d->buf[0:length] in place and send it; bytes on the wire, 0 when none. */
-static int ship(fwd_dest *d, int length, int rtcp) {
+/* Sending: a queue per destination, one sendmmsg per destination and flush.
+ *
+ * Each subscriber has a socket of its own (its ICE socket: the source address its browser
+ * checked), so one received packet's fan-out goes to as many sockets as subscribers and
+ * cannot share a system call. What can: the datagrams for one subscriber that arrive while
+ * the event loop handles one batch of readable sockets. fwd_fanout protects each datagram in
+ * place in its destination's queue; the worker calls fwd_flush once the loop has handled
+ * that batch (hooks.SendBatch), which sends each queue with one sendmmsg. A queue that fills
+ * up (FWD_BATCH) is sent at once. The busier the worker, the more a batch holds; an idle one
+ * sends each datagram on its own, as before, a loop iteration later.
+ *
+ * UDP GSO (UDP_SEGMENT, Linux 4.18+): a run of datagrams of one length in a queue (a
+ * publisher's frame is cut into packets of one size, but its last one) goes as one message
+ * that the kernel cuts at that length, the last datagram of the run may be shorter: the
+ * network stack is walked once for the run instead of once per datagram. Runs happen when a
+ * queue holds several packets of one stream, i.e. when the worker is busy; a fan-out alone
+ * makes none (its datagrams go to different destinations). If the kernel refuses it, GSO is
+ * switched off for the process and the queue is sent without. */
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#define FWD_GSO_MAX 64 /* segments per GSO message (the kernel's UDP_MAX_SEGMENTS) */
+
+static fwd_dest *pending[FWD_MAX_PENDING];
+static int npending = 0;
+static struct mmsghdr msgs[FWD_BATCH];
+static struct iovec iovs[FWD_BATCH];
+static int msg_datagrams[FWD_BATCH];
+static union {
+    char buf[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+} controls[FWD_BATCH];
+static int use_gso = 1;
+static uint64_t count_calls = 0, count_datagrams = 0, count_dropped = 0, count_same_size = 0;
+static uint64_t count_gso_datagrams = 0;
+
+void fwd_counters(uint64_t *calls, uint64_t *datagrams, uint64_t *dropped, uint64_t *same_size) {
+    *calls = count_calls;
+    *datagrams = count_datagrams;
+    *dropped = count_dropped;
+    *same_size = count_same_size;
+}
+
+uint64_t fwd_gso_datagrams(void) { return count_gso_datagrams; }
+
+void fwd_set_gso(int on) { use_gso = on; }
+
+int fwd_gso(void) { return use_gso; }
+
+/* Lay d's queue out as messages, runs of one length merged when `gso`; how many. */
+static int lay_out(fwd_dest *d, int n, int gso) {
+    int m = 0;
+    for (int i = 0; i < n;) {
+        int j = i + 1, size = d->length[i];
+        if (gso) {
+            while (j < n && j - i < FWD_GSO_MAX && d->length[j] == size) j++;
+            if (j < n && j - i < FWD_GSO_MAX && j - i > 1 && d->length[j] < size) j++;
+        }
+        struct msghdr *h = &msgs[m].msg_hdr;
+        memset(h, 0, sizeof *h);
+        h->msg_name = &d->addr;
+        h->msg_namelen = d->addrlen;
+        h->msg_iov = &iovs[i];
+        h->msg_iovlen = (size_t)(j - i);
+        for (int k = i; k < j; k++) {
+            iovs[k].iov_base = d->queue[k];
+            iovs[k].iov_len = (size_t)d->length[k];
+        }
+        if (j - i > 1) {
+            h->msg_control = controls[m].buf;
+            h->msg_controllen = sizeof controls[m].buf;
+            struct cmsghdr *c = CMSG_FIRSTHDR(h);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            uint16_t segment = (uint16_t)size;
+            memcpy(CMSG_DATA(c), &segment, sizeof segment);
+        }
+        msg_datagrams[m++] = j - i;
+        i = j;
+    }
+    return m;
+}
+
+/* Send d's queue; datagrams put on the wire. A full socket buffer drops the rest of the
+ * queue (UDP media semantics); another error drops the message it names. */
+static int send_queue(fwd_dest *d) {
+    int n = d->queued, total = n, sent = 0;
+    d->queued = 0;
+    if (n == 0) return 0;
+    if (!d->ready || d->fd < 0) {
+        count_dropped += (uint64_t)n;
+        return 0;
+    }
+    for (int i = 1; i < n; i++) {
+        if (d->length[i] == d->length[i - 1]) count_same_size++;
+    }
+    int gso = use_gso;
+    int m = lay_out(d, n, gso);
+    int at = 0;
+    while (at < m) {
+        int r = sendmmsg(d->fd, msgs + at, (unsigned int)(m - at), MSG_DONTWAIT);
+        count_calls++;
+        if (r > 0) {
+            for (int k = at; k < at + r; k++) {
+                sent += msg_datagrams[k];
+                if (msg_datagrams[k] > 1) count_gso_datagrams += (uint64_t)msg_datagrams[k];
+            }
+            at += r;
+            continue;
+        }
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) break;
+        if (r < 0 && gso && msg_datagrams[at] > 1) {
+            /* The kernel (or this socket) does not take GSO: never again here. Lay the
+             * rest of the queue out without it and go on. */
+            use_gso = gso = 0;
+            int first = 0;
+            for (int k = 0; k < at; k++) first += msg_datagrams[k];
+            for (int k = first; k < n; k++) {
+                memmove(d->queue[k - first], d->queue[k], (size_t)d->length[k]);
+                d->length[k - first] = d->length[k];
+            }
+            n -= first;
+            m = lay_out(d, n, 0);
+            at = 0;
+            continue;
+        }
+        at++; /* this message cannot be sent: drop it, try the rest */
+    }
+    count_datagrams += (uint64_t)sent;
+    count_dropped += (uint64_t)(total - sent);
+    return sent;
+}
+
+int fwd_flush(void) {
+    int sent = 0;
+    /* send_queue never lists a destination, so the list cannot grow under this loop. */
+    for (int i = 0; i < npending; i++) {
+        fwd_dest *d = pending[i];
+        if (d == NULL) continue;
+        d->listed = 0;
+        sent += send_queue(d);
+    }
+    npending = 0;
+    return sent;
+}
+
+int fwd_pending(void) { return npending; }
+
+void fwd_discard(fwd_dest *d) {
+    count_dropped += (uint64_t)d->queued;
+    d->queued = 0;
+    if (!d->listed) return;
+    d->listed = 0;
+    for (int i = 0; i < npending; i++) {
+        if (pending[i] == d) pending[i] = NULL;
+    }
+}
+
+/* The next free buffer of d's queue, sending the queue first when it is full. */
+static uint8_t *next_buffer(fwd_dest *d) {
+    if (d->queued == FWD_BATCH) send_queue(d);
+    return d->queue[d->queued];
+}
+
+/* Protect the datagram just written into d's next buffer and queue it; its length on the
+ * wire, 0 when it is not sent (the destination is not ready, or protection failed). */
+static int enqueue(fwd_dest *d, int length, int rtcp) {
     fwd_protect_fn protect = rtcp ? protect_rtcp : protect_rtp;
     if (!d->ready || protect == NULL || d->srtp == NULL) return 0;
-    if (protect(d->srtp, d->buf, &length) != 0) return 0;
-    /* A full socket buffer drops the datagram (UDP media semantics). */
-    ssize_t sent = sendto(d->fd, d->buf, (size_t)length, MSG_DONTWAIT,
-                          (const struct sockaddr *)&d->addr, d->addrlen);
-    return sent < 0 ? 0 : (int)sent;
+    uint8_t *buf = d->queue[d->queued];
+    if (protect(d->srtp, buf, &length) != 0) return 0;
+    if (!d->listed) {
+        if (npending == FWD_MAX_PENDING) fwd_flush();
+        pending[npending++] = d;
+        d->listed = 1;
+    }
+    d->length[d->queued++] = length;
+    return length;
 }
 
 int fwd_fanout(fwd_out **outs, int count, const fwd_pkt *p, const uint8_t *data,
@@ -230,22 +406,27 @@ int fwd_fanout(fwd_out **outs, int count, const fwd_pkt *p, const uint8_t *data,
     int packets = 0;
     for (int i = 0; i < count; i++) {
         fwd_out *o = outs[i];
-        int length = build(o, p, data, o->dest->buf);
+        int length = build(o, p, data, next_buffer(o->dest));
         if (length == 0) continue;
-        int sent = ship(o->dest, length, 0);
-        if (sent == 0) continue;
+        int queued = enqueue(o->dest, length, 0);
+        if (queued == 0) continue;
         o->packets += 1;
         o->octets += (uint64_t)(p->payload_end - p->payload_start);
-        *octets += (uint64_t)sent;
+        *octets += (uint64_t)queued;
         packets += 1;
     }
     return packets;
 }
 
+/* One packet outside the forwarding loop (RTCP, a retransmission): sent now, after what
+ * is queued for d, so the destination sees its datagrams in the order they were made. */
 int fwd_send(fwd_dest *d, const uint8_t *packet, int size, int rtcp) {
     if (size < 0 || size > FWD_MAX_WRITE) return 0;
-    memcpy(d->buf, packet, (size_t)size);
-    return ship(d, size, rtcp);
+    memcpy(next_buffer(d), packet, (size_t)size);
+    int length = enqueue(d, size, rtcp);
+    if (length == 0) return 0;
+    int n = d->queued; /* a full socket buffer drops the tail: this one went if all did */
+    return send_queue(d) == n ? length : 0;
 }
 
 /* The numeric address (IPv4 or IPv6, no lookup) packets go to; 0 on success. */

@@ -13,13 +13,23 @@
 #define FWD_MAX_WRITE 1502  /* what a writer accepts: RTX adds the 2-byte original seq */
 #define FWD_TRAILER 160     /* libsrtp's SRTP_MAX_TRAILER_LEN, rounded up */
 #define FWD_MAX_EXT 64      /* an output's header extension block, at most */
+#define FWD_BATCH 8         /* datagrams queued for one destination before they must go */
+#define FWD_MAX_PENDING 512 /* destinations with queued datagrams, at most */
 /* cffi: end */
 
 /* Where one subscriber's packets go: a duplicate of its ICE socket, the nominated remote
  * address and the transport's libsrtp tx session. `ready` is 1 only while Python has seen
- * the DTLS transport connected (hooks.RtpWriter keeps it up to date). */
+ * the DTLS transport connected (hooks.RtpWriter keeps it up to date).
+ *
+ * The forwarding loop does not send at once: it builds and protects each datagram in the
+ * next free `queue` buffer and fwd_flush sends every destination's queue with one sendmmsg
+ * (see fastpath.c). `queued` datagrams wait there; `listed` says the destination is in the
+ * list fwd_flush walks. */
 typedef struct {
-    uint8_t buf[FWD_MAX_WRITE + FWD_TRAILER] __attribute__((aligned(16)));
+    uint8_t queue[FWD_BATCH][FWD_MAX_WRITE + FWD_TRAILER] __attribute__((aligned(16)));
+    int length[FWD_BATCH];
+    int queued;
+    int listed;
     int ready;
     int fd;
     void *srtp;
@@ -85,6 +95,13 @@ int fwd_parse(fwd_pkt *p, const uint8_t *data, int size, int is_vp8, int level_e
 int fwd_fanout(fwd_out **outs, int count, const fwd_pkt *p, const uint8_t *data,
                uint64_t *octets);
 int fwd_send(fwd_dest *d, const uint8_t *packet, int size, int rtcp);
+int fwd_flush(void);
+int fwd_pending(void);
+void fwd_discard(fwd_dest *d);
+void fwd_counters(uint64_t *calls, uint64_t *datagrams, uint64_t *dropped, uint64_t *same_size);
+uint64_t fwd_gso_datagrams(void);
+void fwd_set_gso(int on);
+int fwd_gso(void);
 int fwd_set_addr(fwd_dest *d, const char *host, const char *port);
 int fwd_map(fwd_rewriter *rw, uint16_t seq, uint32_t ts, double now, uint16_t *out_seq,
             uint32_t *out_ts);

@@ -37,6 +37,7 @@ import asyncio
 import logging
 import os
 import socket
+import weakref
 from collections.abc import Callable
 
 import aioice.ice
@@ -83,6 +84,7 @@ def intercept_transport(dtls: RTCDtlsTransport, on_rtp: RtpHandler, on_rtcp: Rtc
             on_rtp(data, arrival_time_ms)
         except Exception:
             logger.exception("RTP handler failed; packet dropped")
+        send_batch.soon()
 
     async def handle_rtcp_data(data: bytes) -> None:
         try:
@@ -191,6 +193,7 @@ class SrtpReader:
                 self._on_rtp(bytes(self._view[: length[0]]), 0)
         except Exception:
             logger.exception("SRTP receive handler failed; packet dropped")
+        send_batch.soon()
 
 
 def _demux(
@@ -259,6 +262,12 @@ def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
     sender._stream_id = stream_id
 
 
+def set_sender_ssrcs(sender: RTCRtpSender, ssrc: int, rtx_ssrc: int) -> None:
+    """The SSRCs the next answer announces for this sender (``a=ssrc``, ``ssrc-group:FID``)."""
+    sender._ssrc = ssrc
+    sender._rtx_ssrc = rtx_ssrc
+
+
 # The C forwarding loop (fastpath.c) protects with this same libsrtp (the sessions are
 # aiortc's, created by pylibsrtp): it gets the two functions' addresses once.
 _fast.fwd_init(
@@ -267,16 +276,45 @@ _fast.fwd_init(
 )
 
 
+class SendBatch:
+    """Sends what the forwarding loop queued once the event loop has handled the datagrams
+    it read together (fastpath.c, "Sending"): ``soon()`` after each received packet
+    schedules one ``fwd_flush`` per loop iteration, which runs after the iteration's socket
+    callbacks, so each subscriber's datagrams of that batch leave in one ``sendmmsg``."""
+
+    __slots__ = ("_loop",)
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def soon(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            return  # a flush is scheduled already
+        if not _fast.fwd_pending():
+            return
+        loop = self._loop = asyncio.get_running_loop()
+        loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._loop = None
+        _fast.fwd_flush()
+
+
+send_batch = SendBatch()
+
+
 class RtpWriter:
     """Synchronous SRTP send path on one DTLS transport (what ``_send_rtp`` does, minus the
     coroutine, the RTCP sniffing and the shared counters).
 
     ``dest`` is the C side of the writer (``fwd_dest``, fastpath.h): a duplicate of the
     selected host socket, the nominated pair's remote address, the transport's libsrtp tx
-    session and a send buffer with room for the SRTP trailer. The forwarding loop builds
-    output packets straight into that buffer, protects them there in place and ``sendto``s
-    them; a full socket buffer simply drops the datagram (UDP media semantics) instead of
-    queueing it. ``write_rtp`` / ``write_rtcp`` send a finished packet the same way.
+    session and a queue of send buffers with room for the SRTP trailer. The forwarding loop
+    builds output packets straight into that queue and protects them there in place;
+    ``SendBatch`` sends each queue with one ``sendmmsg`` per loop iteration. A full socket
+    buffer simply drops the datagrams (UDP media semantics). ``write_rtp`` / ``write_rtcp``
+    send a finished packet at once, after whatever is queued.
 
     The C side sends only while ``dest.ready`` is set, and ``sync()`` sets it from the
     transport's state: the DTLS transport connected, a nominated pair on a host socket, SRTP
@@ -291,6 +329,7 @@ class RtpWriter:
     """
 
     __slots__ = (
+        "__weakref__",
         "_closed",
         "_dtls",
         "_ice",
@@ -315,6 +354,9 @@ class RtpWriter:
         self.dest = _fast_ffi.new("fwd_dest *")
         self.dest.fd = -1
         self._closed = False
+        # Datagrams still queued for this destination (fastpath.c) leave the send list with
+        # it: the list never points at a freed destination.
+        weakref.finalize(self, _fast.fwd_discard, self.dest)
 
     def _bind(self, pair: aioice.ice.CandidatePair) -> None:
         self._release()
@@ -372,6 +414,7 @@ class RtpWriter:
         self._release()
 
     def _release(self) -> None:
+        _fast.fwd_discard(self.dest)  # before its socket closes: nothing queued goes out
         self.dest.ready = 0
         self.dest.fd = -1
         if self._sock is not None:

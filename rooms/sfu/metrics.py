@@ -19,6 +19,8 @@ from prometheus_client import REGISTRY, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ._fastpath import ffi as _fast_ffi
+from ._fastpath import lib as _fast
 from .totals import Totals
 
 if TYPE_CHECKING:
@@ -134,6 +136,7 @@ class SfuCollector(Collector):
         yield by_state
         for attribute, name, documentation in _COUNTERS:
             yield CounterMetricFamily(name, documentation, value=getattr(totals, attribute))
+        yield from _send_counters()
         # Subscribers' receiver reports: the share of packets lost on their last interval.
         yield _gauge(
             "rooms_sfu_subscriber_loss_ratio",
@@ -145,6 +148,32 @@ class SfuCollector(Collector):
             "Worst share of packets lost toward one subscriber stream (last receiver report).",
             max(loss) / 256 if loss else 0.0,
         )
+
+
+def _send_counters() -> Iterator[Metric]:
+    """The forwarding loop's sends in this process (fastpath.c): datagrams per system call
+    is what batching them buys."""
+    calls, datagrams, dropped, same_size = (_fast_ffi.new("uint64_t *") for _ in range(4))
+    _fast.fwd_counters(calls, datagrams, dropped, same_size)
+    for name, documentation, value in (
+        ("rooms_sfu_send_calls", "sendmmsg calls of the forwarding loop.", calls[0]),
+        (
+            "rooms_sfu_send_datagrams",
+            "Datagrams the forwarding loop put on the wire.",
+            datagrams[0],
+        ),
+        (
+            "rooms_sfu_send_dropped",
+            "Datagrams the forwarding loop dropped (a full socket buffer, a closed peer).",
+            dropped[0],
+        ),
+        (
+            "rooms_sfu_send_same_size",
+            "Datagrams of a batch as long as the one before them (what UDP GSO could merge).",
+            same_size[0],
+        ),
+    ):
+        yield CounterMetricFamily(name, documentation, value=int(value))
 
 
 def _ready(workers: Iterable[Ready]) -> int:

@@ -9,11 +9,27 @@ only also rules out glare). In an offer:
 - all m-lines must be in one BUNDLE group; audio must offer Opus and video VP8.
 When a subscriber needs more slots, the room emits ``RenegotiationNeeded`` and the client sends
 a new offer with more ``recvonly`` transceivers.
+
+Lip sync: a browser synchronises audio and video only within one MediaStream, and it learns
+the stream of a receive slot from the ``a=msid`` of our answer. So every answer names, per slot,
+the stream of whoever the slot is about to carry (``stream_id``): a person's audio and camera
+share ``person-<id>``, a screen share is ``screen-<id>`` (Chromium syncs one video per stream
+with its audio; a screen needs no lip sync). A slot that changes owner keeps its old msid until
+the next answer, so the room asks the client for a new offer (``streams_stale``) when a person
+whose audio and camera both reach this subscriber is not in one stream: an offer/answer when a
+voice and a face pair up, not on every last-N switch (a silent face has nothing to sync with),
+and at most one per ``RESTREAM_MIN_INTERVAL``. A slot whose msid changes also gets new SSRCs in
+that answer: Chromium sets a receive stream's sync group when it creates it (per SSRC) and keeps
+it when only the msid changes (measured: no A/V sync after an msid-only change), so the new
+SSRC is what makes it open a stream in the new owner's sync group; the video restarts at a
+keyframe, requested at once. A transceiver per person instead would grow the SDP with everyone
+who ever spoke.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from struct import Struct
@@ -36,7 +52,7 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
-from . import hooks
+from . import hooks, rtcp
 from ._fastpath import ffi as _fast_ffi
 from ._fastpath import lib as _fast
 from .config import SfuConfig
@@ -68,6 +84,12 @@ class MediaPlan:
     role: Role
     source_kind: SourceKind | None
     ssrc: int | None
+
+
+def stream_id(key: SourceKey) -> str:
+    """The MediaStream id a slot carrying ``key`` is answered with (see the module doc)."""
+    prefix = "screen" if key.kind == "screen" else "person"
+    return f"{prefix}-{key.participant_id}"
 
 
 def _codec_name(codec: RTCRtpCodecParameters) -> str:
@@ -201,6 +223,11 @@ class Peer:
         self.sources_by_mid: dict[str, Source] = {}
         self.slots: dict[str, OutputSlot] = {}
         self.slots_by_ssrc: dict[int, OutputSlot] = {}
+        # The msid stream each slot was last answered with, and whether a new offer was
+        # asked for because a slot's owner changed since (reset by every answer).
+        self.answered_streams: dict[str, str] = {}
+        self.answered_at = 0.0
+        self.restream_asked = False
         self.rtcp_ssrc = 0
         self.mid_ext_id = 0
         self.packets_in = 0
@@ -235,11 +262,35 @@ class Peer:
             # The forwarding loop sends while the writer is ready: follow the transport.
             dtls.on("statechange", self.writer.sync)
             self.rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
+        wanted = self.wanted_streams()
+        answered: dict[str, str] = {}
+        renumbered: list[tuple[OutputSlot, int, int]] = []
+        for t in transceivers:
+            mid = str(t.mid)
+            if by_mid[mid].role != "slot":
+                continue
+            sid = wanted.get(mid) or self.answered_streams.get(mid) or f"sfu-{mid}"
+            slot = self.slots.get(mid)
+            if slot is not None and self.answered_streams.get(mid) not in (None, sid):
+                ssrc, rtx_ssrc = self._fresh_ssrc(), self._fresh_ssrc()
+                hooks.set_sender_ssrcs(t.sender, ssrc, rtx_ssrc)
+                renumbered.append((slot, ssrc, rtx_ssrc))
+            answered[mid] = sid
+            hooks.set_stream_id(t.sender, sid)
         try:
             answer = await self.pc.createAnswer()
             await self.pc.setLocalDescription(answer)
         except Exception as exc:
             raise NegotiationError(f"could not answer the offer: {exc}") from None
+        self.answered_streams = answered
+        self.answered_at = self.room.now()
+        self.restream_asked = False
+        for slot, ssrc, rtx_ssrc in renumbered:
+            self.slots_by_ssrc.pop(slot.ssrc, None)
+            slot.renumber(ssrc, rtx_ssrc)
+            self.slots_by_ssrc[ssrc] = slot
+            if slot.kind == "video" and slot.current is not None:
+                self.room.request_keyframe(slot.current)
         self._update_streams(transceivers, by_mid)
         self.remote_ufrag = offer_ice_ufrag(offer_sdp)
         return str(self.pc.localDescription.sdp)
@@ -248,9 +299,6 @@ class Peer:
         if id(t) not in self._hooked:
             hooks.neuter_sender(t.sender)
             hooks.neuter_receiver(t.receiver)
-            # One stream id per slot: different slots carry different people over time, so
-            # the browser must not lip-sync them with each other.
-            hooks.set_stream_id(t.sender, f"sfu-{plan.mid}")
             self._hooked.add(id(t))
         codecs = hooks.negotiated_codecs(t)
         name = "opus" if plan.kind == "audio" else "vp8"
@@ -295,6 +343,7 @@ class Peer:
                     audio_level_id=_ext_id(t, AUDIO_LEVEL_URI),
                     ssrc=plan.ssrc,
                     history_size=self.config.nack_cache_size if plan.kind == "video" else 0,
+                    nack_upstream=self.config.nack_upstream and plan.kind == "video",
                 )
                 source.keyframes.min_interval = self.config.keyframe_min_interval
                 self.room.add_source(self, source)
@@ -319,6 +368,35 @@ class Peer:
                 self.slots_by_ssrc[ssrc] = slot
             elif plan.role == "inactive" and plan.mid in self.sources_by_mid:
                 self.room.drop_source(self, self.sources_by_mid[plan.mid])
+
+    def _fresh_ssrc(self) -> int:
+        taken = {*self.slots_by_ssrc, *(s.rtx_ssrc for s in self.slots.values()), self.rtcp_ssrc}
+        while True:
+            ssrc = secrets.randbits(32)
+            if ssrc and ssrc not in taken:
+                return ssrc
+
+    def wanted_streams(self, *, paired_only: bool = False) -> dict[str, str]:
+        """The msid stream of each slot that carries (or is switching to) a source; with
+        ``paired_only``, only the slots of people whose audio and camera both come here."""
+        targets = {mid: slot.target.key for mid, slot in self.slots.items() if slot.target}
+        if paired_only:
+            heard = {k.participant_id for k in targets.values() if k.kind == "audio"}
+            seen = {k.participant_id for k in targets.values() if k.kind == "camera"}
+            paired = heard & seen
+            targets = {
+                mid: k
+                for mid, k in targets.items()
+                if k.participant_id in paired and k.kind != "screen"
+            }
+        return {mid: stream_id(key) for mid, key in targets.items()}
+
+    def streams_stale(self) -> bool:
+        """Someone's audio and camera both reach this subscriber but its last answer did not
+        put them in one stream: the browser cannot keep them in sync."""
+        answered = self.answered_streams
+        wanted = self.wanted_streams(paired_only=True)
+        return any(answered.get(mid) != sid for mid, sid in wanted.items())
 
     # --- state ---------------------------------------------------------------------
 
@@ -375,6 +453,11 @@ class Peer:
         self.packets_in += 1
         self.bytes_in += size
         source.stats.add(pkt.seq, size)
+        missing = source.missing
+        if missing is not None:
+            lost = missing.add(pkt.seq, self.room.now())
+            if lost and self.writer is not None and source.ssrc is not None:
+                self.writer.write_rtcp(rtcp.nack(self.rtcp_ssrc, source.ssrc, lost))
         if parsed == 0:
             self.room.forward(source, data, pkt)
 

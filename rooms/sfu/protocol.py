@@ -2,12 +2,15 @@
 
 Control plane -> worker (sent to the worker's channel):
     sfu.offer    {room_id, participant_id, sdp, screen_mids, can_share_screen, muted,
-                 offer_id?}
+                 camera_off, max_screen_shares?, offer_id?}
                  a client's offer, first or renegotiation; the worker answers. The client
                  always offers: aiortc renumbers payload types in offers it makes itself.
                  offer_id (the client's, optional) comes back in the answer or the error.
+                 A screen share while max_screen_shares (default 1) others are shown is
+                 refused: media.error screen_share_busy.
     sfu.ice      {room_id, participant_id, candidate, sdp_mid, sdp_mline_index}
     sfu.mute     {room_id, participant_id, muted} stop / resume forwarding their audio
+    sfu.camera   {room_id, participant_id, off}      stop / resume forwarding their camera
     sfu.screen   {room_id, participant_id, allowed}
     sfu.remove   {room_id, participant_id}        close the peer, stop all their media
     sfu.close_room {room_id}
@@ -17,7 +20,12 @@ Control plane -> worker (sent to the worker's channel):
 Worker -> one participant's sockets (group `participant.<id>`):
     media.answer {sdp, offer_id?}
     media.renegotiate {audio_slots, video_slots}  offer again with this many receive slots
-    media.slots {slots: {mid: participant_id | None}}   what each receive slot carries now
+                 (also sent with the counts unchanged when a slot changed owner: the new
+                 answer names the owner's MediaStream in its a=msid, for lip sync)
+    media.slots {slots: {mid: {participant_id, kind} | None}}   what each receive slot carries
+                 now, every slot of the connection each time: `kind` is "audio", "camera" or
+                 "screen"; None means idle. For video it changes when the switch happens (at
+                 the new source's keyframe); a share that stops empties its slot at once.
     media.state {state, reason}                   connecting / connected / failed / closed;
                  failed with reason "media_reset": the worker dropped this peer because
                  commands may have been lost (its channel layer failed): connect again
@@ -54,6 +62,8 @@ class OfferCommand(TypedDict):
     screen_mids: list[str]
     can_share_screen: bool
     muted: bool
+    camera_off: NotRequired[bool]
+    max_screen_shares: NotRequired[int]
     offer_id: NotRequired[str]
 
 
@@ -71,6 +81,13 @@ class MuteCommand(TypedDict):
     room_id: int
     participant_id: int
     muted: bool
+
+
+class CameraCommand(TypedDict):
+    type: Literal["sfu.camera"]
+    room_id: int
+    participant_id: int
+    off: bool
 
 
 class ScreenCommand(TypedDict):
@@ -91,4 +108,12 @@ class CloseRoomCommand(TypedDict):
     room_id: int
 
 
-Command = OfferCommand | IceCommand | MuteCommand | ScreenCommand | RemoveCommand | CloseRoomCommand
+Command = (
+    OfferCommand
+    | IceCommand
+    | MuteCommand
+    | CameraCommand
+    | ScreenCommand
+    | RemoveCommand
+    | CloseRoomCommand
+)

@@ -38,8 +38,9 @@ class ActiveSpeakersChanged:
 
 @dataclass(frozen=True, slots=True)
 class RenegotiationNeeded:
-    """The subscriber needs more receive slots: its client should send a new offer with at
-    least this many ``recvonly`` audio and video transceivers in total."""
+    """The subscriber needs more receive slots, or a slot changed owner and the answer must
+    name the new owner's stream (lip sync, see rooms.sfu.peer): its client should send a new
+    offer with at least this many ``recvonly`` audio and video transceivers in total."""
 
     type: ClassVar[str] = "sfu.renegotiation_needed"
     room_id: str

@@ -6,6 +6,7 @@ The control plane decides who may publish and receive; this class enforces it an
     answer = await room.offer("alice", offer_sdp, can_publish_screen=False)
     await room.add_ice_candidate("alice", "candidate:...", sdp_mid="0", sdp_mline_index=0)
     room.set_muted("alice", True)            # her audio stops being forwarded at once
+    room.set_camera_off("alice", True)       # her camera too; her slots go to others
     room.set_screen_share_allowed("bob", False)
     room.set_pinned("carol", ["alice"])
     await room.remove("alice")               # peer closed, all her media stops now
@@ -38,6 +39,7 @@ from .errors import (
     InvalidCandidate,
     NegotiationError,
     RoomClosed,
+    ScreenShareBusy,
     ScreenShareForbidden,
     UnknownParticipant,
 )
@@ -64,6 +66,9 @@ TEARDOWN_TIMEOUT = 5.0
 # Video slots beyond last-N a subscriber may hold: screen shares and pinned cameras, which
 # come first (selection.video_sources_for). Offers with more slots are refused.
 EXTRA_VIDEO_SLOTS = 4
+# At most one offer/answer per subscriber in this time for lip sync (rooms.sfu.peer): a
+# crowd's speaker changes must not keep everyone renegotiating.
+RESTREAM_MIN_INTERVAL = 1.0
 
 
 class SfuRoom:
@@ -84,6 +89,7 @@ class SfuRoom:
         self.selection: Selection[str] = Selection((), None)
         self.recency: Recency[str] = Recency()
         self._muted: set[str] = set()
+        self._camera_off: set[str] = set()
         self._screen_allowed: dict[str, bool] = {}
         self._pins: dict[str, tuple[str, ...]] = {}
         self._renegotiation_asked: dict[str, tuple[int, int]] = {}
@@ -108,10 +114,13 @@ class SfuRoom:
         *,
         can_publish_screen: bool = False,
         screen_mids: Collection[str] = (),
+        max_screen_shares: int = 1,
     ) -> str:
         """Apply a client's (re-)offer and return the SFU's answer SDP.
 
-        Raises ``ScreenShareForbidden`` (nothing changed) or ``NegotiationError``; for the
+        Raises ``ScreenShareForbidden`` or ``ScreenShareBusy`` (a new share while
+        ``max_screen_shares`` others are already shown; nothing changed) or
+        ``NegotiationError``; for the
         latter, a malformed offer changes nothing, while an offer aiortc fails to apply tears
         the peer down (reported as ``failed``) and the client starts again with a new one.
         """
@@ -126,6 +135,14 @@ class SfuRoom:
         )
         if any(p.source_kind == "screen" for p in plans) and not can_publish_screen:
             raise ScreenShareForbidden("screen sharing is not allowed for this participant")
+        if any(p.source_kind == "screen" for p in plans):
+            sharing = [
+                pid
+                for pid, p in self.peers.items()
+                if pid != participant_id and "screen" in p.sources and p.sources["screen"].enabled
+            ]
+            if len(sharing) >= max_screen_shares:
+                raise ScreenShareBusy("someone else is already sharing their screen")
         lock = self._locks.setdefault(participant_id, asyncio.Lock())
         async with lock:
             peer = self.peers.get(participant_id)
@@ -196,6 +213,24 @@ class SfuRoom:
                 for slot in list(source.outputs):
                     slot.detach(source)
         self._update_speakers(self.now())
+        self._dirty = True
+        self._reselect()
+
+    def set_camera_off(self, participant_id: str, off: bool) -> None:
+        """Stop (or resume) forwarding a participant's camera, effective immediately. Camera
+        off is a state, not a black picture: the slots that carried it are freed for other
+        people, and subscribers show the person's initials (the roster says camera off)."""
+        if off:
+            self._camera_off.add(participant_id)
+        else:
+            self._camera_off.discard(participant_id)
+        peer = self.peers.get(participant_id)
+        if peer is not None and "camera" in peer.sources:
+            source = peer.sources["camera"]
+            source.enabled = not off
+            if off:
+                for slot in list(source.outputs):
+                    slot.detach(source)
         self._dirty = True
         self._reselect()
 
@@ -279,6 +314,8 @@ class SfuRoom:
         if kind in peer.sources:
             self.drop_source(peer, peer.sources[kind])
         if kind == "audio" and peer.participant_id in self._muted:
+            source.enabled = False
+        if kind == "camera" and peer.participant_id in self._camera_off:
             source.enabled = False
         if kind == "screen" and not self._screen_allowed.get(peer.participant_id, False):
             source.enabled = False
@@ -439,6 +476,7 @@ class SfuRoom:
                 if slot.pending is not None and now - slot.pending_since >= retry:
                     slot.pending_since = now
                     self.request_keyframe(slot.pending)
+        self._ask_restreams(now)
         if now >= self._next_feedback:
             self._next_feedback = now + FEEDBACK_INTERVAL
             self._send_feedback(now)
@@ -471,7 +509,11 @@ class SfuRoom:
             for pid, p in self.peers.items()
             if "audio" in p.sources and p.sources["audio"].enabled
         }
-        cameras = {pid for pid, p in self.peers.items() if "camera" in p.sources}
+        cameras = {
+            pid
+            for pid, p in self.peers.items()
+            if "camera" in p.sources and p.sources["camera"].enabled
+        }
         screens = {
             pid
             for pid, p in self.peers.items()
@@ -511,6 +553,19 @@ class SfuRoom:
                 if self._renegotiation_asked.get(pid) != ask:
                     self._renegotiation_asked[pid] = ask
                     self._emit(RenegotiationNeeded(self.room_id, pid, ask[0], ask[1]))
+
+    def _ask_restreams(self, now: float) -> None:
+        """Ask for a new offer where a person's audio and camera reach a subscriber in two
+        streams (a slot changed owner since the last answer): the answer pairs them (msid)."""
+        for pid, peer in self.peers.items():
+            if peer.restream_asked or now - peer.answered_at < RESTREAM_MIN_INTERVAL:
+                continue
+            lock = self._locks.get(pid)
+            if (lock is not None and lock.locked()) or not peer.streams_stale():
+                continue
+            peer.restream_asked = True
+            audio = sum(1 for s in peer.slots.values() if s.kind == "audio")
+            self._emit(RenegotiationNeeded(self.room_id, pid, audio, len(peer.slots) - audio))
 
     def _apply(self, peer: Peer, kind: str, wanted: list[SourceKey], now: float) -> None:
         slots = {mid: s for mid, s in peer.slots.items() if s.kind == kind}

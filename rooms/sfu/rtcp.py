@@ -8,10 +8,12 @@ and timestamps, retransmissions). Packets are built with aiortc's public RTCP cl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from struct import Struct
 
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
     RtcpPsfbPacket,
     RtcpReceiverInfo,
     RtcpRrPacket,
@@ -22,9 +24,35 @@ from aiortc.rtp import (
 
 from .rtp_header import seq_delta
 
+_RTCP_FB = Struct("!BBHII")
+_NACK_ITEM = Struct("!HH")
+
 
 def pli(sender_ssrc: int, media_ssrc: int) -> bytes:
     return bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=sender_ssrc, media_ssrc=media_ssrc))
+
+
+def nack(sender_ssrc: int, media_ssrc: int, lost: list[int]) -> bytes:
+    """A generic NACK (RFC 4585 6.2.1) for these sequence numbers, in the order given (each
+    entry takes the 16 numbers after its own; the numbers may wrap around 65535)."""
+    fci = bytearray()
+    pid: int | None = None
+    blp = 0
+    for seq in lost:
+        seq &= 0xFFFF
+        ahead = (seq - pid) & 0xFFFF if pid is not None else 0
+        if pid is not None and 0 < ahead <= 16:
+            blp |= 1 << (ahead - 1)
+            continue
+        if pid is not None and ahead == 0:
+            continue
+        if pid is not None:
+            fci += _NACK_ITEM.pack(pid, blp)
+        pid, blp = seq, 0
+    if pid is not None:
+        fci += _NACK_ITEM.pack(pid, blp)
+    header = _RTCP_FB.pack(0x80 | RTCP_RTPFB_NACK, 205, 2 + len(fci) // 4, sender_ssrc, media_ssrc)
+    return header + bytes(fci)
 
 
 def remb(sender_ssrc: int, bitrate: int, ssrcs: list[int]) -> bytes:

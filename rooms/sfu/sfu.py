@@ -13,6 +13,7 @@ than on the stock loop.
 
 from __future__ import annotations
 
+from ._fastpath import lib as _fast
 from .config import SfuConfig
 from .errors import RoomClosed
 from .ice import use_host_addresses
@@ -24,6 +25,7 @@ from .totals import Totals
 class Sfu:
     def __init__(self, config: SfuConfig, sink: EventSink) -> None:
         self.config = config
+        _fast.fwd_set_gso(1 if config.udp_gso else 0)
         self._sink = sink
         self._rooms: dict[str, SfuRoom] = {}
         self._closed = False

@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 
 from ._fastpath import ffi, lib
 from .keyframes import KeyframeRequestLimiter
-from .nack import PacketHistory
+from .nack import MissingPackets, PacketHistory
 from .rewriter import StreamRewriter
 from .rtcp import ReceiveStats
 from .rtp_header import FIXED_HEADER, one_byte_extension_block, parse_rtp
@@ -64,6 +64,8 @@ class Source:
     enabled: bool = True
     history_size: int = 0
     """Packets kept for answering NACKs (video); 0 keeps none."""
+    nack_upstream: bool = False
+    """Ask the publisher again for packets lost on the way in (``missing``)."""
     outputs: list[OutputSlot] = field(default_factory=list)
     """Slots whose current or pending source this is."""
     live: list[OutputSlot] = field(init=False, default_factory=list)
@@ -72,11 +74,13 @@ class Source:
     stats: ReceiveStats = field(init=False)
     keyframes: KeyframeRequestLimiter = field(default_factory=KeyframeRequestLimiter)
     history: PacketHistory | None = field(init=False)
+    missing: MissingPackets | None = field(init=False)
     _live_c: Any = field(init=False)
 
     def __post_init__(self) -> None:
         self.stats = ReceiveStats(clock_rate=self.clock_rate)
         self.history = PacketHistory(self.history_size) if self.history_size else None
+        self.missing = MissingPackets() if self.nack_upstream else None
         self._live_c = ffi.NULL
 
     @property
@@ -179,6 +183,13 @@ class OutputSlot:
         """Payload bytes sent (the sender report's count)."""
         return int(self.c.octets)
 
+    def renumber(self, ssrc: int, rtx_ssrc: int) -> None:
+        """Send as new SSRCs from the next packet on (the answer announcing them is out):
+        the browser opens a new receive stream, in the MediaStream that answer names."""
+        self.ssrc = ssrc
+        self.rtx_ssrc = rtx_ssrc
+        self.c.ssrc = ssrc
+
     @property
     def target(self) -> Source | None:
         return self.pending if self.pending is not None else self.current
@@ -244,38 +255,26 @@ class OutputSlot:
         self.on_switch(self, source)
         return True
 
-    def _build(self, source: Source, data: bytes, out_seq: int, rtx: bool) -> bytes:
-        """The packet the forwarding loop sent for the received ``data`` (RFC 4588 RTX when
-        ``rtx``): the same offsets, applied here in Python for the rare NACK."""
+    def _build_rtx(self, source: Source, data: bytes, out_seq: int, rtx_payload_type: int) -> bytes:
+        """The RTX packet (RFC 4588) of what the forwarding loop sent for the received
+        ``data``: the same offsets, applied here in Python for the rare NACK."""
         rewriter = self.rewriter
         view = parse_rtp(data)
         desc = None
         if source.is_vp8:
             desc = parse_vp8(memoryview(data)[view.payload_start : view.payload_end])
-        if rtx and self.rtx_payload_type is not None:
-            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-            header = (
-                FIXED_HEADER.pack(
-                    self._b0,
-                    (view.marker << 7) | self.rtx_payload_type,
-                    self._rtx_seq,
-                    (view.timestamp + rewriter.ts_offset) & 0xFFFFFFFF,
-                    self.rtx_ssrc,
-                )
-                + self._ext
-                + out_seq.to_bytes(2, "big")
+        self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+        header = (
+            FIXED_HEADER.pack(
+                self._b0,
+                (view.marker << 7) | rtx_payload_type,
+                self._rtx_seq,
+                (view.timestamp + rewriter.ts_offset) & 0xFFFFFFFF,
+                self.rtx_ssrc,
             )
-        else:
-            header = (
-                FIXED_HEADER.pack(
-                    self._b0,
-                    (view.marker << 7) | self.payload_type,
-                    out_seq,
-                    (view.timestamp + rewriter.ts_offset) & 0xFFFFFFFF,
-                    self.ssrc,
-                )
-                + self._ext
-            )
+            + self._ext
+            + out_seq.to_bytes(2, "big")
+        )
         payload = data[view.payload_start : view.payload_end]
         if desc is not None:
             picture_id = tl0picidx = None
@@ -291,12 +290,21 @@ class OutputSlot:
         return header + payload
 
     def retransmit(self, sequence_numbers: list[int], now: float) -> int:
-        """Answer a NACK from the source's history (RTX when negotiated); returns packets
-        resent. Only packets of the current source since the last switch can be resent: the
-        offsets that numbered them are the current ones."""
+        """Answer a NACK from the source's history with RTX; returns packets resent. Only
+        packets of the current source since the last switch can be resent: the offsets that
+        numbered them are the current ones.
+
+        A subscriber that did not negotiate RTX gets nothing (its PLI, when the frame stays
+        broken, brings a keyframe). The packet again on the media stream would carry an SRTP
+        index already used: refused by the receiver's replay check when the first copy did
+        arrive, and protected twice under one (key, index), which is safe only while the two
+        are byte for byte the same. Under a new sequence number it would not fill the gap the
+        receiver is waiting on (the receiver reassembles frames by sequence number) and would
+        shift every later packet's number. Browsers negotiate RTX for video."""
         source = self.current
         rewriter = self.rewriter
-        if source is None or rewriter.source is not source or source.history is None:
+        rtx = self.rtx_payload_type
+        if source is None or rewriter.source is not source or source.history is None or rtx is None:
             return 0
         resent = 0
         # A NACK can name the same number many times and thousands of numbers in a few bytes:
@@ -310,7 +318,7 @@ class OutputSlot:
             data = source.history.get(seq, now)
             if data is None:
                 continue
-            if self.writer.write_rtp(self._build(source, data, out_seq, rtx=True)):
+            if self.writer.write_rtp(self._build_rtx(source, data, out_seq, rtx)):
                 resent += 1
         self.retransmitted += resent
         return resent

@@ -68,7 +68,7 @@ class Worker:
         self.channel = ""
         self.heartbeat_seconds = heartbeat_seconds
         self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
-        self._slots: dict[tuple[str, str], dict[str, int | None]] = {}
+        self._slots: dict[tuple[str, str], dict[str, dict[str, Any] | None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         # Set when an owned loop ended by itself: the worker must stop, not linger.
         self.failed = asyncio.Event()
@@ -277,8 +277,10 @@ class Worker:
                     str(message["sdp"]),
                     can_publish_screen=bool(message.get("can_share_screen")),
                     screen_mids=[str(m) for m in message.get("screen_mids", [])],
+                    max_screen_shares=int(message.get("max_screen_shares", 1)),
                 )
                 room.set_muted(pid, bool(message.get("muted")))
+                room.set_camera_off(pid, bool(message.get("camera_off")))
                 self._post(
                     participant_group(participant_id),
                     {"type": "media.answer", "sdp": answer, **echo},
@@ -293,6 +295,9 @@ class Worker:
             elif kind == "sfu.mute":
                 if pid in room.peers:
                     room.set_muted(pid, bool(message.get("muted")))
+            elif kind == "sfu.camera":
+                if pid in room.peers:
+                    room.set_camera_off(pid, bool(message.get("off")))
             elif kind == "sfu.screen":
                 if pid in room.peers:
                     room.set_screen_share_allowed(pid, bool(message.get("allowed")))
@@ -334,7 +339,11 @@ class Worker:
         elif isinstance(event, SlotSourceChanged):
             slots = self._slots.setdefault((event.room_id, event.participant_id), {})
             source = event.source_participant_id
-            slots[event.mid] = int(source) if source is not None else None
+            slots[event.mid] = (
+                {"participant_id": int(source), "kind": event.source_kind}
+                if source is not None
+                else None
+            )
             self._post(
                 participant_group(int(event.participant_id)),
                 {"type": "media.slots", "slots": dict(slots)},

@@ -39,9 +39,9 @@ def test_it_stops_requests_from_either_side(alice: User, bob: User) -> None:
 
 def test_it_lists_only_my_blocks(alice: User, bob: User, charlie: User) -> None:
     services.user_block(blocker=alice, blocked=bob)
-    assert [u["username"] for u in as_user(alice).get(URL).json()] == ["bob"]
-    assert as_user(bob).get(URL).json() == []
-    assert as_user(charlie).get(URL).json() == []
+    assert [u["username"] for u in as_user(alice).get(URL).json()["results"]] == ["bob"]
+    assert as_user(bob).get(URL).json()["results"] == []
+    assert as_user(charlie).get(URL).json()["results"] == []
 
 
 def test_it_unblocks(alice: User, bob: User) -> None:

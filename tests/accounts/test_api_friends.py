@@ -12,8 +12,12 @@ URL = "/api/friends/"
 def test_it_lists_friends(alice: User, bob: User, charlie: User, friends: None) -> None:
     r = as_user(alice).get(URL)
     assert r.status_code == 200
-    assert r.json() == [{"id": bob.id, "username": "bob", "display_name": "Bob"}]
-    assert as_user(charlie).get(URL).json() == []
+    assert r.json() == {
+        "next": None,
+        "previous": None,
+        "results": [{"id": bob.id, "username": "bob", "display_name": "Bob"}],
+    }
+    assert as_user(charlie).get(URL).json()["results"] == []
 
 
 def test_it_unfriends(alice: User, bob: User, friends: None) -> None:

@@ -37,7 +37,14 @@ DEMO_PASSWORD = "rooms-demo-2026"  # feed/management/commands/seed_demo.py
 START_TIMEOUT = 30.0
 
 try:
-    from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        Page,
+        Playwright,
+        WebSocket,
+        sync_playwright,
+    )
 except ImportError:  # pragma: no cover - reported by the fixture below
     sync_playwright = None  # type: ignore[assignment]
 
@@ -224,6 +231,30 @@ class People:
         self.browser = browser
         self.server = server
         self.contexts: list[BrowserContext] = []
+        # Every WebSocket frame the pages exchange: (socket, direction as the server sees it,
+        # the text), checked against the socket contract when the test ends.
+        self.frames: list[tuple[str, str, str]] = []
+
+    def _watch(self, ws: WebSocket) -> None:
+        which = "feed" if "/ws/feed/" in ws.url else "room"
+
+        def keep(direction: str, payload: str | bytes) -> None:
+            if isinstance(payload, str):
+                self.frames.append((which, direction, payload))
+
+        ws.on("framesent", lambda payload: keep("receive", payload))
+        ws.on("framereceived", lambda payload: keep("send", payload))
+
+    def contract_violations(self) -> list[str]:
+        from tests import socket_contract
+
+        found: list[str] = []
+        for which, direction, text in self.frames:
+            if direction == "send":
+                found += socket_contract.server_frame(which, text)
+            elif which == "room":
+                found += socket_contract.client_frame(json.loads(text))
+        return found
 
     def page(self, username: str | None = None, *, width: int = 1280, height: int = 800) -> Page:
         context = self.browser.new_context(
@@ -234,6 +265,7 @@ class People:
         context.set_default_timeout(15_000)
         self.contexts.append(context)
         page = context.new_page()
+        page.on("websocket", self._watch)
         who = username or "guest"
         page.on("pageerror", lambda error: print(f"[{who}] page error: {error}"))
         # Warnings and errors from the page (media retries, refused offers) are printed, so a
@@ -264,6 +296,8 @@ def people(browser: Browser, rooms_server: RoomsServer) -> Iterator[People]:
     crowd = People(browser, rooms_server)
     yield crowd
     crowd.close()
+    violations = crowd.contract_violations()
+    assert not violations, "socket frames outside the contract:\n" + "\n".join(violations[:20])
 
 
 def shot(page: Page, name: str) -> None:

@@ -51,7 +51,12 @@ def test_it_validates_ownership(alice: User, bob: User, charlie: User, friends: 
     bobs = Notification.objects.get(recipient=bob)
     response = as_user(charlie).post("/api/notifications/read/", {"ids": [bobs.pk]}, format="json")
     assert response.status_code == 404
-    assert as_user(charlie).get("/api/notifications/").json() == {"unread_count": 0, "results": []}
+    assert as_user(charlie).get("/api/notifications/").json() == {
+        "unread_count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
     bobs.refresh_from_db()
     assert bobs.read_at is None
 
@@ -89,7 +94,12 @@ def test_a_later_block_hides_notifications_about_that_host(
 ) -> None:
     go_live(alice)
     user_block(blocker=bob, blocked=alice)
-    assert as_user(bob).get("/api/notifications/").json() == {"unread_count": 0, "results": []}
+    assert as_user(bob).get("/api/notifications/").json() == {
+        "unread_count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
 
 
 def test_the_header_shows_the_count_and_the_list(alice: User, bob: User, friends: None) -> None:

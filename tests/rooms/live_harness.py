@@ -310,6 +310,17 @@ async def join(http: httpx.AsyncClient, token: str, *, display_name: str = "") -
     return result
 
 
+# Called with (socket, direction, frame) for every frame a LiveSocket exchanges: "room",
+# "send" for what the server sent, "receive" for what this client sent (tests/conftest.py's
+# contract check).
+FRAME_OBSERVERS: list[Callable[[str, str, Any], None]] = []
+
+
+def _observed(direction: str, frame: Any) -> None:
+    for observer in FRAME_OBSERVERS:
+        observer("room", direction, frame)
+
+
 class LiveSocket:
     """A room socket whose messages are read (and timestamped) by a background task.
 
@@ -362,6 +373,7 @@ class LiveSocket:
             async for raw in self.ws:
                 arrived = time.perf_counter()
                 message: Message = json.loads(raw)
+                _observed("send", message)
                 self.received.append((arrived, message))
                 self.pending.append(message)
                 if self.on_message is not None:
@@ -375,6 +387,7 @@ class LiveSocket:
             self._changed.set()
 
     async def send(self, message: Message) -> None:
+        _observed("receive", message)
         await self.ws.send(json.dumps(message))
 
     async def expect(

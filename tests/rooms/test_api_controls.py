@@ -67,7 +67,7 @@ def test_controls_validate_ownership(
         r = client.post(f"/api/rooms/{room.token}/{action}/")
         assert r.status_code == 403
         assert r.json()["error"]["code"] == "not_a_host"
-    assert api.post(f"/api/rooms/{room.token}/{action}/").status_code == 403
+    assert api.post(f"/api/rooms/{room.token}/{action}/").status_code == 401
 
     room.refresh_from_db()
     assert (room.locked, room.state, room.version) == before

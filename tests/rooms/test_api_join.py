@@ -326,7 +326,7 @@ def test_an_ended_room_is_gone(api: APIClient, alice: User) -> None:
     r = api.post(_url(room), {"display_name": "Dora"}, format="json")
 
     assert r.status_code == 410
-    assert r.json()["error"]["code"] == "ended"
+    assert r.json()["error"]["code"] == "room_ended"
 
 
 def test_a_locked_room_refuses(api: APIClient, alice: User) -> None:
@@ -338,6 +338,32 @@ def test_a_locked_room_refuses(api: APIClient, alice: User) -> None:
     assert r.status_code == 403
     assert r.json()["error"]["code"] == "locked"
     assert not Participant.objects.filter(room=room, user__isnull=True).exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "message"),
+    [
+        ("host", "The host has locked this room."),
+        ("cohost", "A co-host has locked this room."),
+        ("staff", "A moderator of the site has locked this room."),
+    ],
+)
+def test_a_locked_room_says_who_locked_it(
+    api: APIClient, alice: User, bob: User, who: str, message: str
+) -> None:
+    room = open_room(alice)  # the host is in: a lock is someone's doing, not "host away"
+    actor = alice
+    if who == "cohost":
+        services.cohost_add(room=room, actor=alice, user=bob)
+        actor = bob
+    elif who == "staff":
+        actor = UserFactory(is_staff=True)
+    services.room_set_locked(room=room, actor=actor, locked=True, as_staff=who == "staff")
+
+    r = api.post(_url(room), {"display_name": "Dora"}, format="json")
+
+    assert r.status_code == 403
+    assert (r.json()["error"]["code"], r.json()["error"]["message"]) == ("locked", message)
 
 
 def test_a_suspended_user_is_refused(alice: User, bob: User, friends: None) -> None:

@@ -81,7 +81,7 @@ def test_lobby_validates_ownership(
         assert r.status_code == 403
         assert r.json()["error"]["code"] == "not_a_host"
     r = api.post(url, {"all": True}, format="json")
-    assert r.status_code == 403
+    assert r.status_code == 401
     assert r.json()["error"]["code"] == "not_authenticated"
     assert _state(dora) == ParticipantState.LOBBY
 

@@ -90,7 +90,8 @@ def test_api_clients_may_use_a_token(alice: User) -> None:
 def test_create_requires_sign_in(api: APIClient) -> None:
     r = api.post("/api/rooms/", {"title": "Sneaky"}, format="json")
 
-    assert r.status_code == 403
+    assert r.status_code == 401
+    assert r["WWW-Authenticate"] == "Token"
     assert r.json()["error"]["code"] == "not_authenticated"
     assert not Room.objects.exists()
 
@@ -209,8 +210,8 @@ def test_it_lists_hosted_and_cohosted_rooms(alice: User, bob: User, charlie: Use
     r = as_user(alice).get("/api/rooms/")
 
     assert r.status_code == 200
-    assert {room["token"] for room in r.json()} == {mine.token, cohosted.token}
-    assert all(room["participant_count"] == 0 for room in r.json())
+    assert {room["token"] for room in r.json()["results"]} == {mine.token, cohosted.token}
+    assert all(room["participant_count"] == 0 for room in r.json()["results"])
 
 
 def test_list_validates_ownership(alice: User, charlie: User) -> None:
@@ -219,11 +220,11 @@ def test_list_validates_ownership(alice: User, charlie: User) -> None:
     r = as_user(charlie).get("/api/rooms/")
 
     assert r.status_code == 200
-    assert r.json() == []
+    assert r.json() == {"next": None, "previous": None, "results": []}
 
 
 def test_list_requires_sign_in(api: APIClient) -> None:
-    assert api.get("/api/rooms/").status_code == 403
+    assert api.get("/api/rooms/").status_code == 401
 
 
 # --- detail -----------------------------------------------------------------------------------
@@ -373,7 +374,7 @@ def test_update_requires_sign_in(api: APIClient, alice: User) -> None:
 
     r = api.patch(_url(room), {"title": "Guest's"}, format="json")
 
-    assert r.status_code == 403
+    assert r.status_code == 401
     assert r.json()["error"]["code"] == "not_authenticated"
     room.refresh_from_db()
     assert room.title == "Old"

@@ -68,4 +68,4 @@ def test_sixty_simultaneous_joins_fill_fifty_seats_exactly() -> None:
     admitted = Participant.objects.filter(room=room, state=ParticipantState.ADMITTED).count()
     # The host holds one of the 50 seats; 49 joiners get the rest, 11 are told it is full.
     assert admitted == CAPACITY, outcomes  # the outcomes name any error a joiner met
-    assert outcomes == Counter({"admit": CAPACITY - 1, "full": JOINERS - CAPACITY + 1})
+    assert outcomes == Counter({"admit": CAPACITY - 1, "room_full": JOINERS - CAPACITY + 1})

@@ -130,6 +130,6 @@ def test_token_authentication_comes_with_the_authtoken_app() -> None:
     settings = fresh_settings(INSTALLED_APPS=["rest_framework", "rest_framework.authtoken"])
     conf.apply_defaults(settings)
     assert settings.ROOMS_API_AUTHENTICATION_CLASSES == [  # type: ignore[attr-defined]
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ]

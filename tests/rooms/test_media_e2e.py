@@ -110,7 +110,10 @@ async def test_three_bots_see_and_hear_each_other(room: list[RoomClient]) -> Non
     for client in room:
         assert client.snapshot is not None
         assert {p["display_name"] for p in client.snapshot["roster"]} == {"Host", "Ann", "Ben"}
-        assert set(client.slots.values()) - {None} <= {c.participant_id for c in room}
+        carried = [s for s in client.slots.values() if s is not None]
+        people = {c.participant_id for c in room}
+        assert carried and {s["participant_id"] for s in carried} <= people
+        assert {s["kind"] for s in carried} <= {"audio", "camera"}
 
 
 async def test_mute_and_removal_through_the_host_socket_stop_forwarding(

@@ -89,6 +89,8 @@ async def test_offer_answer_and_ice_are_relayed(alice: User, room: Room) -> None
         "screen_mids": ["2"],
         "can_share_screen": True,
         "muted": False,
+        "camera_off": False,
+        "max_screen_shares": 1,
     }
     await worker.to_participant(pid, {"type": "media.answer", "sdp": "answer-sdp"})
     assert (await host.expect("media.answer"))["sdp"] == "answer-sdp"
@@ -126,7 +128,7 @@ async def test_screen_share_right_follows_the_room_setting(
     host, _ = await host_in(room, alice)
     member, member_join = await enter(room, me(bob))
     await member.expect("snapshot")
-    await host.send({"type": "room.screen_share", "participants_allowed": False})
+    await host.send({"type": "room.screen_share", "participants_can_share_screen": False})
     screen = await worker.receive()
     assert screen == {
         "type": "sfu.screen",
@@ -140,6 +142,51 @@ async def test_screen_share_right_follows_the_room_setting(
         member_join.participant.pk,
         False,
     )
+    assert offer["max_screen_shares"] == 1
+    # The host allows several shares at once: the next offer says so to the worker.
+    await database_sync_to_async(services.room_update)(
+        room=room, actor=alice, several_screen_shares=True
+    )
+    await member.send({"type": "media.offer", "sdp": OFFER})
+    offer = await worker.receive()
+    assert offer["max_screen_shares"] == 50
+    await member.close()
+    await host.close()
+
+
+async def test_camera_off_is_a_state_everyone_hears_and_the_worker_enforces(
+    alice: User, bob: User, friends: None, room: Room
+) -> None:
+    worker = await start_worker(room)
+    host, _ = await host_in(room, alice)
+    member, member_join = await enter(room, me(bob))
+    await member.expect("snapshot")
+    pid = member_join.participant.pk
+    # Joining with the camera off: the client says so before its first offer.
+    await member.send({"type": "camera.set", "off": True})
+    assert await worker.receive() == {
+        "type": "sfu.camera",
+        "room_id": room.pk,
+        "participant_id": pid,
+        "off": True,
+    }
+    updated = await host.expect(
+        "room.participant_updated", where=lambda m: m["participant"]["camera_off"]
+    )
+    assert updated["participant"]["id"] == pid
+    await member.send({"type": "media.offer", "sdp": OFFER})
+    offer = await worker.receive()
+    assert (offer["type"], offer["camera_off"]) == ("sfu.offer", True)
+    # Saying it again changes nothing and bothers nobody.
+    await member.send({"type": "camera.set", "off": True})
+    assert await worker.nothing()
+    await member.send({"type": "camera.set", "off": False})
+    assert (await worker.receive())["off"] is False
+    await host.expect(
+        "room.participant_updated", where=lambda m: m["participant"]["camera_off"] is False
+    )
+    await member.send({"type": "camera.set", "off": "yes"})
+    assert (await member.expect("error"))["code"] == "invalid_message"
     await member.close()
     await host.close()
 

@@ -147,7 +147,7 @@ def test_links_and_socket_follow_the_prefix_the_site_chose(
     config = page_config(r.content.decode())
     assert config["room"]["link"] == f"/video/r/{room.token}/"
     assert config["urls"] == {
-        "api": f"/video/api/rooms/{room.token}/",
+        "api": f"/video/api/v1/rooms/{room.token}/",
         "socket": f"/video/ws/rooms/{room.token}/",
         "home": "/",
     }

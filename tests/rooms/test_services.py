@@ -271,7 +271,7 @@ def test_ended_room(alice: User, bob: User, friends: None) -> None:
     services.room_end(room=room, actor=alice)
     with pytest.raises(JoinDenied) as err:
         services.room_join(token=room.token, identity=me(bob))
-    assert (err.value.code, err.value.status) == ("ended", 410)
+    assert (err.value.code, err.value.status) == ("room_ended", 410)
 
 
 def test_password_rules_and_back_off(
@@ -352,7 +352,7 @@ def test_full_room(alice: User) -> None:
     services.room_join(token=room.token, identity=guest(gid="a"))
     with pytest.raises(JoinDenied) as err:
         services.room_join(token=room.token, identity=guest(gid="b"))
-    assert err.value.code == "full"
+    assert err.value.code == "room_full"
 
 
 def test_locked_room_keeps_newcomers_out_but_resume_works(
@@ -751,7 +751,7 @@ def test_capacity_change_keeps_seats(alice: User) -> None:
     assert Participant.objects.filter(room=room, state=ParticipantState.ADMITTED).count() == 4
     with pytest.raises(JoinDenied) as err:
         services.room_join(token=room.token, identity=guest(gid="late"))
-    assert err.value.code == "full"
+    assert err.value.code == "room_full"
 
 
 # --- reports ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.adapter import AccountsAdapter
 from accounts.models import User
+from rooms import services
 from rooms.models import Participant, ParticipantState
 from tests.conftest import as_user
 from tests.factories import befriend
@@ -38,12 +39,32 @@ def test_it_shows_a_friends_rooms_live_first(alice: User, bob: User, friends: No
     assert 'Hosted by <span translate="no">Bob</span>' in page
     # Friends of the viewer inside, by the name the room shows.
     assert 'With <span translate="no">Bob</span>' in " ".join(page.split())
-    # Where a page's scripts keep the cards live: the feed socket, and the API to redraw them.
+    # Where a page's scripts keep the cards live: the feed socket, and the API to redraw them;
+    # "I'll be there": the RSVP API, the rooms said yes to, and who is looking.
     config = page.split('<script id="rooms-strip-config" type="application/json">')[1]
     assert json.loads(config.split("</script>")[0]) == {
         "socket": "/ws/feed/",
         "feed": "/api/rooms/feed/",
+        "rsvp": "/api/rooms/TOKEN/rsvp/",
+        "going": [],
+        "me": alice.pk,
     }
+    # The upcoming card has the button; the start is drawn for the reader's zone by the script.
+    assert "I&#x27;ll be there" in page or "I'll be there" in page
+    assert "data-rooms-start" in page
+
+
+def test_the_strip_knows_which_rooms_the_viewer_said_yes_to(
+    alice: User, bob: User, friends: None
+) -> None:
+    room = upcoming_room(bob, title="Book club")
+    services.rsvp_set(room=room, user=alice, going=True)
+    page = render(alice)
+    config = page.split('<script id="rooms-strip-config" type="application/json">')[1]
+    assert json.loads(config.split("</script>")[0])["going"] == [room.token]
+    assert 'aria-pressed="true"' in page
+    # The host's own card has no button.
+    assert "be there" not in render(bob)
 
 
 def test_a_stranger_sees_no_rooms(alice: User, bob: User, charlie: User, friends: None) -> None:
@@ -120,6 +141,9 @@ def test_links_follow_the_prefix_the_site_chose(alice: User, bob: User, settings
     assert json.loads(config.split("</script>")[0]) == {
         "socket": "/video/ws/feed/",
         "feed": "/video/api/rooms/feed/",
+        "rsvp": "/video/api/rooms/TOKEN/rsvp/",
+        "going": [],
+        "me": alice.pk,
     }
 
 

@@ -102,7 +102,7 @@ async def open_room(host: User) -> tuple[Room, Socket]:
     room = await database_sync_to_async(services.room_create)(host=host, title="Talk")
     socket, _ = await enter(room, me(host))
     await socket.expect("snapshot")
-    await socket.send({"type": "room.waiting_room", "enabled": False})
+    await socket.send({"type": "room.waiting_room", "waiting_room": False})
     await socket.expect("room.updated")
     return room, socket
 

@@ -18,10 +18,21 @@ function showError(id, text) {
   if (input) input.setAttribute("aria-invalid", text ? "true" : "false");
 }
 
+/** Every row of a paginated list: the API's lists come a page at a time ({next, results}). */
+async function allPages(url) {
+  const rows = [];
+  for (let next = url; next; ) {
+    const page = await api("GET", next);
+    rows.push(...page.results);
+    next = page.next;
+  }
+  return rows;
+}
+
 async function loadFriends() {
   if (friends) return;
   try {
-    friends = await api("GET", "/api/friends/");
+    friends = await allPages("/api/friends/?page_size=200");
   } catch (error) {
     friends = [];
     showError("friend-error", error.message);

@@ -3,6 +3,7 @@ writer's ready flag that decides where it may send."""
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 from collections.abc import Iterator
@@ -143,6 +144,7 @@ class Receiver:
         )
 
     def take(self) -> list[bytes]:
+        lib.fwd_flush()  # what the worker's event loop does after each batch of reads
         out = []
         while True:
             try:
@@ -256,3 +258,115 @@ def test_a_writer_whose_ice_socket_is_gone_stays_quiet() -> None:
     writer = loopback_writer(sender, ("127.0.0.1", 9))
     assert writer.sync() is False and writer.dest.ready == 0
     assert writer.write_rtp(audio_packet(1)) == 0
+
+
+def counters() -> tuple[int, int, int]:
+    calls, datagrams, dropped, same = (ffi.new("uint64_t *") for _ in range(4))
+    lib.fwd_counters(calls, datagrams, dropped, same)
+    return int(calls[0]), int(datagrams[0]), int(dropped[0])
+
+
+def test_a_fanout_is_queued_and_each_destination_gets_one_sendmmsg(pair: Any) -> None:
+    writer, receiver, sender = pair
+    other = Receiver(os.urandom(44))
+    second = loopback_writer(sender, other.sock.getsockname())
+    src = Source(SourceKey("a", "audio"), "0", 111, 48000, False, 0, ssrc=5)
+    for n, w in enumerate((writer, second)):
+        audio_slot(w, n).assign(src, 0.0)
+    lib.fwd_flush()
+    before = counters()
+    pkt = ffi.new("fwd_pkt *")
+    for seq in range(10, 15):
+        data = audio_packet(seq)
+        lib.fwd_parse(pkt, data, len(data), False, 0)
+        assert forward(src, pkt, data)[0] == 2
+    # Nothing left yet: the five packets wait in each destination's queue.
+    for sock in (receiver.sock, other.sock):
+        with pytest.raises(BlockingIOError):
+            sock.recv(2048, socket.MSG_PEEK)
+    assert lib.fwd_pending() == 2
+    assert lib.fwd_flush() == 10 and lib.fwd_pending() == 0
+    calls, datagrams, dropped = counters()
+    assert (calls - before[0], datagrams - before[1], dropped - before[2]) == (2, 10, 0)
+    for r in (receiver, other):
+        got = r.take()
+        assert [int.from_bytes(d[2:4], "big") for d in got] == sorted(
+            int.from_bytes(d[2:4], "big") for d in got
+        )
+        assert len(got) == 5
+    second.close()
+    other.sock.close()
+
+
+def test_a_full_queue_goes_at_once_and_rtcp_follows_what_was_queued(pair: Any) -> None:
+    writer, receiver, _ = pair
+    src = Source(SourceKey("a", "audio"), "0", 111, 48000, False, 0, ssrc=5)
+    slot = audio_slot(writer, 0)
+    slot.assign(src, 0.0)
+    pkt = ffi.new("fwd_pkt *")
+    for seq in range(lib.FWD_BATCH + 2):
+        data = audio_packet(seq)
+        lib.fwd_parse(pkt, data, len(data), False, 0)
+        forward(src, pkt, data)
+    arrived = []
+    while True:
+        try:
+            arrived.append(receiver.sock.recv(2048))
+        except BlockingIOError:
+            break
+    assert len(arrived) == lib.FWD_BATCH  # the ninth packet needed the room
+    rr = bytes([0x80, 201, 0, 1, 0, 0, 0, 9])
+    assert writer.write_rtcp(rr) > 0  # sent at once, after the two still queued
+    got = receiver.take()
+    assert len(got) == 3 and got[2] == rr and lib.fwd_pending() == 0
+
+
+def test_a_destination_closed_or_collected_with_datagrams_queued_sends_none(pair: Any) -> None:
+    _, receiver, sender = pair
+    src = Source(SourceKey("a", "audio"), "0", 111, 48000, False, 0, ssrc=5)
+    gone = loopback_writer(sender, receiver.sock.getsockname())
+    dropped_writer = loopback_writer(sender, receiver.sock.getsockname())
+    slots = [audio_slot(gone, 0), audio_slot(dropped_writer, 1)]
+    for slot in slots:
+        slot.assign(src, 0.0)
+    pkt = ffi.new("fwd_pkt *")
+    data = audio_packet(1)
+    lib.fwd_parse(pkt, data, len(data), False, 0)
+    assert forward(src, pkt, data)[0] == 2 and lib.fwd_pending() == 2
+    before = counters()
+    gone.close()
+    for slot in slots:
+        slot.assign(None, 0.1)
+    del slots, slot, dropped_writer  # its finalizer takes it off the send list
+    gc.collect()
+    assert lib.fwd_flush() == 0
+    assert receiver.take() == []
+    assert counters()[2] - before[2] == 2
+
+
+@pytest.mark.parametrize("gso", [True, False])
+def test_a_run_of_equal_datagrams_arrives_as_the_datagrams_it_was(pair: Any, gso: bool) -> None:
+    writer, receiver, _ = pair
+    src = Source(SourceKey("a", "audio"), "0", 111, 48000, False, 0, ssrc=5)
+    slot = audio_slot(writer, 0)
+    slot.assign(src, 0.0)
+    was = lib.fwd_gso()
+    lib.fwd_set_gso(1 if gso else 0)
+    try:
+        before = lib.fwd_gso_datagrams()
+        pkt = ffi.new("fwd_pkt *")
+        # Five packets of one length, then a shorter one (the end of a frame), then two more.
+        sizes = [200] * 5 + [60, 200, 200]
+        for seq, size in enumerate(sizes):
+            data = audio_packet(seq)[:12] + bytes([seq]) * size
+            lib.fwd_parse(pkt, data, len(data), False, 0)
+            forward(src, pkt, data)
+        got = receiver.take()
+        assert [len(d) for d in got] == [len(got[0])] * 5 + [len(got[0]) - 140] + [len(got[0])] * 2
+        plain = [receiver.rx.unprotect(d) for d in got]
+        assert [p[-1] for p in plain] == list(range(8))
+        merged = lib.fwd_gso_datagrams() - before
+        # The first run (five and the short one) and the last (two) went as GSO messages.
+        assert merged == (8 if gso and lib.fwd_gso() else 0)
+    finally:
+        lib.fwd_set_gso(was)

@@ -1,4 +1,11 @@
-from aiortc.rtp import RtcpPacket, RtcpPsfbPacket, RtcpRrPacket, RtcpSrPacket, unpack_remb_fci
+from aiortc.rtp import (
+    RtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSrPacket,
+    unpack_remb_fci,
+)
 
 from rooms.sfu import rtcp
 
@@ -30,3 +37,14 @@ def test_built_packets_parse_back() -> None:
     stats.add(1, 10)
     (rr,) = RtcpPacket.parse(rtcp.receiver_report(4, [stats.report(9, 0.0)]))
     assert isinstance(rr, RtcpRrPacket) and rr.reports[0].ssrc == 9
+
+
+def test_a_nack_packs_sixteen_numbers_per_entry_across_the_wrap() -> None:
+    data = rtcp.nack(1, 2, [65534, 65535, 0, 16, 17, 40, 40])
+    (packet,) = RtcpPacket.parse(data)
+    assert isinstance(packet, RtcpRtpfbPacket)
+    assert (packet.ssrc, packet.media_ssrc, packet.fmt) == (1, 2, 1)
+    # 65534 carries 65535 and 0 in its bitmask; 16 (18 after it) starts a second entry that
+    # carries 17, and 40 a third (aiortc does not wrap the numbers it unpacks).
+    assert [n & 0xFFFF for n in packet.lost] == [65534, 65535, 0, 16, 17, 40]
+    assert len(data) == 12 + 3 * 4

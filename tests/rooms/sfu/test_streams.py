@@ -46,6 +46,7 @@ class CapturingWriter:
 
     @property
     def rtp(self) -> list[bytes]:
+        lib.fwd_flush()  # what the worker's event loop does after each batch of reads
         while True:
             try:
                 data = self._receiver.recv(2048)
@@ -175,9 +176,25 @@ def test_nack_is_answered_with_rtx_from_the_cache(writer: CapturingWriter) -> No
     assert rtx.payload[2:] == first.payload
 
 
-def test_without_rtx_a_nack_gets_the_very_packet_again(writer: CapturingWriter) -> None:
+def test_without_rtx_a_nack_is_not_answered(writer: CapturingWriter) -> None:
+    # The packet again would repeat an SRTP index; under a new number it would fill no gap.
     switches: list[Any] = []
     slot = video_slot(writer, switches, rtx=False)
+    a = source("a")
+    slot.assign(a, 0.0)
+    for i in range(3):
+        feed(slot, a, packet(100 + i, i * 3000, 40 + i, keyframe=i == 0), 0.0)
+    seqs = [RtpPacket.parse(p).sequence_number for p in writer.rtp]
+    writer.rtp.clear()
+    assert slot.retransmit(seqs, 0.1) == 0
+    assert writer.rtp == [] and slot.retransmitted == 0
+
+
+def test_an_rtx_answer_renumbers_like_the_forwarded_packet_after_a_switch(
+    writer: CapturingWriter,
+) -> None:
+    switches: list[Any] = []
+    slot = video_slot(writer, switches)
     a, b = source("a"), source("b")
     slot.assign(a, 0.0)
     for i in range(3):
@@ -186,13 +203,16 @@ def test_without_rtx_a_nack_gets_the_very_packet_again(writer: CapturingWriter) 
     feed(slot, b, packet(7, 0, 9, keyframe=True, tl0=250), 0.1)
     for i in range(1, 3):
         feed(slot, b, packet(7 + i, i * 3000, 9 + i, keyframe=False, tl0=250 + 3 * i), 0.1)
-    sent = list(writer.rtp)
-    seqs = [RtpPacket.parse(p).sequence_number for p in sent]
+    sent = [RtpPacket.parse(p) for p in writer.rtp]
     writer.rtp.clear()
-    # b's packets come back byte for byte (picture ids renumbered as they were sent); a's
-    # were numbered before the switch and a number never sent yet is not answered either.
+    # b's packets come back as RTX of what was sent (picture ids renumbered as they were);
+    # a's were numbered before the switch and a number never sent yet is not answered.
+    seqs = [p.sequence_number for p in sent]
     assert slot.retransmit([seqs[4], seqs[3], seqs[1], (seqs[5] + 1) & 0xFFFF], 0.2) == 2
-    assert writer.rtp == [sent[4], sent[3]]
+    rtx = [RtpPacket.parse(p) for p in writer.rtp]
+    assert [int.from_bytes(p.payload[:2], "big") for p in rtx] == [seqs[4], seqs[3]]
+    assert [p.payload[2:] for p in rtx] == [sent[4].payload, sent[3].payload]
+    assert [p.timestamp for p in rtx] == [sent[4].timestamp, sent[3].timestamp]
     # Too old by then.
     assert slot.retransmit([seqs[4]], 1.5) == 0
 

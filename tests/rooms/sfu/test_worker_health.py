@@ -95,6 +95,7 @@ async def test_health_port_answers_for_the_worker(
         'rooms_sfu_peers{state="connected"} 0.0',
         "# TYPE rooms_sfu_forwarded_packets_total counter",
         "# TYPE rooms_sfu_nack_retransmissions_total counter",
+        "# TYPE rooms_sfu_send_datagrams_total counter",
         "# TYPE rooms_sfu_slot_switches_total counter",
         "# TYPE rooms_sfu_upstream_packets_lost_total counter",
         "# TYPE rooms_sfu_subscriber_loss_ratio gauge",

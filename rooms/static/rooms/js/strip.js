@@ -5,14 +5,14 @@
 // strip ("rooms-strip-config"), under whatever prefix the site mounted Rooms.
 
 import { api } from "./lib/api.js";
-import { h, announce, avatar } from "./lib/dom.js";
-import { formatDateTime, formatNumber, gettext, interpolate, listParts, localizeTimes, ngettext } from "./lib/i18n.js";
+import { h, announce, avatar, toast } from "./lib/dom.js";
+import { formatNumber, gettext, interpolate, listParts, ngettext } from "./lib/i18n.js";
+import { localizeStarts, startsSentence } from "./lib/time.js";
 
 // "Starts <time>": the sentence is translated whole, the moment goes where the language puts it.
 function formatStart(iso) {
   if (!iso) return gettext("Starts when the host arrives");
-  const [before, after] = gettext("Starts %(time)s").split("%(time)s");
-  return h("span", {}, before, h("time", { datetime: iso, "data-format": "datetime" }, formatDateTime(iso)), after ?? "");
+  return h("span", {}, ...startsSentence(iso));
 }
 
 // "With a, b, c and 2 more", joined as the language joins lists; the names are user content.
@@ -32,6 +32,45 @@ function friendsInside(friends) {
 function hostedBy(name) {
   const [before, after] = gettext("Hosted by %(name)s").split("%(name)s");
   return h("p", { class: "room-card__host muted" }, before, h("span", { translate: "no" }, name), after ?? "");
+}
+
+// "I'll be there": the upcoming rooms this person said yes to (from the strip, then their clicks).
+const going = new Set();
+
+function rsvpButton(room) {
+  const config = stripConfig();
+  if (room.state === "open" || !config.rsvp || room.host?.id === config.me) return null;
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "button button--quiet room-card__rsvp",
+      dataset: { rsvp: room.token },
+      "aria-pressed": String(going.has(room.token)),
+    },
+    gettext("I'll be there"),
+    h("span", { class: "visually-hidden", translate: "no" }, ` (${room.title})`),
+  );
+}
+
+async function toggleRsvp(button) {
+  const token = button.dataset.rsvp;
+  const yes = button.getAttribute("aria-pressed") !== "true";
+  button.disabled = true;
+  try {
+    await api(yes ? "POST" : "DELETE", stripConfig().rsvp.replace("TOKEN", encodeURIComponent(token)));
+    if (yes) going.add(token);
+    else going.delete(token);
+    button.setAttribute("aria-pressed", String(yes));
+    const text = yes ? gettext("You'll be there. You'll get a reminder before it starts.") : gettext("You're no longer going.");
+    announce(text);
+    toast(text);
+  } catch (error) {
+    announce(error.message, { assertive: true });
+    toast(error.message);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 export function renderCard(room) {
@@ -71,7 +110,8 @@ export function renderCard(room) {
     h(
       "div",
       { class: "room-card__actions" },
-      h("a", { class: "button", href: room.link }, live ? gettext("Join") : gettext("Open"), h("span", { class: "visually-hidden" }, ` ${room.title}`)),
+      h("a", { class: "button", href: room.link }, live ? gettext("Join") : gettext("Open"), h("span", { class: "visually-hidden", translate: "no" }, ` ${room.title}`)),
+      rsvpButton(room),
     ),
   );
   return h(
@@ -154,6 +194,12 @@ export function connectFeed() {
   // template, a plain one imported by a site's own script).
   if (config.dataset.connected) return;
   config.dataset.connected = "true";
+  for (const token of stripConfig().going || []) going.add(token);
+  localizeStarts();
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest?.("button[data-rsvp]");
+    if (button) toggleRsvp(button);
+  });
   let delay = 1000;
   let dropped = false;
   const open = () => {
@@ -186,5 +232,4 @@ export function connectFeed() {
   open();
 }
 
-localizeTimes(document.getElementById("upcoming-rooms") || document.createElement("div"));
 connectFeed();

@@ -19,7 +19,14 @@ export function describeEvent(event, before) {
       if (!mine) announce(interpolate(gettext("%(name)s was removed."), { name: person.display_name }));
       break;
     case "room.lobby_waiting":
-      announce(interpolate(gettext("%(name)s is waiting in the lobby."), { name: person.display_name }));
+      announce(
+        interpolate(
+          amModerator()
+            ? gettext("%(name)s is waiting in the lobby. Admit or deny them at the top of the call.")
+            : gettext("%(name)s is waiting in the lobby."),
+          { name: person.display_name },
+        ),
+      );
       break;
     case "room.cohost_added":
       if (person) announce(mine ? gettext("You are now a co-host.") : interpolate(gettext("%(name)s is now a co-host."), { name: person.display_name }));
@@ -28,7 +35,16 @@ export function describeEvent(event, before) {
       if (person && mine) announce(gettext("You are no longer a co-host."));
       break;
     case "room.locked":
-      announce(gettext("The room is locked."));
+      // Who did it: the room itself when its hosts left, or the host, a co-host, a moderator.
+      announce(
+        event.data?.reason === "host_left"
+          ? gettext("The hosts left, so the room locked itself until one is back.")
+          : {
+              host: gettext("The host locked the room."),
+              cohost: gettext("A co-host locked the room."),
+              moderator: gettext("A moderator of the site locked the room."),
+            }[event.data?.by] || gettext("The room is locked."),
+      );
       break;
     case "room.unlocked":
       announce(gettext("The room is unlocked."));
@@ -50,8 +66,15 @@ export function describeEvent(event, before) {
   }
   if (event.room && before.room.participants_can_share_screen && !event.room.participants_can_share_screen) {
     if (!amModerator()) {
-      announce(gettext("The host turned off screen sharing."));
-      if (app.sharing) stopScreen();
+      if (app.sharing) {
+        // The SFU has already stopped forwarding the share: say so where the sharer looks.
+        const text = gettext("A host turned off screen sharing for participants, so your screen is no longer shared.");
+        toast(text);
+        announce(text, { assertive: true });
+        stopScreen({ quiet: true });
+      } else {
+        announce(gettext("A host turned off screen sharing for participants."));
+      }
     }
   }
 }

@@ -22,6 +22,7 @@ export function waitContext(extra = {}) {
     signedIn: config.viewer.signed_in,
     signInUrl: config.sign_in_url,
     homeUrl: urls.home,
+    scheduledStart: config.room.scheduled_start,
     on: { leave: leave, retry: () => location.reload(), rejoin: () => location.reload() },
     ...extra,
   };
@@ -32,11 +33,16 @@ export function enterRoom() {
   $("screen-prejoin").hidden = true;
   $("screen-wait").hidden = true;
   $("screen-room").hidden = false;
+  // On a phone the call takes the whole screen, over the site's navigation (rooms.css).
+  document.documentElement.classList.add("rooms-in-call");
   $("call-heading").focus?.();
   announce(app.wasInLobby ? gettext("You were let in. You're in the room.") : gettext("You're in the room."));
   const person = me();
   if (person?.audio_muted) app.micOn = false;
   if (!app.micOn && person && !person.audio_muted) app.socket.send({ type: "audio.set", muted: true });
+  // Before the offer (the socket keeps order): a camera that is off is never forwarded.
+  if (!prejoin.stream?.getVideoTracks().length) app.camOn = false;
+  if (person && person.camera_off === app.camOn) app.socket.send({ type: "camera.set", off: !app.camOn });
   startMedia();
   render();
   clearInterval(app.qualityTimer);
@@ -89,13 +95,13 @@ function attachAudio(mid, track) {
 }
 
 export function onSlots(slots) {
+  app.slots = slots;
   app.slotOwners.clear();
   for (const [mid, owner] of Object.entries(slots)) {
-    if (owner === null || owner === undefined) continue;
-    // A participant id, or {participant_id, kind} when the SFU names screen shares apart.
-    const pid = Number(typeof owner === "object" ? owner.participant_id : owner);
-    const kind = typeof owner === "object" && owner.kind === "screen" ? "screen" : "camera";
-    if (Number.isFinite(pid)) app.slotOwners.set(mid, { pid, kind });
+    // {participant_id, kind: "audio" | "camera" | "screen"}, or null for an idle slot.
+    if (!owner || typeof owner !== "object") continue;
+    const pid = Number(owner.participant_id);
+    if (Number.isFinite(pid)) app.slotOwners.set(mid, { pid, kind: owner.kind });
   }
   renderGrid();
 }
@@ -167,6 +173,7 @@ export function render() {
     : gettext("Security"));
   paintControls(person);
   renderGrid();
+  renderLobbyPrompt();
   replaceList(
     $("people-list"),
     app.snapshot.roster.map((p) =>
@@ -190,6 +197,12 @@ export function render() {
   }
 }
 
+/** The knock prompt above the call (hosts and co-hosts), unless the Security panel shows the lobby. */
+export function renderLobbyPrompt() {
+  if (!app.snapshot || !app.lobbyPrompt) return;
+  app.lobbyPrompt.render({ lobby: app.snapshot.lobby, moderator: amModerator(), panelOpen: !$("panel-security").hidden });
+}
+
 export function renderGrid() {
   if (!app.snapshot || app.phase !== "room") return;
   const videoByPid = new Map();
@@ -197,10 +210,8 @@ export function renderGrid() {
   for (const [mid, owner] of app.slotOwners) {
     const track = app.remoteTracks.get(mid);
     if (!track || track.kind !== "video") continue;
-    // The SFU names only the person behind a slot: a second video slot carrying the same
-    // person is their screen share (a person publishes at most one camera and one screen).
-    const isScreen = owner.kind === "screen" || videoByPid.has(owner.pid);
-    (isScreen ? screenByPid : videoByPid).set(owner.pid, track);
+    if (owner.kind === "screen") screenByPid.set(owner.pid, track);
+    else if (owner.kind === "camera") videoByPid.set(owner.pid, track);
   }
   if (app.sharing && app.media?.screenTrack) screenByPid.set(app.you.id, app.media.screenTrack);
   grid.render({
@@ -243,6 +254,7 @@ export function paintControls(person) {
 /** Stop everything: socket, media, camera. */
 export function finish() {
   app.phase = "done";
+  document.documentElement.classList.remove("rooms-in-call");
   clearInterval(app.qualityTimer);
   app.socket?.close();
   app.media?.close();

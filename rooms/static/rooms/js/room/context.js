@@ -20,7 +20,8 @@ export const app = {
   snapshot: null,
   you: null, // the snapshot's "you" (role, can_share_screen, ice_servers)
   speakers: [],
-  slotOwners: new Map(), // mid -> {pid, kind}
+  slots: {}, // the last media.slots: mid -> {participant_id, kind} or null
+  slotOwners: new Map(), // mid -> {pid, kind: "audio" | "camera" | "screen"}
   remoteTracks: new Map(), // mid -> MediaStreamTrack
   pendingSlots: null, // media.slots received during a move, applied when the new connection takes over
   micOn: true,
@@ -29,6 +30,7 @@ export const app = {
   socket: null,
   media: null,
   security: null, // the SecurityPanel (main.js)
+  lobbyPrompt: null, // the LobbyPrompt (main.js)
   joinBody: null,
   wasInLobby: false,
   qualityTimer: 0,

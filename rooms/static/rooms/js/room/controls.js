@@ -2,7 +2,7 @@
 
 import { api } from "../lib/api.js";
 import { announce, toast } from "../lib/dom.js";
-import { finish, paintControls, renderGrid, waitContext } from "./call.js";
+import { finish, paintControls, renderGrid, renderLobbyPrompt, waitContext } from "./call.js";
 import { $, app, canShareScreen, config, me, prejoin, urls } from "./context.js";
 import { showWaitScreen } from "./screens.js";
 import { gettext, interpolate } from "../lib/i18n.js";
@@ -23,6 +23,7 @@ export function toggleMic() {
 export function toggleCamera() {
   app.camOn = !app.camOn;
   app.media?.setCameraEnabled(app.camOn);
+  app.socket?.send({ type: "camera.set", off: !app.camOn });
   for (const t of prejoin.stream?.getVideoTracks() || []) t.enabled = app.camOn;
   announce(app.camOn ? gettext("Camera on.") : gettext("Camera off."));
   paintControls(me());
@@ -58,11 +59,12 @@ export async function toggleScreen() {
   renderGrid();
 }
 
-export async function stopScreen() {
+/** `quiet`: the caller says why instead; `offer` false: a retry already carries the stop. */
+export async function stopScreen({ quiet = false, offer = true } = {}) {
   if (!app.sharing) return;
   app.sharing = false;
-  await app.media?.stopScreen();
-  announce(gettext("You stopped sharing your screen."));
+  await app.media?.stopScreen({ offer });
+  if (!quiet) announce(gettext("You stopped sharing your screen."));
   paintControls(me());
   renderGrid();
 }
@@ -114,4 +116,5 @@ export function togglePanel(id, open) {
   $("screen-room").classList.toggle("has-panel", show);
   if (show) panel.querySelector("h2")?.focus();
   else button.focus();
+  renderLobbyPrompt();
 }

@@ -33,12 +33,18 @@ const FINAL_JOIN_ERRORS = new Set([
   "full",
   "banned",
   "ended",
-  "room_ended",
   "suspended",
   "sign_in_required",
   "room_not_found",
   "too_many_attempts",
 ]);
+
+// The API's codes for a room that ended or is full name the wait screens "ended" and "full".
+const SCREEN_FOR_CODE = { room_ended: "ended", room_full: "full" };
+
+function screenCode(code) {
+  return SCREEN_FOR_CODE[code] || code;
+}
 
 async function requestJoin() {
   return api("POST", `${urls.api}join/`, app.joinBody);
@@ -82,7 +88,7 @@ export async function onJoinSubmit(event) {
 
 function handleJoinError(error, { nameInput, passwordInput } = {}) {
   if (!(error instanceof ApiError)) throw error;
-  const code = error.code === "room_ended" ? "ended" : error.code;
+  const code = screenCode(error.code);
   // "Too many wrong passwords" says when to try again: the form stays, the password kept.
   if (code === "password_required" || code === "wrong_password" || (code === "too_many_attempts" && passwordInput)) {
     if (!showFieldError(passwordInput, error.message)) showJoinError(interpolate(gettext("%(problem)s Reload the page to enter it."), { problem: error.message }));
@@ -144,7 +150,7 @@ async function rejoin() {
       return;
     }
     finish();
-    const code = error instanceof ApiError ? (error.code === "room_ended" ? "ended" : error.code) : "connection_lost";
+    const code = error instanceof ApiError ? screenCode(error.code) : "connection_lost";
     showWaitScreen(FINAL_JOIN_ERRORS.has(code) ? code : "connection_lost", waitContext({ message: error.message }));
   }
 }

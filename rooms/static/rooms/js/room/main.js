@@ -7,10 +7,13 @@
 //   call.js           entering the room, media, drawing the grid and panels, finishing
 //   controls.js       the call bar, the header buttons and the side panels
 //   dialogs.js        confirm and report dialogs
+//   lobbyprompt.js    the knock prompt for hosts: Admit / Deny and a chime
+//   rsvp.js           "I'll be there" before a scheduled room starts
 // Actions on other people go through the REST API (security.js); the visitor's own hand, mute
 // and leave go on the socket.
 
 import { announce } from "../lib/dom.js";
+import { localizeStarts } from "../lib/time.js";
 import { waitContext } from "./call.js";
 import { $, app, config, prejoin, urls } from "./context.js";
 import {
@@ -25,12 +28,21 @@ import {
 } from "./controls.js";
 import { buildReportReasons, confirmDialog, openReport } from "./dialogs.js";
 import { onJoinSubmit } from "./join.js";
+import { LobbyPrompt } from "./lobbyprompt.js";
+import { setUpRsvp } from "./rsvp.js";
 import { showWaitScreen } from "./screens.js";
 import { SecurityPanel } from "./security.js";
 import { gettext, interpolate } from "../lib/i18n.js";
 
 app.security = new SecurityPanel({ api: urls.api, confirm: confirmDialog, onReport: openReport });
+app.lobbyPrompt = new LobbyPrompt($("knock"), {
+  onAction: (action, person) => app.security.act(action, person),
+  onOpenLobby: () => togglePanel("panel-security", true),
+  onFocusAway: () => $("toggle-security").focus(),
+});
 buildReportReasons();
+localizeStarts();
+setUpRsvp();
 // A guest in a room for signed-in people only gets a sign-in link instead of the form.
 $("join-form")?.addEventListener("submit", onJoinSubmit);
 $("ctl-mic").addEventListener("click", toggleMic);

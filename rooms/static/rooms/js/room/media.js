@@ -1,7 +1,12 @@
 // Media with the SFU (rooms/media_control.py, rooms/sfu/peer.py): one RTCPeerConnection, and the
 // browser always offers. sendonly m-lines publish (one audio, one camera, one screen named in
 // `screen_mids`); recvonly m-lines are receive slots whose source the SFU names in
-// {"type": "media.slots"}. aiortc has no ICE restart: a failed connection is rebuilt.
+// {"type": "media.slots"}: {mid: {participant_id, kind: "audio" | "camera" | "screen"} | null}.
+// The SFU's answer puts a person's audio and camera slots in one MediaStream (a=msid
+// "person-<id>"; a screen is "screen-<id>"), so the browser keeps them in lip sync; when a slot
+// changes owner it asks for a new offer (media.renegotiate) and the track moves to the new
+// owner's stream (a new "track" event). aiortc has no ICE restart: a failed connection is
+// rebuilt.
 
 const ICE_GATHER_TIMEOUT_MS = 3000;
 const RETRY_MS = 2000;
@@ -66,6 +71,8 @@ export class MediaSession {
     this.videoTx = null;
     this.recvAudio = [];
     this.recvVideo = [];
+    // mid -> the MediaStream the SFU's last answer put that receive slot in.
+    this.remoteStreams = new Map();
     this.wantAudio = 0;
     this.wantVideo = 0;
     this.negotiating = false;
@@ -171,9 +178,13 @@ export class MediaSession {
     this.recvAudio = [];
     this.recvVideo = [];
     this.prevStats = null;
-    if (!keepOld) this.onReset?.();
+    if (!keepOld) {
+      this.remoteStreams.clear();
+      this.onReset?.();
+    }
     pc.addEventListener("track", (event) => {
       if (pc !== this.pc) return;
+      if (event.streams[0]) this.remoteStreams.set(event.transceiver.mid, event.streams[0]);
       if (this.moving) this.moving.tracks.push([event.transceiver.mid, event.track]);
       else this.onRemoteTrack(event.transceiver.mid, event.track);
     });
@@ -328,6 +339,7 @@ export class MediaSession {
   async startScreen(track) {
     this.screenTrack = track;
     if (this.screenTx) {
+      this.screenTx.direction = "sendonly";
       await this.screenTx.sender.replaceTrack(track);
     } else if (this.pc) {
       this.screenTx = this.pc.addTransceiver(track, { direction: "sendonly" });
@@ -336,11 +348,39 @@ export class MediaSession {
     await this.offer();
   }
 
-  async stopScreen() {
+  /**
+   * The m-line stays (m-lines are never removed) but goes inactive in a new offer: the SFU
+   * drops the share at once and every viewer's screen slot empties ({"type": "media.slots"}),
+   * instead of freezing on the last frame. `offer` false: the caller offers itself (after a
+   * refused offer, the retry carries it).
+   */
+  async stopScreen({ offer = true } = {}) {
     if (this.screenTrack) this.screenTrack.stop();
     this.screenTrack = null;
-    // The m-line stays (m-lines are never removed); it just stops sending.
-    if (this.screenTx) await this.screenTx.sender.replaceTrack(null);
+    if (!this.screenTx) return;
+    await this.screenTx.sender.replaceTrack(null);
+    if (this.screenTx.direction !== "inactive") {
+      this.screenTx.direction = "inactive";
+      if (offer) await this.offer();
+    }
+  }
+
+  /**
+   * For each remote person, the ids of the streams their audio and camera slots are in
+   * (tests read it to check that a person's tracks share one stream). `slots`: the
+   * {"type": "media.slots"} map.
+   */
+  streamsByPerson(slots) {
+    const out = {};
+    for (const [mid, owner] of Object.entries(slots || {})) {
+      const stream = this.remoteStreams.get(mid);
+      if (!owner || owner.kind === "screen" || !stream) continue;
+      const entry = (out[owner.participant_id] ??= { kinds: [], streams: [] });
+      entry.kinds.push(owner.kind);
+      if (!entry.streams.includes(stream.id)) entry.streams.push(stream.id);
+      entry.tracks = stream.getTracks().map((t) => t.kind).sort();
+    }
+    return out;
   }
 
   /** Connection quality from getStats: round-trip time and inbound packet loss. */

@@ -4,6 +4,7 @@ import { announce, toast } from "../lib/dom.js";
 import { describeEvent } from "./announcements.js";
 import { enterRoom, finish, onMediaState, onSlots, render, renderGrid, showMediaStatus, waitContext } from "./call.js";
 import { $, app, me } from "./context.js";
+import { stopScreen } from "./controls.js";
 import { reasonKnown, showWaitScreen } from "./screens.js";
 import { applyEvent, fromSnapshot, isModeratorRole } from "./state.js";
 import { gettext, interpolate } from "../lib/i18n.js";
@@ -26,16 +27,17 @@ export function onMessage(message) {
       return;
     case "removed":
       finish();
-      showWaitScreen("removed", waitContext({ detail: message.reason || "" }));
+      showWaitScreen("removed", waitContext({ detail: message.reason || "", by: message.by }));
       return;
     case "room.ended":
       finish();
-      // The socket's last word says ended_by; the room event has it in its data.
-      showWaitScreen("ended", waitContext({ endedBy: message.ended_by || message.data?.ended_by }));
+      // Both the room's event and the socket's last word carry data.ended_by (the top-level
+      // ended_by is its deprecated copy: docs/socket.md).
+      showWaitScreen("ended", waitContext({ endedBy: message.data?.ended_by ?? message.ended_by }));
       return;
     case "lobby.denied":
       finish();
-      showWaitScreen("denied", waitContext());
+      showWaitScreen("denied", waitContext({ by: message.by }));
       return;
     case "left":
       finish();
@@ -82,6 +84,18 @@ export function onMessage(message) {
 
 function onServerError(message) {
   const aboutMedia = message.regarding === "media" || message.regarding === "media.offer";
+  if (message.code === "screen_share_busy" || message.code === "screen_share_forbidden") {
+    // The offer with our share was refused: the retry goes without it.
+    app.media?.negotiationFailed(message.offer_id);
+    const text =
+      message.code === "screen_share_busy"
+        ? gettext("Someone else is sharing their screen. You can share once they stop.")
+        : gettext("Screen sharing is turned off for participants.");
+    stopScreen({ quiet: true, offer: false });
+    toast(text);
+    announce(text, { assertive: true });
+    return;
+  }
   if (aboutMedia || message.code === "media_unavailable") {
     app.media?.negotiationFailed(message.offer_id);
     showMediaStatus(message.message);

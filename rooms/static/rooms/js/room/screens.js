@@ -3,7 +3,7 @@
 // the socket's closing messages.
 
 import { h, announce } from "../lib/dom.js";
-import { gettext, interpolate } from "../lib/i18n.js";
+import { formatStart, startsSentence } from "../lib/time.js";
 import { icons } from "./icons.js";
 
 const REASONS = {
@@ -37,14 +37,21 @@ const REASONS = {
   },
   denied: {
     icon: "stop",
-    title: gettext("The host didn't let you in"),
-    message: () => gettext("You can't join this room right now."),
+    title: gettext("You weren't let in"),
+    message: (ctx) =>
+      ctx.by === "cohost"
+        ? gettext("A co-host didn't let you in, so you can't join this room right now.")
+        : gettext("The host didn't let you in, so you can't join this room right now."),
     actions: ["home"],
   },
   locked: {
     icon: "lock",
     title: gettext("This room is locked"),
-    message: () => gettext("The host has locked the room, so nobody new can come in."),
+    // The server says who locked it (in the reader's language): the host, a co-host or a moderator.
+    message: (ctx) =>
+      interpolate(gettext("%(reason)s Nobody new can come in until it's unlocked."), {
+        reason: ctx.message || gettext("This room is locked."),
+      }),
     actions: ["retry", "home"],
   },
   host_away: {
@@ -62,13 +69,16 @@ const REASONS = {
   removed: {
     icon: "stop",
     title: gettext("You were removed from this room"),
-    message: () => gettext("The host removed you, so you can't come back to this room."),
+    message: (ctx) =>
+      ctx.by === "cohost"
+        ? gettext("A co-host removed you, so you can't come back to this room.")
+        : gettext("The host removed you, so you can't come back to this room."),
     actions: ["home"],
   },
   banned: {
     icon: "stop",
     title: gettext("You can't join this room"),
-    message: () => gettext("The host removed you from this room earlier."),
+    message: () => gettext("You were removed from this room earlier, so you can't come back."),
     actions: ["home"],
   },
   ended: {
@@ -147,7 +157,8 @@ export function reasonKnown(reason) {
 /**
  * Show the waiting screen for `reason`.
  * @param {{hostName: string, signedIn: boolean, signInUrl?: string, homeUrl?: string,
- *          detail?: string, on: Record<string, () => void>}} ctx
+ *          detail?: string, by?: string, message?: string, on: Record<string, () => void>}} ctx
+ *   `by`: who removed or turned the person away ("host" | "cohost"); `message`: the API's own words
  */
 export function showWaitScreen(reason, ctx) {
   const spec = REASONS[reason] || {
@@ -171,12 +182,18 @@ export function showWaitScreen(reason, ctx) {
   const detail = document.getElementById("wait-detail");
   detail.textContent = ctx.detail ? interpolate(gettext("Reason: %(reason)s"), { reason: ctx.detail }) : "";
   detail.hidden = !ctx.detail;
+  // While waiting for a scheduled room: when it starts, in the reader's time zone.
+  const start = document.getElementById("wait-start");
+  const startsAt = spec.waiting && ctx.scheduledStart && new Date(ctx.scheduledStart) > Date.now() ? ctx.scheduledStart : null;
+  start.replaceChildren(...(startsAt ? startsSentence(startsAt) : []));
+  start.hidden = !startsAt;
   const actions = document.getElementById("wait-actions");
   actions.replaceChildren();
   for (const action of spec.actions) {
     if (action === "home") {
-      if (!ctx.signedIn || !ctx.homeUrl) continue;
-      actions.append(h("a", { class: "button button--quiet", href: ctx.homeUrl }, ACTION_LABELS.home));
+      // Every final screen has a way onward: back to the site, and for a guest also signing in.
+      if (!ctx.signedIn && ctx.signInUrl) actions.append(h("a", { class: "button", href: ctx.signInUrl }, ACTION_LABELS.signin));
+      if (ctx.homeUrl) actions.append(h("a", { class: "button button--quiet", href: ctx.homeUrl }, ACTION_LABELS.home));
     } else if (action === "signin") {
       if (ctx.signInUrl) actions.append(h("a", { class: "button", href: ctx.signInUrl }, ACTION_LABELS.signin));
     } else if (ctx.on[action]) {
@@ -186,5 +203,7 @@ export function showWaitScreen(reason, ctx) {
     }
   }
   heading.focus();
-  announce(`${spec.title}. ${message}`, { assertive: !spec.waiting });
+  const said = interpolate(gettext("%(title)s. %(message)s"), { title: spec.title, message });
+  const when = startsAt ? interpolate(gettext("Starts %(time)s."), { time: formatStart(startsAt) }) : "";
+  announce(when ? `${said} ${when}` : said, { assertive: !spec.waiting });
 }

@@ -67,6 +67,16 @@ export class SecurityPanel {
       );
       if (!ok) event.target.checked = !on;
     });
+    $("sec-several-screens").addEventListener("change", async (event) => {
+      const on = event.target.checked;
+      const ok = await this._call(
+        "PATCH",
+        "",
+        { several_screen_shares: on },
+        on ? gettext("Several people can share their screen at once.") : gettext("One screen share at a time."),
+      );
+      if (!ok) event.target.checked = !on;
+    });
     $("sec-capacity-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const capacity = Number($("sec-capacity").value);
@@ -117,6 +127,7 @@ export class SecurityPanel {
     $("sec-waiting").checked = room.waiting_room;
     $("sec-signed-in-only").checked = room.signed_in_only;
     $("sec-screen").checked = room.participants_can_share_screen;
+    $("sec-several-screens").checked = Boolean(room.several_screen_shares);
     if (focused !== $("sec-capacity")) $("sec-capacity").value = String(room.capacity);
     const waiting = lobby || [];
     $("sec-lobby-count").textContent = String(waiting.length);

@@ -14,12 +14,13 @@ export function columnsFor(n) {
   return Math.max(1, Math.min(8, Math.ceil(Math.sqrt(n))));
 }
 
-function describe(person, { isMe, speaking, kind }) {
+function describe(person, { isMe, speaking, kind, cameraOff }) {
   const parts = [kind === "screen" ? interpolate(gettext("%(name)s's screen"), { name: person.display_name }) : person.display_name];
   if (isMe && kind !== "screen") parts.push(gettext("you"));
   if (ROLE_WORDS[person.role]) parts.push(ROLE_WORDS[person.role]);
   if (kind !== "screen") {
     if (person.audio_muted) parts.push(gettext("muted"));
+    if (cameraOff) parts.push(gettext("camera off"));
     if (person.hand_raised) parts.push(gettext("hand raised"));
     if (speaking) parts.push(gettext("speaking"));
   }
@@ -31,18 +32,24 @@ export class Grid {
     this.el = element;
     this.tiles = new Map();
     this.onFirstFrame = onFirstFrame;
+    // People moved to the front of the grid because they spoke while out of view, most recent first.
+    this.front = [];
   }
 
   /**
    * @param {{roster: object[], meId: number, localTrack: MediaStreamTrack|null,
    *          cameraOn: boolean, videoByPid: Map, screenByPid: Map, speakers: number[]}} view
    */
-  render(view) {
-    const entries = [];
-    for (const person of view.roster) {
-      entries.push({ key: `p${person.id}`, person, kind: "camera" });
-      if (view.screenByPid.has(person.id)) entries.push({ key: `s${person.id}`, person, kind: "screen" });
+  render(view, reordering = false) {
+    // A screen share is the presenter layout: shares first, large and uncropped, everyone
+    // else in a strip below them.
+    const screens = [];
+    const cameras = [];
+    for (const person of this._ordered(view.roster)) {
+      cameras.push({ key: `p${person.id}`, person, kind: "camera" });
+      if (view.screenByPid.has(person.id)) screens.push({ key: `s${person.id}`, person, kind: "screen" });
     }
+    const entries = [...screens, ...cameras];
     const keys = new Set(entries.map((e) => e.key));
     for (const [key, tile] of this.tiles) {
       if (!keys.has(key)) {
@@ -60,8 +67,43 @@ export class Grid {
       this._update(tile, entry, view);
       if (this.el.children[index] !== tile.el) this.el.insertBefore(tile.el, this.el.children[index] || null);
     });
-    this.el.style.setProperty("--cols", String(columnsFor(entries.length)));
+    const presenting = screens.length > 0;
+    this.el.classList.toggle("is-presenting", presenting);
+    this.el.style.setProperty("--screens", String(screens.length || 1));
+    this.el.style.setProperty("--cols", String(presenting ? Math.min(8, cameras.length) : columnsFor(entries.length)));
     this.el.dataset.count = String(entries.length);
+    if (!reordering && this._promoteHiddenSpeakers(view.speakers)) this.render(view, true);
+  }
+
+  /** The roster with the people in `front` first (most recent speaker first), the rest in roster order. */
+  _ordered(roster) {
+    const present = new Set(roster.map((p) => p.id));
+    this.front = this.front.filter((pid) => present.has(pid));
+    const rank = new Map(this.front.map((pid, i) => [pid, i]));
+    const first = roster.filter((p) => rank.has(p.id)).sort((a, b) => rank.get(a.id) - rank.get(b.id));
+    return [...first, ...roster.filter((p) => !rank.has(p.id))];
+  }
+
+  /**
+   * A speaker whose tile is scrolled out of the grid (less than half of it showing) moves to the
+   * front, where the grid starts. Returns whether the order changed.
+   */
+  _promoteHiddenSpeakers(speakers) {
+    const box = this.el.getBoundingClientRect();
+    if (box.height === 0) return false; // not laid out (hidden): nothing is "out of view"
+    let changed = false;
+    for (const pid of [...speakers].reverse()) {
+      const tile = this.tiles.get(`p${pid}`);
+      if (!tile) continue;
+      const r = tile.el.getBoundingClientRect();
+      const shown = Math.min(r.bottom, box.bottom) - Math.max(r.top, box.top);
+      if (r.height > 0 && shown >= r.height / 2) continue;
+      // Already among the first: the grid is too small for them all, or the visitor scrolled away.
+      if (this.front.slice(0, speakers.length).includes(pid)) continue;
+      this.front = [pid, ...this.front.filter((p) => p !== pid)];
+      changed = true;
+    }
+    return changed;
   }
 
   _create(entry) {
@@ -86,10 +128,13 @@ export class Grid {
     const person = entry.person;
     const isMe = person.id === view.meId;
     const speaking = view.speakers.includes(person.id);
+    // Camera off is a state the roster carries (the SFU forwards none of it): initials and
+    // a mark, never a black or frozen picture.
+    const cameraOff = entry.kind === "camera" && (isMe ? !view.cameraOn : Boolean(person.camera_off));
     let track = null;
     if (entry.kind === "screen") track = view.screenByPid.get(person.id) || null;
     else if (isMe) track = view.cameraOn ? view.localTrack : null;
-    else track = view.videoByPid.get(person.id) || null;
+    else if (!cameraOff) track = view.videoByPid.get(person.id) || null;
     if (track !== tile.track) {
       tile.track = track;
       tile.video.srcObject = track ? new MediaStream([track]) : null;
@@ -100,15 +145,11 @@ export class Grid {
     const showVideo = Boolean(track);
     tile.el.classList.toggle("has-video", showVideo);
     tile.el.classList.toggle("is-self", isMe);
+    tile.el.classList.toggle("is-camera-off", cameraOff);
     tile.el.classList.toggle("is-speaking", entry.kind === "camera" && speaking);
     tile.el.classList.toggle("is-active", entry.kind === "camera" && view.speakers[0] === person.id);
-    tile.el.setAttribute("aria-label", describe(person, { isMe, speaking, kind: entry.kind }));
-    const label =
-      entry.kind === "screen"
-        ? interpolate(gettext("%(name)s (screen)"), { name: person.display_name })
-        : isMe
-          ? interpolate(gettext("%(name)s (you)"), { name: person.display_name })
-          : person.display_name;
+    tile.el.setAttribute("aria-label", describe(person, { isMe, speaking, kind: entry.kind, cameraOff }));
+    const label = entry.kind === "screen" ? `${person.display_name} (screen)` : isMe ? `${person.display_name} (you)` : person.display_name;
     if (tile.name.textContent !== label) tile.name.textContent = label;
     const badges = [];
     if (entry.kind === "camera") {
@@ -122,6 +163,11 @@ export class Grid {
         const muted = h("span", { class: "tile-badge tile-badge--muted", title: gettext("Muted") });
         muted.innerHTML = icons.mutedSmall;
         badges.push(muted);
+      }
+      if (cameraOff) {
+        const off = h("span", { class: "tile-badge tile-badge--camera-off", title: gettext("Camera off") });
+        off.innerHTML = icons.camOff;
+        badges.push(off);
       }
     }
     tile.badges.replaceChildren(...badges);
