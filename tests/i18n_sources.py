@@ -199,9 +199,14 @@ def _reads_like_words(value: str) -> bool:
     text = value.replace("{}", " ").strip()
     if not re.search(r"[A-Za-z]{2}", text) or ("<" in text and ">" in text):
         return False
-    tokens = text.split()
+    tokens = [t.strip("()[]\"'\u201c\u201d\u00ab\u00bb") for t in text.split()]
+    tokens = [t for t in tokens if t]
+    if not tokens:
+        return False
     if len(tokens) == 1:
         word = tokens[0]
+        if "{}" in value and re.search(r"\([A-Za-z'\u2019]{2,}\)", text):
+            return True  # `${name} (you)`: a word beside a value
         if re.fullmatch(r"[A-Z][a-z]+[A-Z][\w]*|[A-Z0-9_]{2,}|[A-Z][A-Za-z]*-[A-Z][\w-]*", word):
             return False  # CamelCase, ALL CAPS, Header-Name
         return bool(re.fullmatch(r"[A-Z][a-z'\u2019]+[.!?…:]?|[a-z'\u2019]{2,}[.!?…]", word))

@@ -131,9 +131,12 @@ def test_the_checks_find_unmarked_text(tmp_path: Path) -> None:
         'el.className = "button button--quiet";\n'
         'console.warn("media offer failed");\n'
         "const pattern = /it's not a string/;\n"
+        "const label = isMe ? `${name} (you)` : name;\n"
+        'const text = on ? "Several can share." : gettext("One at a time.");\n'
+        'const o = { "Some Key": 1 };\n'
     )
     lines = [f.line for f in i18n_sources.script_findings(script)]
-    assert lines == [3, 4, 5]
+    assert lines == [3, 4, 5, 10, 11]
 
 
 def test_styles_use_logical_properties() -> None:
@@ -475,3 +478,20 @@ def test_the_usage_chart_mirrors_and_keeps_svg_numbers(language: str, axis: int)
     first, last = bars[0], bars[-1]  # the oldest day first: on the left, or on the right in RTL
     assert (first > last) == (language == "ar")
     assert all(0 <= x <= CHART_WIDTH for x in bars) and CHART_LEFT == 48
+
+
+def test_scripts_import_what_they_translate_with() -> None:
+    # A module calling gettext() without importing it fails only when that line runs.
+    helpers = ("gettext", "ngettext", "pgettext", "interpolate")
+    missing = []
+    for path in i18n_sources.scripts():
+        source = path.read_text(encoding="utf-8")
+        if path.name == "i18n.js":
+            continue
+        imported = set()
+        for names in re.findall(r"import\s*{([^}]*)}\s*from\s*\"[^\"]*i18n\.js\"", source):
+            imported.update(name.strip() for name in names.split(","))
+        for helper in helpers:
+            if re.search(rf"(?<![\w.]){helper}\(", source) and helper not in imported:
+                missing.append(f"{path.relative_to(ROOT)}: {helper}")
+    assert not missing, "\n".join(missing)

@@ -154,7 +154,7 @@ def test_every_page_speaks_the_chosen_language(
         check_page(alice, language, "feed")
 
         # The upcoming room's start: Intl, in her language and her time zone.
-        start = alice.locator("#upcoming-list time[data-format='datetime']").first
+        start = alice.locator("#upcoming-list time[data-rooms-start]").first
         expect(start).to_be_visible()
         expected = alice.evaluate(
             """([iso, lang, zone]) => new Intl.DateTimeFormat(lang, {weekday: "short",

@@ -3,6 +3,7 @@
 // the socket's closing messages.
 
 import { h, announce } from "../lib/dom.js";
+import { gettext, interpolate } from "../lib/i18n.js";
 import { formatStart, startsSentence } from "../lib/time.js";
 import { icons } from "./icons.js";
 

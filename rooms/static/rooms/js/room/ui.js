@@ -149,7 +149,12 @@ export class Grid {
     tile.el.classList.toggle("is-speaking", entry.kind === "camera" && speaking);
     tile.el.classList.toggle("is-active", entry.kind === "camera" && view.speakers[0] === person.id);
     tile.el.setAttribute("aria-label", describe(person, { isMe, speaking, kind: entry.kind, cameraOff }));
-    const label = entry.kind === "screen" ? `${person.display_name} (screen)` : isMe ? `${person.display_name} (you)` : person.display_name;
+    const label =
+      entry.kind === "screen"
+        ? interpolate(gettext("%(name)s (screen)"), { name: person.display_name })
+        : isMe
+          ? interpolate(gettext("%(name)s (you)"), { name: person.display_name })
+          : person.display_name;
     if (tile.name.textContent !== label) tile.name.textContent = label;
     const badges = [];
     if (entry.kind === "camera") {
