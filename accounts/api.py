@@ -252,6 +252,7 @@ class FriendRemoveApi(APIView):
     @extend_schema(
         operation_id="friends_remove",
         summary="Unfriend someone",
+        description="Ends the friendship both ways.",
         responses={204: None, **errors({400: ["invalid"], 404: ["not_friends"]}, method="DELETE")},
         tags=["friends"],
     )
@@ -265,6 +266,7 @@ class FriendRequestsApi(APIView):
     @extend_schema(
         operation_id="friend_requests_list",
         summary="Friend requests waiting for an answer: to me and from me",
+        description="Newest first; answer with accept/decline, withdraw with cancel.",
         responses={200: RequestsOutput, **errors({})},
         tags=["friends"],
     )
@@ -317,6 +319,7 @@ class FriendRequestAcceptApi(APIView):
     @extend_schema(
         operation_id="friend_requests_accept",
         summary="Accept a friend request made to me",
+        description="You are friends now; returns the new friend.",
         request=None,
         responses={
             200: UserOutput,
@@ -336,6 +339,7 @@ class FriendRequestDeclineApi(APIView):
     @extend_schema(
         operation_id="friend_requests_decline",
         summary="Decline a friend request made to me",
+        description="The request is gone; the sender is not told.",
         request=None,
         responses={
             204: None,
@@ -353,6 +357,7 @@ class FriendRequestCancelApi(APIView):
     @extend_schema(
         operation_id="friend_requests_cancel",
         summary="Withdraw a friend request I made",
+        description="The request is gone.",
         request=None,
         responses={
             204: None,
@@ -409,6 +414,7 @@ class BlockRemoveApi(APIView):
     @extend_schema(
         operation_id="blocks_remove",
         summary="Unblock someone",
+        description="Friendship does not come back by itself.",
         responses={204: None, **errors({400: ["invalid"], 404: ["not_blocked"]}, method="DELETE")},
         tags=["blocks"],
     )

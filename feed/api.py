@@ -69,6 +69,8 @@ class FeedApi(APIView):
     @extend_schema(
         operation_id="feed",
         summary="My feed: rooms on top, then my friends' and my posts, newest first",
+        description="`rooms` is the same as GET rooms/feed/; posts come a page at a time "
+        "(`cursor`).",
         parameters=[
             OpenApiParameter(
                 "cursor",
@@ -98,6 +100,7 @@ class PostCreateApi(APIView):
     @extend_schema(
         operation_id="posts_create",
         summary="Post to my friends' feeds",
+        description="Plain text; friends see it in their feed.",
         request=PostInput,
         responses={
             201: PostOutput,

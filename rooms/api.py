@@ -213,6 +213,21 @@ class RoomListCreateApi(_Api):
 
     @extend_schema(
         summary="Create a room",
+        description="You become its host. Without `scheduled_start` the room is open at once; "
+        "invitees (friends of yours) are told.",
+        examples=[
+            OpenApiExample(
+                "Example",
+                value={
+                    "title": "Quiz night",
+                    "scheduled_start": "2030-01-01T18:00:00+02:00",
+                    "audience": "friends",
+                    "capacity": 12,
+                    "waiting_room": True,
+                },
+                request_only=True,
+            )
+        ],
         request=s.RoomCreateInputSerializer,
         responses={
             201: s.RoomDetailSerializer,
@@ -271,6 +286,15 @@ class RoomDetailApi(_Api):
 
     @extend_schema(
         summary="Change a room's settings",
+        description="Hosts and co-hosts. Send only the fields to change; an empty `password` "
+        "removes it; a room that has started cannot be rescheduled.",
+        examples=[
+            OpenApiExample(
+                "Example",
+                value={"title": "Quiz night (round 2)", "locked": True},
+                request_only=True,
+            )
+        ],
         request=s.RoomUpdateInputSerializer,
         responses={
             200: s.RoomDetailSerializer,
@@ -294,21 +318,26 @@ class RoomDetailApi(_Api):
         return Response(s.RoomDetailSerializer(room).data)
 
 
-def _state_schema(summary: str) -> Any:
+def _state_schema(summary: str, description: str, *, ended: bool = True) -> Any:
+    codes: dict[int, list[str]] = {403: ["not_a_host"], 404: [_NF]}
+    if ended:
+        codes[410] = ["room_ended"]
     return extend_schema(
         summary=summary,
+        description=description,
         request=None,
-        responses={
-            200: s.RoomDetailSerializer,
-            **_errors({403: ["not_a_host"], 404: [_NF], 410: ["room_ended"]}, method="POST"),
-        },
+        responses={200: s.RoomDetailSerializer, **_errors(codes, method="POST")},
     )
 
 
 class RoomLockApi(_Api):
     permission_classes = [IsAuthenticated]
 
-    @_state_schema("Lock a room: nobody new gets in")
+    @_state_schema(
+        "Lock a room: nobody new gets in",
+        "Hosts and co-hosts. People inside stay (and may come back within the resume grace); "
+        "everyone hears `room.locked`.",
+    )
     def post(self, request: Request, token: str) -> Response:
         room = services.room_set_locked(
             room=_room(request, token), actor=_user(request), locked=True
@@ -319,7 +348,7 @@ class RoomLockApi(_Api):
 class RoomUnlockApi(_Api):
     permission_classes = [IsAuthenticated]
 
-    @_state_schema("Unlock a room")
+    @_state_schema("Unlock a room", "Hosts and co-hosts; everyone hears `room.unlocked`.")
     def post(self, request: Request, token: str) -> Response:
         room = services.room_set_locked(
             room=_room(request, token), actor=_user(request), locked=False
@@ -330,7 +359,12 @@ class RoomUnlockApi(_Api):
 class RoomEndApi(_Api):
     permission_classes = [IsAuthenticated]
 
-    @_state_schema("End a room for everyone")
+    @_state_schema(
+        "End a room for everyone",
+        "Hosts and co-hosts. Every socket hears `room.ended` and closes with 4005; an ended "
+        "room never opens again. Ending it twice answers the ended room.",
+        ended=False,
+    )
     def post(self, request: Request, token: str) -> Response:
         room = services.room_end(room=_room(request, token), actor=_user(request))
         return Response(s.RoomDetailSerializer(room).data)
@@ -345,6 +379,13 @@ class RoomJoinApi(_Api):
 
     @extend_schema(
         summary="Ask to join a room",
+        examples=[
+            OpenApiExample(
+                "Example",
+                value={"display_name": "Gina", "password": "open sesame!"},
+                request_only=True,
+            )
+        ],
         description="Signed-in callers join as themselves, anyone else as a guest. Guests get "
         "a signed `rooms_guest` cookie and everyone a `rooms_device` cookie: send them back "
         "(keep a cookie jar) to stay the same person.",
@@ -404,6 +445,8 @@ class RoomLeaveApi(_Api):
 
     @extend_schema(
         summary="Leave a room (your own visit)",
+        description="Ends your visit (the account or guest this request speaks for); the seat is "
+        "freed at once.",
         request=None,
         responses={
             200: s.RoomParticipantSerializer,
@@ -505,6 +548,11 @@ class RoomParticipantRemoveApi(_Api):
 
     @extend_schema(
         summary="Remove someone; they stay banned until the ban is lifted",
+        description="Hosts and co-hosts; only the host removes a co-host, nobody removes the "
+        "host. Their socket closes with 4004.",
+        examples=[
+            OpenApiExample("Example", value={"reason": "Spam in the chat"}, request_only=True)
+        ],
         request=s.RoomRemoveInputSerializer,
         responses={
             200: s.RoomBanSerializer,
@@ -537,6 +585,7 @@ class RoomParticipantMuteApi(_Api):
 
     @extend_schema(
         summary="Mute someone (their audio stops being forwarded; only they can unmute)",
+        description="Hosts and co-hosts; everyone hears the change as `room.participant_updated`.",
         request=None,
         responses={
             200: s.RoomParticipantSerializer,
@@ -563,6 +612,7 @@ class RoomParticipantAskUnmuteApi(_Api):
 
     @extend_schema(
         summary="Ask someone muted to unmute",
+        description="Hosts and co-hosts; the person hears `unmute.requested` and decides.",
         request=None,
         responses={
             200: s.RoomParticipantSerializer,
@@ -590,6 +640,7 @@ class RoomMuteAllApi(_Api):
 
     @extend_schema(
         summary="Mute everyone but the hosts and co-hosts",
+        description="Returns those it muted.",
         request=None,
         responses={
             200: s.RoomParticipantListSerializer,
@@ -622,6 +673,9 @@ class RoomCoHostsApi(_Api):
 
     @extend_schema(
         summary="Name a co-host (host only)",
+        description="The person must have an account; co-hosts get every host control but naming "
+        "co-hosts and ending the ban of a co-host.",
+        examples=[OpenApiExample("Example", value={"user_id": 42}, request_only=True)],
         request=s.RoomCoHostInputSerializer,
         responses={
             201: s.RoomMemberSerializer,
@@ -653,6 +707,7 @@ class RoomCoHostRemoveApi(_Api):
 
     @extend_schema(
         summary="Take co-host rights away (host only)",
+        description="They stay in the room as a participant.",
         responses={
             204: None,
             **_errors(
@@ -683,6 +738,7 @@ class RoomInvitationsApi(_Api):
 
     @extend_schema(
         summary="Invite people",
+        examples=[OpenApiExample("Example", value={"user_ids": [42, 43]}, request_only=True)],
         description="Returns the new invitations; people already invited are skipped.",
         request=s.RoomInviteInputSerializer,
         responses={
@@ -717,6 +773,8 @@ class RoomInvitationRemoveApi(_Api):
 
     @extend_schema(
         summary="Withdraw an invitation",
+        description="For the host and co-hosts; the person no longer sees the room in an invite-"
+        "only audience.",
         responses={
             204: None,
             **_errors(
@@ -753,6 +811,7 @@ class RoomBanLiftApi(_Api):
 
     @extend_schema(
         summary="Lift a ban",
+        description="For the host and co-hosts; the person may join again.",
         responses={
             204: None,
             **_errors(
@@ -774,6 +833,13 @@ class RoomReportsApi(_Api):
 
     @extend_schema(
         summary="Report the room or someone in it",
+        examples=[
+            OpenApiExample(
+                "Example",
+                value={"reason": "harassment", "details": "Shouting at people", "target_id": 42},
+                request_only=True,
+            )
+        ],
         description="For admitted participants, signed in or guests.",
         request=s.RoomReportInputSerializer,
         responses={
@@ -828,6 +894,7 @@ class RoomRsvpApi(_Api):
 
     @extend_schema(
         summary='Take back "I\'ll be there"',
+        description="Idempotent: answers the current state either way.",
         request=None,
         responses={200: RsvpOutput, **_errors({404: [_NF]}, method="DELETE")},
     )

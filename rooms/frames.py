@@ -265,6 +265,7 @@ class RoomChanges(TypedDict, total=False):
     waiting_room: bool
     signed_in_only: bool
     participants_can_share_screen: bool
+    several_screen_shares: bool
     capacity: int
     locked: bool
 
@@ -355,16 +356,21 @@ class RoomParticipantRemoved(_PersonEvent):
 
 
 class ParticipantUpdatedData(TypedDict, total=False):
-    """What changed: one of `connected`, `hand_raised`, or `muted` (with `by_self`)."""
+    """What changed: one of `connected`, `hand_raised`, `camera_off`, or `muted` (with
+    `by_self`)."""
 
     connected: bool
     hand_raised: bool
+    camera_off: Annotated[
+        bool,
+        Field(description="They turned their camera off (show their initials) or on again."),
+    ]
     muted: bool
     by_self: Annotated[bool, Field(description="They muted or unmuted themselves.")]
 
 
 class RoomParticipantUpdated(_PersonEvent):
-    """Someone's hand, microphone or connection changed."""
+    """Someone's hand, microphone, camera or connection changed."""
 
     type: Literal["room.participant_updated"]
     data: ParticipantUpdatedData
@@ -469,21 +475,34 @@ class MediaAnswer(TypedDict):
 
 class MediaRenegotiate(TypedDict):
     """Offer again with more receive slots. The counts are totals, not increments: your next
-    offer should hold at least this many `recvonly` audio and video transceivers in all."""
+    offer should hold at least this many `recvonly` audio and video transceivers in all. Also
+    sent with the counts unchanged when a slot changed owner: the answer to your new offer puts
+    that person's audio and camera in one MediaStream (`a=msid`), so they play in sync."""
 
     type: Literal["media.renegotiate"]
     audio_slots: Annotated[int, Field(ge=0)]
     video_slots: Annotated[int, Field(ge=0)]
 
 
+class SlotSource(TypedDict):
+    """Whose media a receive slot carries, and what it is."""
+
+    participant_id: Annotated[int, Field(description="The roster `id` of its owner.")]
+    kind: Annotated[
+        Literal["audio", "camera", "screen"],
+        Field(description="A screen share comes from the m-line its owner named in screen_mids."),
+    ]
+
+
 class MediaSlots(TypedDict):
     """What each of your receive slots carries now, audio and video alike, by the slot's SDP
-    `mid`: a participant's id, or null when the slot is idle. Always the whole map, so the
-    last one received is the truth. A video slot changes when the switch really happens (at
-    the new source's keyframe)."""
+    `mid`: whose it is and whether it is audio, a camera or a screen share, or null when the
+    slot is idle. Always the whole map, so the last one received is the truth. A video slot
+    changes when the switch really happens (at the new source's keyframe); a stopped screen
+    share empties its slot at once."""
 
     type: Literal["media.slots"]
-    slots: dict[str, int | None]
+    slots: dict[str, SlotSource | None]
 
 
 class MediaState(TypedDict):

@@ -87,6 +87,10 @@ class AudioSet(_Message):
 
 
 class CameraSet(_Message):
+    """Turn your camera off or on (the roster's `camera_off`): off, the SFU forwards none of
+    it and everyone shows your initials. Send it before your first offer to join with the
+    camera off."""
+
     type: Literal["camera.set"]
     off: bool
 

@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from rooms import links, selectors, services
+from rooms import identity, links, selectors, services
 from rooms.adapter import get_adapter
 from rooms.errors import NotFound
 from rooms.models import ReportReason
@@ -48,7 +48,13 @@ def room_page(request: HttpRequest, token: str) -> HttpResponse:
             "home_url": links.site_home(),
         }
         return render(request, "rooms/not_found.html", context, status=404)
+    # Someone removed from this room (by account, guest cookie or device) is told so at once,
+    # before the pre-join screen asks for a camera.
+    banned = room.state != "ended" and services.is_banned(
+        room=room, identity=identity.caller_for(request).identity
+    )
     config: dict[str, Any] = {
+        "refused": "banned" if banned else None,
         "room": dict(RoomPublicSerializer(room).data)
         | ({"ended_by": selectors.ended_by(room_id=room.pk)} if room.state == "ended" else {}),
         "viewer": {

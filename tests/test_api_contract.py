@@ -301,3 +301,71 @@ def test_notifications_come_a_page_at_a_time(alice: User, bob: User, friends: No
     rows = all_pages(as_user(bob), "/api/v1/notifications/?page_size=2")
     assert len(rows) == len({row["id"] for row in rows}) == 5
     assert as_user(bob).get("/api/v1/notifications/").json()["unread_count"] == 5
+
+
+# --- the schema -------------------------------------------------------------------------------
+
+
+def _schema() -> dict[str, Any]:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return dict(SchemaGenerator().get_schema(request=None, public=True))
+
+
+def test_every_operation_is_described_with_examples_and_its_errors() -> None:
+    schema = _schema()
+    operations = [
+        (f"{method.upper()} {path}", op)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+    ]
+    assert len(operations) >= 45
+    for label, op in operations:
+        assert label.split()[1].startswith("/api/v1/"), label  # the aliases are not listed
+        assert op.get("summary") and op.get("description"), label
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if body:
+            assert body.get("examples"), f"{label}: no request example"
+        errors = {code: r for code, r in op["responses"].items() if code.startswith(("4", "5"))}
+        assert "503" in errors and "401" in errors, label
+        for code, response in errors.items():
+            content = response["content"]["application/json"]
+            assert content["examples"], (label, code)
+            enum = content["schema"]["properties"]["error"]["properties"]["code"]["enum"]
+            assert enum and all(isinstance(c, str) for c in enum), (label, code)
+
+
+def test_room_view_is_one_shape_with_the_hosts_fields_optional() -> None:
+    schema = _schema()
+    ok = schema["paths"]["/api/v1/rooms/{token}/"]["get"]["responses"]["200"]
+    ref = ok["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    component = schema["components"]["schemas"][ref]
+    assert "oneOf" not in component and "anyOf" not in component
+    assert {"token", "title", "state", "participant_count"} <= set(component["required"])
+    assert not {"host_id", "version", "created_at"} & set(component["required"])
+    assert {"host_id", "version", "created_at"} <= set(component["properties"])
+
+
+def test_exactly_one_of_and_the_reasons_are_stated() -> None:
+    schema = _schema()
+    paths = schema["paths"]
+    for path in ("/api/v1/rooms/{token}/lobby/admit/", "/api/v1/rooms/{token}/lobby/deny/"):
+        assert "exactly one of `participant_ids`" in paths[path]["post"]["description"]
+    assert "exactly one of `ids`" in paths["/api/v1/notifications/read/"]["post"]["description"]
+    components = schema["components"]["schemas"]
+    lobby = components["RoomParticipant"]["properties"]["lobby_reason"]
+    choices = {
+        v
+        for option in lobby["oneOf"]
+        for v in components[option["$ref"].rsplit("/", 1)[-1]]["enum"]
+    }
+    assert {"not_started", "waiting_for_host", "waiting_room"} <= choices
+    assert set(components["JoinReasonEnum"]["enum"]) == {
+        "moderator",
+        "audience",
+        "no_waiting_room",
+        "resuming",
+        "not_started",
+        "waiting_for_host",
+        "waiting_room",
+    }

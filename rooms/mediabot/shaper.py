@@ -23,11 +23,15 @@ without clocks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
+import socket
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+RECEIVE_BUFFER = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,12 @@ class _Side(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            # As the bots' own sockets: a relay stalled by a busy process must not be where
+            # datagrams are lost (only the link model drops them).
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
 
     def datagram_received(self, data: bytes, addr: Address) -> None:
         self._on_datagram(data, addr)

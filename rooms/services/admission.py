@@ -135,6 +135,12 @@ def _last_released_seat(room: Room, identity: Identity) -> Participant | None:
     return visits.order_by("-left_at").first()
 
 
+def is_banned(*, room: Room, identity: Identity) -> bool:
+    """This account, guest identity or device was removed from the room (the room page asks
+    before the pre-join screen turns a camera on; joining checks it again)."""
+    return _is_banned(room, identity)
+
+
 def _is_banned(room: Room, identity: Identity) -> bool:
     match = Q()
     if identity.user is not None:

@@ -208,7 +208,14 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
             setattr(room, flag, changes[flag])
             applied[flag] = changes[flag]
     if "capacity" in changes:
-        room.capacity = _validate_capacity(changes["capacity"])
+        capacity = _validate_capacity(changes["capacity"])
+        inside = Participant.objects.filter(room=room, state=ParticipantState.ADMITTED).count()
+        if capacity < inside:
+            raise InvalidInput(
+                "capacity_below_inside",
+                f"{inside} people are in the room now: capacity can't be lower than that.",
+            )
+        room.capacity = capacity
         applied["capacity"] = room.capacity
     if not applied:
         return room
@@ -228,7 +235,8 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
 
 
 def room_set_capacity(*, room: Room, actor: User, capacity: int) -> Room:
-    """Seats already taken are kept when capacity drops below them; new joins are refused."""
+    """Not below the number of people inside (capacity_below_inside); at it, new joins are
+    refused."""
     return room_update(room=room, actor=actor, capacity=capacity)
 
 

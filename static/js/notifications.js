@@ -12,7 +12,11 @@ const LIST_LIMIT = 10;
 
 function setCount(count) {
   if (!badge) return;
-  badge.textContent = String(count);
+  // The number, then " unread" for screen readers: the summary's name is its visible text.
+  const unread = document.createElement("span");
+  unread.className = "visually-hidden";
+  unread.textContent = " unread";
+  badge.replaceChildren(String(count), unread);
   badge.hidden = count <= 0;
 }
 

@@ -12,6 +12,15 @@ from tests.browser.test_lobby_prompt import knock
 from tests.browser.test_room_ui import create_room
 from tests.browser.test_story import in_room, join_signed_in, ready
 
+COUNT_CAMERA_REQUESTS = """
+window.__cameraRequests = 0;
+const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = (...args) => {
+  window.__cameraRequests += 1;
+  return getUserMedia(...args);
+};
+"""
+
 
 def expect_ways_onward(page: Page, server: RoomsServer) -> None:
     actions = page.locator("#wait-actions")
@@ -58,11 +67,13 @@ def test_each_final_screen_says_who_and_offers_a_way_onward(
     expect(rex.locator("#wait-message")).to_contain_text("The host removed you")
     expect_ways_onward(rex, rooms_server)
     shot(rex, "71-guest-removed")
+    # Back at the link: refused at once, before the pre-join screen asks for the camera.
+    rex.context.add_init_script(COUNT_CAMERA_REQUESTS)
     rex.goto(link)
     ready(rex)
-    rex.get_by_label("Your name").fill("Rex Again")
-    rex.get_by_role("button", name="Join room").click()
     expect(rex.get_by_role("heading", name="You can't join this room")).to_be_visible()
+    expect(rex.locator("#screen-prejoin")).to_be_hidden()
+    assert rex.evaluate("() => window.__cameraRequests") == 0
     expect(rex.locator("#wait-message")).to_have_text(
         "You were removed from this room earlier, so you can't come back."
     )
@@ -74,6 +85,13 @@ def test_each_final_screen_says_who_and_offers_a_way_onward(
     eve = knock(people, link, "Eve Ended")
     alice.locator("#panel-security").get_by_role("button", name="Admit Eve Ended").click()
     in_room(eve)
+    # Capacity can't go below the two people inside: said plainly, nothing changes.
+    expect(alice.locator("#people-count")).to_have_text("2")
+    alice.get_by_label("Capacity").fill("1")
+    alice.locator("#sec-capacity-form").get_by_role("button", name="Save").click()
+    expect(alice.locator("#toast")).to_have_text(
+        "2 people are in the room now: capacity can't be lower than that."
+    )
     alice.get_by_role("button", name="End room for everyone").click()
     alice.get_by_role("dialog", name="End the room for everyone?").get_by_role(
         "button", name="End room"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import User
 from feed.models import Post
@@ -32,6 +33,16 @@ def test_it_works(client: Client, alice: User, bob: User, charlie: User, friends
     assert 'action="/accounts/logout/"' in html
     assert 'href="/api/docs/"' in html
     assert 'href="/admin/"' not in html
+
+
+def test_a_suspended_account_is_not_offered_create_room(client: Client, alice: User) -> None:
+    client.force_login(alice)
+    assert 'id="create-room-open"' in client.get(URL).content.decode()
+    alice.suspended_at = timezone.now()
+    alice.save(update_fields=["suspended_at"])
+    html = client.get(URL).content.decode()
+    assert 'id="create-room-open"' not in html and 'id="create-room"' not in html
+    assert "Your account is suspended" in html
 
 
 def test_it_shows_admin_to_staff(client: Client, db: None) -> None:

@@ -41,7 +41,7 @@ async def test_a_guest_bot_and_the_host_see_and_hear_each_other(
     room = await create_room(page)
     # Where this site mounted Rooms, as the room page tells its scripts.
     config = await room_config(page, room["token"])
-    prefix = config["urls"]["api"].removesuffix(f"api/rooms/{room['token']}/")
+    prefix = config["urls"]["api"].removesuffix(f"api/v1/rooms/{room['token']}/")
     assert prefix == "/video/"
     base = server.url + prefix.rstrip("/")
     hana = as_member(RoomClient(base, room["token"], name="Hana"), page)

@@ -329,6 +329,29 @@ def test_it_updates_settings(alice: User) -> None:
     assert r.json()["version"] == room.version == version + 1
 
 
+def test_capacity_below_the_people_inside_is_a_clear_400(alice: User) -> None:
+    room = services.room_create(host=alice, title="Full house", waiting_room=False)
+    host_arrives(room, alice)
+    for i in range(2):
+        services.room_join(
+            token=room.token,
+            identity=services.Identity(guest_id=f"{i}" * 32, display_name=f"G{i}"),
+        )
+    room.refresh_from_db()
+    before = (room.capacity, room.version)
+    inside = room.participants.filter(state="admitted").count()
+    assert inside == 3
+
+    r = as_user(alice).patch(_url(room), {"capacity": 2}, format="json")
+
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "capacity_below_inside"
+    assert "3 people are in the room now" in r.json()["error"]["message"]
+    room.refresh_from_db()
+    assert (room.capacity, room.version) == before
+    assert as_user(alice).patch(_url(room), {"capacity": 3}, format="json").status_code == 200
+
+
 def test_update_refuses_a_short_password_and_changes_nothing(alice: User) -> None:
     room = services.room_create(host=alice, title="Old", password="the old one")
     before = (room.password_hash, room.version)

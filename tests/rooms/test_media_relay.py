@@ -148,7 +148,7 @@ async def test_screen_share_right_follows_the_room_setting(
         room=room, actor=alice, several_screen_shares=True
     )
     await member.send({"type": "media.offer", "sdp": OFFER})
-    offer = await worker.receive()
+    offer = await worker.receive(timeout=10)
     assert offer["max_screen_shares"] == 50
     await member.close()
     await host.close()
@@ -255,8 +255,9 @@ async def test_unknown_worker_messages_do_not_break_the_socket(alice: User, room
     worker = await start_worker(room)
     host, pid = await host_in(room, alice)
     await worker.to_participant(pid, {"type": "media.something_new", "x": 1})
-    await worker.to_participant(pid, {"type": "media.slots", "slots": {"3": pid}})
-    assert (await host.expect("media.slots"))["slots"] == {"3": pid}
+    slots = {"3": {"participant_id": pid, "kind": "screen"}, "4": None}
+    await worker.to_participant(pid, {"type": "media.slots", "slots": slots})
+    assert (await host.expect("media.slots"))["slots"] == slots
     await host.send({"type": "ping"})
     await host.expect("pong")
     await host.close()

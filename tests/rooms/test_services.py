@@ -743,11 +743,19 @@ def test_versions_are_gap_free(alice: User, bob: User, friends: None) -> None:
     assert room.version == versions[-1]
 
 
-def test_capacity_change_keeps_seats(alice: User) -> None:
+def test_capacity_cannot_drop_below_the_people_inside(alice: User) -> None:
     room = open_room(alice, waiting_room=False)
     for i in range(3):
         services.room_join(token=room.token, identity=guest(gid=f"g{i}"))
-    services.room_set_capacity(room=room, actor=alice, capacity=2)
+    version = Room.objects.get(pk=room.pk).version
+    with pytest.raises(InvalidInput) as refused:
+        services.room_set_capacity(room=room, actor=alice, capacity=2)
+    assert refused.value.code == "capacity_below_inside"
+    assert "4 people are in the room now" in refused.value.message
+    room.refresh_from_db()
+    assert (room.capacity, room.version) != (2, version + 1) and room.version == version
+    # At the number inside it is taken, and nobody new gets in.
+    services.room_set_capacity(room=room, actor=alice, capacity=4)
     assert Participant.objects.filter(room=room, state=ParticipantState.ADMITTED).count() == 4
     with pytest.raises(JoinDenied) as err:
         services.room_join(token=room.token, identity=guest(gid="late"))

@@ -44,8 +44,8 @@ def test_it_shows_a_friends_rooms_live_first(alice: User, bob: User, friends: No
     config = page.split('<script id="rooms-strip-config" type="application/json">')[1]
     assert json.loads(config.split("</script>")[0]) == {
         "socket": "/ws/feed/",
-        "feed": "/api/rooms/feed/",
-        "rsvp": "/api/rooms/TOKEN/rsvp/",
+        "feed": "/api/v1/rooms/feed/",
+        "rsvp": "/api/v1/rooms/TOKEN/rsvp/",
         "going": [],
         "me": alice.pk,
     }
@@ -140,8 +140,8 @@ def test_links_follow_the_prefix_the_site_chose(alice: User, bob: User, settings
     config = page.split('<script id="rooms-strip-config" type="application/json">')[1]
     assert json.loads(config.split("</script>")[0]) == {
         "socket": "/video/ws/feed/",
-        "feed": "/video/api/rooms/feed/",
-        "rsvp": "/video/api/rooms/TOKEN/rsvp/",
+        "feed": "/video/api/v1/rooms/feed/",
+        "rsvp": "/video/api/v1/rooms/TOKEN/rsvp/",
         "going": [],
         "me": alice.pk,
     }

@@ -198,6 +198,7 @@ async function copyPassword() {
 export function setUpCreateRoom() {
   const dialog = $("create-room");
   const opener = $("create-room-open");
+  if (!opener || !dialog) return; // a suspended account has no "Create room"
   opener.addEventListener("click", () => {
     if (!$("room-start").value) $("room-start").value = defaultStart();
     syncVisibility();

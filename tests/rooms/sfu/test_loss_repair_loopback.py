@@ -65,7 +65,9 @@ async def frames_through_loss(harness: Harness) -> tuple[int, int, Bot]:
 async def test_nacks_upstream_repair_a_lossy_publisher(harness: Harness) -> None:
     sent, got, publisher = await frames_through_loss(harness)
     assert publisher.retransmitted > 0
-    assert got >= 0.97 * sent, (got, sent)
+    # About all of them (bench.impaired measures how many); the margin is for a busy machine,
+    # where this one process also stalls. Without the repair it is a small fraction.
+    assert got >= 0.9 * sent, (got, sent)
     stats = harness.room.stats("viewer")
     assert stats.state == "connected"
 
@@ -78,4 +80,4 @@ class TestWithoutNacksUpstream:
     async def test_the_same_loss_costs_frames(self, harness: Harness) -> None:
         sent, got, publisher = await frames_through_loss(harness)
         assert publisher.nacked == 0
-        assert got < 0.9 * sent, (got, sent)
+        assert got < 0.6 * sent, (got, sent)

@@ -71,6 +71,9 @@ $("unmute-dismiss").addEventListener("click", () => {
 
 if (config.room.state === "ended") {
   showWaitScreen("ended", waitContext({ endedBy: config.room.ended_by }));
+} else if (config.refused) {
+  // Removed from this room earlier: said at once, no pre-join, no camera.
+  showWaitScreen(config.refused, waitContext());
 } else if ($("join-form")) {
   prejoin.open();
 }

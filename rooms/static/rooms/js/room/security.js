@@ -4,7 +4,7 @@
 import { api } from "../lib/api.js";
 import { announce, toast } from "../lib/dom.js";
 import { lobbyRow, personRow, replaceList } from "./ui.js";
-import { formatNumber, gettext, interpolate } from "../lib/i18n.js";
+import { formatNumber, gettext, interpolate, ngettext } from "../lib/i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -80,8 +80,22 @@ export class SecurityPanel {
     $("sec-capacity-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const capacity = Number($("sec-capacity").value);
+      const inside = Number($("sec-capacity").min) || 1;
       if (!Number.isInteger(capacity) || capacity < 1 || capacity > 50) {
         toast(gettext("Capacity must be a whole number from 1 to 50."));
+        return;
+      }
+      if (capacity < inside) {
+        const text = interpolate(
+          ngettext(
+            "%(count)s person is in the room now: capacity can't be lower than that.",
+            "%(count)s people are in the room now: capacity can't be lower than that.",
+            inside,
+          ),
+          { count: formatNumber(inside) },
+        );
+        toast(text);
+        announce(text, { assertive: true });
         return;
       }
       await this._call("PATCH", "", { capacity }, interpolate(gettext("Capacity set to %(capacity)s."), { capacity: formatNumber(capacity) }));
@@ -129,6 +143,7 @@ export class SecurityPanel {
     $("sec-screen").checked = room.participants_can_share_screen;
     $("sec-several-screens").checked = Boolean(room.several_screen_shares);
     if (focused !== $("sec-capacity")) $("sec-capacity").value = String(room.capacity);
+    $("sec-capacity").min = String(Math.max(1, roster.length)); // not below the people inside
     const waiting = lobby || [];
     $("sec-lobby-count").textContent = String(waiting.length);
     $("sec-lobby-empty").hidden = waiting.length > 0;
