@@ -7,7 +7,7 @@
 // rooms/locale/*/LC_MESSAGES/djangojs.po. Put values in with `interpolate` and named
 // placeholders, so a translation can move them: interpolate(gettext("Hosted by %(name)s"), {name}).
 //
-// Dates, times, numbers and durations: `Intl` in the page's language (<html lang>) and the
+// Dates, times, numbers and lists: `Intl` in the page's language (<html lang>) and the
 // person's own time zone (the browser's), one format for each kind of thing everywhere.
 
 const catalog = () => globalThis.django || {};
@@ -40,9 +40,6 @@ export function language() {
   return document.documentElement.lang || "en";
 }
 
-export function isRightToLeft() {
-  return document.documentElement.dir === "rtl";
-}
 
 const formats = new Map();
 function cached(kind, make) {
@@ -68,11 +65,6 @@ export function formatDateTime(value) {
   ).format(date);
 }
 
-/** A time of day in the person's time zone. */
-export function formatTime(value) {
-  const date = value instanceof Date ? value : new Date(value);
-  return cached("time", (lang) => new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit" })).format(date);
-}
 
 export function formatNumber(value) {
   return cached("number", (lang) => new Intl.NumberFormat(lang)).format(value);
@@ -83,25 +75,6 @@ export function formatPercent(share) {
   return cached("percent", (lang) => new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 })).format(share);
 }
 
-/** "in 5 minutes", "2 hours ago": the largest unit that fits, in the page's language. */
-export function formatRelative(value, now = Date.now()) {
-  const date = value instanceof Date ? value : new Date(value);
-  const seconds = Math.round((date.getTime() - now) / 1000);
-  const units = [
-    ["year", 365 * 24 * 3600],
-    ["month", 30 * 24 * 3600],
-    ["week", 7 * 24 * 3600],
-    ["day", 24 * 3600],
-    ["hour", 3600],
-    ["minute", 60],
-    ["second", 1],
-  ];
-  const format = cached("relative", (lang) => new Intl.RelativeTimeFormat(lang, { numeric: "auto" }));
-  for (const [unit, size] of units) {
-    if (Math.abs(seconds) >= size || unit === "second") return format.format(Math.round(seconds / size), unit);
-  }
-  return "";
-}
 
 /** A list of names joined as the language joins them ("a, b and c"; "a وb وc"). */
 export function formatList(items) {
@@ -113,14 +86,10 @@ export function listParts(items) {
   return cached("list", (lang) => new Intl.ListFormat(lang, { style: "long", type: "conjunction" })).formatToParts(items);
 }
 
-/** Every <time data-format="datetime|time|relative"> under `root`, written in the page's
- * language and the person's time zone (server-rendered pages carry the ISO moment only). */
+/** Every <time data-format="datetime"> under `root` (a post's moment, say), rewritten in the
+ * page's language and the person's time zone: the server's rendering is the fallback. */
 export function localizeTimes(root = document) {
-  for (const element of root.querySelectorAll("time[datetime][data-format]")) {
-    const iso = element.getAttribute("datetime");
-    const kind = element.dataset.format;
-    if (kind === "time") element.textContent = formatTime(iso);
-    else if (kind === "relative") element.textContent = formatRelative(iso);
-    else element.textContent = formatDateTime(iso);
+  for (const element of root.querySelectorAll("time[datetime][data-format='datetime']")) {
+    element.textContent = formatDateTime(element.getAttribute("datetime"));
   }
 }
