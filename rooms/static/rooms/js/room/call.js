@@ -9,7 +9,7 @@ import { setIcon } from "./icons.js";
 import { MediaSession } from "./media.js";
 import { paintToggle } from "./prejoin.js";
 import { personRow, replaceList } from "./ui.js";
-import { formatList, formatNumber, formatPercent, gettext, interpolate, ngettext } from "../lib/i18n.js";
+import { formatNumber, formatPercent, gettext, interpolate, ngettext, pgettext } from "../lib/i18n.js";
 
 const MAX_AUDIO_SLOTS = 3;
 const MAX_VIDEO_SLOTS = 9;
@@ -147,7 +147,7 @@ async function updateQuality() {
       parts.push(interpolate(gettext("round trip %(ms)s ms"), { ms: formatNumber(Math.round(q.rtt * 1000)) }));
     }
     parts.push(interpolate(gettext("packet loss %(percent)s"), { percent: formatPercent(q.loss) }));
-    text = interpolate(gettext("%(quality)s (%(details)s)"), { quality: text, details: formatList(parts) });
+    text = interpolate(gettext("%(quality)s (%(details)s)"), { quality: text, details: parts.join(pgettext("list separator", ", ")) });
   }
   el.dataset.level = q.level;
   el.setAttribute("aria-label", text);

@@ -231,12 +231,12 @@ export function personRow(person, { meId, canModerate, withReport, onAction, amH
   if (canModerate && !isMe) {
     // A co-host may not remove the host or another co-host; the server says so too.
     const targetIsModerator = isModeratorRole(person.role);
-    if (person.audio_muted) actions.append(button("ask-unmute", [gettext("Ask to unmute"), gettext("Ask %(name)s to unmute")]));
+    if (person.audio_muted) actions.append(button("ask-unmute", [gettext("Ask to unmute"), gettext("Ask to unmute %(name)s")]));
     else actions.append(button("mute", [gettext("Mute"), gettext("Mute %(name)s")]));
     if (person.role !== "host" && (amHost || !targetIsModerator)) actions.append(button("remove", [gettext("Remove"), gettext("Remove %(name)s")], "button--danger"));
     // Only the host names co-hosts, and only people with an account can be one.
-    if (amHost && person.user_id !== null && person.role === "participant") actions.append(button("make-cohost", [gettext("Make co-host"), gettext("Make %(name)s a co-host")]));
-    if (amHost && person.role === "cohost") actions.append(button("drop-cohost", [gettext("Remove as co-host"), gettext("Remove %(name)s as co-host")]));
+    if (amHost && person.user_id !== null && person.role === "participant") actions.append(button("make-cohost", [gettext("Make co-host"), gettext("Make co-host %(name)s")]));
+    if (amHost && person.role === "cohost") actions.append(button("drop-cohost", [gettext("Remove as co-host"), gettext("Remove as co-host %(name)s")]));
   }
   if (withReport && !isMe) actions.append(button("report", [gettext("Report"), gettext("Report %(name)s")]));
   return h("li", { class: "person", dataset: { pid: person.id } }, info, actions);
