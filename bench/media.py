@@ -468,7 +468,9 @@ class OurStack:
         )
         return room.token, [t.key for t in tokens]
 
-    def run_size(self, n: int, duration: float, settle: float, toggles: int) -> dict[str, Any]:
+    def run_size(
+        self, n: int, duration: float, settle: float, toggles: int, *, simulcast: bool = False
+    ) -> dict[str, Any]:
         if self.pool is None or self.worker is None:
             raise RuntimeError("the stack is not started")
         pool = self.pool
@@ -490,6 +492,7 @@ class OurStack:
                     "level": level(i),
                     "audio_slots": min(AUDIO_SLOTS, n - 1),
                     "video_slots": min(LAST_N, n - 1),
+                    "simulcast": simulcast,
                 }
                 try:
                     pool.call(i % procs, "room_join", spec)
@@ -582,7 +585,9 @@ def run_ours(args: argparse.Namespace, log: Callable[[str], None]) -> list[dict[
         for n in args.sizes:
             log(f"rooms: {n} participants ...")
             try:
-                row = stack.run_size(n, args.duration, args.settle, args.toggles)
+                row = stack.run_size(
+                    n, args.duration, args.settle, args.toggles, simulcast=args.simulcast
+                )
                 row.setdefault("errors", "")
             except Exception as exc:
                 row = {"system": "rooms", "participants": n, "errors": f"{exc}"}
@@ -822,6 +827,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--toggles", type=int, default=10, help="room.lock events per size")
     parser.add_argument("--bot-processes", type=int, default=2)
     parser.add_argument("--no-janus", action="store_true")
+    parser.add_argument(
+        "--simulcast",
+        action="store_true",
+        help="our bots publish their camera in three simulcast layers (Janus's do not)",
+    )
     parser.add_argument("--smoke", action="store_true", help="2 bots, 3 s, no Janus")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
     args = parser.parse_args(argv)
@@ -857,6 +867,7 @@ def main(argv: list[str] | None = None) -> int:
         "last_n": LAST_N,
         "sent_kbps_per_bot": round(statistics.median(sent)) if sent else None,
         "janus": bool(janus),
+        "simulcast": args.simulcast,
     }
     report = {
         "benchmark": "media",

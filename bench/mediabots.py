@@ -491,6 +491,7 @@ class BotProcess:
                 decode=False,
                 pace=True,
                 ice_addresses=self.ice_addresses,
+                simulcast=bool(spec.get("simulcast")),
             )
         except BaseException:
             # A bot that could not join leaves the room (the benchmark goes on without it).

@@ -309,6 +309,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operation ids and tags from the path after /api/v1/ ("rooms_join", not "v1_rooms_join").
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     # The docs page (api/docs/) also lists the sockets' messages and links their AsyncAPI
     # contract (api/schema/socket/).
     "POSTPROCESSING_HOOKS": [

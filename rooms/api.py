@@ -192,6 +192,7 @@ class RoomListCreateApi(_Api):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="rooms_list",
         summary="Rooms I host or co-host",
         description="Newest first, a page at a time.",
         parameters=pagination.PARAMETERS,
@@ -660,6 +661,7 @@ class RoomCoHostsApi(_Api):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="rooms_cohosts_list",
         summary="Co-hosts of a room",
         description="For the host and co-hosts; oldest first, a page at a time.",
         parameters=pagination.PARAMETERS,
@@ -725,6 +727,7 @@ class RoomInvitationsApi(_Api):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="rooms_invitations_list",
         summary="People invited to a room",
         description="For the host and co-hosts; oldest first, a page at a time.",
         parameters=pagination.PARAMETERS,
@@ -793,6 +796,7 @@ class RoomBansApi(_Api):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="rooms_bans_list",
         summary="People banned from a room",
         description="For the host and co-hosts; newest first, a page at a time. Lift a ban "
         "with DELETE bans/<id>/.",

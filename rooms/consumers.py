@@ -558,6 +558,16 @@ class RoomConsumer(ResilientSocket):
         }
         await self._relay_media(command, message.type)
 
+    @_handles(messages.MediaTiles)
+    async def _on_media_tiles(self, message: messages.MediaTiles) -> None:
+        command: protocol.TilesCommand = {
+            "type": "sfu.tiles",
+            "room_id": self.room_id,
+            "participant_id": self.pid,
+            "tiles": {mid: list(size) for mid, size in message.tiles.items()},
+        }
+        await self._relay_media(command, message.type)
+
     async def _relay_media(
         self, command: media_control.Command, regarding: str, *, offer_id: str | None = None
     ) -> None:

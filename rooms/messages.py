@@ -313,6 +313,22 @@ class MediaIce(_Message):
     sdp_mline_index: Annotated[int, Field(ge=0, le=64)] | None = None
 
 
+TileSide = Annotated[int, Field(ge=0, le=8192)]
+
+
+class MediaTiles(_Message):
+    """The size (device pixels) the client shows each video receive slot (by mid) at."""
+
+    type: Literal["media.tiles"]
+    tiles: Annotated[
+        dict[
+            Annotated[Text, Field(min_length=1, max_length=32)],
+            Annotated[list[TileSide], Field(min_length=2, max_length=2)],
+        ],
+        Field(max_length=32),
+    ]
+
+
 ClientMessage = Annotated[
     Ping
     | SnapshotRequest
@@ -334,7 +350,8 @@ ClientMessage = Annotated[
     | RoomScreenShare
     | RoomEnd
     | MediaOffer
-    | MediaIce,
+    | MediaIce
+    | MediaTiles,
     Field(discriminator="type"),
 ]
 
@@ -356,4 +373,5 @@ PARTICIPANT_TYPES = LOBBY_TYPES | {
     "report",
     "media.offer",
     "media.ice",
+    "media.tiles",
 }

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -48,13 +49,17 @@ from rooms.sfu.rtcp import ReceiveStats
 from rooms.sfu.rtp_header import build_header, one_byte_extension_block, parse_rtp, seq_delta
 from rooms.sfu.vp8 import build_descriptor, parse_vp8
 
-from .clip import Clip, clip, identify
+from .clip import Clip, clip, identify, layered_clip
 
 logger = logging.getLogger(__name__)
 
 Signaling = Callable[[str], Awaitable[str]]
 MAX_PAYLOAD = 1100
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+RID_URI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+# The header extension id a simulcast bot gives rtp-stream-id (aiortc's own use 1..3).
+RID_EXT_ID = 10
+LAYER_RIDS = ("l", "m", "h")
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
 
@@ -185,6 +190,8 @@ class Bot:
         ice_addresses: tuple[str, ...] = (),
         ice_servers: Sequence[RTCIceServer] = (),
         relay_only: bool = False,
+        simulcast: bool = False,
+        padding: bool = False,
     ) -> None:
         self.name = name
         self.signaling = signaling
@@ -195,6 +202,13 @@ class Bot:
         self.decode = decode
         self.pace = pace
         self.clip: Clip = clip(variant)
+        # Video in simulcast layers (lowest first, like a browser's camera scaled by 4, 2, 1),
+        # each its own SSRC and RTP stream id, announced with a=rid / a=simulcast.
+        self.layers: tuple[Clip, ...] = layered_clip(variant) if simulcast else (self.clip,)
+        self.simulcast = simulcast
+        # After each video frame, a padding-only packet in the same stream (as a browser pads
+        # its simulcast layers and probes its bandwidth): it takes a sequence number.
+        self.padding = padding
         configuration = SfuConfig(ice_addresses=ice_addresses).rtc_configuration()
         # A bot may stand for a browser behind a TURN relay (the worker itself never uses one).
         configuration.iceServers = list(ice_servers)
@@ -274,7 +288,10 @@ class Bot:
                 self._hooked.add(id(t))
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(offer)
-        answer = await self.signaling(self.pc.localDescription.sdp)
+        offer_sdp = self.pc.localDescription.sdp
+        if self.simulcast and self._video_t is not None:
+            offer_sdp = with_simulcast(offer_sdp, str(self._video_t.mid), LAYER_RIDS)
+        answer = await self.signaling(offer_sdp)
         await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
         transceivers = self.pc.getTransceivers()
         if self._writer is None:
@@ -506,14 +523,18 @@ class Bot:
         audio_params = self._params(audio) if audio else None
         video_params = self._params(video) if video else None
         clip_ = self.clip
-        a_seq = v_seq = 1000
+        layers = self.layers
+        a_seq = 1000
+        v_seqs = [1000 + 7000 * n for n in range(len(layers))]
+        pictures = [0] * len(layers)
         a_ts = v_ts = 0
-        picture_id = 0
         a_index = v_index = 0
         next_audio = next_video = loop.time()
         frame_interval = 1.0 / clip_.fps
         ts_step = 90000 // clip_.fps
-        pacer = Pacer(PACING_FACTOR * clip_bitrate(clip_) / 8, loop.time()) if self.pace else None
+        rate = sum(clip_bitrate(layer) for layer in layers)
+        pacer = Pacer(PACING_FACTOR * rate / 8, loop.time()) if self.pace else None
+        layer_ssrcs = [0] + [random.getrandbits(32) for _ in layers[1:]]
         while True:
             now = loop.time()
             writer = self._writer
@@ -552,27 +573,46 @@ class Bot:
                         pos += 1
                     v_index += pos - (v_index % n)
                 pt, ssrc, mid_id, _, mid = video_params
-                ext = one_byte_extension_block([(mid_id, mid)]) if mid_id else b""
-                frame = clip_.video_frames[v_index % len(clip_.video_frames)]
-                chunks = [frame[i : i + MAX_PAYLOAD] for i in range(0, len(frame), MAX_PAYLOAD)]
-                for i, chunk in enumerate(chunks):
-                    header = build_header(
-                        marker=1 if i == len(chunks) - 1 else 0,
-                        payload_type=pt,
-                        sequence_number=v_seq,
-                        timestamp=v_ts,
-                        ssrc=ssrc,
-                        ext=ext,
-                    )
-                    desc = build_descriptor(picture_id=picture_id, start=i == 0)
-                    packet = header + desc + chunk
-                    self._sent_video[v_seq % VIDEO_HISTORY] = (v_seq, packet)
-                    if pacer is not None:
-                        pacer.push(packet, now)
-                    elif writer is not None and writer.write_rtp(packet):
-                        self.packets_sent += 1
-                    v_seq = (v_seq + 1) & 0xFFFF
-                picture_id = (picture_id + 1) & 0x7FFF
+                layer_ssrcs[0] = ssrc
+                for n, layer in enumerate(layers):
+                    elements = [(mid_id, mid)] if mid_id else []
+                    if self.simulcast:
+                        elements.append((RID_EXT_ID, LAYER_RIDS[n].encode()))
+                    ext = one_byte_extension_block(elements) if elements else b""
+                    frame = layer.video_frames[v_index % len(layer.video_frames)]
+                    chunks = [frame[i : i + MAX_PAYLOAD] for i in range(0, len(frame), MAX_PAYLOAD)]
+                    for i, chunk in enumerate(chunks):
+                        header = build_header(
+                            marker=1 if i == len(chunks) - 1 else 0,
+                            payload_type=pt,
+                            sequence_number=v_seqs[n],
+                            timestamp=v_ts,
+                            ssrc=layer_ssrcs[n],
+                            ext=ext,
+                        )
+                        desc = build_descriptor(picture_id=pictures[n], start=i == 0)
+                        packet = header + desc + chunk
+                        # Kept for NACKs (the layers' sequence numbers lie far apart).
+                        self._sent_video[v_seqs[n] % VIDEO_HISTORY] = (v_seqs[n], packet)
+                        if pacer is not None:
+                            pacer.push(packet, now)
+                        elif writer is not None and writer.write_rtp(packet):
+                            self.packets_sent += 1
+                        v_seqs[n] = (v_seqs[n] + 1) & 0xFFFF
+                    if self.padding:
+                        header = build_header(
+                            marker=0,
+                            payload_type=pt,
+                            sequence_number=v_seqs[n],
+                            timestamp=v_ts,
+                            ssrc=layer_ssrcs[n],
+                            ext=ext,
+                        )
+                        padded = bytes((header[0] | 0x20,)) + header[1:] + bytes(31) + b"\x20"
+                        if writer is not None and writer.write_rtp(padded):
+                            self.packets_sent += 1
+                        v_seqs[n] = (v_seqs[n] + 1) & 0xFFFF
+                    pictures[n] = (pictures[n] + 1) & 0x7FFF
                 v_ts = (v_ts + ts_step) & 0xFFFFFFFF
                 v_index += 1
             if pacer is not None:
@@ -600,6 +640,29 @@ class Bot:
             ids.get(AUDIO_LEVEL_URI, 0),
             str(t.mid).encode(),
         )
+
+
+def with_simulcast(offer_sdp: str, mid: str, rids: Sequence[str]) -> str:
+    """The offer with the video m-line ``mid`` publishing simulcast layers ``rids`` (lowest
+    first): rtp-stream-id, ``a=rid:<id> send`` and ``a=simulcast:send`` (aiortc writes none)."""
+    out: list[str] = []
+    inside = False
+
+    def close() -> None:
+        if inside:
+            out.append(f"a=extmap:{RID_EXT_ID} {RID_URI}")
+            out.extend(f"a=rid:{rid} send" for rid in rids)
+            out.append("a=simulcast:send " + ";".join(rids))
+
+    for line in offer_sdp.splitlines():
+        if line.startswith("m="):
+            close()
+            inside = False
+        elif line == f"a=mid:{mid}":
+            inside = True
+        out.append(line)
+    close()
+    return "\r\n".join(out) + "\r\n"
 
 
 # --- command line: N bots against an SFU in a child process ----------------------------

@@ -44,14 +44,16 @@ class Clip:
     audio_packets: tuple[bytes, ...]
 
 
-def _encode_video(variant: int) -> tuple[list[bytes], list[bool]]:
+def _encode_video(variant: int, scale: int = 1) -> tuple[list[bytes], list[bool]]:
+    """The clip's frames, ``scale`` times smaller on each side (and bitrate) than the full one."""
     ctx = av.VideoCodecContext.create("libvpx", "w")
-    ctx.width = WIDTH
-    ctx.height = HEIGHT
+    width, height = WIDTH // scale, HEIGHT // scale
+    ctx.width = width
+    ctx.height = height
     ctx.pix_fmt = "yuv420p"
     ctx.framerate = Fraction(FPS, 1)
     ctx.time_base = Fraction(1, FPS)
-    ctx.bit_rate = VIDEO_BITRATE
+    ctx.bit_rate = VIDEO_BITRATE // (scale * scale)
     ctx.gop_size = KEYFRAME_INTERVAL
     ctx.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     # A textured pattern (seeded noise plus a ramp) that scrolls: realistic frame sizes,
@@ -59,20 +61,20 @@ def _encode_video(variant: int) -> tuple[list[bytes], list[bool]]:
     noise = random.Random(variant).randbytes(WIDTH * 4)  # noqa: S311 - test pattern
     ramp = bytes((b // 2 + (k % 256) // 2) & 0xFF for k, b in enumerate(noise)) * 2
     base = (variant * 67) % 256
-    chroma_u = bytes([(64 + variant * 40) % 256]) * ((WIDTH // 2) * (HEIGHT // 2))
-    chroma_v = bytes([(192 - variant * 40) % 256]) * ((WIDTH // 2) * (HEIGHT // 2))
+    chroma = ((64 + variant * 40) % 256, (192 - variant * 40) % 256)
     frames: list[bytes] = []
     keys: list[bool] = []
     total = FPS * SECONDS
     for i in range(total):
-        frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
+        frame = av.VideoFrame(width, height, "yuv420p")
         rows = []
-        for r in range(HEIGHT):
-            start = (base + i * 6 + r * 5) % (WIDTH * 4)
-            rows.append(ramp[start : start + WIDTH])
+        for r in range(height):
+            start = (base + i * 6 * scale + r * 5 * scale) % (WIDTH * 4)
+            rows.append(ramp[start : start + width])
         frame.planes[0].update(b"".join(rows))
-        frame.planes[1].update(chroma_u)
-        frame.planes[2].update(chroma_v)
+        for plane, value in zip(frame.planes[1:], chroma, strict=True):
+            # Each row of a plane is padded to its line size (small sizes are).
+            plane.update(bytes((value,)) * (plane.line_size * (height // 2)))
         frame.pts = i
         if i % KEYFRAME_INTERVAL == 0:
             frame.pict_type = av.video.frame.PictureType.I
@@ -122,6 +124,28 @@ def clip(variant: int) -> Clip:
     for packet in audio:
         _registry.setdefault(digest(packet), (variant, False))
     return Clip(variant, FPS, tuple(frames), tuple(keys), tuple(audio))
+
+
+# Simulcast layers of a clip: the full clip scaled down by these, lowest first (80x60, 160x120
+# and the full 320x240), as a browser scales its camera by 4, 2 and 1.
+LAYER_SCALES = (4, 2, 1)
+
+
+@functools.cache
+def layered_clip(variant: int) -> tuple[Clip, ...]:
+    """The clip for ``variant`` in simulcast layers, lowest first (encoded once; every layer's
+    frames identify as ``variant``). Keyframes fall on the same frames in every layer."""
+    layers: list[Clip] = []
+    for scale in LAYER_SCALES:
+        if scale == 1:
+            layers.append(clip(variant))
+            continue
+        frames, keys = _encode_video(variant, scale)
+        for index, frame in enumerate(frames):
+            _registry[digest(frame)] = (variant, keys[index])
+        full = clip(variant)
+        layers.append(Clip(variant, FPS, tuple(frames), tuple(keys), full.audio_packets))
+    return tuple(layers)
 
 
 def identify(data: bytes) -> int | None:

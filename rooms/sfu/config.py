@@ -38,6 +38,13 @@ class SfuConfig:
     (fastpath.c; the whole process follows the last ``Sfu`` made)."""
     remb_bitrate: int = 1_500_000
     remb_min_bitrate: int = 150_000
+    simulcast_max_bitrate: int = 3_000_000
+    """What a publisher is granted for its simulcast camera at most (all layers)."""
+    downlink_initial_bitrate: int = 20_000_000
+    """A subscriber's downlink estimate until its feedback says otherwise (a client that
+    sends no REMB, like the bots, is limited only by the loss it reports)."""
+    downlink_min_bitrate: int = 100_000
+    downlink_max_bitrate: int = 20_000_000
     speakers: SpeakerConfig = field(default_factory=SpeakerConfig)
 
     def __post_init__(self) -> None:

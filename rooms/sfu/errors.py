@@ -23,6 +23,10 @@ class InvalidCandidate(SfuError):
     """An ICE candidate could not be parsed or applied."""
 
 
+class InvalidTileSize(SfuError):
+    """A reported tile size is out of range."""
+
+
 class UnknownParticipant(SfuError):
     """No peer exists for this participant in this room."""
 

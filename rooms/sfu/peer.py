@@ -29,6 +29,7 @@ who ever spoke.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -55,12 +56,14 @@ from aiortc.rtp import (
 from . import hooks, rtcp
 from ._fastpath import ffi as _fast_ffi
 from ._fastpath import lib as _fast
+from .allocation import DownlinkEstimator
 from .config import SfuConfig
 from .errors import NegotiationError
 from .reports import PeerState
 from .rtp_header import RtpView, find_extension, parse_rtp
 from .selection import SourceKey, SourceKind
 from .streams import OutputSlot, Source
+from .vp8 import keyframe_size
 
 if TYPE_CHECKING:
     from .room import SfuRoom
@@ -68,10 +71,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _SSRC = Struct("!I")
+_SEQ = Struct("!H")
 _PKT = _fast_ffi.new("fwd_pkt *")
 """The packet being forwarded (the whole forwarding path is synchronous: one at a time)."""
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+RID_URI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+MAX_SIMULCAST_LAYERS = 3
+_RID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
 Role = Literal["publish", "slot", "inactive"]
@@ -84,6 +91,9 @@ class MediaPlan:
     role: Role
     source_kind: SourceKind | None
     ssrc: int | None
+    rids: tuple[str, ...] = ()
+    """Simulcast layers (RTP stream ids) the m-line publishes, lowest first; () without."""
+    rid_ext_id: int = 0
 
 
 def stream_id(key: SourceKey) -> str:
@@ -113,6 +123,80 @@ def offer_ice_ufrag(offer_sdp: str) -> str | None:
     return next(
         (m.ice.usernameFragment for m in desc.media if m.ice and m.ice.usernameFragment), None
     )
+
+
+def _sections(offer_sdp: str) -> list[list[str]]:
+    """The attribute lines of each m-section, in order (aiortc's parser drops a=rid and
+    a=simulcast)."""
+    sections: list[list[str]] = []
+    for line in offer_sdp.splitlines():
+        line = line.strip()
+        if line.startswith("m="):
+            sections.append([])
+        elif sections and line.startswith("a="):
+            sections[-1].append(line[2:])
+    return sections
+
+
+def simulcast_rids(attributes: Sequence[str]) -> tuple[tuple[str, ...], int]:
+    """The layers an m-section publishes with RFC 8853 simulcast (``a=simulcast:send`` with
+    ``a=rid:<id> send`` for each; the first alternative of each stream; paused ones too) and
+    the id of the rtp-stream-id header extension. ((), 0) without simulcast. Raises
+    NegotiationError for simulcast that cannot be received."""
+    send: list[str] | None = None
+    declared: set[str] = set()
+    ext_id = 0
+    for attr in attributes:
+        name, _, value = attr.partition(":")
+        if name == "simulcast":
+            parts = value.split()
+            if len(parts) >= 2 and parts[0] == "send":
+                send = [alt.split(",")[0].lstrip("~") for alt in parts[1].split(";")]
+        elif name == "rid":
+            parts = value.split()
+            if len(parts) >= 2 and parts[1] == "send":
+                declared.add(parts[0])
+        elif name == "extmap":
+            parts = value.split()
+            if len(parts) >= 2 and parts[1] == RID_URI:
+                ext_id = int(parts[0].split("/")[0]) if parts[0].split("/")[0].isdigit() else 0
+    if send is None:
+        return (), 0
+    if not 1 <= len(send) <= MAX_SIMULCAST_LAYERS or len(set(send)) != len(send):
+        raise NegotiationError(f"simulcast: 1 to {MAX_SIMULCAST_LAYERS} distinct layers")
+    for rid in send:
+        if not _RID.match(rid) or rid not in declared:
+            raise NegotiationError(f"simulcast layer {rid!r} has no valid a=rid line")
+    if not 1 <= ext_id <= 14:
+        raise NegotiationError("simulcast needs the rtp-stream-id header extension (1..14)")
+    return tuple(send), ext_id
+
+
+def answer_simulcast(answer_sdp: str, plans: Sequence[MediaPlan]) -> str:
+    """Accept the offered simulcast layers in the answer (aiortc's answer has no a=rid /
+    a=simulcast): the rtp-stream-id extension, ``a=rid:<id> recv`` and ``a=simulcast:recv``
+    in the m-section of each simulcast m-line."""
+    by_mid = {p.mid: p for p in plans if p.rids}
+    if not by_mid:
+        return answer_sdp
+    out: list[str] = []
+    current: MediaPlan | None = None
+
+    def close_section() -> None:
+        if current is not None:
+            out.append(f"a=extmap:{current.rid_ext_id} {RID_URI}")
+            out.extend(f"a=rid:{rid} recv" for rid in current.rids)
+            out.append("a=simulcast:recv " + ";".join(current.rids))
+
+    for line in answer_sdp.splitlines():
+        if line.startswith("m="):
+            close_section()
+            current = None
+        elif line.startswith("a=mid:"):
+            current = by_mid.get(line[6:].strip())
+        out.append(line)
+    close_section()
+    return "\r\n".join(out) + "\r\n"
 
 
 # m-lines that neither publish nor receive (a stopped transceiver stays in the SDP as one).
@@ -149,6 +233,8 @@ def plan_offer(
         raise NegotiationError(f"screen_mids are not video m-lines: {sorted(unknown_screens)}")
     plans: list[MediaPlan] = []
     published: set[SourceKind] = set()
+    sections = _sections(offer_sdp)
+    attributes = {m.rtp.muxId: sections[i] for i, m in enumerate(desc.media) if i < len(sections)}
     for m in media:
         mid = m.rtp.muxId
         kind: Literal["audio", "video"] = "audio" if m.kind == "audio" else "video"
@@ -165,8 +251,13 @@ def plan_offer(
             if source_kind in published:
                 raise NegotiationError(f"more than one {source_kind} stream published")
             published.add(source_kind)
-            ssrc = m.ssrc[0].ssrc if m.ssrc else None
-            plans.append(MediaPlan(mid, kind, "publish", source_kind, ssrc))
+            rids: tuple[str, ...] = ()
+            rid_ext_id = 0
+            if source_kind == "camera":
+                # Only the camera is received in layers: a screen share keeps one stream.
+                rids, rid_ext_id = simulcast_rids(attributes.get(mid, []))
+            ssrc = m.ssrc[0].ssrc if m.ssrc and not rids else None
+            plans.append(MediaPlan(mid, kind, "publish", source_kind, ssrc, rids, rid_ext_id))
         elif direction == "recvonly" and m.port != 0:
             plans.append(MediaPlan(mid, kind, "slot", None, None))
         else:
@@ -230,6 +321,16 @@ class Peer:
         self.restream_asked = False
         self.rtcp_ssrc = 0
         self.mid_ext_id = 0
+        self.rid_ext_id = 0
+        # This subscriber's downlink (its REMB and receiver reports feed it; the room
+        # allocates layers within it) and the tile size (w, h) it shows each video slot at.
+        self.downlink = DownlinkEstimator(
+            initial=config.downlink_initial_bitrate,
+            floor=config.downlink_min_bitrate,
+            ceiling=config.downlink_max_bitrate,
+        )
+        self.tiles: dict[str, tuple[int, int]] = {}
+        self.sent_octets = 0
         self.packets_in = 0
         self.bytes_in = 0
         self.packets_dropped = 0
@@ -293,7 +394,7 @@ class Peer:
                 self.room.request_keyframe(slot.current)
         self._update_streams(transceivers, by_mid)
         self.remote_ufrag = offer_ice_ufrag(offer_sdp)
-        return str(self.pc.localDescription.sdp)
+        return answer_simulcast(str(self.pc.localDescription.sdp), plans)
 
     def _prepare(self, t: RTCRtpTransceiver, plan: MediaPlan) -> None:
         if id(t) not in self._hooked:
@@ -330,23 +431,33 @@ class Peer:
                 self.mid_ext_id = mid_id
             if plan.role == "publish" and plan.source_kind is not None:
                 existing = self.sources_by_mid.get(plan.mid)
-                if existing is not None and existing.key.kind == plan.source_kind:
+                if (
+                    existing is not None
+                    and existing.key.kind == plan.source_kind
+                    and tuple(layer.rid for layer in existing.layers if layer.rid) == plan.rids
+                ):
                     continue
                 if existing is not None:
                     self.room.drop_source(self, existing)
-                source = Source(
-                    key=SourceKey(self.participant_id, plan.source_kind),
-                    mid=plan.mid,
-                    payload_type=payload_type,
-                    clock_rate=primary.clockRate,
-                    is_vp8=plan.kind == "video",
-                    audio_level_id=_ext_id(t, AUDIO_LEVEL_URI),
-                    ssrc=plan.ssrc,
-                    history_size=self.config.nack_cache_size if plan.kind == "video" else 0,
-                    nack_upstream=self.config.nack_upstream and plan.kind == "video",
-                )
-                source.keyframes.min_interval = self.config.keyframe_min_interval
-                self.room.add_source(self, source)
+                layers: list[Source] = []
+                for index, rid in enumerate(plan.rids or (None,)):
+                    source = Source(
+                        key=SourceKey(self.participant_id, plan.source_kind),
+                        mid=plan.mid,
+                        payload_type=payload_type,
+                        clock_rate=primary.clockRate,
+                        is_vp8=plan.kind == "video",
+                        audio_level_id=_ext_id(t, AUDIO_LEVEL_URI),
+                        ssrc=plan.ssrc,
+                        history_size=self.config.nack_cache_size if plan.kind == "video" else 0,
+                        nack_upstream=self.config.nack_upstream and plan.kind == "video",
+                        rid=rid,
+                        layer=index,
+                        layers=layers,
+                    )
+                    source.keyframes.min_interval = self.config.keyframe_min_interval
+                self.rid_ext_id = plan.rid_ext_id or self.rid_ext_id
+                self.room.add_source(self, layers[0])
             elif plan.role == "slot" and plan.mid not in self.slots:
                 ssrc, rtx_ssrc = hooks.sender_ssrcs(t.sender)
                 rtx = codecs[1].payloadType if len(codecs) > 1 else None
@@ -442,24 +553,40 @@ class Peer:
         # the one fwd_pkt the forwarding loop takes; -1: not RTP, -2: a bad VP8 descriptor.
         pkt = _PKT
         parsed = _fast.fwd_parse(pkt, data, size, source.is_vp8, source.audio_level_id)
-        if (
-            parsed == -1
-            or data[1] & 0x7F != source.payload_type
-            or pkt.payload_end <= pkt.payload_start
-        ):
-            # RTX, padding probes and unnegotiated payload types are not forwarded.
+        if parsed == -1 or data[1] & 0x7F != source.payload_type:
+            # RTX and unnegotiated payload types are not forwarded.
             self.packets_dropped += 1
             return
+        if pkt.payload_end <= pkt.payload_start:
+            # Padding only (a browser pads its simulcast layers and probes its bandwidth with
+            # such packets in the media stream): not forwarded, and the sequence numbers after
+            # it close up, or each subscriber would count every one as a lost packet.
+            self.packets_dropped += 1
+            self._received(source, pkt.seq, size)  # the publisher must not resend it
+            source.padding_skipped = (source.padding_skipped + 1) & 0xFFFF
+            return
+        if source.padding_skipped:
+            pkt.seq = (pkt.seq - source.padding_skipped) & 0xFFFF
         self.packets_in += 1
         self.bytes_in += size
-        source.stats.add(pkt.seq, size)
-        missing = source.missing
-        if missing is not None:
-            lost = missing.add(pkt.seq, self.room.now())
-            if lost and self.writer is not None and source.ssrc is not None:
-                self.writer.write_rtcp(rtcp.nack(self.rtcp_ssrc, source.ssrc, lost))
+        self._received(source, _SEQ.unpack_from(data, 2)[0], size)
+        if pkt.keyframe and parsed == 0:
+            # A keyframe says the picture size (layer choice compares it with tile sizes).
+            picture = keyframe_size(memoryview(data)[pkt.payload_start : pkt.payload_end])
+            if picture is not None:
+                source.size = picture
         if parsed == 0:
             self.room.forward(source, data, pkt)
+
+    def _received(self, source: Source, seq: int, size: int) -> None:
+        """Account for a packet of ``source`` (its sequence number as the publisher sent it)
+        and NACK what its arrival shows missing."""
+        source.stats.add(seq, size)
+        missing = source.missing
+        if missing is not None:
+            lost = missing.add(seq, self.room.now())
+            if lost and self.writer is not None and source.ssrc is not None:
+                self.writer.write_rtcp(rtcp.nack(self.rtcp_ssrc, source.ssrc, lost))
 
     def _learn_ssrc(self, data: bytes, ssrc: int, view: RtpView) -> Source | None:
         # Offers without a=ssrc lines (allowed with unified plan) are mapped by the MID
@@ -468,6 +595,13 @@ class Peer:
         if raw is None:
             return None
         source = self.sources_by_mid.get(raw.decode("ascii", "replace"))
+        if source is not None and source.rid is not None:
+            # A simulcast layer: which one, the rtp-stream-id extension says.
+            rid = find_extension(data, view, self.rid_ext_id) if self.rid_ext_id else None
+            if rid is None:
+                return None
+            name = rid.decode("ascii", "replace")
+            source = next((layer for layer in source.layers if layer.rid == name), None)
         if source is None or (source.ssrc is not None and source.ssrc in self.sources_by_ssrc):
             return None
         source.ssrc = ssrc
@@ -514,13 +648,26 @@ class Peer:
                 bitrate, ssrcs = unpack_remb_fci(packet.fci)
             except ValueError:
                 return
+            matched = False
             for ssrc in ssrcs:
                 slot = self.slots_by_ssrc.get(ssrc)
                 if slot is not None:
                     slot.remb = bitrate
+                    matched = True
+            if matched:
+                # A browser's REMB is its estimate for everything it receives.
+                self.downlink.on_remb(bitrate)
 
     def _receiver_reports(self, reports: Sequence[RtcpReceiverInfo]) -> None:
+        worst = -1
         for report in reports:
             slot = self.slots_by_ssrc.get(report.ssrc)
             if slot is not None:
                 slot.fraction_lost = report.fraction_lost
+                worst = max(worst, report.fraction_lost)
+        if worst >= 0:
+            self.downlink.on_loss(worst)
+
+    def all_sources(self) -> list[Source]:
+        """Every stream received from this peer, each simulcast layer on its own."""
+        return [layer for source in self.sources.values() for layer in source.layers]

@@ -12,6 +12,8 @@ Control plane -> worker (sent to the worker's channel):
     sfu.mute     {room_id, participant_id, muted} stop / resume forwarding their audio
     sfu.camera   {room_id, participant_id, off}      stop / resume forwarding their camera
     sfu.screen   {room_id, participant_id, allowed}
+    sfu.tiles    {room_id, participant_id, tiles: {mid: [width, height]}}  the size (device
+                 pixels) the client shows its video slots at: the layer each slot gets
     sfu.remove   {room_id, participant_id}        close the peer, stop all their media
     sfu.close_room {room_id}
     sfu.drain    {}                               empty this worker, then exit
@@ -97,6 +99,13 @@ class ScreenCommand(TypedDict):
     allowed: bool
 
 
+class TilesCommand(TypedDict):
+    type: Literal["sfu.tiles"]
+    room_id: int
+    participant_id: int
+    tiles: dict[str, list[int]]
+
+
 class RemoveCommand(TypedDict):
     type: Literal["sfu.remove"]
     room_id: int
@@ -114,6 +123,7 @@ Command = (
     | MuteCommand
     | CameraCommand
     | ScreenCommand
+    | TilesCommand
     | RemoveCommand
     | CloseRoomCommand
 )

@@ -27,16 +27,27 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from aiortc.rtp import RtcpSrPacket
 from aiortc.sdp import candidate_from_sdp
 
 from . import rtcp
+from .allocation import (
+    ASSUMED_SIZES,
+    Layer,
+    SlotDemand,
+    SlotLayer,
+    allocate,
+    layers_in_use,
+    nominal_bitrate,
+    upstream_bitrate,
+)
 from .config import SfuConfig
 from .errors import (
     InvalidCandidate,
+    InvalidTileSize,
     NegotiationError,
     RoomClosed,
     ScreenShareBusy,
@@ -66,6 +77,12 @@ TEARDOWN_TIMEOUT = 5.0
 # Video slots beyond last-N a subscriber may hold: screen shares and pinned cameras, which
 # come first (selection.video_sources_for). Offers with more slots are refused.
 EXTRA_VIDEO_SLOTS = 4
+# What each audio stream a subscriber receives is assumed to need: its downlink keeps this
+# for audio before any video is allocated (audio is never dropped for video).
+AUDIO_BITRATE = 40_000
+GRANT_FACTOR = 2
+# The largest tile size (either side) a client may report.
+MAX_TILE_SIDE = 8192
 # At most one offer/answer per subscriber in this time for lip sync (rooms.sfu.peer): a
 # crowd's speaker changes must not keep everyone renegotiating.
 RESTREAM_MIN_INTERVAL = 1.0
@@ -100,6 +117,11 @@ class SfuRoom:
         self._teardowns: set[asyncio.Task[None]] = set()
         self._next_feedback = 0.0
         self._next_stats = 0.0
+        self._last_feedback: float | None = None
+        # Each subscriber's last allocation: its video slots' demands and the layers chosen.
+        self._allocations: dict[
+            str, tuple[list[SlotDemand[str, SourceKey]], dict[str, SlotLayer]]
+        ] = {}
         self.forwarded_packets = 0
         self.forwarded_bytes = 0
         # The counts of peers and sources that are gone (see rooms.sfu.totals).
@@ -226,11 +248,11 @@ class SfuRoom:
             self._camera_off.discard(participant_id)
         peer = self.peers.get(participant_id)
         if peer is not None and "camera" in peer.sources:
-            source = peer.sources["camera"]
-            source.enabled = not off
-            if off:
-                for slot in list(source.outputs):
-                    slot.detach(source)
+            for layer in peer.sources["camera"].layers:
+                layer.enabled = not off
+                if off:
+                    for slot in list(layer.outputs):
+                        slot.detach(layer)
         self._dirty = True
         self._reselect()
 
@@ -252,6 +274,25 @@ class SfuRoom:
         self._pins[participant_id] = tuple(pinned)
         self._dirty = True
         self._reselect()
+
+    def set_tile_sizes(self, participant_id: str, tiles: Mapping[str, tuple[int, int]]) -> int:
+        """The size (device pixels) the client shows its video slots at (by mid); slots it
+        does not name keep the size they had. A mid that is not one of its video slots (yet:
+        a renegotiation may be under way) is skipped; returns how many sizes were taken.
+        Raises ``InvalidTileSize`` (nothing changed) for a size out of range."""
+        peer = self._peer(participant_id)
+        taken: dict[str, tuple[int, int]] = {}
+        for mid, (width, height) in tiles.items():
+            if not (0 <= width <= MAX_TILE_SIDE and 0 <= height <= MAX_TILE_SIDE):
+                raise InvalidTileSize(f"tile size out of range: {width}x{height}")
+            slot = peer.slots.get(mid)
+            if slot is not None and slot.kind == "video":
+                taken[mid] = (int(width), int(height))
+        if taken:
+            peer.tiles.update(taken)
+            self._dirty = True
+            self._reselect()
+        return len(taken)
 
     async def remove(self, participant_id: str, reason: str = "removed") -> None:
         """Close the participant's peer; none of their media is forwarded after this call
@@ -321,22 +362,27 @@ class SfuRoom:
             source.enabled = False
         peer.sources[kind] = source
         peer.sources_by_mid[source.mid] = source
-        if source.ssrc is not None:
-            peer.sources_by_ssrc[source.ssrc] = source
+        for layer in source.layers:
+            layer.enabled = source.enabled
+            if layer.ssrc is not None:
+                peer.sources_by_ssrc[layer.ssrc] = layer
         self._dirty = True
 
     def drop_source(self, peer: Peer, source: Source) -> None:
         attached = peer.sources.get(source.key.kind) is source
         if attached or peer.sources_by_mid.get(source.mid) is source:
-            self.retired.add(of_source(source))
-        source.enabled = False
-        for slot in list(source.outputs):
-            slot.detach(source)
+            for layer in source.layers:
+                self.retired.add(of_source(layer))
+        for layer in source.layers:
+            layer.enabled = False
+            for slot in list(layer.outputs):
+                slot.detach(layer)
+            if layer.ssrc is not None and peer.sources_by_ssrc.get(layer.ssrc) is layer:
+                del peer.sources_by_ssrc[layer.ssrc]
         if peer.sources.get(source.key.kind) is source:
             del peer.sources[source.key.kind]
-        peer.sources_by_mid.pop(source.mid, None)
-        if source.ssrc is not None:
-            peer.sources_by_ssrc.pop(source.ssrc, None)
+        if peer.sources_by_mid.get(source.mid) is source:
+            del peer.sources_by_mid[source.mid]
         if source.key.kind == "audio":
             self.speakers.remove(peer.participant_id)
         self._dirty = True
@@ -437,6 +483,7 @@ class SfuRoom:
         self.speakers.remove(peer.participant_id)
         self.recency.remove(peer.participant_id)
         self._renegotiation_asked.pop(peer.participant_id, None)
+        self._allocations.pop(peer.participant_id, None)
         self._pins.pop(peer.participant_id, None)
         self._emit(PeerStateChanged(self.room_id, peer.participant_id, state, reason))
         self._update_speakers(self.now())
@@ -469,7 +516,7 @@ class SfuRoom:
         self._reselect()
         retry = self.config.keyframe_retry_after
         for peer in self.peers.values():
-            for source in peer.sources.values():
+            for source in peer.all_sources():
                 if source.keyframes.poll(now):
                     self._send_pli(source)
             for slot in peer.slots.values():
@@ -535,7 +582,7 @@ class SfuRoom:
                 pinned=self._pins.get(pid, ()),
                 last_n=self.config.last_n,
             )[: self.config.last_n + EXTRA_VIDEO_SLOTS]
-            self._apply(peer, "video", wanted_video, now)
+            self._apply_video(peer, wanted_video, len(wanted_audio), now)
             lock = self._locks.get(pid)
             if lock is not None and lock.locked():
                 # Its offer is being applied: the slots it offers are not known yet. Asking
@@ -578,29 +625,93 @@ class SfuRoom:
             if slot.assign(source, now) and source is not None:
                 self.request_keyframe(source)
 
+    def _apply_video(
+        self, peer: Peer, wanted: list[SourceKey], audio_streams: int, now: float
+    ) -> None:
+        """Place the wanted video sources in the subscriber's slots (``assign_slots``), then
+        pick each slot's layer within its downlink (``allocation.allocate``)."""
+        slots = {mid: s for mid, s in peer.slots.items() if s.kind == "video"}
+        if not slots:
+            self._allocations.pop(peer.participant_id, None)
+            return
+        current = {mid: (s.target.key if s.target else None) for mid, s in slots.items()}
+        placed = assign_slots(current, wanted)
+        by_key = {key: mid for mid, key in placed.items() if key is not None}
+        dominant = self.selection.dominant
+        demands: list[SlotDemand[str, SourceKey]] = []
+        groups: dict[str, list[Source]] = {}
+        for key in wanted:
+            mid = by_key.get(key)
+            source = self._source(key)
+            if mid is None or source is None:
+                continue
+            groups[mid] = source.layers
+            demands.append(
+                SlotDemand(
+                    slot=mid,
+                    source=key,
+                    layers=tuple(layer_of(layer) for layer in source.layers),
+                    tile=peer.tiles.get(mid),
+                    prominent=key.kind == "screen" or key.participant_id == dominant,
+                )
+            )
+        result = allocate(peer.downlink.value, demands, audio_reserve=audio_streams * AUDIO_BITRATE)
+        self._allocations[peer.participant_id] = (demands, result)
+        for mid, slot in slots.items():
+            chosen = result[mid].chosen if mid in result else None
+            target = groups[mid][chosen] if chosen is not None else None
+            if slot.assign(target, now) and target is not None:
+                self.request_keyframe(target)
+
     def _source(self, key: SourceKey) -> Source | None:
         peer = self.peers.get(key.participant_id)
         return peer.sources.get(key.kind) if peer is not None else None
 
     def _send_feedback(self, now: float) -> None:
-        """Receiver reports and a REMB estimate toward every publisher (hop by hop)."""
+        """Receiver reports and a REMB toward every publisher (hop by hop), after measuring
+        what came in and went out and updating each subscriber's downlink estimate.
+
+        A publisher's REMB grants what its subscribers take: for a simulcast camera, every
+        layer up to the highest one any subscriber is allocated (the browser pauses layers
+        above what it is granted); for a single-layer stream, the full rate when anyone
+        watches it; the floor for a stream nobody watches."""
         cfg = self.config
+        interval = now - self._last_feedback if self._last_feedback is not None else 0.0
+        self._last_feedback = now
+        for peer in self.peers.values():
+            for source in peer.all_sources():
+                source.sample(interval)
+            sent = sum(s.octets for s in peer.slots.values())
+            if interval > 0:
+                rate = int((sent - peer.sent_octets) * 8 / interval)
+                peer.downlink.update(rate, now)
+            peer.sent_octets = sent
+        watched = layers_in_use(list(self._allocations.values()))
+        # The allocation follows the estimates and the layers that arrive.
+        self._dirty = True
         for peer in self.peers.values():
             if peer.writer is None or not peer.writer.connected:
                 continue
             reports = [
                 s.stats.report(s.ssrc, now)
-                for s in peer.sources.values()
+                for s in peer.all_sources()
                 if s.ssrc is not None and s.stats.packets
             ]
             if reports:
                 peer.writer.write_rtcp(rtcp.receiver_report(peer.rtcp_ssrc, reports))
-            video = [s for s in peer.sources.values() if s.is_vp8 and s.ssrc is not None]
-            if video:
-                estimates = [slot.remb for s in video for slot in s.outputs if slot.remb]
-                bitrate = min(estimates) if estimates else cfg.remb_bitrate
-                bitrate = max(cfg.remb_min_bitrate, min(cfg.remb_bitrate, bitrate))
-                ssrcs = [s.ssrc for s in video if s.ssrc is not None]
+            video = [s for s in peer.sources.values() if s.is_vp8]
+            ssrcs = [layer.ssrc for s in video for layer in s.layers if layer.ssrc is not None]
+            if ssrcs:
+                bitrate = 0
+                for s in video:
+                    highest = watched.get(s.key)
+                    if len(s.layers) == 1:
+                        bitrate += cfg.remb_bitrate if highest is not None else 0
+                        continue
+                    layers = [layer_of(layer, need=True) for layer in s.layers]
+                    granted = upstream_bitrate(layers, highest, floor=cfg.remb_min_bitrate)
+                    bitrate += min(cfg.simulcast_max_bitrate, granted)
+                bitrate = max(cfg.remb_min_bitrate, bitrate)
                 peer.writer.write_rtcp(rtcp.remb(peer.rtcp_ssrc, bitrate, ssrcs))
 
     def _stats(self, peer: Peer) -> PeerStats:
@@ -615,5 +726,21 @@ class SfuRoom:
             bytes_out=sum(s.octets for s in slots),
             packets_dropped=peer.packets_dropped,
             nacks_answered=peer.nacks_answered,
-            keyframe_requests_sent=sum(s.keyframes.sent for s in peer.sources.values()),
+            keyframe_requests_sent=sum(s.keyframes.sent for s in peer.all_sources()),
         )
+
+
+def layer_of(source: Source, *, need: bool = False) -> Layer:
+    """A received stream as the allocation sees it: its size (from its keyframes, else the
+    size assumed for its place), its bitrate (measured while it arrives, else nominal) and
+    whether it arrives. ``need``: what to grant the publisher for it: twice the nominal rate
+    (a browser starts a layer only once it can give it its minimum and every layer below it
+    its target, more than the nominal figures), or a quarter above what it sends."""
+    count = len(source.layers)
+    size = source.size or ASSUMED_SIZES[len(ASSUMED_SIZES) - count + source.layer]
+    nominal = nominal_bitrate(*size)
+    if need:
+        bitrate = max(nominal * GRANT_FACTOR, source.bitrate * 5 // 4)
+    else:
+        bitrate = source.bitrate if source.receiving and source.bitrate else nominal
+    return Layer(size[0], size[1], bitrate, source.receiving)

@@ -66,6 +66,23 @@ class Source:
     """Packets kept for answering NACKs (video); 0 keeps none."""
     nack_upstream: bool = False
     """Ask the publisher again for packets lost on the way in (``missing``)."""
+    rid: str | None = None
+    """The RTP stream id of this simulcast layer (None without simulcast)."""
+    layer: int = 0
+    """This layer's place among the source's layers, lowest first."""
+    layers: list[Source] = field(default_factory=list)
+    """All layers of the stream, lowest first, this one included (the same list in every
+    layer); just ``[self]`` without simulcast."""
+    size: tuple[int, int] | None = None
+    """The picture size the newest keyframe announced."""
+    bitrate: int = 0
+    """Bit/s received over the last feedback interval (``sample``)."""
+    receiving: bool = False
+    """Packets arrived in the last feedback interval."""
+    _sampled_octets: int = 0
+    padding_skipped: int = 0
+    """Padding-only packets dropped so far (mod 2**16): forwarded sequence numbers are the
+    received ones less this, so the output has no gap where padding was."""
     outputs: list[OutputSlot] = field(default_factory=list)
     """Slots whose current or pending source this is."""
     live: list[OutputSlot] = field(init=False, default_factory=list)
@@ -82,6 +99,16 @@ class Source:
         self.history = PacketHistory(self.history_size) if self.history_size else None
         self.missing = MissingPackets() if self.nack_upstream else None
         self._live_c = ffi.NULL
+        if self not in self.layers:
+            self.layers.append(self)
+
+    def sample(self, interval: float) -> None:
+        """Measure the bitrate and liveness over the ``interval`` seconds since the last call."""
+        octets = self.stats.octets
+        received = octets - self._sampled_octets
+        self._sampled_octets = octets
+        self.receiving = received > 0
+        self.bitrate = int(received * 8 / interval) if interval > 0 else 0
 
     @property
     def participant_id(self) -> str:

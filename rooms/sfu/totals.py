@@ -57,6 +57,6 @@ def of_peer(peer: Peer, *, with_sources: bool = True) -> Totals:
         slot_switches=sum(slot.rewriter.switches for slot in tuple(peer.slots.values())),
     )
     if with_sources:
-        for source in tuple(peer.sources.values()):
+        for source in peer.all_sources():
             totals.add(of_source(source))
     return totals

@@ -116,3 +116,21 @@ def build_descriptor(*, picture_id: int, start: bool, tl0picidx: int | None = No
 def is_keyframe_bitstream(frame: bytes) -> bool:
     """Whether an encoded VP8 frame (not RTP) is a keyframe (frame tag bit 0 is 0)."""
     return len(frame) > 0 and (frame[0] & 0x01) == 0
+
+
+def keyframe_size(payload: bytes | memoryview) -> tuple[int, int] | None:
+    """The picture size a packet that starts a VP8 keyframe announces (RFC 6386 9.1: after
+    the 3-byte frame tag, the start code 9d 01 2a and two 14-bit little-endian sizes); None
+    for any other packet or a malformed one."""
+    try:
+        desc = parse_vp8(payload)
+    except ValueError:
+        return None
+    if not desc.keyframe:
+        return None
+    frame = payload[desc.size :]
+    if len(frame) < 10 or bytes(frame[3:6]) != b"\x9d\x01\x2a":
+        return None
+    width = (frame[6] | (frame[7] << 8)) & 0x3FFF
+    height = (frame[8] | (frame[9] << 8)) & 0x3FFF
+    return (width, height) if width and height else None

@@ -295,6 +295,19 @@ class Worker:
             elif kind == "sfu.mute":
                 if pid in room.peers:
                     room.set_muted(pid, bool(message.get("muted")))
+            elif kind == "sfu.tiles":
+                tiles = message.get("tiles")
+                if pid in room.peers and isinstance(tiles, dict):
+                    room.set_tile_sizes(
+                        pid,
+                        {
+                            str(mid): (int(size[0]), int(size[1]))
+                            for mid, size in tiles.items()
+                            if isinstance(size, list | tuple)
+                            and len(size) == 2
+                            and all(isinstance(v, int) for v in size)
+                        },
+                    )
             elif kind == "sfu.camera":
                 if pid in room.peers:
                     room.set_camera_off(pid, bool(message.get("off")))

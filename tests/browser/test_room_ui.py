@@ -39,7 +39,7 @@ def test_it_reconnects_by_itself(people: People) -> None:
     # The network goes away and the socket drops: the page says so and keeps trying.
     bob.context.set_offline(True)
     bob.evaluate("() => window.roomsDebug.socket.ws.close(3001)")
-    expect(bob.locator("#reconnecting")).to_be_visible()
+    expect(bob.locator("#reconnecting")).to_be_visible(timeout=15_000)
     expect(bob.locator("#reconnecting")).to_contain_text("Reconnecting")
     shot(bob, "20-reconnecting")
     bob.context.set_offline(False)
@@ -47,11 +47,19 @@ def test_it_reconnects_by_itself(people: People) -> None:
     expect(bob.locator("#people-count")).to_have_text("2")
 
     # A resume the server refuses (token no longer valid) falls back to the join API.
+    # The banner may come and go between two of Playwright's polls on a fast run: a
+    # MutationObserver remembers that it was shown.
     bob.evaluate(
-        "() => { window.roomsDebug.socket.resumeToken = 'stale';"
-        " window.roomsDebug.socket.ws.close(3001); }"
+        """() => {
+            const banner = document.getElementById("reconnecting");
+            window.sawReconnecting = false;
+            new MutationObserver(() => { if (!banner.hidden) window.sawReconnecting = true; })
+                .observe(banner, { attributes: true, attributeFilter: ["hidden"] });
+            window.roomsDebug.socket.resumeToken = "stale";
+            window.roomsDebug.socket.ws.close(3001);
+        }"""
     )
-    expect(bob.locator("#reconnecting")).to_be_visible()
+    bob.wait_for_function("() => window.sawReconnecting === true", timeout=15_000)
     expect(bob.locator("#reconnecting")).to_be_hidden(timeout=15_000)
     in_room(bob)
     expect(alice.locator("#people-count")).to_have_text("2")

@@ -454,6 +454,9 @@ async def test_last_host_leaving_locks_the_room_and_nobody_is_promoted(
         ('{"type": "media.ice", "candidate": "x", "sdp_mid": "\\ud83d"}', "invalid_message"),
         ('{"type": "media.offer", "sdp": "v=0\\u0000"}', "invalid_message"),
         ('{"type": "media.offer", "sdp": "v=0", "screen_mids": ["\\u0000"]}', "invalid_message"),
+        ('{"type": "media.tiles", "tiles": {"\\u0000": [1, 1]}}', "invalid_message"),
+        ('{"type": "media.tiles", "tiles": {"\\ud800": [1, 1]}}', "invalid_message"),
+        ('{"type": "media.tiles", "tiles": [[1, 1]]}', "invalid_message"),
     ],
 )
 async def test_bad_messages_get_an_error_and_the_connection_survives(

@@ -295,3 +295,29 @@ async def test_media_unavailable_names_the_offer(alice: User, room: Room) -> Non
     error = await host.expect("error")
     assert (error["code"], error["offer_id"]) == ("media_unavailable", "a1")
     await host.close()
+
+
+async def test_tile_sizes_are_checked_and_relayed(alice: User, room: Room) -> None:
+    worker = await start_worker(room)
+    host, pid = await host_in(room, alice)
+    await host.send({"type": "media.tiles", "tiles": {"3": [320, 180], "4": [0, 0]}})
+    assert await worker.receive() == {
+        "type": "sfu.tiles",
+        "room_id": room.pk,
+        "participant_id": pid,
+        "tiles": {"3": [320, 180], "4": [0, 0]},
+    }
+    for bad in (
+        {"3": [320]},  # not a pair
+        {"3": [320, -1]},  # negative
+        {"3": [320, 9000]},  # larger than any screen
+        {"3": [320.5, 180]},  # not whole pixels
+        {"3": ["320", "180"]},  # strings
+        {"": [1, 1]},  # no mid
+        {str(n): [1, 1] for n in range(33)},  # more slots than anyone has
+    ):
+        await host.send({"type": "media.tiles", "tiles": bad})
+        error = await host.expect("error")
+        assert error["code"] == "invalid_message", bad
+    assert await worker.nothing()
+    await host.close()

@@ -57,6 +57,7 @@ function startMedia() {
   app.media = new MediaSession({
     send: (msg) => app.socket.send(msg),
     iceServers: app.you?.ice_servers || [],
+    tiles: $("grid"),
     onRemoteTrack: (mid, track) => {
       app.remoteTracks.set(mid, track);
       if (track.kind === "audio") attachAudio(mid, track);

@@ -33,6 +33,24 @@ function waitForIceGathering(pc, timeoutMs) {
   });
 }
 
+// Camera simulcast: the camera is published in up to three layers (RTP stream ids, lowest
+// first, the order the SFU takes them in), each at least this many pixels high.
+const SIMULCAST_SCALES = [4, 2, 1];
+const LAYER_RIDS = { 4: "l", 2: "m", 1: "h" };
+const MIN_LAYER_HEIGHT = 90;
+// How often the size each receive slot is shown at is looked at ({"type": "media.tiles"},
+// sent only when it changed): the SFU picks each slot's layer from it.
+const TILE_POLL_MS = 500;
+const MAX_TILE_SIDE = 8192;
+
+/** The simulcast layers a camera track can be sent in, or null for a single stream. */
+export function cameraEncodings(track) {
+  const height = track?.getSettings?.().height || 0;
+  const scales = SIMULCAST_SCALES.filter((scale) => height / scale >= MIN_LAYER_HEIGHT);
+  if (scales.length < 2) return null;
+  return scales.map((scale) => ({ rid: LAYER_RIDS[scale], scaleResolutionDownBy: scale }));
+}
+
 // The SFU forwards VP8 only: offer nothing else for video.
 /** The lines of a description that say what it negotiates (for a warning, not the whole SDP). */
 function describeSdp(description) {
@@ -57,12 +75,16 @@ export class MediaSession {
    *          onRemoteTrack: (mid: string, track: MediaStreamTrack) => void,
    *          onState?: (state: string) => void, onReset?: () => void}} options
    */
-  constructor({ send, iceServers = [], onRemoteTrack, onState, onReset }) {
+  constructor({ send, iceServers = [], onRemoteTrack, onState, onReset, tiles = null }) {
     this.send = send;
     this.iceServers = iceServers;
     this.onRemoteTrack = onRemoteTrack;
     this.onState = onState;
     this.onReset = onReset;
+    // The element whose <video>s show the receive slots (their sizes go to the SFU).
+    this.tilesRoot = tiles;
+    this.tileTimer = 0;
+    this.sentTiles = "";
     this.pc = null;
     this.local = null;
     this.screenTrack = null;
@@ -95,6 +117,9 @@ export class MediaSession {
     this.wantAudio = audioSlots;
     this.wantVideo = videoSlots;
     this._build();
+    if (this.tilesRoot && !this.tileTimer) {
+      this.tileTimer = setInterval(() => this.reportTiles(), TILE_POLL_MS);
+    }
     return this.offer();
   }
 
@@ -152,6 +177,7 @@ export class MediaSession {
 
   close() {
     this.closed = true;
+    clearInterval(this.tileTimer);
     clearTimeout(this.moveTimer);
     if (this.moving && this.moving.old !== this.pc) this.moving.old.close();
     this.moving = null;
@@ -178,6 +204,7 @@ export class MediaSession {
     this.recvAudio = [];
     this.recvVideo = [];
     this.prevStats = null;
+    this.sentTiles = "";
     if (!keepOld) {
       this.remoteStreams.clear();
       this.onReset?.();
@@ -197,7 +224,10 @@ export class MediaSession {
     const audio = this.local?.getAudioTracks()[0];
     const video = this.local?.getVideoTracks()[0];
     this.audioTx = audio ? pc.addTransceiver(audio, { direction: "sendonly" }) : null;
-    this.videoTx = video ? pc.addTransceiver(video, { direction: "sendonly" }) : null;
+    const sendEncodings = cameraEncodings(video);
+    this.videoTx = video
+      ? pc.addTransceiver(video, sendEncodings ? { direction: "sendonly", sendEncodings } : { direction: "sendonly" })
+      : null;
     if (this.videoTx) preferVp8(this.videoTx);
     this.screenTx = this.screenTrack ? pc.addTransceiver(this.screenTrack, { direction: "sendonly" }) : null;
     if (this.screenTx) preferVp8(this.screenTx);
@@ -381,6 +411,34 @@ export class MediaSession {
       entry.tracks = stream.getTracks().map((t) => t.kind).sort();
     }
     return out;
+  }
+
+  /**
+   * Tell the SFU the size (device pixels) each video receive slot is shown at: the largest
+   * <video> under the tiles element that plays the slot's track, [0, 0] for a slot shown
+   * nowhere. Sent when it changed.
+   */
+  reportTiles() {
+    if (!this.pc || !this.tilesRoot || this.closed) return;
+    const midByTrack = new Map();
+    for (const tx of this.recvVideo) {
+      if (tx.mid && tx.receiver.track) midByTrack.set(tx.receiver.track.id, tx.mid);
+    }
+    if (!midByTrack.size) return;
+    const tiles = {};
+    for (const mid of midByTrack.values()) tiles[mid] = [0, 0];
+    const ratio = window.devicePixelRatio || 1;
+    for (const video of this.tilesRoot.querySelectorAll("video")) {
+      const track = video.srcObject?.getVideoTracks?.()[0];
+      const mid = track && midByTrack.get(track.id);
+      if (!mid) continue;
+      const size = tiles[mid];
+      size[0] = Math.min(MAX_TILE_SIDE, Math.max(size[0], Math.round(video.clientWidth * ratio)));
+      size[1] = Math.min(MAX_TILE_SIDE, Math.max(size[1], Math.round(video.clientHeight * ratio)));
+    }
+    const key = JSON.stringify(tiles);
+    if (key === this.sentTiles) return;
+    if (this.send({ type: "media.tiles", tiles })) this.sentTiles = key;
   }
 
   /** Connection quality from getStats: round-trip time and inbound packet loss. */

@@ -1,0 +1,246 @@
+"""Which simulcast layer each subscriber slot gets, and what each publisher is asked for (pure).
+
+Inputs, per subscriber: its downlink estimate (``DownlinkEstimator``), and for each of its video
+slots, in priority order (``selection.video_sources_for``: screens, pins, then the last-N most
+recent speakers), the layers the slot's source offers and the tile size the client reports.
+
+Rules (``allocate``):
+- A slot wants the lowest layer that covers its tile (width and height at least the tile's);
+  without a reported tile, the highest layer it may have.
+- A thumbnail never gets the top layer of a source with more than one; a *prominent* slot (a
+  screen share, the active speaker) may.
+- Audio is never touched: ``audio_reserve`` comes off the estimate first.
+- When the wanted layers do not fit, layers come down first (the least important slot that is
+  above its lowest layer goes down by one, again and again), and only when every slot is at
+  its lowest layer are whole videos dropped, least important first.
+- A slot gets the highest *live* layer (one that packets arrive for) at or below what it was
+  allocated, or the lowest live one; the publisher is asked for the allocated layers
+  (``upstream_bitrate``), so a paused layer that becomes wanted is resumed and taken next time.
+
+Publishers (browsers) split the bitrate the SFU grants them (REMB) over their layers from the
+lowest up, and a layer that gets nothing is paused; ``upstream_bitrate`` grants what the
+highest watched layer needs with everything below it, nothing for layers nobody watches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+S = TypeVar("S", bound=Hashable)
+
+# Bits per pixel per frame at 30 fps that a layer's nominal bitrate assumes (VP8 at the rates
+# browsers pick: 320x180 ~140 kbit/s, 640x360 ~550 kbit/s, 1280x720 ~2.2 Mbit/s).
+NOMINAL_BITS_PER_PIXEL = 0.08
+NOMINAL_FPS = 30
+MIN_LAYER_BITRATE = 30_000
+# Layer sizes assumed before a keyframe told the real one (lowest first, a 640x480 camera
+# scaled down by 4, 2, 1).
+ASSUMED_SIZES = ((160, 120), (320, 240), (640, 480))
+
+
+def nominal_bitrate(width: int, height: int) -> int:
+    """What a layer of this size is expected to need (bit/s) before it has been measured."""
+    bits = width * height * NOMINAL_BITS_PER_PIXEL * NOMINAL_FPS
+    return max(MIN_LAYER_BITRATE, int(bits))
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One layer a source offers: its size, the bitrate it needs, and whether it is live."""
+
+    width: int
+    height: int
+    bitrate: int
+    live: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SlotDemand(Generic[S, K]):
+    """One video slot of a subscriber, as the allocation sees it."""
+
+    slot: S
+    source: K
+    layers: tuple[Layer, ...]
+    """Lowest first; one entry for a source without simulcast."""
+    tile: tuple[int, int] | None = None
+    """The size (CSS pixels times device pixel ratio) the client shows this slot at."""
+    prominent: bool = False
+    """A screen share or the active speaker: may get the top layer."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlotLayer:
+    allocated: int | None
+    """The layer the budget allows (None: the video is dropped)."""
+    chosen: int | None
+    """The layer to forward now: the highest live one at or below ``allocated``."""
+
+
+def wanted_layer(demand: SlotDemand[S, K]) -> int:
+    """The layer ``demand`` would get with an unlimited downlink."""
+    count = len(demand.layers)
+    top = count - 1 if demand.prominent or count == 1 else count - 2
+    if demand.tile is None:
+        return top
+    width, height = demand.tile
+    for index in range(top + 1):
+        layer = demand.layers[index]
+        if layer.width >= width and layer.height >= height:
+            return index
+    return top
+
+
+def allocate(
+    budget: int, demands: Sequence[SlotDemand[S, K]], *, audio_reserve: int = 0
+) -> dict[S, SlotLayer]:
+    """The layer of every slot in ``demands`` (most important first) within ``budget`` bit/s."""
+    layers: list[int | None] = [wanted_layer(d) for d in demands]
+    available = budget - audio_reserve
+
+    def total() -> int:
+        return sum(
+            d.layers[i].bitrate for d, i in zip(demands, layers, strict=True) if i is not None
+        )
+
+    while total() > available:
+        # Layers down first: the least important slot above its lowest layer.
+        lower = next((n for n in reversed(range(len(demands))) if (layers[n] or 0) > 0), None)
+        if lower is not None:
+            layers[lower] = (layers[lower] or 0) - 1
+            continue
+        # Then fewer videos: the least important one still shown goes.
+        drop = next((n for n in reversed(range(len(demands))) if layers[n] is not None), None)
+        if drop is None:
+            break
+        layers[drop] = None
+    return {
+        d.slot: SlotLayer(allocated=i, chosen=_live_layer(d.layers, i))
+        for d, i in zip(demands, layers, strict=True)
+    }
+
+
+def _live_layer(layers: Sequence[Layer], allocated: int | None) -> int | None:
+    if allocated is None:
+        return None
+    for index in range(allocated, -1, -1):
+        if layers[index].live:
+            return index
+    for index in range(allocated + 1, len(layers)):
+        if layers[index].live:
+            return index
+    return allocated  # nothing live yet: wait for the allocated layer's first keyframe
+
+
+def layers_in_use(
+    allocations: Sequence[tuple[Sequence[SlotDemand[S, K]], Mapping[S, SlotLayer]]],
+) -> dict[K, int]:
+    """The highest allocated layer of each source over all subscribers (sources nobody
+    watches are absent)."""
+    highest: dict[K, int] = {}
+    for demands, result in allocations:
+        for d in demands:
+            allocated = result[d.slot].allocated
+            if allocated is not None and allocated > highest.get(d.source, -1):
+                highest[d.source] = allocated
+    return highest
+
+
+def upstream_bitrate(layers: Sequence[Layer], highest: int | None, *, floor: int) -> int:
+    """What a publisher is granted for one source: every layer up to the highest one watched
+    (a browser fills layers from the lowest up), ``floor`` when nobody watches it."""
+    if highest is None:
+        return floor
+    return max(floor, sum(layer.bitrate for layer in layers[: highest + 1]))
+
+
+# --- the downlink estimate of one subscriber -------------------------------------------------
+
+# Fraction of received packets lost (RTCP RR, 0..1) above which the link counts as congested
+# (in two reports in a row: one report right after a stream starts can be far off) and below
+# which the estimate may grow (the loss-based rules of the GCC draft, section 6).
+LOSS_HIGH = 0.10
+LOSS_LOW = 0.02
+# While nothing says the link is full, the estimate keeps what is sent with this margin (rates
+# wobble from one second to the next) ...
+KEEP_MARGIN = 1.15
+KEEP_STEP = 50_000
+# ... and grows by this factor per feedback interval, up to PROBE_CAP times what was sent plus
+# PROBE_STEP, so allocation can take the next layer (a receiver's REMB only follows what it
+# receives, about 1.5x, and grows slowly).
+GROWTH = 1.15
+PROBE_CAP = 2
+PROBE_STEP = 100_000
+# After a decrease, no growth for this long (seconds).
+HOLD_AFTER_DECREASE = 4.0
+# A REMB this far below the previous one says the receiver saw its link overused (a browser's
+# receive-side estimate only falls on overuse; after the SFU sends more it lags behind what
+# is sent for a while, which is no congestion at all).
+REMB_FALL = 0.95
+
+
+@dataclass(slots=True)
+class DownlinkEstimator:
+    """A subscriber's downlink estimate from its own feedback: the browser's receive-side
+    estimate (REMB, sent when goog-remb is negotiated), its receiver reports' loss, and what
+    the SFU sent it (additive-increase / multiplicative-decrease on those signals).
+
+    - Congestion: the REMB fell below ``REMB_FALL`` of the one before, or loss above
+      ``LOSS_HIGH`` in two reports in a row. The estimate drops to the REMB that fell, and to
+      what was sent less half the loss, whichever is lower; no growth for
+      ``HOLD_AFTER_DECREASE`` s.
+    - Otherwise: at least the REMB and what was sent (with ``KEEP_MARGIN``), and, with low loss
+      and no decrease in the hold time, ``GROWTH`` times the previous estimate, capped at
+      ``PROBE_CAP`` times what was sent plus a step.
+    - A client that sends no REMB (the bots) keeps ``initial`` unless it reports loss.
+    - Always within [floor, ceiling].
+    """
+
+    initial: int
+    floor: int
+    ceiling: int
+    remb: int | None = None
+    previous_remb: int | None = None
+    loss: float = 0.0
+    previous_loss: float = 0.0
+    value: int = 0
+    last_decrease: float = float("-inf")
+
+    def __post_init__(self) -> None:
+        self.value = self.initial
+
+    def on_remb(self, bitrate: int) -> None:
+        self.remb = max(0, bitrate)
+
+    def on_loss(self, fraction_lost: int) -> None:
+        """RTCP ``fraction lost`` (0..255) of a stream this subscriber receives."""
+        self.loss = max(0, min(255, fraction_lost)) / 256
+
+    def update(self, sent: int, now: float) -> int:
+        """The estimate after one feedback interval in which ``sent`` bit/s went out."""
+        remb, previous = self.remb, self.previous_remb
+        self.previous_remb = remb
+        loss = self.loss
+        lossy = loss > LOSS_HIGH and self.previous_loss > LOSS_HIGH
+        self.previous_loss = loss
+        falling = remb is not None and previous is not None and remb < REMB_FALL * previous
+        if lossy or falling:
+            candidates = []
+            if lossy:
+                candidates.append(int(sent * (1 - loss / 2)))
+            if falling and remb is not None:
+                candidates.append(remb)
+            estimate = min(candidates)
+            if estimate < self.value:
+                self.last_decrease = now
+        elif remb is None:
+            estimate = max(self.value, int(sent * KEEP_MARGIN) + KEEP_STEP)
+        else:
+            estimate = max(remb, int(sent * KEEP_MARGIN) + KEEP_STEP)
+            if loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:
+                grown = min(int(self.value * GROWTH), sent * PROBE_CAP + PROBE_STEP)
+                estimate = max(estimate, grown)
+        self.value = max(self.floor, min(self.ceiling, estimate))
+        return self.value

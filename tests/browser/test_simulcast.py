@@ -1,0 +1,141 @@
+"""Simulcast in real browsers: two Chromium pages publish their camera in layers, and the size
+of a tile on the receiving page decides the resolution it receives (getStats follows)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+
+from playwright.sync_api import Page
+
+from tests.browser.conftest import People, RoomsServer
+from tests.browser.test_room_ui import create_room
+from tests.browser.test_story import VIDEO_TIMEOUT, expect_remote_video, in_room, join_signed_in
+
+# A layer switch waits for the SFU's next feedback round and the new layer's keyframe.
+SWITCH_TIMEOUT = 30_000
+
+
+# The decoded size and frames of the slot the remote tile shows (other slots may hold stale
+# figures from what they carried earlier).
+SHOWN_SLOT = """async () => {
+    const video = document.querySelector('#grid video.remote');
+    const track = video && video.srcObject && video.srcObject.getVideoTracks()[0];
+    const pc = window.roomsDebug.media.pc;
+    const tx = track && pc.getTransceivers().find(t => t.receiver.track === track);
+    if (!tx) return null;
+    let out = null;
+    (await pc.getStats()).forEach(r => {
+        if (r.type === 'inbound-rtp' && r.kind === 'video' && r.mid === tx.mid)
+            out = {mid: r.mid, width: r.frameWidth || 0, height: r.frameHeight || 0,
+                   frames: r.framesDecoded || 0};
+    });
+    return out;
+}"""
+
+
+def shown_slot(page: Page) -> dict[str, int]:
+    shown = page.evaluate(SHOWN_SLOT)
+    assert shown is not None, "no remote tile with a receive slot"
+    return dict(shown)
+
+
+def published_layers(page: Page) -> list[str]:
+    """The RTP stream ids the page's camera is sent in (outbound streams with frames)."""
+    return sorted(
+        page.evaluate(
+            """async () => { const out = [];
+                (await window.roomsDebug.media.pc.getStats()).forEach(r => {
+                    if (r.type === 'outbound-rtp' && r.kind === 'video' && r.rid
+                        && r.framesEncoded > 0) out.push(r.rid); });
+                return out; }"""
+        )
+    )
+
+
+def show_remote_tile(page: Page, width: int, height: int) -> None:
+    """Show the remote tile's video at this size (CSS pixels; the test page's ratio is 1)."""
+    page.evaluate(
+        """([w, h]) => { for (const v of document.querySelectorAll('#grid video.remote')) {
+                v.style.width = w + 'px'; v.style.height = h + 'px';
+                v.style.flex = 'none'; v.style.objectFit = 'contain'; } }""",
+        [width, height],
+    )
+
+
+def poll(page: Page, check: Callable[[], bool], timeout: int, what: str) -> None:
+    """Evaluate ``check`` every half second until it holds; fail after ``timeout`` ms.
+    (``page.evaluate`` awaits an async function's promise; ``wait_for_function`` would take
+    the promise itself for a truthy answer.)"""
+    deadline = time.monotonic() + timeout / 1000
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        page.wait_for_timeout(500)
+
+
+def wait_for_shown_width(page: Page, test: Callable[[int], bool], what: str) -> int:
+    """Wait until the shown slot's decoded width passes ``test`` in three polls in a row (a
+    browser also scales a layer down for a moment on its own); return that width."""
+    streak: list[int] = []
+
+    def check() -> bool:
+        # None for a moment while a slot's stream is renewed (new SSRCs after a new answer).
+        shown = page.evaluate(SHOWN_SLOT)
+        width = int(shown["width"]) if shown else 0
+        if width > 0 and test(width):
+            streak.append(width)
+        else:
+            streak.clear()
+        return len(streak) >= 3
+
+    poll(page, check, SWITCH_TIMEOUT, what)
+    return streak[-1]
+
+
+def frames_beyond(page: Page, count: int) -> bool:
+    shown = page.evaluate(SHOWN_SLOT)
+    return bool(shown) and int(shown["frames"]) > count
+
+
+def two_layers_sent(page: Page) -> bool:
+    return len(published_layers(page)) >= 2
+
+
+def test_received_resolution_follows_the_tile_size(
+    people: People, rooms_server: RoomsServer
+) -> None:
+    alice = people.page("alice")
+    link = create_room(alice, title="Simulcast room")
+    alice.goto(link)
+    join_signed_in(alice)
+    in_room(alice)
+    bob = people.page("bob")
+    bob.goto(link)
+    join_signed_in(bob)
+    in_room(bob)
+    expect_remote_video(alice, 1)
+    expect_remote_video(bob, 1)
+
+    # Both publish the fake 640x480 camera in layers (scaled by 4, 2 and 1).
+    for page in (alice, bob):
+        poll(page, partial(two_layers_sent, page), VIDEO_TIMEOUT, "two layers sent")
+
+    # A small tile on Bob's page: he receives Alice's lowest layer (160x120).
+    show_remote_tile(bob, 120, 90)
+    small = wait_for_shown_width(bob, lambda w: w <= 160, "the low layer")
+    assert small <= 160
+
+    # A large tile: a higher layer follows.
+    show_remote_tile(bob, 640, 480)
+    large = wait_for_shown_width(bob, lambda w: w >= 320, "a higher layer")
+    assert large >= 320
+
+    # And small again: back down.
+    show_remote_tile(bob, 120, 90)
+    assert wait_for_shown_width(bob, lambda w: w <= 160, "the low layer again") <= 160
+    # Frames keep being decoded on that one slot after the switches: its output stream stayed
+    # continuous (sequence numbers, timestamps, picture ids), so the decoder never stalled.
+    before = shown_slot(bob)["frames"]
+    poll(bob, partial(frames_beyond, bob, before + 10), VIDEO_TIMEOUT, "more frames")

@@ -1,0 +1,198 @@
+"""The layer allocation and the downlink estimate, as tables (rooms.sfu.allocation)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from rooms.sfu.allocation import (
+    DownlinkEstimator,
+    Layer,
+    SlotDemand,
+    SlotLayer,
+    allocate,
+    layers_in_use,
+    nominal_bitrate,
+    upstream_bitrate,
+    wanted_layer,
+)
+
+LOW = Layer(160, 120, 100_000)
+MID = Layer(320, 240, 300_000)
+TOP = Layer(640, 480, 900_000)
+THREE = (LOW, MID, TOP)
+
+
+def demand(
+    slot: str,
+    *,
+    tile: tuple[int, int] | None = None,
+    prominent: bool = False,
+    layers: tuple[Layer, ...] = THREE,
+    source: str | None = None,
+) -> SlotDemand[str, str]:
+    return SlotDemand(slot, source or f"src-{slot}", layers, tile, prominent)
+
+
+@pytest.mark.parametrize(
+    ("tile", "prominent", "layers", "expected"),
+    [
+        (None, False, THREE, 1),  # no tile yet: the highest a thumbnail may have
+        (None, True, THREE, 2),  # the speaker or a screen may have the top
+        ((100, 80), False, THREE, 0),  # a small tile: the lowest that covers it
+        ((160, 120), False, THREE, 0),
+        ((161, 120), False, THREE, 1),
+        ((640, 480), False, THREE, 1),  # a thumbnail never gets the top, whatever its size
+        ((640, 480), True, THREE, 2),
+        ((300, 200), True, THREE, 1),
+        ((1920, 1080), True, THREE, 2),  # bigger than any layer: the top
+        ((640, 480), False, (TOP,), 0),  # one layer: that one
+        ((640, 480), False, (LOW, TOP), 0),  # two layers, thumbnail: not the top
+        ((640, 480), True, (LOW, TOP), 1),
+    ],
+)
+def test_wanted_layer(
+    tile: tuple[int, int] | None, prominent: bool, layers: tuple[Layer, ...], expected: int
+) -> None:
+    assert wanted_layer(demand("a", tile=tile, prominent=prominent, layers=layers)) == expected
+
+
+def layers_of(result: dict[str, SlotLayer]) -> dict[str, tuple[int | None, int | None]]:
+    return {slot: (r.allocated, r.chosen) for slot, r in result.items()}
+
+
+@pytest.mark.parametrize(
+    ("budget", "expected"),
+    [
+        # a: the speaker (prominent, big tile); b, c: thumbnails (big tiles, so layer 1).
+        (10_000_000, {"a": 2, "b": 1, "c": 1}),
+        (1_500_000, {"a": 2, "b": 1, "c": 1}),
+        # Layers come down from the least important slot first...
+        (1_400_000, {"a": 2, "b": 1, "c": 0}),
+        (1_200_000, {"a": 2, "b": 0, "c": 0}),
+        (1_000_000, {"a": 1, "b": 0, "c": 0}),
+        (500_000, {"a": 1, "b": 0, "c": 0}),
+        (400_000, {"a": 0, "b": 0, "c": 0}),
+        (300_000, {"a": 0, "b": 0, "c": 0}),
+        # ... and only then whole videos, least important first.
+        (250_000, {"a": 0, "b": 0, "c": None}),
+        (100_000, {"a": 0, "b": None, "c": None}),
+        (50_000, {"a": None, "b": None, "c": None}),
+    ],
+)
+def test_allocate_lowers_layers_before_dropping_videos(
+    budget: int, expected: dict[str, int | None]
+) -> None:
+    demands = [
+        demand("a", tile=(1280, 720), prominent=True),
+        demand("b", tile=(640, 480)),
+        demand("c", tile=(640, 480)),
+    ]
+    result = allocate(budget, demands)
+    assert {s: r.allocated for s, r in result.items()} == expected
+    assert result == {s: SlotLayer(i, i) for s, i in expected.items()}
+
+
+def test_allocate_keeps_audio_out_of_the_budget() -> None:
+    demands = [demand("a", tile=(160, 120))]
+    assert allocate(150_000, demands)["a"].allocated == 0
+    # The same budget with audio reserved no longer fits the video: the video goes, not audio.
+    assert allocate(150_000, demands, audio_reserve=100_000)["a"].allocated is None
+
+
+@pytest.mark.parametrize(
+    ("live", "allocated", "chosen"),
+    [
+        ((True, True, True), 1, 1),
+        ((True, False, True), 1, 0),  # the middle is paused: the best live one below
+        ((False, False, True), 1, 2),  # nothing live at or below: the lowest live above
+        ((False, False, False), 1, 1),  # nothing live: wait for the allocated one
+    ],
+)
+def test_allocate_chooses_a_live_layer(
+    live: tuple[bool, bool, bool], allocated: int, chosen: int
+) -> None:
+    layers = tuple(
+        Layer(x.width, x.height, x.bitrate, on) for x, on in zip(THREE, live, strict=True)
+    )
+    result = allocate(10_000_000, [demand("a", prominent=True, layers=layers, tile=(300, 200))])
+    assert layers_of(result) == {"a": (allocated, chosen)}
+
+
+def test_layers_in_use_and_upstream_bitrate() -> None:
+    one = [demand("s1", source="alice", tile=(100, 100)), demand("s2", source="bob")]
+    two = [demand("s1", source="alice", prominent=True)]
+    three = [demand("s1", source="carol", tile=(100, 100))]
+    allocations = [
+        (one, allocate(10_000_000, one)),
+        (two, allocate(10_000_000, two)),
+        (three, allocate(10, three)),  # carol's video dropped for this subscriber
+    ]
+    assert layers_in_use(allocations) == {"alice": 2, "bob": 1}
+    assert upstream_bitrate(THREE, 2, floor=150_000) == 1_300_000
+    assert upstream_bitrate(THREE, 0, floor=150_000) == 150_000
+    assert upstream_bitrate(THREE, 1, floor=150_000) == 400_000
+    assert upstream_bitrate(THREE, None, floor=150_000) == 150_000
+
+
+def test_nominal_bitrate_grows_with_the_size() -> None:
+    assert nominal_bitrate(1, 1) == 30_000
+    assert nominal_bitrate(320, 180) < nominal_bitrate(640, 360) < nominal_bitrate(1280, 720)
+
+
+def run(estimator: DownlinkEstimator, steps: Sequence[tuple[int | None, int, int]]) -> list[int]:
+    """Feed (remb, fraction_lost, sent) per second; return the estimates."""
+    out: list[int] = []
+    for now, (remb, lost, sent) in enumerate(steps):
+        if remb is not None:
+            estimator.on_remb(remb)
+        estimator.on_loss(lost)
+        out.append(estimator.update(sent, float(now)))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        # No REMB (a bot): the initial estimate, whatever is sent.
+        ([(None, 0, 0), (None, 0, 300_000)], [1_000_000, 1_000_000]),
+        # The receiver's estimate is above what was sent: taken, or grown from the previous
+        # estimate by 15 % (capped at twice what was sent plus 100k), whichever is higher.
+        ([(2_000_000, 0, 1_000_000)], [2_000_000]),
+        ([(600_000, 0, 500_000)], [1_100_000]),
+        ([(600_000, 0, 200_000)], [600_000]),
+        # A REMB below what was sent that did not fall (it lags a rate that just rose): no
+        # congestion; what is sent is kept, with a margin.
+        ([(400_000, 0, 2_000_000), (420_000, 0, 2_000_000)], [2_350_000, 2_702_500]),
+        # The REMB falls: congestion, down to the REMB, then no growth for a while.
+        (
+            [(2_000_000, 0, 1_000_000), (300_000, 0, 1_000_000), (300_000, 0, 300_000)],
+            [2_000_000, 300_000, 395_000],
+        ),
+        # Heavy loss in one report: no decrease yet; in two in a row: what was sent less half
+        # the loss; never under the floor.
+        ([(None, 64, 1_000_000), (None, 64, 1_000_000)], [1_200_000, 875_000]),
+        ([(100_000, 128, 1_000_000), (100_000, 128, 100_000)], [1_200_000, 150_000]),
+        # Never above the ceiling.
+        ([(50_000_000, 0, 1_000_000)], [5_000_000]),
+    ],
+)
+def test_downlink_estimator(steps: list[tuple[int | None, int, int]], expected: list[int]) -> None:
+    estimator = DownlinkEstimator(initial=1_000_000, floor=150_000, ceiling=5_000_000)
+    assert run(estimator, steps) == expected
+
+
+def test_downlink_estimator_grows_again_after_the_hold() -> None:
+    estimator = DownlinkEstimator(initial=1_000_000, floor=150_000, ceiling=5_000_000)
+    steps = [(1_000_000, 0, 1_000_000), (300_000, 0, 1_000_000)] + [(300_000, 0, 300_000)] * 5
+    # A drop to the REMB at t=1; no growth until t=5, then 15 % per interval.
+    assert run(estimator, steps) == [
+        1_200_000,
+        300_000,
+        395_000,
+        395_000,
+        395_000,
+        454_249,
+        522_386,
+    ]

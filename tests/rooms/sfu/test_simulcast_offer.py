@@ -1,0 +1,94 @@
+"""Simulcast in offers and answers (rooms.sfu.peer): which layers are received, what is
+refused, and how the answer accepts them."""
+
+from __future__ import annotations
+
+import pytest
+
+from rooms.sfu.errors import NegotiationError
+from rooms.sfu.peer import RID_URI, answer_simulcast, plan_offer
+from rooms.sfu.vp8 import build_descriptor, keyframe_size
+from tests.rooms.sfu.test_offer_plan import m_line, offer
+
+RID_EXT = f"a=extmap:4 {RID_URI}\r\n"
+LAYERS = "a=rid:l send\r\na=rid:m send\r\na=rid:h send\r\na=simulcast:send l;m;h\r\n"
+
+
+def camera(extra: str = LAYERS + RID_EXT, mid: str = "1") -> str:
+    return m_line("video", mid, "sendonly") + extra
+
+
+def test_a_simulcast_camera_is_received_in_its_layers_lowest_first() -> None:
+    plans = plan_offer(offer(m_line("audio", "0", "sendonly"), camera()), screen_mids=())
+    video = plans[1]
+    assert (video.role, video.source_kind, video.rids, video.rid_ext_id) == (
+        "publish",
+        "camera",
+        ("l", "m", "h"),
+        4,
+    )
+    assert plans[0].rids == ()
+
+
+def test_alternatives_and_paused_layers_take_the_first_rid() -> None:
+    extra = "a=rid:a send\r\na=rid:b send\r\na=rid:c send\r\na=simulcast:send a,c;~b\r\n"
+    plans = plan_offer(offer(camera(extra + RID_EXT)), screen_mids=())
+    assert plans[0].rids == ("a", "b")
+
+
+def test_a_screen_share_keeps_one_stream() -> None:
+    plans = plan_offer(offer(camera(mid="2")), screen_mids={"2"})
+    assert (plans[0].source_kind, plans[0].rids) == ("screen", ())
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (LAYERS, "rtp-stream-id"),  # no header extension to tell the layers apart
+        ("a=rid:l send\r\na=simulcast:send l;m\r\n" + RID_EXT, "'m' has no valid a=rid"),
+        ("a=rid:l send\r\na=simulcast:send l;l\r\n" + RID_EXT, "distinct"),
+        (
+            "".join(f"a=rid:r{i} send\r\n" for i in range(4))
+            + "a=simulcast:send r0;r1;r2;r3\r\n"
+            + RID_EXT,
+            "1 to 3",
+        ),
+        ("a=rid:l/x send\r\na=simulcast:send l/x\r\n" + RID_EXT, "no valid a=rid"),
+        ("a=rid:l recv\r\na=simulcast:send l\r\n" + RID_EXT, "no valid a=rid"),
+        (LAYERS + f"a=extmap:15 {RID_URI}\r\n", "rtp-stream-id"),
+    ],
+)
+def test_simulcast_that_cannot_be_received_is_refused(extra: str, message: str) -> None:
+    with pytest.raises(NegotiationError, match=message):
+        plan_offer(offer(camera(extra)), screen_mids=())
+
+
+def test_the_answer_accepts_the_layers_in_their_m_section_only() -> None:
+    plans = plan_offer(
+        offer(m_line("audio", "0", "sendonly"), camera(), m_line("video", "2", "recvonly")),
+        screen_mids=(),
+    )
+    answer = (
+        "v=0\r\nm=audio 9 X 96\r\na=mid:0\r\na=recvonly\r\n"
+        "m=video 9 X 96\r\na=mid:1\r\na=recvonly\r\n"
+        "m=video 9 X 96\r\na=mid:2\r\na=sendonly\r\n"
+    )
+    sections = answer_simulcast(answer, plans).split("m=")
+    assert f"a=extmap:4 {RID_URI}" in sections[2]
+    assert "a=rid:l recv\r\na=rid:m recv\r\na=rid:h recv\r\na=simulcast:recv l;m;h" in sections[2]
+    assert "simulcast" not in sections[1] + sections[3]
+    # Without simulcast the answer is untouched.
+    plain = plan_offer(offer(m_line("video", "1", "sendonly")), screen_mids=())
+    assert answer_simulcast(answer, plain) == answer
+
+
+def test_keyframe_size_reads_the_vp8_keyframe_header() -> None:
+    descriptor = build_descriptor(picture_id=5, start=True)
+    # Frame tag (keyframe: bit 0 clear), start code, 14-bit width and height (little endian).
+    key = descriptor + b"\x50\x02\x00\x9d\x01\x2a" + (320).to_bytes(2, "little")
+    key += (0x4000 | 240).to_bytes(2, "little")  # the top two bits are the scale, not size
+    assert keyframe_size(key) == (320, 240)
+    delta = descriptor + b"\x51\x02\x00\x9d\x01\x2a" + bytes(4)
+    assert keyframe_size(delta) is None
+    assert keyframe_size(descriptor + b"\x50\x02\x00\x00\x00\x00" + bytes(4)) is None
+    assert keyframe_size(b"") is None
