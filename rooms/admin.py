@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from rooms import dashboard, services
 from rooms.admin_actions import apply_each, ask_for_note
@@ -332,7 +333,11 @@ class ReportAdmin(admin.ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         open_count = Report.objects.filter(status=ReportStatus.OPEN).count()
-        title = f"Moderation queue: {open_count} open report{'' if open_count == 1 else 's'}"
+        title = ngettext(
+            "Moderation queue: %(count)s open report",
+            "Moderation queue: %(count)s open reports",
+            open_count,
+        ) % {"count": open_count}
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     @admin.action(description=_("Resolve selected reports…"), permissions=["change"])

@@ -81,7 +81,12 @@ class JoinThrottled(DomainError):
         self.retry_after = budget.retry_after(wait)
         super().__init__(
             "too_many_joins",
-            f"Too many attempts to join this room. Try again in {self.retry_after} seconds.",
+            ngettext(
+                "Too many attempts to join this room. Try again in %(count)s second.",
+                "Too many attempts to join this room. Try again in %(count)s seconds.",
+                self.retry_after,
+            )
+            % {"count": self.retry_after},
         )
 
 

@@ -213,7 +213,12 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
         if capacity < inside:
             raise InvalidInput(
                 "capacity_below_inside",
-                f"{inside} people are in the room now: capacity can't be lower than that.",
+                ngettext(
+                    "%(count)s person is in the room now: capacity can't be lower than that.",
+                    "%(count)s people are in the room now: capacity can't be lower than that.",
+                    inside,
+                )
+                % {"count": inside},
             )
         room.capacity = capacity
         applied["capacity"] = room.capacity
