@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def new_link_token() -> str:
@@ -283,7 +284,7 @@ class ReportReason(models.TextChoices):
 
 
 class ReportStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("report status", "Open")
     RESOLVED = "resolved", _("Resolved")
 
 
