@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .PHONY: venv venv-newest run test test-newest test-hostsite lint migrations-check clean \
-	chromium coturn bench bench-smoke
+	chromium coturn gettext messages bench bench-smoke
 
 venv: $(VENV)/.installed
 
@@ -62,6 +62,28 @@ migrations-check: venv
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
+# Translations (docs/i18n.md). gettext's tools (xgettext, msgmerge, msgfmt) are Debian's.
+gettext:
+	@command -v msgfmt >/dev/null && command -v xgettext >/dev/null \
+		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y gettext)
+
+# The languages shipped besides English (the source language, which needs no catalog).
+LOCALES := ar fr
+MAKEMESSAGES = makemessages --no-obsolete --add-location file $(foreach l,$(LOCALES),-l $(l))
+
+# Extract every marked string into the catalogs, then compile them (the .mo files are committed,
+# so a wheel and a clean clone carry them; tests/test_i18n.py checks they are in step). Rooms'
+# own catalogs ship in the package (rooms/locale/); the reference site's are in locale/.
+messages: venv gettext
+	cd rooms && ../$(BIN)/python ../manage.py $(MAKEMESSAGES) -d django
+	cd rooms && ../$(BIN)/python ../manage.py $(MAKEMESSAGES) -d djangojs
+	$(BIN)/python manage.py $(MAKEMESSAGES) -d django $(SITE_IGNORE)
+	$(BIN)/python manage.py $(MAKEMESSAGES) -d djangojs $(SITE_IGNORE)
+	cd rooms && ../$(BIN)/python ../manage.py compilemessages
+	$(BIN)/python manage.py compilemessages --ignore rooms --ignore '.venv*'
+SITE_IGNORE := --ignore rooms --ignore staticfiles --ignore tests --ignore bench --ignore deploy \
+	--ignore docs --ignore '.venv*'
+
 # The TURN test (tests/rooms/test_turn_relay.py) runs Debian's coturn as a process of its own,
 # configured as docs/coturn.md says; the system service is not wanted: stop it where systemd
 # started it on install (elsewhere /etc/default/coturn leaves it off).
@@ -71,7 +93,7 @@ coturn:
 		&& if [ -d /run/systemd/system ]; then systemctl disable --now coturn; fi)
 
 # pytest runs last, so the output ends with its summary line.
-test: venv lint migrations-check chromium coturn
+test: venv lint migrations-check chromium coturn gettext
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The suite on the newest pair, without the browser tests (the same Chromium and page either

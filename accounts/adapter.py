@@ -32,6 +32,9 @@ class AccountsAdapter(RoomsAdapter):
     def display_name(self, user: User) -> str:
         return user.name
 
+    def language(self, user: User) -> str | None:
+        return user.language or None
+
     def can_create_rooms(self, user: User) -> bool:
         return user.is_active and not user.is_suspended
 

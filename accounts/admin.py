@@ -9,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import User
@@ -60,7 +61,7 @@ class UserAdmin(BaseUserAdmin):
     )
     actions = ("suspend_users", "unsuspend_users")
 
-    @admin.action(description="Suspend selected users…", permissions=["change"])
+    @admin.action(description=_("Suspend selected users…"), permissions=["change"])
     def suspend_users(
         self, request: HttpRequest, queryset: QuerySet[User]
     ) -> TemplateResponse | None:
@@ -69,13 +70,13 @@ class UserAdmin(BaseUserAdmin):
             request,
             queryset,
             action="suspend_users",
-            title="Suspend users",
-            intro=(
+            title=_("Suspend users"),
+            intro=_(
                 "Suspended people can still log in and read, but can neither create nor join "
                 "rooms. The reason is kept with the account."
             ),
-            label="Reason",
-            submit_label="Suspend",
+            label=_("Reason"),
+            submit_label=_("Suspend"),
             required=False,
             max_length=SUSPENSION_REASON_MAX,
         )
@@ -86,16 +87,16 @@ class UserAdmin(BaseUserAdmin):
             request,
             queryset,
             lambda user: services.user_suspend(user=user, reason=reason),
-            verb="Suspended",
+            verb=_("Suspended %(done)s of %(total)s selected."),
         )
         return None
 
-    @admin.action(description="Unsuspend selected users", permissions=["change"])
+    @admin.action(description=_("Unsuspend selected users"), permissions=["change"])
     def unsuspend_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         apply_each(
             self,
             request,
             queryset,
             lambda user: services.user_unsuspend(user=user),
-            verb="Unsuspended",
+            verb=_("Unsuspended %(done)s of %(total)s selected."),
         )

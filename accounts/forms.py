@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import User
@@ -20,7 +21,7 @@ class SignUpForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "display_name")
-        help_texts = {"display_name": "What your friends see. Leave empty to use your username."}
+        help_texts = {"display_name": _("What your friends see. Leave empty to use your username.")}
 
 
 class LoginForm(AuthenticationForm):
@@ -54,4 +55,4 @@ class UsernameForm(forms.Form):
 
 
 class PeopleSearchForm(forms.Form):
-    q = forms.CharField(label="Find people", min_length=1, max_length=SEARCH_MAX)
+    q = forms.CharField(label=_("Find people"), min_length=1, max_length=SEARCH_MAX)

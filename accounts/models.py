@@ -10,6 +10,10 @@ class User(AbstractUser):
     # A suspended account can still log in and read, but may neither create nor join rooms.
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.CharField(max_length=500, blank=True)
+    # The language this person chose with the switcher (a code of settings.LANGUAGES), or ""
+    # for "as my browser says". Rooms reads it through the adapter (accounts/adapter.py) to
+    # write notifications and reminders in it.
+    language = models.CharField(max_length=16, blank=True)
 
     @property
     def is_suspended(self) -> bool:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import Block, FriendRequest, Friendship, User
 from config.errors import NotFound
@@ -37,14 +38,14 @@ def user_by_username(*, username: str) -> User:
     """An active user by exact username; unknown and inactive look the same."""
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise NotFound("user_not_found", "No such user.")
+        raise NotFound("user_not_found", _("No such user."))
     return user
 
 
 def active_user(*, user_id: int) -> User:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
-        raise NotFound("user_not_found", "No such user.")
+        raise NotFound("user_not_found", _("No such user."))
     return user
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Block, FriendRequest, Friendship, User
 from accounts.selectors import are_friends, blocked_either_way
@@ -42,8 +43,8 @@ def user_authenticate(
     if not taken.allowed:
         raise TooManyRequests(
             "too_many_attempts",
-            "Too many failed log-ins for this account or from this network. "
-            f"Try again {ratelimit.retry_phrase(taken.retry_after)}.",
+            _("Too many failed log-ins for this account or from this network. Try again %(when)s.")
+            % {"when": ratelimit.retry_phrase(taken.retry_after)},
             retry_after=taken.retry_after,
         )
     user = authenticate(request, username=username, password=password)
@@ -80,8 +81,8 @@ def user_create(
     if retry_after:
         raise TooManyRequests(
             "rate_limited",
-            "Too many new accounts from this network. "
-            f"Try again {ratelimit.retry_phrase(retry_after)}.",
+            _("Too many new accounts from this network. Try again %(when)s.")
+            % {"when": ratelimit.retry_phrase(retry_after)},
             retry_after=retry_after,
         )
     try:
@@ -90,7 +91,7 @@ def user_create(
                 username=username, password=password, display_name=display_name.strip()
             )
     except IntegrityError:
-        raise Conflict("username_taken", "That username is taken.") from None
+        raise Conflict("username_taken", _("That username is taken.")) from None
 
 
 def _lock_pair(a: User, b: User) -> None:
@@ -108,22 +109,24 @@ def friend_request_send(*, sender: User, recipient: User) -> FriendRequest | Non
     learn who blocked them. At most FRIEND_REQUESTS_PER_HOUR per account (TooManyRequests).
     """
     if sender.pk == recipient.pk:
-        raise InvalidInput("cannot_befriend_self", "You can't send a friend request to yourself.")
+        raise InvalidInput(
+            "cannot_befriend_self", _("You can't send a friend request to yourself.")
+        )
     retry_after = ratelimit.hourly(
         action="friend-request", actor=str(sender.pk), per_hour=settings.FRIEND_REQUESTS_PER_HOUR
     )
     if retry_after:
         raise TooManyRequests(
             "rate_limited",
-            "You have sent too many friend requests. "
-            f"Try again {ratelimit.retry_phrase(retry_after)}.",
+            _("You have sent too many friend requests. Try again %(when)s.")
+            % {"when": ratelimit.retry_phrase(retry_after)},
             retry_after=retry_after,
         )
     _lock_pair(sender, recipient)
     if blocked_either_way(a=sender, b=recipient) or not recipient.is_active:
-        raise NotFound("user_not_found", "No such user.")
+        raise NotFound("user_not_found", _("No such user."))
     if are_friends(a=sender, b=recipient):
-        raise Conflict("already_friends", "You are already friends.")
+        raise Conflict("already_friends", _("You are already friends."))
     if FriendRequest.objects.filter(from_user=recipient, to_user=sender).exists():
         _befriend(sender, recipient)
         return None
@@ -131,7 +134,7 @@ def friend_request_send(*, sender: User, recipient: User) -> FriendRequest | Non
         with transaction.atomic():
             return FriendRequest.objects.create(from_user=sender, to_user=recipient)
     except IntegrityError:
-        raise Conflict("request_pending", "You already sent a friend request.") from None
+        raise Conflict("request_pending", _("You already sent a friend request.")) from None
 
 
 def _request_to(user: User, request_id: int) -> FriendRequest:
@@ -142,7 +145,7 @@ def _request_to(user: User, request_id: int) -> FriendRequest:
         .first()
     )
     if request is None:
-        raise NotFound("request_not_found", "No such friend request.")
+        raise NotFound("request_not_found", _("No such friend request."))
     return request
 
 
@@ -160,48 +163,48 @@ def friend_request_decline(*, user: User, request_id: int) -> None:
 
 @transaction.atomic
 def friend_request_cancel(*, user: User, request_id: int) -> None:
-    deleted, _ = FriendRequest.objects.filter(id=request_id, from_user=user).delete()
+    deleted, _rows = FriendRequest.objects.filter(id=request_id, from_user=user).delete()
     if not deleted:
-        raise NotFound("request_not_found", "No such friend request.")
+        raise NotFound("request_not_found", _("No such friend request."))
 
 
 @transaction.atomic
 def friendship_remove(*, user: User, friend_id: int) -> None:
-    deleted, _ = Friendship.objects.filter(
+    deleted, _rows = Friendship.objects.filter(
         Q(user=user, friend_id=friend_id) | Q(user_id=friend_id, friend=user)
     ).delete()
     if not deleted:
-        raise NotFound("not_friends", "You are not friends with this person.")
+        raise NotFound("not_friends", _("You are not friends with this person."))
 
 
 @transaction.atomic
 def user_block(*, blocker: User, blocked: User) -> Block:
     """Block ends the friendship and any pending request, both ways."""
     if blocker.pk == blocked.pk:
-        raise InvalidInput("cannot_block_self", "You can't block yourself.")
+        raise InvalidInput("cannot_block_self", _("You can't block yourself."))
     Friendship.objects.filter(
         Q(user=blocker, friend=blocked) | Q(user=blocked, friend=blocker)
     ).delete()
     FriendRequest.objects.filter(
         Q(from_user=blocker, to_user=blocked) | Q(from_user=blocked, to_user=blocker)
     ).delete()
-    block, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    block, _created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     return block
 
 
 @transaction.atomic
 def user_unblock(*, blocker: User, blocked_id: int) -> None:
-    deleted, _ = Block.objects.filter(blocker=blocker, blocked_id=blocked_id).delete()
+    deleted, _rows = Block.objects.filter(blocker=blocker, blocked_id=blocked_id).delete()
     if not deleted:
-        raise NotFound("not_blocked", "You have not blocked this person.")
+        raise NotFound("not_blocked", _("You have not blocked this person."))
 
 
 @transaction.atomic
 def user_suspend(*, user: User, reason: str = "") -> User:
     if len(reason) > 500:
-        raise InvalidInput("reason_too_long", "The reason may be at most 500 characters.")
+        raise InvalidInput("reason_too_long", _("The reason may be at most 500 characters."))
     if user.is_superuser:
-        raise Forbidden("cannot_suspend_superuser", "Superusers can't be suspended.")
+        raise Forbidden("cannot_suspend_superuser", _("Superusers can't be suspended."))
     User.objects.filter(pk=user.pk, suspended_at__isnull=True).update(
         suspended_at=timezone.now(), suspension_reason=reason
     )

@@ -30,4 +30,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("friends/<int:user_id>/remove/", views.friend_remove, name="friend_remove"),
     path("blocks/", views.block, name="block"),
     path("blocks/<int:user_id>/remove/", views.unblock, name="unblock"),
+    path("language/", views.set_language, name="set_language"),
 ]

@@ -16,11 +16,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.api import MAX_ID
 from accounts.forms import LoginForm, PeopleSearchForm, SignUpForm, UsernameForm
+from accounts.languages import supported
 from accounts.models import User
 from config.errors import DomainError, TooManyRequests
 from rooms.addresses import client_address
@@ -98,7 +101,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error("username", error.message)
             return render(request, "registration/signup.html", {"form": form})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.name}!")
+        messages.success(request, _("Welcome, %(name)s!") % {"name": user.name})
         return redirect("feed:home")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -137,7 +140,7 @@ def friend_request_send(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = UsernameForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose someone to send a friend request to.")
+        messages.error(request, _("Choose someone to send a friend request to."))
         return _back_to_friends(request)
     username = form.cleaned_data["username"]
     try:
@@ -148,9 +151,9 @@ def friend_request_send(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
     else:
         if sent is None:  # they had already asked us: the service made us friends at once
-            messages.success(request, f"You and {username} are now friends.")
+            messages.success(request, _("You and %(name)s are now friends.") % {"name": username})
         else:
-            messages.success(request, f"Friend request sent to {username}.")
+            messages.success(request, _("Friend request sent to %(name)s.") % {"name": username})
     return _back_to_friends(request)
 
 
@@ -161,7 +164,7 @@ def friend_request_accept(request: HttpRequest, request_id: int) -> HttpResponse
     _run(
         request,
         lambda: services.friend_request_accept(user=user, request_id=request_id),
-        "Friend request accepted.",
+        _("Friend request accepted."),
     )
     return _back_to_friends(request)
 
@@ -173,7 +176,7 @@ def friend_request_decline(request: HttpRequest, request_id: int) -> HttpRespons
     _run(
         request,
         lambda: services.friend_request_decline(user=user, request_id=request_id),
-        "Friend request declined.",
+        _("Friend request declined."),
     )
     return _back_to_friends(request)
 
@@ -185,7 +188,7 @@ def friend_request_cancel(request: HttpRequest, request_id: int) -> HttpResponse
     _run(
         request,
         lambda: services.friend_request_cancel(user=user, request_id=request_id),
-        "Friend request cancelled.",
+        _("Friend request cancelled."),
     )
     return _back_to_friends(request)
 
@@ -197,7 +200,7 @@ def friend_remove(request: HttpRequest, user_id: int) -> HttpResponse:
     _run(
         request,
         lambda: services.friendship_remove(user=user, friend_id=friend_id),
-        "Removed from your friends.",
+        _("Removed from your friends."),
     )
     return _back_to_friends(request)
 
@@ -208,7 +211,7 @@ def block(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = UsernameForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose someone to block.")
+        messages.error(request, _("Choose someone to block."))
         return _back_to_friends(request)
     username = form.cleaned_data["username"]
     _run(
@@ -216,7 +219,8 @@ def block(request: HttpRequest) -> HttpResponse:
         lambda: services.user_block(
             blocker=user, blocked=selectors.user_by_username(username=username)
         ),
-        f"You blocked {username}. They can't find you, send you requests or see your rooms.",
+        _("You blocked %(name)s. They can't find you, send you requests or see your rooms.")
+        % {"name": username},
     )
     return _back_to_friends(request)
 
@@ -228,6 +232,24 @@ def unblock(request: HttpRequest, user_id: int) -> HttpResponse:
     _run(
         request,
         lambda: services.user_unblock(blocker=user, blocked_id=blocked_id),
-        "Unblocked.",
+        _("Unblocked."),
     )
     return _back_to_friends(request)
+
+
+# --- Language ---------------------------------------------------------------------------------
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: Django's set_language (the language cookie, for everyone, and
+    the redirect back to `next`), and for a signed-in person their account's language too, so
+    it follows them to every device and into their notifications. An unknown code changes
+    nothing."""
+    response = i18n_views.set_language(request)
+    language = supported(request.POST.get("language"))
+    user = request.user
+    if language and isinstance(user, User) and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return response

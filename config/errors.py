@@ -13,6 +13,7 @@ from typing import Any
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from rooms import outages
@@ -65,7 +66,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Any
     if _is_api(request):
         # The code DRF's parse errors get too (rooms/errors.py): one code per condition.
         return JsonResponse(
-            error_body("malformed_request", "The request is malformed."), status=400
+            error_body("malformed_request", _("The request is malformed.")), status=400
         )
     from django.views.defaults import bad_request as html
 
@@ -74,7 +75,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Any
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> Any:
     if _is_api(request):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
     from django.views.defaults import page_not_found as html
 
     return html(request, exception or Http404())
@@ -82,13 +83,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 @csrf_exempt
 def api_not_found(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 
 
 def server_error(request: HttpRequest) -> Any:
     if _is_api(request):
         return JsonResponse(
-            error_body("server_error", "Something went wrong on our side."), status=500
+            error_body("server_error", _("Something went wrong on our side.")), status=500
         )
     from django.views.defaults import server_error as html
 

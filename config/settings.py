@@ -65,9 +65,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of the page: the language cookie, else Accept-Language, else LANGUAGE_CODE;
+    # accounts.middleware.UserLanguageMiddleware then puts an account's own choice first.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -216,7 +220,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "feed:home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# Languages (docs/i18n.md): a person's own choice (accounts.User.language for an account, the
+# language cookie for a guest; the switcher in the header sets both), else the browser's
+# Accept-Language, else LANGUAGE_CODE. Rooms' strings come with the rooms package
+# (rooms/locale/); this site's own are in locale/.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ar", "العربية"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api_urls as accounts_api
@@ -11,6 +12,8 @@ urlpatterns = [
     # /healthz, /readyz and /metrics at the root, where load balancers and Prometheus look.
     path("", include("rooms.health_urls")),
     path("admin/", admin.site.urls),
+    # The scripts' translations (every app's djangojs catalog and locale/), in the page's language.
+    path("jsi18n/site/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # The site's API: versioned paths (what the schema lists), then the older unversioned ones.

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 POST_MAX = 5000
 
@@ -14,6 +15,8 @@ class Post(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
         indexes = [models.Index(fields=["author", "-created_at"])]
 
     def __str__(self) -> str:
@@ -22,10 +25,10 @@ class Post(models.Model):
 
 class NotificationKind(models.TextChoices):
     # The same values as rooms.models.AnnouncementKind, the `kind` that rooms.signals send.
-    ROOM_INVITATION = "room_invitation", "Invited to a room"
-    ROOM_LIVE = "room_live", "A room went live"
-    ROOM_REMINDER = "room_reminder", "A room starts soon"
-    HOST_REMINDER = "host_reminder", "Your room starts soon"
+    ROOM_INVITATION = "room_invitation", _("Invited to a room")
+    ROOM_LIVE = "room_live", _("A room went live")
+    ROOM_REMINDER = "room_reminder", _("A room starts soon")
+    HOST_REMINDER = "host_reminder", _("Your room starts soon")
 
 
 class Notification(models.Model):

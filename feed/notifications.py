@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from django.utils.translation import gettext as _
 from pydantic import Field
 from typing_extensions import TypedDict
 
@@ -52,13 +53,16 @@ class NotificationsReadFrame(TypedDict):
 def text_for(notification: Notification) -> str:
     room = notification.room
     host = room.host.name
+    names = {"host": host, "title": room.title}
+    # In the active language: the reader's on a page of theirs, the recipient's when pushed
+    # (services._push_after_commit renders each one under rooms.i18n.override_for(recipient)).
     if notification.kind == NotificationKind.ROOM_INVITATION:
-        return f"{host} invited you to “{room.title}”."
+        return _("%(host)s invited you to “%(title)s”.") % names
     if notification.kind == NotificationKind.ROOM_LIVE:
-        return f"{host}'s room “{room.title}” is live. Join in!"
+        return _("%(host)s's room “%(title)s” is live. Join in!") % names
     if notification.kind == NotificationKind.HOST_REMINDER:
-        return f"Your room “{room.title}” starts soon: people are waiting for you."
-    return f"“{room.title}” with {host} starts soon."
+        return _("Your room “%(title)s” starts soon: people are waiting for you.") % names
+    return _("“%(title)s” with %(host)s starts soon.") % names
 
 
 def notification_public(notification: Notification) -> NotificationPublic:

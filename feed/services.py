@@ -8,6 +8,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from config.errors import InvalidInput, NotFound, TooManyRequests
@@ -15,6 +17,7 @@ from feed import selectors
 from feed.models import POST_MAX, Notification, Post
 from feed.notifications import notification_public
 from rooms import feed_socket, ratelimit
+from rooms.i18n import override_for
 from rooms.models import Room
 
 
@@ -24,16 +27,25 @@ def post_create(*, author: User, body: str) -> Post:
     most POSTS_PER_HOUR per author (TooManyRequests)."""
     body = body.strip()
     if not body:
-        raise InvalidInput("post_empty", "Write something before posting.")
+        raise InvalidInput("post_empty", _("Write something before posting."))
     if len(body) > POST_MAX:
-        raise InvalidInput("post_too_long", f"A post may be at most {POST_MAX} characters.")
+        raise InvalidInput(
+            "post_too_long",
+            ngettext(
+                "A post may be at most %(limit)s character.",
+                "A post may be at most %(limit)s characters.",
+                POST_MAX,
+            )
+            % {"limit": POST_MAX},
+        )
     retry_after = ratelimit.hourly(
         action="post", actor=str(author.pk), per_hour=settings.POSTS_PER_HOUR
     )
     if retry_after:
         raise TooManyRequests(
             "rate_limited",
-            f"You have posted too often. Try again {ratelimit.retry_phrase(retry_after)}.",
+            _("You have posted too often. Try again %(when)s.")
+            % {"when": ratelimit.retry_phrase(retry_after)},
             retry_after=retry_after,
         )
     return Post.objects.create(author=author, body=body)
@@ -55,14 +67,21 @@ def _push_after_commit(notifications: list[Notification]) -> None:
     ids = [n.pk for n in notifications]
 
     def push() -> None:
-        fresh = list(Notification.objects.filter(pk__in=ids).select_related("room", "room__host"))
+        fresh = list(
+            Notification.objects.filter(pk__in=ids).select_related(
+                "room", "room__host", "recipient"
+            )
+        )
         counts = selectors.unread_counts(user_ids={n.recipient_id for n in fresh})
         for notification in fresh:
+            # In the recipient's language, not that of whoever's request made it.
+            with override_for(notification.recipient):
+                public = notification_public(notification)
             feed_socket.push(
                 notification.recipient_id,
                 {
                     "type": "notification",
-                    "notification": notification_public(notification),
+                    "notification": public,
                     "unread_count": counts.get(notification.recipient_id, 0),
                 },
             )
@@ -107,12 +126,15 @@ def notifications_mark_read(
     if ids is not None:
         wanted = set(ids)
         if not wanted:
-            raise InvalidInput("no_notifications", "Name at least one notification.")
+            raise InvalidInput("no_notifications", _("Name at least one notification."))
         if len(wanted) > MARK_READ_MAX:
-            raise InvalidInput("too_many_notifications", f"Mark at most {MARK_READ_MAX} at a time.")
+            raise InvalidInput(
+                "too_many_notifications",
+                _("Mark at most %(count)s at a time.") % {"count": MARK_READ_MAX},
+            )
         mine = mine.filter(pk__in=wanted)
         if mine.count() != len(wanted):
-            raise NotFound("notification_not_found", "No such notification.")
+            raise NotFound("notification_not_found", _("No such notification."))
     mine.filter(read_at__isnull=True).update(read_at=now)
     unread = selectors.unread_count(user=user)
     user_id = user.pk

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import NotFound as InvalidCursor
 from rest_framework.request import Request
@@ -64,7 +65,7 @@ def post_create(request: HttpRequest) -> HttpResponse:
         # Show the page again with the draft kept, so nothing the user typed is lost.
         messages.error(request, error.message)
         return _render_home(request, user, draft=body[: POST_MAX * 2], status=error.status)
-    messages.success(request, "Posted.")
+    messages.success(request, _("Posted."))
     return redirect("feed:home")
 
 

@@ -104,6 +104,14 @@ class RoomsAdapter:
         initial). The default has none."""
         return ""
 
+    def language(self, user: User) -> str | None:
+        """The language `user` chose (a code of settings.LANGUAGES, e.g. "ar"), or None when
+        they chose none. Rooms writes what it tells someone outside a request of theirs (the
+        human messages on their room socket, anything a task renders for them) in it, and the
+        site's notification receivers can use `rooms.i18n.language_for(user)` for the same
+        answer. None means the site's LANGUAGE_CODE. The default: None."""
+        return None
+
     def can_create_rooms(self, user: User) -> bool:
         """Whether `user` may create rooms (False for a suspended account, say; the API answers
         403 "suspended"). The default: active accounts may."""

@@ -18,6 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from rooms import dashboard, services
 from rooms.admin_actions import apply_each, ask_for_note
@@ -143,11 +145,11 @@ class RoomAdmin(admin.ModelAdmin):
             )
         )
 
-    @admin.display(description="in the room", ordering="_participant_count")
+    @admin.display(description=_("in the room"), ordering="_participant_count")
     def participant_count(self, room: Room) -> int:
         return int(getattr(room, "_participant_count", 0))
 
-    @admin.display(boolean=True, description="password")
+    @admin.display(boolean=True, description=_("password"))
     def has_password(self, room: Room) -> bool:
         return room.has_password
 
@@ -161,7 +163,7 @@ class RoomAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
         return False  # end a room instead; its history stays
 
-    @admin.action(description="End selected rooms for everyone", permissions=["change"])
+    @admin.action(description=_("End selected rooms for everyone"), permissions=["change"])
     def end_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         actor = _staff(request)
         apply_each(
@@ -169,10 +171,10 @@ class RoomAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda room: services.room_end(room=room, actor=actor, as_staff=True),
-            verb="Ended",
+            verb=_("Ended %(done)s of %(total)s selected."),
         )
 
-    @admin.action(description="Lock selected rooms", permissions=["change"])
+    @admin.action(description=_("Lock selected rooms"), permissions=["change"])
     def lock_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         actor = _staff(request)
         apply_each(
@@ -182,10 +184,10 @@ class RoomAdmin(admin.ModelAdmin):
             lambda room: services.room_set_locked(
                 room=room, actor=actor, locked=True, as_staff=True
             ),
-            verb="Locked",
+            verb=_("Locked %(done)s of %(total)s selected."),
         )
 
-    @admin.action(description="Unlock selected rooms", permissions=["change"])
+    @admin.action(description=_("Unlock selected rooms"), permissions=["change"])
     def unlock_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         actor = _staff(request)
         apply_each(
@@ -195,7 +197,7 @@ class RoomAdmin(admin.ModelAdmin):
             lambda room: services.room_set_locked(
                 room=room, actor=actor, locked=False, as_staff=True
             ),
-            verb="Unlocked",
+            verb=_("Unlocked %(done)s of %(total)s selected."),
         )
 
 
@@ -250,9 +252,15 @@ class BanAdmin(admin.ModelAdmin):
         for ban in queryset:
             self.delete_model(request, ban)
 
-    @admin.action(description="Lift selected bans", permissions=["delete"])
+    @admin.action(description=_("Lift selected bans"), permissions=["delete"])
     def lift_bans(self, request: HttpRequest, queryset: QuerySet[Ban]) -> None:
-        apply_each(self, request, queryset, lambda ban: self._lift(request, ban), verb="Lifted")
+        apply_each(
+            self,
+            request,
+            queryset,
+            lambda ban: self._lift(request, ban),
+            verb=_("Lifted %(done)s of %(total)s selected."),
+        )
 
 
 @admin.register(Report)
@@ -289,16 +297,16 @@ class ReportAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ("resolve_reports",)
 
-    @admin.display(description="room", ordering="room__title")
+    @admin.display(description=_("room"), ordering="room__title")
     def room_link(self, report: Report) -> str:
         url = reverse("admin:rooms_room_change", args=[report.room_id])
         return format_html('<a href="{}">{}</a>', url, report.room)
 
-    @admin.display(description="reporter")
+    @admin.display(description=_("reporter"))
     def reporter_name(self, report: Report) -> str:
         return report.reporter.display_name
 
-    @admin.display(description="reported person")
+    @admin.display(description=_("reported person"))
     def target_link(self, report: Report) -> str:
         target = report.target
         if target is None:
@@ -325,10 +333,14 @@ class ReportAdmin(admin.ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         open_count = Report.objects.filter(status=ReportStatus.OPEN).count()
-        title = f"Moderation queue: {open_count} open report{'' if open_count == 1 else 's'}"
+        title = ngettext(
+            "Moderation queue: %(count)s open report",
+            "Moderation queue: %(count)s open reports",
+            open_count,
+        ) % {"count": open_count}
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
-    @admin.action(description="Resolve selected reports…", permissions=["change"])
+    @admin.action(description=_("Resolve selected reports…"), permissions=["change"])
     def resolve_reports(
         self, request: HttpRequest, queryset: QuerySet[Report]
     ) -> TemplateResponse | None:
@@ -337,10 +349,10 @@ class ReportAdmin(admin.ModelAdmin):
             request,
             queryset,
             action="resolve_reports",
-            title="Resolve reports",
-            intro="Say what was done. The note is kept with each report.",
-            label="Resolution note",
-            submit_label="Resolve",
+            title=_("Resolve reports"),
+            intro=_("Say what was done. The note is kept with each report."),
+            label=_("Resolution note"),
+            submit_label=_("Resolve"),
             max_length=services.DETAILS_MAX,
         )
         if isinstance(note, TemplateResponse):
@@ -351,6 +363,6 @@ class ReportAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda report: services.report_resolve(report=report, moderator=moderator, note=note),
-            verb="Resolved",
+            verb=_("Resolved %(done)s of %(total)s selected."),
         )
         return None

@@ -15,6 +15,8 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from rooms.errors import DomainError
 
@@ -25,10 +27,10 @@ def ask_for_note(
     queryset: QuerySet[Any],
     *,
     action: str,
-    title: str,
-    intro: str,
-    label: str,
-    submit_label: str,
+    title: str | Promise,
+    intro: str | Promise,
+    label: str | Promise,
+    submit_label: str | Promise,
     required: bool = True,
     max_length: int = 2000,
 ) -> str | TemplateResponse:
@@ -40,7 +42,7 @@ def ask_for_note(
     """
     form = forms.Form(request.POST if "apply" in request.POST else None)
     form.fields["note"] = forms.CharField(
-        label=label,
+        label=str(label),
         required=required,
         max_length=max_length,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
@@ -70,7 +72,7 @@ def apply_each(
     queryset: QuerySet[Any],
     service_call: Callable[[Any], object],
     *,
-    verb: str,
+    verb: str | Promise,
 ) -> None:
     """Call a service once per selected object and say how it went.
 
@@ -83,8 +85,12 @@ def apply_each(
             service_call(obj)
         except DomainError as error:
             refused += 1
-            model_admin.message_user(request, f"{obj}: {error.message}", level=messages.ERROR)
+            model_admin.message_user(
+                request,
+                _("%(object)s: %(problem)s") % {"object": obj, "problem": error.message},
+                level=messages.ERROR,
+            )
         else:
             done += 1
     if done:
-        model_admin.message_user(request, f"{verb} {done} of {done + refused} selected.")
+        model_admin.message_user(request, str(verb) % {"done": done, "total": done + refused})

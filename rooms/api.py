@@ -19,6 +19,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
@@ -70,7 +71,7 @@ def _imported(paths: tuple[str, ...]) -> tuple[type[BaseAuthentication], ...]:
 @csrf_exempt
 def not_found(request: HttpRequest) -> JsonResponse:
     """Any path under the API's rooms/ that no route takes, whatever the method."""
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 
 
 # The codes a bare status stands for, for `_errors(401, 403)` (the form before error codes were
@@ -142,7 +143,7 @@ def _optional_user(request: Request) -> User | None:
 def _room(request: Request, token: str) -> Room:
     if not _TOKEN.fullmatch(token):
         # Same body as the selector's: a malformed link tells nothing more than an unknown one.
-        raise NotFound("room_not_found", "This room doesn't exist.")
+        raise NotFound("room_not_found", _("This room doesn't exist."))
     return selectors.room_by_token(token=token, user=_optional_user(request))
 
 
@@ -155,7 +156,7 @@ def _path_id(value: int) -> int:
 
 def _require_moderator(room: Room, user: User | None) -> None:
     if not services.is_moderator(room=room, user=user):
-        raise Forbidden("not_a_host", "Only the host or a co-host can do that.")
+        raise Forbidden("not_a_host", _("Only the host or a co-host can do that."))
 
 
 _OLDEST_FIRST = ("created_at", "pk")
@@ -484,7 +485,7 @@ class RoomParticipantsApi(_Api):
                 visit = None
             # Lobby members see nothing of the room until they are admitted.
             if visit is None or visit.state != ParticipantState.ADMITTED:
-                raise Forbidden("not_in_room", "Only people in the room can see who is here.")
+                raise Forbidden("not_in_room", _("Only people in the room can see who is here."))
         body: dict[str, Any] = {"participants": list(selectors.roster(room=room))}
         if moderator:
             body["lobby"] = list(selectors.lobby(room=room))

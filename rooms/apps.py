@@ -1,10 +1,12 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class RoomsConfig(AppConfig):
     name = "rooms"
+    verbose_name = pgettext_lazy("product name", "Rooms")
 
     def __init__(self, app_name: str, app_module: Any) -> None:
         super().__init__(app_name, app_module)

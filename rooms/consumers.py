@@ -19,6 +19,10 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from pydantic import BaseModel, ValidationError
 
 from rooms import (
@@ -26,6 +30,7 @@ from rooms import (
     events,
     flood,
     frames,
+    i18n,
     lease,
     media_control,
     messages,
@@ -90,6 +95,10 @@ class RoomConsumer(ResilientSocket):
     closing = False
     changes: ChangeBudget | None = None
     turn_credentials: CredentialRenewal
+
+    # The language of this socket's person (rooms/i18n.py), found once: every human message
+    # sent on it (errors, notices) is written in it, whoever's action caused it (`dispatch`).
+    language: str | None = None
 
     async def connect(self) -> None:
         self.turn_credentials = CredentialRenewal(self.send_json)
@@ -304,25 +313,27 @@ class RoomConsumer(ResilientSocket):
         if verdict == Verdict.CLOSE:
             # Not `_finish`: the visit goes on, so the disconnect below holds the seat for a
             # resume and releases it after the grace period like any dropped connection.
-            await self.send_json(_error("flooding", "Too many messages: the connection is closed."))
+            await self.send_json(
+                _error("flooding", _("Too many messages: the connection is closed."))
+            )
             await self.close(code=CLOSE_FLOOD)
             return
         if verdict == Verdict.WARN:
-            await self.send_json(_error("slow_down", "Too many messages: slow down."))
+            await self.send_json(_error("slow_down", _("Too many messages: slow down.")))
             return
         if text_data is None:
             metrics.message_in("invalid")
-            await self.send_json(_error("text_only", "Send JSON text frames."))
+            await self.send_json(_error("text_only", _("Send JSON text frames.")))
             return
         if len(text_data) > messages.MAX_FRAME_BYTES:
             metrics.message_in("invalid")
-            await self.send_json(_error("too_large", "Messages may be at most 64 KB."))
+            await self.send_json(_error("too_large", _("Messages may be at most 64 KB.")))
             return
         try:
             raw = json.loads(text_data)
         except (ValueError, RecursionError):
             metrics.message_in("invalid")
-            await self.send_json(_error("bad_json", "That is not valid JSON."))
+            await self.send_json(_error("bad_json", _("That is not valid JSON.")))
             return
         try:
             message = messages.parse(raw)
@@ -333,10 +344,12 @@ class RoomConsumer(ResilientSocket):
         kind: str = message.type
         metrics.message_in(kind)
         if self.state != ParticipantState.ADMITTED and kind not in messages.LOBBY_TYPES:
-            await self.send_json(_error("not_admitted", "Wait until you are let in.", kind))
+            await self.send_json(_error("not_admitted", _("Wait until you are let in."), kind))
             return
         if kind not in messages.PARTICIPANT_TYPES and not self.is_moderator:
-            await self.send_json(_error("not_a_host", "Only hosts and co-hosts can do that.", kind))
+            await self.send_json(
+                _error("not_a_host", _("Only hosts and co-hosts can do that."), kind)
+            )
             return
         try:
             if kind in flood.CHANGES and not await self._may_change(message):
@@ -355,7 +368,9 @@ class RoomConsumer(ResilientSocket):
                 await self.send_json(answer)
                 return
             log.exception("room socket could not handle %s", kind)
-            await self.send_json(_error("server_error", "Something went wrong; try again.", kind))
+            await self.send_json(
+                _error("server_error", _("Something went wrong; try again."), kind)
+            )
 
     async def _may_change(self, message: messages.ClientMessage) -> bool:
         """Spend from the person's change budget; say how long to wait when it is spent."""
@@ -367,7 +382,14 @@ class RoomConsumer(ResilientSocket):
             return True
         seconds = budget.retry_after(wait)
         error = _error(
-            "too_many_changes", f"Too many changes: try again in {seconds} seconds.", message.type
+            "too_many_changes",
+            ngettext(
+                "Too many changes: try again in %(count)s second.",
+                "Too many changes: try again in %(count)s seconds.",
+                seconds,
+            )
+            % {"count": seconds},
+            message.type,
         )
         error["retry_after"] = seconds
         await self.send_json(error)
@@ -552,7 +574,7 @@ class RoomConsumer(ResilientSocket):
         """Hand the command to the room's media worker; tell the client when none takes it."""
         if not await media_control.send_command(self.room_id, command):
             error = _error(
-                "media_unavailable", "Audio and video are not available right now.", regarding
+                "media_unavailable", _("Audio and video are not available right now."), regarding
             )
             if offer_id is not None:
                 error["offer_id"] = offer_id
@@ -565,7 +587,7 @@ class RoomConsumer(ResilientSocket):
         """Host controls act as the account behind this socket; the service checks the role."""
         actor = await database_sync_to_async(selectors.participant_account)(participant_id=self.pid)
         if actor is None:
-            raise DomainError("not_a_host", "Only hosts and co-hosts can do that.")
+            raise DomainError("not_a_host", _("Only hosts and co-hosts can do that."))
         return await database_sync_to_async(service)(actor=actor, **kwargs)
 
     # --- from the server ---------------------------------------------------------------------
@@ -576,17 +598,20 @@ class RoomConsumer(ResilientSocket):
         if not hasattr(self, get_handler_name(message)):
             log.warning("room socket ignores message type %r", message.get("type"))
             return
-        try:
-            await super().dispatch(message)
-        except Exception as error:
-            # An event this socket could not act on (its state could not be read): the client
-            # asks for a fresh snapshot after retry_after.
-            if not outages.is_outage(error):
-                raise
-            log.warning("room socket could not handle %s: %s", message.get("type"), error)
-            # Channels tidies the database connections before each handler: the outage may
-            # show there, before `receive` sees the client's message. Say which one it was.
-            await self.send_json(_unavailable(_client_message_type(message)))
+        if self.language is None:
+            self.language = await database_sync_to_async(i18n.language_for_scope)(self.scope)
+        with translation.override(self.language):
+            try:
+                await super().dispatch(message)
+            except Exception as error:
+                # An event this socket could not act on (its state could not be read): the client
+                # asks for a fresh snapshot after retry_after.
+                if not outages.is_outage(error):
+                    raise
+                log.warning("room socket could not handle %s: %s", message.get("type"), error)
+                # Channels tidies the database connections before each handler: the outage may
+                # show there, before `receive` sees the client's message. Say which one it was.
+                await self.send_json(_unavailable(_client_message_type(message)))
 
     async def room_event(self, message: dict[str, Any]) -> None:
         if not self.in_room_group:
@@ -607,7 +632,7 @@ class RoomConsumer(ResilientSocket):
     async def socket_replaced(self, message: dict[str, Any]) -> None:
         if message["channel"] != self.channel_name and not self.finished:
             await self._finish(
-                {"type": "replaced", "message": "You opened this room somewhere else."},
+                {"type": "replaced", "message": _("You opened this room somewhere else.")},
                 CLOSE_REPLACED,
                 visit_over=False,
             )
@@ -692,8 +717,9 @@ def _client_message_type(message: dict[str, Any]) -> str | None:
     return kind if isinstance(kind, str) and len(kind) <= 64 else None
 
 
-def _error(code: str, message: str, regarding: str | None = None) -> frames.Error:
-    body: frames.Error = {"type": "error", "code": code, "message": message}
+def _error(code: str, message: str | Promise, regarding: str | None = None) -> frames.Error:
+    # str(): a lazy message is written here, in the socket's language (`dispatch`).
+    body: frames.Error = {"type": "error", "code": code, "message": str(message)}
     if regarding:
         body["regarding"] = regarding
     return body
@@ -712,7 +738,7 @@ def _invalid(raw: object, invalid: ValidationError) -> frames.Error:
         for err in invalid.errors(include_url=False, include_input=False)[:5]
     ]
     body = _error(
-        "invalid_message", "That message is not valid.", kind if isinstance(kind, str) else None
+        "invalid_message", _("That message is not valid."), kind if isinstance(kind, str) else None
     )
     body["problems"] = problems
     return body

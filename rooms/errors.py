@@ -21,6 +21,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -48,8 +50,8 @@ class InvalidInput(DomainError):
 class NotFound(DomainError):
     status = 404
 
-    def __init__(self, code: str = "not_found", message: str = "Not found.") -> None:
-        super().__init__(code, message)
+    def __init__(self, code: str = "not_found", message: str | None = None) -> None:
+        super().__init__(code, message if message is not None else gettext("Not found."))
 
 
 class Forbidden(DomainError):
@@ -74,8 +76,9 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
-def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
+def error_body(code: str, message: str | Promise, fields: Any = None) -> dict[str, Any]:
+    # str(): a lazily translated message is written in the active language (the request's).
+    body: dict[str, Any] = {"code": code, "message": str(message)}
     if fields:
         body["fields"] = fields
     return {"error": body}
@@ -112,7 +115,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, (SuspiciousOperation, BadRequest, MultiPartParserError)):
         # What Django itself answers 400 (too many fields, a body over the size limit, a
         # broken multipart body): the same here, in the error shape.
-        return Response(error_body("malformed_request", "The request is malformed."), status=400)
+        return Response(
+            error_body("malformed_request", gettext("The request is malformed.")), status=400
+        )
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -124,7 +129,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None or not isinstance(exc, drf.APIException):
         return response if response is not None else _server_error(exc, context)
     if isinstance(exc, drf.ValidationError):
-        response.data = error_body("invalid", "Some fields are not valid.", exc.detail)
+        response.data = error_body("invalid", gettext("Some fields are not valid."), exc.detail)
     else:
         code = _DRF_CODES.get(type(exc), "error")
         response.data = error_body(code, str(exc.detail))
@@ -139,7 +144,9 @@ def _server_error(exc: Exception, context: dict[str, Any]) -> Response:
     path = getattr(request, "path", "?")
     log.error("server error for %s", path, exc_info=exc)
     got_request_exception.send(sender=None, request=getattr(request, "_request", request))
-    return Response(error_body("server_error", "Something went wrong on our side."), status=500)
+    return Response(
+        error_body("server_error", gettext("Something went wrong on our side.")), status=500
+    )
 
 
 def log_outage(error: BaseException, path: str) -> None:

@@ -19,9 +19,10 @@ import json
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from rooms import events, frames, publisher, socket_auth
+from rooms import events, frames, i18n, publisher, socket_auth
 from rooms.selectors import feed_room_card
 from rooms.serializers import RoomCardSerializer
 from rooms.sockets import ResilientSocket
@@ -58,10 +59,12 @@ class FeedConsumer(ResilientSocket):
             await self.leave_group(events.feed_group(self.user.pk))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        # Nothing to say on this socket; reading the rooms is GET rooms/feed/.
-        await self._send(
-            {"type": "error", "code": "read_only", "message": "This feed is read-only."}
-        )
+        # Nothing to say on this socket; reading the rooms is GET rooms/feed/. Said in the
+        # person's language (rooms/i18n.py).
+        language = await database_sync_to_async(i18n.language_for_scope)(self.scope)
+        with translation.override(language):
+            message = _("This feed is read-only.")
+        await self._send({"type": "error", "code": "read_only", "message": message})
 
     async def feed_room_changed(self, message: dict[str, Any]) -> None:
         if self.user is None:

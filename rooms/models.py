@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def new_link_token() -> str:
@@ -14,14 +16,14 @@ def new_link_token() -> str:
 
 
 class Audience(models.TextChoices):
-    FRIENDS = "friends", "All my friends"
-    INVITE_ONLY = "invite_only", "Only people I invite"
+    FRIENDS = "friends", _("All my friends")
+    INVITE_ONLY = "invite_only", _("Only people I invite")
 
 
 class RoomState(models.TextChoices):
-    SCHEDULED = "scheduled", "Not started"
-    OPEN = "open", "Live"
-    ENDED = "ended", "Ended"
+    SCHEDULED = "scheduled", _("Not started")
+    OPEN = "open", _("Live")
+    ENDED = "ended", _("Ended")
 
 
 class Room(models.Model):
@@ -56,6 +58,8 @@ class Room(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
         constraints = [
             models.CheckConstraint(
                 condition=Q(capacity__gte=1) & Q(capacity__lte=50), name="room_capacity_1_50"
@@ -113,26 +117,26 @@ class Rsvp(models.Model):
 
 
 class Role(models.TextChoices):
-    HOST = "host", "Host"
-    COHOST = "cohost", "Co-host"
-    PARTICIPANT = "participant", "Participant"
+    HOST = "host", _("Host")
+    COHOST = "cohost", _("Co-host")
+    PARTICIPANT = "participant", _("Participant")
 
 
 class ParticipantState(models.TextChoices):
-    LOBBY = "lobby", "In the lobby"
-    ADMITTED = "admitted", "In the room"
-    LEFT = "left", "Left"
-    DENIED = "denied", "Denied"
-    REMOVED = "removed", "Removed"
+    LOBBY = "lobby", _("In the lobby")
+    ADMITTED = "admitted", _("In the room")
+    LEFT = "left", _("Left")
+    DENIED = "denied", _("Denied")
+    REMOVED = "removed", _("Removed")
 
 
 ACTIVE_STATES = (ParticipantState.LOBBY, ParticipantState.ADMITTED)
 
 
 class LobbyReason(models.TextChoices):
-    WAITING_FOR_HOST = "waiting_for_host", "Waiting for the host"
-    WAITING_ROOM = "waiting_room", "Waiting to be admitted"
-    NOT_STARTED = "not_started", "Waiting for the start time"
+    WAITING_FOR_HOST = "waiting_for_host", _("Waiting for the host")
+    WAITING_ROOM = "waiting_room", _("Waiting to be admitted")
+    NOT_STARTED = "not_started", _("Waiting for the start time")
 
 
 class Participant(models.Model):
@@ -238,8 +242,15 @@ class Ban(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("ban")
+        verbose_name_plural = _("bans")
+
     def __str__(self) -> str:
-        return f"{self.display_name} banned from {self.room_id}"
+        return _("%(name)s banned from room %(room)s") % {
+            "name": self.display_name,
+            "room": self.room_id,
+        }
 
 
 class AuditEvent(models.Model):
@@ -264,17 +275,17 @@ class AuditEvent(models.Model):
 
 
 class ReportReason(models.TextChoices):
-    HARASSMENT = "harassment", "Harassment or bullying"
-    HATE = "hate", "Hate speech"
-    NUDITY = "nudity", "Nudity or sexual content"
-    VIOLENCE = "violence", "Violence"
-    SPAM = "spam", "Spam or scam"
-    OTHER = "other", "Something else"
+    HARASSMENT = "harassment", _("Harassment or bullying")
+    HATE = "hate", _("Hate speech")
+    NUDITY = "nudity", _("Nudity or sexual content")
+    VIOLENCE = "violence", _("Violence")
+    SPAM = "spam", _("Spam or scam")
+    OTHER = "other", _("Something else")
 
 
 class ReportStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", pgettext_lazy("report status", "Open")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class Report(models.Model):
@@ -295,17 +306,21 @@ class Report(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+
     def __str__(self) -> str:
-        return f"Report {self.pk} on {self.room_id}"
+        return _("Report %(report)s on room %(room)s") % {"report": self.pk, "room": self.room_id}
 
 
 class AnnouncementKind(models.TextChoices):
     """What `rooms.signals` tells the host site about (the `kind` argument of each signal)."""
 
-    ROOM_INVITATION = "room_invitation", "Invited to a room"
-    ROOM_LIVE = "room_live", "A room went live"
-    ROOM_REMINDER = "room_reminder", "A room starts soon"
-    HOST_REMINDER = "host_reminder", "Your room starts soon"
+    ROOM_INVITATION = "room_invitation", _("Invited to a room")
+    ROOM_LIVE = "room_live", _("A room went live")
+    ROOM_REMINDER = "room_reminder", _("A room starts soon")
+    HOST_REMINDER = "host_reminder", _("Your room starts soon")
 
 
 class Announcement(models.Model):

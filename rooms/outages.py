@@ -12,9 +12,10 @@ import kombu.exceptions
 import psycopg
 import redis.exceptions
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext_lazy
 
 RETRY_AFTER_SECONDS = 5
-MESSAGE = "The service is briefly unavailable. Try again in a few seconds."
+MESSAGE = gettext_lazy("The service is briefly unavailable. Try again in a few seconds.")
 
 # Django's wrappers are what ORM code raises (a pool that gave no connection in time raises
 # psycopg_pool.PoolTimeout, a psycopg.OperationalError, which Django wraps); psycopg's own are

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import ngettext
 
 ADDRESS_FACTOR = 4  # an address may try this many times as many as one person before back-off
 KNOWN_SECONDS = 12 * 3600  # how long someone who gave the right password stays known
@@ -276,4 +277,4 @@ def hourly(*, action: str, actor: str, per_hour: int, cost: int = 1) -> int:
 def retry_phrase(seconds: int) -> str:
     """ "in 3 minutes", for refusals people read."""
     minutes = max(1, math.ceil(seconds / 60))
-    return "in a minute" if minutes == 1 else f"in {minutes} minutes"
+    return ngettext("in %(count)s minute", "in %(count)s minutes", minutes) % {"count": minutes}

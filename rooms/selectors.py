@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from rooms import events, frames, turn
 from rooms.adapter import get_adapter
@@ -35,14 +36,14 @@ def room_by_token(*, token: str, user: User | None) -> Room:
     is answered exactly like an unknown token."""
     room = Room.objects.select_related("host").filter(token=token).first()
     if room is None:
-        raise NotFound("room_not_found", "This room doesn't exist.")
+        raise NotFound("room_not_found", _("This room doesn't exist."))
     if (
         user is not None
         and user.is_authenticated
         and room.host_id != user.pk
         and get_adapter().is_blocked(user, room.host)
     ):
-        raise NotFound("room_not_found", "This room doesn't exist.")
+        raise NotFound("room_not_found", _("This room doesn't exist."))
     return room
 
 
@@ -193,7 +194,7 @@ def active_account(*, user_id: int) -> User:
     inactive account look the same."""
     user = get_user_model()._default_manager.filter(pk=user_id).first()
     if user is None or not user.is_active:
-        raise NotFound("user_not_found", "No such user.")
+        raise NotFound("user_not_found", _("No such user."))
     return user
 
 
@@ -266,7 +267,7 @@ def _admitted_visit(participant_id: int) -> Participant:
     """The visit, if it is in a live room right now (media and snapshots are for them only)."""
     participant = Participant.objects.select_related("room").get(pk=participant_id)
     if participant.state != ParticipantState.ADMITTED or participant.room.state == RoomState.ENDED:
-        raise Forbidden("not_in_room", "You are not in this room.")
+        raise Forbidden("not_in_room", _("You are not in this room."))
     return participant
 
 

@@ -3,6 +3,7 @@
 room socket's routes (`rooms.routing`) go under the same prefix (rooms/links.py)."""
 
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.i18n import JavaScriptCatalog
 
 from rooms import api_urls, views
 
@@ -14,4 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # operations at their older unversioned paths.
     path("api/v1/", include(api_urls)),
     path("api/", include(api_urls.unlisted(api_urls.urlpatterns))),
+    # Rooms' scripts' translations (rooms/locale/*/djangojs.po) in the page's language; Rooms'
+    # pages and the feed strip load it before their modules (rooms/static/rooms/js/lib/i18n.js).
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["rooms"]), name="jsi18n"),
 ]

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render, resolve_url
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from rooms import identity, links, selectors, services
@@ -37,7 +38,7 @@ def room_page(request: HttpRequest, token: str) -> HttpResponse:
     user = signed_in(request.user)
     try:
         if not _TOKEN.fullmatch(token):
-            raise NotFound("room_not_found", "This room doesn't exist.")
+            raise NotFound("room_not_found", _("This room doesn't exist."))
         room = selectors.room_by_token(token=token, user=user)
     except NotFound:
         # Same page for an unknown link and a room the viewer may not know about.

@@ -89,3 +89,19 @@ def test_the_wheel_holds_templates_static_files_and_migrations(wheel: Path) -> N
     }
     assert "rooms/migrations/0001_initial.py" in migrations
     assert migrations <= names, sorted(migrations - names)
+
+
+def test_the_wheel_holds_the_translations(wheel: Path) -> None:
+    # Rooms' catalogs and their compiled .mo files (committed, `make messages`), so a site
+    # that installs the wheel speaks every shipped language without compiling anything.
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    locale = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "rooms" / "locale").rglob("*")
+        if p.suffix in (".po", ".mo")
+    }
+    for language in ("ar", "fr"):
+        for domain in ("django", "djangojs"):
+            assert f"rooms/locale/{language}/LC_MESSAGES/{domain}.mo" in locale
+    assert locale <= names, sorted(locale - names)

@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from rooms import announce, cards, events, ratelimit
 from rooms.adapter import get_adapter
@@ -53,7 +55,7 @@ def _lock_room(room_id: int) -> Room:
     # The lock every room service takes first; see the module docstring for the races it closes.
     room = Room.objects.select_for_update().filter(pk=room_id).first()
     if room is None:
-        raise NotFound("room_not_found", "This room doesn't exist.")
+        raise NotFound("room_not_found", _("This room doesn't exist."))
     return room
 
 
@@ -126,7 +128,7 @@ def _require_moderator(room: Room, actor: User, *, as_staff: bool = False) -> No
     if as_staff and _is_staff(actor):
         return
     if not is_moderator(room=room, user=actor):
-        raise Forbidden("not_a_host", "Only the host or a co-host can do that.")
+        raise Forbidden("not_a_host", _("Only the host or a co-host can do that."))
 
 
 def _actor_kind(room: Room, actor: User, *, as_staff: bool = False) -> str:
@@ -146,7 +148,7 @@ def _is_staff(user: User) -> bool:
 
 def _require_not_ended(room: Room) -> None:
     if room.state == RoomState.ENDED:
-        raise Gone("room_ended", "This room has ended.")
+        raise Gone("room_ended", _("This room has ended."))
 
 
 def _within_hourly_limit(
@@ -157,18 +159,41 @@ def _within_hourly_limit(
     if retry_after:
         raise TooManyRequests(
             "rate_limited",
-            f"You have {what} too often. Try again {ratelimit.retry_phrase(retry_after)}.",
+            what % {"when": ratelimit.retry_phrase(retry_after)},
             retry_after=retry_after,
         )
+
+
+# The human names of the text fields _validate_text checks (the codes keep the field's name).
+_FIELD_LABELS = {
+    "title": gettext_lazy("Title"),
+    "description": gettext_lazy("Description"),
+    "reason": gettext_lazy("Reason"),
+    "details": gettext_lazy("Details"),
+    "note": gettext_lazy("Note"),
+    "display_name": gettext_lazy("Your name"),
+}
+
+
+def _field_label(field: str) -> str:
+    return str(_FIELD_LABELS.get(field, field))
 
 
 def _validate_text(value: str, *, field: str, limit: int, required: bool = False) -> str:
     value = value.strip()
     if required and not value:
-        raise InvalidInput(f"{field}_required", f"The {field.replace('_', ' ')} is required.")
+        raise InvalidInput(
+            f"{field}_required", _("%(field)s is required.") % {"field": _field_label(field)}
+        )
     if len(value) > limit:
         raise InvalidInput(
-            f"{field}_too_long", f"The {field.replace('_', ' ')} may be at most {limit} characters."
+            f"{field}_too_long",
+            ngettext(
+                "%(field)s may be at most %(limit)s character.",
+                "%(field)s may be at most %(limit)s characters.",
+                limit,
+            )
+            % {"field": _field_label(field), "limit": limit},
         )
     return value
 

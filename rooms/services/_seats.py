@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from rooms.errors import NotFound
 from rooms.models import ACTIVE_STATES, LobbyReason, Participant, ParticipantState, Role, Room
@@ -63,7 +64,7 @@ def _admitted(room: Room, participant_id: int) -> Participant:
         room=room, pk=participant_id, state=ParticipantState.ADMITTED
     ).first()
     if participant is None:
-        raise NotFound("participant_not_found", "That person is not in this room.")
+        raise NotFound("participant_not_found", _("That person is not in this room."))
     return participant
 
 
@@ -72,7 +73,7 @@ def _room_id_of(participant_id: int) -> int:
         Participant.objects.filter(pk=participant_id).values_list("room_id", flat=True).first()
     )
     if room_id is None:
-        raise NotFound("not_in_room", "You are not in this room.")
+        raise NotFound("not_in_room", _("You are not in this room."))
     return room_id
 
 

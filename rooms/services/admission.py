@@ -19,6 +19,8 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from rooms import budget, metrics, ratelimit
 from rooms.adapter import get_adapter
@@ -79,7 +81,12 @@ class JoinThrottled(DomainError):
         self.retry_after = budget.retry_after(wait)
         super().__init__(
             "too_many_joins",
-            f"Too many attempts to join this room. Try again in {self.retry_after} seconds.",
+            ngettext(
+                "Too many attempts to join this room. Try again in %(count)s second.",
+                "Too many attempts to join this room. Try again in %(count)s seconds.",
+                self.retry_after,
+            )
+            % {"count": self.retry_after},
         )
 
 
@@ -91,18 +98,25 @@ DENY_CODES = {Reason.ENDED: "room_ended", Reason.FULL: "room_full"}
 
 
 _DENY_MESSAGES = {
-    Reason.ENDED: "This room has ended.",
-    Reason.BANNED: "You can't join this room.",
-    Reason.SUSPENDED: "Your account is suspended, so you can't join rooms.",
-    Reason.SIGN_IN_REQUIRED: "The host lets only people signed in to the site into this room. "
-    "Sign in, then join again.",
-    Reason.PASSWORD_REQUIRED: "This room needs a password.",
-    Reason.WRONG_PASSWORD: "That password is not right.",
-    Reason.TOO_MANY_ATTEMPTS: "Too many wrong passwords have been tried. Try again {wait}.",
-    Reason.LOCKED: "The host has locked this room.",
-    Reason.HOST_AWAY: "The host stepped away. Nobody new can come in until they are back.",
-    Reason.FULL: "This room is full.",
-    Reason.LOBBY_FULL: "Too many people are waiting to join this room. Try again later.",
+    Reason.ENDED: gettext_lazy("This room has ended."),
+    Reason.BANNED: gettext_lazy("You can't join this room."),
+    Reason.SUSPENDED: gettext_lazy("Your account is suspended, so you can't join rooms."),
+    Reason.SIGN_IN_REQUIRED: gettext_lazy(
+        "The host lets only people signed in to the site into this room. Sign in, then join again."
+    ),
+    Reason.PASSWORD_REQUIRED: gettext_lazy("This room needs a password."),
+    Reason.WRONG_PASSWORD: gettext_lazy("That password is not right."),
+    Reason.TOO_MANY_ATTEMPTS: gettext_lazy(
+        "Too many wrong passwords have been tried. Try again %(when)s."
+    ),
+    Reason.LOCKED: gettext_lazy("The host has locked this room."),
+    Reason.HOST_AWAY: gettext_lazy(
+        "The host stepped away. Nobody new can come in until they are back."
+    ),
+    Reason.FULL: gettext_lazy("This room is full."),
+    Reason.LOBBY_FULL: gettext_lazy(
+        "Too many people are waiting to join this room. Try again later."
+    ),
 }
 
 
@@ -357,16 +371,16 @@ def room_join(
     """
     now = _now(now)
     if identity.user is None and not identity.guest_id:
-        raise InvalidInput("identity_required", "Sign in or give a guest name to join.")
+        raise InvalidInput("identity_required", _("Sign in or give a guest name to join."))
     if password is not None and len(password) > PASSWORD_MAX:
-        raise InvalidInput("password_too_long", "That password is too long.")
+        raise InvalidInput("password_too_long", _("That password is too long."))
     row = (
         Room.objects.filter(token=token)
         .values("pk", "password_hash", "host_id", "signed_in_only", "audience")
         .first()
     )
     if row is None:
-        raise NotFound("room_not_found", "This room doesn't exist.")
+        raise NotFound("room_not_found", _("This room doesn't exist."))
     room_id = row["pk"]
     _count_join_attempt(room_id=room_id, host_id=row["host_id"], identity=identity)
     # Hashing a password is slow by design: do it before taking the room lock (which every
@@ -380,7 +394,7 @@ def room_join(
         # so not even "ended" or "banned" may tell them otherwise.
         if identity.user is not None and _blocked_with_host(room, identity.user):
             metrics.join_decided(Decision(Outcome.DENY, Reason.BLOCKED))
-            raise NotFound("room_not_found", "This room doesn't exist.")
+            raise NotFound("room_not_found", _("This room doesn't exist."))
         _release_vanished(room, now)
         role = _role_for(room, identity.user)
         active = _active_visit(room, identity)
@@ -445,7 +459,7 @@ def _count_join_attempt(*, room_id: int, host_id: int, identity: Identity) -> No
         if wait:
             if user is not None and _blocked_with_host(Room(pk=room_id, host_id=host_id), user):
                 # To a blocked relation this room does not exist, not even as "too many joins".
-                raise NotFound("room_not_found", "This room doesn't exist.")
+                raise NotFound("room_not_found", _("This room doesn't exist."))
             raise JoinThrottled(wait)
 
 
@@ -472,9 +486,9 @@ def _resumable_seat(room: Room, identity: Identity, decision: Decision) -> Parti
 # Who locked a room that is locked while a host or co-host is in it (a lock without them says
 # host_away instead): the latest lock's `by` (rooms.services.moderation.room_set_locked).
 _LOCKED_MESSAGES = {
-    "host": "The host has locked this room.",
-    "cohost": "A co-host has locked this room.",
-    "moderator": "A moderator of the site has locked this room.",
+    "host": gettext_lazy("The host has locked this room."),
+    "cohost": gettext_lazy("A co-host has locked this room."),
+    "moderator": gettext_lazy("A moderator of the site has locked this room."),
 }
 
 
@@ -490,12 +504,12 @@ def _locked_by(room: Room) -> str:
 
 def _refuse(reason: Reason, *, retry_after: int = 0, locked_by: str = "") -> None:
     if reason == Reason.BLOCKED:
-        raise NotFound("room_not_found", "This room doesn't exist.")
-    message = _DENY_MESSAGES[reason]
+        raise NotFound("room_not_found", _("This room doesn't exist."))
+    message = str(_DENY_MESSAGES[reason])
     if reason == Reason.LOCKED:
-        message = _LOCKED_MESSAGES.get(locked_by, "This room is locked.")
+        message = str(_LOCKED_MESSAGES.get(locked_by, gettext_lazy("This room is locked.")))
     if reason == Reason.TOO_MANY_ATTEMPTS:
-        message = message.format(wait=_in_time(retry_after))
+        message = message % {"when": _in_time(retry_after)}
     error = JoinDenied(DENY_CODES.get(reason, reason.value), message)
     error.status = _DENY_STATUS.get(reason, 403)
     if reason == Reason.TOO_MANY_ATTEMPTS:
@@ -504,17 +518,16 @@ def _refuse(reason: Reason, *, retry_after: int = 0, locked_by: str = "") -> Non
 
 
 def _in_time(seconds: int) -> str:
-    if seconds <= 1:
-        return "in a second"
     if seconds < 60:
-        return f"in {seconds} seconds"
+        count = max(1, seconds)
+        return ngettext("in %(count)s second", "in %(count)s seconds", count) % {"count": count}
     minutes = math.ceil(seconds / 60)
-    return "in a minute" if minutes == 1 else f"in {minutes} minutes"
+    return ngettext("in %(count)s minute", "in %(count)s minutes", minutes) % {"count": minutes}
 
 
 def join_ticket_redeem(*, ticket: str, room_token: str) -> Participant:
     """Trade a join ticket for its participant, once. Raises Forbidden otherwise."""
-    invalid = Forbidden("invalid_ticket", "This join ticket is not valid. Join again.")
+    invalid = Forbidden("invalid_ticket", _("This join ticket is not valid. Join again."))
     try:
         payload = signing.loads(
             ticket, salt=TICKET_SALT, max_age=settings.ROOMS_JOIN_TICKET_TTL_SECONDS
@@ -566,7 +579,7 @@ def participant_resume(
     """Check a resume token: the same visit, the same person (the account signed in on this
     connection, or the same signed guest cookie), still holding its seat. Nothing is spent
     here; `participant_connected(resume_nonce=...)` spends the token."""
-    invalid = Forbidden("resume_expired", "This connection can't be resumed. Join again.")
+    invalid = Forbidden("resume_expired", _("This connection can't be resumed. Join again."))
     try:
         payload = signing.loads(token, salt=RESUME_SALT)
         participant_id, room_id, nonce = int(payload["p"]), int(payload["r"]), str(payload["n"])
@@ -609,7 +622,7 @@ def _lobby_members(room: Room, participant_ids: Iterable[int] | None) -> list[Pa
         members = members.filter(pk__in=ids)
         found = list(members.order_by("created_at", "pk"))
         if len(found) != len(set(ids)):
-            raise NotFound("not_in_lobby", "That person is not waiting in the lobby.")
+            raise NotFound("not_in_lobby", _("That person is not waiting in the lobby."))
         return found
     return list(members.order_by("created_at", "pk"))
 
@@ -633,7 +646,7 @@ def lobby_admit(
     members = _lobby_members(room, participant_ids)
     free = room.capacity - _admitted_count(room)
     if participant_ids is not None and len(members) > free:
-        raise Conflict("room_full", "There are not enough free seats for that.")
+        raise Conflict("room_full", _("There are not enough free seats for that."))
     admitted = members[: max(free, 0)]
     for member in admitted:
         _admit(room, member, now, actor=actor)

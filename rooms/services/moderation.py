@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from rooms import media_control
 from rooms.adapter import get_adapter
@@ -105,7 +106,7 @@ def participant_ask_unmute(*, room: Room, actor: User, participant_id: int) -> P
     _require_not_ended(room)
     participant = _admitted(room, participant_id)
     if not participant.audio_muted:
-        raise Conflict("not_muted", "That person is not muted.")
+        raise Conflict("not_muted", _("That person is not muted."))
     _record(room, "participant.unmute_requested", actor=actor, target=participant)
     return participant
 
@@ -134,14 +135,14 @@ def participant_remove(
         .first()
     )
     if target is None:
-        raise NotFound("participant_not_found", "That person is not in this room.")
+        raise NotFound("participant_not_found", _("That person is not in this room."))
     if target.role == Role.HOST or (target.user_id is not None and target.user_id == room.host_id):
-        raise Forbidden("cannot_remove_host", "The host can't be removed.")
+        raise Forbidden("cannot_remove_host", _("The host can't be removed."))
     if target.user_id == actor.pk:
-        raise InvalidInput("cannot_remove_self", "Leave the room instead.")
+        raise InvalidInput("cannot_remove_self", _("Leave the room instead."))
     if target.role == Role.COHOST:
         if actor.pk != room.host_id:
-            raise Forbidden("only_host_removes_cohost", "Only the host can remove a co-host.")
+            raise Forbidden("only_host_removes_cohost", _("Only the host can remove a co-host."))
         CoHost.objects.filter(room=room, user=target.user).delete()
     was_moderator_seated = _moderator_seated(room)
     target.state = ParticipantState.REMOVED
@@ -171,7 +172,7 @@ def ban_lift(*, room: Room, actor: User, ban_id: int, as_staff: bool = False) ->
     _require_moderator(room, actor, as_staff=as_staff)
     ban = Ban.objects.filter(room=room, pk=ban_id).first()
     if ban is None:
-        raise NotFound("ban_not_found", "No such ban.")
+        raise NotFound("ban_not_found", _("No such ban."))
     name = ban.display_name
     ban.delete()
     _record(room, "ban.lifted", actor=actor, name=name)
@@ -183,12 +184,12 @@ def cohost_add(*, room: Room, actor: User, user: User, now: datetime | None = No
     now = _now(now)
     room = _lock_room(room.pk)
     if actor.pk != room.host_id:
-        raise Forbidden("only_host", "Only the host can name co-hosts.")
+        raise Forbidden("only_host", _("Only the host can name co-hosts."))
     _require_not_ended(room)
     if user.pk == room.host_id:
-        raise InvalidInput("already_host", "The host is already in charge.")
+        raise InvalidInput("already_host", _("The host is already in charge."))
     if _blocked_with_host(room, user) or not user.is_active:
-        raise NotFound("user_not_found", "No such user.")
+        raise NotFound("user_not_found", _("No such user."))
     cohost, created = CoHost.objects.get_or_create(room=room, user=user)
     if created:
         visit = _active_visit(room, Identity(user=user))
@@ -211,10 +212,10 @@ def cohost_add(*, room: Room, actor: User, user: User, now: datetime | None = No
 def cohost_remove(*, room: Room, actor: User, user_id: int) -> None:
     room = _lock_room(room.pk)
     if actor.pk != room.host_id:
-        raise Forbidden("only_host", "Only the host can change co-hosts.")
-    deleted, _ = CoHost.objects.filter(room=room, user_id=user_id).delete()
+        raise Forbidden("only_host", _("Only the host can change co-hosts."))
+    deleted, _rows = CoHost.objects.filter(room=room, user_id=user_id).delete()
     if not deleted:
-        raise NotFound("cohost_not_found", "That person is not a co-host.")
+        raise NotFound("cohost_not_found", _("That person is not a co-host."))
     had_moderator = _moderator_seated(room)
     visit = Participant.objects.filter(room=room, user_id=user_id, state__in=ACTIVE_STATES).first()
     if visit is not None:
@@ -235,9 +236,9 @@ def _invite(room: Room, actor: User, user_ids: set[int]) -> list[Invitation]:
     accounts = get_user_model()._default_manager
     users = [user for user in accounts.filter(pk__in=user_ids) if user.is_active]
     if len(users) != len(user_ids):
-        raise NotFound("user_not_found", "No such user.")
+        raise NotFound("user_not_found", _("No such user."))
     if room.host_id in user_ids:
-        raise InvalidInput("cannot_invite_host", "The host doesn't need an invitation.")
+        raise InvalidInput("cannot_invite_host", _("The host doesn't need an invitation."))
     # A block ends a friendship, so a blocked person is refused here like any stranger, and
     # can't tell a block from an unfriending.
     friends = set(
@@ -246,7 +247,7 @@ def _invite(room: Room, actor: User, user_ids: set[int]) -> list[Invitation]:
         .values_list("pk", flat=True)
     )
     if friends != user_ids:
-        raise InvalidInput("not_a_friend", "Only friends of the host can be invited.")
+        raise InvalidInput("not_a_friend", _("Only friends of the host can be invited."))
     existing = set(
         Invitation.objects.filter(room=room, user_id__in=user_ids).values_list("user_id", flat=True)
     )
@@ -256,7 +257,7 @@ def _invite(room: Room, actor: User, user_ids: set[int]) -> list[Invitation]:
             action="invite",
             actor=str(actor.pk),
             per_hour=settings.ROOMS_INVITATIONS_PER_HOUR,
-            what="invited people",
+            what=_("You have invited people too often. Try again %(when)s."),
             cost=len(new),
         )
     created = Invitation.objects.bulk_create(
@@ -274,9 +275,9 @@ def invitation_add(*, room: Room, actor: User, user_ids: Iterable[int]) -> list[
     _require_not_ended(room)
     ids = set(user_ids)
     if not ids:
-        raise InvalidInput("no_users", "Name at least one person to invite.")
+        raise InvalidInput("no_users", _("Name at least one person to invite."))
     if len(ids) > 200:
-        raise InvalidInput("too_many_users", "Invite at most 200 people at a time.")
+        raise InvalidInput("too_many_users", _("Invite at most 200 people at a time."))
     return _invite(room, actor, ids)
 
 
@@ -284,7 +285,7 @@ def invitation_add(*, room: Room, actor: User, user_ids: Iterable[int]) -> list[
 def invitation_remove(*, room: Room, actor: User, user_id: int) -> None:
     room = _lock_room(room.pk)
     _require_moderator(room, actor)
-    deleted, _ = Invitation.objects.filter(room=room, user_id=user_id).delete()
+    deleted, _rows = Invitation.objects.filter(room=room, user_id=user_id).delete()
     if not deleted:
-        raise NotFound("invitation_not_found", "That person is not invited.")
+        raise NotFound("invitation_not_found", _("That person is not invited."))
     _record(room, "invitation.removed", actor=actor, user_id=user_id)

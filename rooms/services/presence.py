@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from rooms import media_control
 from rooms.adapter import get_adapter
@@ -58,15 +59,15 @@ def participant_connected(
             .first()
         )
         if participant is None:
-            raise Forbidden("not_in_room", "You are no longer in this room. Join again.")
+            raise Forbidden("not_in_room", _("You are no longer in this room. Join again."))
         # Under the room lock: of two connections presenting the same token, one wins.
         if resume_nonce is not None and not (
             participant.resume_nonce
             and secrets.compare_digest(participant.resume_nonce, resume_nonce)
         ):
-            raise Forbidden("resume_expired", "This connection can't be resumed. Join again.")
+            raise Forbidden("resume_expired", _("This connection can't be resumed. Join again."))
         if participant.user is not None and not get_adapter().can_join_rooms(participant.user):
-            raise Forbidden("suspended", "Your account is suspended.")
+            raise Forbidden("suspended", _("Your account is suspended."))
         was_disconnected = participant.disconnected_at is not None
         participant.disconnected_at = None
         participant.server = server
@@ -200,7 +201,7 @@ def participant_for(*, room: Room, identity: Identity) -> Participant:
     """The caller's active visit to `room`."""
     visit = _active_visit(room, identity)
     if visit is None:
-        raise NotFound("not_in_room", "You are not in this room.")
+        raise NotFound("not_in_room", _("You are not in this room."))
     return visit
 
 
@@ -219,7 +220,7 @@ def room_leave_visit(*, participant_id: int, now: datetime | None = None) -> Par
         room=room, pk=participant_id, state__in=ACTIVE_STATES
     ).first()
     if participant is None:
-        raise NotFound("not_in_room", "You are not in this room.")
+        raise NotFound("not_in_room", _("You are not in this room."))
     return _leave(room, participant, _now(now))
 
 

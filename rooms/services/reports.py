@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from rooms.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rooms.models import Participant, ParticipantState, Report, ReportReason, ReportStatus, Room
@@ -35,12 +36,12 @@ def report_create(
 ) -> Report:
     """Anyone admitted to a room may report the room or someone in it."""
     if reason not in ReportReason.values:
-        raise InvalidInput("invalid_reason", "Choose one of the report reasons.")
+        raise InvalidInput("invalid_reason", _("Choose one of the report reasons."))
     details = _validate_text(details, field="details", limit=DETAILS_MAX)
     room = _lock_room(room.pk)
     reporter = _active_visit(room, identity)
     if reporter is None or reporter.state != ParticipantState.ADMITTED:
-        raise Forbidden("not_in_room", "Only people in the room can report.")
+        raise Forbidden("not_in_room", _("Only people in the room can report."))
     return _report(room, reporter, reason=reason, details=details, target_id=target_id)
 
 
@@ -50,14 +51,14 @@ def report_from_participant(
 ) -> Report:
     """Report from the visit's own socket."""
     if reason not in ReportReason.values:
-        raise InvalidInput("invalid_reason", "Choose one of the report reasons.")
+        raise InvalidInput("invalid_reason", _("Choose one of the report reasons."))
     details = _validate_text(details, field="details", limit=DETAILS_MAX)
     room = _lock_room(_room_id_of(participant_id))
     reporter = Participant.objects.filter(
         room=room, pk=participant_id, state=ParticipantState.ADMITTED
     ).first()
     if reporter is None:
-        raise Forbidden("not_in_room", "Only people in the room can report.")
+        raise Forbidden("not_in_room", _("Only people in the room can report."))
     return _report(room, reporter, reason=reason, details=details, target_id=target_id)
 
 
@@ -68,7 +69,7 @@ def _report(
         action="report",
         actor=f"u{reporter.user_id}" if reporter.user_id else f"g{reporter.guest_id}",
         per_hour=settings.ROOMS_REPORTS_PER_HOUR,
-        what="sent reports",
+        what=_("You have sent reports too often. Try again %(when)s."),
     )
     target = None
     if target_id is not None:
@@ -77,9 +78,9 @@ def _report(
             room=room, pk=target_id, joined_at__isnull=False
         ).first()
         if target is None:
-            raise NotFound("participant_not_found", "That person is not in this room.")
+            raise NotFound("participant_not_found", _("That person is not in this room."))
         if target.pk == reporter.pk:
-            raise InvalidInput("cannot_report_self", "You can't report yourself.")
+            raise InvalidInput("cannot_report_self", _("You can't report yourself."))
     report = Report.objects.create(
         room=room, reporter=reporter, target=target, reason=reason, details=details
     )
@@ -100,11 +101,11 @@ def report_resolve(
 ) -> Report:
     """Close a report from the moderation queue (staff only)."""
     if not _is_staff(moderator):
-        raise Forbidden("staff_only", "Only moderators can resolve reports.")
+        raise Forbidden("staff_only", _("Only moderators can resolve reports."))
     note = _validate_text(note, field="note", limit=DETAILS_MAX, required=True)
     report = Report.objects.select_for_update().get(pk=report.pk)
     if report.status == ReportStatus.RESOLVED:
-        raise Conflict("already_resolved", "This report is already resolved.")
+        raise Conflict("already_resolved", _("This report is already resolved."))
     report.status = ReportStatus.RESOLVED
     report.resolved_by = moderator
     report.resolution_note = note

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rooms import events, media_control
 from rooms.adapter import get_adapter
@@ -47,7 +49,10 @@ DESCRIPTION_MAX = 2000
 def _validate_capacity(capacity: int) -> int:
     maximum = settings.ROOMS_MAX_CAPACITY
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= maximum:
-        raise InvalidInput("invalid_capacity", f"Capacity must be between 1 and {maximum}.")
+        raise InvalidInput(
+            "invalid_capacity",
+            _("Capacity must be between 1 and %(maximum)s.") % {"maximum": maximum},
+        )
     return capacity
 
 
@@ -55,24 +60,31 @@ def _validate_start(start: datetime | None, now: datetime) -> datetime | None:
     if start is None:
         return None
     if timezone.is_naive(start):
-        raise InvalidInput("start_needs_timezone", "The start time must include a time zone.")
+        raise InvalidInput("start_needs_timezone", _("The start time must include a time zone."))
     grace = timedelta(seconds=settings.ROOMS_START_GRACE_SECONDS)
     if start < now - grace:
-        raise InvalidInput("start_in_past", "The start time is in the past.")
+        raise InvalidInput("start_in_past", _("The start time is in the past."))
     if start > now + timedelta(days=366):
-        raise InvalidInput("start_too_far", "The start time may be at most a year ahead.")
+        raise InvalidInput("start_too_far", _("The start time may be at most a year ahead."))
     return start
 
 
 def _password_hash(password: str) -> str:
     if len(password) > PASSWORD_MAX:
         raise InvalidInput(
-            "password_too_long", f"The password may be at most {PASSWORD_MAX} characters."
+            "password_too_long",
+            _("The password may be at most %(limit)s characters.") % {"limit": PASSWORD_MAX},
         )
     shortest = settings.ROOMS_PASSWORD_MIN_LENGTH
     if password and len(password) < shortest:
         raise InvalidInput(
-            "password_too_short", f"A room password needs at least {shortest} characters."
+            "password_too_short",
+            ngettext(
+                "A room password needs at least %(count)s character.",
+                "A room password needs at least %(count)s characters.",
+                shortest,
+            )
+            % {"count": shortest},
         )
     return make_password(password) if password else ""
 
@@ -97,15 +109,15 @@ def room_create(
     ROOMS_CREATED_PER_HOUR per host (TooManyRequests)."""
     now = _now(now)
     if not get_adapter().can_create_rooms(host):
-        raise Forbidden("suspended", "Your account is suspended, so you can't create rooms.")
+        raise Forbidden("suspended", _("Your account is suspended, so you can't create rooms."))
     _within_hourly_limit(
         action="room-create",
         actor=str(host.pk),
         per_hour=settings.ROOMS_CREATED_PER_HOUR,
-        what="created rooms",
+        what=_("You have created rooms too often. Try again %(when)s."),
     )
     if audience not in Audience.values:
-        raise InvalidInput("invalid_audience", "Audience must be 'friends' or 'invite_only'.")
+        raise InvalidInput("invalid_audience", _("Audience must be 'friends' or 'invite_only'."))
     room = Room.objects.create(
         host=host,
         title=_validate_text(title, field="title", limit=TITLE_MAX, required=True),
@@ -147,7 +159,9 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
     """Change a room's settings (host or co-host). Unknown fields are refused."""
     unknown = set(changes) - _UPDATABLE
     if unknown:
-        raise InvalidInput("unknown_field", f"Can't change: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(
+            "unknown_field", _("Can't change: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     now = _now(now)
     room = _lock_room(room.pk)
     _require_moderator(room, actor)
@@ -163,14 +177,16 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
         applied["description"] = room.description
     if "scheduled_start" in changes:
         if room.state != RoomState.SCHEDULED:
-            raise Conflict("already_started", "A room that has started can't be rescheduled.")
+            raise Conflict("already_started", _("A room that has started can't be rescheduled."))
         room.scheduled_start = _validate_start(changes["scheduled_start"], now)
         applied["scheduled_start"] = (
             room.scheduled_start.isoformat() if room.scheduled_start else None
         )
     if "audience" in changes:
         if changes["audience"] not in Audience.values:
-            raise InvalidInput("invalid_audience", "Audience must be 'friends' or 'invite_only'.")
+            raise InvalidInput(
+                "invalid_audience", _("Audience must be 'friends' or 'invite_only'.")
+            )
         room.audience = changes["audience"]
         applied["audience"] = room.audience
     if "password" in changes:
@@ -186,7 +202,9 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
     for flag in flags:
         if flag in changes:
             if not isinstance(changes[flag], bool):
-                raise InvalidInput(f"invalid_{flag}", f"{flag} must be true or false.")
+                raise InvalidInput(
+                    f"invalid_{flag}", _("%(field)s must be true or false.") % {"field": flag}
+                )
             setattr(room, flag, changes[flag])
             applied[flag] = changes[flag]
     if "capacity" in changes:
@@ -195,7 +213,12 @@ def room_update(*, room: Room, actor: User, now: datetime | None = None, **chang
         if capacity < inside:
             raise InvalidInput(
                 "capacity_below_inside",
-                f"{inside} people are in the room now: capacity can't be lower than that.",
+                ngettext(
+                    "%(count)s person is in the room now: capacity can't be lower than that.",
+                    "%(count)s people are in the room now: capacity can't be lower than that.",
+                    inside,
+                )
+                % {"count": inside},
             )
         room.capacity = capacity
         applied["capacity"] = room.capacity

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from rooms import selectors
 from rooms.errors import Conflict, Gone, InvalidInput, NotFound
@@ -41,17 +42,19 @@ def rsvp_set(*, room: Room, user: User, going: bool) -> RsvpState:
     exactly like an unknown link. Saying it twice, or taking it back twice, is not an error.
     """
     if not selectors.rooms_visible_to(user=user).filter(pk=room.pk).exists():
-        raise NotFound("room_not_found", "This room doesn't exist.")
+        raise NotFound("room_not_found", _("This room doesn't exist."))
     with transaction.atomic():
         # Racing the host starting or ending the room: under the lock the state is final.
         room = _lock_room(room.pk)
         if going:
             if room.state == RoomState.ENDED:
-                raise Gone("room_ended", "This room has ended.")
+                raise Gone("room_ended", _("This room has ended."))
             if room.host_id == user.pk:
-                raise InvalidInput("host_rsvp", "You are the host: you'll be there.")
+                raise InvalidInput("host_rsvp", _("You are the host: you'll be there."))
             if room.state != RoomState.SCHEDULED or room.scheduled_start is None:
-                raise Conflict("not_scheduled", "Only a room that has not started takes replies.")
+                raise Conflict(
+                    "not_scheduled", _("Only a room that has not started takes replies.")
+                )
             Rsvp.objects.get_or_create(room=room, user=user)
         else:
             Rsvp.objects.filter(room=room, user=user).delete()

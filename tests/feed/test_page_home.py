@@ -24,7 +24,7 @@ def test_it_works(client: Client, alice: User, bob: User, charlie: User, friends
     r = client.get(URL)
     assert r.status_code == 200
     html = r.content.decode()
-    assert "Hello, Alice." in html
+    assert 'Hello, <span translate="no">Alice</span>.' in html
     assert "Coffee chat" in html and f'href="/r/{live.token}/"' in html
     assert "2 people inside" in html
     assert "Book club" in html

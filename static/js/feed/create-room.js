@@ -2,6 +2,7 @@
 
 import { api, fieldError } from "../../rooms/js/lib/api.js";
 import { announce, h, toast } from "../../rooms/js/lib/dom.js";
+import { gettext, interpolate, ngettext } from "../../rooms/js/lib/i18n.js";
 import { generatePassword } from "../lib/password.js";
 import { upsertCard } from "../../rooms/js/strip.js";
 
@@ -56,8 +57,9 @@ function drawFriends() {
           "label",
           { for: id },
           h("input", { type: "checkbox", id, value: String(f.id), checked: checked.has(String(f.id)) }),
-          `${f.display_name} `,
-          h("span", { class: "muted" }, `@${f.username}`),
+          h("span", { translate: "no" }, f.display_name),
+          " ",
+          h("span", { class: "muted", translate: "no" }, `@${f.username}`),
         ),
       );
     }),
@@ -70,7 +72,7 @@ function drawFriends() {
   }
   $("friend-empty").hidden = shown.length > 0;
   if (friends && friends.length === 0) {
-    $("friend-empty").textContent = "You have no friends to invite yet.";
+    $("friend-empty").textContent = gettext("You have no friends to invite yet.");
     $("friend-empty").hidden = false;
   }
 }
@@ -98,13 +100,18 @@ async function submit(event) {
   }
   const title = $("room-title").value.trim();
   if (!title) {
-    showError("room-title-error", "Give your room a title.");
+    showError("room-title-error", gettext("Give your room a title."));
     $("room-title").focus();
     return;
   }
   const password = $("room-password-new");
   if (password.value && password.value.length < password.minLength) {
-    showError("room-password-new-error", `A room password needs at least ${password.minLength} characters.`);
+    const atLeast = ngettext(
+      "A room password needs at least %(count)s character.",
+      "A room password needs at least %(count)s characters.",
+      password.minLength,
+    );
+    showError("room-password-new-error", interpolate(atLeast, { count: password.minLength }));
     password.focus();
     return;
   }
@@ -122,7 +129,7 @@ async function submit(event) {
     const value = $("room-start").value;
     const start = value ? new Date(value) : null;
     if (!start || Number.isNaN(start.getTime()) || start.getTime() < Date.now()) {
-      showError("room-start-error", "Pick a date and time in the future.");
+      showError("room-start-error", gettext("Pick a date and time in the future."));
       $("room-start").focus();
       return;
     }
@@ -133,7 +140,7 @@ async function submit(event) {
   }
   const button = $("create-room-submit");
   button.disabled = true;
-  button.textContent = "Creating…";
+  button.textContent = gettext("Creating…");
   try {
     const room = await api("POST", "/api/rooms/", body);
     if (!body.scheduled_start) {
@@ -142,7 +149,7 @@ async function submit(event) {
     }
     $("create-room").close();
     upsertCard({ ...room, host: { display_name: room.host_name }, friends_inside: [] });
-    announce(`Room "${room.title}" scheduled.`);
+    announce(interpolate(gettext("Room “%(title)s” scheduled."), { title: room.title }));
     $("create-room-form").reset();
     hidePassword();
     syncVisibility();
@@ -156,7 +163,7 @@ async function submit(event) {
     else showError("create-room-error", error.message);
   } finally {
     button.disabled = false;
-    button.textContent = "Create room";
+    button.textContent = gettext("Create room");
   }
 }
 
@@ -169,7 +176,7 @@ function showGeneratedPassword() {
   $("room-password-copy").hidden = !navigator.clipboard;
   input.focus();
   input.select();
-  announce("A strong password was generated and is shown in the password field.");
+  announce(gettext("A strong password was generated and is shown in the password field."));
 }
 
 function hidePassword() {
@@ -180,11 +187,11 @@ function hidePassword() {
 async function copyPassword() {
   try {
     await navigator.clipboard.writeText($("room-password-new").value);
-    toast("Password copied.");
-    announce("Password copied.");
+    toast(gettext("Password copied."));
+    announce(gettext("Password copied."));
   } catch {
     $("room-password-new").select();
-    toast("Couldn't copy: the password is selected, copy it yourself.");
+    toast(gettext("Couldn't copy: the password is selected, copy it yourself."));
   }
 }
 

@@ -6,11 +6,32 @@
 
 import { api } from "./lib/api.js";
 import { h, announce, avatar, toast } from "./lib/dom.js";
-import { localizeStarts, startTime } from "./lib/time.js";
+import { formatNumber, gettext, interpolate, listParts, ngettext } from "./lib/i18n.js";
+import { localizeStarts, startsSentence } from "./lib/time.js";
 
+// "Starts <time>": the sentence is translated whole, the moment goes where the language puts it.
 function formatStart(iso) {
-  if (!iso) return "Starts when the host arrives";
-  return h("span", {}, "Starts ", startTime(iso));
+  if (!iso) return gettext("Starts when the host arrives");
+  return h("span", {}, ...startsSentence(iso));
+}
+
+// "With a, b, c and 2 more", joined as the language joins lists; the names are user content.
+function friendsInside(friends) {
+  const more = friends.length - 3;
+  const items = friends.slice(0, 3).map((f) => f.display_name);
+  const moreText = more > 0 ? interpolate(ngettext("%(count)s more", "%(count)s more", more), { count: formatNumber(more) }) : null;
+  if (moreText) items.push(moreText);
+  const parts = listParts(items).map((part, index) =>
+    part.type === "element" && !(moreText && index === 2 * (items.length - 1)) ? h("span", { translate: "no" }, part.value) : part.value,
+  );
+  const [before, after] = gettext("With %(names)s").split("%(names)s");
+  return [before, ...parts, after ?? ""];
+}
+
+// The host's name is user content: the sentence is translated, the name is marked translate="no".
+function hostedBy(name) {
+  const [before, after] = gettext("Hosted by %(name)s").split("%(name)s");
+  return h("p", { class: "room-card__host muted" }, before, h("span", { translate: "no" }, name), after ?? "");
 }
 
 // "I'll be there": the upcoming rooms this person said yes to (from the strip, then their clicks).
@@ -27,8 +48,8 @@ function rsvpButton(room) {
       dataset: { rsvp: room.token },
       "aria-pressed": String(going.has(room.token)),
     },
-    "I'll be there",
-    h("span", { class: "visually-hidden" }, ` (${room.title})`),
+    gettext("I'll be there"),
+    h("span", { class: "visually-hidden", translate: "no" }, ` (${room.title})`),
   );
 }
 
@@ -41,7 +62,7 @@ async function toggleRsvp(button) {
     if (yes) going.add(token);
     else going.delete(token);
     button.setAttribute("aria-pressed", String(yes));
-    const text = yes ? "You'll be there. You'll get a reminder before it starts." : "You're no longer going.";
+    const text = yes ? gettext("You'll be there. You'll get a reminder before it starts.") : gettext("You're no longer going.");
     announce(text);
     toast(text);
   } catch (error) {
@@ -58,30 +79,29 @@ export function renderCard(room) {
   const header = h(
     "header",
     { class: "room-card__header" },
-    h("h3", { class: "room-card__title", id: titleId }, room.title),
-    live ? h("span", { class: "tag tag--live" }, "Live") : null,
-    room.audience === "invite_only" ? h("span", { class: "tag" }, "Invite only") : null,
-    room.has_password ? h("span", { class: "tag" }, "Password") : null,
+    h("h3", { class: "room-card__title", id: titleId, translate: "no", dir: "auto" }, room.title),
+    live ? h("span", { class: "tag tag--live" }, gettext("Live")) : null,
+    room.audience === "invite_only" ? h("span", { class: "tag" }, gettext("Invite only")) : null,
+    room.has_password ? h("span", { class: "tag" }, gettext("Password")) : null,
   );
-  const body = [header, h("p", { class: "room-card__host muted" }, `Hosted by ${room.host.display_name}`)];
+  const body = [header, hostedBy(room.host.display_name)];
   if (room.description) {
     const text = room.description.length > 200 ? `${room.description.slice(0, 199)}…` : room.description;
-    body.push(h("p", { class: "room-card__description" }, text));
+    body.push(h("p", { class: "room-card__description", translate: "no", dir: "auto" }, text));
   }
   if (live) {
     const n = room.participant_count;
-    body.push(h("p", { class: "room-card__count" }, `${n} ${n === 1 ? "person" : "people"} inside`));
+    const inside = ngettext("%(count)s person inside", "%(count)s people inside", n);
+    body.push(h("p", { class: "room-card__count" }, interpolate(inside, { count: formatNumber(n) })));
     if (room.host_present === false) {
-      body.push(h("p", { class: "room-card__away" }, "The host stepped away."));
+      body.push(h("p", { class: "room-card__away" }, gettext("The host stepped away.")));
     }
     const friends = room.friends_inside || [];
     if (friends.length) {
       body.push(
         h("ul", { class: "avatars", "aria-hidden": "true" }, friends.slice(0, 5).map((f) => h("li", {}, avatar(f.display_name)))),
       );
-      const names = friends.slice(0, 3).map((f) => f.display_name).join(", ");
-      const more = friends.length - 3;
-      body.push(h("p", { class: "room-card__friends" }, `With ${names}${more > 0 ? ` and ${more} more` : ""}`));
+      body.push(h("p", { class: "room-card__friends" }, ...friendsInside(friends)));
     }
   } else {
     body.push(h("p", { class: "room-card__start" }, formatStart(room.scheduled_start)));
@@ -90,7 +110,7 @@ export function renderCard(room) {
     h(
       "div",
       { class: "room-card__actions" },
-      h("a", { class: "button", href: room.link }, live ? "Join" : "Open", h("span", { class: "visually-hidden" }, ` ${room.title}`)),
+      h("a", { class: "button", href: room.link }, live ? gettext("Join") : gettext("Open"), h("span", { class: "visually-hidden", translate: "no" }, ` ${room.title}`)),
       rsvpButton(room),
     ),
   );
@@ -135,7 +155,9 @@ export function upsertCard(room) {
   for (const el of items) if (list.lastElementChild !== el) list.append(el);
   if (focusedInside) item.querySelector("a")?.focus();
   refreshSections();
-  if (live && !wasLive) announce(`${room.host.display_name}'s room "${room.title}" is live.`);
+  if (live && !wasLive) {
+    announce(interpolate(gettext("%(host)s’s room “%(title)s” is live."), { host: room.host.display_name, title: room.title }));
+  }
 }
 
 export function removeCard(token) {

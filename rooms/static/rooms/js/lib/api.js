@@ -1,5 +1,7 @@
 // The REST API from the browser: session auth, Django's CSRF token, one error shape.
 
+import { gettext } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, code, message, fields = {}) {
     super(message);
@@ -34,7 +36,7 @@ export async function api(method, url, body) {
   try {
     response = await fetch(url, init);
   } catch {
-    throw new ApiError(0, "network", "Can't reach Rooms. Check your connection and try again.");
+    throw new ApiError(0, "network", gettext("Can't reach Rooms. Check your connection and try again."));
   }
   if (response.status === 204) return null;
   let data = null;
@@ -48,7 +50,7 @@ export async function api(method, url, body) {
     throw new ApiError(
       response.status,
       error.code || `http_${response.status}`,
-      error.message || "Something went wrong. Try again.",
+      error.message || gettext("Something went wrong. Try again."),
       error.fields || {},
     );
   }

@@ -68,7 +68,8 @@ export function avatarHue(name) {
 }
 
 export function avatar(name, extraClass = "") {
-  const el = h("span", { class: `avatar ${extraClass}`.trim(), "aria-hidden": "true" }, initials(name));
+  // A name's initials: what the person wrote, never translated.
+  const el = h("span", { class: `avatar ${extraClass}`.trim(), "aria-hidden": "true", translate: "no" }, initials(name));
   el.style.setProperty("--hue", String(avatarHue(name)));
   return el;
 }

@@ -1,20 +1,14 @@
 // A room's start time, written one way everywhere (cards, the pre-join and waiting screens),
-// in the reader's time zone and locale, with the zone named: "Thu, Dec 3, 7:30 PM CET".
+// in the page's language and the reader's time zone, with the zone named: "Thu, Dec 3, 7:30 PM
+// CET" (lib/i18n.js's formatDateTime, the one format for a moment).
 
-const FORMAT = new Intl.DateTimeFormat(undefined, {
-  weekday: "short",
-  month: "short",
-  day: "numeric",
-  hour: "numeric",
-  minute: "2-digit",
-  timeZoneName: "short",
-});
+import { formatDateTime, gettext } from "./i18n.js";
 
 /** "Thu, Dec 3, 7:30 PM CET" for an ISO 8601 instant ("" when there is none or it is invalid). */
 export function formatStart(iso) {
   if (!iso) return "";
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "" : FORMAT.format(date);
+  return Number.isNaN(date.getTime()) ? "" : formatDateTime(date);
 }
 
 /** A <time> for a start, as rooms/_start_time.html draws it. */
@@ -24,6 +18,12 @@ export function startTime(iso) {
   el.dataset.roomsStart = "";
   el.textContent = formatStart(iso);
   return el;
+}
+
+/** "Starts <time>" as nodes: the sentence translated whole, the time where the language puts it. */
+export function startsSentence(iso) {
+  const [before, after] = gettext("Starts %(time)s").split("%(time)s");
+  return [before, startTime(iso), after ?? ""];
 }
 
 /** Redraw the server-rendered starts (<time data-rooms-start>) under `root` in the reader's zone. */

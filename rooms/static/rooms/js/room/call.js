@@ -9,6 +9,7 @@ import { setIcon } from "./icons.js";
 import { MediaSession } from "./media.js";
 import { paintToggle } from "./prejoin.js";
 import { personRow, replaceList } from "./ui.js";
+import { formatNumber, formatPercent, gettext, interpolate, ngettext, pgettext } from "../lib/i18n.js";
 
 const MAX_AUDIO_SLOTS = 3;
 const MAX_VIDEO_SLOTS = 9;
@@ -35,7 +36,7 @@ export function enterRoom() {
   // On a phone the call takes the whole screen, over the site's navigation (rooms.css).
   document.documentElement.classList.add("rooms-in-call");
   $("call-heading").focus?.();
-  announce(app.wasInLobby ? "You were let in. You're in the room." : "You're in the room.");
+  announce(app.wasInLobby ? gettext("You were let in. You're in the room.") : gettext("You're in the room."));
   const person = me();
   if (person?.audio_muted) app.micOn = false;
   if (!app.micOn && person && !person.audio_muted) app.socket.send({ type: "audio.set", muted: true });
@@ -112,7 +113,7 @@ export function onMediaState(state) {
     // the new one is connected.
     app.media?.move();
   } else if (state === "failed") {
-    showMediaStatus("Reconnecting audio and video…");
+    showMediaStatus(gettext("Reconnecting audio and video…"));
     app.media?.restart();
   } else if (state === "connected") {
     showMediaStatus("");
@@ -134,13 +135,20 @@ async function updateQuality() {
     return;
   }
   const el = $("quality");
-  const words = { good: "good", fair: "fair", poor: "poor", unknown: "measuring" };
-  let text = `Connection quality: ${words[q.level]}`;
+  const words = {
+    good: gettext("Connection quality: good"),
+    fair: gettext("Connection quality: fair"),
+    poor: gettext("Connection quality: poor"),
+    unknown: gettext("Connection quality: measuring"),
+  };
+  let text = words[q.level] || words.unknown;
   if (q.level !== "unknown") {
     const parts = [];
-    if (q.rtt !== null && q.rtt !== undefined) parts.push(`round trip ${Math.round(q.rtt * 1000)} ms`);
-    parts.push(`packet loss ${(q.loss * 100).toFixed(1)}%`);
-    text += ` (${parts.join(", ")})`;
+    if (q.rtt !== null && q.rtt !== undefined) {
+      parts.push(interpolate(gettext("round trip %(ms)s ms"), { ms: formatNumber(Math.round(q.rtt * 1000)) }));
+    }
+    parts.push(interpolate(gettext("packet loss %(percent)s"), { percent: formatPercent(q.loss) }));
+    text = interpolate(gettext("%(quality)s (%(details)s)"), { quality: text, details: parts.join(pgettext("list separator", ", ")) });
   }
   el.dataset.level = q.level;
   el.setAttribute("aria-label", text);
@@ -161,7 +169,9 @@ export function render() {
   const waiting = app.snapshot.lobby?.length || 0;
   $("lobby-count").textContent = String(waiting);
   $("lobby-count").hidden = waiting === 0;
-  $("toggle-security").setAttribute("aria-label", waiting ? `Security, ${waiting} waiting in the lobby` : "Security");
+  $("toggle-security").setAttribute("aria-label", waiting
+    ? interpolate(ngettext("Security, %(count)s waiting in the lobby", "Security, %(count)s waiting in the lobby", waiting), { count: formatNumber(waiting) })
+    : gettext("Security"));
   paintControls(person);
   renderGrid();
   renderLobbyPrompt();
@@ -229,17 +239,17 @@ export function paintControls(person) {
   screen.classList.toggle("is-active", app.sharing);
   const allowed = canShareScreen() && Boolean(navigator.mediaDevices?.getDisplayMedia);
   screen.setAttribute("aria-disabled", String(!allowed));
-  screen.setAttribute("aria-label", app.sharing ? "Stop sharing your screen" : "Share your screen");
-  screen.title = allowed ? screen.getAttribute("aria-label") : "The host has turned off screen sharing";
+  screen.setAttribute("aria-label", app.sharing ? gettext("Stop sharing your screen") : gettext("Share your screen"));
+  screen.title = allowed ? screen.getAttribute("aria-label") : gettext("The host has turned off screen sharing");
   const hand = $("ctl-hand");
   setIcon(hand, "hand");
   const raised = Boolean(person?.hand_raised);
   hand.setAttribute("aria-pressed", String(raised));
   hand.classList.toggle("is-active", raised);
-  hand.setAttribute("aria-label", raised ? "Lower hand" : "Raise hand");
+  hand.setAttribute("aria-label", raised ? gettext("Lower hand") : gettext("Raise hand"));
   hand.title = hand.getAttribute("aria-label");
   setIcon($("ctl-leave"), "leave");
-  $("ctl-leave").title = "Leave room";
+  $("ctl-leave").title = gettext("Leave room");
 }
 
 /** Stop everything: socket, media, camera. */

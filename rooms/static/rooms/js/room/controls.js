@@ -5,6 +5,7 @@ import { announce, toast } from "../lib/dom.js";
 import { finish, paintControls, renderGrid, renderLobbyPrompt, waitContext } from "./call.js";
 import { $, app, canShareScreen, config, me, prejoin, urls } from "./context.js";
 import { showWaitScreen } from "./screens.js";
+import { gettext, interpolate } from "../lib/i18n.js";
 
 export function setMic(on, { tellServer = true } = {}) {
   app.micOn = on;
@@ -16,7 +17,7 @@ export function setMic(on, { tellServer = true } = {}) {
 
 export function toggleMic() {
   setMic(!app.micOn);
-  announce(app.micOn ? "Microphone on." : "You're muted.");
+  announce(app.micOn ? gettext("Microphone on.") : gettext("You're muted."));
 }
 
 export function toggleCamera() {
@@ -24,7 +25,7 @@ export function toggleCamera() {
   app.media?.setCameraEnabled(app.camOn);
   app.socket?.send({ type: "camera.set", off: !app.camOn });
   for (const t of prejoin.stream?.getVideoTracks() || []) t.enabled = app.camOn;
-  announce(app.camOn ? "Camera on." : "Camera off.");
+  announce(app.camOn ? gettext("Camera on.") : gettext("Camera off."));
   paintControls(me());
   renderGrid();
 }
@@ -35,12 +36,12 @@ export async function toggleScreen() {
     return;
   }
   if (!canShareScreen()) {
-    toast("The host has turned off screen sharing for participants.");
-    announce("The host has turned off screen sharing for participants.");
+    toast(gettext("The host has turned off screen sharing for participants."));
+    announce(gettext("The host has turned off screen sharing for participants."));
     return;
   }
   if (!navigator.mediaDevices?.getDisplayMedia) {
-    toast("This browser can't share its screen.");
+    toast(gettext("This browser can't share its screen."));
     return;
   }
   let stream;
@@ -53,7 +54,7 @@ export async function toggleScreen() {
   track.addEventListener("ended", () => stopScreen());
   app.sharing = true;
   await app.media?.startScreen(track);
-  announce("You're sharing your screen.");
+  announce(gettext("You're sharing your screen."));
   paintControls(me());
   renderGrid();
 }
@@ -63,7 +64,7 @@ export async function stopScreen({ quiet = false, offer = true } = {}) {
   if (!app.sharing) return;
   app.sharing = false;
   await app.media?.stopScreen({ offer });
-  if (!quiet) announce("You stopped sharing your screen.");
+  if (!quiet) announce(gettext("You stopped sharing your screen."));
   paintControls(me());
   renderGrid();
 }
@@ -71,7 +72,7 @@ export async function stopScreen({ quiet = false, offer = true } = {}) {
 export function toggleHand() {
   const raised = !me()?.hand_raised;
   app.socket?.send({ type: "hand.set", raised });
-  announce(raised ? "You raised your hand." : "You lowered your hand.");
+  announce(raised ? gettext("You raised your hand.") : gettext("You lowered your hand."));
 }
 
 export async function leave() {
@@ -90,13 +91,13 @@ export async function leave() {
 export function copyLink() {
   const url = new URL(config.room.link, location.origin).href;
   const done = () => {
-    toast("Link copied.");
-    announce("Link copied to the clipboard.");
+    toast(gettext("Link copied."));
+    announce(gettext("Link copied to the clipboard."));
   };
   if (navigator.clipboard?.writeText) {
-    navigator.clipboard.writeText(url).then(done, () => window.prompt("Copy this link:", url));
+    navigator.clipboard.writeText(url).then(done, () => window.prompt(gettext("Copy this link:"), url));
   } else {
-    window.prompt("Copy this link:", url);
+    window.prompt(gettext("Copy this link:"), url);
   }
 }
 

@@ -3,6 +3,7 @@
 import { api } from "../lib/api.js";
 import { announce, h, toast } from "../lib/dom.js";
 import { $, config, urls } from "./context.js";
+import { gettext, interpolate } from "../lib/i18n.js";
 
 export function confirmDialog({ title, message, confirm, withReason = false }) {
   const dialog = $("confirm-dialog");
@@ -44,7 +45,7 @@ export function buildReportReasons() {
 /** Report a person, or the room when `person` is null. */
 export function openReport(person) {
   const dialog = $("report-dialog");
-  $("report-heading").textContent = person ? `Report ${person.display_name}` : "Report this room";
+  $("report-heading").textContent = person ? interpolate(gettext("Report %(name)s"), { name: person.display_name }) : gettext("Report this room");
   $("report-details").value = "";
   $("report-error").hidden = true;
   const opener = document.activeElement;
@@ -60,8 +61,8 @@ export function openReport(person) {
         details: $("report-details").value,
         target_id: person ? person.id : null,
       });
-      toast("Thanks. Your report was sent to the moderators.");
-      announce("Your report was sent.");
+      toast(gettext("Thanks. Your report was sent to the moderators."));
+      announce(gettext("Your report was sent."));
     } catch (error) {
       toast(error.message);
       announce(error.message, { assertive: true });

@@ -7,6 +7,7 @@ import { $, app, prejoin, urls } from "./context.js";
 import { onMessage } from "./routing.js";
 import { showWaitScreen } from "./screens.js";
 import { CLOSE, RoomSocket } from "./socket.js";
+import { gettext, interpolate } from "../lib/i18n.js";
 
 function showJoinError(text) {
   const el = $("join-error");
@@ -59,18 +60,18 @@ export async function onJoinSubmit(event) {
   showFieldError(passwordInput, "");
   const displayName = nameInput ? nameInput.value.trim() : "";
   if (nameInput && !displayName) {
-    showFieldError(nameInput, "Enter the name others will see.");
+    showFieldError(nameInput, gettext("Enter the name others will see."));
     return;
   }
   if (passwordInput && !passwordInput.value) {
-    showFieldError(passwordInput, "This room needs a password.");
+    showFieldError(passwordInput, gettext("This room needs a password."));
     return;
   }
   app.joinBody = { display_name: displayName, password: passwordInput ? passwordInput.value : null };
   app.metrics.joinClickedAt = performance.now();
   const button = $("join-button");
   button.disabled = true;
-  button.textContent = "Joining…";
+  button.textContent = gettext("Joining…");
   app.phase = "joining";
   try {
     const result = await requestJoin();
@@ -80,7 +81,7 @@ export async function onJoinSubmit(event) {
   } catch (error) {
     app.phase = "prejoin";
     button.disabled = false;
-    button.textContent = "Join room";
+    button.textContent = gettext("Join room");
     handleJoinError(error, { nameInput, passwordInput });
   }
 }
@@ -90,7 +91,7 @@ function handleJoinError(error, { nameInput, passwordInput } = {}) {
   const code = screenCode(error.code);
   // "Too many wrong passwords" says when to try again: the form stays, the password kept.
   if (code === "password_required" || code === "wrong_password" || (code === "too_many_attempts" && passwordInput)) {
-    if (!showFieldError(passwordInput, error.message)) showJoinError(`${error.message} Reload the page to enter it.`);
+    if (!showFieldError(passwordInput, error.message)) showJoinError(interpolate(gettext("%(problem)s Reload the page to enter it."), { problem: error.message }));
     return;
   }
   if (error.status === 400) {
@@ -113,7 +114,7 @@ function openSocket(ticket) {
     onOpen: ({ resumed }) => {
       $("reconnecting").hidden = true;
       if (resumed) {
-        announce("Reconnected.");
+        announce(gettext("Reconnected."));
         const state = app.media?.pc?.connectionState;
         if (app.media && (state === "failed" || state === "closed")) app.media.restart();
       }
@@ -121,7 +122,7 @@ function openSocket(ticket) {
     onDrop: () => {
       if (app.phase !== "room" && app.phase !== "lobby") return;
       $("reconnecting").hidden = false;
-      announce("Connection lost. Reconnecting…", { assertive: true });
+      announce(gettext("Connection lost. Reconnecting…"), { assertive: true });
     },
     onResumeFailed: rejoin,
     onFinal: (code) => {

@@ -3,6 +3,7 @@
 // The Security panel keeps the full lobby list; the prompt steps aside while it is open.
 
 import { avatar, h } from "../lib/dom.js";
+import { formatNumber, gettext, interpolate, ngettext } from "../lib/i18n.js";
 
 const SHOWN = 3; // people listed in the prompt; the rest are in the Security panel
 const SOUND_KEY = "rooms.knockSound";
@@ -62,7 +63,11 @@ export class LobbyPrompt {
       return;
     }
     const title =
-      shown.length === 1 ? `${shown[0].display_name} wants to join` : `${shown.length} people want to join`;
+      shown.length === 1
+        ? interpolate(gettext("%(name)s wants to join"), { name: shown[0].display_name })
+        : interpolate(ngettext("%(count)s person wants to join", "%(count)s people want to join", shown.length), {
+            count: formatNumber(shown.length),
+          });
     const rows = shown.slice(0, SHOWN).map((person) => this._row(person));
     const more = shown.length - SHOWN;
     this.el.replaceChildren(
@@ -80,13 +85,13 @@ export class LobbyPrompt {
             dataset: { focusKey: "sound" },
             onchange: (event) => this.setSound(event.target.checked),
           }),
-          h("span", {}, "Knock sound"),
+          h("span", {}, gettext("Knock sound")),
         ),
         more > 0
           ? h(
               "button",
               { type: "button", class: "button button--quiet button--small", dataset: { focusKey: "open" }, onclick: () => this.onOpenLobby() },
-              `${more} more in the lobby`,
+              interpolate(ngettext("%(count)s more in the lobby", "%(count)s more in the lobby", more), { count: formatNumber(more) }),
             )
           : null,
         h(
@@ -101,7 +106,7 @@ export class LobbyPrompt {
               this.onFocusAway?.();
             },
           },
-          "Later",
+          gettext("Later"),
         ),
       ),
     );
@@ -142,14 +147,14 @@ export class LobbyPrompt {
   }
 
   _row(person) {
-    const button = (action, text, cls) =>
+    const button = (action, [text, label], cls) =>
       h(
         "button",
         {
           type: "button",
           class: `button ${cls} button--small`,
           dataset: { focusKey: `${action}-${person.id}` },
-          "aria-label": `${text} ${person.display_name}`,
+          "aria-label": interpolate(label, { name: person.display_name }),
           onclick: () => this.onAction(action, person),
         },
         text,
@@ -158,9 +163,9 @@ export class LobbyPrompt {
       "li",
       { class: "knock__person", dataset: { pid: person.id } },
       avatar(person.display_name),
-      h("span", { class: "knock__name" }, person.display_name, person.is_guest ? h("span", { class: "knock__guest" }, " · Guest") : null),
-      button("admit", "Admit", ""),
-      button("deny", "Deny", "button--quiet"),
+      h("span", { class: "knock__name" }, person.display_name, person.is_guest ? h("span", { class: "knock__guest" }, ` · ${gettext("Guest")}`) : null),
+      button("admit", [gettext("Admit"), gettext("Admit %(name)s")], ""),
+      button("deny", [gettext("Deny"), gettext("Deny %(name)s")], "button--quiet"),
     );
   }
 }

@@ -32,6 +32,7 @@ import { LobbyPrompt } from "./lobbyprompt.js";
 import { setUpRsvp } from "./rsvp.js";
 import { showWaitScreen } from "./screens.js";
 import { SecurityPanel } from "./security.js";
+import { gettext, interpolate } from "../lib/i18n.js";
 
 app.security = new SecurityPanel({ api: urls.api, confirm: confirmDialog, onReport: openReport });
 app.lobbyPrompt = new LobbyPrompt($("knock"), {
@@ -62,7 +63,7 @@ document.addEventListener("keydown", (event) => {
 });
 $("unmute-accept").addEventListener("click", () => {
   setMic(true);
-  announce("Microphone on.");
+  announce(gettext("Microphone on."));
 });
 $("unmute-dismiss").addEventListener("click", () => {
   $("unmute-request").hidden = true;

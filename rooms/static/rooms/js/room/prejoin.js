@@ -3,14 +3,15 @@
 
 import { announce } from "../lib/dom.js";
 import { setIcon } from "./icons.js";
+import { formatNumber, gettext, interpolate } from "../lib/i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
 export function paintToggle(button, { on, kind }) {
-  const labels = kind === "mic" ? ["Microphone", "microphone"] : ["Camera", "camera"];
+  const mic = kind === "mic";
   button.setAttribute("aria-pressed", String(on));
-  button.setAttribute("aria-label", `${labels[0]} ${on ? "on" : "off"}`);
-  button.title = `Turn ${labels[1]} ${on ? "off" : "on"}`;
+  button.setAttribute("aria-label", mic ? (on ? gettext("Microphone on") : gettext("Microphone off")) : on ? gettext("Camera on") : gettext("Camera off"));
+  button.title = mic ? (on ? gettext("Turn microphone off") : gettext("Turn microphone on")) : on ? gettext("Turn camera off") : gettext("Turn camera on");
   button.classList.toggle("is-off", !on);
   setIcon(button, kind === "mic" ? (on ? "mic" : "micOff") : on ? "cam" : "camOff");
 }
@@ -38,7 +39,7 @@ export class PreJoin {
 
   async open() {
     if (!navigator.mediaDevices?.getUserMedia) {
-      this._error("This browser can't use a camera or microphone here. You can still join and listen.");
+      this._error(gettext("This browser can't use a camera or microphone here. You can still join and listen."));
       return;
     }
     const old = this.stream;
@@ -55,10 +56,10 @@ export class PreJoin {
       // Try audio alone before giving up: no camera should not mean no voice.
       try {
         this.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-        this._error("We couldn't use your camera. You can join with your microphone only.");
+        this._error(gettext("We couldn't use your camera. You can join with your microphone only."));
       } catch {
         this.stream = null;
-        this._error(`We couldn't use your camera or microphone (${error.name}). You can still join and listen.`);
+        this._error(interpolate(gettext("We couldn't use your camera or microphone (%(problem)s). You can still join and listen."), { problem: error.name }));
       }
     }
     this._apply();
@@ -77,7 +78,7 @@ export class PreJoin {
     for (const t of this.stream?.getVideoTracks() || []) t.enabled = this.camOn;
     const hasVideo = Boolean(this.stream?.getVideoTracks().length);
     $("preview-off").hidden = this.camOn && hasVideo;
-    $("preview-off-text").textContent = hasVideo ? "Your camera is off" : "No camera";
+    $("preview-off-text").textContent = hasVideo ? gettext("Your camera is off") : gettext("No camera");
     paintToggle($("pre-mic"), { on: this.micOn, kind: "mic" });
     paintToggle($("pre-cam"), { on: this.camOn && hasVideo, kind: "cam" });
     $("pre-cam").disabled = !hasVideo;
@@ -87,13 +88,13 @@ export class PreJoin {
   setMic(on) {
     this.micOn = on;
     this._apply();
-    announce(on ? "Microphone on." : "Microphone off.");
+    announce(on ? gettext("Microphone on.") : gettext("Microphone off."));
   }
 
   setCamera(on) {
     this.camOn = on;
     this._apply();
-    announce(on ? "Camera on." : "Camera off.");
+    announce(on ? gettext("Camera on.") : gettext("Camera off."));
   }
 
   async _listDevices() {
@@ -105,7 +106,8 @@ export class PreJoin {
         ...list.map((d, i) => {
           const option = document.createElement("option");
           option.value = d.deviceId;
-          option.textContent = d.label || `${fallback} ${i + 1}`;
+          option.textContent = d.label || interpolate(fallback, { number: formatNumber(i + 1) });
+          if (d.label) option.translate = false; // the device's own name
           return option;
         }),
       );
@@ -115,7 +117,7 @@ export class PreJoin {
     };
     const videoId = this.stream?.getVideoTracks()[0]?.getSettings().deviceId || this.cameraId;
     const audioId = this.stream?.getAudioTracks()[0]?.getSettings().deviceId || this.micId;
-    fill($("camera-select"), "videoinput", videoId, "Camera");
-    fill($("mic-select"), "audioinput", audioId, "Microphone");
+    fill($("camera-select"), "videoinput", videoId, gettext("Camera %(number)s"));
+    fill($("mic-select"), "audioinput", audioId, gettext("Microphone %(number)s"));
   }
 }

@@ -7,6 +7,7 @@ import { $, app, me } from "./context.js";
 import { stopScreen } from "./controls.js";
 import { reasonKnown, showWaitScreen } from "./screens.js";
 import { applyEvent, fromSnapshot, isModeratorRole } from "./state.js";
+import { gettext, interpolate } from "../lib/i18n.js";
 
 export function onMessage(message) {
   switch (message.type) {
@@ -48,7 +49,7 @@ export function onMessage(message) {
       return;
     case "unmute.requested":
       $("unmute-request").hidden = false;
-      announce("The host asks you to unmute.", { assertive: true });
+      announce(gettext("The host asks you to unmute."), { assertive: true });
       return;
     case "room.speakers":
       app.speakers = (message.participant_ids || []).map(Number);
@@ -88,8 +89,8 @@ function onServerError(message) {
     app.media?.negotiationFailed(message.offer_id);
     const text =
       message.code === "screen_share_busy"
-        ? "Someone else is sharing their screen. You can share once they stop."
-        : "Screen sharing is turned off for participants.";
+        ? gettext("Someone else is sharing their screen. You can share once they stop.")
+        : gettext("Screen sharing is turned off for participants.");
     stopScreen({ quiet: true, offer: false });
     toast(text);
     announce(text, { assertive: true });
@@ -121,7 +122,7 @@ function onSnapshot(message) {
   }
   const role = me()?.role;
   if (previousRole && role !== previousRole) {
-    announce(isModeratorRole(role) ? "You are now a co-host." : "You are no longer a co-host.");
+    announce(isModeratorRole(role) ? gettext("You are now a co-host.") : gettext("You are no longer a co-host."));
   }
   render();
 }

@@ -4,12 +4,19 @@
 import { api } from "../lib/api.js";
 import { announce, toast } from "../lib/dom.js";
 import { $, config, urls } from "./context.js";
+import { formatNumber, gettext, interpolate, ngettext } from "../lib/i18n.js";
 
 function paint({ going, count }) {
   $("rsvp-button").setAttribute("aria-pressed", String(going));
   const others = count - (going ? 1 : 0);
   $("rsvp-count").textContent =
-    count === 0 ? "" : going ? (others ? `You and ${others} more are going.` : "You're going.") : `${count} going.`;
+    count === 0
+      ? ""
+      : going
+        ? others
+          ? interpolate(ngettext("You and %(count)s more person are going.", "You and %(count)s more people are going.", others), { count: formatNumber(others) })
+          : gettext("You're going.")
+        : interpolate(ngettext("%(count)s person is going.", "%(count)s people are going.", count), { count: formatNumber(count) });
 }
 
 export function setUpRsvp() {
@@ -22,7 +29,7 @@ export function setUpRsvp() {
     try {
       const state = await api(yes ? "POST" : "DELETE", `${urls.api}rsvp/`);
       paint(state);
-      const text = yes ? "You'll be there. You'll get a reminder before it starts." : "You're no longer going.";
+      const text = yes ? gettext("You'll be there. You'll get a reminder before it starts.") : gettext("You're no longer going.");
       announce(text);
       toast(text);
     } catch (error) {

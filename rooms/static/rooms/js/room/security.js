@@ -4,6 +4,7 @@
 import { api } from "../lib/api.js";
 import { announce, toast } from "../lib/dom.js";
 import { lobbyRow, personRow, replaceList } from "./ui.js";
+import { formatNumber, gettext, interpolate, ngettext } from "../lib/i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,12 +39,12 @@ export class SecurityPanel {
   _bind() {
     $("sec-lock").addEventListener("change", async (event) => {
       const locked = event.target.checked;
-      const ok = await this._call("POST", locked ? "lock/" : "unlock/", undefined, locked ? "Room locked." : "Room unlocked.");
+      const ok = await this._call("POST", locked ? "lock/" : "unlock/", undefined, locked ? gettext("Room locked.") : gettext("Room unlocked."));
       if (!ok) event.target.checked = !locked;
     });
     $("sec-waiting").addEventListener("change", async (event) => {
       const on = event.target.checked;
-      const ok = await this._call("PATCH", "", { waiting_room: on }, on ? "Waiting room on." : "Waiting room off.");
+      const ok = await this._call("PATCH", "", { waiting_room: on }, on ? gettext("Waiting room on.") : gettext("Waiting room off."));
       if (!ok) event.target.checked = !on;
     });
     $("sec-signed-in-only").addEventListener("change", async (event) => {
@@ -52,7 +53,7 @@ export class SecurityPanel {
         "PATCH",
         "",
         { signed_in_only: on },
-        on ? "Only people signed in to the site can join now." : "Guests can join again.",
+        on ? gettext("Only people signed in to the site can join now.") : gettext("Guests can join again."),
       );
       if (!ok) event.target.checked = !on;
     });
@@ -62,7 +63,7 @@ export class SecurityPanel {
         "PATCH",
         "",
         { participants_can_share_screen: on },
-        on ? "Participants can share their screen." : "Only hosts can share their screen.",
+        on ? gettext("Participants can share their screen.") : gettext("Only hosts can share their screen."),
       );
       if (!ok) event.target.checked = !on;
     });
@@ -72,7 +73,7 @@ export class SecurityPanel {
         "PATCH",
         "",
         { several_screen_shares: on },
-        on ? "Several people can share their screen at once." : "One screen share at a time.",
+        on ? gettext("Several people can share their screen at once.") : gettext("One screen share at a time."),
       );
       if (!ok) event.target.checked = !on;
     });
@@ -81,25 +82,32 @@ export class SecurityPanel {
       const capacity = Number($("sec-capacity").value);
       const inside = Number($("sec-capacity").min) || 1;
       if (!Number.isInteger(capacity) || capacity < 1 || capacity > 50) {
-        toast("Capacity must be a whole number from 1 to 50.");
+        toast(gettext("Capacity must be a whole number from 1 to 50."));
         return;
       }
       if (capacity < inside) {
-        const text = `${inside} people are in the room now: capacity can't be lower than that.`;
+        const text = interpolate(
+          ngettext(
+            "%(count)s person is in the room now: capacity can't be lower than that.",
+            "%(count)s people are in the room now: capacity can't be lower than that.",
+            inside,
+          ),
+          { count: formatNumber(inside) },
+        );
         toast(text);
         announce(text, { assertive: true });
         return;
       }
-      await this._call("PATCH", "", { capacity }, `Capacity set to ${capacity}.`);
+      await this._call("PATCH", "", { capacity }, interpolate(gettext("Capacity set to %(capacity)s."), { capacity: formatNumber(capacity) }));
     });
-    $("sec-admit-all").addEventListener("click", () => this._call("POST", "lobby/admit/", { all: true }, "Everyone in the lobby was let in."));
-    $("sec-deny-all").addEventListener("click", () => this._call("POST", "lobby/deny/", { all: true }, "Everyone in the lobby was turned away."));
-    $("sec-mute-all").addEventListener("click", () => this._call("POST", "mute-all/", undefined, "Everyone else is muted."));
+    $("sec-admit-all").addEventListener("click", () => this._call("POST", "lobby/admit/", { all: true }, gettext("Everyone in the lobby was let in.")));
+    $("sec-deny-all").addEventListener("click", () => this._call("POST", "lobby/deny/", { all: true }, gettext("Everyone in the lobby was turned away.")));
+    $("sec-mute-all").addEventListener("click", () => this._call("POST", "mute-all/", undefined, gettext("Everyone else is muted.")));
     $("sec-end").addEventListener("click", async () => {
       const ok = await this.confirm({
-        title: "End the room for everyone?",
-        message: "Everyone will be disconnected and the room can't be opened again.",
-        confirm: "End room",
+        title: gettext("End the room for everyone?"),
+        message: gettext("Everyone will be disconnected and the room can't be opened again."),
+        confirm: gettext("End room"),
       });
       if (ok) await this._call("POST", "end/", undefined, "");
     });
@@ -108,21 +116,21 @@ export class SecurityPanel {
   /** Person-level actions (from this panel or the people list). */
   async act(action, person) {
     const name = person.display_name;
-    if (action === "admit") return this._call("POST", "lobby/admit/", { participant_ids: [person.id] }, `${name} was let in.`);
-    if (action === "deny") return this._call("POST", "lobby/deny/", { participant_ids: [person.id] }, `${name} was turned away.`);
-    if (action === "mute") return this._call("POST", `participants/${person.id}/mute/`, undefined, `${name} is muted.`);
-    if (action === "ask-unmute") return this._call("POST", `participants/${person.id}/ask-unmute/`, undefined, `${name} was asked to unmute.`);
+    if (action === "admit") return this._call("POST", "lobby/admit/", { participant_ids: [person.id] }, interpolate(gettext("%(name)s was let in."), { name }));
+    if (action === "deny") return this._call("POST", "lobby/deny/", { participant_ids: [person.id] }, interpolate(gettext("%(name)s was turned away."), { name }));
+    if (action === "mute") return this._call("POST", `participants/${person.id}/mute/`, undefined, interpolate(gettext("%(name)s is muted."), { name }));
+    if (action === "ask-unmute") return this._call("POST", `participants/${person.id}/ask-unmute/`, undefined, interpolate(gettext("%(name)s was asked to unmute."), { name }));
     if (action === "report") return this.onReport(person);
-    if (action === "make-cohost") return this._call("POST", "cohosts/", { user_id: person.user_id }, `${name} is now a co-host.`);
-    if (action === "drop-cohost") return this._call("DELETE", `cohosts/${person.user_id}/`, undefined, `${name} is no longer a co-host.`);
+    if (action === "make-cohost") return this._call("POST", "cohosts/", { user_id: person.user_id }, interpolate(gettext("%(name)s is now a co-host."), { name }));
+    if (action === "drop-cohost") return this._call("DELETE", `cohosts/${person.user_id}/`, undefined, interpolate(gettext("%(name)s is no longer a co-host."), { name }));
     if (action === "remove") {
       const answer = await this.confirm({
-        title: `Remove ${name}?`,
-        message: `${name} will leave the room now and won't be able to come back.`,
-        confirm: "Remove",
+        title: interpolate(gettext("Remove %(name)s?"), { name }),
+        message: interpolate(gettext("%(name)s will leave the room now and won't be able to come back."), { name }),
+        confirm: gettext("Remove"),
         withReason: true,
       });
-      if (answer) return this._call("POST", `participants/${person.id}/remove/`, { reason: answer.reason || "" }, `${name} was removed.`);
+      if (answer) return this._call("POST", `participants/${person.id}/remove/`, { reason: answer.reason || "" }, interpolate(gettext("%(name)s was removed."), { name }));
     }
     return null;
   }

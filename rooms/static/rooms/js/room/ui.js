@@ -4,8 +4,10 @@
 import { h, avatar } from "../lib/dom.js";
 import { icons } from "./icons.js";
 import { isModeratorRole } from "./state.js";
+import { gettext, interpolate, pgettext } from "../lib/i18n.js";
 
-const ROLE_LABELS = { host: "Host", cohost: "Co-host" };
+const ROLE_LABELS = { host: gettext("Host"), cohost: gettext("Co-host") };
+const ROLE_WORDS = { host: gettext("host"), cohost: gettext("co-host") };
 
 /** Columns for n tiles: a near-square grid, at most 8 wide (50 people). */
 export function columnsFor(n) {
@@ -13,16 +15,16 @@ export function columnsFor(n) {
 }
 
 function describe(person, { isMe, speaking, kind, cameraOff }) {
-  const parts = [kind === "screen" ? `${person.display_name}'s screen` : person.display_name];
-  if (isMe && kind !== "screen") parts.push("you");
-  if (ROLE_LABELS[person.role]) parts.push(ROLE_LABELS[person.role].toLowerCase());
+  const parts = [kind === "screen" ? interpolate(gettext("%(name)s's screen"), { name: person.display_name }) : person.display_name];
+  if (isMe && kind !== "screen") parts.push(gettext("you"));
+  if (ROLE_WORDS[person.role]) parts.push(ROLE_WORDS[person.role]);
   if (kind !== "screen") {
-    if (person.audio_muted) parts.push("muted");
-    if (cameraOff) parts.push("camera off");
-    if (person.hand_raised) parts.push("hand raised");
-    if (speaking) parts.push("speaking");
+    if (person.audio_muted) parts.push(gettext("muted"));
+    if (cameraOff) parts.push(gettext("camera off"));
+    if (person.hand_raised) parts.push(gettext("hand raised"));
+    if (speaking) parts.push(gettext("speaking"));
   }
-  return parts.join(", ");
+  return parts.join(pgettext("list separator", ", "));
 }
 
 export class Grid {
@@ -147,23 +149,28 @@ export class Grid {
     tile.el.classList.toggle("is-speaking", entry.kind === "camera" && speaking);
     tile.el.classList.toggle("is-active", entry.kind === "camera" && view.speakers[0] === person.id);
     tile.el.setAttribute("aria-label", describe(person, { isMe, speaking, kind: entry.kind, cameraOff }));
-    const label = entry.kind === "screen" ? `${person.display_name} (screen)` : isMe ? `${person.display_name} (you)` : person.display_name;
+    const label =
+      entry.kind === "screen"
+        ? interpolate(gettext("%(name)s (screen)"), { name: person.display_name })
+        : isMe
+          ? interpolate(gettext("%(name)s (you)"), { name: person.display_name })
+          : person.display_name;
     if (tile.name.textContent !== label) tile.name.textContent = label;
     const badges = [];
     if (entry.kind === "camera") {
       if (ROLE_LABELS[person.role]) badges.push(h("span", { class: "tile-badge" }, ROLE_LABELS[person.role]));
       if (person.hand_raised) {
-        const hand = h("span", { class: "tile-badge tile-badge--hand", title: "Hand raised" });
+        const hand = h("span", { class: "tile-badge tile-badge--hand", title: gettext("Hand raised") });
         hand.innerHTML = icons.hand;
         badges.push(hand);
       }
       if (person.audio_muted) {
-        const muted = h("span", { class: "tile-badge tile-badge--muted", title: "Muted" });
+        const muted = h("span", { class: "tile-badge tile-badge--muted", title: gettext("Muted") });
         muted.innerHTML = icons.mutedSmall;
         badges.push(muted);
       }
       if (cameraOff) {
-        const off = h("span", { class: "tile-badge tile-badge--camera-off", title: "Camera off" });
+        const off = h("span", { class: "tile-badge tile-badge--camera-off", title: gettext("Camera off") });
         off.innerHTML = icons.camOff;
         badges.push(off);
       }
@@ -192,16 +199,16 @@ export function personRow(person, { meId, canModerate, withReport, onAction, amH
     h(
       "span",
       {},
-      h("span", { class: "person__name" }, person.display_name, isMe ? " (you)" : ""),
+      h("span", { class: "person__name" }, isMe ? interpolate(gettext("%(name)s (you)"), { name: person.display_name }) : person.display_name),
       h(
         "span",
         { class: "person__username" },
         [
           ROLE_LABELS[person.role],
-          person.is_guest ? "Guest" : null,
-          person.audio_muted ? "Muted" : null,
-          person.hand_raised ? "Hand raised" : null,
-          person.connected === false ? "Reconnecting" : null,
+          person.is_guest ? gettext("Guest") : null,
+          person.audio_muted ? gettext("Muted") : null,
+          person.hand_raised ? gettext("Hand raised") : null,
+          person.connected === false ? gettext("Reconnecting") : null,
         ]
           .filter(Boolean)
           .join(" · "),
@@ -209,14 +216,14 @@ export function personRow(person, { meId, canModerate, withReport, onAction, amH
     ),
   );
   const actions = h("div", { class: "person__actions" });
-  const button = (action, text, cls = "button--quiet") =>
+  const button = (action, [text, label], cls = "button--quiet") =>
     h(
       "button",
       {
         type: "button",
         class: `button ${cls} button--small`,
         dataset: { focusKey: `${action}-${person.id}` },
-        "aria-label": `${text} ${person.display_name}`,
+        "aria-label": interpolate(label, { name: person.display_name }),
         onclick: () => onAction(action, person),
       },
       text,
@@ -224,26 +231,26 @@ export function personRow(person, { meId, canModerate, withReport, onAction, amH
   if (canModerate && !isMe) {
     // A co-host may not remove the host or another co-host; the server says so too.
     const targetIsModerator = isModeratorRole(person.role);
-    if (person.audio_muted) actions.append(button("ask-unmute", "Ask to unmute"));
-    else actions.append(button("mute", "Mute"));
-    if (person.role !== "host" && (amHost || !targetIsModerator)) actions.append(button("remove", "Remove", "button--danger"));
+    if (person.audio_muted) actions.append(button("ask-unmute", [gettext("Ask to unmute"), gettext("Ask to unmute %(name)s")]));
+    else actions.append(button("mute", [gettext("Mute"), gettext("Mute %(name)s")]));
+    if (person.role !== "host" && (amHost || !targetIsModerator)) actions.append(button("remove", [gettext("Remove"), gettext("Remove %(name)s")], "button--danger"));
     // Only the host names co-hosts, and only people with an account can be one.
-    if (amHost && person.user_id !== null && person.role === "participant") actions.append(button("make-cohost", "Make co-host"));
-    if (amHost && person.role === "cohost") actions.append(button("drop-cohost", "Remove as co-host"));
+    if (amHost && person.user_id !== null && person.role === "participant") actions.append(button("make-cohost", [gettext("Make co-host"), gettext("Make co-host %(name)s")]));
+    if (amHost && person.role === "cohost") actions.append(button("drop-cohost", [gettext("Remove as co-host"), gettext("Remove as co-host %(name)s")]));
   }
-  if (withReport && !isMe) actions.append(button("report", "Report"));
+  if (withReport && !isMe) actions.append(button("report", [gettext("Report"), gettext("Report %(name)s")]));
   return h("li", { class: "person", dataset: { pid: person.id } }, info, actions);
 }
 
 export function lobbyRow(person, onAction) {
-  const button = (action, text, cls) =>
+  const button = (action, [text, label], cls) =>
     h(
       "button",
       {
         type: "button",
         class: `button ${cls} button--small`,
         dataset: { focusKey: `${action}-${person.id}` },
-        "aria-label": `${text} ${person.display_name}`,
+        "aria-label": interpolate(label, { name: person.display_name }),
         onclick: () => onAction(action, person),
       },
       text,
@@ -259,10 +266,10 @@ export function lobbyRow(person, onAction) {
         "span",
         {},
         h("span", { class: "person__name" }, person.display_name),
-        h("span", { class: "person__username" }, person.is_guest ? "Guest" : "Has an account"),
+        h("span", { class: "person__username" }, person.is_guest ? gettext("Guest") : gettext("Has an account")),
       ),
     ),
-    h("div", { class: "person__actions" }, button("admit", "Admit", ""), button("deny", "Deny", "button--quiet")),
+    h("div", { class: "person__actions" }, button("admit", [gettext("Admit"), gettext("Admit %(name)s")], ""), button("deny", [gettext("Deny"), gettext("Deny %(name)s")], "button--quiet")),
   );
 }
 
