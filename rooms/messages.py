@@ -325,7 +325,9 @@ class MediaTiles(_Message):
             Annotated[Text, Field(min_length=1, max_length=32)],
             Annotated[list[TileSide], Field(min_length=2, max_length=2)],
         ],
-        Field(max_length=32),
+        # pydantic states the key rule as patternProperties, which alone lets other keys
+        # through: say that no other key is allowed.
+        Field(max_length=32, json_schema_extra={"additionalProperties": False}),
     ]
 
 
