@@ -254,6 +254,9 @@ class RoomViewSerializer(RoomPublicSerializer):
     participants_can_share_screen = serializers.BooleanField(
         required=False, help_text="Hosts and co-hosts only."
     )
+    several_screen_shares = serializers.BooleanField(
+        required=False, help_text="Hosts and co-hosts only."
+    )
     version = serializers.IntegerField(required=False, help_text="Hosts and co-hosts only.")
     created_at = serializers.DateTimeField(required=False, help_text="Hosts and co-hosts only.")
     opened_at = serializers.DateTimeField(
