@@ -25,7 +25,7 @@ from accounts.models import User
 from config.parsers import SafeJSONParser
 from rooms import pagination
 from rooms.addresses import client_address
-from rooms.openapi import errors
+from rooms.openapi import errors, ok, page_of
 from rooms.serializers import StrictCharField, StrictIntegerField
 
 # Primary keys are 64-bit integers; anything larger can't name a row and would overflow the
@@ -70,6 +70,14 @@ def _users_page(request: Request, view: APIView, users: Any) -> dict[str, Any]:
         ordering=("username",),
         render=lambda rows: UserOutput(rows, many=True).data,
     )
+
+
+# Examples of the success bodies (rooms/openapi.py has the rooms' own).
+ALICE = {"id": 7, "username": "alice", "display_name": "Alice"}
+BOB = {"id": 8, "username": "bob", "display_name": "Bob"}
+CHARLIE = {"id": 9, "username": "charlie", "display_name": "Charlie"}
+EVE = {"id": 12, "username": "eve", "display_name": "Eve"}
+OUTGOING = {"id": 21, "to_user": BOB, "created_at": "2029-12-18T12:00:00Z"}
 
 
 class MeOutput(UserOutput):
@@ -172,13 +180,13 @@ class TokenApi(ObtainAuthToken):
         description="The same token until it is revoked. Wrong credentials are a 400; past the "
         "log-in limits (shared with the log-in form) a 429 with Retry-After.",
         request=TokenInput,
-        responses={200: TokenOutput, **errors({400: [], 429: ["too_many_attempts"]}, body=True)},
+        responses={
+            **ok(200, TokenOutput, {"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}),
+            **errors({400: [], 429: ["too_many_attempts"]}, body=True),
+        },
         examples=[
             OpenApiExample(
                 "Log in", value={"username": "alice", "password": "s3cret-pass"}, request_only=True
-            ),
-            OpenApiExample(
-                "The token", value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}
             ),
         ],
         tags=["accounts"],
@@ -208,7 +216,10 @@ class MeApi(APIView):
         operation_id="me",
         summary="Who I am",
         description="The account the request is signed in as.",
-        responses={200: MeOutput, **errors({})},
+        responses={
+            **ok(200, MeOutput, {**ALICE, "is_suspended": False, "is_staff": False}),
+            **errors({}),
+        },
         tags=["accounts"],
     )
     def get(self, request: Request) -> Response:
@@ -222,7 +233,7 @@ class UserSearchApi(APIView):
         description="Username or display name containing `q`; never anyone on the other side "
         "of a block.",
         parameters=[UserSearchQuery],
-        responses={200: UserOutput(many=True), **errors({}, query=True)},
+        responses={**ok(200, UserOutput(many=True), BOB), **errors({}, query=True)},
         tags=["accounts"],
     )
     def get(self, request: Request) -> Response:
@@ -240,7 +251,10 @@ class FriendListApi(APIView):
         summary="My friends",
         description="By username, a page at a time.",
         parameters=pagination.PARAMETERS,
-        responses={200: UserPage, **errors({404: ["not_found"]})},
+        responses={
+            **ok(200, UserPage, page_of(BOB, CHARLIE, path="/api/v1/friends/")),
+            **errors({404: ["not_found"]}),
+        },
         tags=["friends"],
     )
     def get(self, request: Request) -> Response:
@@ -267,7 +281,19 @@ class FriendRequestsApi(APIView):
         operation_id="friend_requests_list",
         summary="Friend requests waiting for an answer: to me and from me",
         description="Newest first; answer with accept/decline, withdraw with cancel.",
-        responses={200: RequestsOutput, **errors({})},
+        responses={
+            **ok(
+                200,
+                RequestsOutput,
+                {
+                    "incoming": [
+                        {"id": 20, "from_user": CHARLIE, "created_at": "2029-12-17T08:15:00Z"}
+                    ],
+                    "outgoing": [OUTGOING],
+                },
+            ),
+            **errors({}),
+        },
         tags=["friends"],
     )
     def get(self, request: Request) -> Response:
@@ -288,8 +314,8 @@ class FriendRequestsApi(APIView):
         "already asked you (you are friends now).",
         request=UsernameInput,
         responses={
-            201: SendRequestOutput,
-            200: SendRequestOutput,
+            **ok(201, SendRequestOutput, {"status": "pending", "request": OUTGOING}),
+            **ok(200, SendRequestOutput, {"status": "friends", "request": None}),
             **errors(
                 {
                     400: ["cannot_befriend_self"],
@@ -322,7 +348,7 @@ class FriendRequestAcceptApi(APIView):
         description="You are friends now; returns the new friend.",
         request=None,
         responses={
-            200: UserOutput,
+            **ok(200, UserOutput, CHARLIE),
             **errors({400: ["invalid"], 404: ["request_not_found"]}, method="POST"),
         },
         tags=["friends"],
@@ -380,7 +406,10 @@ class BlocksApi(APIView):
         summary="People I block",
         description="By username, a page at a time.",
         parameters=pagination.PARAMETERS,
-        responses={200: UserPage, **errors({404: ["not_found"]})},
+        responses={
+            **ok(200, UserPage, page_of(EVE, path="/api/v1/blocks/")),
+            **errors({404: ["not_found"]}),
+        },
         tags=["blocks"],
     )
     def get(self, request: Request) -> Response:
@@ -394,7 +423,7 @@ class BlocksApi(APIView):
         "sees the other in search, feeds or rooms.",
         request=UsernameInput,
         responses={
-            201: UserOutput,
+            **ok(201, UserOutput, EVE),
             **errors(
                 {400: ["cannot_block_self"], 404: ["user_not_found"]}, method="POST", body=True
             ),

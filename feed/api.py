@@ -17,8 +17,8 @@ from accounts.api import current_user
 from feed import selectors, services
 from feed.models import POST_MAX, NotificationKind
 from feed.notifications import notification_public
-from rooms import pagination
-from rooms.openapi import errors
+from rooms import openapi, pagination
+from rooms.openapi import errors, ok
 from rooms.selectors import feed_rooms
 from rooms.serializers import (
     RoomFeedSerializer,
@@ -29,6 +29,29 @@ from rooms.serializers import (
 
 # Larger ids name nothing, and would overflow the database driver.
 MAX_ID = 2**53
+
+
+# Examples of the success bodies (rooms/openapi.py has the rooms' own).
+POST = {
+    "id": 31,
+    "author": {"id": 8, "display_name": "Bob"},
+    "body": "Quiz night at 8!",
+    "created_at": "2030-01-01T12:00:00Z",
+}
+NOTIFICATION = {
+    "id": 7,
+    "kind": "room_live",
+    "text": "Alice's room “Quiz night” is live. Join in!",
+    "room": {
+        "token": openapi.ROOM_TOKEN,
+        "title": "Quiz night",
+        "link": f"/r/{openapi.ROOM_TOKEN}/",
+        "state": "open",
+        "scheduled_start": "2030-01-01T16:00:00+00:00",
+    },
+    "created_at": "2030-01-01T16:01:12+00:00",
+    "read": False,
+}
 
 
 class FeedPagination(CursorPagination):
@@ -79,7 +102,14 @@ class FeedApi(APIView):
                 description="Opaque cursor from a previous page's next/previous link.",
             )
         ],
-        responses={200: FeedOutput, **errors({404: ["not_found"]}, query=True)},
+        responses={
+            **ok(
+                200,
+                FeedOutput,
+                {**openapi.page_of(POST, path="/api/v1/feed/"), "rooms": openapi.ROOM_FEED},
+            ),
+            **errors({404: ["not_found"]}, query=True),
+        },
         tags=["feed"],
     )
     def get(self, request: Request) -> Response:
@@ -103,7 +133,7 @@ class PostCreateApi(APIView):
         description="Plain text; friends see it in their feed.",
         request=PostInput,
         responses={
-            201: PostOutput,
+            **ok(201, PostOutput, {**POST, "id": 32, "author": {"id": 7, "display_name": "Alice"}}),
             **errors(
                 {400: ["post_empty", "post_too_long"], 429: ["rate_limited"]},
                 method="POST",
@@ -173,7 +203,14 @@ class NotificationsApi(APIView):
         summary="My notifications, newest first, with the unread count",
         description="A page at a time; `unread_count` counts them all.",
         parameters=pagination.PARAMETERS,
-        responses={200: NotificationsOutput, **errors({404: ["not_found"]})},
+        responses={
+            **ok(
+                200,
+                NotificationsOutput,
+                {"unread_count": 1, **openapi.page_of(NOTIFICATION, path="/api/v1/notifications/")},
+            ),
+            **errors({404: ["not_found"]}),
+        },
         tags=["notifications"],
     )
     def get(self, request: Request) -> Response:
@@ -199,7 +236,7 @@ class NotificationsReadApi(APIView):
         "(`invalid`). An id that is not yours is a 404.",
         request=NotificationsReadInput,
         responses={
-            200: NotificationsReadOutput,
+            **ok(200, NotificationsReadOutput, {"unread_count": 0}),
             **errors(
                 {
                     400: ["no_notifications", "too_many_notifications"],

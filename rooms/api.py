@@ -39,6 +39,9 @@ from rooms.models import Participant, ParticipantState, Room
 from rooms.parsers import SafeJSONParser
 from rooms.users import User, signed_in
 
+_ok = openapi.ok
+_X = openapi
+
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Of each of live and upcoming; the same as the feed page shows.
 FEED_ROOMS_LIMIT = 20
@@ -196,7 +199,10 @@ class RoomListCreateApi(_Api):
         summary="Rooms I host or co-host",
         description="Newest first, a page at a time.",
         parameters=pagination.PARAMETERS,
-        responses={200: RoomPage, **_errors({404: ["not_found"]})},
+        responses={
+            **_ok(200, RoomPage, openapi.page_of(_X.ROOM_DETAIL, path="/api/v1/rooms/")),
+            **_errors({404: ["not_found"]}),
+        },
     )
     def get(self, request: Request) -> Response:
         rooms = (
@@ -231,7 +237,7 @@ class RoomListCreateApi(_Api):
         ],
         request=s.RoomCreateInputSerializer,
         responses={
-            201: s.RoomDetailSerializer,
+            **_ok(201, s.RoomDetailSerializer, {**_X.ROOM_DETAIL, "participant_count": 0}),
             **_errors(
                 {
                     400: [*_TEXT("title", "description"), *_ROOM_SETTINGS, *_INVITES],
@@ -258,7 +264,7 @@ class RoomFeedApi(_Api):
         description="What a feed shows on top: live rooms (most people first) and scheduled "
         f"rooms (soonest first), at most {FEED_ROOMS_LIMIT} of each. Live changes come over "
         "the feed socket.",
-        responses={200: s.RoomFeedSerializer, **_errors({})},
+        responses={**_ok(200, s.RoomFeedSerializer, _X.ROOM_FEED), **_errors({})},
     )
     def get(self, request: Request) -> Response:
         live, upcoming = selectors.feed_rooms(
@@ -275,7 +281,13 @@ class RoomDetailApi(_Api):
         description="Anyone holding the link, guests included, sees the public summary; "
         "the host and co-hosts also see every setting.",
         responses={
-            200: s.RoomViewSerializer,
+            **_ok(
+                200,
+                s.RoomViewSerializer,
+                _X.ROOM_DETAIL,
+                _X.ROOM_PUBLIC,
+                names=["200 As a host or co-host sees it", "200 As anyone else sees it"],
+            ),
             **_errors({404: [_NF]}, signed_in=False),
         },
     )
@@ -298,7 +310,11 @@ class RoomDetailApi(_Api):
         ],
         request=s.RoomUpdateInputSerializer,
         responses={
-            200: s.RoomDetailSerializer,
+            **_ok(
+                200,
+                s.RoomDetailSerializer,
+                {**_X.ROOM_DETAIL, "title": "Quiz night (round 2)", "locked": True, "version": 6},
+            ),
             **_errors(
                 {
                     400: ["unknown_field", *_TEXT("title", "description"), *_ROOM_SETTINGS],
@@ -319,7 +335,9 @@ class RoomDetailApi(_Api):
         return Response(s.RoomDetailSerializer(room).data)
 
 
-def _state_schema(summary: str, description: str, *, ended: bool = True) -> Any:
+def _state_schema(
+    summary: str, description: str, example: dict[str, Any], *, ended: bool = True
+) -> Any:
     codes: dict[int, list[str]] = {403: ["not_a_host"], 404: [_NF]}
     if ended:
         codes[410] = ["room_ended"]
@@ -327,7 +345,7 @@ def _state_schema(summary: str, description: str, *, ended: bool = True) -> Any:
         summary=summary,
         description=description,
         request=None,
-        responses={200: s.RoomDetailSerializer, **_errors(codes, method="POST")},
+        responses={**_ok(200, s.RoomDetailSerializer, example), **_errors(codes, method="POST")},
     )
 
 
@@ -338,6 +356,7 @@ class RoomLockApi(_Api):
         "Lock a room: nobody new gets in",
         "Hosts and co-hosts. People inside stay (and may come back within the resume grace); "
         "everyone hears `room.locked`.",
+        {**_X.ROOM_DETAIL, "locked": True, "version": 6},
     )
     def post(self, request: Request, token: str) -> Response:
         room = services.room_set_locked(
@@ -349,7 +368,11 @@ class RoomLockApi(_Api):
 class RoomUnlockApi(_Api):
     permission_classes = [IsAuthenticated]
 
-    @_state_schema("Unlock a room", "Hosts and co-hosts; everyone hears `room.unlocked`.")
+    @_state_schema(
+        "Unlock a room",
+        "Hosts and co-hosts; everyone hears `room.unlocked`.",
+        {**_X.ROOM_DETAIL, "version": 7},
+    )
     def post(self, request: Request, token: str) -> Response:
         room = services.room_set_locked(
             room=_room(request, token), actor=_user(request), locked=False
@@ -364,6 +387,7 @@ class RoomEndApi(_Api):
         "End a room for everyone",
         "Hosts and co-hosts. Every socket hears `room.ended` and closes with 4005; an ended "
         "room never opens again. Ending it twice answers the ended room.",
+        _X.ENDED_ROOM,
         ended=False,
     )
     def post(self, request: Request, token: str) -> Response:
@@ -392,7 +416,13 @@ class RoomJoinApi(_Api):
         "(keep a cookie jar) to stay the same person.",
         request=s.RoomJoinInputSerializer,
         responses={
-            200: s.RoomJoinOutputSerializer,
+            **_ok(
+                200,
+                s.RoomJoinOutputSerializer,
+                _X.JOINED,
+                _X.IN_LOBBY,
+                names=["200 Let in", "200 Waiting in the lobby"],
+            ),
             **_errors(
                 {
                     400: ["identity_required", "password_too_long", *_TEXT("display_name")],
@@ -450,7 +480,7 @@ class RoomLeaveApi(_Api):
         "freed at once.",
         request=None,
         responses={
-            200: s.RoomParticipantSerializer,
+            **_ok(200, s.RoomParticipantSerializer, {**_X.PARTICIPANT, "state": "left"}),
             **_errors({404: [_NF, "not_in_room"]}, method="POST", signed_in=False),
         },
     )
@@ -470,7 +500,7 @@ class RoomParticipantsApi(_Api):
         summary="Who is in the room",
         description="For admitted participants and moderators; moderators also get the lobby.",
         responses={
-            200: s.RoomRosterSerializer,
+            **_ok(200, s.RoomRosterSerializer, _X.ROSTER),
             **_errors({403: ["not_in_room"], 404: [_NF]}, signed_in=False),
         },
     )
@@ -492,14 +522,16 @@ class RoomParticipantsApi(_Api):
         return Response(s.RoomRosterSerializer(body).data)
 
 
-def _lobby_schema(summary: str, description: str, codes: dict[int, list[str]]) -> Any:
+def _lobby_schema(
+    summary: str, description: str, codes: dict[int, list[str]], example: dict[str, Any]
+) -> Any:
     return extend_schema(
         summary=summary,
         description=description + ' Send exactly one of `participant_ids` and `"all": true`; '
         "both or neither is a 400 (`invalid`).",
         request=s.RoomLobbyDecisionInputSerializer,
         responses={
-            200: s.RoomParticipantListSerializer,
+            **_ok(200, s.RoomParticipantListSerializer, {"participants": [example]}),
             **_errors(codes, method="POST", body=True),
         },
         examples=[
@@ -517,6 +549,12 @@ class RoomLobbyAdmitApi(_Api):
         "Hosts and co-hosts. Naming more people than there are free seats is a 409 "
         "(`room_full`); `all` lets in the longest waiting until the room is full.",
         {403: ["not_a_host"], 404: [_NF, "not_in_lobby"], 409: ["room_full"], 410: ["room_ended"]},
+        {
+            **_X.GUEST_IN_LOBBY,
+            "state": "admitted",
+            "lobby_reason": "",
+            "joined_at": "2030-01-01T16:30:00Z",
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -534,6 +572,7 @@ class RoomLobbyDenyApi(_Api):
         "Turn people away from the lobby",
         "Hosts and co-hosts. Those turned away hear `lobby.denied` on their socket.",
         {403: ["not_a_host"], 404: [_NF, "not_in_lobby"]},
+        {**_X.GUEST_IN_LOBBY, "state": "denied"},
     )
     def post(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -556,7 +595,7 @@ class RoomParticipantRemoveApi(_Api):
         ],
         request=s.RoomRemoveInputSerializer,
         responses={
-            200: s.RoomBanSerializer,
+            **_ok(200, s.RoomBanSerializer, _X.BAN),
             **_errors(
                 {
                     400: ["cannot_remove_self", *_TEXT("reason")],
@@ -589,7 +628,7 @@ class RoomParticipantMuteApi(_Api):
         description="Hosts and co-hosts; everyone hears the change as `room.participant_updated`.",
         request=None,
         responses={
-            200: s.RoomParticipantSerializer,
+            **_ok(200, s.RoomParticipantSerializer, _X.PARTICIPANT),
             **_errors(
                 {
                     403: ["not_a_host"],
@@ -616,7 +655,7 @@ class RoomParticipantAskUnmuteApi(_Api):
         description="Hosts and co-hosts; the person hears `unmute.requested` and decides.",
         request=None,
         responses={
-            200: s.RoomParticipantSerializer,
+            **_ok(200, s.RoomParticipantSerializer, _X.PARTICIPANT),
             **_errors(
                 {
                     403: ["not_a_host"],
@@ -644,7 +683,7 @@ class RoomMuteAllApi(_Api):
         description="Returns those it muted.",
         request=None,
         responses={
-            200: s.RoomParticipantListSerializer,
+            **_ok(200, s.RoomParticipantListSerializer, {"participants": [_X.PARTICIPANT]}),
             **_errors({403: ["not_a_host"], 404: [_NF], 410: ["room_ended"]}, method="POST"),
         },
     )
@@ -665,7 +704,14 @@ class RoomCoHostsApi(_Api):
         summary="Co-hosts of a room",
         description="For the host and co-hosts; oldest first, a page at a time.",
         parameters=pagination.PARAMETERS,
-        responses={200: MemberPage, **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]})},
+        responses={
+            **_ok(
+                200,
+                MemberPage,
+                _X.page_of(_X.MEMBER, path=f"/api/v1/rooms/{_X.ROOM_TOKEN}/cohosts/"),
+            ),
+            **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]}),
+        },
     )
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -680,7 +726,7 @@ class RoomCoHostsApi(_Api):
         examples=[OpenApiExample("Example", value={"user_id": 42}, request_only=True)],
         request=s.RoomCoHostInputSerializer,
         responses={
-            201: s.RoomMemberSerializer,
+            **_ok(201, s.RoomMemberSerializer, {**_X.MEMBER, "created_at": "2030-01-01T16:25:00Z"}),
             **_errors(
                 {
                     400: ["already_host"],
@@ -731,7 +777,14 @@ class RoomInvitationsApi(_Api):
         summary="People invited to a room",
         description="For the host and co-hosts; oldest first, a page at a time.",
         parameters=pagination.PARAMETERS,
-        responses={200: MemberPage, **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]})},
+        responses={
+            **_ok(
+                200,
+                MemberPage,
+                _X.page_of(_X.MEMBER, path=f"/api/v1/rooms/{_X.ROOM_TOKEN}/invitations/"),
+            ),
+            **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]}),
+        },
     )
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -745,7 +798,7 @@ class RoomInvitationsApi(_Api):
         description="Returns the new invitations; people already invited are skipped.",
         request=s.RoomInviteInputSerializer,
         responses={
-            201: s.RoomMemberSerializer(many=True),
+            **_ok(201, s.RoomMemberSerializer(many=True), _X.MEMBER),
             **_errors(
                 {
                     400: _INVITES,
@@ -801,7 +854,10 @@ class RoomBansApi(_Api):
         description="For the host and co-hosts; newest first, a page at a time. Lift a ban "
         "with DELETE bans/<id>/.",
         parameters=pagination.PARAMETERS,
-        responses={200: BanPage, **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]})},
+        responses={
+            **_ok(200, BanPage, _X.page_of(_X.BAN, path=f"/api/v1/rooms/{_X.ROOM_TOKEN}/bans/")),
+            **_errors({403: ["not_a_host"], 404: [_NF, "not_found"]}),
+        },
     )
     def get(self, request: Request, token: str) -> Response:
         room = _room(request, token)
@@ -847,7 +903,7 @@ class RoomReportsApi(_Api):
         description="For admitted participants, signed in or guests.",
         request=s.RoomReportInputSerializer,
         responses={
-            201: s.RoomReportOutputSerializer,
+            **_ok(201, s.RoomReportOutputSerializer, _X.REPORT),
             **_errors(
                 {
                     400: ["invalid_reason", "cannot_report_self", *_TEXT("details")],
@@ -885,7 +941,7 @@ class RoomRsvpApi(_Api):
         "the start then reaches you. Anyone else gets the same 404 as an unknown link.",
         request=None,
         responses={
-            200: RsvpOutput,
+            **_ok(200, RsvpOutput, {"going": True, "count": 5}),
             **_errors(
                 {400: ["host_rsvp"], 404: [_NF], 409: ["not_scheduled"], 410: ["room_ended"]},
                 method="POST",
@@ -900,7 +956,10 @@ class RoomRsvpApi(_Api):
         summary='Take back "I\'ll be there"',
         description="Idempotent: answers the current state either way.",
         request=None,
-        responses={200: RsvpOutput, **_errors({404: [_NF]}, method="DELETE")},
+        responses={
+            **_ok(200, RsvpOutput, {"going": False, "count": 4}),
+            **_errors({404: [_NF]}, method="DELETE"),
+        },
     )
     def delete(self, request: Request, token: str) -> Response:
         state = services.rsvp_set(room=_room(request, token), user=_user(request), going=False)
@@ -930,7 +989,10 @@ class SocketTicketApi(_Api):
         "works once, within `expires_in` seconds. The socket contract is at "
         "`api/schema/socket/`.",
         request=None,
-        responses={201: SocketTicketOutput, **_errors({}, method="POST")},
+        responses={
+            **_ok(201, SocketTicketOutput, {"ticket": "st_2f9c7b1e8a4d6035", "expires_in": 60}),
+            **_errors({}, method="POST"),
+        },
     )
     def post(self, request: Request) -> Response:
         ticket = socket_auth.issue_ticket(_user(request))
