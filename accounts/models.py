@@ -3,17 +3,20 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
-    display_name = models.CharField(max_length=80, blank=True)
+    display_name = models.CharField(max_length=80, blank=True, verbose_name=_("display name"))
     # A suspended account can still log in and read, but may neither create nor join rooms.
-    suspended_at = models.DateTimeField(null=True, blank=True)
-    suspension_reason = models.CharField(max_length=500, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("suspended at"))
+    suspension_reason = models.CharField(
+        max_length=500, blank=True, verbose_name=_("suspension reason")
+    )
     # The language this person chose with the switcher (a code of settings.LANGUAGES), or ""
     # for "as my browser says". Rooms reads it through the adapter (accounts/adapter.py) to
     # write notifications and reminders in it.
-    language = models.CharField(max_length=16, blank=True)
+    language = models.CharField(max_length=16, blank=True, verbose_name=_("language"))
 
     @property
     def is_suspended(self) -> bool:
@@ -27,11 +30,17 @@ class User(AbstractUser):
 class FriendRequest(models.Model):
     """A pending request; accepting, declining or cancelling deletes it."""
 
-    from_user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    to_user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    from_user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("from user")
+    )
+    to_user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("to user")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("friend request")
+        verbose_name_plural = _("friend requests")
         constraints = [
             models.UniqueConstraint(fields=["from_user", "to_user"], name="friend_request_once"),
             models.CheckConstraint(
@@ -43,11 +52,17 @@ class FriendRequest(models.Model):
 class Friendship(models.Model):
     """Stored twice, once from each side, so "friends of X" is a single indexed lookup."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="friendships")
-    friend = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="friendships", verbose_name=_("user")
+    )
+    friend = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("friend")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("friendship")
+        verbose_name_plural = _("friendships")
         constraints = [
             models.UniqueConstraint(fields=["user", "friend"], name="friendship_once"),
             models.CheckConstraint(condition=~Q(user=F("friend")), name="friendship_not_self"),
@@ -55,11 +70,17 @@ class Friendship(models.Model):
 
 
 class Block(models.Model):
-    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks")
-    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    blocker = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="blocks", verbose_name=_("blocker")
+    )
+    blocked = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("blocked")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
         constraints = [
             models.UniqueConstraint(fields=["blocker", "blocked"], name="block_once"),
             models.CheckConstraint(condition=~Q(blocker=F("blocked")), name="block_not_self"),

@@ -9,10 +9,15 @@ POST_MAX = 5000
 
 class Post(models.Model):
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="posts",
+        verbose_name=_("author"),
     )
-    body = models.TextField(max_length=POST_MAX)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    body = models.TextField(max_length=POST_MAX, verbose_name=_("body"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
         verbose_name = _("post")
@@ -40,15 +45,22 @@ class Notification(models.Model):
     """
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
     )
-    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
-    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="+")
-    occurrence = models.CharField(max_length=40, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices, verbose_name=_("kind"))
+    room = models.ForeignKey(
+        "rooms.Room", on_delete=models.CASCADE, related_name="+", verbose_name=_("room")
+    )
+    occurrence = models.CharField(max_length=40, blank=True, verbose_name=_("occurrence"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "room", "kind", "occurrence"], name="notify_once"
@@ -64,4 +76,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} for {self.recipient_id}"
+        return _("%(kind)s for user %(user)s") % {
+            "kind": self.get_kind_display(),
+            "user": self.recipient_id,
+        }

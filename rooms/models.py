@@ -28,34 +28,54 @@ class RoomState(models.TextChoices):
 
 class Room(models.Model):
     host = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_rooms"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="hosted_rooms",
+        verbose_name=_("host"),
     )
-    title = models.CharField(max_length=120)
-    description = models.TextField(max_length=2000, blank=True)
-    scheduled_start = models.DateTimeField(null=True, blank=True)
-    audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.FRIENDS)
+    title = models.CharField(max_length=120, verbose_name=_("title"))
+    description = models.TextField(max_length=2000, blank=True, verbose_name=_("description"))
+    scheduled_start = models.DateTimeField(null=True, blank=True, verbose_name=_("scheduled start"))
+    audience = models.CharField(
+        max_length=20,
+        choices=Audience.choices,
+        default=Audience.FRIENDS,
+        verbose_name=_("audience"),
+    )
     capacity = models.PositiveSmallIntegerField(
-        default=50, validators=[MinValueValidator(1), MaxValueValidator(50)]
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        verbose_name=_("capacity"),
     )
-    token = models.CharField(max_length=64, unique=True, default=new_link_token)
-    password_hash = models.CharField(max_length=256, blank=True)
-    waiting_room = models.BooleanField(default=True)
+    token = models.CharField(
+        max_length=64, unique=True, default=new_link_token, verbose_name=_("token")
+    )
+    password_hash = models.CharField(max_length=256, blank=True, verbose_name=_("password hash"))
+    waiting_room = models.BooleanField(default=True, verbose_name=_("waiting room"))
     # Only people signed in to the site may join: bans and blocks attach to accounts, so they
     # hold fully; a guest's cookies can be dropped for a fresh identity.
-    signed_in_only = models.BooleanField(default=False)
-    locked = models.BooleanField(default=False)
-    participants_can_share_screen = models.BooleanField(default=True)
+    signed_in_only = models.BooleanField(default=False, verbose_name=_("signed in only"))
+    locked = models.BooleanField(default=False, verbose_name=_("locked"))
+    participants_can_share_screen = models.BooleanField(
+        default=True, verbose_name=_("participants can share screen")
+    )
     # One screen share at a time unless the host allows several (the SFU enforces it).
-    several_screen_shares = models.BooleanField(default=False)
+    several_screen_shares = models.BooleanField(
+        default=False, verbose_name=_("several screen shares")
+    )
     state = models.CharField(
-        max_length=10, choices=RoomState.choices, default=RoomState.SCHEDULED, db_index=True
+        max_length=10,
+        choices=RoomState.choices,
+        default=RoomState.SCHEDULED,
+        db_index=True,
+        verbose_name=_("state"),
     )
     # Bumped by every audited change; live clients use it to notice missed events.
-    version = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0, verbose_name=_("version"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    opened_at = models.DateTimeField(null=True, blank=True, verbose_name=_("opened at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
 
     class Meta:
         verbose_name = _("room")
@@ -76,43 +96,68 @@ class Room(models.Model):
 
 
 class Invitation(models.Model):
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="invitations")
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("room")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_invitations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="room_invitations",
+        verbose_name=_("user"),
     )
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invited by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # When `rooms.signals.room_invitation` told the host site about it (rooms/announce.py):
     # each invitation is announced once.
-    announced_at = models.DateTimeField(null=True, blank=True)
+    announced_at = models.DateTimeField(null=True, blank=True, verbose_name=_("announced at"))
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="invite_once")]
 
 
 class CoHost(models.Model):
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="cohosts")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cohosted_rooms"
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="cohosts", verbose_name=_("room")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="cohosted_rooms",
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("co-host")
+        verbose_name_plural = _("co-hosts")
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="cohost_once")]
 
 
 class Rsvp(models.Model):
     """Someone said "I'll be there" to a scheduled room: they get its reminder."""
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="rsvps")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_rsvps"
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="rsvps", verbose_name=_("room")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="room_rsvps",
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("RSVP")
+        verbose_name_plural = _("RSVPs")
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="rsvp_once")]
 
 
@@ -146,40 +191,53 @@ class Participant(models.Model):
     leaving starts a new row, so join and leave times add up to true meeting minutes.
     """
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="participants")
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="participants", verbose_name=_("room")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="room_visits",
+        verbose_name=_("user"),
     )
-    guest_id = models.CharField(max_length=64, blank=True, db_index=True)
-    device_id = models.CharField(max_length=64, blank=True)
-    display_name = models.CharField(max_length=80)
-    role = models.CharField(max_length=12, choices=Role.choices, default=Role.PARTICIPANT)
-    state = models.CharField(max_length=10, choices=ParticipantState.choices)
-    lobby_reason = models.CharField(max_length=20, choices=LobbyReason.choices, blank=True)
+    guest_id = models.CharField(
+        max_length=64, blank=True, db_index=True, verbose_name=_("guest id")
+    )
+    device_id = models.CharField(max_length=64, blank=True, verbose_name=_("device id"))
+    display_name = models.CharField(max_length=80, verbose_name=_("display name"))
+    role = models.CharField(
+        max_length=12, choices=Role.choices, default=Role.PARTICIPANT, verbose_name=_("role")
+    )
+    state = models.CharField(
+        max_length=10, choices=ParticipantState.choices, verbose_name=_("state")
+    )
+    lobby_reason = models.CharField(
+        max_length=20, choices=LobbyReason.choices, blank=True, verbose_name=_("lobby reason")
+    )
     # Only the newest join ticket is valid; redeeming it clears the nonce (single use).
-    ticket_nonce = models.CharField(max_length=64, blank=True)
+    ticket_nonce = models.CharField(max_length=64, blank=True, verbose_name=_("ticket nonce"))
     # Set while the person has no live socket: at admission (until they connect) and when a
     # socket drops. The seat is kept for ROOMS_RESUME_GRACE_SECONDS, then released.
-    disconnected_at = models.DateTimeField(null=True, blank=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True, verbose_name=_("disconnected at"))
     # Rotated on every socket connect; the resume token carries it.
-    resume_nonce = models.CharField(max_length=64, blank=True)
+    resume_nonce = models.CharField(max_length=64, blank=True, verbose_name=_("resume nonce"))
     # The web process holding the live socket (rooms.lease); its lease keeps the seat
     # connected. Empty while disconnected, or when the process runs no lease.
-    server = models.CharField(max_length=100, blank=True, db_index=True)
-    hand_raised = models.BooleanField(default=False)
-    audio_muted = models.BooleanField(default=False)
+    server = models.CharField(max_length=100, blank=True, db_index=True, verbose_name=_("server"))
+    hand_raised = models.BooleanField(default=False, verbose_name=_("hand raised"))
+    audio_muted = models.BooleanField(default=False, verbose_name=_("audio muted"))
     # The person turned their camera off (or has none): the SFU forwards none of it, and
     # everyone shows their initials with a camera-off mark.
-    camera_off = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    joined_at = models.DateTimeField(null=True, blank=True)
-    left_at = models.DateTimeField(null=True, blank=True)
+    camera_off = models.BooleanField(default=False, verbose_name=_("camera off"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    joined_at = models.DateTimeField(null=True, blank=True, verbose_name=_("joined at"))
+    left_at = models.DateTimeField(null=True, blank=True, verbose_name=_("left at"))
 
     class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
         constraints = [
             models.UniqueConstraint(
                 fields=["room", "user"],
@@ -203,7 +261,7 @@ class Participant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.display_name} in {self.room_id}"
+        return _("%(name)s in room %(room)s") % {"name": self.display_name, "room": self.room_id}
 
     @property
     def is_guest(self) -> bool:
@@ -219,8 +277,12 @@ class SocketServer(models.Model):
     renewing (killed, frozen, cut off), the seats of its sockets count as dropped from its
     last renewal on, and their people resume through another process."""
 
-    id = models.CharField(max_length=100, primary_key=True)
-    last_seen = models.DateTimeField(db_index=True)
+    id = models.CharField(max_length=100, primary_key=True, verbose_name=_("ID"))
+    last_seen = models.DateTimeField(db_index=True, verbose_name=_("last seen"))
+
+    class Meta:
+        verbose_name = _("socket server")
+        verbose_name_plural = _("socket servers")
 
     def __str__(self) -> str:
         return self.id
@@ -229,18 +291,29 @@ class SocketServer(models.Model):
 class Ban(models.Model):
     """Keeps a removed person out: by account, by guest identity and by device cookie."""
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="bans")
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="bans", verbose_name=_("room")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
     )
-    guest_id = models.CharField(max_length=64, blank=True)
-    device_id = models.CharField(max_length=64, blank=True)
-    display_name = models.CharField(max_length=80)
-    reason = models.CharField(max_length=500, blank=True)
+    guest_id = models.CharField(max_length=64, blank=True, verbose_name=_("guest id"))
+    device_id = models.CharField(max_length=64, blank=True, verbose_name=_("device id"))
+    display_name = models.CharField(max_length=80, verbose_name=_("display name"))
+    reason = models.CharField(max_length=500, blank=True, verbose_name=_("reason"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("ban")
@@ -254,20 +327,34 @@ class Ban(models.Model):
 
 
 class AuditEvent(models.Model):
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="audit_events")
-    kind = models.CharField(max_length=50)
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="audit_events", verbose_name=_("room")
+    )
+    kind = models.CharField(max_length=50, verbose_name=_("kind"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_name = models.CharField(max_length=80, blank=True)
+    actor_name = models.CharField(max_length=80, blank=True, verbose_name=_("actor name"))
     target = models.ForeignKey(
-        Participant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Participant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("target"),
     )
-    data = models.JSONField(default=dict, blank=True)
-    version = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
+    version = models.PositiveIntegerField(verbose_name=_("version"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -289,22 +376,42 @@ class ReportStatus(models.TextChoices):
 
 
 class Report(models.Model):
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="reports")
-    reporter = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
-    target = models.ForeignKey(
-        Participant, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="reports", verbose_name=_("room")
     )
-    reason = models.CharField(max_length=20, choices=ReportReason.choices)
-    details = models.TextField(max_length=2000, blank=True)
+    reporter = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="+", verbose_name=_("reporter")
+    )
+    target = models.ForeignKey(
+        Participant,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("target"),
+    )
+    reason = models.CharField(max_length=20, choices=ReportReason.choices, verbose_name=_("reason"))
+    details = models.TextField(max_length=2000, blank=True, verbose_name=_("details"))
     status = models.CharField(
-        max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN, db_index=True
+        max_length=10,
+        choices=ReportStatus.choices,
+        default=ReportStatus.OPEN,
+        db_index=True,
+        verbose_name=_("status"),
     )
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
-    resolution_note = models.TextField(max_length=2000, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    resolution_note = models.TextField(
+        max_length=2000, blank=True, verbose_name=_("resolution note")
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("report")
@@ -333,13 +440,17 @@ class Announcement(models.Model):
     time that was moved).
     """
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=20, choices=AnnouncementKind.choices)
-    occurrence = models.CharField(max_length=40, blank=True)
-    recipients = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="+", verbose_name=_("room")
+    )
+    kind = models.CharField(max_length=20, choices=AnnouncementKind.choices, verbose_name=_("kind"))
+    occurrence = models.CharField(max_length=40, blank=True, verbose_name=_("occurrence"))
+    recipients = models.PositiveIntegerField(default=0, verbose_name=_("recipients"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
         constraints = [
             models.UniqueConstraint(
                 fields=["room", "kind", "occurrence"], name="rooms_announce_once"
@@ -347,4 +458,7 @@ class Announcement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} of room {self.room_id}"
+        return _("%(kind)s of room %(room)s") % {
+            "kind": self.get_kind_display(),
+            "room": self.room_id,
+        }

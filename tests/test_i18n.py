@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,9 @@ from feed.models import NotificationKind
 from rooms import i18n
 from rooms import services as room_services
 from rooms.adapter import DefaultAdapter
+from rooms.models import AuditEvent, Role, RoomState
 from tests import i18n_sources
-from tests.factories import UserFactory, befriend
+from tests.factories import ParticipantFactory, RoomFactory, UserFactory, befriend
 from tests.rooms.socket_client import HOST, ORIGIN, Socket, guest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -495,3 +497,96 @@ def test_scripts_import_what_they_translate_with() -> None:
             if re.search(rf"(?<![\w.]){helper}\(", source) and helper not in imported:
                 missing.append(f"{path.relative_to(ROOT)}: {helper}")
     assert not missing, "\n".join(missing)
+
+
+# --- The moderation console -------------------------------------------------------------------
+
+
+class ShownText(HTMLParser):
+    """The text a page shows: text outside scripts and styles, and the attributes read out or
+    shown (labels, titles, placeholders, button captions)."""
+
+    SHOWN_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[tuple[str, str]] = []  # (where, text)
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "template", "noscript"):
+            self.hidden += 1
+        values = dict(attrs)
+        self.texts += [(a, values[a] or "") for a in self.SHOWN_ATTRIBUTES if values.get(a)]
+        if tag == "input" and values.get("type") in ("submit", "button") and values.get("value"):
+            self.texts.append(("value", values["value"] or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "template", "noscript"):
+            self.hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden and data.strip():
+            self.texts.append(("text", data.strip()))
+
+
+# Django's admin writes these image descriptions itself, untranslated (the search icon's
+# "Search" and a boolean icon's Python value): they are Django's text, not ours; left out here.
+DJANGO_UNTRANSLATED = {("alt", "Search"), ("alt", "True"), ("alt", "False"), ("alt", "None")}
+
+
+def latin_text(page: str, data: list[str]) -> list[str]:
+    """What the page shows in Latin script, once the values in `data` are taken out."""
+    parser = ShownText()
+    parser.feed(page)
+    found = []
+    for where, text in parser.texts:
+        if (where, text) in DJANGO_UNTRANSLATED:
+            continue
+        left = text
+        for value in data:
+            left = left.replace(value, "")
+        if re.search(r"[A-Za-z]", left):
+            found.append(text if where == "text" else f"{where}={text}")
+    return found
+
+
+@pytest.mark.django_db
+def test_the_room_console_is_all_in_arabic() -> None:
+    """The Room admin's change list (columns, filters, actions) and change form (field labels,
+    the participants and audit log inlines) through the real admin URLs, in Arabic: no label
+    left in English. Names and titles are Arabic here, so only data may stay Latin: the room's
+    link token and the audit log's event codes."""
+    host = UserFactory(username="سلمى", display_name="سلمى")
+    guest_name = UserFactory(username="كريم", display_name="كريم")
+    room = RoomFactory(host=host, title="نادي الكتاب", state=RoomState.OPEN)
+    ParticipantFactory(room=room, user=host, role=Role.HOST)
+    ParticipantFactory(room=room, user=guest_name)
+    AuditEvent.objects.create(room=room, kind="room.created", actor_name="سلمى", version=1)
+    staff = UserFactory(username="مشرف", display_name="مشرف", is_staff=True, is_superuser=True)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="ar")
+    browser.force_login(staff)
+    data = [room.token, "room.created"]
+
+    changelist = browser.get(reverse("admin:rooms_room_changelist"))
+    assert changelist.status_code == 200
+    assert page_language(changelist) == ("ar", "rtl")
+    page = changelist.content.decode()
+    for label in ("العنوان", "المضيف", "الجمهور", "تاريخ الإنشاء", "غرفة الانتظار"):
+        assert label in page, label
+    assert latin_text(page, data) == []
+
+    change = browser.get(reverse("admin:rooms_room_change", args=[room.pk]))
+    assert change.status_code == 200
+    assert page_language(change) == ("ar", "rtl")
+    page = change.content.decode()
+    for label in ("موعد البدء", "يمكن للمشاركين مشاركة الشاشة", "المشاركون", "سجل التدقيق"):
+        assert label in page, label
+    assert room.token in page and "room.created" in page  # the data is there, and let through
+    assert latin_text(page, data) == []
+
+    # The check does find English labels: the same change form in English.
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    english.force_login(staff)
+    page = english.get(reverse("admin:rooms_room_change", args=[room.pk])).content.decode()
+    assert any(text.startswith("Scheduled start") for text in latin_text(page, data))
