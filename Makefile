@@ -40,6 +40,7 @@ $(VENV_NEWEST)/.installed: pyproject.toml setup.py rooms/sfu/fastpath.c rooms/sf
 	@test -n "$(PYTHON_NEWEST)" || { echo "make venv-newest needs Python 3.13 (python3.13 on PATH, or PYTHON_NEWEST=...)" >&2; exit 1; }
 	test -x $(VENV_NEWEST)/bin/python || $(PYTHON_NEWEST) -m venv $(VENV_NEWEST)
 	$(VENV_NEWEST)/bin/python -m pip install --quiet -e ".[dev]" "$(DJANGO_NEWEST)"
+	$(VENV_NEWEST)/bin/python -c "import pathlib, sys, sysconfig; pathlib.Path(sysconfig.get_path('purelib'), 'rooms-checkout.pth').write_text(sys.argv[1] + '\n')" "$(CURDIR)"
 	touch $@
 
 run: venv

@@ -535,13 +535,45 @@ class ShownText(HTMLParser):
 DJANGO_UNTRANSLATED = {("alt", "Search"), ("alt", "True"), ("alt", "False"), ("alt", "None")}
 
 
-def latin_text(page: str, data: list[str]) -> list[str]:
-    """What the page shows in Latin script, once the values in `data` are taken out."""
+def django_untranslated(language: str) -> list[re.Pattern[str]]:
+    """Django's own admin text that Django's catalog for `language` does not translate (a new
+    Django release adds admin strings before its translators catch up: Django 6.1's Arabic
+    has no "Pagination %(name)s" or "Run"), as patterns over what the page shows. They are
+    Django's to translate, not ours, so the console check lets exactly these through."""
+    import gettext
+
+    import django.conf
+    import django.contrib.admin
+
+    admin = Path(django.contrib.admin.__file__).parent / "locale"
+    core = Path(django.conf.__file__).parent / "locale"  # forms' text, e.g. a select's prompt
+    patterns = []
+    for locale, domain in ((admin, "django"), (admin, "djangojs"), (core, "django")):
+        source = (locale / "en" / "LC_MESSAGES" / f"{domain}.po").read_text(encoding="utf-8")
+        catalog = gettext.translation(domain, localedir=locale, languages=[language])
+        for msgid in re.findall(r'^msgid "(.+)"$', source, flags=re.M):
+            text = msgid.replace('\\"', '"')
+            if catalog.gettext(text) != text:
+                continue
+            pattern = re.sub(r"%\\\(\w+\\\)[sd]", ".+", re.escape(text))
+            # Only words: "%(a)s %(b)s" or a lone "S" would let anything through.
+            if len(re.findall(r"[A-Za-z]", re.sub(r"%\(\w+\)[sd]", "", text))) >= 2:
+                patterns.append(re.compile(pattern))
+    return patterns
+
+
+def latin_text(
+    page: str, data: list[str], allowed: list[re.Pattern[str]] | None = None
+) -> list[str]:
+    """What the page shows in Latin script, once the values in `data` are taken out; texts
+    that fully match one of the `allowed` patterns are left out."""
     parser = ShownText()
     parser.feed(page)
     found = []
     for where, text in parser.texts:
         if (where, text) in DJANGO_UNTRANSLATED:
+            continue
+        if allowed and any(p.fullmatch(text) for p in allowed):
             continue
         left = text
         for value in data:
@@ -567,6 +599,7 @@ def test_the_room_console_is_all_in_arabic() -> None:
     browser = Client(HTTP_ACCEPT_LANGUAGE="ar")
     browser.force_login(staff)
     data = [room.token, "room.created"]
+    djangos = django_untranslated("ar")
 
     changelist = browser.get(reverse("admin:rooms_room_changelist"))
     assert changelist.status_code == 200
@@ -574,7 +607,7 @@ def test_the_room_console_is_all_in_arabic() -> None:
     page = changelist.content.decode()
     for label in ("العنوان", "المضيف", "الجمهور", "تاريخ الإنشاء", "غرفة الانتظار"):
         assert label in page, label
-    assert latin_text(page, data) == []
+    assert latin_text(page, data, djangos) == [], latin_text(page, data, djangos)
 
     change = browser.get(reverse("admin:rooms_room_change", args=[room.pk]))
     assert change.status_code == 200
@@ -583,7 +616,7 @@ def test_the_room_console_is_all_in_arabic() -> None:
     for label in ("موعد البدء", "يمكن للمشاركين مشاركة الشاشة", "المشاركون", "سجل التدقيق"):
         assert label in page, label
     assert room.token in page and "room.created" in page  # the data is there, and let through
-    assert latin_text(page, data) == []
+    assert latin_text(page, data, djangos) == [], latin_text(page, data, djangos)
 
     # The check does find English labels: the same change form in English.
     english = Client(HTTP_ACCEPT_LANGUAGE="en")
