@@ -1,6 +1,9 @@
-"""Impaired-network benchmark: one publisher behind a lossy link, repaired by NACKs or not.
+"""Impaired-network benchmark: publishers and subscribers behind shaped links.
 
-    PYTHONPATH=. .venv/bin/python -m bench.impaired [--people 6] [--loss 0.05] [--frames 300]
+    PYTHONPATH=. .venv/bin/python -m bench.impaired [--scenario loss|slow|drop] [--runs 2] ...
+
+Three scenarios (``--scenario``, ``loss`` by default); the ``slow`` and ``drop`` ones are
+described at ``slow_scenario`` and ``drop_scenario``. ``loss``:
 
 The SFU runs in a child process (``rooms.mediabot.bot._sfu_child``: the SFU's own code on
 uvloop, answering offers over a pipe; no web stack). ``--people`` bots join one room, each
@@ -18,7 +21,8 @@ order, references intact: ``frames_decodable``; worst and mean): the lossy one's
 others' (which should be unaffected). Also the loss the shaper made,
 the sequence numbers the SFU asked for and the publisher resent, and the SFU's CPU.
 
-Writes ``bench/results/impaired-<UTC timestamp>.json``.
+Writes ``bench/results/impaired-<scenario>-<UTC timestamp>.json`` (``impaired-<stamp>`` for
+``loss``).
 """
 
 from __future__ import annotations
@@ -27,9 +31,14 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import json
 import multiprocessing
 import statistics
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -168,8 +177,341 @@ async def scenario(args: argparse.Namespace, nack: bool) -> dict[str, Any]:
             process.terminate()
 
 
+# --- slow subscriber and link drop --------------------------------------------------------
+
+
+def freezes(times: Sequence[float], start: float, end: float) -> list[float]:
+    """The freezes of one stream in [start, end], as WebRTC's getStats counts them: a gap
+    between decodable frames longer than max(3 x mean frame interval, mean + 150 ms), the
+    mean over the window's gaps. The window's edges count as frames (a stream that stops, or
+    shows nothing, is frozen to the edge)."""
+    inside = [t for t in times if start <= t <= end]
+    before = [t for t in times if t < start]
+    points = [before[-1] if before else start, *inside, end]
+    gaps = [min(b, end) - max(a, start) for a, b in itertools.pairwise(points)]
+    frames = len(inside)
+    if frames < 2:
+        return [end - start]
+    mean = (inside[-1] - inside[0]) / (frames - 1)
+    threshold = max(3 * mean, mean + 0.150)
+    return [gap for gap in gaps if gap > threshold]
+
+
+@dataclass
+class Snapshot:
+    """What one subscriber had received at a moment, per receive slot."""
+
+    at: float
+    octets: dict[str, int]
+    lost: dict[str, int]
+    sized: dict[str, Counter[tuple[int, int]]]
+
+
+def snapshot(bot: Bot) -> Snapshot:
+    return Snapshot(
+        time.monotonic(),
+        {mid: s.stats.octets for mid, s in bot.received.items()},
+        {mid: s.stats.lost for mid, s in bot.received.items()},
+        {mid: Counter(s.sized_bytes) for mid, s in bot.received.items()},
+    )
+
+
+def received(bot: Bot, first: Snapshot, last: Snapshot) -> dict[str, Any]:
+    """One subscriber's video between two snapshots: its bitrate, and per stream the picture
+    size most of its bytes had, its bitrate and its freezes."""
+    window = last.at - first.at
+    streams: list[dict[str, Any]] = []
+    for s in bot.streams("video"):
+        sized = last.sized[s.mid] - first.sized.get(s.mid, Counter())
+        size = sized.most_common(1)[0][0] if sized else (0, 0)
+        frozen = freezes(s.frame_times, first.at, last.at)
+        streams.append(
+            {
+                "mid": s.mid,
+                "size": f"{size[0]}x{size[1]}",
+                "kbps": round((last.octets[s.mid] - first.octets.get(s.mid, 0)) * 8 / window / 1e3),
+                "frozen_pct": round(100 * sum(frozen) / window, 2),
+                "longest_freeze_s": round(max(frozen, default=0.0), 3),
+            }
+        )
+    frozen_pcts: list[float] = [s["frozen_pct"] for s in streams]
+    return {
+        "video_kbps": sum(s["kbps"] for s in streams),
+        "frozen_pct": round(statistics.mean(frozen_pcts), 2) if streams else None,
+        "frozen_pct_worst": max(frozen_pcts, default=None),
+        "sizes": dict(Counter(s["size"] for s in streams)),
+        "streams": streams,
+    }
+
+
+class SfuProcess:
+    """The SFU in a child process (``_sfu_child``), driven over its pipe."""
+
+    def __init__(self, config: SfuConfig) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._parent, child = ctx.Pipe()
+        self.process = ctx.Process(target=_sfu_child, args=(child, config), daemon=True)
+        self.process.start()
+        self._lock = asyncio.Lock()
+
+    async def call(self, *request: object) -> object:
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            self._parent.send(request)
+            status, value = await loop.run_in_executor(None, self._parent.recv)
+        if status != "ok":
+            raise RuntimeError(str(value))
+        return value
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):  # the child may be gone already
+            await asyncio.wait_for(self.call("close"), 10)
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.terminate()
+
+
+async def simulcast_room(sfu: SfuProcess, people: int, shaped: int, shaper: UdpShaper) -> list[Bot]:
+    """``people`` simulcast bots in one room, each reporting what it receives (receiver
+    reports: ``Bot(feedback=True)``); bot ``shaped`` reaches the SFU through ``shaper``.
+    Returns once every bot decodes every other one's video (bounded)."""
+    bots: list[Bot] = []
+    others = people - 1
+    for i in range(people):
+
+        async def signaling(sdp: str, pid: str = f"p{i}") -> str:
+            return str(await sfu.call("offer", pid, sdp))
+
+        bot = Bot(
+            f"p{i}",
+            shape_signaling(signaling, shaper) if i == shaped else signaling,
+            variant=i,
+            audio_level=30 + i,
+            audio_slots=min(3, others),
+            video_slots=others,
+            decode=False,
+            pace=True,
+            simulcast=True,
+            feedback=True,
+            ice_addresses=ADDRESSES,
+        )
+        bots.append(bot)
+        await bot.start(timeout=30)
+
+    def everyone_decodes() -> bool:
+        return all(
+            all(decoded_by_origin(bot).get(j, 0) >= 5 for j in range(people) if j != i)
+            for i, bot in enumerate(bots)
+        )
+
+    if not await bots[-1].wait_until(everyone_decodes, timeout=120):
+        for bot in bots:
+            await bot.close()
+        raise RuntimeError("not every subscriber decoded every publisher")
+    return bots
+
+
+async def slow_run(args: argparse.Namespace, rate: float | None) -> dict[str, Any]:
+    """One run of the slow-subscriber room: the last bot's downlink at ``rate`` (None: not
+    limited, the same relay in its path)."""
+    config = SfuConfig(ice_addresses=ADDRESSES, last_n=9)
+    sfu = SfuProcess(config)
+    shaper = await UdpShaper.start(down=LinkSpec(rate_bps=rate), seed=args.seed)
+    slow = args.people - 1
+    bots: list[Bot] = []
+    try:
+        bots = await simulcast_room(sfu, args.people, slow, shaper)
+        await asyncio.sleep(args.settle)
+        first = [snapshot(bot) for bot in bots]
+        await asyncio.sleep(args.seconds)
+        last = [snapshot(bot) for bot in bots]
+        estimate = await sfu.call("downlink", f"p{slow}")
+        subscribers = [received(bot, a, b) for bot, a, b in zip(bots, first, last, strict=True)]
+        return {
+            "limit_kbps": None if rate is None else round(rate / 1e3),
+            "slow_subscriber": slow,
+            "slow_estimate_kbps": round(int(str(estimate)) / 1e3),
+            "link_overflowed": shaper.down_link.overflowed,
+            "subscribers": subscribers,
+        }
+    finally:
+        for bot in bots:
+            await bot.close()
+        shaper.close()
+        await sfu.close()
+
+
+def slow_summary(limited: dict[str, Any], free: dict[str, Any]) -> dict[str, Any]:
+    """The targets' figures from one limited run and the unimpaired run beside it."""
+    slow = limited["slow_subscriber"]
+    others = [i for i in range(len(free["subscribers"])) if i != slow]
+    ratios = [
+        limited["subscribers"][i]["video_kbps"] / free["subscribers"][i]["video_kbps"]
+        for i in others
+    ]
+    same_size = [
+        a["size"] == b["size"]
+        for i in others
+        for a, b in zip(
+            limited["subscribers"][i]["streams"], free["subscribers"][i]["streams"], strict=True
+        )
+    ]
+    s = limited["subscribers"][slow]
+    return {
+        "slow_video_kbps": s["video_kbps"],
+        "slow_sizes": s["sizes"],
+        "slow_frozen_pct": s["frozen_pct"],
+        "slow_frozen_pct_worst_stream": s["frozen_pct_worst"],
+        "slow_estimate_kbps": limited["slow_estimate_kbps"],
+        "unimpaired_slow_video_kbps": free["subscribers"][slow]["video_kbps"],
+        "others_kbps_ratio_min": round(min(ratios), 3),
+        "others_kbps_ratio_max": round(max(ratios), 3),
+        "others_same_size_pct": round(100 * sum(same_size) / len(same_size), 1),
+        "others_frozen_pct_worst": max(limited["subscribers"][i]["frozen_pct"] for i in others),
+    }
+
+
+async def slow_scenario(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Slow subscriber: ``--people`` (10) bots in a room, all publishing simulcast (three
+    layers); the last one's downlink limited to ``--rate`` (500 kbit/s, drop-tail queue of
+    ``LinkSpec.queue_bytes``). Each run is the limited room and then the same room unlimited,
+    back to back: after everyone decodes everyone and ``--settle`` s, ``--seconds`` s are
+    measured: per subscriber its video bitrate, the picture size of each stream it receives
+    (from the keyframes' VP8 headers) and its frozen time (``freezes``)."""
+    rows = []
+    for n in range(args.runs):
+        limited = await slow_run(args, args.rate)
+        free = await slow_run(args, None)
+        row = {"run": n, "summary": slow_summary(limited, free), "limited": limited, "free": free}
+        print(json.dumps(row["summary"]), flush=True)
+        rows.append(row)
+    return rows
+
+
+async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
+    config = SfuConfig(ice_addresses=ADDRESSES, last_n=9)
+    sfu = SfuProcess(config)
+    shaper = await UdpShaper.start(down=LinkSpec(rate_bps=args.rate_before), seed=args.seed)
+    dropped = args.people - 1
+    pid = f"p{dropped}"
+    bots: list[Bot] = []
+    try:
+        bots = await simulcast_room(sfu, args.people, dropped, shaper)
+        bot = bots[dropped]
+        await asyncio.sleep(args.settle)
+        loop = asyncio.get_running_loop()
+        trace: list[tuple[float, int]] = []
+
+        async def poll(until: float) -> None:
+            while time.monotonic() < until:
+                trace.append((time.monotonic(), int(str(await sfu.call("downlink", pid)))))
+                await asyncio.sleep(0.1)
+
+        before = snapshot(bot)
+        await poll(time.monotonic() + args.before)
+        drop_at = time.monotonic()
+        shaper.down_link.set_rate(args.rate_after, loop.time())
+        await poll(drop_at + args.after / 2)
+        middle = snapshot(bot)
+        await poll(drop_at + args.after)
+        after = snapshot(bot)
+        followed = next(
+            (t - drop_at for t, v in trace if t >= drop_at and v <= args.rate_after), None
+        )
+        video = [freezes(s.frame_times, before.at, after.at) for s in bot.streams("video")]
+        audio_gaps = [
+            max(
+                (
+                    b - a
+                    for a, b in itertools.pairwise(
+                        [t for t in s.frame_times if before.at <= t <= after.at]
+                    )
+                ),
+                default=after.at - before.at,
+            )
+            for s in bot.streams("audio")
+        ]
+        late = received(bot, middle, after)  # the second half after the drop
+        return {
+            "rate_before_kbps": round(args.rate_before / 1e3),
+            "rate_after_kbps": round(args.rate_after / 1e3),
+            "estimate_before_kbps": round(
+                statistics.median(v for t, v in trace if t < drop_at) / 1e3
+            ),
+            "estimate_followed_s": None if followed is None else round(followed, 2),
+            "estimate_end_kbps": round(trace[-1][1] / 1e3),
+            "longest_video_freeze_s": round(
+                max((max(f, default=0.0) for f in video), default=0.0), 3
+            ),
+            "video_freezes": sum(len(f) for f in video),
+            "longest_audio_gap_s": round(max(audio_gaps, default=0.0), 3),
+            "audio_lost_packets": sum(
+                after.lost[s.mid] - before.lost.get(s.mid, 0) for s in bot.streams("audio")
+            ),
+            "link_overflowed": shaper.down_link.overflowed,
+            "sizes_after": late["sizes"],
+            "video_kbps_after": late["video_kbps"],
+            "trace_kbps": [(round(t - drop_at, 2), round(v / 1e3)) for t, v in trace],
+        }
+    finally:
+        for bot in bots:
+            await bot.close()
+        shaper.close()
+        await sfu.close()
+
+
+async def drop_scenario(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Drop: ``--people`` (4) simulcast bots; the last one's downlink runs at
+    ``--rate-before`` (2 Mbit/s) and, ``--before`` s into the measurement, drops to
+    ``--rate-after`` (300 kbit/s) for ``--after`` s (``Link.set_rate``). The SFU's downlink
+    estimate for that subscriber is read every 0.1 s over the pipe (``"downlink"``): how long
+    until it is at or below the new rate; the subscriber's longest video freeze
+    (``freezes``) and its audio: the longest gap between received packets and the packets
+    lost, over the whole measurement."""
+    rows = []
+    for n in range(args.runs):
+        row = await drop_run(args) | {"run": n}
+        print(json.dumps({k: v for k, v in row.items() if k != "trace_kbps"}), flush=True)
+        rows.append(row)
+    return rows
+
+
+SUMMARY_KEYS = {
+    "slow": (
+        "slow_video_kbps",
+        "slow_frozen_pct",
+        "slow_frozen_pct_worst_stream",
+        "slow_estimate_kbps",
+        "others_kbps_ratio_min",
+        "others_kbps_ratio_max",
+        "others_same_size_pct",
+        "others_frozen_pct_worst",
+    ),
+    "drop": (
+        "estimate_followed_s",
+        "longest_video_freeze_s",
+        "longest_audio_gap_s",
+        "audio_lost_packets",
+        "video_kbps_after",
+    ),
+}
+
+
+def medians(scenario: str, rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key in SUMMARY_KEYS.get(scenario, ()):
+        values = [(row["summary"] if scenario == "slow" else row)[key] for row in rows]
+        known = [v for v in values if v is not None]
+        out[key] = statistics.median(known) if len(known) == len(values) else None
+    return out
+
+
 async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     use_host_addresses(ADDRESSES)
+    if args.scenario == "slow":
+        return await slow_scenario(args)
+    if args.scenario == "drop":
+        return await drop_scenario(args)
     rows = []
     for nack in (True, False):
         row = await scenario(args, nack)
@@ -180,20 +522,38 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--people", type=int, default=6)
+    parser.add_argument("--scenario", choices=("loss", "slow", "drop"), default="loss")
+    parser.add_argument("--people", type=int, help="6 (loss), 10 (slow), 4 (drop)")
     parser.add_argument("--loss", type=float, default=0.05)
     parser.add_argument("--frames", type=int, default=300, help="per publisher (15 fps)")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--runs", type=int, default=2, help="slow and drop: runs (medians)")
+    parser.add_argument("--rate", type=float, default=500_000, help="slow: downlink bit/s")
+    parser.add_argument("--settle", type=float, default=5.0, help="s after everyone decodes")
+    parser.add_argument("--seconds", type=float, default=20.0, help="slow: measured s")
+    parser.add_argument("--rate-before", type=float, default=2_000_000)
+    parser.add_argument("--rate-after", type=float, default=300_000)
+    parser.add_argument("--before", type=float, default=5.0, help="drop: s before the drop")
+    parser.add_argument("--after", type=float, default=10.0, help="drop: s after the drop")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
     args = parser.parse_args(argv)
+    if args.people is None:
+        args.people = {"loss": 6, "slow": 10, "drop": 4}[args.scenario]
     import uvloop
 
     rows = uvloop.run(run(args))
+    summary = medians(args.scenario, rows)
+    if summary:
+        print("medians:", json.dumps(summary))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"impaired-{stamp}.json"
+    name = "impaired" if args.scenario == "loss" else f"impaired-{args.scenario}"
+    path = args.out / f"{name}-{stamp}.json"
     path.write_text(
-        json.dumps({"args": vars(args) | {"out": str(args.out)}, "rows": rows}, indent=1)
+        json.dumps(
+            {"args": vars(args) | {"out": str(args.out)}, "medians": summary, "rows": rows},
+            indent=1,
+        )
     )
     print(f"written: {path}")
 

@@ -10,6 +10,10 @@ WebSocket ``Signaling`` the control plane provides, against a real deployment.
 - Counts per receive slot: packets, bytes, loss (sequence gaps), keyframes, and the origin of
   every frame / audio packet (clip digests), and decodes received VP8 frames with libvpx to
   prove they are intact.
+- With ``feedback`` it reports what it receives as a browser does: an RTCP receiver report
+  (fraction lost, cumulative loss) for every stream it receives each ``FEEDBACK_INTERVAL``
+  (libwebrtc sends its video receiver reports about once a second, and sooner along with other
+  feedback); no REMB and no NACKs, so the SFU's estimate of its downlink rests on loss alone.
 - Signaling is pluggable: ``Signaling`` takes an offer SDP and returns the answer SDP.
 - ``ice_servers`` and ``relay_only`` make it a client behind a TURN relay: it then sends and
   receives through the relay only (``local_candidate_type`` says "relay").
@@ -47,7 +51,7 @@ from rooms.sfu import hooks, rtcp
 from rooms.sfu.config import SfuConfig
 from rooms.sfu.rtcp import ReceiveStats
 from rooms.sfu.rtp_header import build_header, one_byte_extension_block, parse_rtp, seq_delta
-from rooms.sfu.vp8 import build_descriptor, parse_vp8
+from rooms.sfu.vp8 import build_descriptor, keyframe_size, parse_vp8
 
 from .clip import Clip, clip, identify, layered_clip
 
@@ -84,6 +88,10 @@ class Part:
     arrived: float
 
 
+FEEDBACK_INTERVAL = 0.5
+"""Seconds between a ``feedback`` bot's receiver reports."""
+FRAME_TIMES = 15 * 600
+"""Arrival times of decodable frames kept per stream (ten minutes at 15 fps)."""
 JITTER_WAIT = 0.3
 """How long a receiver waits for a missing packet (a retransmission may bring it) before it
 gives the frame up, as a browser's jitter buffer does; then it asks for a keyframe."""
@@ -113,6 +121,13 @@ class ReceivedStream:
     frames_decodable: int = 0
     """Complete frames with their references intact (from a keyframe on), in order: what a
     decoder gets (libvpx may hold a few back before it outputs them, ``frames_decoded``)."""
+    frame_times: deque[float] = field(default_factory=lambda: deque(maxlen=FRAME_TIMES))
+    """When each decodable frame was complete (video) or each packet arrived (audio), by
+    ``time.monotonic``, the last ``FRAME_TIMES``."""
+    frame_size: tuple[int, int] = (0, 0)
+    """The picture size of the last keyframe received (from its VP8 header, no decoder)."""
+    sized_bytes: Counter[tuple[int, int]] = field(default_factory=Counter)
+    """Payload bytes of decodable frames, by the picture size they had."""
     _pending: dict[int, Part] = field(default_factory=dict)
     _next_seq: int | None = None
     _last_picture_id: int | None = None
@@ -192,6 +207,7 @@ class Bot:
         relay_only: bool = False,
         simulcast: bool = False,
         padding: bool = False,
+        feedback: bool = False,
     ) -> None:
         self.name = name
         self.signaling = signaling
@@ -209,6 +225,8 @@ class Bot:
         # After each video frame, a padding-only packet in the same stream (as a browser pads
         # its simulcast layers and probes its bandwidth): it takes a sequence number.
         self.padding = padding
+        self.feedback = feedback
+        self.reports_sent = 0
         configuration = SfuConfig(ice_addresses=ice_addresses).rtc_configuration()
         # A bot may stand for a browser behind a TURN relay (the worker itself never uses one).
         configuration.iceServers = list(ice_servers)
@@ -224,6 +242,7 @@ class Bot:
         self._rtcp_ssrc = 0
         self._hooked: set[int] = set()
         self._send_task: asyncio.Task[None] | None = None
+        self._feedback_task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self._connected = asyncio.Event()
         self._failed = False
@@ -253,6 +272,8 @@ class Bot:
         if self._failed:
             raise ConnectionError(f"bot {self.name}: connection failed")
         self._send_task = asyncio.ensure_future(self._run_sender())
+        if self.feedback:
+            self._feedback_task = asyncio.ensure_future(self._run_feedback())
 
     @property
     def wanted_slots(self) -> tuple[int, int]:
@@ -267,11 +288,12 @@ class Bot:
         await self._negotiate()
 
     async def close(self) -> None:
-        if self._send_task is not None:
-            self._send_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._send_task
-            self._send_task = None
+        for task in (self._send_task, self._feedback_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._send_task = self._feedback_task = None
         await self.pc.close()
 
     def _add_slots(self, audio: int, video: int) -> None:
@@ -369,6 +391,7 @@ class Bot:
             stream.origins[origin] += 1
             stream.last_seen[origin] = now
             stream.first_seen.setdefault(origin, now)
+            stream.frame_times.append(now)
         else:
             self._on_video(stream, view.sequence_number, view.timestamp, view.marker, payload, now)
         self._changed.set()
@@ -382,6 +405,7 @@ class Bot:
         desc = parse_vp8(payload)
         if desc.keyframe:
             stream.keyframes += 1
+            stream.frame_size = keyframe_size(payload) or stream.frame_size
         start = bool(desc.start_of_partition and desc.partition_id == 0)
         if stream._next_seq is None:
             if not start:
@@ -454,6 +478,8 @@ class Bot:
             stream._decodable = True
         if stream._decodable:
             stream.frames_decodable += 1
+            stream.frame_times.append(now)
+            stream.sized_bytes[stream.frame_size] += len(frame)
         if self.decode and stream._decodable:
             self._decode(stream, frame)
 
@@ -511,6 +537,22 @@ class Bot:
                 and writer.write_rtp(entry[1])
             ):
                 self.retransmitted += 1
+
+    async def _run_feedback(self) -> None:
+        """Receiver reports for every stream that has received packets (``feedback``)."""
+        while True:
+            await asyncio.sleep(FEEDBACK_INTERVAL)
+            now = time.monotonic()
+            reports = [
+                s.stats.report(s.ssrc, now)
+                for s in self.received.values()
+                if s.ssrc is not None and s.stats.packets
+            ]
+            writer = self._writer
+            for at in range(0, len(reports), 31):  # at most 31 report blocks per packet
+                if writer is not None:
+                    writer.write_rtcp(rtcp.receiver_report(self._rtcp_ssrc, reports[at : at + 31]))
+                    self.reports_sent += 1
 
     # --- sending ---------------------------------------------------------------------
 
@@ -669,7 +711,8 @@ def with_simulcast(offer_sdp: str, mid: str, rids: Sequence[str]) -> str:
 
 
 def _sfu_child(conn: Connection, config: SfuConfig, profile_path: str | None = None) -> None:
-    """Child process: run the SFU on uvloop, answer offers from the pipe, report CPU use."""
+    """Child process: run the SFU on uvloop, answer offers from the pipe, report CPU use and
+    a subscriber's downlink estimate."""
     import cProfile
 
     import uvloop
@@ -691,6 +734,10 @@ def _sfu_child(conn: Connection, config: SfuConfig, profile_path: str | None = N
                     conn.send(("ok", await room.offer(pid, sdp)))
                 except Exception as exc:
                     conn.send(("error", str(exc)))
+            elif request[0] == "downlink":
+                # A subscriber's downlink estimate (bit/s), None for one not in the room.
+                peer = room.peers.get(request[1])
+                conn.send(("ok", None if peer is None else peer.downlink.value))
             elif request[0] == "reset":
                 cpu_start = os.times()
                 room.forwarded_packets = 0

@@ -16,8 +16,9 @@ cross it. It relays bytes as they are (SRTP stays end to end).
 A direction (``Link``) works like a bottleneck router port: a datagram is first lost at random
 (probability ``loss``), then joins a FIFO queue drained at ``rate_bps`` (tail drop when more
 than ``queue_bytes`` wait), then arrives ``delay`` seconds after it left the queue. Datagrams
-keep their order. ``Link.admit`` is pure (the time is passed in), so its behaviour is tested
-without clocks.
+keep their order. ``Link.set_rate`` changes the bottleneck mid-call (a link that drops from
+2 Mbit/s to 300 kbit/s). ``Link.admit`` and ``Link.set_rate`` are pure (the time is passed
+in), so their behaviour is tested without clocks.
 """
 
 from __future__ import annotations
@@ -69,6 +70,21 @@ class Link:
         """Dropped because the queue was full."""
         self.delivered = 0
         self.delivered_bytes = 0
+
+    def set_rate(self, rate_bps: float | None, now: float) -> None:
+        """From ``now`` on, the bottleneck runs at ``rate_bps`` (None: no limit). The bytes
+        still queued at ``now`` count at the new rate for the datagrams that follow (the
+        queued ones keep the times they were given), so the port's backlog drains as if it
+        had slowed down or sped up, and the queue limit stays in bytes."""
+        spec = self.spec
+        backlog = 0.0
+        if spec.rate_bps is not None and self._busy_until > now:
+            backlog = (self._busy_until - now) * spec.rate_bps / 8
+        self.spec = LinkSpec(rate_bps, spec.queue_bytes, spec.loss, spec.delay)
+        if rate_bps is not None:
+            self._busy_until = now + backlog * 8 / rate_bps if backlog else self._busy_until
+        else:
+            self._busy_until = float("-inf")
 
     def admit(self, size: int, now: float) -> float | None:
         """When a datagram of ``size`` bytes offered at ``now`` arrives at the far end; None

@@ -70,6 +70,47 @@ def test_delay_is_added_and_the_order_is_kept() -> None:
     assert link.overflowed > 0
 
 
+def test_the_rate_changes_mid_call_and_the_link_follows_it() -> None:
+    size = 1000
+    link = Link(LinkSpec(rate_bps=2_000_000, queue_bytes=30_000))
+    arrivals: list[tuple[float, float]] = []
+
+    def offer(start: float, end: float) -> None:  # 1.6 Mbit/s: a datagram each 5 ms
+        for i in range(round((end - start) / 0.005)):
+            now = start + i * 0.005
+            arrival = link.admit(size, now)
+            if arrival is not None:
+                arrivals.append((now, arrival))
+
+    offer(0.0, 5.0)
+    assert link.overflowed == 0 and len(arrivals) == 1000
+    link.set_rate(300_000, 5.0)
+    offer(5.0, 15.0)
+    assert link.spec.rate_bps == 300_000 and link.spec.queue_bytes == 30_000
+    # After the queue filled (30 KB at 300 kbit/s: 0.8 s), exactly the new rate gets through.
+    late = sum(size for _, arrival in arrivals if 7.0 <= arrival < 15.0)
+    assert 300_000 * 8 / 8 - 2 * size <= late <= 300_000 * 8 / 8 + size
+    assert link.overflowed > 1000
+    assert [a for _, a in arrivals] == sorted(a for _, a in arrivals)
+    # Back up: the backlog drains at the faster rate and nothing overflows any more.
+    overflowed = link.overflowed
+    link.set_rate(None, 15.0)
+    offer(15.0, 16.0)
+    assert link.overflowed == overflowed
+    assert all(arrival >= offered for offered, arrival in arrivals)
+
+
+def test_a_rate_change_counts_the_backlog_at_the_new_rate() -> None:
+    link = Link(LinkSpec(rate_bps=1_000_000, queue_bytes=100_000))
+    for _ in range(20):
+        link.admit(1000, 0.0)  # 20 KB queued: 0.16 s at 1 Mbit/s
+    link.set_rate(500_000, 0.0)
+    # The 20 KB still ahead take 0.32 s at the new rate, then 16 ms for this one.
+    assert link.admit(1000, 0.0) == pytest.approx(0.32 + 0.016)
+    link.set_rate(500_000, 10.0)  # nothing queued any more: no wait
+    assert link.admit(1000, 10.0) == pytest.approx(10.016)
+
+
 @pytest.mark.parametrize(
     "spec",
     [
