@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rooms.mediabot.bot import Bot, _sfu_child
+from rooms.mediabot.bot import Bot, ReceivedStream, _sfu_child
 from rooms.mediabot.shaper import LinkSpec, UdpShaper, shape_signaling
 from rooms.sfu.config import SfuConfig
 from rooms.sfu.ice import use_host_addresses
@@ -180,21 +180,64 @@ async def scenario(args: argparse.Namespace, nack: bool) -> dict[str, Any]:
 # --- slow subscriber and link drop --------------------------------------------------------
 
 
-def freezes(times: Sequence[float], start: float, end: float) -> list[float]:
-    """The freezes of one stream in [start, end], as WebRTC's getStats counts them: a gap
-    between decodable frames longer than max(3 x mean frame interval, mean + 150 ms), the
-    mean over the window's gaps. The window's edges count as frames (a stream that stops, or
-    shows nothing, is frozen to the edge)."""
+PLAYOUT_DELAY = 0.3
+"""How long after the earliest moment its RTP time allows a frame is played out (the bot's
+jitter buffer also waits this long for a missing packet)."""
+PLAYOUT_WINDOW = 10.0
+"""The earliest moment is judged from the frames of this many seconds before."""
+
+
+def playout_times(arrivals: Sequence[float], stamps: Sequence[int]) -> list[float]:
+    """When a jitter buffer plays each frame out: ``PLAYOUT_DELAY`` after the earliest moment
+    its RTP timestamp allows (the smallest transit, arrival less RTP time, of the frames of the
+    last ``PLAYOUT_WINDOW`` s), or when it arrives if later; never before the frame before.
+    A steady delay (a standing queue) is absorbed within the window, as a browser's jitter
+    buffer adapts; a frame that comes later than its turn plays late, and the gap before it
+    may be a freeze."""
+    unwrapped: list[float] = []
+    total = 0
+    for n, stamp in enumerate(stamps):
+        if n:
+            step = (stamp - stamps[n - 1]) & 0xFFFFFFFF
+            total += step - (1 << 32) if step >= 1 << 31 else step
+        unwrapped.append(total / 90000)
+    transit = [a - t for a, t in zip(arrivals, unwrapped, strict=True)]
+    out: list[float] = []
+    first = 0
+    for n, arrival in enumerate(arrivals):
+        while arrivals[first] < arrival - PLAYOUT_WINDOW:
+            first += 1
+        due = min(transit[first : n + 1]) + unwrapped[n] + PLAYOUT_DELAY
+        out.append(max(arrival, due, out[-1] if out else arrival))
+    return out
+
+
+PAUSE = 5.0
+"""A gap this long is a pause (WebRTC's ``totalPausesDuration``), not a freeze."""
+
+
+def freezes(times: Sequence[float], start: float, end: float) -> list[tuple[float, float]]:
+    """The freezes of one stream in [start, end] (``times``: when its frames were played
+    out), as WebRTC's getStats counts them: a gap between frames longer than
+    max(3 x mean frame interval, mean + 150 ms), the mean over the window. The window's
+    edges count as frames (a stream that stops, or shows nothing, is frozen to the edge).
+    Each freeze as (when it began, how long it lasted). getStats counts a gap of ``PAUSE``
+    or more as a pause, not a freeze (the sender stopped, as the SFU does with a video that
+    does not fit): the callers split them."""
     inside = [t for t in times if start <= t <= end]
     before = [t for t in times if t < start]
     points = [before[-1] if before else start, *inside, end]
-    gaps = [min(b, end) - max(a, start) for a, b in itertools.pairwise(points)]
+    gaps = [(max(a, start), min(b, end) - max(a, start)) for a, b in itertools.pairwise(points)]
     frames = len(inside)
     if frames < 2:
-        return [end - start]
+        return [(start, end - start)]
     mean = (inside[-1] - inside[0]) / (frames - 1)
     threshold = max(3 * mean, mean + 0.150)
-    return [gap for gap in gaps if gap > threshold]
+    return [(at, gap) for at, gap in gaps if gap > threshold]
+
+
+def played(stream: ReceivedStream) -> list[float]:
+    return playout_times(list(stream.frame_times), list(stream.frame_stamps))
 
 
 @dataclass
@@ -224,7 +267,9 @@ def received(bot: Bot, first: Snapshot, last: Snapshot) -> dict[str, Any]:
     for s in bot.streams("video"):
         sized = last.sized[s.mid] - first.sized.get(s.mid, Counter())
         size = sized.most_common(1)[0][0] if sized else (0, 0)
-        frozen = freezes(s.frame_times, first.at, last.at)
+        gaps = [gap for _, gap in freezes(played(s), first.at, last.at)]
+        frozen = [gap for gap in gaps if gap < PAUSE]
+        paused = [gap for gap in gaps if gap >= PAUSE]
         streams.append(
             {
                 "mid": s.mid,
@@ -232,6 +277,7 @@ def received(bot: Bot, first: Snapshot, last: Snapshot) -> dict[str, Any]:
                 "kbps": round((last.octets[s.mid] - first.octets.get(s.mid, 0)) * 8 / window / 1e3),
                 "frozen_pct": round(100 * sum(frozen) / window, 2),
                 "longest_freeze_s": round(max(frozen, default=0.0), 3),
+                "paused_pct": round(100 * sum(paused) / window, 2),
             }
         )
     frozen_pcts: list[float] = [s["frozen_pct"] for s in streams]
@@ -239,6 +285,10 @@ def received(bot: Bot, first: Snapshot, last: Snapshot) -> dict[str, Any]:
         "video_kbps": sum(s["kbps"] for s in streams),
         "frozen_pct": round(statistics.mean(frozen_pcts), 2) if streams else None,
         "frozen_pct_worst": max(frozen_pcts, default=None),
+        "paused_streams": sum(1 for s in streams if s["paused_pct"] > 0),
+        "paused_pct": round(statistics.mean(s["paused_pct"] for s in streams), 2)
+        if streams
+        else None,
         "sizes": dict(Counter(s["size"] for s in streams)),
         "streams": streams,
     }
@@ -271,10 +321,20 @@ class SfuProcess:
             self.process.terminate()
 
 
-async def simulcast_room(sfu: SfuProcess, people: int, shaped: int, shaper: UdpShaper) -> list[Bot]:
+async def simulcast_room(
+    sfu: SfuProcess, people: int, shaped: int, shaper: UdpShaper, *, feedback: str
+) -> list[Bot]:
     """``people`` simulcast bots in one room, each reporting what it receives (receiver
     reports: ``Bot(feedback=True)``); bot ``shaped`` reaches the SFU through ``shaper``.
-    Returns once every bot decodes every other one's video (bounded)."""
+    ``feedback``: "remb": the shaped bot also sends its receive-side estimate as REMB
+    (``Bot(remb=True)``), "remb-all": every bot does, "rr": none does. Returns once every bot
+    decodes every other one's video, and the shaped one at least one (bounded; the shaped
+    one may get fewer videos than there are when they do not fit its link).
+
+    Why not every bot by default: the others' links are loopback, and all bots share one
+    Python process that falls behind with ten of them receiving ~2 Mbit/s each; the packets
+    then wait in the sockets, and a delay-based estimate rightly reads that as a queue (with
+    "remb-all" the unimpaired ten-person room backs off, to the floor in one run)."""
     bots: list[Bot] = []
     others = people - 1
     for i in range(people):
@@ -293,6 +353,7 @@ async def simulcast_room(sfu: SfuProcess, people: int, shaped: int, shaper: UdpS
             pace=True,
             simulcast=True,
             feedback=True,
+            remb=feedback == "remb-all" or (feedback == "remb" and i == shaped),
             ice_addresses=ADDRESSES,
         )
         bots.append(bot)
@@ -301,6 +362,8 @@ async def simulcast_room(sfu: SfuProcess, people: int, shaped: int, shaper: UdpS
     def everyone_decodes() -> bool:
         return all(
             all(decoded_by_origin(bot).get(j, 0) >= 5 for j in range(people) if j != i)
+            if i != shaped
+            else any(n >= 5 for n in decoded_by_origin(bot).values())
             for i, bot in enumerate(bots)
         )
 
@@ -320,10 +383,13 @@ async def slow_run(args: argparse.Namespace, rate: float | None) -> dict[str, An
     slow = args.people - 1
     bots: list[Bot] = []
     try:
-        bots = await simulcast_room(sfu, args.people, slow, shaper)
+        bots = await simulcast_room(sfu, args.people, slow, shaper, feedback=args.feedback)
         await asyncio.sleep(args.settle)
         first = [snapshot(bot) for bot in bots]
-        await asyncio.sleep(args.seconds)
+        trace: list[int] = []  # the limited subscriber's downlink estimate, each 0.5 s
+        while time.monotonic() < first[0].at + args.seconds:
+            trace.append(int(str(await sfu.call("downlink", f"p{slow}"))))
+            await asyncio.sleep(0.5)
         last = [snapshot(bot) for bot in bots]
         estimate = await sfu.call("downlink", f"p{slow}")
         subscribers = [received(bot, a, b) for bot, a, b in zip(bots, first, last, strict=True)]
@@ -332,6 +398,7 @@ async def slow_run(args: argparse.Namespace, rate: float | None) -> dict[str, An
             "slow_subscriber": slow,
             "slow_estimate_kbps": round(int(str(estimate)) / 1e3),
             "link_overflowed": shaper.down_link.overflowed,
+            "estimate_trace_kbps": [round(v / 1e3) for v in trace],
             "subscribers": subscribers,
         }
     finally:
@@ -362,6 +429,7 @@ def slow_summary(limited: dict[str, Any], free: dict[str, Any]) -> dict[str, Any
         "slow_sizes": s["sizes"],
         "slow_frozen_pct": s["frozen_pct"],
         "slow_frozen_pct_worst_stream": s["frozen_pct_worst"],
+        "slow_paused_streams": s["paused_streams"],
         "slow_estimate_kbps": limited["slow_estimate_kbps"],
         "unimpaired_slow_video_kbps": free["subscribers"][slow]["video_kbps"],
         "others_kbps_ratio_min": round(min(ratios), 3),
@@ -396,7 +464,7 @@ async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
     pid = f"p{dropped}"
     bots: list[Bot] = []
     try:
-        bots = await simulcast_room(sfu, args.people, dropped, shaper)
+        bots = await simulcast_room(sfu, args.people, dropped, shaper, feedback=args.feedback)
         bot = bots[dropped]
         await asyncio.sleep(args.settle)
         loop = asyncio.get_running_loop()
@@ -418,7 +486,7 @@ async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
         followed = next(
             (t - drop_at for t, v in trace if t >= drop_at and v <= args.rate_after), None
         )
-        video = [freezes(s.frame_times, before.at, after.at) for s in bot.streams("video")]
+        video = [freezes(played(s), before.at, after.at) for s in bot.streams("video")]
         audio_gaps = [
             max(
                 (
@@ -441,7 +509,13 @@ async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
             "estimate_followed_s": None if followed is None else round(followed, 2),
             "estimate_end_kbps": round(trace[-1][1] / 1e3),
             "longest_video_freeze_s": round(
-                max((max(f, default=0.0) for f in video), default=0.0), 3
+                max((gap for f in video for _, gap in f if gap < PAUSE), default=0.0), 3
+            ),
+            "longest_video_pause_s": round(
+                max((gap for f in video for _, gap in f if gap >= PAUSE), default=0.0), 3
+            ),
+            "video_freezes_at": sorted(
+                (round(at - drop_at, 2), round(gap, 3)) for f in video for at, gap in f
             ),
             "video_freezes": sum(len(f) for f in video),
             "longest_audio_gap_s": round(max(audio_gaps, default=0.0), 3),
@@ -481,6 +555,7 @@ SUMMARY_KEYS = {
         "slow_video_kbps",
         "slow_frozen_pct",
         "slow_frozen_pct_worst_stream",
+        "slow_paused_streams",
         "slow_estimate_kbps",
         "others_kbps_ratio_min",
         "others_kbps_ratio_max",
@@ -490,6 +565,7 @@ SUMMARY_KEYS = {
     "drop": (
         "estimate_followed_s",
         "longest_video_freeze_s",
+        "longest_video_pause_s",
         "longest_audio_gap_s",
         "audio_lost_packets",
         "video_kbps_after",
@@ -535,6 +611,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-after", type=float, default=300_000)
     parser.add_argument("--before", type=float, default=5.0, help="drop: s before the drop")
     parser.add_argument("--after", type=float, default=10.0, help="drop: s after the drop")
+    parser.add_argument(
+        "--feedback",
+        choices=("rr", "remb", "remb-all"),
+        default="remb",
+        help="slow and drop: which bots send REMB besides receiver reports (simulcast_room)",
+    )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     if args.people is None:

@@ -13,7 +13,9 @@ WebSocket ``Signaling`` the control plane provides, against a real deployment.
 - With ``feedback`` it reports what it receives as a browser does: an RTCP receiver report
   (fraction lost, cumulative loss) for every stream it receives each ``FEEDBACK_INTERVAL``
   (libwebrtc sends its video receiver reports about once a second, and sooner along with other
-  feedback); no REMB and no NACKs, so the SFU's estimate of its downlink rests on loss alone.
+  feedback); no NACKs. With ``remb`` as well, a receive-side estimate of its downlink
+  (``rooms.mediabot.estimate``: delay-based, as a browser's) goes to the SFU as REMB; without
+  it the SFU's estimate of its downlink rests on loss alone.
 - Signaling is pluggable: ``Signaling`` takes an offer SDP and returns the answer SDP.
 - ``ice_servers`` and ``relay_only`` make it a client behind a TURN relay: it then sends and
   receives through the relay only (``local_candidate_type`` says "relay").
@@ -54,6 +56,7 @@ from rooms.sfu.rtp_header import build_header, one_byte_extension_block, parse_r
 from rooms.sfu.vp8 import build_descriptor, keyframe_size, parse_vp8
 
 from .clip import Clip, clip, identify, layered_clip
+from .estimate import ReceiveEstimate
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +93,8 @@ class Part:
 
 FEEDBACK_INTERVAL = 0.5
 """Seconds between a ``feedback`` bot's receiver reports."""
+ESTIMATE_INTERVAL = 0.1
+"""Seconds between updates of a ``remb`` bot's receive-side estimate."""
 FRAME_TIMES = 15 * 600
 """Arrival times of decodable frames kept per stream (ten minutes at 15 fps)."""
 JITTER_WAIT = 0.3
@@ -124,6 +129,8 @@ class ReceivedStream:
     frame_times: deque[float] = field(default_factory=lambda: deque(maxlen=FRAME_TIMES))
     """When each decodable frame was complete (video) or each packet arrived (audio), by
     ``time.monotonic``, the last ``FRAME_TIMES``."""
+    frame_stamps: deque[int] = field(default_factory=lambda: deque(maxlen=FRAME_TIMES))
+    """The RTP timestamps of the frames in ``frame_times`` (video)."""
     frame_size: tuple[int, int] = (0, 0)
     """The picture size of the last keyframe received (from its VP8 header, no decoder)."""
     sized_bytes: Counter[tuple[int, int]] = field(default_factory=Counter)
@@ -208,6 +215,7 @@ class Bot:
         simulcast: bool = False,
         padding: bool = False,
         feedback: bool = False,
+        remb: bool = False,
     ) -> None:
         self.name = name
         self.signaling = signaling
@@ -225,7 +233,9 @@ class Bot:
         # After each video frame, a padding-only packet in the same stream (as a browser pads
         # its simulcast layers and probes its bandwidth): it takes a sequence number.
         self.padding = padding
-        self.feedback = feedback
+        self.feedback = feedback or remb
+        self.estimate = ReceiveEstimate() if remb else None
+        self.rembs_sent = 0
         self.reports_sent = 0
         configuration = SfuConfig(ice_addresses=ice_addresses).rtc_configuration()
         # A bot may stand for a browser behind a TURN relay (the worker itself never uses one).
@@ -386,6 +396,10 @@ class Bot:
         stream.stats.add(view.sequence_number, len(data))
         payload = data[view.payload_start : view.payload_end]
         now = time.monotonic()
+        if self.estimate is not None:
+            self.estimate.on_packet(
+                view.ssrc, view.timestamp, stream.stats.clock_rate, now, len(data)
+            )
         if stream.kind == "audio":
             origin = identify(payload)
             stream.origins[origin] += 1
@@ -479,6 +493,7 @@ class Bot:
         if stream._decodable:
             stream.frames_decodable += 1
             stream.frame_times.append(now)
+            stream.frame_stamps.append(parts[0].timestamp)
             stream.sized_bytes[stream.frame_size] += len(frame)
         if self.decode and stream._decodable:
             self._decode(stream, frame)
@@ -539,16 +554,27 @@ class Bot:
                 self.retransmitted += 1
 
     async def _run_feedback(self) -> None:
-        """Receiver reports for every stream that has received packets (``feedback``)."""
+        """Receiver reports for every stream that has received packets (``feedback``), and
+        the receive-side estimate as REMB when it says so (``remb``)."""
+        next_report = time.monotonic() + FEEDBACK_INTERVAL
         while True:
-            await asyncio.sleep(FEEDBACK_INTERVAL)
+            await asyncio.sleep(ESTIMATE_INTERVAL if self.estimate else FEEDBACK_INTERVAL)
             now = time.monotonic()
+            writer = self._writer
+            if self.estimate is not None:
+                bitrate = self.estimate.evaluate(now)
+                ssrcs = [s.ssrc for s in self.streams("video") if s.ssrc is not None]
+                if bitrate is not None and ssrcs and writer is not None:
+                    writer.write_rtcp(rtcp.remb(self._rtcp_ssrc, bitrate, ssrcs))
+                    self.rembs_sent += 1
+            if now < next_report:
+                continue
+            next_report = now + FEEDBACK_INTERVAL
             reports = [
                 s.stats.report(s.ssrc, now)
                 for s in self.received.values()
                 if s.ssrc is not None and s.stats.packets
             ]
-            writer = self._writer
             for at in range(0, len(reports), 31):  # at most 31 report blocks per packet
                 if writer is not None:
                     writer.write_rtcp(rtcp.receiver_report(self._rtcp_ssrc, reports[at : at + 31]))

@@ -191,10 +191,14 @@ class DownlinkEstimator:
       ``LOSS_HIGH`` in two reports in a row. The estimate drops to the REMB that fell, and to
       what was sent less half the loss, whichever is lower; no growth for
       ``HOLD_AFTER_DECREASE`` s.
+    - A REMB that fell below the estimate takes effect as soon as it arrives (``react``, each
+      room tick), not at the next interval: the queue at the receiver's bottleneck grows by the
+      excess every moment the SFU keeps sending it, and overflows (audio too) within a second.
     - Otherwise: at least the REMB and what was sent (with ``KEEP_MARGIN``), and, with low loss
       and no decrease in the hold time, ``GROWTH`` times the previous estimate, capped at
-      ``PROBE_CAP`` times what was sent plus a step.
-    - A client that sends no REMB (the bots) keeps ``initial`` unless it reports loss.
+      ``PROBE_CAP`` times what was sent plus a step. Within the hold time the estimate does not
+      rise at all (the margin over what is sent would take back what the decrease gave up).
+    - A client that sends no REMB keeps ``initial`` unless it reports loss.
     - Always within [floor, ceiling].
     """
 
@@ -213,6 +217,19 @@ class DownlinkEstimator:
 
     def on_remb(self, bitrate: int) -> None:
         self.remb = max(0, bitrate)
+
+    def react(self, now: float) -> bool:
+        """Apply a REMB that fell (below ``REMB_FALL`` of the one the last ``update`` saw) and
+        is below the estimate, before the next ``update``; True when the estimate dropped."""
+        remb, previous = self.remb, self.previous_remb
+        if remb is None or previous is None or remb >= REMB_FALL * previous:
+            return False
+        estimate = max(self.floor, min(self.ceiling, remb))
+        if estimate >= self.value:
+            return False
+        self.value = estimate
+        self.last_decrease = now
+        return True
 
     def on_loss(self, fraction_lost: int) -> None:
         """RTCP ``fraction lost`` (0..255) of a stream this subscriber receives."""
@@ -242,5 +259,7 @@ class DownlinkEstimator:
             if loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:
                 grown = min(int(self.value * GROWTH), sent * PROBE_CAP + PROBE_STEP)
                 estimate = max(estimate, grown)
+        if not (lossy or falling) and now - self.last_decrease < HOLD_AFTER_DECREASE:
+            estimate = min(estimate, self.value)
         self.value = max(self.floor, min(self.ceiling, estimate))
         return self.value

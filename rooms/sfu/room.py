@@ -512,6 +512,9 @@ class SfuRoom:
             # closed without a state event we saw stops receiving within one tick.
             if peer.writer is not None:
                 peer.writer.sync()
+        for peer in self.peers.values():
+            if peer.downlink.react(now):
+                self._dirty = True  # a subscriber's REMB fell: its allocation follows now
         self._update_speakers(now)
         self._reselect()
         retry = self.config.keyframe_retry_after

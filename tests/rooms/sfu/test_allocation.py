@@ -165,10 +165,11 @@ def run(estimator: DownlinkEstimator, steps: Sequence[tuple[int | None, int, int
         # A REMB below what was sent that did not fall (it lags a rate that just rose): no
         # congestion; what is sent is kept, with a margin.
         ([(400_000, 0, 2_000_000), (420_000, 0, 2_000_000)], [2_350_000, 2_702_500]),
-        # The REMB falls: congestion, down to the REMB, then no growth for a while.
+        # The REMB falls: congestion, down to the REMB, then no rise at all for a while (not
+        # even to what is sent with its margin).
         (
             [(2_000_000, 0, 1_000_000), (300_000, 0, 1_000_000), (300_000, 0, 300_000)],
-            [2_000_000, 300_000, 395_000],
+            [2_000_000, 300_000, 300_000],
         ),
         # Heavy loss in one report: no decrease yet; in two in a row: what was sent less half
         # the loss; never under the floor.
@@ -186,13 +187,46 @@ def test_downlink_estimator(steps: list[tuple[int | None, int, int]], expected: 
 def test_downlink_estimator_grows_again_after_the_hold() -> None:
     estimator = DownlinkEstimator(initial=1_000_000, floor=150_000, ceiling=5_000_000)
     steps = [(1_000_000, 0, 1_000_000), (300_000, 0, 1_000_000)] + [(300_000, 0, 300_000)] * 5
-    # A drop to the REMB at t=1; no growth until t=5, then 15 % per interval.
+    # A drop to the REMB at t=1; no rise until t=5, then 15 % per interval (from the margin
+    # over what is sent).
     assert run(estimator, steps) == [
         1_200_000,
         300_000,
-        395_000,
-        395_000,
+        300_000,
+        300_000,
+        300_000,
         395_000,
         454_249,
-        522_386,
     ]
+
+
+@pytest.mark.parametrize(
+    ("sent", "rembs", "expected", "estimates"),
+    [
+        # A REMB that fell (below 95 % of the one the last update saw) and is below the
+        # estimate takes effect at once, each one that falls further too.
+        (1_000_000, [700_000, 400_000], [True, True], [700_000, 400_000]),
+        # One that did not fall (a REMB lagging what is sent) waits for the update.
+        (1_000_000, [1_960_000], [False], [2_100_000]),
+        # The floor holds.
+        (1_000_000, [50_000], [True], [150_000]),
+        # Once applied, the same REMB again does nothing.
+        (1_000_000, [400_000, 400_000], [True, False], [400_000, 400_000]),
+    ],
+)
+def test_downlink_estimator_reacts_to_a_falling_remb_between_updates(
+    sent: int, rembs: list[int], expected: list[bool], estimates: list[int]
+) -> None:
+    estimator = DownlinkEstimator(initial=2_000_000, floor=150_000, ceiling=5_000_000)
+    estimator.on_remb(2_000_000)
+    estimator.update(sent, 0.0)
+    reacted, values = [], []
+    for n, remb in enumerate(rembs):
+        estimator.on_remb(remb)
+        reacted.append(estimator.react(0.1 * (n + 1)))
+        values.append(estimator.value)
+    assert (reacted, values) == (expected, estimates)
+    if any(reacted):
+        # A decrease: the hold starts then, and the next update does not take it back.
+        assert estimator.last_decrease > 0
+        assert estimator.update(estimates[-1], 1.0) <= estimates[-1]
