@@ -7,7 +7,10 @@ arrives; while the delay is low it grows slowly. This is a much simpler model of
 idea (the delay-based part of the GCC draft, without its filters):
 
 - Each packet's transit is its arrival time less its RTP time (per SSRC, timestamps unwrapped);
-  its *queueing delay* is that transit less the smallest transit seen on its SSRC.
+  its *queueing delay* is that transit less the smallest transit on its SSRC over the last
+  ``BASE_EPOCH`` to twice that (two epochs' minima). The base moves: a delay that stays (a
+  standing queue, or a receiving process that is steadily late) stops counting after a while,
+  as GCC looks at the delay's trend rather than its level.
 - Every ``evaluate`` (about each 0.1 s) takes the smallest queueing delay of the packets since
   the last one (jitter only ever adds delay; the minimum over all streams is the queue).
 - Overuse: that delay is above ``OVERUSE`` and rose by more than ``RISE`` over the last
@@ -37,6 +40,7 @@ DECREASE = 0.85
 RISE_AGAIN = 0.05
 AGAIN_AFTER = 0.5
 RATE_WINDOW = 0.5
+BASE_EPOCH = 5.0
 GROWTH = 1.08
 CAP_FACTOR = 1.5
 CAP_STEP = 10_000
@@ -48,7 +52,8 @@ class ReceiveEstimate:
         self.value: int | None = None
         """The estimate in bit/s (None until a ``RATE_WINDOW`` of packets arrived)."""
         self.decreases = 0
-        self._base: dict[int, float] = {}
+        self._base: dict[int, tuple[float, float]] = {}  # ssrc: (previous, current) minima
+        self._epoch_end: float | None = None
         self._stamp: dict[int, tuple[int, int]] = {}  # ssrc: (last timestamp, unwrapped)
         self._queue_min = float("inf")
         self._arrived: deque[tuple[float, int]] = deque()
@@ -70,9 +75,15 @@ class ReceiveEstimate:
             unwrapped = last[1] + (step - (1 << 32) if step >= 1 << 31 else step)
         self._stamp[ssrc] = (timestamp, unwrapped)
         transit = arrival - unwrapped / clock_rate
-        base = min(self._base.get(ssrc, transit), transit)
-        self._base[ssrc] = base
-        self._queue_min = min(self._queue_min, transit - base)
+        if self._epoch_end is None:
+            self._epoch_end = arrival + BASE_EPOCH
+        elif arrival >= self._epoch_end:
+            self._epoch_end = arrival + BASE_EPOCH
+            self._base = {k: (current, float("inf")) for k, (_, current) in self._base.items()}
+        previous, current = self._base.get(ssrc, (transit, transit))
+        current = min(current, transit)
+        self._base[ssrc] = (previous, current)
+        self._queue_min = min(self._queue_min, transit - min(previous, current))
         self._arrived.append((arrival, size))
         if self._first is None:
             self._first = arrival
