@@ -1,0 +1,59 @@
+"""A subscriber behind a rate-limited link (rooms.mediabot.shaper) on real ICE/DTLS/SRTP: its
+receive-side estimate (REMB) brings the SFU's downlink estimate down, the allocation moves its
+slot to the lowest simulcast layer, and it keeps receiving decodable video there."""
+
+from __future__ import annotations
+
+from rooms.mediabot.bot import Bot
+from rooms.mediabot.shaper import LinkSpec, UdpShaper, shape_signaling
+
+from .conftest import LOOPBACK, Harness
+from .test_simulcast_loopback import SILENT, carried
+
+# The middle layer (160x120, ~170 kbit/s with its headers) and the audio (~45 kbit/s) do not
+# fit; the lowest layer (80x60, ~45 kbit/s) and the audio do.
+RATE = 150_000
+
+
+async def test_a_rate_limited_subscriber_moves_to_the_lowest_layer_and_keeps_receiving(
+    harness: Harness,
+) -> None:
+    room = harness.room
+    await harness.join("pub", variant=0, level=SILENT, simulcast=True, audio_slots=1)
+    shaper = await UdpShaper.start(down=LinkSpec(rate_bps=RATE))
+    try:
+
+        async def signaling(sdp: str) -> str:
+            return await room.offer("viewer", sdp)
+
+        viewer = Bot(
+            "viewer",
+            shape_signaling(signaling, shaper),
+            variant=1,
+            audio_level=SILENT,
+            audio_slots=1,
+            video_slots=1,
+            decode=False,
+            remb=True,
+            ice_addresses=LOOPBACK,
+        )
+        harness.bots.append(viewer)
+        await viewer.start(timeout=10)
+        (stream,) = viewer.streams("video")
+        # Unlimited, a thumbnail would get the middle layer; here the estimate falls below
+        # what it needs and the slot goes down to the lowest one.
+        assert await viewer.wait_until(lambda: carried(room, "viewer") == ("l", 0), timeout=30), (
+            carried(room, "viewer"),
+            room.peers["viewer"].downlink.value,
+        )
+        assert viewer.rembs_sent > 0 and viewer.estimate is not None
+        assert viewer.estimate.decreases > 0
+        assert room.peers["viewer"].downlink.value < RATE
+        # And it keeps receiving there: decodable frames of the 80x60 layer go on arriving.
+        assert await viewer.wait_until(lambda: stream.frame_size == (80, 60), timeout=15)
+        frames = stream.frames_decodable
+        assert await viewer.wait_until(lambda: stream.frames_decodable >= frames + 30, timeout=15)
+        assert carried(room, "viewer") == ("l", 0)
+        assert stream.frame_size == (80, 60)
+    finally:
+        shaper.close()
