@@ -184,19 +184,40 @@ def test_downlink_estimator(steps: list[tuple[int | None, int, int]], expected: 
     assert run(estimator, steps) == expected
 
 
-def test_downlink_estimator_grows_again_after_the_hold() -> None:
+def test_downlink_estimator_follows_the_remb_after_it_fell_then_probes_again() -> None:
     estimator = DownlinkEstimator(initial=1_000_000, floor=150_000, ceiling=5_000_000)
-    steps = [(1_000_000, 0, 1_000_000), (300_000, 0, 1_000_000)] + [(300_000, 0, 300_000)] * 5
-    # A drop to the REMB at t=1; no rise until t=5, then 15 % per interval (from the margin
-    # over what is sent).
+    steps = (
+        [(1_000_000, 0, 1_000_000), (300_000, 0, 1_000_000)]
+        + [(300_000, 0, 300_000)] * 5
+        + [(340_000, 0, 300_000), (250_000, 0, 300_000)]
+        + [(280_000, 0, 250_000)] * 22
+    )
+    estimates = run(estimator, steps)
+    # A drop to the REMB at t=1; no rise in the hold (to t=5); then the REMB itself, with no
+    # margin over what is sent: up with it (t=7), down with it (t=8, a new fall) ...
+    assert estimates[:9] == [1_200_000] + [300_000] * 6 + [340_000, 250_000]
+    # ... held after that fall (to t=12), then following it again until FOLLOW_REMB after
+    # the last fall (t=28): from then on what is sent with its margin, and growth.
+    assert estimates[9:12] == [250_000] * 3
+    assert estimates[12:28] == [280_000] * 16
+    assert estimates[28:] == [337_500, 388_124, 446_342]
+
+
+def test_downlink_estimator_grows_again_after_the_hold_of_a_loss_decrease() -> None:
+    estimator = DownlinkEstimator(initial=1_000_000, floor=150_000, ceiling=5_000_000)
+    steps = [(400_000, 64, 1_000_000), (400_000, 64, 1_000_000)] + [(400_000, 0, 300_000)] * 6
+    # Loss in two reports: what was sent less half the loss at t=1; then the REMB (it never
+    # fell, so no following it: the larger of it and what is sent with its margin), no rise
+    # until t=5, then 15 % per interval.
     assert run(estimator, steps) == [
         1_200_000,
-        300_000,
-        300_000,
-        300_000,
-        300_000,
-        395_000,
-        454_249,
+        875_000,
+        400_000,
+        400_000,
+        400_000,
+        459_999,
+        528_998,
+        608_347,
     ]
 
 
