@@ -10,6 +10,9 @@ WebSocket ``Signaling`` the control plane provides, against a real deployment.
 - Counts per receive slot: packets, bytes, loss (sequence gaps), keyframes, and the origin of
   every frame / audio packet (clip digests), and decodes received VP8 frames with libvpx to
   prove they are intact.
+- A simulcast bot (``simulcast``) sends its three layers with their own SSRCs and honours the
+  SFU's REMB as a browser does: the layers the grant does not fund are paused (the lowest is
+  always sent), and a layer resumed when the grant rises starts at a keyframe.
 - Signaling is pluggable: ``Signaling`` takes an offer SDP and returns the answer SDP.
 - ``ice_servers`` and ``relay_only`` make it a client behind a TURN relay: it then sends and
   receives through the relay only (``local_candidate_type`` says "relay").
@@ -42,6 +45,7 @@ from aiortc import (
 )
 from aiortc import sdp as aiortc_sdp
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
+from aiortc.rtp import unpack_remb_fci
 
 from rooms.sfu import hooks, rtcp
 from rooms.sfu.config import SfuConfig
@@ -139,6 +143,22 @@ def clip_bitrate(clip_: Clip) -> float:
     return sum(map(len, clip_.video_frames)) * 8 * clip_.fps / max(1, len(clip_.video_frames))
 
 
+def layers_funded(grant: int, targets: Sequence[int], minimums: Sequence[int]) -> int:
+    """How many layers (lowest first) a REMB grant of ``grant`` bit/s funds, as a browser
+    decides: the lowest always; each further one while the grant covers the target bitrates
+    of the layers below it and this layer's minimum."""
+    count = 1
+    for n in range(1, len(targets)):
+        if grant < sum(targets[:n]) + minimums[n]:
+            break
+        count = n + 1
+    return count
+
+
+# Like libwebrtc's simulcast table, a layer can start on about a third of its target bitrate.
+LAYER_MIN_SHARE = 3
+
+
 class Pacer:
     """Spreads video packets over time as a browser does (a keyframe of 50 KB leaves in about
     a quarter of a second at 2.5 x 600 kbit/s, not in one burst): a byte budget that refills at
@@ -206,6 +226,19 @@ class Bot:
         # each its own SSRC and RTP stream id, announced with a=rid / a=simulcast.
         self.layers: tuple[Clip, ...] = layered_clip(variant) if simulcast else (self.clip,)
         self.simulcast = simulcast
+        # What each layer sends (bit/s), and what it needs at least to be started: the grant
+        # (REMB) the SFU sends funds layers from the lowest up, as a browser's does.
+        self.layer_targets = [int(clip_bitrate(layer)) for layer in self.layers]
+        self.layer_minimums = [target // LAYER_MIN_SHARE for target in self.layer_targets]
+        self.remb: int | None = None
+        """The last bitrate the SFU granted this bot's video (REMB), None before the first."""
+        self.layers_active = len(self.layers)
+        """How many layers (lowest first) are sent: all until a REMB says otherwise."""
+        self.layer_frames_sent = [0] * len(self.layers)
+        self.layer_pauses = 0
+        self.layer_resumes = 0
+        # Layers resumed and not yet sent since: each starts again at a keyframe.
+        self._resuming: set[int] = set()
         # After each video frame, a padding-only packet in the same stream (as a browser pads
         # its simulcast layers and probes its bandwidth): it takes a sequence number.
         self.padding = padding
@@ -488,6 +521,9 @@ class Bot:
             if ptype == 206 and fmt in (1, 4):
                 self.plis_received += 1
                 self._keyframe_requested = True
+            elif ptype == 206 and fmt == 15 and end <= len(data):
+                with contextlib.suppress(ValueError):
+                    self._on_remb(unpack_remb_fci(data[pos + 12 : end])[0])
             elif ptype == 205 and fmt == 1 and end <= len(data):
                 for at in range(pos + 12, end - 3, 4):
                     pid, blp = (
@@ -498,6 +534,23 @@ class Bot:
                         [pid] + [(pid + i + 1) & 0xFFFF for i in range(16) if blp >> i & 1]
                     )
             pos = end
+
+    def _on_remb(self, bitrate: int) -> None:
+        """The SFU's grant for this bot's video: a simulcast bot sends the layers it funds
+        (``layers_funded``) and pauses the rest, as a browser does; a resumed layer starts
+        at a keyframe (the clip jumps to its next one, as an encoder makes one)."""
+        self.remb = bitrate
+        if not self.simulcast:
+            return
+        active = layers_funded(bitrate, self.layer_targets, self.layer_minimums)
+        if active > self.layers_active:
+            self.layer_resumes += active - self.layers_active
+            self._resuming.update(range(self.layers_active, active))
+            self._keyframe_requested = True
+        elif active < self.layers_active:
+            self.layer_pauses += self.layers_active - active
+            self._resuming.difference_update(range(active, self.layers_active))
+        self.layers_active = active
 
     def _resend(self, sequence_numbers: list[int]) -> None:
         writer = self._writer
@@ -575,6 +628,13 @@ class Bot:
                 pt, ssrc, mid_id, _, mid = video_params
                 layer_ssrcs[0] = ssrc
                 for n, layer in enumerate(layers):
+                    if n >= self.layers_active:
+                        break  # paused: the grant does not fund it
+                    if n in self._resuming:
+                        if not layer.keyframes[v_index % len(layer.keyframes)]:
+                            continue
+                        self._resuming.discard(n)
+                    self.layer_frames_sent[n] += 1
                     elements = [(mid_id, mid)] if mid_id else []
                     if self.simulcast:
                         elements.append((RID_EXT_ID, LAYER_RIDS[n].encode()))
