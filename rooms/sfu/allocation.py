@@ -8,7 +8,9 @@ Rules (``allocate``):
 - A slot wants the lowest layer that covers its tile (width and height at least the tile's);
   without a reported tile, the highest layer it may have.
 - A thumbnail never gets the top layer of a source with more than one; a *prominent* slot (a
-  screen share, the active speaker) may.
+  screen share, the active speaker) may. A screen share's layers keep the full resolution on
+  top (text does not survive downscaling) and a small one below, so the same rule gives the
+  presenter's large tile the top layer and a strip or thumbnail tile the small one.
 - Audio is never touched: ``audio_reserve`` comes off the estimate first.
 - When the wanted layers do not fit, layers come down first (the least important slot that is
   above its lowest layer goes down by one, again and again), and only when every slot is at
@@ -39,12 +41,25 @@ MIN_LAYER_BITRATE = 30_000
 # Layer sizes assumed before a keyframe told the real one (lowest first, a 640x480 camera
 # scaled down by 4, 2, 1).
 ASSUMED_SIZES = ((160, 120), (320, 240), (640, 480))
+# A screen share is mostly still (text, slides) and sent at a low frame rate: its encoder
+# spends per pixel what a camera spends at this frame rate (a 1920x1080 share ~830 kbit/s).
+# Its layers (the web client's: full resolution, and a thumbnail scaled down by 4) are assumed
+# to be those of a 1920x1080 screen until a keyframe tells.
+SCREEN_NOMINAL_FPS = 5
+SCREEN_ASSUMED_SIZES = ((480, 270), (1920, 1080))
 
 
-def nominal_bitrate(width: int, height: int) -> int:
+def nominal_bitrate(width: int, height: int, fps: int = NOMINAL_FPS) -> int:
     """What a layer of this size is expected to need (bit/s) before it has been measured."""
-    bits = width * height * NOMINAL_BITS_PER_PIXEL * NOMINAL_FPS
+    bits = width * height * NOMINAL_BITS_PER_PIXEL * fps
     return max(MIN_LAYER_BITRATE, int(bits))
+
+
+def assumed_size(count: int, layer: int, *, screen: bool = False) -> tuple[int, int]:
+    """The size assumed for layer ``layer`` of ``count`` before its first keyframe: the top
+    layers of the table (a source with fewer layers drops the lowest ones)."""
+    sizes = SCREEN_ASSUMED_SIZES if screen else ASSUMED_SIZES
+    return sizes[min(len(sizes) - 1, max(0, len(sizes) - count + layer))]
 
 
 @dataclass(frozen=True, slots=True)

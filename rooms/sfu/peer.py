@@ -253,8 +253,9 @@ def plan_offer(
             published.add(source_kind)
             rids: tuple[str, ...] = ()
             rid_ext_id = 0
-            if source_kind == "camera":
-                # Only the camera is received in layers: a screen share keeps one stream.
+            if source_kind != "audio":
+                # A camera or a screen share may come in layers (a screen's differ mostly in
+                # frame rate and bitrate, see docs/simulcast.md).
                 rids, rid_ext_id = simulcast_rids(attributes.get(mid, []))
             ssrc = m.ssrc[0].ssrc if m.ssrc and not rids else None
             plans.append(MediaPlan(mid, kind, "publish", source_kind, ssrc, rids, rid_ext_id))

@@ -35,11 +35,13 @@ from aiortc.sdp import candidate_from_sdp
 
 from . import rtcp
 from .allocation import (
-    ASSUMED_SIZES,
+    NOMINAL_FPS,
+    SCREEN_NOMINAL_FPS,
     Layer,
     SlotDemand,
     SlotLayer,
     allocate,
+    assumed_size,
     layers_in_use,
     nominal_bitrate,
     upstream_bitrate,
@@ -671,7 +673,7 @@ class SfuRoom:
         """Receiver reports and a REMB toward every publisher (hop by hop), after measuring
         what came in and went out and updating each subscriber's downlink estimate.
 
-        A publisher's REMB grants what its subscribers take: for a simulcast camera, every
+        A publisher's REMB grants what its subscribers take: for a simulcast stream, every
         layer up to the highest one any subscriber is allocated (the browser pauses layers
         above what it is granted); for a single-layer stream, the full rate when anyone
         watches it; the floor for a stream nobody watches."""
@@ -736,9 +738,9 @@ def layer_of(source: Source, *, need: bool = False) -> Layer:
     whether it arrives. ``need``: what to grant the publisher for it: twice the nominal rate
     (a browser starts a layer only once it can give it its minimum and every layer below it
     its target, more than the nominal figures), or a quarter above what it sends."""
-    count = len(source.layers)
-    size = source.size or ASSUMED_SIZES[len(ASSUMED_SIZES) - count + source.layer]
-    nominal = nominal_bitrate(*size)
+    screen = source.key.kind == "screen"
+    size = source.size or assumed_size(len(source.layers), source.layer, screen=screen)
+    nominal = nominal_bitrate(*size, SCREEN_NOMINAL_FPS if screen else NOMINAL_FPS)
     if need:
         bitrate = max(nominal * GRANT_FACTOR, source.bitrate * 5 // 4)
     else:

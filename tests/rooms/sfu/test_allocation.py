@@ -7,11 +7,13 @@ from collections.abc import Sequence
 import pytest
 
 from rooms.sfu.allocation import (
+    SCREEN_NOMINAL_FPS,
     DownlinkEstimator,
     Layer,
     SlotDemand,
     SlotLayer,
     allocate,
+    assumed_size,
     layers_in_use,
     nominal_bitrate,
     upstream_bitrate,
@@ -196,3 +198,68 @@ def test_downlink_estimator_grows_again_after_the_hold() -> None:
         454_249,
         522_386,
     ]
+
+
+# A screen share from the web client: a thumbnail layer (scaled down by 4, few frames) and the
+# full resolution at a low frame rate (text does not survive downscaling).
+SCREEN_LOW = Layer(480, 270, 80_000)
+SCREEN_TOP = Layer(1920, 1080, 800_000)
+SCREEN = (SCREEN_LOW, SCREEN_TOP)
+
+
+@pytest.mark.parametrize(
+    ("tile", "expected"),
+    [
+        (None, 1),  # no tile reported yet: the full resolution
+        ((1280, 720), 1),  # the presenter's large tile
+        ((2560, 1440), 1),  # larger than the screen itself
+        ((500, 280), 1),  # a little larger than the thumbnail layer: text stays sharp
+        ((480, 270), 0),  # a strip tile the thumbnail layer covers
+        ((240, 135), 0),  # a thumbnail
+        ((0, 0), 0),  # shown nowhere
+    ],
+)
+def test_a_screen_share_gets_the_top_layer_large_and_the_low_one_small(
+    tile: tuple[int, int] | None, expected: int
+) -> None:
+    screen = demand("s", tile=tile, prominent=True, layers=SCREEN)
+    assert wanted_layer(screen) == expected
+    assert layers_of(allocate(10_000_000, [screen])) == {"s": (expected, expected)}
+
+
+@pytest.mark.parametrize(
+    ("budget", "expected"),
+    [
+        # The share shown large, the speaker's camera and a thumbnail in the strip.
+        (10_000_000, {"screen": 1, "a": 1, "b": 0}),
+        # Short: the cameras come down first (least important first), the share keeps its
+        # full resolution ...
+        (1_150_000, {"screen": 1, "a": 0, "b": 0}),
+        (1_000_000, {"screen": 1, "a": 0, "b": 0}),
+        # ... until they are at their lowest, then the share comes down to its thumbnail
+        # layer before any video is dropped.
+        (950_000, {"screen": 0, "a": 0, "b": 0}),
+        (200_000, {"screen": 0, "a": 0, "b": None}),
+    ],
+)
+def test_a_large_screen_share_keeps_its_top_layer_longest(
+    budget: int, expected: dict[str, int | None]
+) -> None:
+    demands = [
+        demand("screen", tile=(1280, 720), prominent=True, layers=SCREEN),
+        demand("a", tile=(320, 240)),
+        demand("b", tile=(160, 120)),
+    ]
+    assert {s: r.allocated for s, r in allocate(budget, demands).items()} == expected
+
+
+def test_a_screen_layer_is_assumed_screen_sized_and_cheaper_per_pixel() -> None:
+    assert assumed_size(2, 0, screen=True) == (480, 270)
+    assert assumed_size(2, 1, screen=True) == (1920, 1080)
+    assert assumed_size(1, 0, screen=True) == (1920, 1080)
+    # More layers than the table: the lowest ones share its smallest size.
+    assert assumed_size(3, 0, screen=True) == assumed_size(3, 1, screen=True) == (480, 270)
+    assert assumed_size(3, 0) == (160, 120)
+    assert assumed_size(2, 0) == (320, 240)
+    assert nominal_bitrate(1920, 1080, SCREEN_NOMINAL_FPS) == 829_440
+    assert nominal_bitrate(1920, 1080) == 6 * nominal_bitrate(1920, 1080, SCREEN_NOMINAL_FPS)
