@@ -7,10 +7,12 @@ recent speakers), the layers the slot's source offers and the tile size the clie
 Rules (``allocate``):
 - A slot wants the lowest layer that covers its tile (width and height at least the tile's);
   without a reported tile, the highest layer it may have.
+- Layers of one size differ in frame rate (a screen share's: text does not survive
+  downscaling, so both its layers keep the full resolution): a tile shown at least half that
+  size (in width or height) gets the highest of them it may have, a smaller one the lowest.
+  So the presenter's large tile gets a share's top layer, a strip or thumbnail its low one.
 - A thumbnail never gets the top layer of a source with more than one; a *prominent* slot (a
-  screen share, the active speaker) may. A screen share's layers keep the full resolution on
-  top (text does not survive downscaling) and a small one below, so the same rule gives the
-  presenter's large tile the top layer and a strip or thumbnail tile the small one.
+  screen share, the active speaker) may.
 - Audio is never touched: ``audio_reserve`` comes off the estimate first.
 - When the wanted layers do not fit, layers come down first (the least important slot that is
   above its lowest layer goes down by one, again and again), and only when every slot is at
@@ -43,10 +45,10 @@ MIN_LAYER_BITRATE = 30_000
 ASSUMED_SIZES = ((160, 120), (320, 240), (640, 480))
 # A screen share is mostly still (text, slides) and sent at a low frame rate: its encoder
 # spends per pixel what a camera spends at this frame rate (a 1920x1080 share ~830 kbit/s).
-# Its layers (the web client's: full resolution, and a thumbnail scaled down by 4) are assumed
-# to be those of a 1920x1080 screen until a keyframe tells.
+# Its layers (the web client's: both at full resolution, 5 and 15 frames a second) are
+# assumed to be those of a 1920x1080 screen until a keyframe tells.
 SCREEN_NOMINAL_FPS = 5
-SCREEN_ASSUMED_SIZES = ((480, 270), (1920, 1080))
+SCREEN_ASSUMED_SIZES = ((1920, 1080), (1920, 1080))
 
 
 def nominal_bitrate(width: int, height: int, fps: int = NOMINAL_FPS) -> int:
@@ -55,11 +57,28 @@ def nominal_bitrate(width: int, height: int, fps: int = NOMINAL_FPS) -> int:
     return max(MIN_LAYER_BITRATE, int(bits))
 
 
-def assumed_size(count: int, layer: int, *, screen: bool = False) -> tuple[int, int]:
+def assumed_size(
+    count: int,
+    layer: int,
+    *,
+    screen: bool = False,
+    known: tuple[int, tuple[int, int]] | None = None,
+) -> tuple[int, int]:
     """The size assumed for layer ``layer`` of ``count`` before its first keyframe: the top
-    layers of the table (a source with fewer layers drops the lowest ones)."""
+    layers of the table (a source with fewer layers drops the lowest ones). ``known``: another
+    layer of the source whose size a keyframe told, (its index, its size): the table's ratio
+    between the two is applied to it (a paused top layer of a 640x480 camera is assumed
+    640x480 from its middle layer's 320x240; a 1280x720 share's, 1280x720)."""
     sizes = SCREEN_ASSUMED_SIZES if screen else ASSUMED_SIZES
-    return sizes[min(len(sizes) - 1, max(0, len(sizes) - count + layer))]
+
+    def row(index: int) -> tuple[int, int]:
+        return sizes[min(len(sizes) - 1, max(0, len(sizes) - count + index))]
+
+    if known is None:
+        return row(layer)
+    index, (width, height) = known
+    mine, theirs = row(layer), row(index)
+    return width * mine[0] // theirs[0], height * mine[1] // theirs[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +123,16 @@ def wanted_layer(demand: SlotDemand[S, K]) -> int:
     for index in range(top + 1):
         layer = demand.layers[index]
         if layer.width >= width and layer.height >= height:
+            if 2 * width >= layer.width or 2 * height >= layer.height:
+                # Shown large: the most frames among the layers of this size.
+                while index < top and _same_size(demand.layers[index + 1], layer):
+                    index += 1
             return index
     return top
+
+
+def _same_size(a: Layer, b: Layer) -> bool:
+    return (a.width, a.height) == (b.width, b.height)
 
 
 def allocate(
@@ -209,6 +236,7 @@ class DownlinkEstimator:
     - Otherwise: at least the REMB and what was sent (with ``KEEP_MARGIN``), and, with low loss
       and no decrease in the hold time, ``GROWTH`` times the previous estimate, capped at
       ``PROBE_CAP`` times what was sent plus a step.
+      While ``starved`` (a video dropped for want of budget), the cap does not apply.
     - A client that sends no REMB (the bots) keeps ``initial`` unless it reports loss.
     - Always within [floor, ceiling].
     """
@@ -222,6 +250,11 @@ class DownlinkEstimator:
     previous_loss: float = 0.0
     value: int = 0
     last_decrease: float = float("-inf")
+    starved: bool = False
+    """The last allocation dropped a video for want of budget (set by the room). Then, with a
+    clean link, growth is not capped by what was sent: a receiver's REMB only rises with what
+    it receives, so a subscriber sent too little to earn the video back would never get it
+    (seen: a screen share's low layer dropped at 178 kbit/s, and nothing ever came back)."""
 
     def __post_init__(self) -> None:
         self.value = self.initial
@@ -255,7 +288,10 @@ class DownlinkEstimator:
         else:
             estimate = max(remb, int(sent * KEEP_MARGIN) + KEEP_STEP)
             if loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:
-                grown = min(int(self.value * GROWTH), sent * PROBE_CAP + PROBE_STEP)
+                cap = sent * PROBE_CAP + PROBE_STEP
+                grown = int(self.value * GROWTH)
+                if not self.starved:
+                    grown = min(grown, cap)
                 estimate = max(estimate, grown)
         self.value = max(self.floor, min(self.ceiling, estimate))
         return self.value

@@ -659,6 +659,8 @@ class SfuRoom:
             )
         result = allocate(peer.downlink.value, demands, audio_reserve=audio_streams * AUDIO_BITRATE)
         self._allocations[peer.participant_id] = (demands, result)
+        # A dropped video lets the estimate grow past what is sent (it could not otherwise).
+        peer.downlink.starved = any(r.allocated is None for r in result.values())
         for mid, slot in slots.items():
             chosen = result[mid].chosen if mid in result else None
             target = groups[mid][chosen] if chosen is not None else None
@@ -675,7 +677,8 @@ class SfuRoom:
 
         A publisher's REMB grants what its subscribers take: for a simulcast stream, every
         layer up to the highest one any subscriber is allocated (the browser pauses layers
-        above what it is granted); for a single-layer stream, the full rate when anyone
+        above what it is granted), and for a screen share's watched top layer at least what
+        a single-layer stream gets; for a single-layer stream, the full rate when anyone
         watches it; the floor for a stream nobody watches."""
         cfg = self.config
         interval = now - self._last_feedback if self._last_feedback is not None else 0.0
@@ -712,6 +715,11 @@ class SfuRoom:
                         continue
                     layers = [layer_of(layer, need=True) for layer in s.layers]
                     granted = upstream_bitrate(layers, highest, floor=cfg.remb_min_bitrate)
+                    if s.key.kind == "screen" and highest == len(s.layers) - 1:
+                        # A browser starts a full-resolution screen layer only on a large
+                        # share of the grant (libwebrtc: 600 kbit/s at 1280x720, more to
+                        # resume one): at least what a single-stream share is granted.
+                        granted = max(granted, cfg.remb_bitrate)
                     bitrate += min(cfg.simulcast_max_bitrate, granted)
                 bitrate = max(cfg.remb_min_bitrate, bitrate)
                 peer.writer.write_rtcp(rtcp.remb(peer.rtcp_ssrc, bitrate, ssrcs))
@@ -739,7 +747,9 @@ def layer_of(source: Source, *, need: bool = False) -> Layer:
     (a browser starts a layer only once it can give it its minimum and every layer below it
     its target, more than the nominal figures), or a quarter above what it sends."""
     screen = source.key.kind == "screen"
-    size = source.size or assumed_size(len(source.layers), source.layer, screen=screen)
+    sized = next((layer for layer in source.layers if layer.size), None)
+    known = (sized.layer, sized.size) if sized is not None and sized.size else None
+    size = source.size or assumed_size(len(source.layers), source.layer, screen=screen, known=known)
     nominal = nominal_bitrate(*size, SCREEN_NOMINAL_FPS if screen else NOMINAL_FPS)
     if need:
         bitrate = max(nominal * GRANT_FACTOR, source.bitrate * 5 // 4)

@@ -200,9 +200,9 @@ def test_downlink_estimator_grows_again_after_the_hold() -> None:
     ]
 
 
-# A screen share from the web client: a thumbnail layer (scaled down by 4, few frames) and the
-# full resolution at a low frame rate (text does not survive downscaling).
-SCREEN_LOW = Layer(480, 270, 80_000)
+# A screen share from the web client: both layers at the full resolution (text does not
+# survive downscaling), 5 and 15 frames a second.
+SCREEN_LOW = Layer(1920, 1080, 300_000)
 SCREEN_TOP = Layer(1920, 1080, 800_000)
 SCREEN = (SCREEN_LOW, SCREEN_TOP)
 
@@ -210,12 +210,13 @@ SCREEN = (SCREEN_LOW, SCREEN_TOP)
 @pytest.mark.parametrize(
     ("tile", "expected"),
     [
-        (None, 1),  # no tile reported yet: the full resolution
+        (None, 1),  # no tile reported yet: the top
         ((1280, 720), 1),  # the presenter's large tile
         ((2560, 1440), 1),  # larger than the screen itself
-        ((500, 280), 1),  # a little larger than the thumbnail layer: text stays sharp
-        ((480, 270), 0),  # a strip tile the thumbnail layer covers
-        ((240, 135), 0),  # a thumbnail
+        ((1248, 475), 1),  # a wide tile the share is letterboxed in
+        ((960, 540), 1),  # half the share's size
+        ((959, 539), 0),  # less than half: the low layer's frames do
+        ((480, 270), 0),  # a strip tile
         ((0, 0), 0),  # shown nowhere
     ],
 )
@@ -233,13 +234,13 @@ def test_a_screen_share_gets_the_top_layer_large_and_the_low_one_small(
         # The share shown large, the speaker's camera and a thumbnail in the strip.
         (10_000_000, {"screen": 1, "a": 1, "b": 0}),
         # Short: the cameras come down first (least important first), the share keeps its
-        # full resolution ...
+        # frames ...
         (1_150_000, {"screen": 1, "a": 0, "b": 0}),
         (1_000_000, {"screen": 1, "a": 0, "b": 0}),
-        # ... until they are at their lowest, then the share comes down to its thumbnail
-        # layer before any video is dropped.
+        # ... until they are at their lowest, then the share comes down to its low layer
+        # before any video is dropped.
         (950_000, {"screen": 0, "a": 0, "b": 0}),
-        (200_000, {"screen": 0, "a": 0, "b": None}),
+        (480_000, {"screen": 0, "a": 0, "b": None}),
     ],
 )
 def test_a_large_screen_share_keeps_its_top_layer_longest(
@@ -253,13 +254,32 @@ def test_a_large_screen_share_keeps_its_top_layer_longest(
     assert {s: r.allocated for s, r in allocate(budget, demands).items()} == expected
 
 
-def test_a_screen_layer_is_assumed_screen_sized_and_cheaper_per_pixel() -> None:
-    assert assumed_size(2, 0, screen=True) == (480, 270)
-    assert assumed_size(2, 1, screen=True) == (1920, 1080)
+def test_a_layer_is_assumed_sized_from_the_table_or_a_sibling_whose_size_is_known() -> None:
+    assert assumed_size(2, 0, screen=True) == assumed_size(2, 1, screen=True) == (1920, 1080)
     assert assumed_size(1, 0, screen=True) == (1920, 1080)
-    # More layers than the table: the lowest ones share its smallest size.
-    assert assumed_size(3, 0, screen=True) == assumed_size(3, 1, screen=True) == (480, 270)
     assert assumed_size(3, 0) == (160, 120)
     assert assumed_size(2, 0) == (320, 240)
+    assert assumed_size(3, 0, screen=True) == (1920, 1080)  # more layers than the table
+    # A keyframe told another layer's size: the table's ratio is applied to it.
+    assert assumed_size(3, 2, known=(1, (480, 270))) == (960, 540)
+    assert assumed_size(3, 0, known=(2, (1280, 720))) == (320, 180)
+    assert assumed_size(2, 1, screen=True, known=(0, (1280, 720))) == (1280, 720)
+    # A share is cheaper per pixel than a camera (mostly still, few frames).
     assert nominal_bitrate(1920, 1080, SCREEN_NOMINAL_FPS) == 829_440
     assert nominal_bitrate(1920, 1080) == 6 * nominal_bitrate(1920, 1080, SCREEN_NOMINAL_FPS)
+
+
+def test_a_starved_subscriber_grows_past_what_it_is_sent() -> None:
+    """A video dropped for want of budget: nothing sent cannot show the link has room (a
+    browser's REMB only rises with what it receives), so growth is not capped by it."""
+    capped = DownlinkEstimator(initial=200_000, floor=150_000, ceiling=5_000_000)
+    starved = DownlinkEstimator(initial=200_000, floor=150_000, ceiling=5_000_000)
+    starved.starved = True
+    steps = [(200_000, 0, 40_000)] * 4
+    assert run(capped, steps) == [200_000, 200_000, 200_000, 200_000]
+    assert run(starved, steps) == [229_999, 264_498, 304_172, 349_797]  # 15 % a second
+    # Still no growth while the link is lossy or within the hold after a decrease.
+    starved.on_remb(100_000)
+    assert starved.update(40_000, 10.0) == 150_000
+    starved.on_remb(100_000)
+    assert starved.update(40_000, 11.0) == 150_000
