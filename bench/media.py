@@ -95,6 +95,9 @@ KEYS: dict[str, str] = {
     "subs_missing_streams": "subscribers that received fewer than min(3, people - 1) audio or "
     "min(9, people - 1) video streams in the window (loss from sequence gaps cannot see a "
     "stream that got nothing)",
+    "video_sizes": "received video streams (with packets in the window) by the picture size "
+    "their keyframes announced in the window, e.g. {'160x120': 36, '320x240': 4}: the "
+    "simulcast layer forwarded ('a/b' when a stream switched, '?' when no keyframe came)",
     "sfu_datagrams_per_send": "ours: datagrams the forwarding loop sent per sendmmsg call in "
     "the window (its batches; 1.0 means one system call per datagram)",
     "sfu_same_size_pct": "ours: % of sent datagrams as long as the one before them in the same "
@@ -253,6 +256,10 @@ def measure_window(
         sent_packets += result["sent_packets"]
         sent_bytes += result["sent_bytes"]
     forwarded = sum(r["received_packets"] for r in receivers)
+    video_sizes: dict[str, int] = {}
+    for r in receivers:
+        for size, count in r["video_sizes"].items():
+            video_sizes[size] = video_sizes.get(size, 0) + count
     losses = [r["loss_pct"] for r in receivers]
     # Loss is counted from sequence gaps, so a stream that received nothing shows none: count
     # the subscribers that got fewer streams than they should have.
@@ -290,6 +297,7 @@ def measure_window(
         "machine_busy_pct": round(100 * (busy1 - busy0) / max(1, total1 - total0), 1),
         "unstamped_pkts": sum(r["unstamped"] for r in receivers),
         "subs_missing_streams": short,
+        "video_sizes": dict(sorted(video_sizes.items())),
         "sfu_udp_drops": sfu_drops,
         "bots_udp_drops": bot_drops,
         "generator_bound": bool(bot_drops),
@@ -612,6 +620,7 @@ def summary_line(row: dict[str, Any]) -> str:
         "bots_cpu_pct",
         "bots_udp_drops",
         "subs_missing_streams",
+        "video_sizes",
         "errors",
     )
     return " ".join(f"{k}={row.get(k)}" for k in keys if k in row)
@@ -646,6 +655,7 @@ def run_janus(args: argparse.Namespace, log: Callable[[str], None]) -> list[dict
         str(args.bot_processes),
         "--out",
         str(out_path),
+        *(["--simulcast"] if args.simulcast else []),
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     budget = 120 + len(args.sizes) * (args.duration + args.settle + 90)
@@ -830,7 +840,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--simulcast",
         action="store_true",
-        help="our bots publish their camera in three simulcast layers (Janus's do not)",
+        help="every bot publishes its camera in three simulcast layers, to our SFU and to "
+        "Janus alike; Janus's subscribers ask for the layer our SFU gives the same slot",
     )
     parser.add_argument("--smoke", action="store_true", help="2 bots, 3 s, no Janus")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
