@@ -393,6 +393,8 @@ class JanusSession:
         self.session_id = 0
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._poller: asyncio.Task[None] | None = None
+        # handle -> set when Janus says its PeerConnection is up ("webrtcup")
+        self._up: dict[int, asyncio.Event] = {}
 
     def _transaction(self) -> str:
         return f"t{os.getpid()}-{next(self._transactions)}"
@@ -446,9 +448,17 @@ class JanusSession:
                 await asyncio.sleep(0.2)
                 continue
             for event in events if isinstance(events, list) else [events]:
+                if event.get("janus") == "webrtcup":
+                    self._up.setdefault(int(event.get("sender", 0)), asyncio.Event()).set()
                 future = self._waiting.get(str(event.get("transaction", "")))
                 if future is not None and not future.done() and event.get("janus") == "event":
                     future.set_result(event)
+
+    async def wait_up(self, handle: int, timeout: float) -> None:
+        """Until Janus has set the handle's PeerConnection up. A bot's side may be connected
+        before Janus's (the DTLS handshake ends on its side first), and until then Janus
+        refuses to subscribe anyone to this publisher ("No such feed")."""
+        await asyncio.wait_for(self._up.setdefault(handle, asyncio.Event()).wait(), timeout)
 
     async def close(self) -> None:
         if self._poller is not None:
@@ -583,6 +593,7 @@ class BotProcess:
         bot.join_started = started
         self.janus[spec["name"]] = JanusPeer(session, bot)
         await bot.start(timeout=STEP_TIMEOUT)
+        await session.wait_up(handle, STEP_TIMEOUT)
 
     async def janus_subscribe(self, spec: dict[str, Any]) -> None:
         peer = self.janus[spec["name"]]
