@@ -70,6 +70,9 @@ KEYS: dict[str, str] = {
     "forwarded_pkts_per_s": "forwarded_pkts / window_s",
     "sfu_pkts_per_cpu_s": "forwarded_pkts / sfu_cpu_s: forwarding efficiency",
     "inbound_pkts_per_s": "RTP packets per second all publishers sent to the SFU",
+    "keyframe_requests": "PLI / FIR packets all publishers received from the SFU in the window "
+    "(a bot answers each by jumping to its clip's next keyframe, in every layer)",
+    "resent_pkts": "packets all publishers sent again in the window, asked for by the SFU's NACKs",
     "sent_kbps_per_bot": "what one publisher sent (RTP incl. headers, audio + video), kbit/s",
     "audio_streams_per_sub": "median number of audio streams a subscriber received",
     "video_streams_per_sub": "median number of video streams a subscriber received",
@@ -248,13 +251,15 @@ def measure_window(
     hist = new_histogram()
     delivery_hist = new_histogram()
     receivers: list[dict[str, Any]] = []
-    sent_packets = sent_bytes = 0
+    sent_packets = sent_bytes = keyframe_requests = resent = 0
     for result in results:
         hist_merge(hist, result["hist"])
         hist_merge(delivery_hist, result["delivery_hist"])
         receivers += result["receivers"]
         sent_packets += result["sent_packets"]
         sent_bytes += result["sent_bytes"]
+        keyframe_requests += result["keyframe_requests"]
+        resent += result["resent"]
     forwarded = sum(r["received_packets"] for r in receivers)
     video_sizes: dict[str, int] = {}
     for r in receivers:
@@ -281,6 +286,8 @@ def measure_window(
         "forwarded_pkts_per_s": round(forwarded / seconds),
         "sfu_pkts_per_cpu_s": round(forwarded / sfu_cpu) if sfu_cpu > 0 else None,
         "inbound_pkts_per_s": round(sent_packets / seconds),
+        "keyframe_requests": keyframe_requests,
+        "resent_pkts": resent,
         "sent_kbps_per_bot": round(sent_bytes * 8 / seconds / 1000 / publishers, 1),
         "audio_streams_per_sub": statistics.median(r["audio_streams"] for r in receivers)
         if receivers
@@ -621,6 +628,7 @@ def summary_line(row: dict[str, Any]) -> str:
         "bots_udp_drops",
         "subs_missing_streams",
         "video_sizes",
+        "keyframe_requests",
         "errors",
     )
     return " ".join(f"{k}={row.get(k)}" for k in keys if k in row)

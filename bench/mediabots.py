@@ -137,6 +137,8 @@ class Window:
     base: dict[str, tuple[int, int, int]]  # mid -> (packets, lost, octets) at the start
     sent_packets: int
     sent_bytes: int
+    keyframe_requests: int
+    resent: int
 
 
 class BenchBot(Bot):
@@ -244,6 +246,8 @@ class BenchBot(Bot):
             },
             sent_packets=packets,
             sent_bytes=octets,
+            keyframe_requests=self.plis_received,
+            resent=self.retransmitted,
         )
         self.hist = new_histogram()
         self.delivery_hist = new_histogram()
@@ -288,6 +292,8 @@ class BenchBot(Bot):
             "video_streams": streams["video"],
             "sent_packets": sent_packets - window.sent_packets,
             "sent_bytes": sent_bytes - window.sent_bytes,
+            "keyframe_requests": self.plis_received - window.keyframe_requests,
+            "resent": self.retransmitted - window.resent,
             "unstamped": self.unstamped,
             "streams": per_stream,
             "video_sizes": video_sizes,
@@ -633,18 +639,22 @@ class BotProcess:
         hist = new_histogram()
         delivery_hist = new_histogram()
         receivers = []
-        sent_packets = sent_bytes = 0
+        sent_packets = sent_bytes = keyframe_requests = resent = 0
         for bot in self.bots():
             result = bot.window_end()
             hist_merge(hist, result.pop("hist"))
             hist_merge(delivery_hist, result.pop("delivery_hist"))
             sent_packets += result["sent_packets"]
             sent_bytes += result["sent_bytes"]
+            keyframe_requests += result["keyframe_requests"]
+            resent += result["resent"]
             receivers.append(result)
         for bot in self.publishers():  # Janus: publishing and receiving are two peers
             result = bot.window_end()
             sent_packets += result["sent_packets"]
             sent_bytes += result["sent_bytes"]
+            keyframe_requests += result["keyframe_requests"]
+            resent += result["resent"]
         return {
             "receivers": receivers,
             "hist": hist,
@@ -652,6 +662,8 @@ class BotProcess:
             "cpu_s": (now.user - self.cpu_start.user) + (now.system - self.cpu_start.system),
             "sent_packets": sent_packets,
             "sent_bytes": sent_bytes,
+            "keyframe_requests": keyframe_requests,
+            "resent": resent,
         }
 
     def join_times(self) -> dict[str, float | None]:
