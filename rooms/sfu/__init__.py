@@ -5,7 +5,8 @@ Plain asyncio, no Django. Modules, one concern each:
 - ``sfu`` / ``room``: the API the control plane calls (``Sfu``, ``SfuRoom``)
 - ``peer``: one participant's ``RTCPeerConnection``, offer checks, packet intake, RTCP in
 - ``streams``: publisher ``Source`` and subscriber ``OutputSlot`` (the per-packet forwarding)
-- ``hooks``: every private aiortc seam used (checked by a contract test)
+- ``transport``: the ICE/DTLS/SRTP receive and send path, every private aiortc seam used
+  (checked by a contract test)
 - pure logic: ``rtp_header``, ``vp8``, ``rewriter``, ``speakers``, ``selection``,
   ``keyframes``, ``nack``, ``rtcp``
 - ``config``, ``ice`` (which addresses ICE offers), ``reports`` (what it tells the control

@@ -1,4 +1,4 @@
-"""One participant's peer connection with the SFU: negotiation, hooks and packet intake.
+"""One participant's peer connection with the SFU: negotiation, transport and packet intake.
 
 The client always offers; the SFU always answers (aiortc's ``createOffer`` rewrites the payload
 types of existing m-lines to its own table, which a browser's BUNDLE may reject, and answering
@@ -53,7 +53,7 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
-from . import hooks, rtcp
+from . import rtcp, transport
 from ._fastpath import ffi as _fast_ffi
 from ._fastpath import lib as _fast
 from .allocation import DownlinkEstimator
@@ -308,7 +308,7 @@ class Peer:
         # The ICE username fragment of the browser connection this peer answered.
         self.remote_ufrag: str | None = None
         self.closed = False
-        self.writer: hooks.RtpWriter | None = None
+        self.writer: transport.RtpWriter | None = None
         self.sources: dict[SourceKind, Source] = {}
         self.sources_by_ssrc: dict[int, Source] = {}
         self.sources_by_mid: dict[str, Source] = {}
@@ -358,11 +358,11 @@ class Peer:
         if any(t.receiver.transport is not dtls for t in transceivers):
             raise NegotiationError("all media must share one transport (BUNDLE)")
         if self.writer is None:
-            hooks.intercept_transport(dtls, self.on_rtp, self.on_rtcp)
-            self.writer = hooks.RtpWriter(dtls)
+            transport.intercept_transport(dtls, self.on_rtp, self.on_rtcp)
+            self.writer = transport.RtpWriter(dtls)
             # The forwarding loop sends while the writer is ready: follow the transport.
             dtls.on("statechange", self.writer.sync)
-            self.rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
+            self.rtcp_ssrc = transport.sender_ssrcs(transceivers[0].sender)[0]
         wanted = self.wanted_streams()
         answered: dict[str, str] = {}
         renumbered: list[tuple[OutputSlot, int, int]] = []
@@ -374,10 +374,10 @@ class Peer:
             slot = self.slots.get(mid)
             if slot is not None and self.answered_streams.get(mid) not in (None, sid):
                 ssrc, rtx_ssrc = self._fresh_ssrc(), self._fresh_ssrc()
-                hooks.set_sender_ssrcs(t.sender, ssrc, rtx_ssrc)
+                transport.set_sender_ssrcs(t.sender, ssrc, rtx_ssrc)
                 renumbered.append((slot, ssrc, rtx_ssrc))
             answered[mid] = sid
-            hooks.set_stream_id(t.sender, sid)
+            transport.set_stream_id(t.sender, sid)
         try:
             answer = await self.pc.createAnswer()
             await self.pc.setLocalDescription(answer)
@@ -398,10 +398,10 @@ class Peer:
 
     def _prepare(self, t: RTCRtpTransceiver, plan: MediaPlan) -> None:
         if id(t) not in self._hooked:
-            hooks.neuter_sender(t.sender)
-            hooks.neuter_receiver(t.receiver)
+            transport.neuter_sender(t.sender)
+            transport.neuter_receiver(t.receiver)
             self._hooked.add(id(t))
-        codecs = hooks.negotiated_codecs(t)
+        codecs = transport.negotiated_codecs(t)
         name = "opus" if plan.kind == "audio" else "vp8"
         if plan.role == "publish":
             t.direction = "recvonly"
@@ -414,7 +414,7 @@ class Peer:
             narrowed = _forwarding_codecs(codecs, name, with_rtx=False)
         if not narrowed:
             raise NegotiationError(f"m-line {plan.mid}: no common {name} codec")
-        hooks.restrict_codecs(t, narrowed)
+        transport.restrict_codecs(t, narrowed)
 
     def _update_streams(
         self, transceivers: list[RTCRtpTransceiver], by_mid: dict[str, MediaPlan]
@@ -423,7 +423,7 @@ class Peer:
             raise NegotiationError("transport missing after negotiation")
         for t in transceivers:
             plan = by_mid[str(t.mid)]
-            codecs = hooks.negotiated_codecs(t)
+            codecs = transport.negotiated_codecs(t)
             primary = codecs[0]
             payload_type = int(primary.payloadType or 0)
             mid_id = _ext_id(t, MID_URI)
@@ -459,7 +459,7 @@ class Peer:
                 self.rid_ext_id = plan.rid_ext_id or self.rid_ext_id
                 self.room.add_source(self, layers[0])
             elif plan.role == "slot" and plan.mid not in self.slots:
-                ssrc, rtx_ssrc = hooks.sender_ssrcs(t.sender)
+                ssrc, rtx_ssrc = transport.sender_ssrcs(t.sender)
                 rtx = codecs[1].payloadType if len(codecs) > 1 else None
                 slot = OutputSlot(
                     subscriber_id=self.participant_id,
