@@ -3,7 +3,8 @@
 Plain asyncio, no Django. Modules, one concern each:
 
 - ``sfu`` / ``room``: the API the control plane calls (``Sfu``, ``SfuRoom``)
-- ``peer``: one participant's ``RTCPeerConnection``, offer checks, packet intake, RTCP in
+- ``peer``: one participant's ``RTCPeerConnection``, its state and lifecycle, packet intake
+- ``negotiation``: offer checks (``plan_offer``), codecs and directions, simulcast answers
 - ``streams``: publisher ``Source`` and subscriber ``OutputSlot`` (the per-packet forwarding)
 - ``transport``: the ICE/DTLS/SRTP receive and send path, every private aiortc seam used
   (checked by a contract test)

@@ -54,7 +54,8 @@ from .errors import (
     ScreenShareForbidden,
     UnknownParticipant,
 )
-from .peer import Peer, offer_ice_ufrag, plan_offer
+from .negotiation import offer_ice_ufrag, plan_offer
+from .peer import Peer
 from .reports import (
     ActiveSpeakersChanged,
     EventSink,
