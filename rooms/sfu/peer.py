@@ -24,26 +24,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from struct import Struct
 from typing import TYPE_CHECKING
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
-from aiortc.rtp import (
-    RTCP_PSFB_APP,
-    RTCP_PSFB_FIR,
-    RTCP_PSFB_PLI,
-    RTCP_RTPFB_NACK,
-    RtcpPacket,
-    RtcpPsfbPacket,
-    RtcpReceiverInfo,
-    RtcpRrPacket,
-    RtcpRtpfbPacket,
-    RtcpSrPacket,
-    unpack_remb_fci,
-)
+from aiortc.rtp import RtcpPacket
 
-from . import rtcp, transport
+from . import feedback, transport
 from ._fastpath import ffi as _fast_ffi
 from ._fastpath import lib as _fast
 from .allocation import DownlinkEstimator
@@ -355,11 +343,8 @@ class Peer:
         """Account for a packet of ``source`` (its sequence number as the publisher sent it)
         and NACK what its arrival shows missing."""
         source.stats.add(seq, size)
-        missing = source.missing
-        if missing is not None:
-            lost = missing.add(seq, self.room.now())
-            if lost and self.writer is not None and source.ssrc is not None:
-                self.writer.write_rtcp(rtcp.nack(self.rtcp_ssrc, source.ssrc, lost))
+        if source.missing is not None:
+            feedback.nack_missing(source, seq, self.room.now(), self.writer, self.rtcp_ssrc)
 
     def _learn_ssrc(self, data: bytes, ssrc: int, view: RtpView) -> Source | None:
         # Offers without a=ssrc lines (allowed with unified plan) are mapped by the MID
@@ -390,56 +375,20 @@ class Peer:
             self.packets_dropped += 1
             return
         room = self.room
-        for packet in packets:
-            if isinstance(packet, RtcpSrPacket):
-                source = self.sources_by_ssrc.get(packet.ssrc)
-                if source is not None:
-                    room.sender_report(source, packet)
-                self._receiver_reports(packet.reports)
-            elif isinstance(packet, RtcpRrPacket):
-                self._receiver_reports(packet.reports)
-            elif isinstance(packet, RtcpPsfbPacket):
-                self._psfb(packet)
-            elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
-                slot = self.slots_by_ssrc.get(packet.media_ssrc)
-                if slot is not None:
-                    self.nacks_answered += slot.retransmit(packet.lost, room.now())
+        self.nacks_answered += feedback.handle(
+            packets,
+            sources=self.sources_by_ssrc,
+            slots=self.slots_by_ssrc,
+            downlink=self.downlink,
+            request_keyframe=room.request_keyframe,
+            clock=room.now,
+        )
 
-    def _psfb(self, packet: RtcpPsfbPacket) -> None:
-        if packet.fmt == RTCP_PSFB_PLI:
-            slot = self.slots_by_ssrc.get(packet.media_ssrc)
-            if slot is not None and slot.target is not None:
-                self.room.request_keyframe(slot.target)
-        elif packet.fmt == RTCP_PSFB_FIR:
-            # FCI entries: SSRC (4 bytes), sequence number, reserved.
-            for i in range(0, len(packet.fci) - 7, 8):
-                slot = self.slots_by_ssrc.get(int.from_bytes(packet.fci[i : i + 4], "big"))
-                if slot is not None and slot.target is not None:
-                    self.room.request_keyframe(slot.target)
-        elif packet.fmt == RTCP_PSFB_APP:
-            try:
-                bitrate, ssrcs = unpack_remb_fci(packet.fci)
-            except ValueError:
-                return
-            matched = False
-            for ssrc in ssrcs:
-                slot = self.slots_by_ssrc.get(ssrc)
-                if slot is not None:
-                    slot.remb = bitrate
-                    matched = True
-            if matched:
-                # A browser's REMB is its estimate for everything it receives.
-                self.downlink.on_remb(bitrate)
-
-    def _receiver_reports(self, reports: Sequence[RtcpReceiverInfo]) -> None:
-        worst = -1
-        for report in reports:
-            slot = self.slots_by_ssrc.get(report.ssrc)
-            if slot is not None:
-                slot.fraction_lost = report.fraction_lost
-                worst = max(worst, report.fraction_lost)
-        if worst >= 0:
-            self.downlink.on_loss(worst)
+    def measure(self, interval: float, now: float) -> None:
+        """Close a feedback interval (rooms.sfu.feedback.measure)."""
+        self.sent_octets = feedback.measure(
+            self.all_sources(), self.slots.values(), self.downlink, self.sent_octets, interval, now
+        )
 
     def all_sources(self) -> list[Source]:
         """Every stream received from this peer, each simulcast layer on its own."""
