@@ -26,7 +26,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from struct import Struct
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.rtp import RtcpPacket
@@ -53,9 +53,6 @@ from .selection import SourceKey, SourceKind
 from .streams import OutputSlot, Source
 from .vp8 import keyframe_size
 
-if TYPE_CHECKING:
-    from .room import SfuRoom
-
 logger = logging.getLogger(__name__)
 
 _SSRC = Struct("!I")
@@ -64,12 +61,34 @@ _PKT = _fast_ffi.new("fwd_pkt *")
 """The packet being forwarded (the whole forwarding path is synchronous: one at a time)."""
 
 
+class PeerRoom(Protocol):
+    """What a peer calls on the room it is in (``rooms.sfu.room.SfuRoom``): the room knows
+    its peers, a peer knows only this."""
+
+    now: Callable[[], float]
+
+    def add_source(self, peer: Peer, source: Source) -> None:
+        """A stream the peer now publishes (the room decides whether it is forwarded and
+        hands it to ``Peer.attach_source``)."""
+
+    def drop_source(self, peer: Peer, source: Source) -> None:
+        """A stream the peer no longer publishes (the room stops forwarding it and calls
+        ``Peer.detach_source``)."""
+
+    def forward(self, source: Source, data: bytes, pkt: Any) -> None:
+        """One incoming RTP packet of ``source``, parsed into ``pkt``."""
+
+    def request_keyframe(self, source: Source) -> None: ...
+
+    def slot_switched(self, slot: OutputSlot, source: Source | None) -> None: ...
+
+
 class Peer:
     """Owns one ``RTCPeerConnection``; all its media goes through the room's forwarding."""
 
     def __init__(
         self,
-        room: SfuRoom,
+        room: PeerRoom,
         participant_id: str,
         config: SfuConfig,
         on_state: Callable[[Peer, PeerState, str], None],
@@ -389,6 +408,30 @@ class Peer:
         self.sent_octets = feedback.measure(
             self.all_sources(), self.slots.values(), self.downlink, self.sent_octets, interval, now
         )
+
+    def attach_source(self, source: Source) -> None:
+        """Take ``source`` (and its simulcast layers) as the stream of its kind this peer
+        publishes (called by the room, which has dropped the one it replaces)."""
+        self.sources[source.key.kind] = source
+        self.sources_by_mid[source.mid] = source
+        for layer in source.layers:
+            if layer.ssrc is not None:
+                self.sources_by_ssrc[layer.ssrc] = layer
+
+    def detach_source(self, source: Source) -> bool:
+        """Forget ``source`` and its layers (called by the room); True when it was one of
+        this peer's streams, by kind or by mid."""
+        held = False
+        if self.sources.get(source.key.kind) is source:
+            del self.sources[source.key.kind]
+            held = True
+        if self.sources_by_mid.get(source.mid) is source:
+            del self.sources_by_mid[source.mid]
+            held = True
+        for layer in source.layers:
+            if layer.ssrc is not None and self.sources_by_ssrc.get(layer.ssrc) is layer:
+                del self.sources_by_ssrc[layer.ssrc]
+        return held
 
     def all_sources(self) -> list[Source]:
         """Every stream received from this peer, each simulcast layer on its own."""

@@ -349,29 +349,19 @@ class SfuRoom:
             source.enabled = False
         if kind == "screen" and not self._screen_allowed.get(peer.participant_id, False):
             source.enabled = False
-        peer.sources[kind] = source
-        peer.sources_by_mid[source.mid] = source
         for layer in source.layers:
             layer.enabled = source.enabled
-            if layer.ssrc is not None:
-                peer.sources_by_ssrc[layer.ssrc] = layer
+        peer.attach_source(source)
         self._dirty = True
 
     def drop_source(self, peer: Peer, source: Source) -> None:
-        attached = peer.sources.get(source.key.kind) is source
-        if attached or peer.sources_by_mid.get(source.mid) is source:
+        if peer.detach_source(source):
             for layer in source.layers:
                 self.retired.add(of_source(layer))
         for layer in source.layers:
             layer.enabled = False
             for slot in list(layer.outputs):
                 slot.detach(layer)
-            if layer.ssrc is not None and peer.sources_by_ssrc.get(layer.ssrc) is layer:
-                del peer.sources_by_ssrc[layer.ssrc]
-        if peer.sources.get(source.key.kind) is source:
-            del peer.sources[source.key.kind]
-        if peer.sources_by_mid.get(source.mid) is source:
-            del peer.sources_by_mid[source.mid]
         if source.key.kind == "audio":
             self.speakers.remove(peer.participant_id)
         self._dirty = True
