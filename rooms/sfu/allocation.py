@@ -153,6 +153,14 @@ def layers_in_use(
     return highest
 
 
+def outcome(demand: SlotDemand[S, K], given: SlotLayer) -> str:
+    """How a slot fared: ``"as_wanted"`` (the layer its tile wants, or better),
+    ``"lower_layer"`` (the downlink allowed less) or ``"dropped"`` (no video at all)."""
+    if given.allocated is None:
+        return "dropped"
+    return "as_wanted" if given.allocated >= wanted_layer(demand) else "lower_layer"
+
+
 def upstream_bitrate(layers: Sequence[Layer], highest: int | None, *, floor: int) -> int:
     """What a publisher is granted for one source: every layer up to the highest one watched
     (a browser fills layers from the lowest up), ``floor`` when nobody watches it."""

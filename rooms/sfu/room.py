@@ -27,13 +27,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from aiortc.sdp import candidate_from_sdp
 
 from . import feedback
-from .allocation import SlotDemand, SlotLayer, allocate, layer_of, layers_in_use
+from .allocation import SlotDemand, SlotLayer, allocate, layer_of, layers_in_use, outcome
 from .config import SfuConfig
 from .errors import (
     InvalidCandidate,
@@ -624,6 +625,17 @@ class SfuRoom:
             target = groups[mid][chosen] if chosen is not None else None
             if slot.assign(target, now) and target is not None:
                 self.request_keyframe(target)
+
+    def downlinks(self) -> list[tuple[int, Counter[str]]]:
+        """Per subscriber with video slots: its downlink estimate (bit/s) and how its videos
+        fared in the last allocation (``allocation.outcome``), for the metrics."""
+        out = []
+        for participant_id, (demands, result) in self._allocations.items():
+            peer = self.peers.get(participant_id)
+            if peer is not None:
+                fared = Counter(outcome(d, result[d.slot]) for d in demands)
+                out.append((peer.downlink.value, fared))
+        return out
 
     def _source(self, key: SourceKey) -> Source | None:
         peer = self.peers.get(key.participant_id)
