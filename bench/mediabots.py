@@ -48,7 +48,7 @@ from aiortc import sdp as aiortc_sdp
 
 from rooms.mediabot.bot import LAYER_RIDS, Bot, ReceivedStream
 from rooms.mediabot.client import RoomClient
-from rooms.sfu import hooks
+from rooms.sfu import transport
 from rooms.sfu.ice import use_host_addresses
 from rooms.sfu.rtcp import ReceiveStats
 from rooms.sfu.vp8 import keyframe_size
@@ -113,7 +113,7 @@ def hist_percentile(hist: list[int], p: float) -> float | None:
 # --- the bots ---------------------------------------------------------------------------------
 
 
-class StampingWriter(hooks.RtpWriter):
+class StampingWriter(transport.RtpWriter):
     """`RtpWriter` that appends the send-time trailer and counts what it sends."""
 
     __slots__ = ("bytes_sent", "packets_sent")
@@ -330,17 +330,17 @@ class AnsweringBot(BenchBot):
         await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         for t in self.pc.getTransceivers():
             if id(t) not in self._hooked:
-                hooks.neuter_sender(t.sender)
-                hooks.neuter_receiver(t.receiver)
+                transport.neuter_sender(t.sender)
+                transport.neuter_receiver(t.receiver)
                 self._hooked.add(id(t))
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         transceivers = self.pc.getTransceivers()
         if self._writer is None:
             dtls = transceivers[0].receiver.transport
-            hooks.intercept_transport(dtls, self._on_rtp, self._on_rtcp)
-            self._writer = hooks.RtpWriter(dtls)
-            self._rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
+            transport.intercept_transport(dtls, self._on_rtp, self._on_rtcp)
+            self._writer = transport.RtpWriter(dtls)
+            self._rtcp_ssrc = transport.sender_ssrcs(transceivers[0].sender)[0]
         for media in aiortc_sdp.SessionDescription.parse(offer_sdp).media:
             if media.direction not in ("sendonly", "sendrecv") or not media.ssrc:
                 continue

@@ -43,7 +43,7 @@ from aiortc import (
 from aiortc import sdp as aiortc_sdp
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
-from rooms.sfu import hooks, rtcp
+from rooms.sfu import rtcp, transport
 from rooms.sfu.config import SfuConfig
 from rooms.sfu.rtcp import ReceiveStats
 from rooms.sfu.rtp_header import build_header, one_byte_extension_block, parse_rtp, seq_delta
@@ -220,7 +220,7 @@ class Bot:
         self._want = (audio_slots, video_slots)
         self._audio_t: RTCRtpTransceiver | None = None
         self._video_t: RTCRtpTransceiver | None = None
-        self._writer: hooks.RtpWriter | None = None
+        self._writer: transport.RtpWriter | None = None
         self._rtcp_ssrc = 0
         self._hooked: set[int] = set()
         self._send_task: asyncio.Task[None] | None = None
@@ -283,8 +283,8 @@ class Bot:
     async def _negotiate(self) -> None:
         for t in self.pc.getTransceivers():
             if id(t) not in self._hooked:
-                hooks.neuter_sender(t.sender)
-                hooks.neuter_receiver(t.receiver)
+                transport.neuter_sender(t.sender)
+                transport.neuter_receiver(t.receiver)
                 self._hooked.add(id(t))
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(offer)
@@ -296,9 +296,9 @@ class Bot:
         transceivers = self.pc.getTransceivers()
         if self._writer is None:
             dtls = transceivers[0].receiver.transport
-            hooks.intercept_transport(dtls, self._on_rtp, self._on_rtcp)
-            self._writer = hooks.RtpWriter(dtls)
-            self._rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
+            transport.intercept_transport(dtls, self._on_rtp, self._on_rtcp)
+            self._writer = transport.RtpWriter(dtls)
+            self._rtcp_ssrc = transport.sender_ssrcs(transceivers[0].sender)[0]
         for media in aiortc_sdp.SessionDescription.parse(answer).media:
             if media.direction != "sendonly":
                 continue
@@ -630,8 +630,8 @@ class Bot:
 
     @staticmethod
     def _params(t: RTCRtpTransceiver) -> tuple[int, int, int, int, bytes]:
-        codec = hooks.negotiated_codecs(t)[0]
-        ssrc = hooks.sender_ssrcs(t.sender)[0]
+        codec = transport.negotiated_codecs(t)[0]
+        ssrc = transport.sender_ssrcs(t.sender)[0]
         ids = {ext.uri: int(ext.id) for ext in t._headerExtensions}
         return (
             int(codec.payloadType or 0),
