@@ -47,7 +47,7 @@ from aiortc import sdp as aiortc_sdp
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtp import unpack_remb_fci
 
-from rooms.sfu import hooks, rtcp
+from rooms.sfu import rtcp, transport
 from rooms.sfu.config import SfuConfig
 from rooms.sfu.rtcp import ReceiveStats
 from rooms.sfu.rtp_header import build_header, one_byte_extension_block, parse_rtp, seq_delta
@@ -162,32 +162,54 @@ LAYER_MIN_SHARE = 3
 class Pacer:
     """Spreads video packets over time as a browser does (a keyframe of 50 KB leaves in about
     a quarter of a second at 2.5 x 600 kbit/s, not in one burst): a byte budget that refills at
-    ``rate`` bytes/s, at most ``PACE_INTERVAL`` worth of it saved while the queue is empty."""
+    ``rate`` bytes/s, at most ``PACE_INTERVAL`` worth of it saved while nothing waits.
+
+    Like libwebrtc's pacer (its round-robin packet queue) it shares the budget between the
+    streams it paces (a simulcast camera's layers): the next packet is the oldest of the
+    waiting stream that has sent the fewest bytes, and a stream that was idle comes back at
+    most ``MAX_LEADING`` bytes behind the one that sent most. So a top layer's 50 KB keyframe
+    does not hold the lower layers' next frames back for a quarter of a second (first in,
+    first out, it did, and Janus then took the middle layer for stalled and fell back)."""
+
+    MAX_LEADING = 1400
 
     def __init__(self, rate: float, now: float) -> None:
         self.rate = rate
-        self.queue: deque[bytes] = deque()
+        self.queues: dict[int, deque[bytes]] = {}
+        self.sent: dict[int, int] = {}
+        self.waiting = 0
+        """Packets queued, all streams."""
         self._budget = 0.0
         self._last = now
 
     def _refill(self, now: float) -> None:
         self._budget += (now - self._last) * self.rate
         self._last = now
-        if not self.queue:
+        if not self.waiting:
             self._budget = min(self._budget, self.rate * PACE_INTERVAL)
 
-    def push(self, packet: bytes, now: float) -> None:
-        if not self.queue:
+    def push(self, packet: bytes, now: float, stream: int = 0) -> None:
+        if not self.waiting:
             self._refill(now)  # what an idle pacer saved is capped before the burst arrives
-        self.queue.append(packet)
+        queue = self.queues.get(stream)
+        if queue is None:
+            queue = self.queues[stream] = deque()
+        if not queue:
+            most = max(self.sent.values(), default=0)
+            self.sent[stream] = max(self.sent.get(stream, 0), most - self.MAX_LEADING)
+        queue.append(packet)
+        self.waiting += 1
 
     def due(self, now: float) -> list[bytes]:
-        """The queued packets that may leave now, oldest first."""
+        """The queued packets that may leave now (each stream's in order)."""
         self._refill(now)
         out: list[bytes] = []
-        queue = self.queue
-        while queue and self._budget > 0:
-            packet = queue.popleft()
+        sent = self.sent
+        while self.waiting and self._budget > 0:
+            stream = min((s for s, q in self.queues.items() if q), key=sent.__getitem__)
+            packet = self.queues[stream].popleft()
+            sent[stream] += len(packet)
+            self.waiting -= 1
             self._budget -= len(packet)
             out.append(packet)
         return out
@@ -253,7 +275,7 @@ class Bot:
         self._want = (audio_slots, video_slots)
         self._audio_t: RTCRtpTransceiver | None = None
         self._video_t: RTCRtpTransceiver | None = None
-        self._writer: hooks.RtpWriter | None = None
+        self._writer: transport.RtpWriter | None = None
         self._rtcp_ssrc = 0
         self._hooked: set[int] = set()
         self._send_task: asyncio.Task[None] | None = None
@@ -316,8 +338,8 @@ class Bot:
     async def _negotiate(self) -> None:
         for t in self.pc.getTransceivers():
             if id(t) not in self._hooked:
-                hooks.neuter_sender(t.sender)
-                hooks.neuter_receiver(t.receiver)
+                transport.neuter_sender(t.sender)
+                transport.neuter_receiver(t.receiver)
                 self._hooked.add(id(t))
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(offer)
@@ -329,9 +351,9 @@ class Bot:
         transceivers = self.pc.getTransceivers()
         if self._writer is None:
             dtls = transceivers[0].receiver.transport
-            hooks.intercept_transport(dtls, self._on_rtp, self._on_rtcp)
-            self._writer = hooks.RtpWriter(dtls)
-            self._rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
+            transport.intercept_transport(dtls, self._on_rtp, self._on_rtcp)
+            self._writer = transport.RtpWriter(dtls)
+            self._rtcp_ssrc = transport.sender_ssrcs(transceivers[0].sender)[0]
         for media in aiortc_sdp.SessionDescription.parse(answer).media:
             if media.direction != "sendonly":
                 continue
@@ -655,7 +677,7 @@ class Bot:
                         # Kept for NACKs (the layers' sequence numbers lie far apart).
                         self._sent_video[v_seqs[n] % VIDEO_HISTORY] = (v_seqs[n], packet)
                         if pacer is not None:
-                            pacer.push(packet, now)
+                            pacer.push(packet, now, n)
                         elif writer is not None and writer.write_rtp(packet):
                             self.packets_sent += 1
                         v_seqs[n] = (v_seqs[n] + 1) & 0xFFFF
@@ -682,7 +704,7 @@ class Bot:
             wake = min(
                 next_audio if audio_params else float("inf"),
                 next_video if video_params else float("inf"),
-                now + PACE_INTERVAL if pacer is not None and pacer.queue else float("inf"),
+                now + PACE_INTERVAL if pacer is not None and pacer.waiting else float("inf"),
             )
             if wake == float("inf"):
                 return
@@ -690,8 +712,8 @@ class Bot:
 
     @staticmethod
     def _params(t: RTCRtpTransceiver) -> tuple[int, int, int, int, bytes]:
-        codec = hooks.negotiated_codecs(t)[0]
-        ssrc = hooks.sender_ssrcs(t.sender)[0]
+        codec = transport.negotiated_codecs(t)[0]
+        ssrc = transport.sender_ssrcs(t.sender)[0]
         ids = {ext.uri: int(ext.id) for ext in t._headerExtensions}
         return (
             int(codec.payloadType or 0),

@@ -30,7 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from .streams import Source
 
 K = TypeVar("K", bound=Hashable)
 S = TypeVar("S", bound=Hashable)
@@ -49,6 +52,8 @@ ASSUMED_SIZES = ((160, 120), (320, 240), (640, 480))
 # assumed to be those of a 1920x1080 screen until a keyframe tells.
 SCREEN_NOMINAL_FPS = 5
 SCREEN_ASSUMED_SIZES = ((1920, 1080), (1920, 1080))
+# What a publisher is granted for a layer over its nominal bitrate (``layer_of``).
+GRANT_FACTOR = 2
 
 
 def nominal_bitrate(width: int, height: int, fps: int = NOMINAL_FPS) -> int:
@@ -190,12 +195,38 @@ def layers_in_use(
     return highest
 
 
+def outcome(demand: SlotDemand[S, K], given: SlotLayer) -> str:
+    """How a slot fared: ``"as_wanted"`` (the layer its tile wants, or better),
+    ``"lower_layer"`` (the downlink allowed less) or ``"dropped"`` (no video at all)."""
+    if given.allocated is None:
+        return "dropped"
+    return "as_wanted" if given.allocated >= wanted_layer(demand) else "lower_layer"
+
+
 def upstream_bitrate(layers: Sequence[Layer], highest: int | None, *, floor: int) -> int:
     """What a publisher is granted for one source: every layer up to the highest one watched
     (a browser fills layers from the lowest up), ``floor`` when nobody watches it."""
     if highest is None:
         return floor
     return max(floor, sum(layer.bitrate for layer in layers[: highest + 1]))
+
+
+def layer_of(source: Source, *, need: bool = False) -> Layer:
+    """A received stream as the allocation sees it: its size (from its keyframes, else the
+    size assumed for its place), its bitrate (measured while it arrives, else nominal) and
+    whether it arrives. ``need``: what to grant the publisher for it: twice the nominal rate
+    (a browser starts a layer only once it can give it its minimum and every layer below it
+    its target, more than the nominal figures), or a quarter above what it sends."""
+    screen = source.key.kind == "screen"
+    sized = next((layer for layer in source.layers if layer.size), None)
+    known = (sized.layer, sized.size) if sized is not None and sized.size else None
+    size = source.size or assumed_size(len(source.layers), source.layer, screen=screen, known=known)
+    nominal = nominal_bitrate(*size, SCREEN_NOMINAL_FPS if screen else NOMINAL_FPS)
+    if need:
+        bitrate = max(nominal * GRANT_FACTOR, source.bitrate * 5 // 4)
+    else:
+        bitrate = source.bitrate if source.receiving and source.bitrate else nominal
+    return Layer(size[0], size[1], bitrate, source.receiving)
 
 
 # --- the downlink estimate of one subscriber -------------------------------------------------

@@ -16,6 +16,7 @@ from rooms.sfu.allocation import (
     assumed_size,
     layers_in_use,
     nominal_bitrate,
+    outcome,
     upstream_bitrate,
     wanted_layer,
 )
@@ -94,6 +95,31 @@ def test_allocate_lowers_layers_before_dropping_videos(
     result = allocate(budget, demands)
     assert {s: r.allocated for s, r in result.items()} == expected
     assert result == {s: SlotLayer(i, i) for s, i in expected.items()}
+
+
+@pytest.mark.parametrize(
+    ("budget", "expected"),
+    [
+        (10_000_000, {"a": "as_wanted", "b": "as_wanted", "c": "as_wanted"}),
+        (1_200_000, {"a": "as_wanted", "b": "lower_layer", "c": "lower_layer"}),
+        (250_000, {"a": "lower_layer", "b": "lower_layer", "c": "dropped"}),
+        (50_000, {"a": "dropped", "b": "dropped", "c": "dropped"}),
+    ],
+)
+def test_outcome_says_what_the_downlink_cost_each_video(
+    budget: int, expected: dict[str, str]
+) -> None:
+    """What the metrics count (rooms_sfu_subscriber_videos): a small tile on its low layer is
+    as wanted; a big one held low by the budget is not."""
+    demands = [
+        demand("a", tile=(1280, 720), prominent=True),
+        demand("b", tile=(640, 480)),
+        demand("c", tile=(640, 480)),
+    ]
+    result = allocate(budget, demands)
+    assert {d.slot: outcome(d, result[d.slot]) for d in demands} == expected
+    small = demand("d", tile=(100, 80))
+    assert outcome(small, allocate(10_000_000, [small])["d"]) == "as_wanted"
 
 
 def test_allocate_keeps_audio_out_of_the_budget() -> None:

@@ -1,4 +1,4 @@
-"""Simulcast in offers and answers (rooms.sfu.peer): which layers are received, what is
+"""Simulcast in offers and answers (rooms.sfu.negotiation): which layers are received, what is
 refused, and how the answer accepts them."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rooms.sfu.errors import NegotiationError
-from rooms.sfu.peer import RID_URI, answer_simulcast, plan_offer
+from rooms.sfu.negotiation import RID_URI, answer_simulcast, plan_offer
 from rooms.sfu.vp8 import build_descriptor, keyframe_size
 from tests.rooms.sfu.test_offer_plan import m_line, offer
 
