@@ -5,14 +5,17 @@ slots, in priority order (``selection.video_sources_for``: screens, pins, then t
 recent speakers), the layers the slot's source offers and the tile size the client reports.
 
 Rules (``allocate``):
-- A slot wants the lowest layer that covers its tile (width and height at least the tile's);
-  without a reported tile, the highest layer it may have.
+- A slot wants the lowest layer that covers its tile: width and height at least three
+  quarters of the tile's (shown at most a third larger than it is sent, which a viewer barely
+  sees), the top layer when none does. So a thumbnail gets a low layer by its size, and the
+  one large tile of a call between two people the top one.
+- Without a reported tile (not shown yet, or a client that reports none, like the bots) a
+  slot wants the second highest layer, a *prominent* slot (a screen share, the active
+  speaker) the top one.
 - Layers of one size differ in frame rate (a screen share's: text does not survive
   downscaling, so both its layers keep the full resolution): a tile shown at least half that
   size (in width or height) gets the highest of them it may have, a smaller one the lowest.
   So the presenter's large tile gets a share's top layer, a strip or thumbnail its low one.
-- A thumbnail never gets the top layer of a source with more than one; a *prominent* slot (a
-  screen share, the active speaker) may.
 - Audio is never touched: ``audio_reserve`` comes off the estimate first.
 - When the wanted layers do not fit, layers come down first (the least important slot that is
   above its lowest layer goes down by one, again and again), and only when every slot is at
@@ -121,19 +124,19 @@ class SlotLayer:
 def wanted_layer(demand: SlotDemand[S, K]) -> int:
     """The layer ``demand`` would get with an unlimited downlink."""
     count = len(demand.layers)
-    top = count - 1 if demand.prominent or count == 1 else count - 2
     if demand.tile is None:
-        return top
+        # Not shown yet, or a client that reports no sizes: a thumbnail's layer, unless the
+        # slot is prominent.
+        return count - 1 if demand.prominent or count == 1 else count - 2
     width, height = demand.tile
-    for index in range(top + 1):
-        layer = demand.layers[index]
-        if layer.width >= width and layer.height >= height:
+    for index, layer in enumerate(demand.layers):
+        if 4 * layer.width >= 3 * width and 4 * layer.height >= 3 * height:
             if 2 * width >= layer.width or 2 * height >= layer.height:
                 # Shown large: the most frames among the layers of this size.
-                while index < top and _same_size(demand.layers[index + 1], layer):
+                while index < count - 1 and _same_size(demand.layers[index + 1], layer):
                     index += 1
             return index
-    return top
+    return count - 1
 
 
 def _same_size(a: Layer, b: Layer) -> bool:

@@ -41,18 +41,20 @@ def demand(
 @pytest.mark.parametrize(
     ("tile", "prominent", "layers", "expected"),
     [
-        (None, False, THREE, 1),  # no tile yet: the highest a thumbnail may have
-        (None, True, THREE, 2),  # the speaker or a screen may have the top
+        (None, False, THREE, 1),  # no tile yet: a thumbnail's layer
+        (None, True, THREE, 2),  # the speaker or a screen: the top
         ((100, 80), False, THREE, 0),  # a small tile: the lowest that covers it
         ((160, 120), False, THREE, 0),
-        ((161, 120), False, THREE, 1),
-        ((640, 480), False, THREE, 1),  # a thumbnail never gets the top, whatever its size
+        ((213, 160), False, THREE, 0),  # shown a third larger than sent: still covered
+        ((214, 160), False, THREE, 1),
+        ((420, 315), False, THREE, 1),  # a tile of a 3 x 3 grid on a 1280 px wide screen
+        ((640, 480), False, THREE, 2),  # a large tile (a call between two): the top
         ((640, 480), True, THREE, 2),
-        ((300, 200), True, THREE, 1),
-        ((1920, 1080), True, THREE, 2),  # bigger than any layer: the top
+        ((300, 200), True, THREE, 1),  # prominence does not enlarge a small tile
+        ((1920, 1080), False, THREE, 2),  # bigger than any layer: the top
         ((640, 480), False, (TOP,), 0),  # one layer: that one
-        ((640, 480), False, (LOW, TOP), 0),  # two layers, thumbnail: not the top
-        ((640, 480), True, (LOW, TOP), 1),
+        ((200, 150), False, (LOW, TOP), 0),
+        ((640, 480), False, (LOW, TOP), 1),
     ],
 )
 def test_wanted_layer(
@@ -68,7 +70,7 @@ def layers_of(result: dict[str, SlotLayer]) -> dict[str, tuple[int | None, int |
 @pytest.mark.parametrize(
     ("budget", "expected"),
     [
-        # a: the speaker (prominent, big tile); b, c: thumbnails (big tiles, so layer 1).
+        # a: the speaker shown large; b, c: grid tiles (layer 1 covers them).
         (10_000_000, {"a": 2, "b": 1, "c": 1}),
         (1_500_000, {"a": 2, "b": 1, "c": 1}),
         # Layers come down from the least important slot first...
@@ -89,8 +91,8 @@ def test_allocate_lowers_layers_before_dropping_videos(
 ) -> None:
     demands = [
         demand("a", tile=(1280, 720), prominent=True),
-        demand("b", tile=(640, 480)),
-        demand("c", tile=(640, 480)),
+        demand("b", tile=(420, 315)),
+        demand("c", tile=(420, 315)),
     ]
     result = allocate(budget, demands)
     assert {s: r.allocated for s, r in result.items()} == expected
@@ -113,8 +115,8 @@ def test_outcome_says_what_the_downlink_cost_each_video(
     as wanted; a big one held low by the budget is not."""
     demands = [
         demand("a", tile=(1280, 720), prominent=True),
-        demand("b", tile=(640, 480)),
-        demand("c", tile=(640, 480)),
+        demand("b", tile=(420, 315)),
+        demand("c", tile=(420, 315)),
     ]
     result = allocate(budget, demands)
     assert {d.slot: outcome(d, result[d.slot]) for d in demands} == expected
