@@ -5,7 +5,7 @@
 What one incoming packet costs the SFU from its parse (``fwd_parse``, what ``Peer.on_rtp`` does
 once it knows the source) through ``SfuRoom.forward`` to the datagram on the wire,
 with everything real except ICE/DTLS: one room, one VP8 source and one Opus source, N output
-slots each (one per subscriber), every slot writing through its own ``hooks.RtpWriter`` with
+slots each (one per subscriber), every slot writing through its own ``transport.RtpWriter`` with
 its own SRTP session (AES-256-GCM, what two aiortc ends pick) to its own loopback UDP socket.
 The subscriber sockets are drained between batches, outside the timed part, so the kernel's
 cost of delivering each datagram (charged to the sender on loopback) is included as in the
@@ -36,11 +36,11 @@ from pylibsrtp import Policy, Session
 
 from rooms.sfu._fastpath import ffi, lib
 from rooms.sfu.config import SfuConfig
-from rooms.sfu.hooks import RtpWriter
 from rooms.sfu.room import SfuRoom
 from rooms.sfu.rtp_header import build_header, one_byte_extension_block
 from rooms.sfu.selection import SourceKey
 from rooms.sfu.streams import OutputSlot, Source
+from rooms.sfu.transport import RtpWriter
 from rooms.sfu.vp8 import build_descriptor
 
 MID_EXT = 1

@@ -16,6 +16,10 @@ multistream subscription to the audio of the 3 loudest other publishers and the 
 9 loudest others (the set our SFU's speaker selection and last-N pick with these fixed levels);
 Janus offers, the bot answers (`AnsweringBot`). Then the same measurement window as ours, with
 Janus's process CPU from /proc. Writes the rows (JSON list) to --out.
+
+With --simulcast every bot publishes the three layers it publishes to our SFU (rid based,
+``rid_order: "lmh"``, see `publisher_jsep`), and every video subscription asks for the
+``substream`` our SFU's allocation gives the same slot of a bot subscriber (`substreams`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ from bench.media import (
     summary_line,
 )
 from bench.mediabots import BotPool
+from rooms.mediabot.clip import HEIGHT, LAYER_SCALES, WIDTH
+from rooms.sfu.allocation import Layer, SlotDemand, allocate, nominal_bitrate
+from rooms.sfu.config import SfuConfig
+from rooms.sfu.room import AUDIO_BITRATE
 
 VETH = "bjanus0"
 PEER = "bjanus1"
@@ -193,6 +201,28 @@ class Janus:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def substreams(video_feeds: list[int], dominant: int, audio_streams: int) -> list[int]:
+    """The simulcast layer (0 lowest .. 2 highest) our SFU forwards to each video slot of a bot
+    subscriber, for the Janus subscription to ask for the same: `allocation.allocate` with
+    what a bot gives it. A bot reports no tile sizes and sends no REMB, so every slot wants the
+    highest layer it may have (the middle one; the top one for the dominant speaker) and the
+    downlink estimate stays at its initial 20 Mbit/s, which all of them fit in."""
+    layers = tuple(
+        Layer(WIDTH // scale, HEIGHT // scale, nominal_bitrate(WIDTH // scale, HEIGHT // scale))
+        for scale in LAYER_SCALES
+    )
+    demands = [
+        SlotDemand(slot=i, source=feed, layers=layers, prominent=feed == dominant)
+        for i, feed in enumerate(video_feeds)
+    ]
+    budget = SfuConfig().downlink_initial_bitrate
+    chosen = allocate(budget, demands, audio_reserve=audio_streams * AUDIO_BITRATE)
+    picked = [chosen[i].chosen for i in range(len(video_feeds))]
+    if any(layer is None for layer in picked):
+        raise RuntimeError(f"our allocation drops a video: {picked}")
+    return [int(layer or 0) for layer in picked]
+
+
 def run_size(janus: Janus, pool: BotPool, n: int, args: argparse.Namespace) -> dict[str, Any]:
     if janus.process is None:
         raise RuntimeError("janus is not running")
@@ -221,6 +251,7 @@ def run_size(janus: Janus, pool: BotPool, n: int, args: argparse.Namespace) -> d
                 "feed": i + 1,
                 "variant": i % 4,
                 "level": level(i),
+                "simulcast": args.simulcast,
             }
             pool.call(i % procs, "janus_publish", spec)
         for i in range(n):
@@ -233,6 +264,10 @@ def run_size(janus: Janus, pool: BotPool, n: int, args: argparse.Namespace) -> d
                 "audio_mid": "0",
                 "video_mid": "1",
             }
+            if args.simulcast:  # bot 0 (feed 1) is the dominant speaker
+                spec["video_substreams"] = substreams(
+                    others[:LAST_N], dominant=1, audio_streams=len(others[:AUDIO_SLOTS])
+                )
             pool.call(i % procs, "janus_subscribe", spec)
         time.sleep(args.settle)
         row |= measure_window(pool, args.duration, janus.process.pid, [], n)
@@ -251,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--settle", type=float, default=4.0)
     parser.add_argument("--bot-processes", type=int, default=2)
+    parser.add_argument("--simulcast", action="store_true", help="see bench.media --simulcast")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []

@@ -70,6 +70,9 @@ KEYS: dict[str, str] = {
     "forwarded_pkts_per_s": "forwarded_pkts / window_s",
     "sfu_pkts_per_cpu_s": "forwarded_pkts / sfu_cpu_s: forwarding efficiency",
     "inbound_pkts_per_s": "RTP packets per second all publishers sent to the SFU",
+    "keyframe_requests": "PLI / FIR packets all publishers received from the SFU in the window "
+    "(a bot answers each by jumping to its clip's next keyframe, in every layer)",
+    "resent_pkts": "packets all publishers sent again in the window, asked for by the SFU's NACKs",
     "sent_kbps_per_bot": "what one publisher sent (RTP incl. headers, audio + video), kbit/s",
     "audio_streams_per_sub": "median number of audio streams a subscriber received",
     "video_streams_per_sub": "median number of video streams a subscriber received",
@@ -95,6 +98,9 @@ KEYS: dict[str, str] = {
     "subs_missing_streams": "subscribers that received fewer than min(3, people - 1) audio or "
     "min(9, people - 1) video streams in the window (loss from sequence gaps cannot see a "
     "stream that got nothing)",
+    "video_sizes": "received video streams (with packets in the window) by the picture size "
+    "their keyframes announced in the window, e.g. {'160x120': 36, '320x240': 4}: the "
+    "simulcast layer forwarded ('a/b' when a stream switched, '?' when no keyframe came)",
     "sfu_datagrams_per_send": "ours: datagrams the forwarding loop sent per sendmmsg call in "
     "the window (its batches; 1.0 means one system call per datagram)",
     "sfu_same_size_pct": "ours: % of sent datagrams as long as the one before them in the same "
@@ -245,14 +251,20 @@ def measure_window(
     hist = new_histogram()
     delivery_hist = new_histogram()
     receivers: list[dict[str, Any]] = []
-    sent_packets = sent_bytes = 0
+    sent_packets = sent_bytes = keyframe_requests = resent = 0
     for result in results:
         hist_merge(hist, result["hist"])
         hist_merge(delivery_hist, result["delivery_hist"])
         receivers += result["receivers"]
         sent_packets += result["sent_packets"]
         sent_bytes += result["sent_bytes"]
+        keyframe_requests += result["keyframe_requests"]
+        resent += result["resent"]
     forwarded = sum(r["received_packets"] for r in receivers)
+    video_sizes: dict[str, int] = {}
+    for r in receivers:
+        for size, count in r["video_sizes"].items():
+            video_sizes[size] = video_sizes.get(size, 0) + count
     losses = [r["loss_pct"] for r in receivers]
     # Loss is counted from sequence gaps, so a stream that received nothing shows none: count
     # the subscribers that got fewer streams than they should have.
@@ -274,6 +286,8 @@ def measure_window(
         "forwarded_pkts_per_s": round(forwarded / seconds),
         "sfu_pkts_per_cpu_s": round(forwarded / sfu_cpu) if sfu_cpu > 0 else None,
         "inbound_pkts_per_s": round(sent_packets / seconds),
+        "keyframe_requests": keyframe_requests,
+        "resent_pkts": resent,
         "sent_kbps_per_bot": round(sent_bytes * 8 / seconds / 1000 / publishers, 1),
         "audio_streams_per_sub": statistics.median(r["audio_streams"] for r in receivers)
         if receivers
@@ -290,6 +304,7 @@ def measure_window(
         "machine_busy_pct": round(100 * (busy1 - busy0) / max(1, total1 - total0), 1),
         "unstamped_pkts": sum(r["unstamped"] for r in receivers),
         "subs_missing_streams": short,
+        "video_sizes": dict(sorted(video_sizes.items())),
         "sfu_udp_drops": sfu_drops,
         "bots_udp_drops": bot_drops,
         "generator_bound": bool(bot_drops),
@@ -612,6 +627,8 @@ def summary_line(row: dict[str, Any]) -> str:
         "bots_cpu_pct",
         "bots_udp_drops",
         "subs_missing_streams",
+        "video_sizes",
+        "keyframe_requests",
         "errors",
     )
     return " ".join(f"{k}={row.get(k)}" for k in keys if k in row)
@@ -646,6 +663,7 @@ def run_janus(args: argparse.Namespace, log: Callable[[str], None]) -> list[dict
         str(args.bot_processes),
         "--out",
         str(out_path),
+        *(["--simulcast"] if args.simulcast else []),
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     budget = 120 + len(args.sizes) * (args.duration + args.settle + 90)
@@ -830,7 +848,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--simulcast",
         action="store_true",
-        help="our bots publish their camera in three simulcast layers (Janus's do not)",
+        help="every bot publishes its camera in three simulcast layers, to our SFU and to "
+        "Janus alike; Janus's subscribers ask for the layer our SFU gives the same slot",
     )
     parser.add_argument("--smoke", action="store_true", help="2 bots, 3 s, no Janus")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")

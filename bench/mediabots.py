@@ -18,6 +18,9 @@ all here, none in the SFU code:
   bot. Delivery latency: send stamp → the subscriber bot's handler in user space, which adds
   the time the datagram waited for a busy bot process.
 - `AnsweringBot` receives only and answers an offer (Janus subscribers: Janus offers).
+- Every received video stream notes the picture size its keyframes announce in the window
+  (VP8 keyframe header, read only from packets that start a frame): the simulcast layer each
+  SFU forwarded (`--simulcast`).
 
 Bots join our stack through `BenchRoomClient` (the join API and the room socket, like a browser)
 and Janus through `JanusSession` (its HTTP API, VideoRoom plugin).
@@ -43,11 +46,12 @@ import httpx
 from aiortc import RTCSessionDescription
 from aiortc import sdp as aiortc_sdp
 
-from rooms.mediabot.bot import Bot, ReceivedStream
+from rooms.mediabot.bot import LAYER_RIDS, Bot, ReceivedStream
 from rooms.mediabot.client import RoomClient
-from rooms.sfu import hooks
+from rooms.sfu import transport
 from rooms.sfu.ice import use_host_addresses
 from rooms.sfu.rtcp import ReceiveStats
+from rooms.sfu.vp8 import keyframe_size
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +113,7 @@ def hist_percentile(hist: list[int], p: float) -> float | None:
 # --- the bots ---------------------------------------------------------------------------------
 
 
-class StampingWriter(hooks.RtpWriter):
+class StampingWriter(transport.RtpWriter):
     """`RtpWriter` that appends the send-time trailer and counts what it sends."""
 
     __slots__ = ("bytes_sent", "packets_sent")
@@ -133,6 +137,8 @@ class Window:
     base: dict[str, tuple[int, int, int]]  # mid -> (packets, lost, octets) at the start
     sent_packets: int
     sent_bytes: int
+    keyframe_requests: int
+    resent: int
 
 
 class BenchBot(Bot):
@@ -145,6 +151,8 @@ class BenchBot(Bot):
         self.unstamped = 0
         self._stamp_fd: int | None = None
         self.window: Window | None = None
+        # mid -> picture sizes ("WxH") of the keyframes received in the window
+        self.window_sizes: dict[str, set[str]] = {}
 
     async def _negotiate(self) -> None:
         await super()._negotiate()
@@ -204,6 +212,21 @@ class BenchBot(Bot):
         stream = self._by_ssrc.get(int.from_bytes(data[8:12], "big"))
         if stream is not None:
             stream.stats.add((data[2] << 8) | data[3], size)
+            if stream.kind == "video" and self.window is not None:
+                self._note_size(stream.mid, data, size)
+
+    def _note_size(self, mid: str, data: bytes, size: int) -> None:
+        """The picture size of a VP8 keyframe this packet starts (the layer forwarded)."""
+        start = 12 + 4 * (data[0] & 0x0F)
+        if data[0] & 0x10 and size >= start + 4:  # header extension
+            start += 4 + 4 * int.from_bytes(data[start + 2 : start + 4], "big")
+        # Only a packet that starts partition 0 (VP8 descriptor: S set, PID 0) can be a
+        # keyframe's first; the rest are skipped without parsing.
+        if start >= size or data[start] & 0x17 != 0x10:
+            return
+        picture = keyframe_size(memoryview(data)[start:size])
+        if picture is not None:
+            self.window_sizes.setdefault(mid, set()).add(f"{picture[0]}x{picture[1]}")
 
     # --- measurement window ----------------------------------------------------------------
 
@@ -223,9 +246,12 @@ class BenchBot(Bot):
             },
             sent_packets=packets,
             sent_bytes=octets,
+            keyframe_requests=self.plis_received,
+            resent=self.retransmitted,
         )
         self.hist = new_histogram()
         self.delivery_hist = new_histogram()
+        self.window_sizes = {}
         self._arrival_ns()  # turns timestamping on before the window's packets arrive
         self.unstamped = 0
 
@@ -237,6 +263,7 @@ class BenchBot(Bot):
         received = lost = octets = 0
         streams = {"audio": 0, "video": 0}
         per_stream: dict[str, list[Any]] = {}
+        video_sizes: dict[str, int] = {}
         for mid, s in self.received.items():
             p0, l0, o0 = window.base.get(mid, (0, 0, 0))
             dp = s.stats.packets - p0
@@ -245,7 +272,10 @@ class BenchBot(Bot):
             octets += s.stats.octets - o0
             if dp:
                 streams[s.kind] += 1
-            per_stream[mid] = [s.kind, dp, max(0, s.stats.lost - l0)]
+            sizes = "/".join(sorted(self.window_sizes.get(mid, ())))
+            per_stream[mid] = [s.kind, dp, max(0, s.stats.lost - l0), sizes]
+            if s.kind == "video" and dp:
+                video_sizes[sizes or "?"] = video_sizes.get(sizes or "?", 0) + 1
         sent_packets, sent_bytes = self._sent()
         hist = self.hist or new_histogram()
         delivery_hist = self.delivery_hist or new_histogram()
@@ -262,8 +292,11 @@ class BenchBot(Bot):
             "video_streams": streams["video"],
             "sent_packets": sent_packets - window.sent_packets,
             "sent_bytes": sent_bytes - window.sent_bytes,
+            "keyframe_requests": self.plis_received - window.keyframe_requests,
+            "resent": self.retransmitted - window.resent,
             "unstamped": self.unstamped,
             "streams": per_stream,
+            "video_sizes": video_sizes,
             "hist": hist,
             "delivery_hist": delivery_hist,
         }
@@ -297,17 +330,17 @@ class AnsweringBot(BenchBot):
         await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         for t in self.pc.getTransceivers():
             if id(t) not in self._hooked:
-                hooks.neuter_sender(t.sender)
-                hooks.neuter_receiver(t.receiver)
+                transport.neuter_sender(t.sender)
+                transport.neuter_receiver(t.receiver)
                 self._hooked.add(id(t))
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         transceivers = self.pc.getTransceivers()
         if self._writer is None:
             dtls = transceivers[0].receiver.transport
-            hooks.intercept_transport(dtls, self._on_rtp, self._on_rtcp)
-            self._writer = hooks.RtpWriter(dtls)
-            self._rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
+            transport.intercept_transport(dtls, self._on_rtp, self._on_rtcp)
+            self._writer = transport.RtpWriter(dtls)
+            self._rtcp_ssrc = transport.sender_ssrcs(transceivers[0].sender)[0]
         for media in aiortc_sdp.SessionDescription.parse(offer_sdp).media:
             if media.direction not in ("sendonly", "sendrecv") or not media.ssrc:
                 continue
@@ -366,6 +399,8 @@ class JanusSession:
         self.session_id = 0
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._poller: asyncio.Task[None] | None = None
+        # handle -> set when Janus says its PeerConnection is up ("webrtcup")
+        self._up: dict[int, asyncio.Event] = {}
 
     def _transaction(self) -> str:
         return f"t{os.getpid()}-{next(self._transactions)}"
@@ -419,9 +454,17 @@ class JanusSession:
                 await asyncio.sleep(0.2)
                 continue
             for event in events if isinstance(events, list) else [events]:
+                if event.get("janus") == "webrtcup":
+                    self._up.setdefault(int(event.get("sender", 0)), asyncio.Event()).set()
                 future = self._waiting.get(str(event.get("transaction", "")))
                 if future is not None and not future.done() and event.get("janus") == "event":
                     future.set_result(event)
+
+    async def wait_up(self, handle: int, timeout: float) -> None:
+        """Until Janus has set the handle's PeerConnection up. A bot's side may be connected
+        before Janus's (the DTLS handshake ends on its side first), and until then Janus
+        refuses to subscribe anyone to this publisher ("No such feed")."""
+        await asyncio.wait_for(self._up.setdefault(handle, asyncio.Event()).wait(), timeout)
 
     async def close(self) -> None:
         if self._poller is not None:
@@ -435,6 +478,24 @@ class JanusSession:
                     {"janus": "destroy", "transaction": self._transaction()},
                 )
         await self.http.aclose()
+
+
+def publisher_jsep(offer_sdp: str) -> dict[str, Any]:
+    """The JSEP of a publisher's offer to Janus. A simulcast offer (`with_simulcast`) lists its
+    ``a=rid`` lines lowest layer first; Janus 1.1.2 assumes highest first unless the JSEP says
+    ``rid_order: "lmh"`` (janus.c), and numbers the layers 0 (lowest) to 2 (highest) for the
+    subscribers' ``substream`` from that order."""
+    jsep: dict[str, Any] = {"type": "offer", "sdp": offer_sdp}
+    rids = [
+        line.split(":", 1)[1].split()[0]
+        for line in offer_sdp.splitlines()
+        if line.startswith("a=rid:") and line.endswith(" send")
+    ]
+    if rids:
+        if rids != list(LAYER_RIDS[: len(rids)]):
+            raise ValueError(f"simulcast layers not listed lowest first: {rids}")
+        jsep["rid_order"] = "lmh"
+    return jsep
 
 
 def plugin_data(event: dict[str, Any]) -> dict[str, Any]:
@@ -516,7 +577,7 @@ class BotProcess:
                 "audio": True,
                 "video": True,
             }
-            event = await session.message(handle, body, {"type": "offer", "sdp": sdp})
+            event = await session.message(handle, body, publisher_jsep(sdp))
             plugin_data(event)
             jsep = event.get("jsep")
             if not jsep:
@@ -533,17 +594,22 @@ class BotProcess:
             decode=False,
             pace=True,
             ice_addresses=self.ice_addresses,
+            simulcast=bool(spec.get("simulcast")),
         )
         bot.join_started = started
         self.janus[spec["name"]] = JanusPeer(session, bot)
         await bot.start(timeout=STEP_TIMEOUT)
+        await session.wait_up(handle, STEP_TIMEOUT)
 
     async def janus_subscribe(self, spec: dict[str, Any]) -> None:
         peer = self.janus[spec["name"]]
         started = time.monotonic()
         handle = await peer.session.attach()
+        substreams = spec.get("video_substreams") or [None] * len(spec["video_feeds"])
         streams = [{"feed": f, "mid": spec["audio_mid"]} for f in spec["audio_feeds"]] + [
-            {"feed": f, "mid": spec["video_mid"]} for f in spec["video_feeds"]
+            {"feed": f, "mid": spec["video_mid"]}
+            | ({} if substream is None else {"substream": substream})
+            for f, substream in zip(spec["video_feeds"], substreams, strict=True)
         ]
         event = await peer.session.message(
             handle,
@@ -573,18 +639,22 @@ class BotProcess:
         hist = new_histogram()
         delivery_hist = new_histogram()
         receivers = []
-        sent_packets = sent_bytes = 0
+        sent_packets = sent_bytes = keyframe_requests = resent = 0
         for bot in self.bots():
             result = bot.window_end()
             hist_merge(hist, result.pop("hist"))
             hist_merge(delivery_hist, result.pop("delivery_hist"))
             sent_packets += result["sent_packets"]
             sent_bytes += result["sent_bytes"]
+            keyframe_requests += result["keyframe_requests"]
+            resent += result["resent"]
             receivers.append(result)
         for bot in self.publishers():  # Janus: publishing and receiving are two peers
             result = bot.window_end()
             sent_packets += result["sent_packets"]
             sent_bytes += result["sent_bytes"]
+            keyframe_requests += result["keyframe_requests"]
+            resent += result["resent"]
         return {
             "receivers": receivers,
             "hist": hist,
@@ -592,6 +662,8 @@ class BotProcess:
             "cpu_s": (now.user - self.cpu_start.user) + (now.system - self.cpu_start.system),
             "sent_packets": sent_packets,
             "sent_bytes": sent_bytes,
+            "keyframe_requests": keyframe_requests,
+            "resent": resent,
         }
 
     def join_times(self) -> dict[str, float | None]:

@@ -251,8 +251,11 @@ def attempt(limits: Sequence[Limit], *, cost: int = 1, now: float | None = None)
     over: list[int] = []
     for limit, cache_key, wait in slots:
         counted.append(cache_key)
-        # One second past the window's end, so the key never outlives its window by much.
-        if _incr(cache_key, cost, wait + 1) > limit.limit:
+        # The key names its window, so its expiry only clears it away: a whole window more,
+        # never the rest of this one (seconds by the cache's clock, not necessarily `now`'s; the
+        # hour-long attack tests run the limiter on a simulated clock, and a key that expired in
+        # real time before its simulated window ended lost its count on a busy machine).
+        if _incr(cache_key, cost, limit.window + 1) > limit.limit:
             over.append(wait)
     if over:
         give_back(Attempt(retry_after=max(over), counted=tuple(counted)), cost=cost)

@@ -16,6 +16,9 @@ WebSocket ``Signaling`` the control plane provides, against a real deployment.
   feedback); no NACKs. With ``remb`` as well, a receive-side estimate of its downlink
   (``rooms.mediabot.estimate``: delay-based, as a browser's) goes to the SFU as REMB; without
   it the SFU's estimate of its downlink rests on loss alone.
+- A simulcast bot (``simulcast``) sends its three layers with their own SSRCs and honours the
+  SFU's REMB as a browser does: the layers the grant does not fund are paused (the lowest is
+  always sent), and a layer resumed when the grant rises starts at a keyframe.
 - Signaling is pluggable: ``Signaling`` takes an offer SDP and returns the answer SDP.
 - ``ice_servers`` and ``relay_only`` make it a client behind a TURN relay: it then sends and
   receives through the relay only (``local_candidate_type`` says "relay").
@@ -48,8 +51,9 @@ from aiortc import (
 )
 from aiortc import sdp as aiortc_sdp
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
+from aiortc.rtp import unpack_remb_fci
 
-from rooms.sfu import hooks, rtcp
+from rooms.sfu import rtcp, transport
 from rooms.sfu.config import SfuConfig
 from rooms.sfu.rtcp import ReceiveStats
 from rooms.sfu.rtp_header import build_header, one_byte_extension_block, parse_rtp, seq_delta
@@ -161,35 +165,73 @@ def clip_bitrate(clip_: Clip) -> float:
     return sum(map(len, clip_.video_frames)) * 8 * clip_.fps / max(1, len(clip_.video_frames))
 
 
+def layers_funded(grant: int, targets: Sequence[int], minimums: Sequence[int]) -> int:
+    """How many layers (lowest first) a REMB grant of ``grant`` bit/s funds, as a browser
+    decides: the lowest always; each further one while the grant covers the target bitrates
+    of the layers below it and this layer's minimum."""
+    count = 1
+    for n in range(1, len(targets)):
+        if grant < sum(targets[:n]) + minimums[n]:
+            break
+        count = n + 1
+    return count
+
+
+# Like libwebrtc's simulcast table, a layer can start on about a third of its target bitrate.
+LAYER_MIN_SHARE = 3
+
+
 class Pacer:
     """Spreads video packets over time as a browser does (a keyframe of 50 KB leaves in about
     a quarter of a second at 2.5 x 600 kbit/s, not in one burst): a byte budget that refills at
-    ``rate`` bytes/s, at most ``PACE_INTERVAL`` worth of it saved while the queue is empty."""
+    ``rate`` bytes/s, at most ``PACE_INTERVAL`` worth of it saved while nothing waits.
+
+    Like libwebrtc's pacer (its round-robin packet queue) it shares the budget between the
+    streams it paces (a simulcast camera's layers): the next packet is the oldest of the
+    waiting stream that has sent the fewest bytes, and a stream that was idle comes back at
+    most ``MAX_LEADING`` bytes behind the one that sent most. So a top layer's 50 KB keyframe
+    does not hold the lower layers' next frames back for a quarter of a second (first in,
+    first out, it did, and Janus then took the middle layer for stalled and fell back)."""
+
+    MAX_LEADING = 1400
 
     def __init__(self, rate: float, now: float) -> None:
         self.rate = rate
-        self.queue: deque[bytes] = deque()
+        self.queues: dict[int, deque[bytes]] = {}
+        self.sent: dict[int, int] = {}
+        self.waiting = 0
+        """Packets queued, all streams."""
         self._budget = 0.0
         self._last = now
 
     def _refill(self, now: float) -> None:
         self._budget += (now - self._last) * self.rate
         self._last = now
-        if not self.queue:
+        if not self.waiting:
             self._budget = min(self._budget, self.rate * PACE_INTERVAL)
 
-    def push(self, packet: bytes, now: float) -> None:
-        if not self.queue:
+    def push(self, packet: bytes, now: float, stream: int = 0) -> None:
+        if not self.waiting:
             self._refill(now)  # what an idle pacer saved is capped before the burst arrives
-        self.queue.append(packet)
+        queue = self.queues.get(stream)
+        if queue is None:
+            queue = self.queues[stream] = deque()
+        if not queue:
+            most = max(self.sent.values(), default=0)
+            self.sent[stream] = max(self.sent.get(stream, 0), most - self.MAX_LEADING)
+        queue.append(packet)
+        self.waiting += 1
 
     def due(self, now: float) -> list[bytes]:
-        """The queued packets that may leave now, oldest first."""
+        """The queued packets that may leave now (each stream's in order)."""
         self._refill(now)
         out: list[bytes] = []
-        queue = self.queue
-        while queue and self._budget > 0:
-            packet = queue.popleft()
+        sent = self.sent
+        while self.waiting and self._budget > 0:
+            stream = min((s for s, q in self.queues.items() if q), key=sent.__getitem__)
+            packet = self.queues[stream].popleft()
+            sent[stream] += len(packet)
+            self.waiting -= 1
             self._budget -= len(packet)
             out.append(packet)
         return out
@@ -230,6 +272,19 @@ class Bot:
         # each its own SSRC and RTP stream id, announced with a=rid / a=simulcast.
         self.layers: tuple[Clip, ...] = layered_clip(variant) if simulcast else (self.clip,)
         self.simulcast = simulcast
+        # What each layer sends (bit/s), and what it needs at least to be started: the grant
+        # (REMB) the SFU sends funds layers from the lowest up, as a browser's does.
+        self.layer_targets = [int(clip_bitrate(layer)) for layer in self.layers]
+        self.layer_minimums = [target // LAYER_MIN_SHARE for target in self.layer_targets]
+        self.remb: int | None = None
+        """The last bitrate the SFU granted this bot's video (REMB), None before the first."""
+        self.layers_active = len(self.layers)
+        """How many layers (lowest first) are sent: all until a REMB says otherwise."""
+        self.layer_frames_sent = [0] * len(self.layers)
+        self.layer_pauses = 0
+        self.layer_resumes = 0
+        # Layers resumed and not yet sent since: each starts again at a keyframe.
+        self._resuming: set[int] = set()
         # After each video frame, a padding-only packet in the same stream (as a browser pads
         # its simulcast layers and probes its bandwidth): it takes a sequence number.
         self.padding = padding
@@ -248,7 +303,7 @@ class Bot:
         self._want = (audio_slots, video_slots)
         self._audio_t: RTCRtpTransceiver | None = None
         self._video_t: RTCRtpTransceiver | None = None
-        self._writer: hooks.RtpWriter | None = None
+        self._writer: transport.RtpWriter | None = None
         self._rtcp_ssrc = 0
         self._hooked: set[int] = set()
         self._send_task: asyncio.Task[None] | None = None
@@ -315,8 +370,8 @@ class Bot:
     async def _negotiate(self) -> None:
         for t in self.pc.getTransceivers():
             if id(t) not in self._hooked:
-                hooks.neuter_sender(t.sender)
-                hooks.neuter_receiver(t.receiver)
+                transport.neuter_sender(t.sender)
+                transport.neuter_receiver(t.receiver)
                 self._hooked.add(id(t))
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(offer)
@@ -328,9 +383,9 @@ class Bot:
         transceivers = self.pc.getTransceivers()
         if self._writer is None:
             dtls = transceivers[0].receiver.transport
-            hooks.intercept_transport(dtls, self._on_rtp, self._on_rtcp)
-            self._writer = hooks.RtpWriter(dtls)
-            self._rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
+            transport.intercept_transport(dtls, self._on_rtp, self._on_rtcp)
+            self._writer = transport.RtpWriter(dtls)
+            self._rtcp_ssrc = transport.sender_ssrcs(transceivers[0].sender)[0]
         for media in aiortc_sdp.SessionDescription.parse(answer).media:
             if media.direction != "sendonly":
                 continue
@@ -529,6 +584,9 @@ class Bot:
             if ptype == 206 and fmt in (1, 4):
                 self.plis_received += 1
                 self._keyframe_requested = True
+            elif ptype == 206 and fmt == 15 and end <= len(data):
+                with contextlib.suppress(ValueError):
+                    self._on_remb(unpack_remb_fci(data[pos + 12 : end])[0])
             elif ptype == 205 and fmt == 1 and end <= len(data):
                 for at in range(pos + 12, end - 3, 4):
                     pid, blp = (
@@ -539,6 +597,23 @@ class Bot:
                         [pid] + [(pid + i + 1) & 0xFFFF for i in range(16) if blp >> i & 1]
                     )
             pos = end
+
+    def _on_remb(self, bitrate: int) -> None:
+        """The SFU's grant for this bot's video: a simulcast bot sends the layers it funds
+        (``layers_funded``) and pauses the rest, as a browser does; a resumed layer starts
+        at a keyframe (the clip jumps to its next one, as an encoder makes one)."""
+        self.remb = bitrate
+        if not self.simulcast:
+            return
+        active = layers_funded(bitrate, self.layer_targets, self.layer_minimums)
+        if active > self.layers_active:
+            self.layer_resumes += active - self.layers_active
+            self._resuming.update(range(self.layers_active, active))
+            self._keyframe_requested = True
+        elif active < self.layers_active:
+            self.layer_pauses += self.layers_active - active
+            self._resuming.difference_update(range(active, self.layers_active))
+        self.layers_active = active
 
     def _resend(self, sequence_numbers: list[int]) -> None:
         writer = self._writer
@@ -643,6 +718,13 @@ class Bot:
                 pt, ssrc, mid_id, _, mid = video_params
                 layer_ssrcs[0] = ssrc
                 for n, layer in enumerate(layers):
+                    if n >= self.layers_active:
+                        break  # paused: the grant does not fund it
+                    if n in self._resuming:
+                        if not layer.keyframes[v_index % len(layer.keyframes)]:
+                            continue
+                        self._resuming.discard(n)
+                    self.layer_frames_sent[n] += 1
                     elements = [(mid_id, mid)] if mid_id else []
                     if self.simulcast:
                         elements.append((RID_EXT_ID, LAYER_RIDS[n].encode()))
@@ -663,7 +745,7 @@ class Bot:
                         # Kept for NACKs (the layers' sequence numbers lie far apart).
                         self._sent_video[v_seqs[n] % VIDEO_HISTORY] = (v_seqs[n], packet)
                         if pacer is not None:
-                            pacer.push(packet, now)
+                            pacer.push(packet, now, n)
                         elif writer is not None and writer.write_rtp(packet):
                             self.packets_sent += 1
                         v_seqs[n] = (v_seqs[n] + 1) & 0xFFFF
@@ -690,7 +772,7 @@ class Bot:
             wake = min(
                 next_audio if audio_params else float("inf"),
                 next_video if video_params else float("inf"),
-                now + PACE_INTERVAL if pacer is not None and pacer.queue else float("inf"),
+                now + PACE_INTERVAL if pacer is not None and pacer.waiting else float("inf"),
             )
             if wake == float("inf"):
                 return
@@ -698,8 +780,8 @@ class Bot:
 
     @staticmethod
     def _params(t: RTCRtpTransceiver) -> tuple[int, int, int, int, bytes]:
-        codec = hooks.negotiated_codecs(t)[0]
-        ssrc = hooks.sender_ssrcs(t.sender)[0]
+        codec = transport.negotiated_codecs(t)[0]
+        ssrc = transport.sender_ssrcs(t.sender)[0]
         ids = {ext.uri: int(ext.id) for ext in t._headerExtensions}
         return (
             int(codec.payloadType or 0),

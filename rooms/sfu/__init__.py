@@ -3,9 +3,14 @@
 Plain asyncio, no Django. Modules, one concern each:
 
 - ``sfu`` / ``room``: the API the control plane calls (``Sfu``, ``SfuRoom``)
-- ``peer``: one participant's ``RTCPeerConnection``, offer checks, packet intake, RTCP in
+- ``peer``: one participant's ``RTCPeerConnection``, its state and lifecycle, packet intake
+- ``negotiation``: offer checks (``plan_offer``), codecs and directions, simulcast answers
+- ``feedback``: RTCP from and toward each peer (SR, RR, REMB, PLI/FIR, NACK) and what feeds
+  each subscriber's downlink estimate
+- ``allocation``: which simulcast layer each slot gets, what each publisher is granted (pure)
 - ``streams``: publisher ``Source`` and subscriber ``OutputSlot`` (the per-packet forwarding)
-- ``hooks``: every private aiortc seam used (checked by a contract test)
+- ``transport``: the ICE/DTLS/SRTP receive and send path, every private aiortc seam used
+  (checked by a contract test)
 - pure logic: ``rtp_header``, ``vp8``, ``rewriter``, ``speakers``, ``selection``,
   ``keyframes``, ``nack``, ``rtcp``
 - ``config``, ``ice`` (which addresses ICE offers), ``reports`` (what it tells the control

@@ -5,10 +5,17 @@ slots, in priority order (``selection.video_sources_for``: screens, pins, then t
 recent speakers), the layers the slot's source offers and the tile size the client reports.
 
 Rules (``allocate``):
-- A slot wants the lowest layer that covers its tile (width and height at least the tile's);
-  without a reported tile, the highest layer it may have.
-- A thumbnail never gets the top layer of a source with more than one; a *prominent* slot (a
-  screen share, the active speaker) may.
+- A slot wants the lowest layer that covers its tile: width and height at least three
+  quarters of the tile's (shown at most a third larger than it is sent, which a viewer barely
+  sees), the top layer when none does. So a thumbnail gets a low layer by its size, and the
+  one large tile of a call between two people the top one.
+- Without a reported tile (not shown yet, or a client that reports none, like the bots) a
+  slot wants the second highest layer, a *prominent* slot (a screen share, the active
+  speaker) the top one.
+- Layers of one size differ in frame rate (a screen share's: text does not survive
+  downscaling, so both its layers keep the full resolution): a tile shown at least half that
+  size (in width or height) gets the highest of them it may have, a smaller one the lowest.
+  So the presenter's large tile gets a share's top layer, a strip or thumbnail its low one.
 - Audio is never touched: ``audio_reserve`` comes off the estimate first.
 - When the wanted layers do not fit, layers come down first (the least important slot that is
   above its lowest layer goes down by one, again and again), and only when every slot is at
@@ -26,7 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from .streams import Source
 
 K = TypeVar("K", bound=Hashable)
 S = TypeVar("S", bound=Hashable)
@@ -39,12 +49,44 @@ MIN_LAYER_BITRATE = 30_000
 # Layer sizes assumed before a keyframe told the real one (lowest first, a 640x480 camera
 # scaled down by 4, 2, 1).
 ASSUMED_SIZES = ((160, 120), (320, 240), (640, 480))
+# A screen share is mostly still (text, slides) and sent at a low frame rate: its encoder
+# spends per pixel what a camera spends at this frame rate (a 1920x1080 share ~830 kbit/s).
+# Its layers (the web client's: both at full resolution, 5 and 15 frames a second) are
+# assumed to be those of a 1920x1080 screen until a keyframe tells.
+SCREEN_NOMINAL_FPS = 5
+SCREEN_ASSUMED_SIZES = ((1920, 1080), (1920, 1080))
+# What a publisher is granted for a layer over its nominal bitrate (``layer_of``).
+GRANT_FACTOR = 2
 
 
-def nominal_bitrate(width: int, height: int) -> int:
+def nominal_bitrate(width: int, height: int, fps: int = NOMINAL_FPS) -> int:
     """What a layer of this size is expected to need (bit/s) before it has been measured."""
-    bits = width * height * NOMINAL_BITS_PER_PIXEL * NOMINAL_FPS
+    bits = width * height * NOMINAL_BITS_PER_PIXEL * fps
     return max(MIN_LAYER_BITRATE, int(bits))
+
+
+def assumed_size(
+    count: int,
+    layer: int,
+    *,
+    screen: bool = False,
+    known: tuple[int, tuple[int, int]] | None = None,
+) -> tuple[int, int]:
+    """The size assumed for layer ``layer`` of ``count`` before its first keyframe: the top
+    layers of the table (a source with fewer layers drops the lowest ones). ``known``: another
+    layer of the source whose size a keyframe told, (its index, its size): the table's ratio
+    between the two is applied to it (a paused top layer of a 640x480 camera is assumed
+    640x480 from its middle layer's 320x240; a 1280x720 share's, 1280x720)."""
+    sizes = SCREEN_ASSUMED_SIZES if screen else ASSUMED_SIZES
+
+    def row(index: int) -> tuple[int, int]:
+        return sizes[min(len(sizes) - 1, max(0, len(sizes) - count + index))]
+
+    if known is None:
+        return row(layer)
+    index, (width, height) = known
+    mine, theirs = row(layer), row(index)
+    return width * mine[0] // theirs[0], height * mine[1] // theirs[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +124,23 @@ class SlotLayer:
 def wanted_layer(demand: SlotDemand[S, K]) -> int:
     """The layer ``demand`` would get with an unlimited downlink."""
     count = len(demand.layers)
-    top = count - 1 if demand.prominent or count == 1 else count - 2
     if demand.tile is None:
-        return top
+        # Not shown yet, or a client that reports no sizes: a thumbnail's layer, unless the
+        # slot is prominent.
+        return count - 1 if demand.prominent or count == 1 else count - 2
     width, height = demand.tile
-    for index in range(top + 1):
-        layer = demand.layers[index]
-        if layer.width >= width and layer.height >= height:
+    for index, layer in enumerate(demand.layers):
+        if 4 * layer.width >= 3 * width and 4 * layer.height >= 3 * height:
+            if 2 * width >= layer.width or 2 * height >= layer.height:
+                # Shown large: the most frames among the layers of this size.
+                while index < count - 1 and _same_size(demand.layers[index + 1], layer):
+                    index += 1
             return index
-    return top
+    return count - 1
+
+
+def _same_size(a: Layer, b: Layer) -> bool:
+    return (a.width, a.height) == (b.width, b.height)
 
 
 def allocate(
@@ -148,12 +198,38 @@ def layers_in_use(
     return highest
 
 
+def outcome(demand: SlotDemand[S, K], given: SlotLayer) -> str:
+    """How a slot fared: ``"as_wanted"`` (the layer its tile wants, or better),
+    ``"lower_layer"`` (the downlink allowed less) or ``"dropped"`` (no video at all)."""
+    if given.allocated is None:
+        return "dropped"
+    return "as_wanted" if given.allocated >= wanted_layer(demand) else "lower_layer"
+
+
 def upstream_bitrate(layers: Sequence[Layer], highest: int | None, *, floor: int) -> int:
     """What a publisher is granted for one source: every layer up to the highest one watched
     (a browser fills layers from the lowest up), ``floor`` when nobody watches it."""
     if highest is None:
         return floor
     return max(floor, sum(layer.bitrate for layer in layers[: highest + 1]))
+
+
+def layer_of(source: Source, *, need: bool = False) -> Layer:
+    """A received stream as the allocation sees it: its size (from its keyframes, else the
+    size assumed for its place), its bitrate (measured while it arrives, else nominal) and
+    whether it arrives. ``need``: what to grant the publisher for it: twice the nominal rate
+    (a browser starts a layer only once it can give it its minimum and every layer below it
+    its target, more than the nominal figures), or a quarter above what it sends."""
+    screen = source.key.kind == "screen"
+    sized = next((layer for layer in source.layers if layer.size), None)
+    known = (sized.layer, sized.size) if sized is not None and sized.size else None
+    size = source.size or assumed_size(len(source.layers), source.layer, screen=screen, known=known)
+    nominal = nominal_bitrate(*size, SCREEN_NOMINAL_FPS if screen else NOMINAL_FPS)
+    if need:
+        bitrate = max(nominal * GRANT_FACTOR, source.bitrate * 5 // 4)
+    else:
+        bitrate = source.bitrate if source.receiving and source.bitrate else nominal
+    return Layer(size[0], size[1], bitrate, source.receiving)
 
 
 # --- the downlink estimate of one subscriber -------------------------------------------------
@@ -203,8 +279,12 @@ class DownlinkEstimator:
     - For ``FOLLOW_REMB`` s after a REMB fell: the REMB, as it rises or falls.
     - Otherwise: at least the REMB and what was sent (with ``KEEP_MARGIN``), and, with low loss
       and no decrease in the hold time, ``GROWTH`` times the previous estimate, capped at
-      ``PROBE_CAP`` times what was sent plus a step. Within the hold time the estimate does not
-      rise at all (the margin over what is sent would take back what the decrease gave up).
+      ``PROBE_CAP`` times what was sent plus a step.
+      While ``starved`` (a video dropped for want of budget), the cap does not apply (but
+      within ``FOLLOW_REMB`` of a REMB fall the REMB rules: the receiver's own estimate rises
+      with what arrives, and growing past it is what brought the fall).
+    - Within the hold time the estimate does not rise at all (the margin over what is sent
+      would take back what the decrease gave up).
     - A client that sends no REMB keeps ``initial`` unless it reports loss.
     - Always within [floor, ceiling].
     """
@@ -219,6 +299,11 @@ class DownlinkEstimator:
     value: int = 0
     last_decrease: float = float("-inf")
     last_remb_fall: float = float("-inf")
+    starved: bool = False
+    """The last allocation dropped a video for want of budget (set by the room). Then, with a
+    clean link, growth is not capped by what was sent: a receiver's REMB only rises with what
+    it receives, so a subscriber sent too little to earn the video back would never get it
+    (seen: a screen share's low layer dropped at 178 kbit/s, and nothing ever came back)."""
 
     def __post_init__(self) -> None:
         self.value = self.initial
@@ -268,7 +353,10 @@ class DownlinkEstimator:
         else:
             estimate = max(remb, int(sent * KEEP_MARGIN) + KEEP_STEP)
             if loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:
-                grown = min(int(self.value * GROWTH), sent * PROBE_CAP + PROBE_STEP)
+                cap = sent * PROBE_CAP + PROBE_STEP
+                grown = int(self.value * GROWTH)
+                if not self.starved:
+                    grown = min(grown, cap)
                 estimate = max(estimate, grown)
         if not (lossy or falling) and now - self.last_decrease < HOLD_AFTER_DECREASE:
             estimate = min(estimate, self.value)

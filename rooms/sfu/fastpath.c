@@ -9,7 +9,7 @@
  * rtp_header.read_audio_level, vp8.parse_vp8, rewriter.StreamRewriter).
  *
  * libsrtp is pylibsrtp's own copy (the sessions are aiortc's): fwd_init receives the
- * addresses of its srtp_protect / srtp_protect_rtcp (hooks.py). Single-threaded: called from
+ * addresses of its srtp_protect / srtp_protect_rtcp (transport.py). Single-threaded: called from
  * the worker's event loop only. */
 #define _GNU_SOURCE /* sendmmsg */
 #include "fastpath.h"
@@ -225,7 +225,7 @@ static int build(fwd_out *o, const fwd_pkt *p, const uint8_t *data, uint8_t *out
  * cannot share a system call. What can: the datagrams for one subscriber that arrive while
  * the event loop handles one batch of readable sockets. fwd_fanout protects each datagram in
  * place in its destination's queue; the worker calls fwd_flush once the loop has handled
- * that batch (hooks.SendBatch), which sends each queue with one sendmmsg. A queue that fills
+ * that batch (transport.SendBatch), which sends each queue with one sendmmsg. A queue that fills
  * up (FWD_BATCH) is sent at once. The busier the worker, the more a batch holds; an idle one
  * sends each datagram on its own, as before, a loop iteration later.
  *

@@ -19,7 +19,7 @@
 
 /* Where one subscriber's packets go: a duplicate of its ICE socket, the nominated remote
  * address and the transport's libsrtp tx session. `ready` is 1 only while Python has seen
- * the DTLS transport connected (hooks.RtpWriter keeps it up to date).
+ * the DTLS transport connected (transport.RtpWriter keeps it up to date).
  *
  * The forwarding loop does not send at once: it builds and protects each datagram in the
  * next free `queue` buffer and fwd_flush sends every destination's queue with one sendmmsg

@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import REGISTRY, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeHistogramMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from ._fastpath import ffi as _fast_ffi
@@ -33,6 +39,9 @@ LOOP_LAG = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 LAG_INTERVAL_SECONDS = 0.5
+# Downlink estimate buckets (bit/s): a weak mobile link, a thumbnail grid, a full grid.
+DOWNLINK_BUCKETS = (250_000, 500_000, 1_000_000, 2_000_000, 4_000_000, 8_000_000)
+VIDEO_OUTCOMES = ("as_wanted", "lower_layer", "dropped")
 
 
 async def watch_loop_lag(loop_name: str, interval: float = LAG_INTERVAL_SECONDS) -> None:
@@ -116,6 +125,8 @@ class SfuCollector(Collector):
         rooms = 0
         peers: dict[str, int] = {"connecting": 0, "connected": 0}
         loss: list[int] = []
+        estimates: list[int] = []
+        videos: Counter[str] = Counter(dict.fromkeys(VIDEO_OUTCOMES, 0))
         for worker in workers:
             sfu = worker.sfu
             totals.add(sfu.totals())
@@ -126,6 +137,9 @@ class SfuCollector(Collector):
                     loss.extend(
                         s.fraction_lost for s in tuple(peer.slots.values()) if s.current is not None
                     )
+                for estimate, fared in room.downlinks():
+                    estimates.append(estimate)
+                    videos.update(fared)
         yield _gauge("rooms_sfu_workers_ready", "Workers here taking commands.", _ready(workers))
         yield _gauge("rooms_sfu_rooms", "Rooms with media on this process.", rooms)
         by_state = GaugeMetricFamily(
@@ -148,6 +162,28 @@ class SfuCollector(Collector):
             "Worst share of packets lost toward one subscriber stream (last receiver report).",
             max(loss) / 256 if loss else 0.0,
         )
+        yield _estimates(estimates)
+        by_outcome = GaugeMetricFamily(
+            "rooms_sfu_subscriber_videos",
+            "Videos subscribers are given, by how the allocation treated them: as_wanted (the "
+            "layer the tile wants), lower_layer (the downlink allowed less), dropped (none).",
+            labels=["allocation"],
+        )
+        for name in VIDEO_OUTCOMES:
+            by_outcome.add_metric([name], videos[name])
+        yield by_outcome
+
+
+def _estimates(estimates: list[int]) -> Metric:
+    """The subscribers' downlink estimates now, as a distribution (each scrape a fresh one)."""
+    family = GaugeHistogramMetricFamily(
+        "rooms_sfu_subscriber_downlink_bps",
+        "Subscribers' downlink estimates (bit/s): what the SFU thinks each can receive.",
+    )
+    buckets = [(f"{edge:g}", sum(1 for e in estimates if e <= edge)) for edge in DOWNLINK_BUCKETS]
+    buckets.append(("+Inf", len(estimates)))
+    family.add_metric([], buckets, gsum_value=sum(estimates))
+    return family
 
 
 def _send_counters() -> Iterator[Metric]:

@@ -1,14 +1,8 @@
-"""One participant's peer connection with the SFU: negotiation, hooks and packet intake.
+"""One participant's peer connection with the SFU: its state, its lifecycle and packet intake.
 
-The client always offers; the SFU always answers (aiortc's ``createOffer`` rewrites the payload
-types of existing m-lines to its own table, which a browser's BUNDLE may reject, and answering
-only also rules out glare). In an offer:
-- ``sendonly``/``sendrecv`` audio or video m-lines publish (the SFU answers ``recvonly``); at
-  most one audio, one camera and one screen (named by ``screen_mids``);
-- ``recvonly`` m-lines are receive slots (the SFU answers ``sendonly`` and forwards into them);
-- all m-lines must be in one BUNDLE group; audio must offer Opus and video VP8.
-When a subscriber needs more slots, the room emits ``RenegotiationNeeded`` and the client sends
-a new offer with more ``recvonly`` transceivers.
+It applies an offer checked by ``rooms.sfu.negotiation`` (publishing m-lines become its
+sources, receive slots its output slots), installs the transport (``rooms.sfu.transport``) and
+takes in every packet that arrives on it.
 
 Lip sync: a browser synchronises audio and video only within one MediaStream, and it learns
 the stream of a receive slot from the ``a=msid`` of our answer. So every answer names, per slot,
@@ -29,44 +23,35 @@ who ever spoke.
 from __future__ import annotations
 
 import logging
-import re
 import secrets
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from struct import Struct
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Protocol
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
-from aiortc import sdp as aiortc_sdp
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from aiortc.rtp import (
-    RTCP_PSFB_APP,
-    RTCP_PSFB_FIR,
-    RTCP_PSFB_PLI,
-    RTCP_RTPFB_NACK,
-    RtcpPacket,
-    RtcpPsfbPacket,
-    RtcpReceiverInfo,
-    RtcpRrPacket,
-    RtcpRtpfbPacket,
-    RtcpSrPacket,
-    unpack_remb_fci,
-)
+from aiortc.rtp import RtcpPacket
 
-from . import hooks, rtcp
+from . import feedback, transport
 from ._fastpath import ffi as _fast_ffi
 from ._fastpath import lib as _fast
 from .allocation import DownlinkEstimator
 from .config import SfuConfig
 from .errors import NegotiationError
+from .negotiation import (
+    AUDIO_LEVEL_URI,
+    MID_URI,
+    MediaPlan,
+    answer_simulcast,
+    ext_id,
+    offer_ice_ufrag,
+    prepare_transceiver,
+    stream_id,
+)
 from .reports import PeerState
 from .rtp_header import RtpView, find_extension, parse_rtp
 from .selection import SourceKey, SourceKind
 from .streams import OutputSlot, Source
 from .vp8 import keyframe_size
-
-if TYPE_CHECKING:
-    from .room import SfuRoom
 
 logger = logging.getLogger(__name__)
 
@@ -75,219 +60,27 @@ _SEQ = Struct("!H")
 _PKT = _fast_ffi.new("fwd_pkt *")
 """The packet being forwarded (the whole forwarding path is synchronous: one at a time)."""
 
-MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
-RID_URI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
-MAX_SIMULCAST_LAYERS = 3
-_RID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
-AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
-Role = Literal["publish", "slot", "inactive"]
+class PeerRoom(Protocol):
+    """What a peer calls on the room it is in (``rooms.sfu.room.SfuRoom``): the room knows
+    its peers, a peer knows only this."""
 
+    now: Callable[[], float]
 
-@dataclass(frozen=True, slots=True)
-class MediaPlan:
-    mid: str
-    kind: Literal["audio", "video"]
-    role: Role
-    source_kind: SourceKind | None
-    ssrc: int | None
-    rids: tuple[str, ...] = ()
-    """Simulcast layers (RTP stream ids) the m-line publishes, lowest first; () without."""
-    rid_ext_id: int = 0
+    def add_source(self, peer: Peer, source: Source) -> None:
+        """A stream the peer now publishes (the room decides whether it is forwarded and
+        hands it to ``Peer.attach_source``)."""
 
+    def drop_source(self, peer: Peer, source: Source) -> None:
+        """A stream the peer no longer publishes (the room stops forwarding it and calls
+        ``Peer.detach_source``)."""
 
-def stream_id(key: SourceKey) -> str:
-    """The MediaStream id a slot carrying ``key`` is answered with (see the module doc)."""
-    prefix = "screen" if key.kind == "screen" else "person"
-    return f"{prefix}-{key.participant_id}"
+    def forward(self, source: Source, data: bytes, pkt: Any) -> None:
+        """One incoming RTP packet of ``source``, parsed into ``pkt``."""
 
+    def request_keyframe(self, source: Source) -> None: ...
 
-def _codec_name(codec: RTCRtpCodecParameters) -> str:
-    return codec.mimeType.split("/")[-1].lower()
-
-
-def _ext_id(transceiver: RTCRtpTransceiver, uri: str) -> int:
-    for ext in transceiver._headerExtensions:
-        if ext.uri == uri:
-            return int(ext.id)
-    return 0
-
-
-def offer_ice_ufrag(offer_sdp: str) -> str | None:
-    """The ICE username fragment of an offer (None when it cannot be read). A browser's new
-    connection, or an ICE restart, comes with a new one."""
-    try:
-        desc = aiortc_sdp.SessionDescription.parse(offer_sdp)
-    except Exception:
-        return None
-    return next(
-        (m.ice.usernameFragment for m in desc.media if m.ice and m.ice.usernameFragment), None
-    )
-
-
-def _sections(offer_sdp: str) -> list[list[str]]:
-    """The attribute lines of each m-section, in order (aiortc's parser drops a=rid and
-    a=simulcast)."""
-    sections: list[list[str]] = []
-    for line in offer_sdp.splitlines():
-        line = line.strip()
-        if line.startswith("m="):
-            sections.append([])
-        elif sections and line.startswith("a="):
-            sections[-1].append(line[2:])
-    return sections
-
-
-def simulcast_rids(attributes: Sequence[str]) -> tuple[tuple[str, ...], int]:
-    """The layers an m-section publishes with RFC 8853 simulcast (``a=simulcast:send`` with
-    ``a=rid:<id> send`` for each; the first alternative of each stream; paused ones too) and
-    the id of the rtp-stream-id header extension. ((), 0) without simulcast. Raises
-    NegotiationError for simulcast that cannot be received."""
-    send: list[str] | None = None
-    declared: set[str] = set()
-    ext_id = 0
-    for attr in attributes:
-        name, _, value = attr.partition(":")
-        if name == "simulcast":
-            parts = value.split()
-            if len(parts) >= 2 and parts[0] == "send":
-                send = [alt.split(",")[0].lstrip("~") for alt in parts[1].split(";")]
-        elif name == "rid":
-            parts = value.split()
-            if len(parts) >= 2 and parts[1] == "send":
-                declared.add(parts[0])
-        elif name == "extmap":
-            parts = value.split()
-            if len(parts) >= 2 and parts[1] == RID_URI:
-                ext_id = int(parts[0].split("/")[0]) if parts[0].split("/")[0].isdigit() else 0
-    if send is None:
-        return (), 0
-    if not 1 <= len(send) <= MAX_SIMULCAST_LAYERS or len(set(send)) != len(send):
-        raise NegotiationError(f"simulcast: 1 to {MAX_SIMULCAST_LAYERS} distinct layers")
-    for rid in send:
-        if not _RID.match(rid) or rid not in declared:
-            raise NegotiationError(f"simulcast layer {rid!r} has no valid a=rid line")
-    if not 1 <= ext_id <= 14:
-        raise NegotiationError("simulcast needs the rtp-stream-id header extension (1..14)")
-    return tuple(send), ext_id
-
-
-def answer_simulcast(answer_sdp: str, plans: Sequence[MediaPlan]) -> str:
-    """Accept the offered simulcast layers in the answer (aiortc's answer has no a=rid /
-    a=simulcast): the rtp-stream-id extension, ``a=rid:<id> recv`` and ``a=simulcast:recv``
-    in the m-section of each simulcast m-line."""
-    by_mid = {p.mid: p for p in plans if p.rids}
-    if not by_mid:
-        return answer_sdp
-    out: list[str] = []
-    current: MediaPlan | None = None
-
-    def close_section() -> None:
-        if current is not None:
-            out.append(f"a=extmap:{current.rid_ext_id} {RID_URI}")
-            out.extend(f"a=rid:{rid} recv" for rid in current.rids)
-            out.append("a=simulcast:recv " + ";".join(current.rids))
-
-    for line in answer_sdp.splitlines():
-        if line.startswith("m="):
-            close_section()
-            current = None
-        elif line.startswith("a=mid:"):
-            current = by_mid.get(line[6:].strip())
-        out.append(line)
-    close_section()
-    return "\r\n".join(out) + "\r\n"
-
-
-# m-lines that neither publish nor receive (a stopped transceiver stays in the SDP as one).
-MAX_INACTIVE_LINES = 8
-
-
-def plan_offer(
-    offer_sdp: str,
-    screen_mids: Collection[str],
-    *,
-    max_audio_slots: int = 3,
-    max_video_slots: int = 13,
-) -> list[MediaPlan]:
-    """Parse and check an offer before anything is applied (pure).
-
-    Receive slots are capped at what the room could ever fill for one person (the loudest
-    voices; last-N cameras plus screens and pins): each costs the worker a transceiver and
-    its buffers, and 400 of them once cost 11 MB and 5 % of a core per peer."""
-    try:
-        desc = aiortc_sdp.SessionDescription.parse(offer_sdp)
-    except Exception as exc:
-        raise NegotiationError(f"malformed SDP offer: {exc}") from None
-    media = [m for m in desc.media if m.kind in ("audio", "video")]
-    if not media:
-        raise NegotiationError("offer has no audio or video m-line")
-    mids = [m.rtp.muxId for m in desc.media]
-    if any(not mid for mid in mids) or len(set(mids)) != len(mids):
-        raise NegotiationError("every m-line needs a distinct a=mid")
-    bundle = next((g for g in desc.group if g.semantic == "BUNDLE"), None)
-    if bundle is None or set(map(str, bundle.items)) != set(mids):
-        raise NegotiationError("all m-lines must be in one BUNDLE group")
-    unknown_screens = set(screen_mids) - {m.rtp.muxId for m in media if m.kind == "video"}
-    if unknown_screens:
-        raise NegotiationError(f"screen_mids are not video m-lines: {sorted(unknown_screens)}")
-    plans: list[MediaPlan] = []
-    published: set[SourceKind] = set()
-    sections = _sections(offer_sdp)
-    attributes = {m.rtp.muxId: sections[i] for i, m in enumerate(desc.media) if i < len(sections)}
-    for m in media:
-        mid = m.rtp.muxId
-        kind: Literal["audio", "video"] = "audio" if m.kind == "audio" else "video"
-        names = {_codec_name(c) for c in m.rtp.codecs}
-        if m.kind == "audio" and "opus" not in names:
-            raise NegotiationError(f"audio m-line {mid} does not offer Opus")
-        if m.kind == "video" and "vp8" not in names:
-            raise NegotiationError(f"video m-line {mid} does not offer VP8")
-        direction = m.direction or "sendrecv"
-        if direction in ("sendonly", "sendrecv") and m.port != 0:
-            source_kind: SourceKind = (
-                "audio" if m.kind == "audio" else "screen" if mid in screen_mids else "camera"
-            )
-            if source_kind in published:
-                raise NegotiationError(f"more than one {source_kind} stream published")
-            published.add(source_kind)
-            rids: tuple[str, ...] = ()
-            rid_ext_id = 0
-            if source_kind == "camera":
-                # Only the camera is received in layers: a screen share keeps one stream.
-                rids, rid_ext_id = simulcast_rids(attributes.get(mid, []))
-            ssrc = m.ssrc[0].ssrc if m.ssrc and not rids else None
-            plans.append(MediaPlan(mid, kind, "publish", source_kind, ssrc, rids, rid_ext_id))
-        elif direction == "recvonly" and m.port != 0:
-            plans.append(MediaPlan(mid, kind, "slot", None, None))
-        else:
-            plans.append(MediaPlan(mid, kind, "inactive", None, None))
-    slots = {
-        k: sum(1 for p in plans if p.role == "slot" and p.kind == k) for k in ("audio", "video")
-    }
-    if slots["audio"] > max_audio_slots or slots["video"] > max_video_slots:
-        raise NegotiationError(
-            f"too many receive slots: at most {max_audio_slots} audio and {max_video_slots} video"
-        )
-    if sum(1 for p in plans if p.role == "inactive") > MAX_INACTIVE_LINES:
-        raise NegotiationError(f"too many inactive m-lines: at most {MAX_INACTIVE_LINES}")
-    return plans
-
-
-def _forwarding_codecs(
-    codecs: list[RTCRtpCodecParameters], name: str, *, with_rtx: bool
-) -> list[RTCRtpCodecParameters]:
-    primary = next((c for c in codecs if _codec_name(c) == name), None)
-    if primary is None:
-        return []
-    result = [primary]
-    if with_rtx:
-        result += [
-            c
-            for c in codecs
-            if _codec_name(c) == "rtx" and c.parameters.get("apt") == primary.payloadType
-        ][:1]
-    return result
+    def slot_switched(self, slot: OutputSlot, source: Source | None) -> None: ...
 
 
 class Peer:
@@ -295,7 +88,7 @@ class Peer:
 
     def __init__(
         self,
-        room: SfuRoom,
+        room: PeerRoom,
         participant_id: str,
         config: SfuConfig,
         on_state: Callable[[Peer, PeerState, str], None],
@@ -308,7 +101,7 @@ class Peer:
         # The ICE username fragment of the browser connection this peer answered.
         self.remote_ufrag: str | None = None
         self.closed = False
-        self.writer: hooks.RtpWriter | None = None
+        self.writer: transport.RtpWriter | None = None
         self.sources: dict[SourceKind, Source] = {}
         self.sources_by_ssrc: dict[int, Source] = {}
         self.sources_by_mid: dict[str, Source] = {}
@@ -358,11 +151,11 @@ class Peer:
         if any(t.receiver.transport is not dtls for t in transceivers):
             raise NegotiationError("all media must share one transport (BUNDLE)")
         if self.writer is None:
-            hooks.intercept_transport(dtls, self.on_rtp, self.on_rtcp)
-            self.writer = hooks.RtpWriter(dtls)
+            transport.intercept_transport(dtls, self.on_rtp, self.on_rtcp)
+            self.writer = transport.RtpWriter(dtls)
             # The forwarding loop sends while the writer is ready: follow the transport.
             dtls.on("statechange", self.writer.sync)
-            self.rtcp_ssrc = hooks.sender_ssrcs(transceivers[0].sender)[0]
+            self.rtcp_ssrc = transport.sender_ssrcs(transceivers[0].sender)[0]
         wanted = self.wanted_streams()
         answered: dict[str, str] = {}
         renumbered: list[tuple[OutputSlot, int, int]] = []
@@ -374,10 +167,10 @@ class Peer:
             slot = self.slots.get(mid)
             if slot is not None and self.answered_streams.get(mid) not in (None, sid):
                 ssrc, rtx_ssrc = self._fresh_ssrc(), self._fresh_ssrc()
-                hooks.set_sender_ssrcs(t.sender, ssrc, rtx_ssrc)
+                transport.set_sender_ssrcs(t.sender, ssrc, rtx_ssrc)
                 renumbered.append((slot, ssrc, rtx_ssrc))
             answered[mid] = sid
-            hooks.set_stream_id(t.sender, sid)
+            transport.set_stream_id(t.sender, sid)
         try:
             answer = await self.pc.createAnswer()
             await self.pc.setLocalDescription(answer)
@@ -398,23 +191,10 @@ class Peer:
 
     def _prepare(self, t: RTCRtpTransceiver, plan: MediaPlan) -> None:
         if id(t) not in self._hooked:
-            hooks.neuter_sender(t.sender)
-            hooks.neuter_receiver(t.receiver)
+            transport.neuter_sender(t.sender)
+            transport.neuter_receiver(t.receiver)
             self._hooked.add(id(t))
-        codecs = hooks.negotiated_codecs(t)
-        name = "opus" if plan.kind == "audio" else "vp8"
-        if plan.role == "publish":
-            t.direction = "recvonly"
-            narrowed = _forwarding_codecs(codecs, name, with_rtx=False)
-        elif plan.role == "slot":
-            t.direction = "sendonly"
-            narrowed = _forwarding_codecs(codecs, name, with_rtx=plan.kind == "video")
-        else:
-            t.direction = "inactive"
-            narrowed = _forwarding_codecs(codecs, name, with_rtx=False)
-        if not narrowed:
-            raise NegotiationError(f"m-line {plan.mid}: no common {name} codec")
-        hooks.restrict_codecs(t, narrowed)
+        prepare_transceiver(t, plan)
 
     def _update_streams(
         self, transceivers: list[RTCRtpTransceiver], by_mid: dict[str, MediaPlan]
@@ -423,10 +203,10 @@ class Peer:
             raise NegotiationError("transport missing after negotiation")
         for t in transceivers:
             plan = by_mid[str(t.mid)]
-            codecs = hooks.negotiated_codecs(t)
+            codecs = transport.negotiated_codecs(t)
             primary = codecs[0]
             payload_type = int(primary.payloadType or 0)
-            mid_id = _ext_id(t, MID_URI)
+            mid_id = ext_id(t, MID_URI)
             if mid_id:
                 self.mid_ext_id = mid_id
             if plan.role == "publish" and plan.source_kind is not None:
@@ -447,7 +227,7 @@ class Peer:
                         payload_type=payload_type,
                         clock_rate=primary.clockRate,
                         is_vp8=plan.kind == "video",
-                        audio_level_id=_ext_id(t, AUDIO_LEVEL_URI),
+                        audio_level_id=ext_id(t, AUDIO_LEVEL_URI),
                         ssrc=plan.ssrc,
                         history_size=self.config.nack_cache_size if plan.kind == "video" else 0,
                         nack_upstream=self.config.nack_upstream and plan.kind == "video",
@@ -459,7 +239,7 @@ class Peer:
                 self.rid_ext_id = plan.rid_ext_id or self.rid_ext_id
                 self.room.add_source(self, layers[0])
             elif plan.role == "slot" and plan.mid not in self.slots:
-                ssrc, rtx_ssrc = hooks.sender_ssrcs(t.sender)
+                ssrc, rtx_ssrc = transport.sender_ssrcs(t.sender)
                 rtx = codecs[1].payloadType if len(codecs) > 1 else None
                 slot = OutputSlot(
                     subscriber_id=self.participant_id,
@@ -473,7 +253,7 @@ class Peer:
                     writer=self.writer,
                     on_switch=self.room.slot_switched,
                     mid_ext_id=mid_id,
-                    audio_level_ext_id=_ext_id(t, AUDIO_LEVEL_URI),
+                    audio_level_ext_id=ext_id(t, AUDIO_LEVEL_URI),
                 )
                 self.slots[plan.mid] = slot
                 self.slots_by_ssrc[ssrc] = slot
@@ -582,11 +362,8 @@ class Peer:
         """Account for a packet of ``source`` (its sequence number as the publisher sent it)
         and NACK what its arrival shows missing."""
         source.stats.add(seq, size)
-        missing = source.missing
-        if missing is not None:
-            lost = missing.add(seq, self.room.now())
-            if lost and self.writer is not None and source.ssrc is not None:
-                self.writer.write_rtcp(rtcp.nack(self.rtcp_ssrc, source.ssrc, lost))
+        if source.missing is not None:
+            feedback.nack_missing(source, seq, self.room.now(), self.writer, self.rtcp_ssrc)
 
     def _learn_ssrc(self, data: bytes, ssrc: int, view: RtpView) -> Source | None:
         # Offers without a=ssrc lines (allowed with unified plan) are mapped by the MID
@@ -617,56 +394,44 @@ class Peer:
             self.packets_dropped += 1
             return
         room = self.room
-        for packet in packets:
-            if isinstance(packet, RtcpSrPacket):
-                source = self.sources_by_ssrc.get(packet.ssrc)
-                if source is not None:
-                    room.sender_report(source, packet)
-                self._receiver_reports(packet.reports)
-            elif isinstance(packet, RtcpRrPacket):
-                self._receiver_reports(packet.reports)
-            elif isinstance(packet, RtcpPsfbPacket):
-                self._psfb(packet)
-            elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
-                slot = self.slots_by_ssrc.get(packet.media_ssrc)
-                if slot is not None:
-                    self.nacks_answered += slot.retransmit(packet.lost, room.now())
+        self.nacks_answered += feedback.handle(
+            packets,
+            sources=self.sources_by_ssrc,
+            slots=self.slots_by_ssrc,
+            downlink=self.downlink,
+            request_keyframe=room.request_keyframe,
+            clock=room.now,
+        )
 
-    def _psfb(self, packet: RtcpPsfbPacket) -> None:
-        if packet.fmt == RTCP_PSFB_PLI:
-            slot = self.slots_by_ssrc.get(packet.media_ssrc)
-            if slot is not None and slot.target is not None:
-                self.room.request_keyframe(slot.target)
-        elif packet.fmt == RTCP_PSFB_FIR:
-            # FCI entries: SSRC (4 bytes), sequence number, reserved.
-            for i in range(0, len(packet.fci) - 7, 8):
-                slot = self.slots_by_ssrc.get(int.from_bytes(packet.fci[i : i + 4], "big"))
-                if slot is not None and slot.target is not None:
-                    self.room.request_keyframe(slot.target)
-        elif packet.fmt == RTCP_PSFB_APP:
-            try:
-                bitrate, ssrcs = unpack_remb_fci(packet.fci)
-            except ValueError:
-                return
-            matched = False
-            for ssrc in ssrcs:
-                slot = self.slots_by_ssrc.get(ssrc)
-                if slot is not None:
-                    slot.remb = bitrate
-                    matched = True
-            if matched:
-                # A browser's REMB is its estimate for everything it receives.
-                self.downlink.on_remb(bitrate)
+    def measure(self, interval: float, now: float) -> None:
+        """Close a feedback interval (rooms.sfu.feedback.measure)."""
+        self.sent_octets = feedback.measure(
+            self.all_sources(), self.slots.values(), self.downlink, self.sent_octets, interval, now
+        )
 
-    def _receiver_reports(self, reports: Sequence[RtcpReceiverInfo]) -> None:
-        worst = -1
-        for report in reports:
-            slot = self.slots_by_ssrc.get(report.ssrc)
-            if slot is not None:
-                slot.fraction_lost = report.fraction_lost
-                worst = max(worst, report.fraction_lost)
-        if worst >= 0:
-            self.downlink.on_loss(worst)
+    def attach_source(self, source: Source) -> None:
+        """Take ``source`` (and its simulcast layers) as the stream of its kind this peer
+        publishes (called by the room, which has dropped the one it replaces)."""
+        self.sources[source.key.kind] = source
+        self.sources_by_mid[source.mid] = source
+        for layer in source.layers:
+            if layer.ssrc is not None:
+                self.sources_by_ssrc[layer.ssrc] = layer
+
+    def detach_source(self, source: Source) -> bool:
+        """Forget ``source`` and its layers (called by the room); True when it was one of
+        this peer's streams, by kind or by mid."""
+        held = False
+        if self.sources.get(source.key.kind) is source:
+            del self.sources[source.key.kind]
+            held = True
+        if self.sources_by_mid.get(source.mid) is source:
+            del self.sources_by_mid[source.mid]
+            held = True
+        for layer in source.layers:
+            if layer.ssrc is not None and self.sources_by_ssrc.get(layer.ssrc) is layer:
+                del self.sources_by_ssrc[layer.ssrc]
+        return held
 
     def all_sources(self) -> list[Source]:
         """Every stream received from this peer, each simulcast layer on its own."""

@@ -27,23 +27,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from aiortc.rtp import RtcpSrPacket
 from aiortc.sdp import candidate_from_sdp
 
-from . import rtcp
-from .allocation import (
-    ASSUMED_SIZES,
-    Layer,
-    SlotDemand,
-    SlotLayer,
-    allocate,
-    layers_in_use,
-    nominal_bitrate,
-    upstream_bitrate,
-)
+from . import feedback
+from .allocation import SlotDemand, SlotLayer, allocate, layer_of, layers_in_use, outcome
 from .config import SfuConfig
 from .errors import (
     InvalidCandidate,
@@ -54,7 +45,8 @@ from .errors import (
     ScreenShareForbidden,
     UnknownParticipant,
 )
-from .peer import Peer, offer_ice_ufrag, plan_offer
+from .negotiation import offer_ice_ufrag, plan_offer
+from .peer import Peer
 from .reports import (
     ActiveSpeakersChanged,
     EventSink,
@@ -72,7 +64,6 @@ from .totals import Totals, of_peer, of_source
 
 logger = logging.getLogger(__name__)
 
-FEEDBACK_INTERVAL = 1.0
 TEARDOWN_TIMEOUT = 5.0
 # Video slots beyond last-N a subscriber may hold: screen shares and pinned cameras, which
 # come first (selection.video_sources_for). Offers with more slots are refused.
@@ -80,7 +71,6 @@ EXTRA_VIDEO_SLOTS = 4
 # What each audio stream a subscriber receives is assumed to need: its downlink keeps this
 # for audio before any video is allocated (audio is never dropped for video).
 AUDIO_BITRATE = 40_000
-GRANT_FACTOR = 2
 # The largest tile size (either side) a client may report.
 MAX_TILE_SIDE = 8192
 # At most one offer/answer per subscriber in this time for lip sync (rooms.sfu.peer): a
@@ -360,29 +350,19 @@ class SfuRoom:
             source.enabled = False
         if kind == "screen" and not self._screen_allowed.get(peer.participant_id, False):
             source.enabled = False
-        peer.sources[kind] = source
-        peer.sources_by_mid[source.mid] = source
         for layer in source.layers:
             layer.enabled = source.enabled
-            if layer.ssrc is not None:
-                peer.sources_by_ssrc[layer.ssrc] = layer
+        peer.attach_source(source)
         self._dirty = True
 
     def drop_source(self, peer: Peer, source: Source) -> None:
-        attached = peer.sources.get(source.key.kind) is source
-        if attached or peer.sources_by_mid.get(source.mid) is source:
+        if peer.detach_source(source):
             for layer in source.layers:
                 self.retired.add(of_source(layer))
         for layer in source.layers:
             layer.enabled = False
             for slot in list(layer.outputs):
                 slot.detach(layer)
-            if layer.ssrc is not None and peer.sources_by_ssrc.get(layer.ssrc) is layer:
-                del peer.sources_by_ssrc[layer.ssrc]
-        if peer.sources.get(source.key.kind) is source:
-            del peer.sources[source.key.kind]
-        if peer.sources_by_mid.get(source.mid) is source:
-            del peer.sources_by_mid[source.mid]
         if source.key.kind == "audio":
             self.speakers.remove(peer.participant_id)
         self._dirty = True
@@ -404,22 +384,6 @@ class SfuRoom:
         packets, octets = forward(source, pkt, data)
         self.forwarded_packets += packets
         self.forwarded_bytes += octets
-
-    def sender_report(self, source: Source, packet: RtcpSrPacket) -> None:
-        """Translate a publisher's SR for each output currently carrying that source."""
-        now = self.now()
-        source.stats.record_sr(packet.sender_info.ntp_timestamp, now)
-        for slot in source.outputs:
-            if slot.current is not source or slot.rewriter.source is not source:
-                continue
-            report = rtcp.sender_report(
-                ssrc=slot.ssrc,
-                ntp_timestamp=packet.sender_info.ntp_timestamp,
-                rtp_timestamp=slot.rewriter.map_source_timestamp(packet.sender_info.rtp_timestamp),
-                packets=slot.packets,
-                octets=slot.octets,
-            )
-            slot.writer.write_rtcp(report)
 
     def request_keyframe(self, source: Source) -> None:
         if source.keyframes.request(self.now()):
@@ -453,9 +417,8 @@ class SfuRoom:
 
     def _send_pli(self, source: Source) -> None:
         peer = self.peers.get(source.key.participant_id)
-        if peer is None or peer.writer is None or source.ssrc is None:
-            return
-        peer.writer.write_rtcp(rtcp.pli(peer.rtcp_ssrc, source.ssrc))
+        if peer is not None:
+            feedback.send_pli(peer.writer, peer.rtcp_ssrc, source)
 
     def _peer_state(self, peer: Peer, state: PeerState, reason: str) -> None:
         if state == "connected":
@@ -528,7 +491,7 @@ class SfuRoom:
                     self.request_keyframe(slot.pending)
         self._ask_restreams(now)
         if now >= self._next_feedback:
-            self._next_feedback = now + FEEDBACK_INTERVAL
+            self._next_feedback = now + feedback.FEEDBACK_INTERVAL
             self._send_feedback(now)
         if now >= self._next_stats:
             self._next_stats = now + self.config.stats_interval
@@ -660,62 +623,45 @@ class SfuRoom:
             )
         result = allocate(peer.downlink.value, demands, audio_reserve=audio_streams * AUDIO_BITRATE)
         self._allocations[peer.participant_id] = (demands, result)
+        # A dropped video lets the estimate grow past what is sent (it could not otherwise).
+        peer.downlink.starved = any(r.allocated is None for r in result.values())
         for mid, slot in slots.items():
             chosen = result[mid].chosen if mid in result else None
             target = groups[mid][chosen] if chosen is not None else None
             if slot.assign(target, now) and target is not None:
                 self.request_keyframe(target)
 
+    def downlinks(self) -> list[tuple[int, Counter[str]]]:
+        """Per subscriber with video slots: its downlink estimate (bit/s) and how its videos
+        fared in the last allocation (``allocation.outcome``), for the metrics."""
+        out = []
+        for participant_id, (demands, result) in self._allocations.items():
+            peer = self.peers.get(participant_id)
+            if peer is not None:
+                fared = Counter(outcome(d, result[d.slot]) for d in demands)
+                out.append((peer.downlink.value, fared))
+        return out
+
     def _source(self, key: SourceKey) -> Source | None:
         peer = self.peers.get(key.participant_id)
         return peer.sources.get(key.kind) if peer is not None else None
 
     def _send_feedback(self, now: float) -> None:
-        """Receiver reports and a REMB toward every publisher (hop by hop), after measuring
-        what came in and went out and updating each subscriber's downlink estimate.
-
-        A publisher's REMB grants what its subscribers take: for a simulcast camera, every
-        layer up to the highest one any subscriber is allocated (the browser pauses layers
-        above what it is granted); for a single-layer stream, the full rate when anyone
-        watches it; the floor for a stream nobody watches."""
-        cfg = self.config
+        """Receiver reports and a REMB toward every publisher (rooms.sfu.feedback), after
+        measuring what came in and went out and updating each subscriber's downlink estimate."""
         interval = now - self._last_feedback if self._last_feedback is not None else 0.0
         self._last_feedback = now
         for peer in self.peers.values():
-            for source in peer.all_sources():
-                source.sample(interval)
-            sent = sum(s.octets for s in peer.slots.values())
-            if interval > 0:
-                rate = int((sent - peer.sent_octets) * 8 / interval)
-                peer.downlink.update(rate, now)
-            peer.sent_octets = sent
+            peer.measure(interval, now)
         watched = layers_in_use(list(self._allocations.values()))
         # The allocation follows the estimates and the layers that arrive.
         self._dirty = True
         for peer in self.peers.values():
             if peer.writer is None or not peer.writer.connected:
                 continue
-            reports = [
-                s.stats.report(s.ssrc, now)
-                for s in peer.all_sources()
-                if s.ssrc is not None and s.stats.packets
-            ]
-            if reports:
-                peer.writer.write_rtcp(rtcp.receiver_report(peer.rtcp_ssrc, reports))
-            video = [s for s in peer.sources.values() if s.is_vp8]
-            ssrcs = [layer.ssrc for s in video for layer in s.layers if layer.ssrc is not None]
-            if ssrcs:
-                bitrate = 0
-                for s in video:
-                    highest = watched.get(s.key)
-                    if len(s.layers) == 1:
-                        bitrate += cfg.remb_bitrate if highest is not None else 0
-                        continue
-                    layers = [layer_of(layer, need=True) for layer in s.layers]
-                    granted = upstream_bitrate(layers, highest, floor=cfg.remb_min_bitrate)
-                    bitrate += min(cfg.simulcast_max_bitrate, granted)
-                bitrate = max(cfg.remb_min_bitrate, bitrate)
-                peer.writer.write_rtcp(rtcp.remb(peer.rtcp_ssrc, bitrate, ssrcs))
+            feedback.send_upstream(
+                peer.writer, peer.rtcp_ssrc, list(peer.sources.values()), watched, self.config, now
+            )
 
     def _stats(self, peer: Peer) -> PeerStats:
         slots = peer.slots.values()
@@ -731,19 +677,3 @@ class SfuRoom:
             nacks_answered=peer.nacks_answered,
             keyframe_requests_sent=sum(s.keyframes.sent for s in peer.all_sources()),
         )
-
-
-def layer_of(source: Source, *, need: bool = False) -> Layer:
-    """A received stream as the allocation sees it: its size (from its keyframes, else the
-    size assumed for its place), its bitrate (measured while it arrives, else nominal) and
-    whether it arrives. ``need``: what to grant the publisher for it: twice the nominal rate
-    (a browser starts a layer only once it can give it its minimum and every layer below it
-    its target, more than the nominal figures), or a quarter above what it sends."""
-    count = len(source.layers)
-    size = source.size or ASSUMED_SIZES[len(ASSUMED_SIZES) - count + source.layer]
-    nominal = nominal_bitrate(*size)
-    if need:
-        bitrate = max(nominal * GRANT_FACTOR, source.bitrate * 5 // 4)
-    else:
-        bitrate = source.bitrate if source.receiving and source.bitrate else nominal
-    return Layer(size[0], size[1], bitrate, source.receiving)

@@ -37,7 +37,7 @@ MAX_NACKED = 64
 
 
 class PacketWriter(Protocol):
-    """Where an output slot puts its packets (``hooks.RtpWriter`` on a real transport).
+    """Where an output slot puts its packets (``transport.RtpWriter`` on a real transport).
 
     ``dest`` is the C side (``fwd_dest``): the forwarding loop in fastpath.c builds each
     output packet straight into its send buffer, protects and sends it. Other packets go

@@ -7,9 +7,6 @@ mismatch."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,44 +14,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.rooms.live_harness import REPO_ROOT, Daphne, LiveSocket, join
+from tests.rooms.live_harness import REPO_ROOT, Daphne, LiveSocket, embedded_site, join
 
 EXAMPLE = Path(REPO_ROOT) / "examples" / "guest_client.py"
-
-SETUP = """
-from rest_framework.authtoken.models import Token
-from accounts.models import User
-from rooms import services
-host = User.objects.create_user(username="host", password="x", display_name="Host")
-room = services.room_create(host=host, title="Visit", waiting_room=True)
-print(json.dumps({"token": room.token, "key": Token.objects.create(user=host).key}))
-"""
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Daphne, dict[str, str]]]:
-    db = tmp_path_factory.mktemp("guest-client") / "db.sqlite3"
-    env = {"SQLITE_PATH": str(db), "SFU_ICE_ADDRESSES": "127.0.0.1"}
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    run = {**base, **env, "PYTHONPATH": str(REPO_ROOT)}
-    manage = [sys.executable, str(Path(REPO_ROOT) / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v", "0"], env=run, check=True, timeout=120)  # noqa: S603
-    out = subprocess.run(  # noqa: S603
-        [*manage, "shell", "-v", "0", "-c", "import json\n" + SETUP],
-        env=run,
-        check=True,
-        timeout=60,
-        capture_output=True,
-        text=True,
-    ).stdout
-    world = json.loads(out.strip().splitlines()[-1])
-    daphne = Daphne("guest-client", database_url=None, redis_url=None, **env)
-    daphne.start()
-    try:
-        daphne.wait_ready()
-        yield daphne, world
-    finally:
-        daphne.stop()
+    directory = tmp_path_factory.mktemp("guest-client")
+    with embedded_site("guest-client", directory, title="Visit", waiting_room=True) as site:
+        yield site
 
 
 async def test_a_guest_visit_through_the_example_client(

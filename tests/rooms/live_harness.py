@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -205,6 +205,51 @@ class Daphne:
         except OSError:
             return ""
         return text[-limit:]
+
+
+# The world an embedded site starts with: a host, a room and the host's API token, printed as
+# one line of JSON by ``manage.py shell``.
+_EMBEDDED_WORLD = """
+import json
+from rest_framework.authtoken.models import Token
+from accounts.models import User
+from rooms import services
+host = User.objects.create_user(username="host", password="x", display_name="Host")
+room = services.room_create(host=host, title="{title}", waiting_room={waiting_room})
+print(json.dumps({{"token": room.token, "key": Token.objects.create(user=host).key}}))
+"""
+
+
+@contextlib.contextmanager
+def embedded_site(
+    name: str, directory: Path, *, title: str, waiting_room: bool, **env: str
+) -> Iterator[tuple[Daphne, dict[str, str]]]:
+    """A daphne in embedded mode (SQLite in ``directory``, its SFU in-process, media on
+    127.0.0.1) with a host and one room: yields the server and ``{"token", "key"}`` (the room's
+    token, the host's API token). The database is migrated and seeded through ``manage.py``,
+    as an operator would."""
+    env = {"SQLITE_PATH": str(directory / "db.sqlite3"), "SFU_ICE_ADDRESSES": HOST, **env}
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    run = {**base, **env, "PYTHONPATH": str(REPO_ROOT)}
+    manage = [sys.executable, str(REPO_ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=run, check=True, timeout=120)  # noqa: S603
+    setup = _EMBEDDED_WORLD.format(title=title, waiting_room=waiting_room)
+    out = subprocess.run(  # noqa: S603 (a fixed command line)
+        [*manage, "shell", "-v", "0", "-c", setup],
+        env=run,
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    ).stdout
+    world = json.loads(out.strip().splitlines()[-1])
+    daphne = Daphne(name, database_url=None, redis_url=None, **env)
+    daphne.start()
+    try:
+        daphne.wait_ready()
+        yield daphne, world
+    finally:
+        daphne.stop()
 
 
 def start_servers(count: int, **kwargs: Any) -> list[Daphne]:

@@ -5,60 +5,25 @@ real ICE/DTLS/SRTP on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from rooms.mediabot.bot import Bot
 from rooms.mediabot.client import RoomClient
 from rooms.sfu.ice import use_host_addresses
-from tests.rooms.live_harness import REPO_ROOT, Daphne
+from tests.rooms.live_harness import Daphne, embedded_site
 
 LOUD, LOUDER, LOUDEST = 40, 30, 20  # dBov below full scale: smaller is louder
-
-SETUP = """
-from rest_framework.authtoken.models import Token
-from accounts.models import User
-from rooms import services
-host = User.objects.create_user(username="host", password="x", display_name="Host")
-room = services.room_create(host=host, title="Media", waiting_room=False)
-print(json.dumps({"token": room.token, "key": Token.objects.create(user=host).key}))
-"""
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Daphne, dict[str, str]]]:
-    db = tmp_path_factory.mktemp("media-e2e") / "db.sqlite3"
-    env = {
-        "SQLITE_PATH": str(db),
-        "SFU_ICE_ADDRESSES": "127.0.0.1",
-        "ROOMS_RESUME_GRACE_SECONDS": "15",
-    }
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    run = {**base, **env, "PYTHONPATH": str(REPO_ROOT)}
-    manage = [sys.executable, str(Path(REPO_ROOT) / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v", "0"], env=run, check=True, timeout=120)  # noqa: S603
-    out = subprocess.run(  # noqa: S603
-        [*manage, "shell", "-v", "0", "-c", "import json\n" + SETUP],
-        env=run,
-        check=True,
-        timeout=60,
-        capture_output=True,
-        text=True,
-    ).stdout
-    world = json.loads(out.strip().splitlines()[-1])
-    daphne = Daphne("media", database_url=None, redis_url=None, **env)
-    daphne.start()
-    try:
-        daphne.wait_ready()
-        yield daphne, world
-    finally:
-        daphne.stop()
+    directory = tmp_path_factory.mktemp("media")
+    with embedded_site(
+        "media", directory, title="Media", waiting_room=False, ROOMS_RESUME_GRACE_SECONDS="15"
+    ) as site:
+        yield site
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fails loudly when a private aiortc/aioice name the SFU relies on moves (see rooms.sfu.hooks).
+"""Fails loudly when a private aiortc/aioice name the SFU relies on moves (see rooms.sfu.transport).
 
 If this fails after an aiortc upgrade, re-read the new sources at each hook point before
 changing anything: the SFU's correctness (no decoding, no idle sender loops) depends on them.
@@ -109,7 +109,7 @@ def test_host_address_hook() -> None:
 
 
 def test_pylibsrtp_in_place_protect() -> None:
-    """``hooks.RtpWriter`` calls libsrtp through pylibsrtp's cffi binding (see hooks.py)."""
+    """``transport.RtpWriter`` calls libsrtp through pylibsrtp's cffi binding (see transport.py)."""
     import os
 
     import pylibsrtp
@@ -149,7 +149,7 @@ async def test_a_neutered_video_receiver_keeps_no_estimator_for_the_collector() 
 
     from aiortc.rate import RateBucket
 
-    from rooms.sfu.hooks import neuter_receiver
+    from rooms.sfu.transport import neuter_receiver
 
     def buckets() -> int:
         gc.collect()

@@ -7,13 +7,16 @@ from collections.abc import Sequence
 import pytest
 
 from rooms.sfu.allocation import (
+    SCREEN_NOMINAL_FPS,
     DownlinkEstimator,
     Layer,
     SlotDemand,
     SlotLayer,
     allocate,
+    assumed_size,
     layers_in_use,
     nominal_bitrate,
+    outcome,
     upstream_bitrate,
     wanted_layer,
 )
@@ -38,18 +41,20 @@ def demand(
 @pytest.mark.parametrize(
     ("tile", "prominent", "layers", "expected"),
     [
-        (None, False, THREE, 1),  # no tile yet: the highest a thumbnail may have
-        (None, True, THREE, 2),  # the speaker or a screen may have the top
+        (None, False, THREE, 1),  # no tile yet: a thumbnail's layer
+        (None, True, THREE, 2),  # the speaker or a screen: the top
         ((100, 80), False, THREE, 0),  # a small tile: the lowest that covers it
         ((160, 120), False, THREE, 0),
-        ((161, 120), False, THREE, 1),
-        ((640, 480), False, THREE, 1),  # a thumbnail never gets the top, whatever its size
+        ((213, 160), False, THREE, 0),  # shown a third larger than sent: still covered
+        ((214, 160), False, THREE, 1),
+        ((420, 315), False, THREE, 1),  # a tile of a 3 x 3 grid on a 1280 px wide screen
+        ((640, 480), False, THREE, 2),  # a large tile (a call between two): the top
         ((640, 480), True, THREE, 2),
-        ((300, 200), True, THREE, 1),
-        ((1920, 1080), True, THREE, 2),  # bigger than any layer: the top
+        ((300, 200), True, THREE, 1),  # prominence does not enlarge a small tile
+        ((1920, 1080), False, THREE, 2),  # bigger than any layer: the top
         ((640, 480), False, (TOP,), 0),  # one layer: that one
-        ((640, 480), False, (LOW, TOP), 0),  # two layers, thumbnail: not the top
-        ((640, 480), True, (LOW, TOP), 1),
+        ((200, 150), False, (LOW, TOP), 0),
+        ((640, 480), False, (LOW, TOP), 1),
     ],
 )
 def test_wanted_layer(
@@ -65,7 +70,7 @@ def layers_of(result: dict[str, SlotLayer]) -> dict[str, tuple[int | None, int |
 @pytest.mark.parametrize(
     ("budget", "expected"),
     [
-        # a: the speaker (prominent, big tile); b, c: thumbnails (big tiles, so layer 1).
+        # a: the speaker shown large; b, c: grid tiles (layer 1 covers them).
         (10_000_000, {"a": 2, "b": 1, "c": 1}),
         (1_500_000, {"a": 2, "b": 1, "c": 1}),
         # Layers come down from the least important slot first...
@@ -86,12 +91,37 @@ def test_allocate_lowers_layers_before_dropping_videos(
 ) -> None:
     demands = [
         demand("a", tile=(1280, 720), prominent=True),
-        demand("b", tile=(640, 480)),
-        demand("c", tile=(640, 480)),
+        demand("b", tile=(420, 315)),
+        demand("c", tile=(420, 315)),
     ]
     result = allocate(budget, demands)
     assert {s: r.allocated for s, r in result.items()} == expected
     assert result == {s: SlotLayer(i, i) for s, i in expected.items()}
+
+
+@pytest.mark.parametrize(
+    ("budget", "expected"),
+    [
+        (10_000_000, {"a": "as_wanted", "b": "as_wanted", "c": "as_wanted"}),
+        (1_200_000, {"a": "as_wanted", "b": "lower_layer", "c": "lower_layer"}),
+        (250_000, {"a": "lower_layer", "b": "lower_layer", "c": "dropped"}),
+        (50_000, {"a": "dropped", "b": "dropped", "c": "dropped"}),
+    ],
+)
+def test_outcome_says_what_the_downlink_cost_each_video(
+    budget: int, expected: dict[str, str]
+) -> None:
+    """What the metrics count (rooms_sfu_subscriber_videos): a small tile on its low layer is
+    as wanted; a big one held low by the budget is not."""
+    demands = [
+        demand("a", tile=(1280, 720), prominent=True),
+        demand("b", tile=(420, 315)),
+        demand("c", tile=(420, 315)),
+    ]
+    result = allocate(budget, demands)
+    assert {d.slot: outcome(d, result[d.slot]) for d in demands} == expected
+    small = demand("d", tile=(100, 80))
+    assert outcome(small, allocate(10_000_000, [small])["d"]) == "as_wanted"
 
 
 def test_allocate_keeps_audio_out_of_the_budget() -> None:
@@ -251,3 +281,95 @@ def test_downlink_estimator_reacts_to_a_falling_remb_between_updates(
         # A decrease: the hold starts then, and the next update does not take it back.
         assert estimator.last_decrease > 0
         assert estimator.update(estimates[-1], 1.0) <= estimates[-1]
+
+
+# A screen share from the web client: both layers at the full resolution (text does not
+# survive downscaling), 5 and 15 frames a second.
+SCREEN_LOW = Layer(1920, 1080, 300_000)
+SCREEN_TOP = Layer(1920, 1080, 800_000)
+SCREEN = (SCREEN_LOW, SCREEN_TOP)
+
+
+@pytest.mark.parametrize(
+    ("tile", "expected"),
+    [
+        (None, 1),  # no tile reported yet: the top
+        ((1280, 720), 1),  # the presenter's large tile
+        ((2560, 1440), 1),  # larger than the screen itself
+        ((1248, 475), 1),  # a wide tile the share is letterboxed in
+        ((960, 540), 1),  # half the share's size
+        ((959, 539), 0),  # less than half: the low layer's frames do
+        ((480, 270), 0),  # a strip tile
+        ((0, 0), 0),  # shown nowhere
+    ],
+)
+def test_a_screen_share_gets_the_top_layer_large_and_the_low_one_small(
+    tile: tuple[int, int] | None, expected: int
+) -> None:
+    screen = demand("s", tile=tile, prominent=True, layers=SCREEN)
+    assert wanted_layer(screen) == expected
+    assert layers_of(allocate(10_000_000, [screen])) == {"s": (expected, expected)}
+
+
+@pytest.mark.parametrize(
+    ("budget", "expected"),
+    [
+        # The share shown large, the speaker's camera and a thumbnail in the strip.
+        (10_000_000, {"screen": 1, "a": 1, "b": 0}),
+        # Short: the cameras come down first (least important first), the share keeps its
+        # frames ...
+        (1_150_000, {"screen": 1, "a": 0, "b": 0}),
+        (1_000_000, {"screen": 1, "a": 0, "b": 0}),
+        # ... until they are at their lowest, then the share comes down to its low layer
+        # before any video is dropped.
+        (950_000, {"screen": 0, "a": 0, "b": 0}),
+        (480_000, {"screen": 0, "a": 0, "b": None}),
+    ],
+)
+def test_a_large_screen_share_keeps_its_top_layer_longest(
+    budget: int, expected: dict[str, int | None]
+) -> None:
+    demands = [
+        demand("screen", tile=(1280, 720), prominent=True, layers=SCREEN),
+        demand("a", tile=(320, 240)),
+        demand("b", tile=(160, 120)),
+    ]
+    assert {s: r.allocated for s, r in allocate(budget, demands).items()} == expected
+
+
+def test_a_layer_is_assumed_sized_from_the_table_or_a_sibling_whose_size_is_known() -> None:
+    assert assumed_size(2, 0, screen=True) == assumed_size(2, 1, screen=True) == (1920, 1080)
+    assert assumed_size(1, 0, screen=True) == (1920, 1080)
+    assert assumed_size(3, 0) == (160, 120)
+    assert assumed_size(2, 0) == (320, 240)
+    assert assumed_size(3, 0, screen=True) == (1920, 1080)  # more layers than the table
+    # A keyframe told another layer's size: the table's ratio is applied to it.
+    assert assumed_size(3, 2, known=(1, (480, 270))) == (960, 540)
+    assert assumed_size(3, 0, known=(2, (1280, 720))) == (320, 180)
+    assert assumed_size(2, 1, screen=True, known=(0, (1280, 720))) == (1280, 720)
+    # A share is cheaper per pixel than a camera (mostly still, few frames).
+    assert nominal_bitrate(1920, 1080, SCREEN_NOMINAL_FPS) == 829_440
+    assert nominal_bitrate(1920, 1080) == 6 * nominal_bitrate(1920, 1080, SCREEN_NOMINAL_FPS)
+
+
+def test_a_starved_subscriber_grows_past_what_it_is_sent() -> None:
+    """A video dropped for want of budget: nothing sent cannot show the link has room (a
+    browser's REMB only rises with what it receives), so growth is not capped by it."""
+    capped = DownlinkEstimator(initial=200_000, floor=150_000, ceiling=5_000_000)
+    starved = DownlinkEstimator(initial=200_000, floor=150_000, ceiling=5_000_000)
+    starved.starved = True
+    steps = [(200_000, 0, 40_000)] * 4
+    assert run(capped, steps) == [200_000, 200_000, 200_000, 200_000]
+    assert run(starved, steps) == [229_999, 264_498, 304_172, 349_797]  # 15 % a second
+    # Still no growth while the link is lossy or within the hold after a decrease.
+    starved.on_remb(100_000)
+    assert starved.update(40_000, 10.0) == 150_000
+    starved.on_remb(100_000)
+    assert starved.update(40_000, 11.0) == 150_000
+    # Within FOLLOW_REMB of that fall the REMB rules even when starved (the receiver's own
+    # estimate rises with what arrives); after it, starved growth again.
+    starved.on_remb(120_000)
+    assert starved.update(40_000, 15.0) == 150_000
+    starved.on_remb(200_000)
+    assert starved.update(40_000, 16.0) == 200_000
+    assert starved.update(40_000, 31.0) == 229_999

@@ -17,10 +17,10 @@ from pylibsrtp import Policy, Session
 
 from bench.forwarding import loopback_writer
 from rooms.sfu._fastpath import ffi, lib
-from rooms.sfu.hooks import RtpWriter
 from rooms.sfu.rtp_header import build_header, one_byte_extension_block, parse_rtp, read_audio_level
 from rooms.sfu.selection import SourceKey
 from rooms.sfu.streams import OutputSlot, Source, forward
+from rooms.sfu.transport import RtpWriter
 from rooms.sfu.vp8 import parse_vp8
 
 
@@ -118,7 +118,7 @@ def test_parse_matches_the_python_parsers_on_arbitrary_bytes(data: bytes, level_
 
 
 def test_the_c_loop_calls_the_libsrtp_functions_with_the_signature_it_assumes() -> None:
-    """fastpath.h's fwd_protect_fn is int (*)(void *, void *, int *); hooks.py hands it
+    """fastpath.h's fwd_protect_fn is int (*)(void *, void *, int *); transport.py hands it
     pylibsrtp's srtp_protect / srtp_protect_rtcp."""
     from pylibsrtp._binding import ffi as srtp_ffi
     from pylibsrtp._binding import lib as srtp_lib

@@ -72,6 +72,13 @@ async def test_a_scrape_reads_the_forwarding_and_counters_never_fall(harness: Ha
         # The subscribers got what the SFU says it sent (some may still be on their way).
         received_by_bots = sum(s.packets for bot in (a, b) for s in bot.received.values())
         assert forwarded + resent >= received_by_bots > 0
+        # Each of the two has one video slot, given the layer it wants (no simulcast, a
+        # downlink estimate above the one stream), and a downlink estimate.
+        assert during["rooms_sfu_subscriber_videos,allocation=as_wanted"] == 2
+        assert during["rooms_sfu_subscriber_videos,allocation=lower_layer"] == 0
+        assert during["rooms_sfu_subscriber_videos,allocation=dropped"] == 0
+        assert during["rooms_sfu_subscriber_downlink_bps_bucket,le=+Inf"] == 2
+        assert during["rooms_sfu_subscriber_downlink_bps_gsum"] > 0
         for name in (
             "rooms_sfu_received_packets_total",
             "rooms_sfu_slot_switches_total",

@@ -3,7 +3,7 @@
 import pytest
 
 from rooms.sfu.errors import NegotiationError
-from rooms.sfu.peer import plan_offer
+from rooms.sfu.negotiation import plan_offer
 
 HEAD = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
 FP = "a=fingerprint:sha-256 " + ":".join(["AA"] * 32) + "\r\n"

@@ -10,7 +10,7 @@ def test_a_keyframe_burst_is_spread_at_the_pacing_rate() -> None:
         pacer.push(bytes(1000), 0.0)
     sent_at: list[float] = []
     now = 0.0
-    while pacer.queue and now < 5:
+    while pacer.waiting and now < 5:
         sent_at += [now] * len(pacer.due(now))
         now += PACE_INTERVAL
     assert len(sent_at) == 50
@@ -36,6 +36,46 @@ def test_a_late_wake_up_is_caught_up_while_packets_wait() -> None:
         pacer.push(bytes(500), 0.0)
     pacer.due(0.0)
     assert len(pacer.due(0.05)) == 10  # 50 ms late: its 5000 bytes all go, not one interval's
+
+
+def test_lower_layers_do_not_wait_behind_a_top_layer_keyframe() -> None:
+    pacer = Pacer(rate=100_000, now=0.0)
+    for _ in range(50):  # the top layer's 50 KB keyframe: half a second at this rate
+        pacer.push(b"h" * 1000, 0.0, stream=2)
+    pushed: list[float] = []
+    sent: list[tuple[float, bytes]] = []
+    now = 0.0
+    while pacer.waiting and now < 1:
+        if round(now * 1000) % 70 == 0:  # the next frame, every 70 ms: a packet per layer
+            pacer.push(b"l" * 200, now, stream=0)
+            pacer.push(b"m" * 400, now, stream=1)
+            pushed.append(now)
+        sent += [(now, packet) for packet in pacer.due(now)]
+        now = round(now + PACE_INTERVAL, 3)
+    # Every small frame leaves within two intervals of being queued (the budget may be one
+    # keyframe packet in debt), each stream in order, while the keyframe's packets all leave
+    # at about the pacing rate. First in, first out, the small ones waited up to 0.5 s.
+    for layer in (b"l", b"m"):
+        times = [at for at, packet in sent if packet[:1] == layer]
+        assert len(times) == len(pushed) >= 7
+        waits = [at - queued for at, queued in zip(times, pushed, strict=True)]
+        assert min(waits) >= 0 and max(waits) <= 2 * PACE_INTERVAL + 1e-9
+    top = [at for at, packet in sent if packet[:1] == b"h"]
+    assert len(top) == 50
+    assert 0.5 <= top[-1] <= 0.75
+
+
+def test_an_idle_stream_comes_back_at_most_a_packet_ahead() -> None:
+    pacer = Pacer(rate=1_000_000, now=0.0)
+    for _ in range(10):
+        pacer.push(b"h" * 1000, 0.0, stream=2)
+    assert len(pacer.due(0.01)) == 10  # stream 2 has sent 10 000 bytes, stream 0 nothing
+    for _ in range(5):
+        pacer.push(b"h" * 1000, 0.02, stream=2)
+        pacer.push(b"l" * 1000, 0.02, stream=0)
+    order = [packet[:1] for packet in pacer.due(0.03)]
+    # Stream 0 starts 1400 bytes behind, not 10 000: two of its packets, then turns.
+    assert order == [b"l", b"l", b"h", b"l", b"h", b"l", b"h", b"l", b"h", b"h"]
 
 
 def test_the_clip_bitrate_is_what_the_bot_publishes() -> None:

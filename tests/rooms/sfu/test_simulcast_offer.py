@@ -1,4 +1,4 @@
-"""Simulcast in offers and answers (rooms.sfu.peer): which layers are received, what is
+"""Simulcast in offers and answers (rooms.sfu.negotiation): which layers are received, what is
 refused, and how the answer accepts them."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rooms.sfu.errors import NegotiationError
-from rooms.sfu.peer import RID_URI, answer_simulcast, plan_offer
+from rooms.sfu.negotiation import RID_URI, answer_simulcast, plan_offer
 from rooms.sfu.vp8 import build_descriptor, keyframe_size
 from tests.rooms.sfu.test_offer_plan import m_line, offer
 
@@ -36,9 +36,41 @@ def test_alternatives_and_paused_layers_take_the_first_rid() -> None:
     assert plans[0].rids == ("a", "b")
 
 
-def test_a_screen_share_keeps_one_stream() -> None:
-    plans = plan_offer(offer(camera(mid="2")), screen_mids={"2"})
-    assert (plans[0].source_kind, plans[0].rids) == ("screen", ())
+SCREEN_LAYERS = "a=rid:l send\r\na=rid:h send\r\na=simulcast:send l;h\r\n"
+
+
+def test_a_screen_share_is_received_in_its_layers_too() -> None:
+    plans = plan_offer(
+        offer(camera(mid="1"), camera(SCREEN_LAYERS + RID_EXT, mid="2")), screen_mids={"2"}
+    )
+    assert [(p.source_kind, p.rids, p.rid_ext_id) for p in plans] == [
+        ("camera", ("l", "m", "h"), 4),
+        ("screen", ("l", "h"), 4),
+    ]
+    # A screen share without simulcast is still one stream, named by its SSRC if it has one.
+    plain = plan_offer(offer(m_line("video", "2", "sendonly")), screen_mids={"2"})
+    assert (plain[0].source_kind, plain[0].rids) == ("screen", ())
+    # Its simulcast is checked as a camera's is.
+    with pytest.raises(NegotiationError, match="rtp-stream-id"):
+        plan_offer(offer(camera(SCREEN_LAYERS, mid="2")), screen_mids={"2"})
+
+
+def test_the_answer_accepts_the_layers_of_camera_and_screen_each_in_its_section() -> None:
+    plans = plan_offer(
+        offer(camera(mid="1"), camera(SCREEN_LAYERS + RID_EXT, mid="2")), screen_mids={"2"}
+    )
+    answer = (
+        "v=0\r\nm=video 9 X 96\r\na=mid:1\r\na=recvonly\r\n"
+        "m=video 9 X 96\r\na=mid:2\r\na=recvonly\r\n"
+    )
+    camera_section, screen_section = answer_simulcast(answer, plans).split("m=")[1:]
+    assert "a=rid:l recv\r\na=rid:m recv\r\na=rid:h recv\r\na=simulcast:recv l;m;h" in (
+        camera_section
+    )
+    assert screen_section.endswith(
+        f"a=extmap:4 {RID_URI}\r\na=rid:l recv\r\na=rid:h recv\r\na=simulcast:recv l;h\r\n"
+    )
+    assert "a=rid:m" not in screen_section
 
 
 @pytest.mark.parametrize(

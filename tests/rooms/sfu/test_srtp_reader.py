@@ -1,4 +1,4 @@
-"""The synchronous SRTP receive path (hooks.SrtpReader) on stand-in transports."""
+"""The synchronous SRTP receive path (transport.SrtpReader) on stand-in transports."""
 
 import os
 from types import SimpleNamespace
@@ -9,9 +9,9 @@ import aioice.stun
 import pytest
 from pylibsrtp import Policy, Session
 
-from rooms.sfu.hooks import SrtpReader
 from rooms.sfu.rtcp import sender_report
 from rooms.sfu.rtp_header import build_header
+from rooms.sfu.transport import SrtpReader
 
 KEY = os.urandom(44)
 

@@ -12,10 +12,10 @@ from pylibsrtp import Policy, Session
 
 from bench.forwarding import loopback_writer
 from rooms.sfu._fastpath import ffi, lib
-from rooms.sfu.hooks import RtpWriter
 from rooms.sfu.rtp_header import build_header, one_byte_extension_block, parse_rtp
 from rooms.sfu.selection import SourceKey
 from rooms.sfu.streams import OutputSlot, Source, forward
+from rooms.sfu.transport import RtpWriter
 from rooms.sfu.vp8 import build_descriptor, parse_vp8
 
 

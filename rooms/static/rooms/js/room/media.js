@@ -51,6 +51,52 @@ export function cameraEncodings(track) {
   return scales.map((scale) => ({ rid: LAYER_RIDS[scale], scaleResolutionDownBy: scale }));
 }
 
+// Screen share simulcast: downscaling makes text unreadable, so both layers keep the full
+// resolution and differ in frame rate and bitrate. The low layer (few frames a second, a
+// modest bitrate) is what every viewer can always have: Chromium sends a layer above the
+// first only on a large share of its send estimate (600 kbit/s at 1280x720), which it may
+// not reach with REMB alone, and a thumbnail layer would leave those viewers with unreadable
+// text. The top layer adds the frames for the presenter's large tile (scrolling, a pointer).
+// With the "text" content hint the browser gives up frames, never resolution, when bits are
+// short. The SFU gives a tile shown at least half the share's size the top layer.
+const SCREEN_CONTENT_HINT = "text";
+// "high" priority (a sender's is its first encoding's; Chromium refuses it on the others): of
+// the bitrate the SFU grants (one REMB for camera and screen), the share gets the larger part:
+// its text matters more than the presenter's face.
+const SCREEN_LAYERS = [
+  { rid: "l", scaleResolutionDownBy: 1, maxFramerate: 5, maxBitrate: 500_000, priority: "high" },
+  { rid: "h", scaleResolutionDownBy: 1, maxFramerate: 15, maxBitrate: 2_500_000 },
+];
+// A screen (or window) smaller than this on its short side is sent as one stream: it is cheap
+// enough at the top layer's frame rate for everyone.
+const MIN_SCREEN_LAYERS_SIDE = 360;
+
+/** The layers a screen share track is sent in, or null for a single stream. */
+export function screenEncodings(track) {
+  const settings = track?.getSettings?.() || {};
+  const side = Math.min(settings.width || 0, settings.height || 0);
+  if (side < MIN_SCREEN_LAYERS_SIDE) return null;
+  return SCREEN_LAYERS.map((layer) => ({ ...layer }));
+}
+
+/** A transceiver that sends a screen share: in layers that suit text, VP8 only. */
+function addScreenTransceiver(pc, track) {
+  if ("contentHint" in track) track.contentHint = SCREEN_CONTENT_HINT;
+  const sendEncodings = screenEncodings(track);
+  let tx = null;
+  if (sendEncodings) {
+    try {
+      tx = pc.addTransceiver(track, { direction: "sendonly", sendEncodings });
+    } catch (error) {
+      // A browser that cannot send these layers sends the share as one stream.
+      console.warn("screen share layers refused, sending one stream", error);
+    }
+  }
+  tx ??= pc.addTransceiver(track, { direction: "sendonly" });
+  preferVp8(tx);
+  return tx;
+}
+
 // The SFU forwards VP8 only: offer nothing else for video.
 /** The lines of a description that say what it negotiates (for a warning, not the whole SDP). */
 function describeSdp(description) {
@@ -229,8 +275,7 @@ export class MediaSession {
       ? pc.addTransceiver(video, sendEncodings ? { direction: "sendonly", sendEncodings } : { direction: "sendonly" })
       : null;
     if (this.videoTx) preferVp8(this.videoTx);
-    this.screenTx = this.screenTrack ? pc.addTransceiver(this.screenTrack, { direction: "sendonly" }) : null;
-    if (this.screenTx) preferVp8(this.screenTx);
+    this.screenTx = this.screenTrack ? addScreenTransceiver(pc, this.screenTrack) : null;
     this._addSlots();
   }
 
@@ -369,11 +414,12 @@ export class MediaSession {
   async startScreen(track) {
     this.screenTrack = track;
     if (this.screenTx) {
+      // The m-line of an earlier share is reused: it keeps the layers it was negotiated with.
+      if ("contentHint" in track) track.contentHint = SCREEN_CONTENT_HINT;
       this.screenTx.direction = "sendonly";
       await this.screenTx.sender.replaceTrack(track);
     } else if (this.pc) {
-      this.screenTx = this.pc.addTransceiver(track, { direction: "sendonly" });
-      preferVp8(this.screenTx);
+      this.screenTx = addScreenTransceiver(this.pc, track);
     }
     await this.offer();
   }

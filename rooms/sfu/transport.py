@@ -1,4 +1,6 @@
-"""Every private aiortc 1.16.0 name the SFU (and the bot) relies on, in one place.
+"""The transport: the ICE/DTLS/SRTP receive and send path of a peer connection, hooked into
+aiortc and handed to the C forwarding loop (fastpath.c), with every private aiortc 1.16.0 name
+the SFU (and the bot) relies on, in one place.
 
 aiortc has no public API for forwarding packets without decoding. These seams are used:
 
