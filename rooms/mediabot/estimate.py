@@ -15,9 +15,10 @@ idea (the delay-based part of the GCC draft, without its filters):
   the last one (jitter only ever adds delay; the minimum over all streams is the queue).
 - Overuse: that delay is above ``OVERUSE`` and rose by more than ``RISE`` over the last
   ``TREND_SPAN``: the estimate becomes ``DECREASE`` times the rate that arrived over the last
-  ``RATE_WINDOW`` (while a queue stands, that is what the bottleneck carries), and is sent at
-  once. After a decrease the sender needs a while to follow, and its packets already queued
-  still arrive late: another decrease only once the delay went ``RISE_AGAIN`` beyond what it
+  ``DECREASE_WINDOW`` (while a queue builds, that is what the bottleneck carries; a longer
+  window would still hold what arrived before the link slowed down), and is sent at once.
+  After a decrease the sender needs a while to follow, and its packets already queued still
+  arrive late: another decrease only once the delay went ``RISE_AGAIN`` beyond what it
   was at the last one (the sender did not slow down enough), at least ``AGAIN_AFTER`` s
   later, or after the queue emptied (below ``OVERUSE / 2``). Without that, every keyframe
   burst on a standing queue would cut the estimate again, down to nothing.
@@ -40,6 +41,7 @@ DECREASE = 0.85
 RISE_AGAIN = 0.05
 AGAIN_AFTER = 0.5
 RATE_WINDOW = 0.5
+DECREASE_WINDOW = 0.25
 BASE_EPOCH = 5.0
 GROWTH = 1.08
 CAP_FACTOR = 1.5
@@ -114,7 +116,8 @@ class ReceiveEstimate:
             )
             if queue > OVERUSE and rising:
                 if again:
-                    self.value = int(rate * DECREASE)
+                    recent = sum(size for at, size in arrived if at >= now - DECREASE_WINDOW)
+                    self.value = int(recent * 8 / DECREASE_WINDOW * DECREASE)
                     self._last_decrease = now
                     self._decreased_at = queue
                     self.decreases += 1
