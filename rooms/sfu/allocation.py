@@ -198,6 +198,56 @@ def layers_in_use(
     return highest
 
 
+# After a slot's layer went down (or its video was dropped) for want of budget, it goes up
+# again no sooner than this (seconds): an estimate that wobbles around what a layer needs would
+# otherwise switch it up and down every few seconds (each switch waits for a keyframe, and a
+# video brought back then dropped again is a freeze). Going down is never held.
+UPGRADE_HOLD = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class SlotHistory(Generic[K]):
+    """What a slot was last allocated, and when its layer last went down."""
+
+    source: K
+    allocated: int | None
+    lowered_at: float
+
+
+def hold_upgrades(
+    demands: Sequence[SlotDemand[S, K]],
+    result: Mapping[S, SlotLayer],
+    history: Mapping[S, SlotHistory[K]],
+    now: float,
+    hold: float = UPGRADE_HOLD,
+) -> tuple[dict[S, SlotLayer], dict[S, SlotHistory[K]]]:
+    """``result`` with the upgrades of slots lowered less than ``hold`` s ago taken back (a
+    slot keeps its lower layer, or stays without video), and the new history. Only ever lowers
+    what ``allocate`` gave, so the result still fits the budget. A slot that carries another
+    source than before starts afresh."""
+    out: dict[S, SlotLayer] = {}
+    after: dict[S, SlotHistory[K]] = {}
+    for d in demands:
+        given = result[d.slot]
+        before = history.get(d.slot)
+        if before is None or before.source != d.source:
+            out[d.slot] = given
+            after[d.slot] = SlotHistory(d.source, given.allocated, float("-inf"))
+            continue
+        lowered_at = before.lowered_at
+        if _rank(given.allocated) < _rank(before.allocated):
+            lowered_at = now
+        elif _rank(given.allocated) > _rank(before.allocated) and now - lowered_at < hold:
+            given = SlotLayer(before.allocated, _live_layer(d.layers, before.allocated))
+        out[d.slot] = given
+        after[d.slot] = SlotHistory(d.source, given.allocated, lowered_at)
+    return out, after
+
+
+def _rank(layer: int | None) -> int:
+    return -1 if layer is None else layer
+
+
 def outcome(demand: SlotDemand[S, K], given: SlotLayer) -> str:
     """How a slot fared: ``"as_wanted"`` (the layer its tile wants, or better),
     ``"lower_layer"`` (the downlink allowed less) or ``"dropped"`` (no video at all)."""

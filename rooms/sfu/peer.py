@@ -34,7 +34,7 @@ from aiortc.rtp import RtcpPacket
 from . import feedback, transport
 from ._fastpath import ffi as _fast_ffi
 from ._fastpath import lib as _fast
-from .allocation import DownlinkEstimator
+from .allocation import DownlinkEstimator, SlotHistory
 from .config import SfuConfig
 from .errors import NegotiationError
 from .negotiation import (
@@ -123,6 +123,8 @@ class Peer:
             ceiling=config.downlink_max_bitrate,
         )
         self.tiles: dict[str, tuple[int, int]] = {}
+        # Each video slot's last layer and when it last went down (allocation.hold_upgrades).
+        self.layer_history: dict[str, SlotHistory[SourceKey]] = {}
         self.sent_octets = 0
         self.packets_in = 0
         self.bytes_in = 0

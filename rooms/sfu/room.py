@@ -34,7 +34,15 @@ from typing import Any
 from aiortc.sdp import candidate_from_sdp
 
 from . import feedback
-from .allocation import SlotDemand, SlotLayer, allocate, layer_of, layers_in_use, outcome
+from .allocation import (
+    SlotDemand,
+    SlotLayer,
+    allocate,
+    hold_upgrades,
+    layer_of,
+    layers_in_use,
+    outcome,
+)
 from .config import SfuConfig
 from .errors import (
     InvalidCandidate,
@@ -621,10 +629,13 @@ class SfuRoom:
                     prominent=key.kind == "screen" or key.participant_id == dominant,
                 )
             )
-        result = allocate(peer.downlink.value, demands, audio_reserve=audio_streams * AUDIO_BITRATE)
+        budget = peer.downlink.value
+        fits = allocate(budget, demands, audio_reserve=audio_streams * AUDIO_BITRATE)
+        result, peer.layer_history = hold_upgrades(demands, fits, peer.layer_history, now)
         self._allocations[peer.participant_id] = (demands, result)
-        # A dropped video lets the estimate grow past what is sent (it could not otherwise).
-        peer.downlink.starved = any(r.allocated is None for r in result.values())
+        # A video below what its tile wants, or dropped, lets the estimate grow past what is
+        # sent (a receiver's REMB only follows what it receives, so it could not otherwise).
+        peer.downlink.starved = any(outcome(d, fits[d.slot]) != "as_wanted" for d in demands)
         for mid, slot in slots.items():
             chosen = result[mid].chosen if mid in result else None
             target = groups[mid][chosen] if chosen is not None else None

@@ -11,9 +11,11 @@ from rooms.sfu.allocation import (
     DownlinkEstimator,
     Layer,
     SlotDemand,
+    SlotHistory,
     SlotLayer,
     allocate,
     assumed_size,
+    hold_upgrades,
     layers_in_use,
     nominal_bitrate,
     outcome,
@@ -373,3 +375,41 @@ def test_a_starved_subscriber_grows_past_what_it_is_sent() -> None:
     starved.on_remb(200_000)
     assert starved.update(40_000, 16.0) == 200_000
     assert starved.update(40_000, 31.0) == 229_999
+
+
+def test_upgrades_wait_after_a_slot_went_down() -> None:
+    """Down at once, up again only UPGRADE_HOLD s after the last time a slot went down; a slot
+    that shows another person starts afresh."""
+    a, b = demand("a", tile=(640, 480)), demand("b", tile=(640, 480))
+    history: dict[str, SlotHistory[str]] = {}
+    steps = [
+        # (now, budget) -> what a and b are given
+        (0.0, 10_000_000, {"a": 2, "b": 2}),
+        (1.0, 1_000_000, {"a": 2, "b": 0}),  # down at once
+        (2.0, 10_000_000, {"a": 2, "b": 0}),  # the budget is back, b waits
+        (5.0, 150_000, {"a": 0, "b": None}),  # further down, at once
+        (12.0, 10_000_000, {"a": 0, "b": None}),  # 7 s after going down: not yet
+        (15.0, 10_000_000, {"a": 2, "b": 2}),  # 10 s: both up, straight to what they want
+        (16.0, 10_000_000, {"a": 2, "b": 2}),
+    ]
+    for now, budget, expected in steps:
+        fits = allocate(budget, [a, b])
+        result, history = hold_upgrades([a, b], fits, history, now)
+        assert {slot: r.allocated for slot, r in result.items()} == expected, now
+        # Never more than the budget allowed.
+        assert all(
+            (r.allocated or -1) <= (fits[slot].allocated or -1) for slot, r in result.items()
+        )
+    # Another person in slot b starts afresh: given the top at once, then held once lowered.
+    carol = demand("b", tile=(640, 480), source="carol")
+    for now, budget, expected in (
+        (17.0, 10_000_000, 2),
+        (17.5, 1_000_000, 0),
+        (18.0, 10_000_000, 0),
+    ):
+        result, history = hold_upgrades([a, carol], allocate(budget, [a, carol]), history, now)
+        assert result["b"].allocated == expected, now
+    # Someone else again, with the budget back: no hold for them.
+    dave = demand("b", tile=(640, 480), source="dave")
+    result, _ = hold_upgrades([a, dave], allocate(10_000_000, [a, dave]), history, 18.0)
+    assert result["b"].allocated == 2

@@ -48,7 +48,9 @@ async def test_a_rate_limited_subscriber_moves_to_the_lowest_layer_and_keeps_rec
         )
         assert viewer.rembs_sent > 0 and viewer.estimate is not None
         assert viewer.estimate.decreases > 0
-        assert room.peers["viewer"].downlink.value < RATE
+        # From 20 Mbit/s down to about the link's rate (it follows the REMB, which wobbles
+        # around what arrives: a moment's figure can be a little above the rate).
+        assert room.peers["viewer"].downlink.value < 1.25 * RATE
         # And it keeps receiving there: decodable frames of the 80x60 layer go on arriving.
         assert await viewer.wait_until(lambda: stream.frame_size == (80, 60), timeout=15)
         frames = stream.frames_decodable
