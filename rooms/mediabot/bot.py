@@ -36,6 +36,7 @@ import contextlib
 import logging
 import os
 import random
+import struct
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -585,7 +586,7 @@ class Bot:
                 self.plis_received += 1
                 self._keyframe_requested = True
             elif ptype == 206 and fmt == 15 and end <= len(data):
-                with contextlib.suppress(ValueError):
+                with contextlib.suppress(ValueError, struct.error):
                     self._on_remb(unpack_remb_fci(data[pos + 12 : end])[0])
             elif ptype == 205 and fmt == 1 and end <= len(data):
                 for at in range(pos + 12, end - 3, 4):

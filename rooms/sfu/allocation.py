@@ -144,10 +144,20 @@ def _same_size(a: Layer, b: Layer) -> bool:
 
 
 def allocate(
-    budget: int, demands: Sequence[SlotDemand[S, K]], *, audio_reserve: int = 0
+    budget: int,
+    demands: Sequence[SlotDemand[S, K]],
+    *,
+    audio_reserve: int = 0,
+    caps: Mapping[S, int | None] | None = None,
 ) -> dict[S, SlotLayer]:
-    """The layer of every slot in ``demands`` (most important first) within ``budget`` bit/s."""
+    """The layer of every slot in ``demands`` (most important first) within ``budget`` bit/s;
+    a slot in ``caps`` gets at most that layer (None: no video)."""
     layers: list[int | None] = [wanted_layer(d) for d in demands]
+    if caps:
+        layers = [
+            _lower(i, caps[d.slot]) if d.slot in caps else i
+            for d, i in zip(demands, layers, strict=True)
+        ]
     available = budget - audio_reserve
 
     def total() -> int:
@@ -201,51 +211,69 @@ def layers_in_use(
 # After a slot's layer went down (or its video was dropped) for want of budget, it goes up
 # again no sooner than this (seconds): an estimate that wobbles around what a layer needs would
 # otherwise switch it up and down every few seconds (each switch waits for a keyframe, and a
-# video brought back then dropped again is a freeze). Going down is never held.
+# video brought back then dropped again is a freeze). Going down is never held, nor going up
+# after a slot went down because its tile shrank.
 UPGRADE_HOLD = 10.0
 
 
 @dataclass(frozen=True, slots=True)
 class SlotHistory(Generic[K]):
-    """What a slot was last allocated, and when its layer last went down."""
+    """What a slot was last allocated, and when the budget last lowered it."""
 
     source: K
     allocated: int | None
     lowered_at: float
 
 
-def hold_upgrades(
+def held_upgrades(
+    demands: Sequence[SlotDemand[S, K]],
+    fits: Mapping[S, SlotLayer],
+    history: Mapping[S, SlotHistory[K]],
+    now: float,
+    hold: float = UPGRADE_HOLD,
+) -> dict[S, int | None]:
+    """The slots whose upgrade in ``fits`` waits (the budget lowered them less than ``hold`` s
+    ago), each with the layer it keeps: ``caps`` for ``allocate``, which then gives the
+    budget they leave to the other slots. A slot that shows another source starts afresh."""
+    caps: dict[S, int | None] = {}
+    for d in demands:
+        before = history.get(d.slot)
+        if before is None or before.source != d.source:
+            continue
+        rising = _rank(fits[d.slot].allocated) > _rank(before.allocated)
+        if rising and now - before.lowered_at < hold:
+            caps[d.slot] = before.allocated
+    return caps
+
+
+def remember(
     demands: Sequence[SlotDemand[S, K]],
     result: Mapping[S, SlotLayer],
     history: Mapping[S, SlotHistory[K]],
     now: float,
-    hold: float = UPGRADE_HOLD,
-) -> tuple[dict[S, SlotLayer], dict[S, SlotHistory[K]]]:
-    """``result`` with the upgrades of slots lowered less than ``hold`` s ago taken back (a
-    slot keeps its lower layer, or stays without video), and the new history. Only ever lowers
-    what ``allocate`` gave, so the result still fits the budget. A slot that carries another
-    source than before starts afresh."""
-    out: dict[S, SlotLayer] = {}
+) -> dict[S, SlotHistory[K]]:
+    """The slots' history after ``result``: a slot that went down below what its tile wants
+    (the budget's doing, not a smaller tile's) was lowered now."""
     after: dict[S, SlotHistory[K]] = {}
     for d in demands:
         given = result[d.slot]
         before = history.get(d.slot)
         if before is None or before.source != d.source:
-            out[d.slot] = given
             after[d.slot] = SlotHistory(d.source, given.allocated, float("-inf"))
             continue
         lowered_at = before.lowered_at
-        if _rank(given.allocated) < _rank(before.allocated):
+        if _rank(given.allocated) < _rank(before.allocated) and outcome(d, given) != "as_wanted":
             lowered_at = now
-        elif _rank(given.allocated) > _rank(before.allocated) and now - lowered_at < hold:
-            given = SlotLayer(before.allocated, _live_layer(d.layers, before.allocated))
-        out[d.slot] = given
         after[d.slot] = SlotHistory(d.source, given.allocated, lowered_at)
-    return out, after
+    return after
 
 
 def _rank(layer: int | None) -> int:
     return -1 if layer is None else layer
+
+
+def _lower(a: int | None, b: int | None) -> int | None:
+    return a if _rank(a) <= _rank(b) else b
 
 
 def outcome(demand: SlotDemand[S, K], given: SlotLayer) -> str:
@@ -330,7 +358,7 @@ class DownlinkEstimator:
     - Otherwise: at least the REMB and what was sent (with ``KEEP_MARGIN``), and, with low loss
       and no decrease in the hold time, ``GROWTH`` times the previous estimate, capped at
       ``PROBE_CAP`` times what was sent plus a step.
-      While ``starved`` (a video dropped for want of budget), the cap does not apply (but
+      While ``starved`` (a video below what its tile wants), the cap does not apply (but
       within ``FOLLOW_REMB`` of a REMB fall the REMB rules: the receiver's own estimate rises
       with what arrives, and growing past it is what brought the fall).
     - Within the hold time the estimate does not rise at all (the margin over what is sent
@@ -350,10 +378,11 @@ class DownlinkEstimator:
     last_decrease: float = float("-inf")
     last_remb_fall: float = float("-inf")
     starved: bool = False
-    """The last allocation dropped a video for want of budget (set by the room). Then, with a
-    clean link, growth is not capped by what was sent: a receiver's REMB only rises with what
-    it receives, so a subscriber sent too little to earn the video back would never get it
-    (seen: a screen share's low layer dropped at 178 kbit/s, and nothing ever came back)."""
+    """The last allocation gave a video less than its tile wants: a lower layer, or none (set
+    by the room). Then, with a clean link, growth is not capped by what was sent: a
+    receiver's REMB only rises with what it receives, so a subscriber sent too little to earn
+    the better layer would never get it (seen: a screen share's low layer dropped at
+    178 kbit/s, and nothing ever came back)."""
 
     def __post_init__(self) -> None:
         self.value = self.initial

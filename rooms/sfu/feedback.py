@@ -17,6 +17,7 @@ estimator.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from aiortc.rtp import (
@@ -106,7 +107,7 @@ def _psfb(
     elif packet.fmt == RTCP_PSFB_APP:
         try:
             bitrate, ssrcs = unpack_remb_fci(packet.fci)
-        except ValueError:
+        except (ValueError, struct.error):  # not a REMB, or fewer SSRCs than it says
             return
         matched = False
         for ssrc in ssrcs:

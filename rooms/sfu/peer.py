@@ -123,7 +123,7 @@ class Peer:
             ceiling=config.downlink_max_bitrate,
         )
         self.tiles: dict[str, tuple[int, int]] = {}
-        # Each video slot's last layer and when it last went down (allocation.hold_upgrades).
+        # Each video slot's last layer and when the budget last lowered it (allocation.remember).
         self.layer_history: dict[str, SlotHistory[SourceKey]] = {}
         self.sent_octets = 0
         self.packets_in = 0

@@ -38,10 +38,11 @@ from .allocation import (
     SlotDemand,
     SlotLayer,
     allocate,
-    hold_upgrades,
+    held_upgrades,
     layer_of,
     layers_in_use,
     outcome,
+    remember,
 )
 from .config import SfuConfig
 from .errors import (
@@ -629,13 +630,17 @@ class SfuRoom:
                     prominent=key.kind == "screen" or key.participant_id == dominant,
                 )
             )
-        budget = peer.downlink.value
-        fits = allocate(budget, demands, audio_reserve=audio_streams * AUDIO_BITRATE)
-        result, peer.layer_history = hold_upgrades(demands, fits, peer.layer_history, now)
+        budget, reserve = peer.downlink.value, audio_streams * AUDIO_BITRATE
+        result = allocate(budget, demands, audio_reserve=reserve)
+        held = held_upgrades(demands, result, peer.layer_history, now)
+        if held:
+            # What the held slots leave goes to the others.
+            result = allocate(budget, demands, audio_reserve=reserve, caps=held)
+        peer.layer_history = remember(demands, result, peer.layer_history, now)
         self._allocations[peer.participant_id] = (demands, result)
-        # A video below what its tile wants, or dropped, lets the estimate grow past what is
-        # sent (a receiver's REMB only follows what it receives, so it could not otherwise).
-        peer.downlink.starved = any(outcome(d, fits[d.slot]) != "as_wanted" for d in demands)
+        # A video below what its tile wants (held, lowered or dropped) lets the estimate grow
+        # past what is sent (a receiver's REMB only follows what it receives: it could not).
+        peer.downlink.starved = any(outcome(d, result[d.slot]) != "as_wanted" for d in demands)
         for mid, slot in slots.items():
             chosen = result[mid].chosen if mid in result else None
             target = groups[mid][chosen] if chosen is not None else None

@@ -15,10 +15,11 @@ from rooms.sfu.allocation import (
     SlotLayer,
     allocate,
     assumed_size,
-    hold_upgrades,
+    held_upgrades,
     layers_in_use,
     nominal_bitrate,
     outcome,
+    remember,
     upstream_bitrate,
     wanted_layer,
 )
@@ -377,8 +378,29 @@ def test_a_starved_subscriber_grows_past_what_it_is_sent() -> None:
     assert starved.update(40_000, 31.0) == 229_999
 
 
-def test_upgrades_wait_after_a_slot_went_down() -> None:
-    """Down at once, up again only UPGRADE_HOLD s after the last time a slot went down; a slot
+def steady(
+    budget: int,
+    demands: list[SlotDemand[str, str]],
+    history: dict[str, SlotHistory[str]],
+    now: float,
+) -> tuple[dict[str, int | None], dict[str, SlotHistory[str]]]:
+    """As the room does it: allocate, hold back the upgrades that wait and give what they leave
+    to the others, remember."""
+    result = allocate(budget, demands)
+    held = held_upgrades(demands, result, history, now)
+    if held:
+        result = allocate(budget, demands, caps=held)
+    # Within the budget (what a held slot leaves may raise another one above ``allocate``'s
+    # first answer, never the total above the budget).
+    used = [d.layers[i].bitrate for d in demands if (i := result[d.slot].allocated) is not None]
+    assert sum(used) <= budget or all(result[d.slot].allocated in (0, None) for d in demands)
+    return {slot: r.allocated for slot, r in result.items()}, remember(
+        demands, result, history, now
+    )
+
+
+def test_upgrades_wait_after_the_budget_lowered_a_slot() -> None:
+    """Down at once, up again only UPGRADE_HOLD s after the budget last lowered a slot; a slot
     that shows another person starts afresh."""
     a, b = demand("a", tile=(640, 480)), demand("b", tile=(640, 480))
     history: dict[str, SlotHistory[str]] = {}
@@ -393,23 +415,43 @@ def test_upgrades_wait_after_a_slot_went_down() -> None:
         (16.0, 10_000_000, {"a": 2, "b": 2}),
     ]
     for now, budget, expected in steps:
-        fits = allocate(budget, [a, b])
-        result, history = hold_upgrades([a, b], fits, history, now)
-        assert {slot: r.allocated for slot, r in result.items()} == expected, now
-        # Never more than the budget allowed.
-        assert all(
-            (r.allocated or -1) <= (fits[slot].allocated or -1) for slot, r in result.items()
-        )
+        given, history = steady(budget, [a, b], history, now)
+        assert given == expected, now
     # Another person in slot b starts afresh: given the top at once, then held once lowered.
     carol = demand("b", tile=(640, 480), source="carol")
-    for now, budget, expected in (
-        (17.0, 10_000_000, 2),
-        (17.5, 1_000_000, 0),
-        (18.0, 10_000_000, 0),
-    ):
-        result, history = hold_upgrades([a, carol], allocate(budget, [a, carol]), history, now)
-        assert result["b"].allocated == expected, now
+    carol_steps = ((17.0, 10_000_000, 2), (17.5, 1_000_000, 0), (18.0, 10_000_000, 0))
+    for now, budget, expected in carol_steps:
+        given, history = steady(budget, [a, carol], history, now)
+        assert given["b"] == expected, now
     # Someone else again, with the budget back: no hold for them.
     dave = demand("b", tile=(640, 480), source="dave")
-    result, _ = hold_upgrades([a, dave], allocate(10_000_000, [a, dave]), history, 18.0)
-    assert result["b"].allocated == 2
+    given, _ = steady(10_000_000, [a, dave], history, 18.0)
+    assert given["b"] == 2
+
+
+def test_a_tile_that_shrank_and_grew_again_is_not_held() -> None:
+    """Going down because the tile got smaller (a layout change) is not the budget's doing:
+    the layer comes back as soon as the tile does."""
+    history: dict[str, SlotHistory[str]] = {}
+    for now, tile, expected in (((0.0), (640, 480), 2), (1.0, (160, 120), 0), (3.0, (640, 480), 2)):
+        given, history = steady(10_000_000, [demand("a", tile=tile)], history, now)
+        assert given["a"] == expected, now
+
+
+def test_what_a_held_slot_leaves_goes_to_the_others() -> None:
+    """a (the most important) was lowered by the budget and waits; the budget it would have
+    taken goes to b, which is not lowered for it (and so not held later)."""
+    a, b = demand("a", tile=(640, 480)), demand("b", tile=(420, 315))
+    history: dict[str, SlotHistory[str]] = {}
+    given, history = steady(10_000_000, [a, b], history, 0.0)
+    assert given == {"a": 2, "b": 1}
+    given, history = steady(300_000, [a, b], history, 1.0)
+    assert given == {"a": 0, "b": 0}
+    # 1.1 Mbit/s: a at the top would leave b its lowest layer; a waits, so b gets its layer.
+    given, history = steady(1_100_000, [a, b], history, 3.0)
+    assert given == {"a": 0, "b": 1}
+    assert allocate(1_100_000, [a, b]) == {"a": SlotLayer(2, 2), "b": SlotLayer(0, 0)}
+    given, history = steady(1_100_000, [a, b], history, 11.5)
+    assert given == {"a": 2, "b": 0}  # a's wait is over; b goes down for it ...
+    given, _ = steady(10_000_000, [a, b], history, 12.0)
+    assert given == {"a": 2, "b": 0}  # ... and b, lowered by the budget, now waits in turn

@@ -3,7 +3,8 @@ reports and REMB the SFU sends toward a publisher."""
 
 from __future__ import annotations
 
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from aiortc.rtp import (
@@ -140,6 +141,14 @@ def test_a_remb_naming_a_slot_is_the_downlink_estimate(
     assert (peer.idle.remb, peer.downlink.remb) == (slot_remb, downlink_remb)
 
 
+def test_a_remb_that_names_more_ssrcs_than_it_carries_changes_nothing(peer: Subscriber) -> None:
+    """A client's malformed REMB (five SSRCs announced, one there) is ignored, not a traceback
+    per packet in the worker's log."""
+    fci = b"REMB" + bytes((5, 0, 1, 0)) + (2000).to_bytes(4, "big")
+    peer.handle(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=1, media_ssrc=0, fci=fci))
+    assert (peer.idle.remb, peer.downlink.remb) == (None, None)
+
+
 def test_pli_and_fir_ask_a_keyframe_of_what_the_slot_carries(peer: Subscriber) -> None:
     for media_ssrc in (1000, 2000, 9999):
         peer.handle(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=1, media_ssrc=media_ssrc))
@@ -225,12 +234,28 @@ def test_receiver_reports_cover_every_layer_that_sent_something() -> None:
     assert [r.ssrc for r in rr.reports] == [100, 202]
 
 
+class SentLog(DownlinkEstimator):
+    """A downlink estimate that records what each interval sent."""
+
+    def __init__(self) -> None:
+        super().__init__(initial=1_000_000, floor=100_000, ceiling=20_000_000)
+        self.sent: list[int] = []
+
+    def update(self, sent: int, now: float) -> int:
+        self.sent.append(sent)
+        return super().update(sent, now)
+
+
 def test_measure_feeds_the_downlink_what_went_out() -> None:
     camera = stream("pub", "camera", 200)
     camera.stats.add(1, 1000)
-    downlink = DownlinkEstimator(initial=1_000_000, floor=100_000, ceiling=20_000_000)
-    sent = feedback.measure([camera], [], downlink, 0, 1.0, 1.0)
-    assert sent == 0 and camera.receiving and camera.bitrate == 8000
+    # An output slot as measure reads it: the octets sent through it so far.
+    out = cast(OutputSlot, SimpleNamespace(octets=25_000))
+    downlink = SentLog()
+    sent = feedback.measure([camera], [out], downlink, 12_500, 0.5, 1.0)
+    # 12,500 octets went out to this subscriber in half a second: 200 kbit/s.
+    assert sent == 25_000 and downlink.sent == [200_000]
+    assert camera.receiving and camera.bitrate == 16_000
 
 
 @pytest.mark.parametrize(
