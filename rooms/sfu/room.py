@@ -39,6 +39,7 @@ from .allocation import (
     SlotLayer,
     allocate,
     held_upgrades,
+    keep,
     layer_of,
     layers_in_use,
     outcome,
@@ -631,16 +632,15 @@ class SfuRoom:
                 )
             )
         budget, reserve = peer.downlink.value, audio_streams * AUDIO_BITRATE
-        result = allocate(budget, demands, audio_reserve=reserve)
-        held = held_upgrades(demands, result, peer.layer_history, now)
-        if held:
-            # What the held slots leave goes to the others.
-            result = allocate(budget, demands, audio_reserve=reserve, caps=held)
+        fits = allocate(budget, demands, audio_reserve=reserve)
+        held = held_upgrades(demands, fits, peer.layer_history, now)
+        result = keep(demands, fits, held) if held else fits
         peer.layer_history = remember(demands, result, peer.layer_history, now)
         self._allocations[peer.participant_id] = (demands, result)
-        # A video below what its tile wants (held, lowered or dropped) lets the estimate grow
-        # past what is sent (a receiver's REMB only follows what it receives: it could not).
-        peer.downlink.starved = any(outcome(d, result[d.slot]) != "as_wanted" for d in demands)
+        # A video the estimate cannot give what its tile wants (a lower layer, or none) lets
+        # the estimate grow past what is sent (a receiver's REMB only follows what it
+        # receives: it could not otherwise); not one that merely waits out its hold.
+        peer.downlink.starved = any(outcome(d, fits[d.slot]) != "as_wanted" for d in demands)
         for mid, slot in slots.items():
             chosen = result[mid].chosen if mid in result else None
             target = groups[mid][chosen] if chosen is not None else None

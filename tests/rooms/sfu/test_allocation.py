@@ -16,6 +16,7 @@ from rooms.sfu.allocation import (
     allocate,
     assumed_size,
     held_upgrades,
+    keep,
     layers_in_use,
     nominal_bitrate,
     outcome,
@@ -386,17 +387,18 @@ def steady(
 ) -> tuple[dict[str, int | None], dict[str, SlotHistory[str]]]:
     """As the room does it: allocate, hold back the upgrades that wait and give what they leave
     to the others, remember."""
-    result = allocate(budget, demands)
-    held = held_upgrades(demands, result, history, now)
-    if held:
-        result = allocate(budget, demands, caps=held)
-    # Within the budget (what a held slot leaves may raise another one above ``allocate``'s
-    # first answer, never the total above the budget).
-    used = [d.layers[i].bitrate for d in demands if (i := result[d.slot].allocated) is not None]
-    assert sum(used) <= budget or all(result[d.slot].allocated in (0, None) for d in demands)
+    fits = allocate(budget, demands)
+    held = held_upgrades(demands, fits, history, now)
+    result = keep(demands, fits, held)
+    # Never above what the budget gave any slot.
+    assert all(rank(result[d.slot].allocated) <= rank(fits[d.slot].allocated) for d in demands)
     return {slot: r.allocated for slot, r in result.items()}, remember(
         demands, result, history, now
     )
+
+
+def rank(layer: int | None) -> int:
+    return -1 if layer is None else layer
 
 
 def test_upgrades_wait_after_the_budget_lowered_a_slot() -> None:
@@ -438,20 +440,19 @@ def test_a_tile_that_shrank_and_grew_again_is_not_held() -> None:
         assert given["a"] == expected, now
 
 
-def test_what_a_held_slot_leaves_goes_to_the_others() -> None:
-    """a (the most important) was lowered by the budget and waits; the budget it would have
-    taken goes to b, which is not lowered for it (and so not held later)."""
+def test_what_a_held_slot_would_take_is_left_unused() -> None:
+    """a (the most important) was lowered by the budget and waits; b keeps the layer the
+    budget gives it with a at the top (it is not raised meanwhile, nor lowered, so it is never
+    held for a's sake)."""
     a, b = demand("a", tile=(640, 480)), demand("b", tile=(420, 315))
     history: dict[str, SlotHistory[str]] = {}
     given, history = steady(10_000_000, [a, b], history, 0.0)
     assert given == {"a": 2, "b": 1}
     given, history = steady(300_000, [a, b], history, 1.0)
     assert given == {"a": 0, "b": 0}
-    # 1.1 Mbit/s: a at the top would leave b its lowest layer; a waits, so b gets its layer.
     given, history = steady(1_100_000, [a, b], history, 3.0)
-    assert given == {"a": 0, "b": 1}
-    assert allocate(1_100_000, [a, b]) == {"a": SlotLayer(2, 2), "b": SlotLayer(0, 0)}
+    assert given == {"a": 0, "b": 0}  # a waits; its share is not handed to b
     given, history = steady(1_100_000, [a, b], history, 11.5)
-    assert given == {"a": 2, "b": 0}  # a's wait is over; b goes down for it ...
+    assert given == {"a": 2, "b": 0}
     given, _ = steady(10_000_000, [a, b], history, 12.0)
-    assert given == {"a": 2, "b": 0}  # ... and b, lowered by the budget, now waits in turn
+    assert given == {"a": 2, "b": 1}  # b was never lowered by the budget: no wait
