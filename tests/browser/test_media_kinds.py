@@ -37,14 +37,14 @@ def tile_video(page: Page, kind: str, pid: int) -> dict[str, Any]:
     )
 
 
-def wait_for_tile_video(page: Page, kind: str, pid: int) -> None:
+def wait_for_tile_video(page: Page, kind: str, pid: int, timeout: int = VIDEO_TIMEOUT) -> None:
     page.wait_for_function(
         """([kind, pid]) => {
             const v = document.querySelector(
                 `#grid .tile.has-video[data-kind="${kind}"][data-pid="${pid}"] video.remote`);
             return v && v.videoWidth > 0; }""",
         arg=[kind, pid],
-        timeout=VIDEO_TIMEOUT,
+        timeout=timeout,
     )
 
 
@@ -79,6 +79,10 @@ def test_a_screen_share_is_its_own_tile_large_and_uncropped_and_goes_away(
     # The share is the first tile, spans the presenter layout and is not cropped; alice's
     # camera tile still plays her camera (the fake camera is 4:3, the screen is not).
     expect(bob.locator("#grid")).to_have_class(re.compile(r"\bis-presenting\b"))
+    # Bob's downlink estimate follows his browser's REMB, which only rises with what arrives:
+    # the share's arrival can leave no room for alice's camera for a moment, and a video the
+    # budget dropped comes back after the allocation's upgrade hold (10 s).
+    wait_for_tile_video(bob, "camera", alice_id, timeout=2 * VIDEO_TIMEOUT)
     screen = tile_video(bob, "screen", alice_id)
     camera = tile_video(bob, "camera", alice_id)
     assert screen["index"] == 0 and screen["fit"] == "contain", screen
@@ -122,7 +126,7 @@ def test_a_screen_share_is_its_own_tile_large_and_uncropped_and_goes_away(
     gone_after = time.monotonic() - stopped_at
     expect(alice.locator("#grid .tile--screen")).to_have_count(0)
     expect(bob.locator("#grid")).not_to_have_class(re.compile(r"\bis-presenting\b"))
-    wait_for_tile_video(bob, "camera", alice_id)
+    wait_for_tile_video(bob, "camera", alice_id, timeout=2 * VIDEO_TIMEOUT)
     camera = tile_video(bob, "camera", alice_id)
     assert camera["width"] * 3 == camera["height"] * 4, camera
     rooms_server.metrics["screen_share_gone_after_stop_s"] = round(gone_after, 3)
