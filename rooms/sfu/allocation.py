@@ -243,8 +243,8 @@ def keep(
 ) -> dict[S, SlotLayer]:
     """``fits`` with each held slot at the layer it keeps. What a held slot would have taken is
     left unused, not given to the others: handing it on and taking it back when the hold ends
-    lowered those slots in turn (``bench.impaired --scenario slow``: frozen 12 % with that,
-    against 2.7 % without)."""
+    lowered those slots in turn (``bench.impaired --scenario slow``: frozen 10.6-12 % with
+    that, against 1.2-6.1 % without)."""
     return {
         d.slot: SlotLayer(held[d.slot], _live_layer(d.layers, held[d.slot]))
         if d.slot in held
