@@ -38,6 +38,22 @@ SHOWN_SLOT = """async () => {
 }"""
 
 
+# What the page's camera is sent in: each layer's size, frames and what limits it, and the
+# browser's send-side estimate (the nominated pair's available outgoing bitrate).
+CAMERA_SENT = """async () => {
+    const out = {layers: {}};
+    (await window.roomsDebug.media.pc.getStats()).forEach(r => {
+        if (r.type === 'outbound-rtp' && r.kind === 'video' && r.rid)
+            out.layers[r.rid] = {width: r.frameWidth || 0, frames: r.framesEncoded || 0,
+                                 bitrate: r.targetBitrate || 0,
+                                 limit: r.qualityLimitationReason};
+        if (r.type === 'candidate-pair' && r.nominated)
+            out.available = r.availableOutgoingBitrate;
+    });
+    return out;
+}"""
+
+
 def shown_slot(page: Page) -> dict[str, int]:
     shown = page.evaluate(SHOWN_SLOT)
     assert shown is not None, "no remote tile with a receive slot"
@@ -121,23 +137,29 @@ def test_received_resolution_follows_the_tile_size(
     expect_remote_video(alice, 1)
     expect_remote_video(bob, 1)
 
-    # Both publish the fake 640x480 camera in layers (scaled by 4, 2 and 1).
+    # Both publish the fake 640x480 camera in the two layers Chromium encodes at that size
+    # (scaled by 2 and 1: asked for a third, it would drop the full-size one).
     for page in (alice, bob):
         poll(page, partial(two_layers_sent, page), VIDEO_TIMEOUT, "two layers sent")
+        assert published_layers(page) == ["h", "m"]
 
-    # A small tile on Bob's page: he receives Alice's lowest layer (160x120).
+    # A small tile on Bob's page: he receives Alice's lower layer (320x240).
     show_remote_tile(bob, 120, 90)
-    small = wait_for_shown_width(bob, lambda w: w <= 160, "the low layer")
-    assert small <= 160
+    small = wait_for_shown_width(bob, lambda w: w <= 320, "the low layer")
+    assert small <= 320
 
-    # A large tile: a higher layer follows.
+    # A large tile: the top layer follows (Alice's browser starts it once the SFU grants it,
+    # its send-side estimate grown on the SFU's transport-cc feedback).
     show_remote_tile(bob, 640, 480)
-    large = wait_for_shown_width(bob, lambda w: w >= 320, "a higher layer")
-    assert large >= 320
+    try:
+        large = wait_for_shown_width(bob, lambda w: w >= 640, "the top layer")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: sent {alice.evaluate(CAMERA_SENT)}") from None
+    assert large >= 640
 
     # And small again: back down.
     show_remote_tile(bob, 120, 90)
-    assert wait_for_shown_width(bob, lambda w: w <= 160, "the low layer again") <= 160
+    assert wait_for_shown_width(bob, lambda w: w <= 320, "the low layer again") <= 320
     # Frames keep being decoded on that one slot after the switches: its output stream stayed
     # continuous (sequence numbers, timestamps, picture ids), so the decoder never stalled.
     before = shown_slot(bob)["frames"]

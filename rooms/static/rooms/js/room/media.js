@@ -34,10 +34,19 @@ function waitForIceGathering(pc, timeoutMs) {
 }
 
 // Camera simulcast: the camera is published in up to three layers (RTP stream ids, lowest
-// first, the order the SFU takes them in), each at least this many pixels high.
+// first, the order the SFU takes them in), each half the size of the next and at least this
+// many pixels high.
 const SIMULCAST_SCALES = [4, 2, 1];
 const LAYER_RIDS = { 4: "l", 2: "m", 1: "h" };
 const MIN_LAYER_HEIGHT = 90;
+// Chromium encodes no more layers than its table allows for the capture's pixel count (three
+// from 960x540, two from 480x270, else one) and drops the encodings past that from the top: a
+// 640x480 camera asked for three layers sent 160x120 and 320x240 and never its full size,
+// however much bandwidth it had. So a camera below 960x540 gets the top two layers only.
+const LAYERS_BY_PIXELS = [
+  [960 * 540, 3],
+  [480 * 270, 2],
+];
 // How often the size each receive slot is shown at is looked at ({"type": "media.tiles"},
 // sent only when it changed): the SFU picks each slot's layer from it.
 const TILE_POLL_MS = 500;
@@ -45,8 +54,11 @@ const MAX_TILE_SIDE = 8192;
 
 /** The simulcast layers a camera track can be sent in, or null for a single stream. */
 export function cameraEncodings(track) {
-  const height = track?.getSettings?.().height || 0;
-  const scales = SIMULCAST_SCALES.filter((scale) => height / scale >= MIN_LAYER_HEIGHT);
+  const { width = 0, height = 0 } = track?.getSettings?.() || {};
+  const count = LAYERS_BY_PIXELS.find(([pixels]) => width * height >= pixels)?.[1] || 1;
+  const scales = SIMULCAST_SCALES.slice(-count).filter(
+    (scale) => height / scale >= MIN_LAYER_HEIGHT,
+  );
   if (scales.length < 2) return null;
   return scales.map((scale) => ({ rid: LAYER_RIDS[scale], scaleResolutionDownBy: scale }));
 }
