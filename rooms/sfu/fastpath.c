@@ -48,8 +48,10 @@ static uint32_t get32(const uint8_t *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-/* RFC 6464 level (0..127) of extension `id`, -1 when absent (rtp_header.read_audio_level). */
-static int audio_level(const uint8_t *data, int size, int profile, int start, int end, int id) {
+/* Where the data of header extension `id` starts (its length in *len), -1 when absent: the
+ * one-byte (RFC 8285 4.2) and two-byte (4.3) forms (rtp_header.find_extension). */
+static int find_ext(const uint8_t *data, int size, int profile, int start, int end, int id,
+                    int *len) {
     int pos = start;
     if (id <= 0 || start == end) return -1;
     if (profile == 0xBEDE) {
@@ -61,7 +63,11 @@ static int audio_level(const uint8_t *data, int size, int profile, int start, in
             }
             int x_id = b >> 4, x_len = (b & 0x0F) + 1;
             if (x_id == 15) return -1;
-            if (x_id == id) return pos + 1 + x_len <= size ? data[pos + 1] & 0x7F : -1;
+            if (x_id == id) {
+                if (pos + 1 + x_len > size) return -1;
+                *len = x_len;
+                return pos + 1;
+            }
             pos += 1 + x_len;
         }
         return -1;
@@ -75,12 +81,31 @@ static int audio_level(const uint8_t *data, int size, int profile, int start, in
             }
             int x_len = data[pos + 1];
             if (x_id == id) {
-                return x_len > 0 && pos + 2 + x_len <= size ? data[pos + 2] & 0x7F : -1;
+                if (x_len == 0 || pos + 2 + x_len > size) return -1;
+                *len = x_len;
+                return pos + 2;
             }
             pos += 2 + x_len;
         }
     }
     return -1;
+}
+
+/* RFC 6464 level (0..127) of extension `id`, -1 when absent (rtp_header.read_audio_level). */
+static int audio_level(const uint8_t *data, int size, int profile, int start, int end, int id) {
+    int len = 0, at = find_ext(data, size, profile, start, end, id, &len);
+    return at < 0 ? -1 : data[at] & 0x7F;
+}
+
+int fwd_ext16(const uint8_t *data, int size, int id) {
+    if (size < 12 || data[0] >> 6 != 2 || !(data[0] & 0x10)) return -1;
+    int pos = 12 + 4 * (data[0] & 0x0F);
+    if (pos + 4 > size) return -1;
+    int profile = (int)get16(data + pos), start = pos + 4;
+    int end = start + 4 * (int)get16(data + pos + 2);
+    if (end > size) return -1;
+    int len = 0, at = find_ext(data, size, profile, start, end, id, &len);
+    return at < 0 || len < 2 ? -1 : (int)get16(data + at);
 }
 
 /* The VP8 payload descriptor (RFC 7741 4.2; vp8.parse_vp8). 0, or -1 when malformed. */

@@ -92,6 +92,9 @@ typedef struct {
 
 void fwd_init(uintptr_t protect_rtp, uintptr_t protect_rtcp);
 int fwd_parse(fwd_pkt *p, const uint8_t *data, int size, int is_vp8, int level_ext_id);
+/* The 16-bit value of header extension `id` of an RTP packet (a transport-wide sequence
+ * number), -1 when absent or malformed. */
+int fwd_ext16(const uint8_t *data, int size, int id);
 int fwd_fanout(fwd_out **outs, int count, const fwd_pkt *p, const uint8_t *data,
                uint64_t *octets);
 int fwd_send(fwd_dest *d, const uint8_t *packet, int size, int rtcp);

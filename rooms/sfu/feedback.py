@@ -7,7 +7,8 @@ it receives), PLI and FIR (a keyframe asked of whoever the slot carries) and NAC
 from the slot's history).
 
 Toward a peer: a NACK as soon as a packet's arrival shows others of its stream missing
-(``nack_missing``), a PLI when the room wants a keyframe (``send_pli``), and every
+(``nack_missing``), a PLI when the room wants a keyframe (``send_pli``), transport-cc feedback
+every room tick when it publishes with transport-cc (``send_transport_feedback``), and every
 ``FEEDBACK_INTERVAL`` receiver reports and a REMB for what it publishes (``send_upstream``),
 after each subscriber's downlink estimate has taken what went out to it (``measure``).
 
@@ -38,6 +39,7 @@ from .allocation import DownlinkEstimator, layer_of, upstream_bitrate
 from .config import SfuConfig
 from .selection import SourceKey
 from .streams import OutputSlot, PacketWriter, Source
+from .twcc import TransportFeedback
 
 FEEDBACK_INTERVAL = 1.0
 
@@ -173,6 +175,15 @@ def measure(
         rate = int((sent - sent_before) * 8 / interval)
         downlink.update(rate, now)
     return sent
+
+
+def send_transport_feedback(
+    writer: PacketWriter, rtcp_ssrc: int, arrivals: TransportFeedback, media_ssrc: int
+) -> None:
+    """Transport-cc feedback toward a publisher for what arrived since the last (each room
+    tick; rooms.sfu.twcc)."""
+    for packet in arrivals.build(rtcp_ssrc, media_ssrc):
+        writer.write_rtcp(packet)
 
 
 def send_upstream(

@@ -12,7 +12,8 @@ a new offer with more ``recvonly`` transceivers.
 
 ``plan_offer`` checks an offer before anything is applied (pure); ``prepare_transceiver`` sets
 each m-line's direction and narrows its codecs to the forwarded one (plus RTX for video slots)
-before aiortc answers; ``answer_simulcast`` adds what aiortc's answer lacks for simulcast. The
+before aiortc answers; ``complete_answer`` adds what aiortc's answer lacks for simulcast and
+transport-cc. The
 peer (``rooms.sfu.peer``) applies the offer and names each slot's stream (``stream_id``).
 """
 
@@ -30,6 +31,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from . import transport
 from .errors import NegotiationError
 from .selection import SourceKey, SourceKind
+from .twcc import TWCC_URI
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 RID_URI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
@@ -50,6 +52,9 @@ class MediaPlan:
     rids: tuple[str, ...] = ()
     """Simulcast layers (RTP stream ids) the m-line publishes, lowest first; () without."""
     rid_ext_id: int = 0
+    twcc_ext_id: int = 0
+    """The transport-wide sequence number extension's id on a published m-line when the offer
+    asks for transport-cc feedback there (the answer accepts it: rooms.sfu.twcc); 0 without."""
 
 
 def stream_id(key: SourceKey) -> str:
@@ -129,26 +134,52 @@ def simulcast_rids(attributes: Sequence[str]) -> tuple[tuple[str, ...], int]:
     return tuple(send), ext_id
 
 
-def answer_simulcast(answer_sdp: str, plans: Sequence[MediaPlan]) -> str:
-    """Accept the offered simulcast layers in the answer (aiortc's answer has no a=rid /
-    a=simulcast): the rtp-stream-id extension, ``a=rid:<id> recv`` and ``a=simulcast:recv``
-    in the m-section of each simulcast m-line."""
-    by_mid = {p.mid: p for p in plans if p.rids}
+def transport_cc(attributes: Sequence[str]) -> int:
+    """The id of the transport-wide sequence number extension an m-section offers, when it
+    also offers transport-cc feedback for a payload type (``a=rtcp-fb:<pt> transport-cc``);
+    0 otherwise."""
+    ext = 0
+    feedback = False
+    for attr in attributes:
+        name, _, value = attr.partition(":")
+        parts = value.split()
+        if name == "extmap" and len(parts) >= 2 and parts[1] == TWCC_URI:
+            number = parts[0].split("/")[0]
+            ext = int(number) if number.isdigit() and 1 <= int(number) <= 14 else 0
+        elif name == "rtcp-fb" and len(parts) == 2 and parts[1] == "transport-cc":
+            feedback = True
+    return ext if feedback else 0
+
+
+def complete_answer(answer_sdp: str, plans: Sequence[MediaPlan]) -> str:
+    """Add what aiortc's answer lacks to the m-section of each published m-line that asks for
+    it: the offered simulcast layers (the rtp-stream-id extension, ``a=rid:<id> recv`` and
+    ``a=simulcast:recv``) and transport-cc (its extension and ``a=rtcp-fb:<pt>
+    transport-cc`` for the m-line's codec)."""
+    by_mid = {p.mid: p for p in plans if p.rids or p.twcc_ext_id}
     if not by_mid:
         return answer_sdp
     out: list[str] = []
     current: MediaPlan | None = None
+    payload_type = ""
 
     def close_section() -> None:
-        if current is not None:
+        if current is None:
+            return
+        if current.rids:
             out.append(f"a=extmap:{current.rid_ext_id} {RID_URI}")
             out.extend(f"a=rid:{rid} recv" for rid in current.rids)
             out.append("a=simulcast:recv " + ";".join(current.rids))
+        if current.twcc_ext_id and payload_type:
+            out.append(f"a=extmap:{current.twcc_ext_id} {TWCC_URI}")
+            out.append(f"a=rtcp-fb:{payload_type} transport-cc")
 
     for line in answer_sdp.splitlines():
         if line.startswith("m="):
             close_section()
             current = None
+            parts = line.split()
+            payload_type = parts[3] if len(parts) > 3 else ""
         elif line.startswith("a=mid:"):
             current = by_mid.get(line[6:].strip())
         out.append(line)
@@ -215,7 +246,8 @@ def plan_offer(
                 # frame rate and bitrate, see docs/simulcast.md).
                 rids, rid_ext_id = simulcast_rids(attributes.get(mid, []))
             ssrc = m.ssrc[0].ssrc if m.ssrc and not rids else None
-            plans.append(MediaPlan(mid, kind, "publish", source_kind, ssrc, rids, rid_ext_id))
+            twcc = transport_cc(attributes.get(mid, []))
+            plans.append(MediaPlan(mid, kind, "publish", source_kind, ssrc, rids, rid_ext_id, twcc))
         elif direction == "recvonly" and m.port != 0:
             plans.append(MediaPlan(mid, kind, "slot", None, None))
         else:

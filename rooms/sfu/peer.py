@@ -41,7 +41,7 @@ from .negotiation import (
     AUDIO_LEVEL_URI,
     MID_URI,
     MediaPlan,
-    answer_simulcast,
+    complete_answer,
     ext_id,
     offer_ice_ufrag,
     prepare_transceiver,
@@ -51,6 +51,7 @@ from .reports import PeerState
 from .rtp_header import RtpView, find_extension, parse_rtp
 from .selection import SourceKey, SourceKind
 from .streams import OutputSlot, Source
+from .twcc import TransportFeedback, now_us
 from .vp8 import keyframe_size
 
 logger = logging.getLogger(__name__)
@@ -115,6 +116,10 @@ class Peer:
         self.rtcp_ssrc = 0
         self.mid_ext_id = 0
         self.rid_ext_id = 0
+        # The transport-wide sequence number extension's id and the arrivals it numbers, when
+        # this peer publishes with transport-cc (rooms.sfu.twcc); None without.
+        self.twcc_ext_id = 0
+        self.transport_feedback: TransportFeedback | None = None
         # This subscriber's downlink (its REMB and receiver reports feed it; the room
         # allocates layers within it) and the tile size (w, h) it shows each video slot at.
         self.downlink = DownlinkEstimator(
@@ -189,7 +194,7 @@ class Peer:
                 self.room.request_keyframe(slot.current)
         self._update_streams(transceivers, by_mid)
         self.remote_ufrag = offer_ice_ufrag(offer_sdp)
-        return answer_simulcast(str(self.pc.localDescription.sdp), plans)
+        return complete_answer(str(self.pc.localDescription.sdp), plans)
 
     def _prepare(self, t: RTCRtpTransceiver, plan: MediaPlan) -> None:
         if id(t) not in self._hooked:
@@ -239,6 +244,10 @@ class Peer:
                     )
                     source.keyframes.min_interval = self.config.keyframe_min_interval
                 self.rid_ext_id = plan.rid_ext_id or self.rid_ext_id
+                if plan.twcc_ext_id:
+                    self.twcc_ext_id = plan.twcc_ext_id
+                    if self.transport_feedback is None:
+                        self.transport_feedback = TransportFeedback()
                 self.room.add_source(self, layers[0])
             elif plan.role == "slot" and plan.mid not in self.slots:
                 ssrc, rtx_ssrc = transport.sender_ssrcs(t.sender)
@@ -320,6 +329,13 @@ class Peer:
         if size < 12:
             self.packets_dropped += 1
             return
+        arrivals = self.transport_feedback
+        if arrivals is not None:
+            # Every numbered packet counts, padding and probes on any SSRC included: they are
+            # how the browser measures its uplink.
+            number = _fast.fwd_ext16(data, size, self.twcc_ext_id)
+            if number >= 0:
+                arrivals.add(number, now_us())
         source = self.sources_by_ssrc.get(_SSRC.unpack_from(data, 8)[0])
         if source is None:
             try:

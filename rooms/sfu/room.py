@@ -488,6 +488,11 @@ class SfuRoom:
         for peer in self.peers.values():
             if peer.downlink.react(now):
                 self._dirty = True  # a subscriber's REMB fell: its allocation follows now
+            arrivals = peer.transport_feedback
+            if arrivals is not None and peer.writer is not None and peer.writer.connected:
+                feedback.send_transport_feedback(
+                    peer.writer, peer.rtcp_ssrc, arrivals, next(iter(peer.sources_by_ssrc), 0)
+                )
         self._update_speakers(now)
         self._reselect()
         retry = self.config.keyframe_retry_after

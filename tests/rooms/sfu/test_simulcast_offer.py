@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rooms.sfu.errors import NegotiationError
-from rooms.sfu.negotiation import RID_URI, answer_simulcast, plan_offer
+from rooms.sfu.negotiation import RID_URI, complete_answer, plan_offer
+from rooms.sfu.twcc import TWCC_URI
 from rooms.sfu.vp8 import build_descriptor, keyframe_size
 from tests.rooms.sfu.test_offer_plan import m_line, offer
 
@@ -63,7 +64,7 @@ def test_the_answer_accepts_the_layers_of_camera_and_screen_each_in_its_section(
         "v=0\r\nm=video 9 X 96\r\na=mid:1\r\na=recvonly\r\n"
         "m=video 9 X 96\r\na=mid:2\r\na=recvonly\r\n"
     )
-    camera_section, screen_section = answer_simulcast(answer, plans).split("m=")[1:]
+    camera_section, screen_section = complete_answer(answer, plans).split("m=")[1:]
     assert "a=rid:l recv\r\na=rid:m recv\r\na=rid:h recv\r\na=simulcast:recv l;m;h" in (
         camera_section
     )
@@ -105,13 +106,13 @@ def test_the_answer_accepts_the_layers_in_their_m_section_only() -> None:
         "m=video 9 X 96\r\na=mid:1\r\na=recvonly\r\n"
         "m=video 9 X 96\r\na=mid:2\r\na=sendonly\r\n"
     )
-    sections = answer_simulcast(answer, plans).split("m=")
+    sections = complete_answer(answer, plans).split("m=")
     assert f"a=extmap:4 {RID_URI}" in sections[2]
     assert "a=rid:l recv\r\na=rid:m recv\r\na=rid:h recv\r\na=simulcast:recv l;m;h" in sections[2]
     assert "simulcast" not in sections[1] + sections[3]
     # Without simulcast the answer is untouched.
     plain = plan_offer(offer(m_line("video", "1", "sendonly")), screen_mids=())
-    assert answer_simulcast(answer, plain) == answer
+    assert complete_answer(answer, plain) == answer
 
 
 def test_keyframe_size_reads_the_vp8_keyframe_header() -> None:
@@ -124,3 +125,48 @@ def test_keyframe_size_reads_the_vp8_keyframe_header() -> None:
     assert keyframe_size(delta) is None
     assert keyframe_size(descriptor + b"\x50\x02\x00\x00\x00\x00" + bytes(4)) is None
     assert keyframe_size(b"") is None
+
+
+TWCC = (
+    f"a=extmap:3 {TWCC_URI}\r\na=rtcp-fb:96 transport-cc\r\n"
+    "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 goog-remb\r\n"
+)
+
+
+def test_transport_cc_is_accepted_on_published_m_lines_only() -> None:
+    plans = plan_offer(
+        offer(
+            m_line("audio", "0", "sendonly") + TWCC,
+            camera(LAYERS + RID_EXT + TWCC),
+            m_line("video", "2", "recvonly") + TWCC,
+        ),
+        screen_mids=(),
+    )
+    assert [p.twcc_ext_id for p in plans] == [3, 3, 0]
+    answer = (
+        "v=0\r\nm=audio 9 X 111\r\na=mid:0\r\na=recvonly\r\n"
+        "m=video 9 X 97 98\r\na=mid:1\r\na=recvonly\r\n"
+        "m=video 9 X 97 98\r\na=mid:2\r\na=sendonly\r\n"
+    )
+    sections = complete_answer(answer, plans).split("m=")
+    # Its extension and the feedback for the codec the answer keeps (its first payload type).
+    assert f"a=extmap:3 {TWCC_URI}\r\na=rtcp-fb:111 transport-cc" in sections[1]
+    assert f"a=extmap:3 {TWCC_URI}\r\na=rtcp-fb:97 transport-cc" in sections[2]
+    assert "a=simulcast:recv l;m;h" in sections[2]
+    # A receive slot gets none: what the SFU sends carries no transport-wide numbers.
+    assert "transport-cc" not in sections[3]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        f"a=extmap:3 {TWCC_URI}\r\n",  # the extension without the feedback
+        "a=rtcp-fb:96 transport-cc\r\n",  # the feedback without the extension
+        f"a=extmap:15 {TWCC_URI}\r\na=rtcp-fb:96 transport-cc\r\n",  # not a one-byte id
+    ],
+)
+def test_transport_cc_that_cannot_work_is_left_out(extra: str) -> None:
+    plans = plan_offer(offer(m_line("video", "1", "sendonly") + extra), screen_mids=())
+    assert plans[0].twcc_ext_id == 0
+    answer = "v=0\r\nm=video 9 X 96\r\na=mid:1\r\na=recvonly\r\n"
+    assert complete_answer(answer, plans) == answer
