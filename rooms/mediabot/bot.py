@@ -58,6 +58,7 @@ from rooms.sfu import rtcp, transport
 from rooms.sfu.config import SfuConfig
 from rooms.sfu.rtcp import ReceiveStats
 from rooms.sfu.rtp_header import build_header, one_byte_extension_block, parse_rtp, seq_delta
+from rooms.sfu.twcc import TWCC_URI
 from rooms.sfu.vp8 import build_descriptor, keyframe_size, parse_vp8
 
 from .clip import Clip, clip, identify, layered_clip
@@ -71,6 +72,10 @@ MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 RID_URI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
 # The header extension id a simulcast bot gives rtp-stream-id (aiortc's own use 1..3).
 RID_EXT_ID = 10
+# The transport-wide sequence number's id in a bot's offer with ``transport_cc``; the bot puts
+# it first in every packet's extension block, so its value sits at a fixed offset.
+TWCC_EXT_ID = 5
+_TWCC_AT = 12 + 4 + 1
 LAYER_RIDS = ("l", "m", "h")
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
@@ -259,6 +264,7 @@ class Bot:
         padding: bool = False,
         feedback: bool = False,
         remb: bool = False,
+        transport_cc: bool = False,
     ) -> None:
         self.name = name
         self.signaling = signaling
@@ -293,6 +299,13 @@ class Bot:
         self.estimate = ReceiveEstimate() if remb else None
         self.rembs_sent = 0
         self.reports_sent = 0
+        # Transport-cc, as a browser offers it: every packet numbered as it is sent (the
+        # numbers and send times are kept, ``twcc_sent``) and the SFU's feedback kept as it
+        # came (``twcc_feedback``), for tests to compare.
+        self.transport_cc = transport_cc
+        self.twcc_sent: deque[tuple[int, float]] = deque(maxlen=20_000)
+        self.twcc_feedback: deque[bytes] = deque(maxlen=2_000)
+        self._twcc_next = 0
         configuration = SfuConfig(ice_addresses=ice_addresses).rtc_configuration()
         # A bot may stand for a browser behind a TURN relay (the worker itself never uses one).
         configuration.iceServers = list(ice_servers)
@@ -379,6 +392,8 @@ class Bot:
         offer_sdp = self.pc.localDescription.sdp
         if self.simulcast and self._video_t is not None:
             offer_sdp = with_simulcast(offer_sdp, str(self._video_t.mid), LAYER_RIDS)
+        if self.transport_cc:
+            offer_sdp = with_transport_cc(offer_sdp)
         answer = await self.signaling(offer_sdp)
         await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
         transceivers = self.pc.getTransceivers()
@@ -588,6 +603,9 @@ class Bot:
             elif ptype == 206 and fmt == 15 and end <= len(data):
                 with contextlib.suppress(ValueError, struct.error):
                     self._on_remb(unpack_remb_fci(data[pos + 12 : end])[0])
+            elif ptype == 205 and fmt == 15 and end <= len(data):
+                self.twcc_feedback.append(data[pos:end])
+                self._changed.set()
             elif ptype == 205 and fmt == 1 and end <= len(data):
                 for at in range(pos + 12, end - 3, 4):
                     pid, blp = (
@@ -625,7 +643,7 @@ class Bot:
                 writer is not None
                 and entry is not None
                 and entry[0] == seq
-                and writer.write_rtp(entry[1])
+                and self._send(writer, entry[1])
             ):
                 self.retransmitted += 1
 
@@ -679,13 +697,15 @@ class Bot:
         rate = sum(clip_bitrate(layer) for layer in layers)
         pacer = Pacer(PACING_FACTOR * rate / 8, loop.time()) if self.pace else None
         layer_ssrcs = [0] + [random.getrandbits(32) for _ in layers[1:]]
+        # The transport-wide number's place, filled in as each packet goes out (``_send``).
+        twcc = [(TWCC_EXT_ID, b"\0\0")] if self.transport_cc else []
         while True:
             now = loop.time()
             writer = self._writer
             if audio_params is not None and now >= next_audio:
                 next_audio += 0.02
                 pt, ssrc, mid_id, level_id, mid = audio_params
-                elements = [(mid_id, mid)] if mid_id else []
+                elements = [*twcc, (mid_id, mid)] if mid_id else [*twcc]
                 if level_id:
                     elements.append((level_id, bytes((self.audio_level & 0x7F,))))
                 ext = one_byte_extension_block(elements) if elements else b""
@@ -698,7 +718,7 @@ class Bot:
                     ssrc=ssrc,
                     ext=ext,
                 )
-                if writer is not None and writer.write_rtp(header + payload):
+                if writer is not None and self._send(writer, header + payload):
                     self.packets_sent += 1
                 a_seq = (a_seq + 1) & 0xFFFF
                 a_ts = (a_ts + 960) & 0xFFFFFFFF
@@ -726,7 +746,7 @@ class Bot:
                             continue
                         self._resuming.discard(n)
                     self.layer_frames_sent[n] += 1
-                    elements = [(mid_id, mid)] if mid_id else []
+                    elements = [*twcc, (mid_id, mid)] if mid_id else [*twcc]
                     if self.simulcast:
                         elements.append((RID_EXT_ID, LAYER_RIDS[n].encode()))
                     ext = one_byte_extension_block(elements) if elements else b""
@@ -747,7 +767,7 @@ class Bot:
                         self._sent_video[v_seqs[n] % VIDEO_HISTORY] = (v_seqs[n], packet)
                         if pacer is not None:
                             pacer.push(packet, now, n)
-                        elif writer is not None and writer.write_rtp(packet):
+                        elif writer is not None and self._send(writer, packet):
                             self.packets_sent += 1
                         v_seqs[n] = (v_seqs[n] + 1) & 0xFFFF
                     if self.padding:
@@ -760,7 +780,7 @@ class Bot:
                             ext=ext,
                         )
                         padded = bytes((header[0] | 0x20,)) + header[1:] + bytes(31) + b"\x20"
-                        if writer is not None and writer.write_rtp(padded):
+                        if writer is not None and self._send(writer, padded):
                             self.packets_sent += 1
                         v_seqs[n] = (v_seqs[n] + 1) & 0xFFFF
                     pictures[n] = (pictures[n] + 1) & 0x7FFF
@@ -768,7 +788,7 @@ class Bot:
                 v_index += 1
             if pacer is not None:
                 for packet in pacer.due(now):
-                    if writer is not None and writer.write_rtp(packet):
+                    if writer is not None and self._send(writer, packet):
                         self.packets_sent += 1
             wake = min(
                 next_audio if audio_params else float("inf"),
@@ -778,6 +798,16 @@ class Bot:
             if wake == float("inf"):
                 return
             await asyncio.sleep(max(0.0, wake - loop.time()))
+
+    def _send(self, writer: transport.RtpWriter, packet: bytes) -> int:
+        """Send an RTP packet; with transport-cc, numbered now, as a browser numbers each
+        packet it hands to its socket (a resent one gets a new number)."""
+        if self.transport_cc and packet[0] & 0x10 and packet[16] >> 4 == TWCC_EXT_ID:
+            number = self._twcc_next
+            self._twcc_next = (number + 1) & 0xFFFF
+            packet = packet[:_TWCC_AT] + number.to_bytes(2, "big") + packet[_TWCC_AT + 2 :]
+            self.twcc_sent.append((number, time.monotonic()))
+        return writer.write_rtp(packet)
 
     @staticmethod
     def _params(t: RTCRtpTransceiver) -> tuple[int, int, int, int, bytes]:
@@ -813,6 +843,23 @@ def with_simulcast(offer_sdp: str, mid: str, rids: Sequence[str]) -> str:
             inside = True
         out.append(line)
     close()
+    return "\r\n".join(out) + "\r\n"
+
+
+def with_transport_cc(offer_sdp: str) -> str:
+    """The offer with transport-cc on every m-line, as a browser offers it: the transport-wide
+    sequence number extension and ``a=rtcp-fb:<pt> transport-cc`` for its first codec."""
+    out: list[str] = []
+    for line in offer_sdp.splitlines():
+        out.append(line)
+        if line.startswith("a=mid:"):
+            payload_type = next(
+                (m.split()[3] for m in reversed(out) if m.startswith("m=") and len(m.split()) > 3),
+                None,
+            )
+            if payload_type is not None:
+                out.append(f"a=extmap:{TWCC_EXT_ID} {TWCC_URI}")
+                out.append(f"a=rtcp-fb:{payload_type} transport-cc")
     return "\r\n".join(out) + "\r\n"
 
 
