@@ -36,7 +36,7 @@ MAX_RUN = 0x1FFF  # a run-length chunk's 13-bit length
 # every 50-100 ms).
 MAX_STATUSES = 400
 # Feedback packets one ``build`` returns, at most; what lies further behind the newest packet
-# than these can report is given up (counted as never reported, not as lost).
+# than these can report, or does not fit in them, is given up (never reported, not lost).
 MAX_PACKETS_PER_BUILD = 4
 # The RTCP transport-layer feedback type and its format number for transport-cc.
 RTPFB = 205
@@ -96,6 +96,12 @@ class TransportFeedback:
             self._arrivals = {s: t for s, t in self._arrivals.items() if s >= base}
         packets: list[bytes] = []
         while base <= highest:
+            if len(packets) == MAX_PACKETS_PER_BUILD:
+                # Arrival times far apart (only a broken or hostile sender's clock): the rest
+                # is given up.
+                base = highest + 1
+                self._arrivals.clear()
+                break
             packet, base = self._one(base, highest, sender_ssrc, media_ssrc)
             packets.append(packet)
         self._base = base

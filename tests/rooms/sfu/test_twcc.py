@@ -181,3 +181,21 @@ def test_the_receive_path_reads_the_sequence_number_where_the_sfu_parser_does() 
     for size in range(len(data)):
         assert lib.fwd_ext16(data[:size], size, 3) in (-1, 0x1234)
     assert lib.fwd_ext16(data[:14], 14, 3) == -1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 0xFFFF), st.integers(0, 2**40)), max_size=200))
+def test_any_numbers_and_times_give_bounded_well_formed_feedback(
+    arrivals: list[tuple[int, int]],
+) -> None:
+    """Whatever a sender puts in the extension (it is the client's to choose), and whatever
+    the clock says: a few well-formed packets, never an exception."""
+    feedback = TransportFeedback()
+    for at, (seq, when) in enumerate(arrivals):
+        feedback.add(seq, when)
+        if at % 50 == 49:
+            packets = feedback.build(1, 2)
+            assert len(packets) <= MAX_PACKETS_PER_BUILD
+            for packet in packets:
+                decode(packet)
+                assert len(packet) <= 1200
