@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from rooms.mediabot.bot import Bot
 from rooms.mediabot.shaper import LinkSpec, UdpShaper, shape_signaling
+from rooms.sfu.allocation import UPGRADE_HOLD
 
 from .conftest import LOOPBACK, Harness
 from .test_simulcast_loopback import SILENT, carried
@@ -55,7 +56,12 @@ async def test_a_rate_limited_subscriber_moves_to_the_lowest_layer_and_keeps_rec
         assert await viewer.wait_until(lambda: stream.frame_size == (80, 60), timeout=15)
         frames = stream.frames_decodable
         assert await viewer.wait_until(lambda: stream.frames_decodable >= frames + 30, timeout=15)
-        assert carried(room, "viewer") == ("l", 0)
+        # Still on the lowest layer. (At this link's limit the estimate
+        # may dip below even that for a moment on a busy machine, and the video comes back
+        # after the upgrade hold: seen once in a full run, the slot empty at this line.)
+        assert await viewer.wait_until(
+            lambda: carried(room, "viewer") == ("l", 0), timeout=UPGRADE_HOLD + 5
+        ), carried(room, "viewer")
         assert stream.frame_size == (80, 60)
     finally:
         shaper.close()
