@@ -5,6 +5,8 @@ not fund (nobody watches them) and resumes them when a viewer's tile asks for th
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from rooms.mediabot.bot import layers_funded
@@ -43,15 +45,24 @@ async def test_the_tile_size_picks_the_layer_and_switches_stay_continuous(
 
     sizes: list[int] = []
 
-    async def receive_width(width: int) -> None:
-        assert await viewer.wait_until(lambda: stream.width == width, timeout=15), (
-            stream.width,
-            carried(room, "viewer"),
-        )
-        frames = stream.frames_decoded
-        assert await viewer.wait_until(lambda: stream.frames_decoded >= frames + 10, timeout=10)
-        assert stream.width == width
-        sizes.append(width)
+    async def receive_width(width: int, timeout: float = 15) -> None:
+        """Wait until ``width`` is received for ten frames in a row (a switch in flight,
+        such as a layer the publisher pauses just as it is asked for, may pass by first)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            assert await viewer.wait_until(lambda: stream.width == width, timeout=remaining), (
+                stream.width,
+                carried(room, "viewer"),
+            )
+            frames = stream.frames_decoded
+            await viewer.wait_until(
+                lambda: stream.width != width or stream.frames_decoded >= frames + 10,
+                timeout=10,
+            )
+            if stream.width == width:
+                sizes.append(width)
+                return
 
     # No tile reported yet: a thumbnail gets the highest layer but the top (160x120).
     await receive_width(160)
@@ -60,9 +71,14 @@ async def test_the_tile_size_picks_the_layer_and_switches_stay_continuous(
     assert room.set_tile_sizes("viewer", {mid: (80, 60)}) == 1
     await receive_width(80)
     assert carried(room, "viewer") == ("l", 0)
-    # A large tile: back to the middle one (a thumbnail never gets the top).
+    # Nobody watches the top layer now: the publisher pauses it.
+    assert await viewer.wait_until(lambda: not layers[2].receiving, timeout=15)
+    # A large tile that no layer covers: the top one (320x240), the one large tile of a call
+    # between two people. The publisher resumes it first (its grant rises at the next REMB);
+    # the middle one comes in between.
     room.set_tile_sizes("viewer", {mid: (640, 480)})
-    await receive_width(160)
+    await receive_width(320, timeout=25)
+    assert carried(room, "viewer") == ("h", 2)
     # A tile for a slot the viewer does not have is skipped, not an error; a size out of
     # range is refused and changes nothing.
     assert room.set_tile_sizes("viewer", {"no-such-mid": (10, 10)}) == 0
@@ -70,7 +86,7 @@ async def test_the_tile_size_picks_the_layer_and_switches_stay_continuous(
         room.set_tile_sizes("viewer", {mid: (80, 60), "x": (9000, 10)})
     assert room.peers["viewer"].tiles[mid] == (640, 480)
 
-    assert sizes == [160, 80, 160]
+    assert sizes == [160, 80, 320]
     # One continuous stream across the layer switches: no sequence gap, no picture id jump,
     # and every frame decoded.
     assert stream.lost == 0
