@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -36,21 +37,58 @@ def remote_frames(page: Page) -> list[dict[str, int]]:
     )
 
 
-def expect_remote_video(page: Page, count: int) -> None:
-    """`count` remote video tiles, each with a size and a frame count that keeps rising."""
-    page.wait_for_function(
-        """(n) => { const vs = [...document.querySelectorAll('#grid video.remote')];
-                    return vs.length >= n && vs.every(v => v.videoWidth > 0); }""",
-        arg=count,
-        timeout=VIDEO_TIMEOUT,
-    )
-    first = {v["pid"]: v["frames"] for v in remote_frames(page)}
-    page.wait_for_timeout(1200)
-    later = remote_frames(page)
-    assert len(later) >= count
-    for video in later:
-        assert video["width"] > 0 and video["height"] > 0
-        assert video["frames"] > first.get(video["pid"], 0), video
+# What a page receives, for a failure's message: each remote tile's video, each video
+# receive slot's stats, and the receive-side estimate it reports.
+RECEIVING = """async () => {
+    const tiles = [...document.querySelectorAll('#grid .tile')].map(t => {
+        const v = t.querySelector('video.remote');
+        return {pid: t.dataset.pid, video: !!v, width: v ? v.videoWidth : null,
+                tracks: v && v.srcObject ? v.srcObject.getVideoTracks().length : 0};
+    });
+    const slots = [];
+    let available = null;
+    (await window.roomsDebug.media.pc.getStats()).forEach(r => {
+        if (r.type === 'inbound-rtp' && r.kind === 'video')
+            slots.push({mid: r.mid, width: r.frameWidth || 0, frames: r.framesDecoded || 0,
+                        packets: r.packetsReceived || 0, plis: r.pliCount || 0});
+        if (r.type === 'candidate-pair' && r.nominated) available = r.availableIncomingBitrate;
+    });
+    const app = window.roomsDebug;
+    const tracks = {};
+    for (const [mid, t] of app.remoteTracks) tracks[mid] = [t.kind, t.readyState, t.muted];
+    const pc = app.media.pc;
+    return {me: app.you && app.you.display_name, tiles, slots, available, owners: app.slots,
+            tracks, phase: app.phase, pc: pc.connectionState, moving: Boolean(app.media.moving),
+            mids: pc.getTransceivers().map(t => [t.mid, t.direction, t.currentDirection])};
+}"""
+
+
+def expect_remote_video(page: Page, count: int, timeout: float = VIDEO_TIMEOUT) -> None:
+    """`count` remote video tiles, each with a size and a frame count that keeps rising,
+    within ``timeout`` ms. A video seen going away (a person's connection rebuilt, its slot
+    emptied for a moment) is waited for again within the same time."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        remaining = int(1000 * (deadline - time.monotonic()))
+        try:
+            page.wait_for_function(
+                """(n) => { const vs = [...document.querySelectorAll('#grid video.remote')];
+                            return vs.length >= n && vs.every(v => v.videoWidth > 0); }""",
+                arg=count,
+                timeout=max(1, remaining),
+            )
+        except PlaywrightTimeoutError:
+            raise AssertionError(f"{count} remote videos: {page.evaluate(RECEIVING)}") from None
+        first = {v["pid"]: v["frames"] for v in remote_frames(page)}
+        page.wait_for_timeout(1200)
+        later = remote_frames(page)
+        playing = [
+            v for v in later if v["width"] > 0 and v["frames"] > first.get(v["pid"], v["frames"])
+        ]
+        if len(playing) >= count:
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{count} remote videos playing: {later}, before {first}")
 
 
 def audio_packets_in(page: Page) -> dict[str, int]:

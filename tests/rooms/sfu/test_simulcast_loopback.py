@@ -55,9 +55,9 @@ async def test_the_tile_size_picks_the_layer_and_switches_stay_continuous(
                 stream.width,
                 carried(room, "viewer"),
             )
-            frames = stream.frames_decoded
+            until = stream.frames_decoded + 10
             await viewer.wait_until(
-                lambda: stream.width != width or stream.frames_decoded >= frames + 10,
+                lambda: stream.width != width or stream.frames_decoded >= until,  # noqa: B023
                 timeout=10,
             )
             if stream.width == width:
