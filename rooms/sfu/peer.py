@@ -103,6 +103,9 @@ class Peer:
         self.remote_ufrag: str | None = None
         self.closed = False
         self.writer: transport.RtpWriter | None = None
+        # SSRCs slots sent as before a renumber: never used again (their SRTP streams are
+        # dropped, and a new one would restart the packet index under the same key).
+        self.retired_ssrcs: set[int] = set()
         self.sources: dict[SourceKind, Source] = {}
         self.sources_by_ssrc: dict[int, Source] = {}
         self.sources_by_mid: dict[str, Source] = {}
@@ -188,6 +191,10 @@ class Peer:
         self.restream_asked = False
         for slot, ssrc, rtx_ssrc in renumbered:
             self.slots_by_ssrc.pop(slot.ssrc, None)
+            for old in (slot.ssrc, slot.rtx_ssrc):
+                self.retired_ssrcs.add(old)
+                if self.writer is not None:
+                    self.writer.retire(old)
             slot.renumber(ssrc, rtx_ssrc)
             self.slots_by_ssrc[ssrc] = slot
             if slot.kind == "video" and slot.current is not None:
@@ -275,7 +282,7 @@ class Peer:
         taken = {*self.slots_by_ssrc, *(s.rtx_ssrc for s in self.slots.values()), self.rtcp_ssrc}
         while True:
             ssrc = secrets.randbits(32)
-            if ssrc and ssrc not in taken:
+            if ssrc and ssrc not in taken and ssrc not in self.retired_ssrcs:
                 return ssrc
 
     def wanted_streams(self, *, paired_only: bool = False) -> dict[str, str]:

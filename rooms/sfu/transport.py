@@ -410,6 +410,17 @@ class RtpWriter:
         dest.ready = 1 if self._sock is not None else 0
         return True
 
+    def retire(self, ssrc: int) -> bool:
+        """Drop ``ssrc``'s stream from the tx SRTP session (a slot renumbered, never to send
+        as it again): libsrtp keeps one stream per SSRC ever protected and finds a packet's by
+        walking them, so a long call's renumbered slots would otherwise slow every send.
+        True when there was one. The caller never sends as ``ssrc`` again: a new stream for it
+        would start its packet index afresh."""
+        tx = self._dtls._tx_srtp
+        if tx is None:
+            return False
+        return bool(_srtp_lib.srtp_remove_stream(tx._srtp[0], socket.htonl(ssrc)) == 0)
+
     def close(self) -> None:
         """Stop sending for good."""
         self._closed = True

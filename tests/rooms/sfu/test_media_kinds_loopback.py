@@ -48,6 +48,7 @@ async def test_a_persons_audio_and_camera_end_up_in_one_stream(harness: Harness)
     assert await viewer.wait_until(paired, timeout=10)
     peer = harness.room.peers["viewer"]
     before = {mid: slot.ssrc for mid, slot in peer.slots.items()}
+    sent = {mid: slot.packets for mid, slot in peer.slots.items()}  # so each had a stream
     await viewer.renegotiate(event.audio_slots, event.video_slots)
     msids, ssrcs = answered(viewer, "msid"), answered(viewer, "ssrc")
     for mid, key in carried(harness, "viewer").items():
@@ -63,6 +64,15 @@ async def test_a_persons_audio_and_camera_end_up_in_one_stream(harness: Harness)
     assert await viewer.wait_until(
         lambda: video_from(viewer, 0) >= seen + 20 and decoded(viewer) >= frames + 10, timeout=10
     )
+    # The old SSRCs' SRTP streams are gone from the viewer's session (each send would walk
+    # past them), and no fresh SSRC may be one of them.
+    writer = peer.writer
+    assert writer is not None
+    renumbered = [
+        ssrc for mid, ssrc in before.items() if sent[mid] and peer.slots[mid].ssrc != ssrc
+    ]
+    assert renumbered and set(renumbered) <= peer.retired_ssrcs
+    assert not any(writer.retire(ssrc) for ssrc in renumbered)  # nothing left to drop
 
 
 async def test_camera_off_stops_its_video_and_frees_the_slot(harness: Harness) -> None:
