@@ -47,8 +47,10 @@ NOMINAL_BITS_PER_PIXEL = 0.08
 NOMINAL_FPS = 30
 MIN_LAYER_BITRATE = 30_000
 # Layer sizes assumed before a keyframe told the real one (lowest first, a 640x480 camera
-# scaled down by 4, 2, 1).
+# scaled down by 4, 2, 1). The web client sends a camera in two layers scaled by 4 and 1 (its
+# capture too small for three): those are the table's first and last rows.
 ASSUMED_SIZES = ((160, 120), (320, 240), (640, 480))
+CAMERA_ROWS = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
 # A screen share is mostly still (text, slides) and sent at a low frame rate: its encoder
 # spends per pixel what a camera spends at this frame rate (a 1920x1080 share ~830 kbit/s).
 # Its layers (the web client's: both at full resolution, 5 and 15 frames a second) are
@@ -72,14 +74,18 @@ def assumed_size(
     screen: bool = False,
     known: tuple[int, tuple[int, int]] | None = None,
 ) -> tuple[int, int]:
-    """The size assumed for layer ``layer`` of ``count`` before its first keyframe: the top
-    layers of the table (a source with fewer layers drops the lowest ones). ``known``: another
-    layer of the source whose size a keyframe told, (its index, its size): the table's ratio
-    between the two is applied to it (a paused top layer of a 640x480 camera is assumed
-    640x480 from its middle layer's 320x240; a 1280x720 share's, 1280x720)."""
+    """The size assumed for layer ``layer`` of ``count`` before its first keyframe: a
+    camera's from ``CAMERA_ROWS``, a screen's the top layers of its table (a share with fewer
+    layers drops the lowest ones). ``known``: another layer of the source whose size a
+    keyframe told, (its index, its size): the table's ratio between the two is applied to it
+    (a paused top layer of a two-layer camera is assumed 640x480 from its lowest layer's
+    160x120; a 1280x720 share's, 1280x720)."""
     sizes = SCREEN_ASSUMED_SIZES if screen else ASSUMED_SIZES
+    rows = None if screen else CAMERA_ROWS.get(count)
 
     def row(index: int) -> tuple[int, int]:
+        if rows is not None:
+            return sizes[rows[min(len(rows) - 1, max(0, index))]]
         return sizes[min(len(sizes) - 1, max(0, len(sizes) - count + index))]
 
     if known is None:
@@ -342,6 +348,14 @@ REMB_FALL = 0.95
 # taking a layer the link cannot carry, and the next fall (measured on a 500 kbit/s link: a
 # video paused and resumed every few seconds).
 FOLLOW_REMB = 20.0
+# A subscriber sent no video at all (every one it wants dropped) receives only audio, and its
+# REMB (about 1.5 times what arrives) cannot rise past what audio earns: following it would
+# keep it without video for all of FOLLOW_REMB and longer (seen in the browser tests on a
+# busy machine: REMBs fell to the floor, no video for over 20 s). After this long (seconds)
+# without a decrease the estimate grows again to try the cheapest video; each fall that ends
+# such a try doubles the wait, up to BLIND_HOLD_MAX, until FOLLOW_REMB passes without one.
+BLIND_HOLD = HOLD_AFTER_DECREASE
+BLIND_HOLD_MAX = 32.0
 
 
 @dataclass(slots=True)
@@ -364,6 +378,10 @@ class DownlinkEstimator:
       While ``starved`` (a video below what its tile wants), the cap does not apply (but
       within ``FOLLOW_REMB`` of a REMB fall the REMB rules: the receiver's own estimate rises
       with what arrives, and growing past it is what brought the fall).
+      Except while ``blind`` (no video sent though some is wanted): after ``blind_hold`` s
+      without a decrease the estimate grows by ``GROWTH`` past the REMB, to try the cheapest
+      video again; a fall during such a try doubles ``blind_hold`` (up to
+      ``BLIND_HOLD_MAX``).
     - Within the hold time the estimate does not rise at all (the margin over what is sent
       would take back what the decrease gave up).
     - A client that sends no REMB keeps ``initial`` unless it reports loss.
@@ -386,6 +404,12 @@ class DownlinkEstimator:
     receiver's REMB only rises with what it receives, so a subscriber sent too little to earn
     the better layer would never get it (seen: a screen share's low layer dropped at
     178 kbit/s, and nothing ever came back)."""
+    blind: bool = False
+    """The last allocation sent no video though some is wanted (set by the room)."""
+    blind_hold: float = BLIND_HOLD
+    probing: bool = False
+    """The estimate grew past the REMB because the subscriber was ``blind``, and no
+    ``FOLLOW_REMB`` has passed without a fall since."""
 
     def __post_init__(self) -> None:
         self.value = self.initial
@@ -425,6 +449,9 @@ class DownlinkEstimator:
             if falling and remb is not None:
                 candidates.append(remb)
                 self.last_remb_fall = now
+                if self.probing:
+                    # The video it tried did not fit: wait longer before the next try.
+                    self.blind_hold = min(BLIND_HOLD_MAX, self.blind_hold * 2)
             estimate = min(candidates)
             if estimate < self.value:
                 self.last_decrease = now
@@ -432,6 +459,9 @@ class DownlinkEstimator:
             estimate = max(self.value, int(sent * KEEP_MARGIN) + KEEP_STEP)
         elif now - self.last_remb_fall < FOLLOW_REMB:
             estimate = remb
+            if self.blind and now - self.last_decrease >= self.blind_hold:
+                estimate = max(remb, int(self.value * GROWTH))
+                self.probing = True
         else:
             estimate = max(remb, int(sent * KEEP_MARGIN) + KEEP_STEP)
             if loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:
@@ -442,5 +472,8 @@ class DownlinkEstimator:
                 estimate = max(estimate, grown)
         if not (lossy or falling) and now - self.last_decrease < HOLD_AFTER_DECREASE:
             estimate = min(estimate, self.value)
+        if now - self.last_remb_fall >= FOLLOW_REMB:
+            self.blind_hold = BLIND_HOLD
+            self.probing = False
         self.value = max(self.floor, min(self.ceiling, estimate))
         return self.value

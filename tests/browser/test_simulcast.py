@@ -138,15 +138,15 @@ def test_received_resolution_follows_the_tile_size(
     expect_remote_video(bob, 1)
 
     # Both publish the fake 640x480 camera in the two layers Chromium encodes at that size
-    # (scaled by 2 and 1: asked for a third, it would drop the full-size one).
+    # (scaled by 4 and 1: asked for a third, it would drop the full-size one).
     for page in (alice, bob):
         poll(page, partial(two_layers_sent, page), VIDEO_TIMEOUT, "two layers sent")
-        assert published_layers(page) == ["h", "m"]
+        assert published_layers(page) == ["h", "l"]
 
-    # A small tile on Bob's page: he receives Alice's lower layer (320x240).
+    # A small tile on Bob's page: he receives Alice's lower layer (160x120).
     show_remote_tile(bob, 120, 90)
-    small = wait_for_shown_width(bob, lambda w: w <= 320, "the low layer")
-    assert small <= 320
+    small = wait_for_shown_width(bob, lambda w: w <= 160, "the low layer")
+    assert small <= 160
 
     # A large tile: the top layer follows (Alice's browser starts it once the SFU grants it,
     # its send-side estimate grown on the SFU's transport-cc feedback).
@@ -159,7 +159,7 @@ def test_received_resolution_follows_the_tile_size(
 
     # And small again: back down.
     show_remote_tile(bob, 120, 90)
-    assert wait_for_shown_width(bob, lambda w: w <= 320, "the low layer again") <= 320
+    assert wait_for_shown_width(bob, lambda w: w <= 160, "the low layer again") <= 160
     # Frames keep being decoded on that one slot after the switches: its output stream stayed
     # continuous (sequence numbers, timestamps, picture ids), so the decoder never stalled.
     before = shown_slot(bob)["frames"]

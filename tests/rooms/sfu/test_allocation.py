@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from rooms.sfu.allocation import (
+    BLIND_HOLD,
     SCREEN_NOMINAL_FPS,
     DownlinkEstimator,
     Layer,
@@ -345,7 +346,11 @@ def test_a_layer_is_assumed_sized_from_the_table_or_a_sibling_whose_size_is_know
     assert assumed_size(2, 0, screen=True) == assumed_size(2, 1, screen=True) == (1920, 1080)
     assert assumed_size(1, 0, screen=True) == (1920, 1080)
     assert assumed_size(3, 0) == (160, 120)
-    assert assumed_size(2, 0) == (320, 240)
+    # A two-layer camera is sent at a quarter and the full size (the web client's).
+    assert assumed_size(2, 0) == (160, 120)
+    assert assumed_size(2, 1) == (640, 480)
+    assert assumed_size(2, 1, known=(0, (320, 180))) == (1280, 720)
+    assert assumed_size(1, 0) == (640, 480)
     assert assumed_size(3, 0, screen=True) == (1920, 1080)  # more layers than the table
     # A keyframe told another layer's size: the table's ratio is applied to it.
     assert assumed_size(3, 2, known=(1, (480, 270))) == (960, 540)
@@ -456,3 +461,27 @@ def test_what_a_held_slot_would_take_is_left_unused() -> None:
     assert given == {"a": 2, "b": 0}
     given, _ = steady(10_000_000, [a, b], history, 12.0)
     assert given == {"a": 2, "b": 1}  # b was never lowered by the budget: no wait
+
+
+def test_a_subscriber_sent_no_video_tries_the_cheapest_again_and_backs_off() -> None:
+    """Every video dropped: only audio arrives, and the receiver's REMB (about 1.5 times what
+    arrives) cannot rise past what audio earns. Following it would leave the subscriber
+    without video for all of FOLLOW_REMB; instead the estimate grows again after a hold, and
+    a fall during that try doubles the hold."""
+    blind = DownlinkEstimator(initial=1_000_000, floor=100_000, ceiling=5_000_000)
+    following = DownlinkEstimator(initial=1_000_000, floor=100_000, ceiling=5_000_000)
+    blind.blind = True
+    steps = [(1_000_000, 0, 1_000_000)] + [(80_000, 0, 40_000)] * 7 + [(60_000, 0, 40_000)] * 11
+    estimates = run(blind, steps)
+    # The REMB fell at t=1: the floor, held for BLIND_HOLD (to t=5), then 15 % a second.
+    assert estimates[:8] == [1_200_000] + [100_000] * 4 + [114_999, 132_248, 152_085]
+    # The REMB fell again during the try (t=8): the floor, and twice the hold (to t=16).
+    assert estimates[8:16] == [100_000] * 8
+    assert estimates[16:] == [114_999, 132_248, 152_085]
+    assert blind.blind_hold == 8.0
+    # One that is sent video follows its REMB down and stays there (at the floor).
+    assert run(following, steps)[1:] == [100_000] * 18
+    # FOLLOW_REMB without a fall: the hold is back to its first length.
+    blind.on_remb(200_000)
+    assert blind.update(200_000, 40.0) >= 200_000
+    assert (blind.blind_hold, blind.probing) == (BLIND_HOLD, False)

@@ -34,18 +34,22 @@ function waitForIceGathering(pc, timeoutMs) {
 }
 
 // Camera simulcast: the camera is published in up to three layers (RTP stream ids, lowest
-// first, the order the SFU takes them in), each half the size of the next and at least this
+// first, the order the SFU takes them in: a quarter, half and full size), each at least this
 // many pixels high.
-const SIMULCAST_SCALES = [4, 2, 1];
 const LAYER_RIDS = { 4: "l", 2: "m", 1: "h" };
 const MIN_LAYER_HEIGHT = 90;
 // Chromium encodes no more layers than its table allows for the capture's pixel count (three
 // from 960x540, two from 480x270, else one) and drops the encodings past that from the top: a
 // 640x480 camera asked for three layers sent 160x120 and 320x240 and never its full size,
-// however much bandwidth it had. So a camera below 960x540 gets the top two layers only.
+// however much bandwidth it had. So a camera below 960x540 gets two layers: its full size and
+// a quarter of it. Not the half: the lowest layer is what a thumbnail, and anyone whose
+// downlink is short, falls back to; at 320x240 (about 180 kbit/s) two of them no longer fit a
+// 250 kbit/s estimate, and the call showed no video at all until the estimate recovered (seen
+// in the browser tests on a loaded machine, for more than 20 s); at 160x120 (about 50 kbit/s)
+// they do.
 const LAYERS_BY_PIXELS = [
-  [960 * 540, 3],
-  [480 * 270, 2],
+  [960 * 540, [4, 2, 1]],
+  [480 * 270, [4, 1]],
 ];
 // How often the size each receive slot is shown at is looked at ({"type": "media.tiles"},
 // sent only when it changed): the SFU picks each slot's layer from it.
@@ -55,10 +59,8 @@ const MAX_TILE_SIDE = 8192;
 /** The simulcast layers a camera track can be sent in, or null for a single stream. */
 export function cameraEncodings(track) {
   const { width = 0, height = 0 } = track?.getSettings?.() || {};
-  const count = LAYERS_BY_PIXELS.find(([pixels]) => width * height >= pixels)?.[1] || 1;
-  const scales = SIMULCAST_SCALES.slice(-count).filter(
-    (scale) => height / scale >= MIN_LAYER_HEIGHT,
-  );
+  const layers = LAYERS_BY_PIXELS.find(([pixels]) => width * height >= pixels)?.[1] || [1];
+  const scales = layers.filter((scale) => height / scale >= MIN_LAYER_HEIGHT);
   if (scales.length < 2) return null;
   return scales.map((scale) => ({ rid: LAYER_RIDS[scale], scaleResolutionDownBy: scale }));
 }
