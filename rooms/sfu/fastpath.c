@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <string.h>
+#include <time.h>
 
 typedef int (*fwd_protect_fn)(void *ctx, void *packet, int *length);
 
@@ -204,9 +205,19 @@ uint8_t fwd_map_tl0picidx(fwd_rewriter *rw, uint8_t tl0picidx) {
     return out;
 }
 
+uint32_t fwd_abs_send_time(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    uint64_t fraction = ((uint64_t)t.tv_nsec << 18) / 1000000000u;
+    return (uint32_t)((((uint64_t)t.tv_sec << 18) | fraction) & 0xFFFFFF);
+}
+
 /* Write the output packet of `o` for `p` into `out`; returns its length, 0 when the slot
- * does not forward it (it predates the switch, or is too large). Moves the rewriter. */
-static int build(fwd_out *o, const fwd_pkt *p, const uint8_t *data, uint8_t *out) {
+ * does not forward it (it predates the switch, or is too large). Moves the rewriter.
+ * `ast`: the abs-send-time a video slot that negotiated it stamps (the receiver's REMB
+ * estimator then times the SFU's sends, not the publisher's capture clock). */
+static int build(fwd_out *o, const fwd_pkt *p, const uint8_t *data, uint8_t *out,
+                 uint32_t ast) {
     fwd_rewriter *rw = o->rw;
     int with_level = p->level >= 0 && o->level_ext_len > 0;
     int ext_len = with_level ? o->level_ext_len : o->ext_len;
@@ -225,6 +236,12 @@ static int build(fwd_out *o, const fwd_pkt *p, const uint8_t *data, uint8_t *out
         out[12 + o->level_at] = (uint8_t)p->level;
     } else if (ext_len) {
         memcpy(out + 12, o->ext, (size_t)ext_len);
+        if (o->ast_at > 0 && o->ast_at + 3 <= ext_len) {
+            uint8_t *b = out + 12 + o->ast_at;
+            b[0] = (uint8_t)(ast >> 16);
+            b[1] = (uint8_t)(ast >> 8);
+            b[2] = (uint8_t)ast;
+        }
     }
     memcpy(out + at, data + p->payload_start, (size_t)size);
     if (p->picture_id >= 0) {
@@ -429,9 +446,10 @@ static int enqueue(fwd_dest *d, int length, int rtcp) {
 int fwd_fanout(fwd_out **outs, int count, const fwd_pkt *p, const uint8_t *data,
                uint64_t *octets) {
     int packets = 0;
+    uint32_t ast = fwd_abs_send_time();
     for (int i = 0; i < count; i++) {
         fwd_out *o = outs[i];
-        int length = build(o, p, data, next_buffer(o->dest));
+        int length = build(o, p, data, next_buffer(o->dest), ast);
         if (length == 0) continue;
         int queued = enqueue(o->dest, length, 0);
         if (queued == 0) continue;

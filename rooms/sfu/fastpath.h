@@ -66,6 +66,7 @@ typedef struct {
     uint8_t level_ext[FWD_MAX_EXT];
     int level_ext_len; /* 0: the slot does not send audio levels */
     int level_at;      /* where the level byte sits in level_ext */
+    int ast_at;        /* where the 3 bytes of abs-send-time sit in ext; 0: none */
     uint64_t packets;
     uint64_t octets;
 } fwd_out;
@@ -95,6 +96,8 @@ int fwd_parse(fwd_pkt *p, const uint8_t *data, int size, int is_vp8, int level_e
 /* The 16-bit value of header extension `id` of an RTP packet (a transport-wide sequence
  * number), -1 when absent or malformed. */
 int fwd_ext16(const uint8_t *data, int size, int id);
+/* Now as abs-send-time (24 bits, seconds in 6.18 fixed point, of the monotonic clock). */
+uint32_t fwd_abs_send_time(void);
 int fwd_fanout(fwd_out **outs, int count, const fwd_pkt *p, const uint8_t *data,
                uint64_t *octets);
 int fwd_send(fwd_dest *d, const uint8_t *packet, int size, int rtcp);

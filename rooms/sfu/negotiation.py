@@ -38,6 +38,7 @@ RID_URI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
 MAX_SIMULCAST_LAYERS = 3
 _RID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 
 Role = Literal["publish", "slot", "inactive"]
 

@@ -38,6 +38,7 @@ from .allocation import DownlinkEstimator, SlotHistory
 from .config import SfuConfig
 from .errors import NegotiationError
 from .negotiation import (
+    ABS_SEND_TIME_URI,
     AUDIO_LEVEL_URI,
     MID_URI,
     MediaPlan,
@@ -272,6 +273,7 @@ class Peer:
                     on_switch=self.room.slot_switched,
                     mid_ext_id=mid_id,
                     audio_level_ext_id=ext_id(t, AUDIO_LEVEL_URI),
+                    abs_send_time_ext_id=ext_id(t, ABS_SEND_TIME_URI),
                 )
                 self.slots[plan.mid] = slot
                 self.slots_by_ssrc[ssrc] = slot

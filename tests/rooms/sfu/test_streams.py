@@ -3,6 +3,7 @@
 import itertools
 import os
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -283,3 +284,57 @@ def test_audio_packets_carry_the_level_only_when_the_source_sent_one(
     raw = [parse_rtp(p) for p in writer.rtp]
     assert writer.rtp[0][raw[0].ext_start : raw[0].ext_end] == bytes((0x10, 0x33, 0x20, 40))
     assert writer.rtp[1][raw[1].ext_start : raw[1].ext_end] == bytes((0x10, 0x33, 0, 0))
+
+
+def test_video_packets_carry_the_time_the_sfu_sent_them(writer: CapturingWriter) -> None:
+    """abs-send-time, when the subscriber negotiated it: a browser's receive-side estimate
+    times each packet by it (without it, by the RTP timestamp: the publisher's capture clock,
+    whose encoding jitter reads as queueing on the subscriber's link). Stamped as the packet
+    goes out, also on an RTX answer; nothing else in the header moves."""
+    slot = OutputSlot(
+        subscriber_id="sub",
+        mid="5",
+        kind="video",
+        ssrc=4242,
+        rtx_ssrc=4343,
+        payload_type=100,
+        rtx_payload_type=101,
+        clock_rate=90000,
+        writer=writer,
+        on_switch=lambda slot, src: None,
+        mid_ext_id=1,
+        abs_send_time_ext_id=3,
+    )
+    src = source("a")
+    slot.assign(src, 0.0)
+    # The capture clock says these were a second apart; the SFU sends them 0.2 s apart.
+    assert feed(slot, src, packet(1, 0, 1, keyframe=True), 0.0) > 0
+    time.sleep(0.2)
+    assert feed(slot, src, packet(2, 90000, 2, keyframe=False), 0.0) > 0
+    sent = RtpPacket.parse(writer.rtp[1]).sequence_number
+    assert slot.retransmit([sent], 0.1) == 1
+
+    def stamp(data: bytes) -> int:
+        view = parse_rtp(data)
+        block = data[view.ext_start : view.ext_end]
+        # One-byte elements: mid "5" (id 1), then abs-send-time (id 3, three bytes).
+        assert block[:2] == bytes((0x10, ord("5")))
+        assert block[2] == (3 << 4) | 2
+        return int.from_bytes(block[3:6], "big")
+
+    first, second, rtx = (stamp(p) for p in writer.rtp)
+    elapsed = ((second - first) & 0xFFFFFF) / (1 << 18)  # 6.18 fixed point seconds
+    assert 0.19 <= elapsed < 0.6
+    assert 0 <= ((rtx - second) & 0xFFFFFF) / (1 << 18) < 0.5
+    assert [RtpPacket.parse(p).payload_type for p in writer.rtp] == [100, 100, 101]
+
+
+def test_audio_and_slots_without_it_carry_no_send_time(writer: CapturingWriter) -> None:
+    switches: list[Any] = []
+    slot = video_slot(writer, switches)
+    src = source("a")
+    slot.assign(src, 0.0)
+    assert feed(slot, src, packet(1, 0, 1, keyframe=True), 0.0) > 0
+    (data,) = writer.rtp
+    view = parse_rtp(data)
+    assert data[view.ext_start : view.ext_end] == bytes((0x10, ord("5"), 0, 0))
