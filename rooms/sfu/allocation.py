@@ -380,8 +380,8 @@ class DownlinkEstimator:
       with what arrives, and growing past it is what brought the fall).
       Except while ``blind`` (no video sent though some is wanted): after ``blind_hold`` s
       without a decrease the estimate grows by ``GROWTH`` past the REMB, to try the cheapest
-      video again; a fall during such a try doubles ``blind_hold`` (up to
-      ``BLIND_HOLD_MAX``).
+      video again, and keeps what it reached until a REMB falls; a fall during such a try
+      doubles ``blind_hold`` (up to ``BLIND_HOLD_MAX``).
     - Within the hold time the estimate does not rise at all (the margin over what is sent
       would take back what the decrease gave up).
     - A client that sends no REMB keeps ``initial`` unless it reports loss.
@@ -408,8 +408,8 @@ class DownlinkEstimator:
     """The last allocation sent no video though some is wanted (set by the room)."""
     blind_hold: float = BLIND_HOLD
     probing: bool = False
-    """The estimate grew past the REMB because the subscriber was ``blind``, and no
-    ``FOLLOW_REMB`` has passed without a fall since."""
+    """A try is on: the estimate grew past the REMB because the subscriber was ``blind``,
+    and no REMB has fallen since (nor has ``FOLLOW_REMB`` passed). It keeps its level."""
 
     def __post_init__(self) -> None:
         self.value = self.initial
@@ -452,13 +452,17 @@ class DownlinkEstimator:
                 if self.probing:
                     # The video it tried did not fit: wait longer before the next try.
                     self.blind_hold = min(BLIND_HOLD_MAX, self.blind_hold * 2)
+                    self.probing = False
             estimate = min(candidates)
             if estimate < self.value:
                 self.last_decrease = now
         elif remb is None:
             estimate = max(self.value, int(sent * KEEP_MARGIN) + KEEP_STEP)
         elif now - self.last_remb_fall < FOLLOW_REMB:
-            estimate = remb
+            # A try keeps what it reached until a REMB falls: the REMB of a subscriber just
+            # sent a video again rises with it only over seconds, and following it at once
+            # would take the video away again (and try again, every second).
+            estimate = max(remb, self.value) if self.probing else remb
             if self.blind and now - self.last_decrease >= self.blind_hold:
                 estimate = max(remb, int(self.value * GROWTH))
                 self.probing = True

@@ -481,6 +481,21 @@ def test_a_subscriber_sent_no_video_tries_the_cheapest_again_and_backs_off() -> 
     assert blind.blind_hold == 8.0
     # One that is sent video follows its REMB down and stays there (at the floor).
     assert run(following, steps)[1:] == [100_000] * 18
+    # A try that let a video through keeps its level while the REMB rises slowly with it,
+    # rather than taking the video away again at once; a fall ends it.
+    trying = DownlinkEstimator(initial=1_000_000, floor=100_000, ceiling=5_000_000)
+    trying.blind = True
+    run(trying, steps[:7])  # the fall at t=1, the try from t=5
+    assert trying.value == 132_248 and trying.probing
+    trying.blind = False  # a video fits: it is sent
+    for now, remb in ((7, 90_000), (8, 110_000), (9, 125_000)):
+        trying.on_remb(remb)
+        assert trying.update(140_000, float(now)) == 132_248
+    trying.on_remb(150_000)
+    assert trying.update(140_000, 10.0) == 150_000  # the REMB caught up: it rules again
+    trying.on_remb(100_000)
+    assert trying.update(140_000, 11.0) == 100_000  # a fall ends the try
+    assert not trying.probing and trying.blind_hold == 2 * BLIND_HOLD
     # FOLLOW_REMB without a fall: the hold is back to its first length.
     blind.on_remb(200_000)
     assert blind.update(200_000, 40.0) >= 200_000
