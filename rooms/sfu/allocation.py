@@ -348,14 +348,6 @@ REMB_FALL = 0.95
 # taking a layer the link cannot carry, and the next fall (measured on a 500 kbit/s link: a
 # video paused and resumed every few seconds).
 FOLLOW_REMB = 20.0
-# A subscriber sent no video at all (every one it wants dropped) receives only audio, and its
-# REMB (about 1.5 times what arrives) cannot rise past what audio earns: following it would
-# keep it without video for all of FOLLOW_REMB and longer (seen in the browser tests on a
-# busy machine: REMBs fell to the floor, no video for over 20 s). After this long (seconds)
-# without a decrease the estimate grows again to try the cheapest video; each fall that ends
-# such a try doubles the wait, up to BLIND_HOLD_MAX, until FOLLOW_REMB passes without one.
-BLIND_HOLD = HOLD_AFTER_DECREASE
-BLIND_HOLD_MAX = 32.0
 
 
 @dataclass(slots=True)
@@ -378,10 +370,6 @@ class DownlinkEstimator:
       While ``starved`` (a video below what its tile wants), the cap does not apply (but
       within ``FOLLOW_REMB`` of a REMB fall the REMB rules: the receiver's own estimate rises
       with what arrives, and growing past it is what brought the fall).
-      Except while ``blind`` (no video sent though some is wanted): after ``blind_hold`` s
-      without a decrease the estimate grows by ``GROWTH`` past the REMB, to try the cheapest
-      video again, and keeps what it reached until a REMB falls; a fall during such a try
-      doubles ``blind_hold`` (up to ``BLIND_HOLD_MAX``).
     - Within the hold time the estimate does not rise at all (the margin over what is sent
       would take back what the decrease gave up).
     - A client that sends no REMB keeps ``initial`` unless it reports loss.
@@ -404,12 +392,6 @@ class DownlinkEstimator:
     receiver's REMB only rises with what it receives, so a subscriber sent too little to earn
     the better layer would never get it (seen: a screen share's low layer dropped at
     178 kbit/s, and nothing ever came back)."""
-    blind: bool = False
-    """The last allocation sent no video though some is wanted (set by the room)."""
-    blind_hold: float = BLIND_HOLD
-    probing: bool = False
-    """A try is on: the estimate grew past the REMB because the subscriber was ``blind``,
-    and no REMB has fallen since (nor has ``FOLLOW_REMB`` passed). It keeps its level."""
 
     def __post_init__(self) -> None:
         self.value = self.initial
@@ -449,23 +431,13 @@ class DownlinkEstimator:
             if falling and remb is not None:
                 candidates.append(remb)
                 self.last_remb_fall = now
-                if self.probing:
-                    # The video it tried did not fit: wait longer before the next try.
-                    self.blind_hold = min(BLIND_HOLD_MAX, self.blind_hold * 2)
-                    self.probing = False
             estimate = min(candidates)
             if estimate < self.value:
                 self.last_decrease = now
         elif remb is None:
             estimate = max(self.value, int(sent * KEEP_MARGIN) + KEEP_STEP)
         elif now - self.last_remb_fall < FOLLOW_REMB:
-            # A try keeps what it reached until a REMB falls: the REMB of a subscriber just
-            # sent a video again rises with it only over seconds, and following it at once
-            # would take the video away again (and try again, every second).
-            estimate = max(remb, self.value) if self.probing else remb
-            if self.blind and now - self.last_decrease >= self.blind_hold:
-                estimate = max(remb, int(self.value * GROWTH))
-                self.probing = True
+            estimate = remb
         else:
             estimate = max(remb, int(sent * KEEP_MARGIN) + KEEP_STEP)
             if loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:
@@ -476,8 +448,5 @@ class DownlinkEstimator:
                 estimate = max(estimate, grown)
         if not (lossy or falling) and now - self.last_decrease < HOLD_AFTER_DECREASE:
             estimate = min(estimate, self.value)
-        if now - self.last_remb_fall >= FOLLOW_REMB:
-            self.blind_hold = BLIND_HOLD
-            self.probing = False
         self.value = max(self.floor, min(self.ceiling, estimate))
         return self.value

@@ -646,7 +646,6 @@ class SfuRoom:
         # the estimate grow past what is sent (a receiver's REMB only follows what it
         # receives: it could not otherwise); not one that merely waits out its hold.
         peer.downlink.starved = any(outcome(d, fits[d.slot]) != "as_wanted" for d in demands)
-        peer.downlink.blind = bool(demands) and all(fits[d.slot].allocated is None for d in demands)
         for mid, slot in slots.items():
             chosen = result[mid].chosen if mid in result else None
             target = groups[mid][chosen] if chosen is not None else None

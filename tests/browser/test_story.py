@@ -69,8 +69,8 @@ RECEIVING = """async () => {
 # How long remote videos may take to show (expect_remote_video). On this 2-core machine with
 # three Chromiums encoding and decoding, their receive-side estimates (REMB) can collapse to
 # the SFU's 100 kbit/s floor, which carries no video: the SFU drops the videos and brings them
-# back as its estimate grows again (a blind subscriber's tries, docs/simulcast.md), which
-# took more than 20 s in a CI run and in runs here with both cores kept busy.
+# back as its estimate grows again (docs/simulcast.md), which took more than 20 s in a CI run
+# and in runs here with both cores kept busy.
 VIDEO_SHOWN_TIMEOUT = 40_000
 
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import pytest
 
 from rooms.sfu.allocation import (
-    BLIND_HOLD,
     SCREEN_NOMINAL_FPS,
     DownlinkEstimator,
     Layer,
@@ -461,42 +460,3 @@ def test_what_a_held_slot_would_take_is_left_unused() -> None:
     assert given == {"a": 2, "b": 0}
     given, _ = steady(10_000_000, [a, b], history, 12.0)
     assert given == {"a": 2, "b": 1}  # b was never lowered by the budget: no wait
-
-
-def test_a_subscriber_sent_no_video_tries_the_cheapest_again_and_backs_off() -> None:
-    """Every video dropped: only audio arrives, and the receiver's REMB (about 1.5 times what
-    arrives) cannot rise past what audio earns. Following it would leave the subscriber
-    without video for all of FOLLOW_REMB; instead the estimate grows again after a hold, and
-    a fall during that try doubles the hold."""
-    blind = DownlinkEstimator(initial=1_000_000, floor=100_000, ceiling=5_000_000)
-    following = DownlinkEstimator(initial=1_000_000, floor=100_000, ceiling=5_000_000)
-    blind.blind = True
-    steps = [(1_000_000, 0, 1_000_000)] + [(80_000, 0, 40_000)] * 7 + [(60_000, 0, 40_000)] * 11
-    estimates = run(blind, steps)
-    # The REMB fell at t=1: the floor, held for BLIND_HOLD (to t=5), then 15 % a second.
-    assert estimates[:8] == [1_200_000] + [100_000] * 4 + [114_999, 132_248, 152_085]
-    # The REMB fell again during the try (t=8): the floor, and twice the hold (to t=16).
-    assert estimates[8:16] == [100_000] * 8
-    assert estimates[16:] == [114_999, 132_248, 152_085]
-    assert blind.blind_hold == 8.0
-    # One that is sent video follows its REMB down and stays there (at the floor).
-    assert run(following, steps)[1:] == [100_000] * 18
-    # A try that let a video through keeps its level while the REMB rises slowly with it,
-    # rather than taking the video away again at once; a fall ends it.
-    trying = DownlinkEstimator(initial=1_000_000, floor=100_000, ceiling=5_000_000)
-    trying.blind = True
-    run(trying, steps[:7])  # the fall at t=1, the try from t=5
-    assert trying.value == 132_248 and trying.probing
-    trying.blind = False  # a video fits: it is sent
-    for now, remb in ((7, 90_000), (8, 110_000), (9, 125_000)):
-        trying.on_remb(remb)
-        assert trying.update(140_000, float(now)) == 132_248
-    trying.on_remb(150_000)
-    assert trying.update(140_000, 10.0) == 150_000  # the REMB caught up: it rules again
-    trying.on_remb(100_000)
-    assert trying.update(140_000, 11.0) == 100_000  # a fall ends the try
-    assert not trying.probing and trying.blind_hold == 2 * BLIND_HOLD
-    # FOLLOW_REMB without a fall: the hold is back to its first length.
-    blind.on_remb(200_000)
-    assert blind.update(200_000, 40.0) >= 200_000
-    assert (blind.blind_hold, blind.probing) == (BLIND_HOLD, False)

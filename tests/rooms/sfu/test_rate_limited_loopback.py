@@ -50,15 +50,21 @@ async def test_a_rate_limited_subscriber_moves_to_the_lowest_layer_and_keeps_rec
         assert viewer.rembs_sent > 0 and viewer.estimate is not None
         assert viewer.estimate.decreases > 0
         # From 20 Mbit/s down to about the link's rate (it follows the REMB, which wobbles
-        # around what arrives: a moment's figure can be a little above the rate).
-        assert room.peers["viewer"].downlink.value < 1.25 * RATE
+        # around what arrives: a moment's figure can be a little above the rate). Waited
+        # for: on a busy machine the slot reached the lowest layer while the estimate was
+        # still coming down on the loss (268 kbit/s, 31 % lost, in one CI run).
+        downlink = room.peers["viewer"].downlink
+        assert await viewer.wait_until(lambda: downlink.value < 1.25 * RATE, timeout=20), downlink
         # And it keeps receiving there: decodable frames of the 80x60 layer go on arriving.
         assert await viewer.wait_until(lambda: stream.frame_size == (80, 60), timeout=15)
+        # (At this link's limit the estimate may dip below even that for a moment, and the
+        # video comes back after the upgrade hold: seen in full runs, the slot empty, and
+        # here, no 30 frames in 15 s in 1 of 6 runs on a quiet machine.)
         frames = stream.frames_decodable
-        assert await viewer.wait_until(lambda: stream.frames_decodable >= frames + 30, timeout=15)
-        # Still on the lowest layer. (At this link's limit the estimate
-        # may dip below even that for a moment on a busy machine, and the video comes back
-        # after the upgrade hold: seen once in a full run, the slot empty at this line.)
+        assert await viewer.wait_until(
+            lambda: stream.frames_decodable >= frames + 30, timeout=UPGRADE_HOLD + 15
+        )
+        # Still on the lowest layer.
         assert await viewer.wait_until(
             lambda: carried(room, "viewer") == ("l", 0), timeout=UPGRADE_HOLD + 5
         ), carried(room, "viewer")
