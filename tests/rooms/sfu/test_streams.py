@@ -81,7 +81,9 @@ def source(pid: str) -> Source:
     )
 
 
-def video_slot(writer: Any, switches: list[Any], *, rtx: bool = True) -> OutputSlot:
+def video_slot(
+    writer: Any, switches: list[Any], *, rtx: bool = True, abs_send_time_ext_id: int = 0
+) -> OutputSlot:
     return OutputSlot(
         subscriber_id="sub",
         mid="5",
@@ -94,6 +96,7 @@ def video_slot(writer: Any, switches: list[Any], *, rtx: bool = True) -> OutputS
         writer=writer,
         on_switch=lambda slot, src: switches.append(src),
         mid_ext_id=1,
+        abs_send_time_ext_id=abs_send_time_ext_id,
     )
 
 
@@ -291,20 +294,7 @@ def test_video_packets_carry_the_time_the_sfu_sent_them(writer: CapturingWriter)
     times each packet by it (without it, by the RTP timestamp: the publisher's capture clock,
     whose encoding jitter reads as queueing on the subscriber's link). Stamped as the packet
     goes out, also on an RTX answer; nothing else in the header moves."""
-    slot = OutputSlot(
-        subscriber_id="sub",
-        mid="5",
-        kind="video",
-        ssrc=4242,
-        rtx_ssrc=4343,
-        payload_type=100,
-        rtx_payload_type=101,
-        clock_rate=90000,
-        writer=writer,
-        on_switch=lambda slot, src: None,
-        mid_ext_id=1,
-        abs_send_time_ext_id=3,
-    )
+    slot = video_slot(writer, [], abs_send_time_ext_id=3)
     src = source("a")
     slot.assign(src, 0.0)
     # The capture clock says these were a second apart; the SFU sends them 0.2 s apart.
