@@ -108,7 +108,6 @@ def simulcast_rids(attributes: Sequence[str]) -> tuple[tuple[str, ...], int]:
     NegotiationError for simulcast that cannot be received."""
     send: list[str] | None = None
     declared: set[str] = set()
-    ext_id = 0
     for attr in attributes:
         name, _, value = attr.partition(":")
         if name == "simulcast":
@@ -119,10 +118,7 @@ def simulcast_rids(attributes: Sequence[str]) -> tuple[tuple[str, ...], int]:
             parts = value.split()
             if len(parts) >= 2 and parts[1] == "send":
                 declared.add(parts[0])
-        elif name == "extmap":
-            parts = value.split()
-            if len(parts) >= 2 and parts[1] == RID_URI:
-                ext_id = int(parts[0].split("/")[0]) if parts[0].split("/")[0].isdigit() else 0
+    ext_id = _extension_id(attributes, RID_URI)
     if send is None:
         return (), 0
     if not 1 <= len(send) <= MAX_SIMULCAST_LAYERS or len(set(send)) != len(send):
@@ -135,29 +131,38 @@ def simulcast_rids(attributes: Sequence[str]) -> tuple[tuple[str, ...], int]:
     return tuple(send), ext_id
 
 
+def _extension_id(attributes: Sequence[str], uri: str) -> int:
+    """The id an m-section's ``a=extmap`` gives header extension ``uri``, 0 when absent."""
+    for attr in attributes:
+        name, _, value = attr.partition(":")
+        parts = value.split()
+        if name == "extmap" and len(parts) >= 2 and parts[1] == uri:
+            number = parts[0].split("/")[0]
+            return int(number) if number.isdigit() else 0
+    return 0
+
+
 def transport_cc(attributes: Sequence[str]) -> int:
     """The id of the transport-wide sequence number extension an m-section offers, when it
     also offers transport-cc feedback for a payload type (``a=rtcp-fb:<pt> transport-cc``);
     0 otherwise."""
-    ext = 0
+    ext = _extension_id(attributes, TWCC_URI)
     feedback = False
     for attr in attributes:
         name, _, value = attr.partition(":")
         parts = value.split()
-        if name == "extmap" and len(parts) >= 2 and parts[1] == TWCC_URI:
-            number = parts[0].split("/")[0]
-            ext = int(number) if number.isdigit() and 1 <= int(number) <= 14 else 0
-        elif name == "rtcp-fb" and len(parts) == 2 and parts[1] == "transport-cc":
+        if name == "rtcp-fb" and len(parts) == 2 and parts[1] == "transport-cc":
             feedback = True
-    return ext if feedback else 0
+    return ext if feedback and 1 <= ext <= 14 else 0
 
 
 def complete_answer(answer_sdp: str, plans: Sequence[MediaPlan]) -> str:
     """Add what aiortc's answer lacks to the m-section of each published m-line that asks for
     it: the offered simulcast layers (the rtp-stream-id extension, ``a=rid:<id> recv`` and
     ``a=simulcast:recv``) and transport-cc (its extension and ``a=rtcp-fb:<pt>
-    transport-cc`` for the m-line's codec)."""
-    by_mid = {p.mid: p for p in plans if p.rids or p.twcc_ext_id}
+    transport-cc`` for the m-line's codec); and the rtp-stream-id extension of an inactive
+    video m-line that offers it (``plan_offer``)."""
+    by_mid = {p.mid: p for p in plans if p.rids or p.rid_ext_id or p.twcc_ext_id}
     if not by_mid:
         return answer_sdp
     out: list[str] = []
@@ -171,6 +176,8 @@ def complete_answer(answer_sdp: str, plans: Sequence[MediaPlan]) -> str:
             out.append(f"a=extmap:{current.rid_ext_id} {RID_URI}")
             out.extend(f"a=rid:{rid} recv" for rid in current.rids)
             out.append("a=simulcast:recv " + ";".join(current.rids))
+        elif current.role == "inactive" and 1 <= current.rid_ext_id <= 14:
+            out.append(f"a=extmap:{current.rid_ext_id} {RID_URI}")
         if current.twcc_ext_id and payload_type:
             out.append(f"a=extmap:{current.twcc_ext_id} {TWCC_URI}")
             out.append(f"a=rtcp-fb:{payload_type} transport-cc")
@@ -252,7 +259,12 @@ def plan_offer(
         elif direction == "recvonly" and m.port != 0:
             plans.append(MediaPlan(mid, kind, "slot", None, None))
         else:
-            plans.append(MediaPlan(mid, kind, "inactive", None, None))
+            # A stopped (or refused) share's m-line: should it publish again, in layers, the
+            # browser's next offer may only use the extensions negotiated for it, and
+            # Chromium refuses its own simulcast offer without rtp-stream-id (the whole
+            # connection was rebuilt on every second share of a call). The answer keeps it.
+            keep_rid = _extension_id(attributes.get(mid, []), RID_URI) if kind == "video" else 0
+            plans.append(MediaPlan(mid, kind, "inactive", None, None, rid_ext_id=keep_rid))
     slots = {
         k: sum(1 for p in plans if p.role == "slot" and p.kind == k) for k in ("audio", "video")
     }

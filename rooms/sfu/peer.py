@@ -60,6 +60,9 @@ logger = logging.getLogger(__name__)
 _SSRC = Struct("!I")
 _SEQ = Struct("!H")
 _PKT = _fast_ffi.new("fwd_pkt *")
+# SSRCs whose m-line and layer a peer remembers (``Peer.learnt_ssrcs``), the oldest forgotten
+# first: a few per share started, a client cannot grow it past this.
+MAX_LEARNT_SSRCS = 32
 """The packet being forwarded (the whole forwarding path is synchronous: one at a time)."""
 
 
@@ -120,6 +123,11 @@ class Peer:
         self.rtcp_ssrc = 0
         self.mid_ext_id = 0
         self.rid_ext_id = 0
+        # The m-line and layer each SSRC learnt from its packets' MID and rtp-stream-id
+        # extensions named (``_learn_ssrc``), kept after the stream goes: a browser stops
+        # sending those extensions once receiver reports acknowledged the SSRC, and a share
+        # started again on the same m-line comes back with the same SSRCs and without them.
+        self.learnt_ssrcs: dict[int, tuple[str, str | None]] = {}
         # The transport-wide sequence number extension's id and the arrivals it numbers, when
         # this peer publishes with transport-cc (rooms.sfu.twcc); None without.
         self.twcc_ext_id = 0
@@ -394,22 +402,34 @@ class Peer:
 
     def _learn_ssrc(self, data: bytes, ssrc: int, view: RtpView) -> Source | None:
         # Offers without a=ssrc lines (allowed with unified plan) are mapped by the MID
-        # header extension of the first packet.
+        # header extension of the first packet, simulcast layers by rtp-stream-id too; an
+        # SSRC seen that way before is mapped again without them (``learnt_ssrcs``).
         raw = find_extension(data, view, self.mid_ext_id)
-        if raw is None:
-            return None
-        source = self.sources_by_mid.get(raw.decode("ascii", "replace"))
+        learnt: tuple[str, str | None] | None = None
+        if raw is not None:
+            mid = raw.decode("ascii", "replace")
+        else:
+            learnt = self.learnt_ssrcs.get(ssrc)
+            if learnt is None:
+                return None
+            mid = learnt[0]
+        source = self.sources_by_mid.get(mid)
+        name: str | None = None
         if source is not None and source.rid is not None:
             # A simulcast layer: which one, the rtp-stream-id extension says.
             rid = find_extension(data, view, self.rid_ext_id) if self.rid_ext_id else None
-            if rid is None:
-                return None
-            name = rid.decode("ascii", "replace")
+            if rid is not None:
+                name = rid.decode("ascii", "replace")
+            elif learnt is not None:
+                name = learnt[1]
             source = next((layer for layer in source.layers if layer.rid == name), None)
         if source is None or (source.ssrc is not None and source.ssrc in self.sources_by_ssrc):
             return None
         source.ssrc = ssrc
         self.sources_by_ssrc[ssrc] = source
+        if len(self.learnt_ssrcs) >= MAX_LEARNT_SSRCS:
+            del self.learnt_ssrcs[next(iter(self.learnt_ssrcs))]
+        self.learnt_ssrcs[ssrc] = (mid, name)
         return source
 
     def on_rtcp(self, data: bytes) -> None:

@@ -109,8 +109,13 @@ def test_a_screen_share_is_its_own_tile_large_and_uncropped_and_goes_away(
     security = alice.locator("#panel-security")
     security.get_by_label("Several people can share at once").check()
     bob.wait_for_function("() => window.roomsDebug.snapshot.room.several_screen_shares")
+    # His refused share's m-line is reused, on the same connection (Chromium refused its own
+    # offer of layers on an m-line whose answer had left out rtp-stream-id, and the page
+    # rebuilt the whole connection: everyone's video blinked out for him).
+    bob.evaluate("() => { window.roomsDebug.media.pc.testMark = 'before-second-share' }")
     bob.get_by_role("button", name="Share your screen").click()
     wait_for_tile_video(alice, "screen", bob_id)
+    assert bob.evaluate("() => window.roomsDebug.media.pc.testMark") == "before-second-share"
     wait_for_tile_video(bob, "screen", alice_id)
     expect(bob.locator("#grid .tile--screen")).to_have_count(2)
     shot(alice, "31b-two-screen-shares")

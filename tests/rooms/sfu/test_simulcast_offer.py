@@ -170,3 +170,22 @@ def test_transport_cc_that_cannot_work_is_left_out(extra: str) -> None:
     assert plans[0].twcc_ext_id == 0
     answer = "v=0\r\nm=video 9 X 96\r\na=mid:1\r\na=recvonly\r\n"
     assert complete_answer(answer, plans) == answer
+
+
+def test_a_stopped_share_keeps_the_stream_id_extension_for_the_next_share() -> None:
+    """A browser's offer may only use the extensions negotiated for an m-line before: the
+    answer to a stopped (inactive) share keeps rtp-stream-id, so that sharing again in layers
+    is an offer Chromium accepts (it refused its own and rebuilt the connection)."""
+    stopped = m_line("video", "2", "inactive") + RID_EXT
+    plans = plan_offer(offer(m_line("audio", "0", "sendonly"), camera(), stopped), screen_mids=())
+    answer = (
+        "v=0\r\nm=audio 9 X 96\r\na=mid:0\r\na=recvonly\r\n"
+        "m=video 9 X 96\r\na=mid:1\r\na=recvonly\r\n"
+        "m=video 9 X 96\r\na=mid:2\r\na=inactive\r\n"
+    )
+    sections = complete_answer(answer, plans).split("m=")
+    assert sections[3].endswith(f"a=inactive\r\na=extmap:4 {RID_URI}\r\n")
+    assert "simulcast" not in sections[3]
+    # Nothing for an inactive m-line that does not offer it, nor for audio.
+    bare = plan_offer(offer(m_line("video", "1", "inactive")), screen_mids=())
+    assert complete_answer(answer, bare) == answer
