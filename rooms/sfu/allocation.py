@@ -266,7 +266,13 @@ def remember(
     now: float,
 ) -> dict[S, SlotHistory[K]]:
     """The slots' history after ``result``: a slot that went down below what its tile wants
-    (the budget's doing, not a smaller tile's) was lowered now."""
+    (the budget's doing, not a smaller tile's) was lowered now, unless a video nobody in
+    ``history`` showed arrived with it (a screen share that starts, a new speaker): a link
+    that did not change is no wobble to wait out, and the slot goes up again as soon as the
+    estimate has room for it. (A presenter's camera thumbnail, dropped when her share
+    arrived, stayed away for the whole hold, seen in the browser test.)"""
+    shown = {h.source for h in history.values()}
+    arrival = bool(history) and any(d.source not in shown for d in demands)
     after: dict[S, SlotHistory[K]] = {}
     for d in demands:
         given = result[d.slot]
@@ -275,7 +281,8 @@ def remember(
             after[d.slot] = SlotHistory(d.source, given.allocated, float("-inf"))
             continue
         lowered_at = before.lowered_at
-        if _rank(given.allocated) < _rank(before.allocated) and outcome(d, given) != "as_wanted":
+        lowered = _rank(given.allocated) < _rank(before.allocated)
+        if lowered and outcome(d, given) != "as_wanted" and not arrival:
             lowered_at = now
         after[d.slot] = SlotHistory(d.source, given.allocated, lowered_at)
     return after

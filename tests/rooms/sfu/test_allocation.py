@@ -460,3 +460,22 @@ def test_what_a_held_slot_would_take_is_left_unused() -> None:
     assert given == {"a": 2, "b": 0}
     given, _ = steady(10_000_000, [a, b], history, 12.0)
     assert given == {"a": 2, "b": 1}  # b was never lowered by the budget: no wait
+
+
+def test_a_video_pushed_out_by_one_that_arrives_comes_back_without_waiting() -> None:
+    """A presenter's camera thumbnail is dropped when her share arrives on a downlink that
+    cannot carry both; the link did not get worse, so the camera is not held: it is back as
+    soon as the estimate has room. A later fall of the estimate is held as before."""
+    camera = demand("cam", tile=(160, 120), source="alice-camera")
+    share = demand("share", tile=(1280, 720), prominent=True, source="alice-screen")
+    history: dict[str, SlotHistory[str]] = {}
+    given, history = steady(150_000, [camera], history, 0.0)
+    assert given == {"cam": 0}
+    given, history = steady(150_000, [share, camera], history, 1.0)
+    assert given == {"share": 0, "cam": None}  # the share at its lowest, the camera out
+    given, history = steady(250_000, [share, camera], history, 2.0)
+    assert given == {"share": 0, "cam": 0}  # back a second later, not after UPGRADE_HOLD
+    given, history = steady(150_000, [share, camera], history, 3.0)
+    assert given == {"share": 0, "cam": None}  # the estimate fell: held this time
+    given, history = steady(250_000, [share, camera], history, 5.0)
+    assert given == {"share": 0, "cam": None}
