@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rooms.mediabot.bot import Bot, ReceivedStream, _sfu_child
 from rooms.mediabot.shaper import LinkSpec, UdpShaper, shape_signaling
@@ -216,24 +216,49 @@ PAUSE = 5.0
 """A gap this long is a pause (WebRTC's ``totalPausesDuration``), not a freeze."""
 
 
-def freezes(times: Sequence[float], start: float, end: float) -> list[tuple[float, float]]:
-    """The freezes of one stream in [start, end] (``times``: when its frames were played
-    out), as WebRTC's getStats counts them: a gap between frames longer than
+class Gap(NamedTuple):
+    """A gap between played frames, as far as it lies in a window."""
+
+    at: float
+    """When it began (the window's start if before it)."""
+    length: float
+    """How much of the window it took."""
+    whole: float
+    """How long it was in all, from the frame before it (or, when none came before, from when
+    the stream began) to the frame after it (or the window's end): what tells a freeze from
+    a pause. A stream that was paused before the window and resumed a second into it was
+    paused, not frozen for that second."""
+
+    @property
+    def pause(self) -> bool:
+        return self.whole >= PAUSE
+
+
+def freezes(
+    times: Sequence[float], start: float, end: float, since: float | None = None
+) -> list[Gap]:
+    """The freezes and pauses of one stream in [start, end] (``times``: when its frames were
+    played out), as WebRTC's getStats counts them: a gap between frames longer than
     max(3 x mean frame interval, mean + 150 ms), the mean over the window. The window's
     edges count as frames (a stream that stops, or shows nothing, is frozen to the edge).
-    Each freeze as (when it began, how long it lasted). getStats counts a gap of ``PAUSE``
-    or more as a pause, not a freeze (the sender stopped, as the SFU does with a video that
-    does not fit): the callers split them."""
+    getStats counts a gap of ``PAUSE`` or more as a pause, not a freeze (the sender stopped,
+    as the SFU does with a video that does not fit): ``Gap.pause``. ``since``: when the
+    stream began (``ReceivedStream.created``); one that showed nothing before the window has
+    been without frames since then (else: since the window's start)."""
     inside = [t for t in times if start <= t <= end]
     before = [t for t in times if t < start]
-    points = [before[-1] if before else start, *inside, end]
-    gaps = [(max(a, start), min(b, end) - max(a, start)) for a, b in itertools.pairwise(points)]
+    began = start if since is None else min(since, start)
+    points = [before[-1] if before else began, *inside, end]
     frames = len(inside)
     if frames < 2:
-        return [(start, end - start)]
+        return [Gap(start, end - start, end - points[0])]
     mean = (inside[-1] - inside[0]) / (frames - 1)
     threshold = max(3 * mean, mean + 0.150)
-    return [(at, gap) for at, gap in gaps if gap > threshold]
+    return [
+        Gap(max(a, start), b - max(a, start), b - a)
+        for a, b in itertools.pairwise(points)
+        if b - max(a, start) > threshold
+    ]
 
 
 def played(stream: ReceivedStream) -> list[float]:
@@ -267,9 +292,9 @@ def received(bot: Bot, first: Snapshot, last: Snapshot) -> dict[str, Any]:
     for s in bot.streams("video"):
         sized = last.sized[s.mid] - first.sized.get(s.mid, Counter())
         size = sized.most_common(1)[0][0] if sized else (0, 0)
-        gaps = [gap for _, gap in freezes(played(s), first.at, last.at)]
-        frozen = [gap for gap in gaps if gap < PAUSE]
-        paused = [gap for gap in gaps if gap >= PAUSE]
+        found = freezes(played(s), first.at, last.at, s.created)
+        frozen = [gap.length for gap in found if not gap.pause]
+        paused = [gap.length for gap in found if gap.pause]
         streams.append(
             {
                 "mid": s.mid,
@@ -278,6 +303,8 @@ def received(bot: Bot, first: Snapshot, last: Snapshot) -> dict[str, Any]:
                 "frozen_pct": round(100 * sum(frozen) / window, 2),
                 "longest_freeze_s": round(max(frozen, default=0.0), 3),
                 "paused_pct": round(100 * sum(paused) / window, 2),
+                # Each gap (a freeze or a pause) as (s into the window, how long it lasted).
+                "gaps": [(round(gap.at - first.at, 2), round(gap.length, 2)) for gap in found],
             }
         )
     frozen_pcts: list[float] = [s["frozen_pct"] for s in streams]
@@ -486,7 +513,7 @@ async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
         followed = next(
             (t - drop_at for t, v in trace if t >= drop_at and v <= args.rate_after), None
         )
-        video = [freezes(played(s), before.at, after.at) for s in bot.streams("video")]
+        video = [freezes(played(s), before.at, after.at, s.created) for s in bot.streams("video")]
         audio_gaps = [
             max(
                 (
@@ -509,13 +536,13 @@ async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
             "estimate_followed_s": None if followed is None else round(followed, 2),
             "estimate_end_kbps": round(trace[-1][1] / 1e3),
             "longest_video_freeze_s": round(
-                max((gap for f in video for _, gap in f if gap < PAUSE), default=0.0), 3
+                max((gap.length for f in video for gap in f if not gap.pause), default=0.0), 3
             ),
             "longest_video_pause_s": round(
-                max((gap for f in video for _, gap in f if gap >= PAUSE), default=0.0), 3
+                max((gap.length for f in video for gap in f if gap.pause), default=0.0), 3
             ),
             "video_freezes_at": sorted(
-                (round(at - drop_at, 2), round(gap, 3)) for f in video for at, gap in f
+                (round(gap.at - drop_at, 2), round(gap.length, 3)) for f in video for gap in f
             ),
             "video_freezes": sum(len(f) for f in video),
             "longest_audio_gap_s": round(max(audio_gaps, default=0.0), 3),

@@ -143,6 +143,8 @@ class ReceivedStream:
     """The RTP timestamps of the frames in ``frame_times`` (video)."""
     frame_size: tuple[int, int] = (0, 0)
     """The picture size of the last keyframe received (from its VP8 header, no decoder)."""
+    created: float = field(default_factory=time.monotonic)
+    """When the stream was negotiated (``time.monotonic``): from then on it could show."""
     sized_bytes: Counter[tuple[int, int]] = field(default_factory=Counter)
     """Payload bytes of decodable frames, by the picture size they had."""
     _pending: dict[int, Part] = field(default_factory=dict)
