@@ -420,11 +420,18 @@ async def slow_run(args: argparse.Namespace, rate: float | None) -> dict[str, An
         last = [snapshot(bot) for bot in bots]
         estimate = await sfu.call("downlink", f"p{slow}")
         subscribers = [received(bot, a, b) for bot, a, b in zip(bots, first, last, strict=True)]
+        audio = [s.mid for s in bots[slow].streams("audio")]
         return {
             "limit_kbps": None if rate is None else round(rate / 1e3),
             "slow_subscriber": slow,
             "slow_estimate_kbps": round(int(str(estimate)) / 1e3),
+            # The join (until the window) and the window apart: what the link's queue dropped
+            # then, and the audio packets the limited subscriber lost.
             "link_overflowed": shaper.down_link.overflowed,
+            "join_audio_lost": sum(first[slow].lost.get(mid, 0) for mid in audio),
+            "window_audio_lost": sum(
+                last[slow].lost[mid] - first[slow].lost.get(mid, 0) for mid in audio
+            ),
             "estimate_trace_kbps": [round(v / 1e3) for v in trace],
             "subscribers": subscribers,
         }
@@ -457,7 +464,11 @@ def slow_summary(limited: dict[str, Any], free: dict[str, Any]) -> dict[str, Any
         "slow_frozen_pct": s["frozen_pct"],
         "slow_frozen_pct_worst_stream": s["frozen_pct_worst"],
         "slow_paused_streams": s["paused_streams"],
+        "slow_paused_pct": s["paused_pct"],
         "slow_estimate_kbps": limited["slow_estimate_kbps"],
+        "slow_link_overflowed": limited["link_overflowed"],
+        "slow_join_audio_lost": limited["join_audio_lost"],
+        "slow_window_audio_lost": limited["window_audio_lost"],
         "unimpaired_slow_video_kbps": free["subscribers"][slow]["video_kbps"],
         "others_kbps_ratio_min": round(min(ratios), 3),
         "others_kbps_ratio_max": round(max(ratios), 3),
@@ -583,7 +594,11 @@ SUMMARY_KEYS = {
         "slow_frozen_pct",
         "slow_frozen_pct_worst_stream",
         "slow_paused_streams",
+        "slow_paused_pct",
         "slow_estimate_kbps",
+        "slow_link_overflowed",
+        "slow_join_audio_lost",
+        "slow_window_audio_lost",
         "others_kbps_ratio_min",
         "others_kbps_ratio_max",
         "others_same_size_pct",
