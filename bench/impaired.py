@@ -225,9 +225,10 @@ class Gap(NamedTuple):
     """How much of the window it took."""
     whole: float
     """How long it was in all, from the frame before it (or, when none came before, from when
-    the stream began) to the frame after it (or the window's end): what tells a freeze from
-    a pause. A stream that was paused before the window and resumed a second into it was
-    paused, not frozen for that second."""
+    the stream began) to the frame after it (or, when none came, as long as it was looked
+    at): what tells a freeze from a pause. A stream that was paused before the window and
+    resumed a second into it was paused, not frozen for that second; one paused 3 s before
+    the window's end and back 4 s after it was paused too."""
 
     @property
     def pause(self) -> bool:
@@ -235,29 +236,39 @@ class Gap(NamedTuple):
 
 
 def freezes(
-    times: Sequence[float], start: float, end: float, since: float | None = None
+    times: Sequence[float],
+    start: float,
+    end: float,
+    since: float | None = None,
+    until: float | None = None,
 ) -> list[Gap]:
     """The freezes and pauses of one stream in [start, end] (``times``: when its frames were
     played out), as WebRTC's getStats counts them: a gap between frames longer than
     max(3 x mean frame interval, mean + 150 ms), the mean over the window. The window's
     edges count as frames (a stream that stops, or shows nothing, is frozen to the edge).
     getStats counts a gap of ``PAUSE`` or more as a pause, not a freeze (the sender stopped,
-    as the SFU does with a video that does not fit): ``Gap.pause``. ``since``: when the
-    stream began (``ReceivedStream.created``); one that showed nothing before the window has
-    been without frames since then (else: since the window's start)."""
+    as the SFU does with a video that does not fit): ``Gap.pause``, judged by the whole gap,
+    also where it lies partly outside the window. ``since``: when the stream began
+    (``ReceivedStream.created``); one that showed nothing before the window has been without
+    frames since then (else: since the window's start). ``until``: how long after the window
+    its frames were still looked at (``times`` holds those too); a gap still open at the
+    window's end lasts to the first frame after it, or at least until then (else: to the
+    window's end)."""
     inside = [t for t in times if start <= t <= end]
     before = [t for t in times if t < start]
+    later = [t for t in times if t > end]
     began = start if since is None else min(since, start)
-    points = [before[-1] if before else began, *inside, end]
+    closed = later[0] if later else max(end, until if until is not None else end)
+    points = [before[-1] if before else began, *inside, closed]
     frames = len(inside)
     if frames < 2:
-        return [Gap(start, end - start, end - points[0])]
+        return [Gap(start, end - start, closed - points[0])]
     mean = (inside[-1] - inside[0]) / (frames - 1)
     threshold = max(3 * mean, mean + 0.150)
     return [
-        Gap(max(a, start), b - max(a, start), b - a)
+        Gap(max(a, start), min(b, end) - max(a, start), b - a)
         for a, b in itertools.pairwise(points)
-        if b - max(a, start) > threshold
+        if b - a > threshold and min(b, end) > max(a, start)
     ]
 
 
@@ -284,15 +295,17 @@ def snapshot(bot: Bot) -> Snapshot:
     )
 
 
-def received(bot: Bot, first: Snapshot, last: Snapshot) -> dict[str, Any]:
+def received(
+    bot: Bot, first: Snapshot, last: Snapshot, until: float | None = None
+) -> dict[str, Any]:
     """One subscriber's video between two snapshots: its bitrate, and per stream the picture
-    size most of its bytes had, its bitrate and its freezes."""
+    size most of its bytes had, its bitrate and its freezes (``until``: as in ``freezes``)."""
     window = last.at - first.at
     streams: list[dict[str, Any]] = []
     for s in bot.streams("video"):
         sized = last.sized[s.mid] - first.sized.get(s.mid, Counter())
         size = sized.most_common(1)[0][0] if sized else (0, 0)
-        found = freezes(played(s), first.at, last.at, s.created)
+        found = freezes(played(s), first.at, last.at, s.created, until)
         frozen = [gap.length for gap in found if not gap.pause]
         paused = [gap.length for gap in found if gap.pause]
         streams.append(
@@ -419,7 +432,13 @@ async def slow_run(args: argparse.Namespace, rate: float | None) -> dict[str, An
             await asyncio.sleep(0.5)
         last = [snapshot(bot) for bot in bots]
         estimate = await sfu.call("downlink", f"p{slow}")
-        subscribers = [received(bot, a, b) for bot, a, b in zip(bots, first, last, strict=True)]
+        # A gap still open at the window's end is judged by its whole length: frames are
+        # looked at for a pause's length more.
+        await asyncio.sleep(PAUSE)
+        until = time.monotonic()
+        subscribers = [
+            received(bot, a, b, until) for bot, a, b in zip(bots, first, last, strict=True)
+        ]
         audio = [s.mid for s in bots[slow].streams("audio")]
         return {
             "limit_kbps": None if rate is None else round(rate / 1e3),
@@ -524,7 +543,11 @@ async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
         followed = next(
             (t - drop_at for t, v in trace if t >= drop_at and v <= args.rate_after), None
         )
-        video = [freezes(played(s), before.at, after.at, s.created) for s in bot.streams("video")]
+        await asyncio.sleep(PAUSE)  # as in slow_run: a gap open at the end is judged whole
+        until = time.monotonic()
+        video = [
+            freezes(played(s), before.at, after.at, s.created, until) for s in bot.streams("video")
+        ]
         audio_gaps = [
             max(
                 (
@@ -537,7 +560,7 @@ async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
             )
             for s in bot.streams("audio")
         ]
-        late = received(bot, middle, after)  # the second half after the drop
+        late = received(bot, middle, after, until)  # the second half after the drop
         return {
             "rate_before_kbps": round(args.rate_before / 1e3),
             "rate_after_kbps": round(args.rate_after / 1e3),

@@ -57,3 +57,21 @@ def test_a_stream_that_shows_nothing_is_frozen_or_paused_to_the_edges() -> None:
     (gap,) = freezes(frames(0.0, 18.0), 0.0, 20.0)
     assert gap.length == pytest.approx(2.0, abs=0.07)
     assert not gap.pause
+
+
+def test_a_gap_open_at_the_window_end_is_judged_by_its_whole_length() -> None:
+    """Stopped 2 s before the end: back 1 s after it, a 3 s freeze; back 4 s after it, or not
+    back 5 s after it, a pause. Only the 2 s in the window count toward its time."""
+    before = frames(0.0, 18.0)
+    (gap,) = freezes(before + frames(21.0, 25.0), 0.0, 20.0, until=25.0)
+    assert (gap.length, gap.whole, gap.pause) == (
+        pytest.approx(2.0, abs=0.07),
+        pytest.approx(3.0, abs=0.07),
+        False,
+    )
+    (gap,) = freezes(before + frames(24.0, 25.0), 0.0, 20.0, until=25.0)
+    assert gap.pause and gap.length == pytest.approx(2.0, abs=0.07)
+    (gap,) = freezes(before, 0.0, 20.0, until=25.0)
+    assert gap.pause and gap.whole == pytest.approx(7.0, abs=0.07)
+    # Frames after the window do not count in it: no gap when it ran to the end.
+    assert freezes(frames(0.0, 25.0), 0.0, 20.0, until=25.0) == []
