@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import datetime as dt
 import itertools
@@ -243,7 +244,7 @@ def freezes(
     until: float | None = None,
 ) -> list[Gap]:
     """The freezes and pauses of one stream in [start, end] (``times``: when its frames were
-    played out), as WebRTC's getStats counts them: a gap between frames longer than
+    played out, in order), as WebRTC's getStats counts them: a gap between frames longer than
     max(3 x mean frame interval, mean + 150 ms), the mean over the window. The window's
     edges count as frames (a stream that stops, or shows nothing, is frozen to the edge).
     getStats counts a gap of ``PAUSE`` or more as a pause, not a freeze (the sender stopped,
@@ -254,12 +255,14 @@ def freezes(
     its frames were still looked at (``times`` holds those too); a gap still open at the
     window's end lasts to the first frame after it, or at least until then (else: to the
     window's end)."""
-    inside = [t for t in times if start <= t <= end]
-    before = [t for t in times if t < start]
-    later = [t for t in times if t > end]
-    began = start if since is None else min(since, start)
-    closed = later[0] if later else max(end, until if until is not None else end)
-    points = [before[-1] if before else began, *inside, closed]
+    first = bisect.bisect_left(times, start)
+    after = bisect.bisect_right(times, end)
+    inside = times[first:after]
+    created = start if since is None else min(since, start)
+    last_look = end if until is None else max(end, until)
+    began = times[first - 1] if first else created
+    closed = times[after] if after < len(times) else last_look
+    points = [began, *inside, closed]
     frames = len(inside)
     if frames < 2:
         return [Gap(start, end - start, closed - points[0])]
@@ -270,6 +273,13 @@ def freezes(
         for a, b in itertools.pairwise(points)
         if b - a > threshold and min(b, end) > max(a, start)
     ]
+
+
+async def look_past_window() -> float:
+    """Let frames arrive for a pause's length after a window, so that a gap still open at
+    its end is judged by its whole length (``freezes``' ``until``, returned)."""
+    await asyncio.sleep(PAUSE)
+    return time.monotonic()
 
 
 def played(stream: ReceivedStream) -> list[float]:
@@ -432,10 +442,7 @@ async def slow_run(args: argparse.Namespace, rate: float | None) -> dict[str, An
             await asyncio.sleep(0.5)
         last = [snapshot(bot) for bot in bots]
         estimate = await sfu.call("downlink", f"p{slow}")
-        # A gap still open at the window's end is judged by its whole length: frames are
-        # looked at for a pause's length more.
-        await asyncio.sleep(PAUSE)
-        until = time.monotonic()
+        until = await look_past_window()
         subscribers = [
             received(bot, a, b, until) for bot, a, b in zip(bots, first, last, strict=True)
         ]
@@ -543,8 +550,7 @@ async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
         followed = next(
             (t - drop_at for t, v in trace if t >= drop_at and v <= args.rate_after), None
         )
-        await asyncio.sleep(PAUSE)  # as in slow_run: a gap open at the end is judged whole
-        until = time.monotonic()
+        until = await look_past_window()
         video = [
             freezes(played(s), before.at, after.at, s.created, until) for s in bot.streams("video")
         ]
