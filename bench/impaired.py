@@ -372,7 +372,13 @@ class SfuProcess:
 
 
 async def simulcast_room(
-    sfu: SfuProcess, people: int, shaped: int, shaper: UdpShaper, *, feedback: str
+    sfu: SfuProcess,
+    people: int,
+    shaped: int,
+    shaper: UdpShaper,
+    *,
+    feedback: str,
+    keyframe_every: int = 1,
 ) -> list[Bot]:
     """``people`` simulcast bots in one room, each reporting what it receives (receiver
     reports: ``Bot(feedback=True)``); bot ``shaped`` reaches the SFU through ``shaper``.
@@ -405,6 +411,7 @@ async def simulcast_room(
             feedback=True,
             remb=feedback == "remb-all" or (feedback == "remb" and i == shaped),
             ice_addresses=ADDRESSES,
+            keyframe_every=keyframe_every,
         )
         bots.append(bot)
         await bot.start(timeout=30)
@@ -433,7 +440,14 @@ async def slow_run(args: argparse.Namespace, rate: float | None) -> dict[str, An
     slow = args.people - 1
     bots: list[Bot] = []
     try:
-        bots = await simulcast_room(sfu, args.people, slow, shaper, feedback=args.feedback)
+        bots = await simulcast_room(
+            sfu,
+            args.people,
+            slow,
+            shaper,
+            feedback=args.feedback,
+            keyframe_every=args.keyframe_every,
+        )
         await asyncio.sleep(args.settle)
         first = [snapshot(bot) for bot in bots]
         trace: list[int] = []  # the limited subscriber's downlink estimate, each 0.5 s
@@ -528,7 +542,14 @@ async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
     pid = f"p{dropped}"
     bots: list[Bot] = []
     try:
-        bots = await simulcast_room(sfu, args.people, dropped, shaper, feedback=args.feedback)
+        bots = await simulcast_room(
+            sfu,
+            args.people,
+            dropped,
+            shaper,
+            feedback=args.feedback,
+            keyframe_every=args.keyframe_every,
+        )
         bot = bots[dropped]
         await asyncio.sleep(args.settle)
         loop = asyncio.get_running_loop()
@@ -687,6 +708,15 @@ def main(argv: list[str] | None = None) -> None:
         choices=("rr", "remb", "remb-all"),
         default="remb",
         help="slow and drop: which bots send REMB besides receiver reports (simulcast_room)",
+    )
+    parser.add_argument(
+        "--keyframe-every",
+        type=int,
+        choices=range(1, 61),
+        default=1,
+        metavar="SECONDS",
+        help="slow and drop: seconds between the bots' own keyframes (1: the clip every other "
+        "benchmark uses; more: closer to a browser, which keys only when asked)",
     )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
     args = parser.parse_args(argv)

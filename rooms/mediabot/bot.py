@@ -108,8 +108,9 @@ ESTIMATE_INTERVAL = 0.1
 FRAME_TIMES = 15 * 600
 """Arrival times of decodable frames kept per stream (ten minutes at 15 fps)."""
 JITTER_WAIT = 0.3
-"""How long a receiver waits for a missing packet (a retransmission may bring it) before it
-gives the frame up, as a browser's jitter buffer does; then it asks for a keyframe."""
+"""How long a receiver waits for a missing packet (a retransmission may bring it), from when a
+later packet showed it missing, before it gives the frame up, as a browser's jitter buffer
+does; then it asks for a keyframe. A frame still arriving with no hole is waited for."""
 MAX_PENDING = 512
 VIDEO_HISTORY = 512
 
@@ -166,6 +167,20 @@ class ReceivedStream:
 PACING_FACTOR = 2.5
 """Like libwebrtc's pacer: a paced sender spends at most 2.5 times its media bitrate."""
 PACE_INTERVAL = 0.01
+
+
+def hole_noticed(pending: dict[int, Part], first: int) -> float | None:
+    """When a receiver could first tell a packet was missing from the frame at ``first``: the
+    earliest arrival among the packets past the first hole in the run of sequence numbers from
+    ``first``; None when the run has no hole (the frame is still arriving, as a keyframe paced
+    over more than ``JITTER_WAIT`` does: a browser's packet buffer waits for it, it has nothing
+    to NACK)."""
+    seq, run = first, 0
+    while seq in pending:
+        seq, run = (seq + 1) & 0xFFFF, run + 1
+    if run == len(pending):
+        return None
+    return min(p.arrived for s, p in pending.items() if seq_delta(s, seq) > 0)
 
 
 def clip_bitrate(clip_: Clip) -> float:
@@ -267,6 +282,7 @@ class Bot:
         feedback: bool = False,
         remb: bool = False,
         transport_cc: bool = False,
+        keyframe_every: int = 1,
     ) -> None:
         self.name = name
         self.signaling = signaling
@@ -276,10 +292,14 @@ class Bot:
         self.publish_video = publish_video
         self.decode = decode
         self.pace = pace
-        self.clip: Clip = clip(variant)
+        # ``keyframe_every``: seconds between the clip's own keyframes (more than one: closer
+        # to a browser, whose encoder keys only when asked).
+        self.clip: Clip = clip(variant, keyframe_every)
         # Video in simulcast layers (lowest first, like a browser's camera scaled by 4, 2, 1),
         # each its own SSRC and RTP stream id, announced with a=rid / a=simulcast.
-        self.layers: tuple[Clip, ...] = layered_clip(variant) if simulcast else (self.clip,)
+        self.layers: tuple[Clip, ...] = (
+            layered_clip(variant, keyframe_every) if simulcast else (self.clip,)
+        )
         self.simulcast = simulcast
         # What each layer sends (bit/s), and what it needs at least to be started: the grant
         # (REMB) the SFU sends funds layers from the lowest up, as a browser's does.
@@ -509,6 +529,7 @@ class Bot:
             first = stream._next_seq
             head = pending.get(first)
             seqs: list[int] = []
+            truncated = head is not None and not head.start
             if head is not None and head.start:
                 seq = first
                 while (part := pending.get(seq)) is not None and part.timestamp == head.timestamp:
@@ -517,15 +538,18 @@ class Bot:
                         break
                     seq = (seq + 1) & 0xFFFF
                 else:
+                    # Another frame's packet right after this one's last: it cannot complete.
+                    truncated = part is not None
                     seqs = []
             if seqs:
                 parts = [pending.pop(s) for s in seqs]
                 stream._next_seq = (seqs[-1] + 1) & 0xFFFF
                 self._on_frame(stream, parts, now)
                 continue
-            oldest = min(p.arrived for p in pending.values())
-            if now - oldest < JITTER_WAIT and len(pending) < MAX_PENDING:
-                return  # wait for the missing packet
+            if not truncated and len(pending) < MAX_PENDING:
+                noticed = hole_noticed(pending, first)
+                if noticed is None or now - noticed < JITTER_WAIT:
+                    return  # still arriving, or waiting for the missing packet
             # Give the frame up: go on at the next frame start after it.
             stream.frames_skipped += 1
             stream._decodable = False
@@ -731,7 +755,7 @@ class Bot:
                 next_video += frame_interval
                 self.frames_sent += 1
                 if self._keyframe_requested:
-                    # Jump to the clip's next keyframe (the looped clip has one every second).
+                    # Jump to the clip's next keyframe (as an encoder keys on request).
                     self._keyframe_requested = False
                     n = len(clip_.video_frames)
                     pos = v_index % n

@@ -1,9 +1,10 @@
 """Short pre-encoded media clips for the bot (encoded once per process, then only looped).
 
 ``clip(variant)`` encodes ~2 s of VP8 video (a moving pattern whose brightness depends on the
-variant) and Opus audio (a tone whose pitch depends on the variant). At run time the bot only
-packetizes these bytes. Because the SFU forwards payloads untouched, a receiver can tell which
-clip (and so which publisher) a frame or audio packet came from by its digest: ``identify``.
+variant; a keyframe every second, or every ``keyframe_every`` seconds in a clip that long) and
+Opus audio (a tone whose pitch depends on the variant). At run time the bot only packetizes
+these bytes. Because the SFU forwards payloads untouched, a receiver can tell which clip (and
+so which publisher) a frame or audio packet came from by its digest: ``identify``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ HEIGHT = 240
 FPS = 15
 SECONDS = 2
 KEYFRAME_INTERVAL = 15
+"""Frames between keyframes of the default clip (one a second). A browser's encoder makes
+keyframes only when asked; ``keyframe_every`` makes a clip closer to that."""
 VIDEO_BITRATE = 600_000
 AUDIO_FRAME_SAMPLES = 960  # 20 ms at 48 kHz
 
@@ -44,8 +47,13 @@ class Clip:
     audio_packets: tuple[bytes, ...]
 
 
-def _encode_video(variant: int, scale: int = 1) -> tuple[list[bytes], list[bool]]:
-    """The clip's frames, ``scale`` times smaller on each side (and bitrate) than the full one."""
+def _encode_video(
+    variant: int, scale: int = 1, keyframe_every: int = 1
+) -> tuple[list[bytes], list[bool]]:
+    """The clip's frames, ``scale`` times smaller on each side (and bitrate) than the full one;
+    ``keyframe_every``: seconds between keyframes (a clip of that many seconds when above
+    ``SECONDS``, its first frame the only keyframe)."""
+    interval = KEYFRAME_INTERVAL if keyframe_every == 1 else FPS * keyframe_every
     ctx = av.VideoCodecContext.create("libvpx", "w")
     width, height = WIDTH // scale, HEIGHT // scale
     ctx.width = width
@@ -54,7 +62,7 @@ def _encode_video(variant: int, scale: int = 1) -> tuple[list[bytes], list[bool]
     ctx.framerate = Fraction(FPS, 1)
     ctx.time_base = Fraction(1, FPS)
     ctx.bit_rate = VIDEO_BITRATE // (scale * scale)
-    ctx.gop_size = KEYFRAME_INTERVAL
+    ctx.gop_size = interval
     ctx.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     # A textured pattern (seeded noise plus a ramp) that scrolls: realistic frame sizes,
     # several RTP packets per frame, and clips that differ per variant.
@@ -64,7 +72,7 @@ def _encode_video(variant: int, scale: int = 1) -> tuple[list[bytes], list[bool]
     chroma = ((64 + variant * 40) % 256, (192 - variant * 40) % 256)
     frames: list[bytes] = []
     keys: list[bool] = []
-    total = FPS * SECONDS
+    total = FPS * max(SECONDS, keyframe_every)
     for i in range(total):
         frame = av.VideoFrame(width, height, "yuv420p")
         rows = []
@@ -76,7 +84,7 @@ def _encode_video(variant: int, scale: int = 1) -> tuple[list[bytes], list[bool]
             # Each row of a plane is padded to its line size (small sizes are).
             plane.update(bytes((value,)) * (plane.line_size * (height // 2)))
         frame.pts = i
-        if i % KEYFRAME_INTERVAL == 0:
+        if i % interval == 0:
             frame.pict_type = av.video.frame.PictureType.I
         for packet in ctx.encode(frame):
             frames.append(bytes(packet))
@@ -114,10 +122,16 @@ def _encode_audio(variant: int) -> list[bytes]:
     return packets
 
 
-@functools.cache
-def clip(variant: int) -> Clip:
+def clip(variant: int, keyframe_every: int = 1) -> Clip:
     """Encode (once) the clip for ``variant`` and register its digests."""
-    frames, keys = _encode_video(variant)
+    if keyframe_every < 1:
+        raise ValueError("keyframe_every is a whole number of seconds, at least 1")
+    return _clip(variant, keyframe_every)  # one cache entry for clip(v) and clip(v, 1)
+
+
+@functools.cache
+def _clip(variant: int, keyframe_every: int) -> Clip:
+    frames, keys = _encode_video(variant, keyframe_every=keyframe_every)
     audio = _encode_audio(variant)
     for index, frame in enumerate(frames):
         _registry[digest(frame)] = (variant, keys[index])
@@ -131,19 +145,23 @@ def clip(variant: int) -> Clip:
 LAYER_SCALES = (4, 2, 1)
 
 
-@functools.cache
-def layered_clip(variant: int) -> tuple[Clip, ...]:
+def layered_clip(variant: int, keyframe_every: int = 1) -> tuple[Clip, ...]:
     """The clip for ``variant`` in simulcast layers, lowest first (encoded once; every layer's
     frames identify as ``variant``). Keyframes fall on the same frames in every layer."""
+    return _layered_clip(variant, keyframe_every)
+
+
+@functools.cache
+def _layered_clip(variant: int, keyframe_every: int) -> tuple[Clip, ...]:
     layers: list[Clip] = []
     for scale in LAYER_SCALES:
         if scale == 1:
-            layers.append(clip(variant))
+            layers.append(clip(variant, keyframe_every))
             continue
-        frames, keys = _encode_video(variant, scale)
+        frames, keys = _encode_video(variant, scale, keyframe_every)
         for index, frame in enumerate(frames):
             _registry[digest(frame)] = (variant, keys[index])
-        full = clip(variant)
+        full = clip(variant, keyframe_every)
         layers.append(Clip(variant, FPS, tuple(frames), tuple(keys), full.audio_packets))
     return tuple(layers)
 
