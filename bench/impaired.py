@@ -379,6 +379,7 @@ async def simulcast_room(
     *,
     feedback: str,
     keyframe_every: int = 1,
+    pace_on_grant: bool = False,
 ) -> list[Bot]:
     """``people`` simulcast bots in one room, each reporting what it receives (receiver
     reports: ``Bot(feedback=True)``); bot ``shaped`` reaches the SFU through ``shaper``.
@@ -412,6 +413,7 @@ async def simulcast_room(
             remb=feedback == "remb-all" or (feedback == "remb" and i == shaped),
             ice_addresses=ADDRESSES,
             keyframe_every=keyframe_every,
+            pace_on_grant=pace_on_grant,
         )
         bots.append(bot)
         await bot.start(timeout=30)
@@ -447,6 +449,7 @@ async def slow_run(args: argparse.Namespace, rate: float | None) -> dict[str, An
             shaper,
             feedback=args.feedback,
             keyframe_every=args.keyframe_every,
+            pace_on_grant=args.pace_on_grant,
         )
         await asyncio.sleep(args.settle)
         first = [snapshot(bot) for bot in bots]
@@ -549,6 +552,7 @@ async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
             shaper,
             feedback=args.feedback,
             keyframe_every=args.keyframe_every,
+            pace_on_grant=args.pace_on_grant,
         )
         bot = bots[dropped]
         await asyncio.sleep(args.settle)
@@ -717,6 +721,12 @@ def main(argv: list[str] | None = None) -> None:
         metavar="SECONDS",
         help="slow and drop: seconds between the bots' own keyframes (1: the clip every other "
         "benchmark uses; more: closer to a browser, which keys only when asked)",
+    )
+    parser.add_argument(
+        "--pace-on-grant",
+        action="store_true",
+        help="slow and drop: the bots pace at 2.5 times the SFU's grant (REMB) when that is "
+        "more than 2.5 times their clip's bitrate, as a browser paces at 2.5 times its estimate",
     )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
     args = parser.parse_args(argv)

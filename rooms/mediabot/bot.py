@@ -283,6 +283,7 @@ class Bot:
         remb: bool = False,
         transport_cc: bool = False,
         keyframe_every: int = 1,
+        pace_on_grant: bool = False,
     ) -> None:
         self.name = name
         self.signaling = signaling
@@ -292,6 +293,12 @@ class Bot:
         self.publish_video = publish_video
         self.decode = decode
         self.pace = pace
+        # A paced bot spends PACING_FACTOR times its clip's bitrate; with ``pace_on_grant``,
+        # times the SFU's grant (REMB) when that is more, as libwebrtc paces at 2.5 times its
+        # estimate: a keyframe then leaves as fast as a browser's would.
+        self.pace_on_grant = pace_on_grant
+        self._pacer: Pacer | None = None
+        self._pace_floor = 0.0
         # ``keyframe_every``: seconds between the clip's own keyframes (more than one: closer
         # to a browser, whose encoder keys only when asked).
         self.clip: Clip = clip(variant, keyframe_every)
@@ -648,6 +655,8 @@ class Bot:
         (``layers_funded``) and pauses the rest, as a browser does; a resumed layer starts
         at a keyframe (the clip jumps to its next one, as an encoder makes one)."""
         self.remb = bitrate
+        if self._pacer is not None and self.pace_on_grant:
+            self._pacer.rate = max(self._pace_floor, PACING_FACTOR * bitrate / 8)
         if not self.simulcast:
             return
         active = layers_funded(bitrate, self.layer_targets, self.layer_minimums)
@@ -722,6 +731,7 @@ class Bot:
         ts_step = 90000 // clip_.fps
         rate = sum(clip_bitrate(layer) for layer in layers)
         pacer = Pacer(PACING_FACTOR * rate / 8, loop.time()) if self.pace else None
+        self._pacer, self._pace_floor = pacer, PACING_FACTOR * rate / 8
         layer_ssrcs = [0] + [random.getrandbits(32) for _ in layers[1:]]
         # The transport-wide number's place, filled in as each packet goes out (``_send``).
         twcc = [(TWCC_EXT_ID, b"\0\0")] if self.transport_cc else []

@@ -1,7 +1,10 @@
 """The bot's pacer: video leaves at a bounded rate, as a browser's does."""
 
-from rooms.mediabot.bot import PACE_INTERVAL, Pacer, clip_bitrate
+import pytest
+
+from rooms.mediabot.bot import PACE_INTERVAL, Bot, Pacer, clip_bitrate
 from rooms.mediabot.clip import clip
+from rooms.sfu import rtcp
 
 
 def test_a_keyframe_burst_is_spread_at_the_pacing_rate() -> None:
@@ -81,3 +84,22 @@ def test_an_idle_stream_comes_back_at_most_a_packet_ahead() -> None:
 def test_the_clip_bitrate_is_what_the_bot_publishes() -> None:
     bitrate = clip_bitrate(clip(0))
     assert 400_000 < bitrate < 800_000
+
+
+async def _no_signaling(sdp: str) -> str:
+    raise AssertionError("not negotiated here")
+
+
+@pytest.mark.parametrize(
+    ("on_grant", "granted", "rate"),
+    [(True, 2_000_000, 625_000.0), (True, 100_000, 50_000.0), (False, 2_000_000, 50_000.0)],
+)
+async def test_a_bot_pacing_on_its_grant_follows_the_sfus_remb(
+    on_grant: bool, granted: int, rate: float
+) -> None:
+    bot = Bot("p", _no_signaling, pace=True, pace_on_grant=on_grant, ice_addresses=("127.0.0.1",))
+    bot._pacer, bot._pace_floor = Pacer(rate=50_000, now=0.0), 50_000.0  # as _run_sender sets
+    # The REMB the SFU sends a publisher, as its room builds it.
+    bot._on_rtcp(rtcp.remb(1, granted, [1234]))
+    assert bot.remb == granted
+    assert bot._pacer.rate == rate  # 2.5 x the grant, never below 2.5 x the clip's own rate
