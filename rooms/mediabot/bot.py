@@ -3,10 +3,12 @@ checks what it receives. Used by the tests, by the benchmark (``main``) and, thr
 WebSocket ``Signaling`` the control plane provides, against a real deployment.
 
 - Publishes Opus (20 ms packets, RFC 6464 audio level set to ``audio_level``) and VP8 (15 fps,
-  keyframe every second) from a ``clip`` encoded once per process; at run time it only
-  packetizes. With ``pace`` its video leaves through a ``Pacer`` (2.5 x the clip's bitrate,
-  as libwebrtc paces), otherwise each frame leaves in one burst. Stock aiortc
-  senders/receivers are neutered exactly as in the SFU.
+  a keyframe every second, or every ``keyframe_every`` seconds, and on request) from a
+  ``clip`` encoded once per process; at run time it only packetizes. With ``pace`` its video
+  leaves through a ``Pacer`` (2.5 x the clip's bitrate, or with ``pace_on_grant`` 2.5 x the
+  SFU's grant when that is more, as libwebrtc paces at 2.5 x its estimate), otherwise each
+  frame leaves in one burst. Stock aiortc senders/receivers are neutered exactly as in the
+  SFU.
 - Counts per receive slot: packets, bytes, loss (sequence gaps), keyframes, and the origin of
   every frame / audio packet (clip digests), and decodes received VP8 frames with libvpx to
   prove they are intact.
@@ -99,6 +101,8 @@ class Part:
     picture_id: int | None
     body: bytes
     arrived: float
+    key: bool = False
+    """The first packet of a keyframe."""
 
 
 FEEDBACK_INTERVAL = 0.5
@@ -181,6 +185,20 @@ def hole_noticed(pending: dict[int, Part], first: int) -> float | None:
     if run == len(pending):
         return None
     return min(p.arrived for s, p in pending.items() if seq_delta(s, seq) > 0)
+
+
+def keyframe_waits(pending: dict[int, Part], first: int) -> bool:
+    """Whether a complete keyframe (its first packet to its marker, one timestamp, no hole)
+    is among the packets after ``first``."""
+    for seq, part in pending.items():
+        if not part.key or seq_delta(seq, first) <= 0:
+            continue
+        at = seq
+        while (next_part := pending.get(at)) is not None and next_part.timestamp == part.timestamp:
+            if next_part.marker:
+                return True
+            at = (at + 1) & 0xFFFF
+    return False
 
 
 def clip_bitrate(clip_: Clip) -> float:
@@ -514,8 +532,11 @@ class Bot:
         self, stream: ReceivedStream, seq: int, ts: int, marker: int, payload: bytes, now: float
     ) -> None:
         """Frames are reassembled by sequence number, in order, like a jitter buffer: a frame
-        whose packet is missing waits up to ``JITTER_WAIT`` for it (a retransmission), then is
-        given up, and the receiver asks for a keyframe."""
+        whose packet is missing waits up to ``JITTER_WAIT`` from when a later packet showed the
+        hole (a retransmission may fill it), then is given up, and the receiver asks for a
+        keyframe. It is given up at once when it is cut short (the next frame's first packet
+        follows its last) or when a complete keyframe already waits after it (a browser decodes
+        that and drops what came before). A frame still arriving, with no hole, is waited for."""
         desc = parse_vp8(payload)
         if desc.keyframe:
             stream.keyframes += 1
@@ -527,7 +548,9 @@ class Bot:
             stream._next_seq = seq
         elif seq_delta(seq, stream._next_seq) < 0:
             return  # too late: its frame was given up or done
-        stream._pending[seq] = Part(ts, marker, start, desc.picture_id, payload[desc.size :], now)
+        stream._pending[seq] = Part(
+            ts, marker, start, desc.picture_id, payload[desc.size :], now, start and desc.keyframe
+        )
         self._assemble(stream, now)
 
     def _assemble(self, stream: ReceivedStream, now: float) -> None:
@@ -555,8 +578,10 @@ class Bot:
                 continue
             if not truncated and len(pending) < MAX_PENDING:
                 noticed = hole_noticed(pending, first)
-                if noticed is None or now - noticed < JITTER_WAIT:
-                    return  # still arriving, or waiting for the missing packet
+                if noticed is None:
+                    return  # still arriving
+                if now - noticed < JITTER_WAIT and not keyframe_waits(pending, first):
+                    return  # waiting for the missing packet
             # Give the frame up: go on at the next frame start after it.
             stream.frames_skipped += 1
             stream._decodable = False

@@ -25,7 +25,7 @@ WIDTH = 320
 HEIGHT = 240
 FPS = 15
 SECONDS = 2
-KEYFRAME_INTERVAL = 15
+KEYFRAME_INTERVAL = FPS  # frames a second
 """Frames between keyframes of the default clip (one a second). A browser's encoder makes
 keyframes only when asked; ``keyframe_every`` makes a clip closer to that."""
 VIDEO_BITRATE = 600_000
@@ -53,7 +53,7 @@ def _encode_video(
     """The clip's frames, ``scale`` times smaller on each side (and bitrate) than the full one;
     ``keyframe_every``: seconds between keyframes (a clip of that many seconds when above
     ``SECONDS``, its first frame the only keyframe)."""
-    interval = KEYFRAME_INTERVAL if keyframe_every == 1 else FPS * keyframe_every
+    interval = KEYFRAME_INTERVAL * keyframe_every
     ctx = av.VideoCodecContext.create("libvpx", "w")
     width, height = WIDTH // scale, HEIGHT // scale
     ctx.width = width
@@ -122,11 +122,18 @@ def _encode_audio(variant: int) -> list[bytes]:
     return packets
 
 
-def clip(variant: int, keyframe_every: int = 1) -> Clip:
-    """Encode (once) the clip for ``variant`` and register its digests."""
+def _checked(keyframe_every: int) -> int:
+    if isinstance(keyframe_every, bool) or not isinstance(keyframe_every, int):
+        raise TypeError("keyframe_every is a whole number of seconds")
     if keyframe_every < 1:
         raise ValueError("keyframe_every is a whole number of seconds, at least 1")
-    return _clip(variant, keyframe_every)  # one cache entry for clip(v) and clip(v, 1)
+    return keyframe_every
+
+
+def clip(variant: int, keyframe_every: int = 1) -> Clip:
+    """Encode (once) the clip for ``variant`` and register its digests."""
+    # One cache entry for clip(v) and clip(v, 1).
+    return _clip(variant, _checked(keyframe_every))
 
 
 @functools.cache
@@ -148,7 +155,7 @@ LAYER_SCALES = (4, 2, 1)
 def layered_clip(variant: int, keyframe_every: int = 1) -> tuple[Clip, ...]:
     """The clip for ``variant`` in simulcast layers, lowest first (encoded once; every layer's
     frames identify as ``variant``). Keyframes fall on the same frames in every layer."""
-    return _layered_clip(variant, keyframe_every)
+    return _layered_clip(variant, _checked(keyframe_every))
 
 
 @functools.cache

@@ -72,6 +72,45 @@ async def test_a_missing_packet_gives_its_frame_up_after_the_jitter_wait(bot: Bo
     assert stream.frames_decodable == 0
 
 
+async def test_the_jitter_wait_counts_from_when_the_hole_showed(bot: Bot) -> None:
+    stream = ReceivedStream(mid="1", kind="video", ssrc=1)
+    keyframe = _packets(0, 100)
+    # Paced out over 0.25 s; the second to last packet lost, the last one shows the hole.
+    at = [0.25 * n / (len(keyframe) - 1) for n in range(len(keyframe))]
+    lost = len(keyframe) - 2
+    _feed(bot, stream, keyframe[:lost] + keyframe[lost + 1 :], at[:lost] + at[lost + 1 :])
+    delta = _packets(1, 100 + len(keyframe))
+    _feed(bot, stream, delta[:1], [0.25 + JITTER_WAIT - 0.05])
+    assert stream.frames_skipped == 0  # 0.5 s after the frame's first packet: still waiting
+
+    after = _packets(2, 100 + len(keyframe) + len(delta))
+    _feed(bot, stream, after[:1], [0.25 + JITTER_WAIT + 0.01])
+    assert stream.frames_skipped == 1
+
+
+async def test_a_complete_keyframe_after_a_hole_is_not_kept_waiting(bot: Bot) -> None:
+    stream = ReceivedStream(mid="1", kind="video", ssrc=1)
+    keyframe = _packets(0, 100)
+    _feed(bot, stream, keyframe, [0.0] * len(keyframe))
+    lost = _packets(1, 100 + len(keyframe))  # never arrives; then the video pauses
+    # Back 2 s later (the numbers go on), at a keyframe: shown now, not 0.3 s later.
+    again = _packets(0, 100 + len(keyframe) + len(lost))
+    _feed(bot, stream, again, [2.1] * len(again))
+
+    assert stream.frames_skipped == 1
+    assert stream.frames_decodable == 2
+
+
+async def test_across_the_sequence_number_wrap(bot: Bot) -> None:
+    stream = ReceivedStream(mid="1", kind="video", ssrc=1)
+    keyframe = [(seq & 0xFFFF, ts, m, p) for seq, ts, m, p in _packets(0, 65530)]
+    _feed(bot, stream, keyframe, [0.0] * len(keyframe))
+    delta = [(seq & 0xFFFF, ts, m, p) for seq, ts, m, p in _packets(1, 65530 + len(keyframe))]
+    _feed(bot, stream, delta, [0.1] * len(delta))
+
+    assert stream.frames_decodable == 2 and stream.frames_skipped == 0
+
+
 async def test_a_frame_cut_short_by_the_next_one_is_given_up_at_once(bot: Bot) -> None:
     stream = ReceivedStream(mid="1", kind="video", ssrc=1)
     keyframe = _packets(0, 100)
@@ -81,6 +120,7 @@ async def test_a_frame_cut_short_by_the_next_one_is_given_up_at_once(bot: Bot) -
     _feed(bot, stream, following, [0.01] * len(following))
 
     assert stream.frames_skipped == 1  # not JITTER_WAIT later: nothing can complete it
+    assert stream.frames_complete == 1  # the next frame, put together after it
     assert stream.frames_decodable == 0
 
 
@@ -107,3 +147,5 @@ def test_a_clip_keyed_every_ten_seconds_has_one_keyframe_in_each_layer() -> None
     assert clip(2) is clip(2, 1)  # the default clip is encoded once, however it is named
     with pytest.raises(ValueError, match="at least 1"):
         clip(2, 0)
+    with pytest.raises(ValueError, match="at least 1"):
+        layered_clip(2, -1)
