@@ -371,27 +371,21 @@ class SfuProcess:
             self.process.terminate()
 
 
-async def simulcast_room(
-    sfu: SfuProcess,
-    people: int,
-    shaped: int,
-    shaper: UdpShaper,
-    *,
-    feedback: str,
-    keyframe_every: int = 1,
-    pace_on_grant: bool = False,
-) -> list[Bot]:
-    """``people`` simulcast bots in one room, each reporting what it receives (receiver
-    reports: ``Bot(feedback=True)``); bot ``shaped`` reaches the SFU through ``shaper``.
-    ``feedback``: "remb": the shaped bot also sends its receive-side estimate as REMB
-    (``Bot(remb=True)``), "remb-all": every bot does, "rr": none does. Returns once every bot
-    decodes every other one's video, and the shaped one at least one (bounded; the shaped
-    one may get fewer videos than there are when they do not fit its link).
+async def simulcast_room(sfu: SfuProcess, args: argparse.Namespace, shaper: UdpShaper) -> list[Bot]:
+    """``args.people`` simulcast bots in one room, each reporting what it receives (receiver
+    reports: ``Bot(feedback=True)``); the last one reaches the SFU through ``shaper``.
+    ``args.feedback``: "remb": the shaped bot also sends its receive-side estimate as REMB
+    (``Bot(remb=True)``), "remb-all": every bot does, "rr": none does; ``args.keyframe_every``
+    and ``args.pace_on_grant`` go to every bot. Returns once every bot decodes every other
+    one's video, and the shaped one at least one (bounded; the shaped one may get fewer videos
+    than there are when they do not fit its link).
 
     Why not every bot by default: the others' links are loopback, and all bots share one
     Python process that falls behind with ten of them receiving ~2 Mbit/s each; the packets
     then wait in the sockets, and a delay-based estimate rightly reads that as a queue (with
     "remb-all" the unimpaired ten-person room backs off, to the floor in one run)."""
+    people, feedback = args.people, args.feedback
+    shaped = people - 1
     bots: list[Bot] = []
     others = people - 1
     for i in range(people):
@@ -412,8 +406,8 @@ async def simulcast_room(
             feedback=True,
             remb=feedback == "remb-all" or (feedback == "remb" and i == shaped),
             ice_addresses=ADDRESSES,
-            keyframe_every=keyframe_every,
-            pace_on_grant=pace_on_grant,
+            keyframe_every=args.keyframe_every,
+            pace_on_grant=args.pace_on_grant,
         )
         bots.append(bot)
         await bot.start(timeout=30)
@@ -442,15 +436,7 @@ async def slow_run(args: argparse.Namespace, rate: float | None) -> dict[str, An
     slow = args.people - 1
     bots: list[Bot] = []
     try:
-        bots = await simulcast_room(
-            sfu,
-            args.people,
-            slow,
-            shaper,
-            feedback=args.feedback,
-            keyframe_every=args.keyframe_every,
-            pace_on_grant=args.pace_on_grant,
-        )
+        bots = await simulcast_room(sfu, args, shaper)
         await asyncio.sleep(args.settle)
         first = [snapshot(bot) for bot in bots]
         trace: list[int] = []  # the limited subscriber's downlink estimate, each 0.5 s
@@ -545,15 +531,7 @@ async def drop_run(args: argparse.Namespace) -> dict[str, Any]:
     pid = f"p{dropped}"
     bots: list[Bot] = []
     try:
-        bots = await simulcast_room(
-            sfu,
-            args.people,
-            dropped,
-            shaper,
-            feedback=args.feedback,
-            keyframe_every=args.keyframe_every,
-            pace_on_grant=args.pace_on_grant,
-        )
+        bots = await simulcast_room(sfu, args, shaper)
         bot = bots[dropped]
         await asyncio.sleep(args.settle)
         loop = asyncio.get_running_loop()
