@@ -103,6 +103,8 @@ class Layer:
     height: int
     bitrate: int
     live: bool = True
+    nominal: int = 0
+    """What a layer of its size is expected to need (``nominal_bitrate``; 0: ``bitrate``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +302,21 @@ def outcome(demand: SlotDemand[S, K], given: SlotLayer) -> str:
     return "as_wanted" if given.allocated >= wanted_layer(demand) else "lower_layer"
 
 
+def committed_bitrate(
+    demands: Sequence[SlotDemand[S, K]], result: Mapping[S, SlotLayer], audio_reserve: int
+) -> int:
+    """What ``result`` gives out: every slot's allocated layer, and the audio. A layer counts
+    at least its nominal rate: one that has just resumed measures a few packets a second for a
+    while (seen: 4-20 kbit/s for a 640x480 layer the publisher was starting), and the estimate
+    it was allocated on must not fall to that before it flows."""
+    given = (result[d.slot].allocated for d in demands)
+    return audio_reserve + sum(
+        max(d.layers[i].bitrate, d.layers[i].nominal)
+        for d, i in zip(demands, given, strict=True)
+        if i is not None
+    )
+
+
 def upstream_bitrate(layers: Sequence[Layer], highest: int | None, *, floor: int) -> int:
     """What a publisher is granted for one source: every layer up to the highest one watched
     (a browser fills layers from the lowest up), ``floor`` when nobody watches it."""
@@ -323,7 +340,7 @@ def layer_of(source: Source, *, need: bool = False) -> Layer:
         bitrate = max(nominal * GRANT_FACTOR, source.bitrate * 5 // 4)
     else:
         bitrate = source.bitrate if source.receiving and source.bitrate else nominal
-    return Layer(size[0], size[1], bitrate, source.receiving)
+    return Layer(size[0], size[1], bitrate, source.receiving, nominal)
 
 
 # --- the downlink estimate of one subscriber -------------------------------------------------
@@ -377,6 +394,10 @@ class DownlinkEstimator:
       While ``starved`` (a video below what its tile wants), the cap does not apply (but
       within ``FOLLOW_REMB`` of a REMB fall the REMB rules: the receiver's own estimate rises
       with what arrives, and growing past it is what brought the fall).
+    - Without a congestion signal it does not fall below what the last allocation gave out
+      (``committed``), as long as it was at least that: a layer the estimate has just grown to
+      takes a few seconds to flow (the publisher resumes it once granted it, and the switch
+      waits for its keyframe), and in the meantime nothing was sent to show for it.
     - Within the hold time the estimate does not rise at all (the margin over what is sent
       would take back what the decrease gave up).
     - A client that sends no REMB keeps ``initial`` unless it reports loss.
@@ -399,6 +420,16 @@ class DownlinkEstimator:
     receiver's REMB only rises with what it receives, so a subscriber sent too little to earn
     the better layer would never get it (seen: a screen share's low layer dropped at
     178 kbit/s, and nothing ever came back)."""
+
+    committed: int = 0
+    """What the layers the last allocation fitted need, upgrades that wait out their hold
+    included (the hold delays them; it says nothing about the link), and the audio reserve
+    (set by the room, ``committed_bitrate``). Without it, growth that earned a layer was
+    taken back the next second, once that layer no longer counted as starved but had not
+    flowed yet (the cap on what was sent): in the browser test on a busy machine the estimate
+    climbed to a paused top layer's nominal rate, fell to twice what was sent, climbed again,
+    every five seconds for 30 s, and the publisher was never granted the layer long enough to
+    resume it."""
 
     def __post_init__(self) -> None:
         self.value = self.initial
@@ -453,6 +484,7 @@ class DownlinkEstimator:
                 if not self.starved:
                     grown = min(grown, cap)
                 estimate = max(estimate, grown)
+            estimate = max(estimate, min(self.value, self.committed))
         if not (lossy or falling) and now - self.last_decrease < HOLD_AFTER_DECREASE:
             estimate = min(estimate, self.value)
         self.value = max(self.floor, min(self.ceiling, estimate))

@@ -38,6 +38,7 @@ from .allocation import (
     SlotDemand,
     SlotLayer,
     allocate,
+    committed_bitrate,
     held_upgrades,
     keep,
     layer_of,
@@ -644,8 +645,10 @@ class SfuRoom:
         self._allocations[peer.participant_id] = (demands, result)
         # A video the estimate cannot give what its tile wants (a lower layer, or none) lets
         # the estimate grow past what is sent (a receiver's REMB only follows what it
-        # receives: it could not otherwise); not one that merely waits out its hold.
+        # receives: it could not otherwise); not one that merely waits out its hold. And the
+        # estimate keeps what the layers that fit need until they flow (``committed``).
         peer.downlink.starved = any(outcome(d, fits[d.slot]) != "as_wanted" for d in demands)
+        peer.downlink.committed = committed_bitrate(demands, fits, reserve)
         for mid, slot in slots.items():
             chosen = result[mid].chosen if mid in result else None
             target = groups[mid][chosen] if chosen is not None else None

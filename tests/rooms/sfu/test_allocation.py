@@ -8,6 +8,7 @@ import pytest
 
 from rooms.sfu.allocation import (
     SCREEN_NOMINAL_FPS,
+    UPGRADE_HOLD,
     DownlinkEstimator,
     Layer,
     SlotDemand,
@@ -15,6 +16,7 @@ from rooms.sfu.allocation import (
     SlotLayer,
     allocate,
     assumed_size,
+    committed_bitrate,
     held_upgrades,
     keep,
     layers_in_use,
@@ -381,6 +383,85 @@ def test_a_starved_subscriber_grows_past_what_it_is_sent() -> None:
     starved.on_remb(200_000)
     assert starved.update(40_000, 16.0) == 200_000
     assert starved.update(40_000, 31.0) == 229_999
+
+
+def test_a_layer_the_estimate_grew_to_is_kept_until_it_flows() -> None:
+    """Seen in the browser test on a busy machine: a large tile wants a camera's paused top
+    layer (nominal 737 kbit/s), the viewer's REMB lags far below what it receives, and only
+    the low layer is sent. Starved growth reaches the top layer; the publisher is granted it
+    and takes seconds to resume it, so for those seconds only the low layer is still sent. The
+    estimate keeps what the allocation gave out: the top layer stays allocated from the first
+    time it fits to when it flows (it used to fall back to twice what was sent at once, and
+    climb again: never granted long enough to resume)."""
+    nominal = nominal_bitrate(640, 480)
+    low = Layer(160, 120, 130_000)
+    paused_top = Layer(640, 480, nominal, live=False, nominal=nominal)
+    # Resumed, it measures a few packets a second for a while, then what it truly needs.
+    resuming_top = Layer(640, 480, 5_000, nominal=nominal)
+    flowing_top = Layer(640, 480, 500_000, nominal=nominal)
+    estimator = DownlinkEstimator(initial=20_000_000, floor=100_000, ceiling=20_000_000)
+    estimator.value = 412_000  # as the trace had it once the tile grew
+    allocated: list[int | None] = []
+    granted = 0  # seconds in a row the publisher has been granted the top layer
+    for second in range(30):
+        # The publisher resumes the top layer once granted it, and sends it in full two
+        # seconds later (granted all along).
+        top = flowing_top if granted >= 3 else resuming_top if granted else paused_top
+        demands = [demand("v", tile=(640, 480), layers=(low, top))]
+        result = allocate(estimator.value, demands, audio_reserve=40_000)
+        estimator.starved = outcome(demands[0], result["v"]) != "as_wanted"
+        estimator.committed = committed_bitrate(demands, result, 40_000)
+        allocated.append(result["v"].allocated)
+        granted = granted + 1 if result["v"].allocated == 1 else 0
+        sent = (top.bitrate if granted >= 3 else low.bitrate) + 34_000
+        estimator.on_remb(150_000 + 3_000 * second)
+        estimator.update(sent, float(second))
+    first = allocated.index(1)
+    assert first < 10  # 15 % a second from 412 kbit/s
+    assert allocated[first:] == [1] * (len(allocated) - first)
+
+
+def test_an_upgrade_that_waits_out_its_hold_keeps_the_estimate_it_needs() -> None:
+    """The budget lowered a large tile's top layer (it had just resumed at a low rate, then
+    rose past the estimate); starved growth soon fits it again, but the upgrade waits out
+    UPGRADE_HOLD while only the low layer is sent. The estimate keeps what the waiting layer
+    needs, so the layer comes back when the hold ends (the estimate used to fall to twice what
+    was sent as soon as the layer fitted, and the upgrade came or not by chance)."""
+    low, top = Layer(160, 120, 130_000), Layer(640, 480, 500_000)
+    demands = [demand("v", tile=(640, 480), layers=(low, top))]
+    estimator = DownlinkEstimator(initial=20_000_000, floor=100_000, ceiling=20_000_000)
+    estimator.value = 400_000
+    history = {"v": SlotHistory("src-v", 1, float("-inf"))}
+    allocated: list[int | None] = []
+    for second in range(16):
+        fits = allocate(estimator.value, demands, audio_reserve=40_000)
+        held = held_upgrades(demands, fits, history, float(second))
+        result = keep(demands, fits, held)
+        history = remember(demands, result, history, float(second))
+        estimator.starved = outcome(demands[0], fits["v"]) != "as_wanted"
+        estimator.committed = committed_bitrate(demands, fits, 40_000)
+        allocated.append(result["v"].allocated)
+        estimator.on_remb(200_000)
+        sent = (top if result["v"].allocated == 1 else low).bitrate + 34_000
+        estimator.update(sent, float(second))
+    hold = int(UPGRADE_HOLD)
+    assert allocated[:hold] == [0] * hold  # lowered at 0, held until 10
+    assert allocated[hold:] == [1] * (len(allocated) - hold)
+
+
+def test_what_an_allocation_gives_out() -> None:
+    demands = [demand("a", tile=(640, 480)), demand("b"), demand("c")]
+    result = {
+        "a": SlotLayer(allocated=2, chosen=1),
+        "b": SlotLayer(allocated=0, chosen=0),
+        "c": SlotLayer(allocated=None, chosen=None),
+    }
+    assert committed_bitrate(demands, result, 80_000) == 80_000 + 900_000 + 100_000
+    assert committed_bitrate([], {}, 40_000) == 40_000
+    # A layer that has just resumed counts its nominal rate, not the few packets it measures.
+    resuming = (LOW, Layer(640, 480, 4_398, nominal=737_280))
+    result = {"a": SlotLayer(allocated=1, chosen=1)}
+    assert committed_bitrate([demand("a", layers=resuming)], result, 0) == 737_280
 
 
 def steady(
