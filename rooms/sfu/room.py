@@ -615,6 +615,7 @@ class SfuRoom:
         slots = {mid: s for mid, s in peer.slots.items() if s.kind == "video"}
         if not slots:
             self._allocations.pop(peer.participant_id, None)
+            peer.downlink.committed = 0
             return
         current = {mid: (s.target.key if s.target else None) for mid, s in slots.items()}
         placed = assign_slots(current, wanted)
