@@ -24,7 +24,7 @@ from tests.browser.test_story import (
 )
 
 # A layer switch waits for the SFU's next feedback round and the new layer's keyframe; an
-# upgrade also for the viewer's estimate to grow to the layer (15 % a second: ~10 s from the
+# upgrade also for the viewer's estimate to grow to the layer (15 % a second: ~7 s from the
 # low layer's ~300 kbit/s to a paused 640x480 layer's nominal 777 kbit/s), and on a busy
 # machine a REMB that fell just before holds the estimate to it for FOLLOW_REMB (20 s).
 SWITCH_TIMEOUT = 45_000
