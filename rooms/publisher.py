@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 
 log = logging.getLogger(__name__)
@@ -60,17 +60,32 @@ def serving_loop_is(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _in_memory(send: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
-    """The in-memory layer's queues belong to the serving loop: send there. asgiref's own
-    choice of loop (async_to_sync) is the thread's last caller's, which can be a loop that is
-    alive but no longer running; a send scheduled there never runs and the caller waits for
-    ever. It remains the fallback when no serving loop is running."""
-    loop = _serving_loop
+    """The in-memory layer's queues belong to the serving loop: send there, and wait a bounded
+    time. Without a running serving loop (none recorded yet in this process, or a test's that
+    has ended), the loop of the async code that called into this thread, if it still runs
+    (asgiref records it for ``sync_to_async`` threads); else, when no loop runs at all, a loop
+    of its own. asgiref's ``async_to_sync`` is not used from a thread: it schedules the send
+    on that caller's loop even when the loop has stopped without being closed, and then waits
+    for ever; in tests this blocked the one database thread every later test needs (a test
+    ended while its commit hooks were still publishing: every test after it timed out)."""
     try:
-        running_here = asyncio.get_running_loop() is loop
+        running = asyncio.get_running_loop()
     except RuntimeError:
-        running_here = False
-    if loop is None or not loop.is_running() or loop.is_closed() or running_here:
+        running = None
+    loop = _serving_loop
+    if loop is not None and loop is running:
+        # Called synchronously on the serving loop itself: nothing here can wait for a send
+        # that needs this very loop to run (asgiref says so with a clear error).
         async_to_sync(send)(*args)
+        return
+    if loop is None or not loop.is_running():
+        caller = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+        loop = caller if caller is not None and caller.is_running() else None
+    if loop is None:
+        if running is not None:
+            async_to_sync(send)(*args)  # raises: the same as above, on another running loop
+        else:
+            asyncio.run(send(*args))
         return
     future = asyncio.run_coroutine_threadsafe(send(*args), loop)
     try:
