@@ -73,19 +73,16 @@ def _in_memory(send: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> No
     except RuntimeError:
         running = None
     loop = _serving_loop
-    if loop is not None and loop is running:
-        # Called synchronously on the serving loop itself: nothing here can wait for a send
-        # that needs this very loop to run (asgiref says so with a clear error).
-        async_to_sync(send)(*args)
-        return
     if loop is None or not loop.is_running():
         caller = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
         loop = caller if caller is not None and caller.is_running() else None
+    if running is not None and loop in (None, running):
+        # Called synchronously on a running loop with no other loop to send on: nothing here
+        # can wait for a send that needs this very loop to run (asgiref says so clearly).
+        async_to_sync(send)(*args)
+        return
     if loop is None:
-        if running is not None:
-            async_to_sync(send)(*args)  # raises: the same as above, on another running loop
-        else:
-            asyncio.run(send(*args))
+        asyncio.run(send(*args))
         return
     future = asyncio.run_coroutine_threadsafe(send(*args), loop)
     try:
