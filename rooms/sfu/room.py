@@ -35,6 +35,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from . import feedback
 from .allocation import (
+    Layer,
     SlotDemand,
     SlotLayer,
     allocate,
@@ -549,6 +550,9 @@ class SfuRoom:
             if "screen" in p.sources and p.sources["screen"].enabled
         }
         recency = self.recency.ordered()
+        # What the allocation knows of each wanted source's layers, worked out once per
+        # reselection rather than once per subscriber that wants it.
+        layers: dict[SourceKey, tuple[Layer, ...]] = {}
         for pid, peer in self.peers.items():
             # The loudest others: a selected speaker gets the reserve in place of itself.
             heard = self.selection.speakers
@@ -564,7 +568,7 @@ class SfuRoom:
                 pinned=self._pins.get(pid, ()),
                 last_n=self.config.last_n,
             )[: self.config.last_n + EXTRA_VIDEO_SLOTS]
-            self._apply_video(peer, wanted_video, len(wanted_audio), now)
+            self._apply_video(peer, wanted_video, len(wanted_audio), now, layers)
             lock = self._locks.get(pid)
             if lock is not None and lock.locked():
                 # Its offer is being applied: the slots it offers are not known yet. Asking
@@ -608,10 +612,16 @@ class SfuRoom:
                 self.request_keyframe(source)
 
     def _apply_video(
-        self, peer: Peer, wanted: list[SourceKey], audio_streams: int, now: float
+        self,
+        peer: Peer,
+        wanted: list[SourceKey],
+        audio_streams: int,
+        now: float,
+        layers: dict[SourceKey, tuple[Layer, ...]],
     ) -> None:
         """Place the wanted video sources in the subscriber's slots (``assign_slots``), then
-        pick each slot's layer within its downlink (``allocation.allocate``)."""
+        pick each slot's layer within its downlink (``allocation.allocate``). ``layers``: each
+        source's layers as the allocation sees them (``layer_of``), filled in as needed."""
         slots = {mid: s for mid, s in peer.slots.items() if s.kind == "video"}
         if not slots:
             self._allocations.pop(peer.participant_id, None)
@@ -629,11 +639,14 @@ class SfuRoom:
             if mid is None or source is None:
                 continue
             groups[mid] = source.layers
+            seen = layers.get(key)
+            if seen is None:
+                seen = layers[key] = tuple(layer_of(layer) for layer in source.layers)
             demands.append(
                 SlotDemand(
                     slot=mid,
                     source=key,
-                    layers=tuple(layer_of(layer) for layer in source.layers),
+                    layers=seen,
                     tile=peer.tiles.get(mid),
                     prominent=key.kind == "screen" or key.participant_id == dominant,
                 )
