@@ -518,7 +518,7 @@ class MediaState(TypedDict):
 
 class MediaStats(TypedDict):
     """Your peer's packet counters in the SFU, RTP only: totals since this peer connection
-    was made (not increments), sent every few seconds."""
+    was made (not increments), sent every ten seconds."""
 
     type: Literal["media.stats"]
     packets_in: Annotated[int, Field(ge=0)]

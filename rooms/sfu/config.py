@@ -27,7 +27,11 @@ class SfuConfig:
     audio_slots: int = 3
     last_n: int = 9
     tick_interval: float = 0.1
-    stats_interval: float = 2.0
+    stats_interval: float = 10.0
+    """How often each peer's packet counters go to its client (``media.stats``). Each is a
+    channel-layer group send, 0.39 ms of the worker's CPU measured against a local Redis: at
+    50 people every 2 s that was 25 sends and ~10 ms of CPU a second, about 4 % of the
+    worker's load, for counters the web client does not show."""
     keyframe_min_interval: float = 0.3
     keyframe_retry_after: float = 1.0
     nack_cache_size: int = 512
