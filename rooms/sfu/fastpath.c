@@ -25,10 +25,26 @@ typedef int (*fwd_protect_fn)(void *ctx, void *packet, int *length);
 
 static fwd_protect_fn protect_rtp = NULL;
 static fwd_protect_fn protect_rtcp = NULL;
+static fwd_protect_fn unprotect_rtp = NULL;
+static fwd_protect_fn unprotect_rtcp = NULL;
 
-void fwd_init(uintptr_t rtp, uintptr_t rtcp) {
+void fwd_init(uintptr_t rtp, uintptr_t rtcp, uintptr_t rtp_in, uintptr_t rtcp_in) {
     protect_rtp = (fwd_protect_fn)rtp;
     protect_rtcp = (fwd_protect_fn)rtcp;
+    unprotect_rtp = (fwd_protect_fn)rtp_in;
+    unprotect_rtcp = (fwd_protect_fn)rtcp_in;
+}
+
+/* The receive path's copy and unprotect in one call (transport.SrtpReader): in Python they
+ * were a slice assignment into the buffer, the libsrtp call and two reads of the length. */
+int fwd_unprotect(void *srtp, char *buf, const uint8_t *data, int size, int rtcp) {
+    fwd_protect_fn unprotect = rtcp ? unprotect_rtcp : unprotect_rtp;
+    if (unprotect == NULL || srtp == NULL || size < 0 || size > FWD_MAX_WRITE + FWD_TRAILER)
+        return -1;
+    memcpy(buf, data, (size_t)size);
+    int length = size;
+    if (unprotect(srtp, buf, &length) != 0) return -1;
+    return length;
 }
 
 static void put16(uint8_t *p, uint32_t v) {

@@ -91,7 +91,12 @@ typedef struct {
     double now;
 } fwd_pkt;
 
-void fwd_init(uintptr_t protect_rtp, uintptr_t protect_rtcp);
+void fwd_init(uintptr_t protect_rtp, uintptr_t protect_rtcp, uintptr_t unprotect_rtp,
+              uintptr_t unprotect_rtcp);
+/* Copy a received SRTP (rtcp 0) or SRTCP (1) datagram of `size` bytes into `buf` (at least
+ * FWD_MAX_WRITE + FWD_TRAILER bytes) and unprotect it there with the rx session `srtp`: the
+ * plaintext's length, -1 when it is too long or refused (authentication, replay). */
+int fwd_unprotect(void *srtp, char *buf, const uint8_t *data, int size, int rtcp);
 int fwd_parse(fwd_pkt *p, const uint8_t *data, int size, int is_vp8, int level_ext_id);
 /* The 16-bit value of header extension `id` of an RTP packet (a transport-wide sequence
  * number), -1 when absent or malformed. */

@@ -99,8 +99,8 @@ def intercept_transport(dtls: RTCDtlsTransport, on_rtp: RtpHandler, on_rtcp: Rtc
     SrtpReader(dtls, on_rtp, on_rtcp).install()
 
 
-_srtp_unprotect = _srtp_lib.srtp_unprotect
-_srtp_unprotect_rtcp = _srtp_lib.srtp_unprotect_rtcp
+_unprotect = _fast.fwd_unprotect
+_unpack = _fast_ffi.unpack
 
 
 class SrtpReader:
@@ -119,15 +119,13 @@ class SrtpReader:
     """
 
     __slots__ = (
-        "_cdata",
+        "_buffer",
         "_dtls",
         "_forward",
-        "_len",
         "_on_rtcp",
         "_on_rtp",
         "_rx",
         "_srtp",
-        "_view",
     )
 
     def __init__(self, dtls: RTCDtlsTransport, on_rtp: RtpHandler, on_rtcp: RtcpHandler) -> None:
@@ -136,10 +134,8 @@ class SrtpReader:
         self._on_rtcp = on_rtcp
         self._forward: Callable[[bytes, int], None] | None = None
         self._rx: Session | None = None
-        self._srtp: object = None
-        self._cdata = _srtp_ffi.new("char[]", _MAX_PACKET + _TRAILER)
-        self._view = memoryview(_srtp_ffi.buffer(self._cdata))
-        self._len = _srtp_ffi.new("int *")
+        self._srtp: object = _fast_ffi.NULL
+        self._buffer = _fast_ffi.new("char[]", _MAX_PACKET + _TRAILER)
 
     def install(self) -> None:
         connection = self._dtls.transport._connection
@@ -180,19 +176,18 @@ class SrtpReader:
             if self._rx is None:  # the first keys: from now on SRTP comes straight here
                 self._bypass_stun_parsing()
             self._rx = rx
-            self._srtp = rx._srtp[0]
-        self._view[0:size] = data
-        length = self._len
-        length[0] = size
+            self._srtp = _fast_ffi.cast("void *", int(_srtp_ffi.cast("uintptr_t", rx._srtp[0])))
+        # RTCP (SR..PSFB) by the same test as aiortc's is_rtcp; copied into the buffer and
+        # unprotected there in C (fastpath.c's fwd_unprotect).
+        rtcp = 192 <= data[1] <= 208
+        length = _unprotect(self._srtp, self._buffer, data, size, rtcp)
+        if length < 0:
+            return
         try:
-            if 192 <= data[1] <= 208:  # RTCP (SR..PSFB): the same test as aiortc's is_rtcp
-                if _srtp_unprotect_rtcp(self._srtp, self._cdata, length):
-                    return
-                self._on_rtcp(bytes(self._view[: length[0]]))
+            if rtcp:
+                self._on_rtcp(_unpack(self._buffer, length))
             else:
-                if _srtp_unprotect(self._srtp, self._cdata, length):
-                    return
-                self._on_rtp(bytes(self._view[: length[0]]), 0)
+                self._on_rtp(_unpack(self._buffer, length), 0)
         except Exception:
             logger.exception("SRTP receive handler failed; packet dropped")
         send_batch.soon()
@@ -270,11 +265,13 @@ def set_sender_ssrcs(sender: RTCRtpSender, ssrc: int, rtx_ssrc: int) -> None:
     sender._rtx_ssrc = rtx_ssrc
 
 
-# The C forwarding loop (fastpath.c) protects with this same libsrtp (the sessions are
-# aiortc's, created by pylibsrtp): it gets the two functions' addresses once.
+# The C side (fastpath.c) protects and unprotects with this same libsrtp (the sessions are
+# aiortc's, created by pylibsrtp): it gets the four functions' addresses once.
 _fast.fwd_init(
-    int(_srtp_ffi.cast("uintptr_t", _srtp_ffi.addressof(_srtp_lib, "srtp_protect"))),
-    int(_srtp_ffi.cast("uintptr_t", _srtp_ffi.addressof(_srtp_lib, "srtp_protect_rtcp"))),
+    *(
+        int(_srtp_ffi.cast("uintptr_t", _srtp_ffi.addressof(_srtp_lib, name)))
+        for name in ("srtp_protect", "srtp_protect_rtcp", "srtp_unprotect", "srtp_unprotect_rtcp")
+    )
 )
 
 
