@@ -32,7 +32,7 @@ highest watched layer needs with everything below it, nothing for layers nobody 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -206,21 +206,25 @@ def layers_in_use(
     return highest
 
 
-# After a slot's layer went down (or its video was dropped) for want of budget, it goes up
-# again no sooner than this (seconds): an estimate that wobbles around what a layer needs would
-# otherwise switch it up and down every few seconds (each switch waits for a keyframe, and a
-# video brought back then dropped again is a freeze). Going down is never held, nor going up
-# after a slot went down because its tile shrank.
+# After a slot's layer went down (or its video was dropped) because the budget fell, it goes
+# up again no sooner than this (seconds): an estimate that wobbles around what a layer needs
+# would otherwise switch it up and down every few seconds (each switch waits for a keyframe,
+# and a video brought back then dropped again is a freeze). Going down is never held, nor going
+# up after a slot went down because its tile shrank or because its layer turned out to need
+# more than the unchanged budget (a layer resuming at a burst): that is no wobble of the link,
+# and held, the slot waited 10 s on the low layer with the estimate never growing, then was
+# lowered again by the next burst (13-37 s to the top layer in the browser test).
 UPGRADE_HOLD = 10.0
 
 
 @dataclass(frozen=True, slots=True)
 class SlotHistory(Generic[K]):
-    """What a slot was last allocated, and when the budget last lowered it."""
+    """What a slot was last allocated, on what budget, and when the budget last lowered it."""
 
     source: K
     allocated: int | None
     lowered_at: float
+    budget: int = 0
 
 
 def held_upgrades(
@@ -266,9 +270,11 @@ def remember(
     result: Mapping[S, SlotLayer],
     history: Mapping[S, SlotHistory[K]],
     now: float,
+    budget: int,
 ) -> dict[S, SlotHistory[K]]:
-    """The slots' history after ``result``: a slot that went down below what its tile wants
-    (the budget's doing, not a smaller tile's) was lowered now, unless a video nobody in
+    """The slots' history after ``result`` (allocated on ``budget``): a slot that went down
+    below what its tile wants while the budget fell (the link's doing, not a smaller tile's,
+    nor a layer that needs more than it did) was lowered now, unless a video nobody in
     ``history`` showed arrived with it (a screen share that starts, a new speaker): a link
     that did not change is no wobble to wait out, and the slot goes up again as soon as the
     estimate has room for it. (A presenter's camera thumbnail, dropped when her share
@@ -280,13 +286,14 @@ def remember(
         given = result[d.slot]
         before = history.get(d.slot)
         if before is None or before.source != d.source:
-            after[d.slot] = SlotHistory(d.source, given.allocated, float("-inf"))
+            after[d.slot] = SlotHistory(d.source, given.allocated, float("-inf"), budget)
             continue
         lowered_at = before.lowered_at
         lowered = _rank(given.allocated) < _rank(before.allocated)
-        if lowered and outcome(d, given) != "as_wanted" and not arrival:
+        fell = budget < before.budget
+        if lowered and fell and outcome(d, given) != "as_wanted" and not arrival:
             lowered_at = now
-        after[d.slot] = SlotHistory(d.source, given.allocated, lowered_at)
+        after[d.slot] = SlotHistory(d.source, given.allocated, lowered_at, budget)
     return after
 
 
@@ -327,10 +334,11 @@ def upstream_bitrate(layers: Sequence[Layer], highest: int | None, *, floor: int
 
 def layer_of(source: Source, *, need: bool = False) -> Layer:
     """A received stream as the allocation sees it: its size (from its keyframes, else the
-    size assumed for its place), its bitrate (measured while it arrives, else nominal) and
-    whether it arrives. ``need``: what to grant the publisher for it: twice the nominal rate
-    (a browser starts a layer only once it can give it its minimum and every layer below it
-    its target, more than the nominal figures), or a quarter above what it sends."""
+    size assumed for its place), its bitrate (measured while it arrives, else what it needed
+    when it last flowed, else nominal) and whether it arrives. ``need``: what to grant the
+    publisher for it: twice the nominal rate (a browser starts a layer only once it can give
+    it its minimum and every layer below it its target, more than the nominal figures), or a
+    quarter above what it sends."""
     screen = source.key.kind == "screen"
     sized = next((layer for layer in source.layers if layer.size), None)
     known = (sized.layer, sized.size) if sized is not None and sized.size else None
@@ -339,7 +347,12 @@ def layer_of(source: Source, *, need: bool = False) -> Layer:
     if need:
         bitrate = max(nominal * GRANT_FACTOR, source.bitrate * 5 // 4)
     else:
-        bitrate = source.bitrate if source.receiving and source.bitrate else nominal
+        # A layer its publisher paused (nobody was given it) counts what it flowed at: at its
+        # nominal rate it no longer fitted the moment it paused, and a slot that had just been
+        # given it for a grown tile was lowered and then held (UPGRADE_HOLD) for want of a
+        # budget that had not changed: 14-15 s to the top layer in the browser test.
+        measured = source.bitrate if source.receiving else 0
+        bitrate = measured or source.flowed or nominal
     return Layer(size[0], size[1], bitrate, source.receiving, nominal)
 
 
@@ -372,6 +385,13 @@ REMB_FALL = 0.95
 # taking a layer the link cannot carry, and the next fall (measured on a 500 kbit/s link: a
 # video paused and resumed every few seconds).
 FOLLOW_REMB = 20.0
+# Without a congestion signal the estimate does not fall below what the link carried cleanly
+# (no loss, no falling REMB) in the last this many seconds, with KEEP_MARGIN: a subscriber sent
+# less because its tiles got smaller is application-limited, which says nothing about its link
+# (the same rule as a sender's in application-limited regions). In the browser test the
+# estimate fell from 812 kbit/s to 568 when a tile shrank, and when it grew again the top
+# layer (about 550 kbit/s measured, plus audio) no longer fitted: 7-15 s to get it back.
+CARRIED_WINDOW = 30.0
 
 
 @dataclass(slots=True)
@@ -390,7 +410,8 @@ class DownlinkEstimator:
     - For ``FOLLOW_REMB`` s after a REMB fell: the REMB, as it rises or falls.
     - Otherwise: at least the REMB and what was sent (with ``KEEP_MARGIN``), and, with low loss
       and no decrease in the hold time, ``GROWTH`` times the previous estimate, capped at
-      ``PROBE_CAP`` times what was sent plus a step.
+      ``PROBE_CAP`` times what was sent plus a step, or at what the last allocation gave out
+      (``committed``) if that is more.
       While ``starved`` (a video below what its tile wants), the cap does not apply (but
       within ``FOLLOW_REMB`` of a REMB fall the REMB rules: the receiver's own estimate rises
       with what arrives, and growing past it is what brought the fall).
@@ -398,6 +419,9 @@ class DownlinkEstimator:
       (``committed``), as long as it was at least that: a layer the estimate has just grown to
       takes a few seconds to flow (the publisher resumes it once granted it, and the switch
       waits for its keyframe), and in the meantime nothing was sent to show for it.
+    - Without a congestion signal it does not fall below what the link carried cleanly in the
+      last ``CARRIED_WINDOW`` s either (with ``KEEP_MARGIN``, and no higher than it was): a
+      subscriber sent less because its tiles shrank is application-limited, not congested.
     - Within the hold time the estimate does not rise at all (the margin over what is sent
       would take back what the decrease gave up).
     - A client that sends no REMB keeps ``initial`` unless it reports loss.
@@ -431,8 +455,23 @@ class DownlinkEstimator:
     every five seconds for 30 s, and the publisher was never granted the layer long enough to
     resume it."""
 
+    carried: list[tuple[float, int]] = field(default_factory=list)
+    """(when, bit/s) of the feedback intervals of the last ``CARRIED_WINDOW`` s in which what
+    was sent arrived cleanly; emptied by congestion."""
+
     def __post_init__(self) -> None:
         self.value = self.initial
+
+    def _carried(self, sent: int, clean: bool, now: float) -> int:
+        """Note this interval's ``sent`` if it arrived cleanly; the most the link carried
+        cleanly within ``CARRIED_WINDOW`` s (0: nothing since the last congestion)."""
+        kept = [(at, rate) for at, rate in self.carried if now - at < CARRIED_WINDOW]
+        if not clean:
+            kept = []
+        elif sent > 0:
+            kept.append((now, sent))
+        self.carried = kept
+        return max((rate for _, rate in kept), default=0)
 
     def on_remb(self, bitrate: int) -> None:
         self.remb = max(0, bitrate)
@@ -448,6 +487,7 @@ class DownlinkEstimator:
             return False
         self.value = estimate
         self.last_decrease = self.last_remb_fall = now
+        self.carried = []
         return True
 
     def on_loss(self, fraction_lost: int) -> None:
@@ -462,6 +502,7 @@ class DownlinkEstimator:
         lossy = loss > LOSS_HIGH and self.previous_loss > LOSS_HIGH
         self.previous_loss = loss
         falling = remb is not None and previous is not None and remb < REMB_FALL * previous
+        carried = self._carried(sent, not (lossy or falling) and loss < LOSS_LOW, now)
         if lossy or falling:
             candidates = []
             if lossy:
@@ -479,12 +520,17 @@ class DownlinkEstimator:
         else:
             estimate = max(remb, int(sent * KEEP_MARGIN) + KEEP_STEP)
             if loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:
-                cap = sent * PROBE_CAP + PROBE_STEP
+                # Up to what the allocation gave out, too: a layer given on its measured rate
+                # whose bursts (a layer resuming) pass the estimate is lowered, then given
+                # again, each time it bursts, unless the estimate makes room for it.
+                cap = max(sent * PROBE_CAP + PROBE_STEP, self.committed)
                 grown = int(self.value * GROWTH)
                 if not self.starved:
                     grown = min(grown, cap)
                 estimate = max(estimate, grown)
             estimate = max(estimate, min(self.value, self.committed))
+            if carried:
+                estimate = max(estimate, min(self.value, int(carried * KEEP_MARGIN) + KEEP_STEP))
         if not (lossy or falling) and now - self.last_decrease < HOLD_AFTER_DECREASE:
             estimate = min(estimate, self.value)
         self.value = max(self.floor, min(self.ceiling, estimate))

@@ -7,6 +7,10 @@ from collections.abc import Sequence
 import pytest
 
 from rooms.sfu.allocation import (
+    CARRIED_WINDOW,
+    GROWTH,
+    KEEP_MARGIN,
+    KEEP_STEP,
     SCREEN_NOMINAL_FPS,
     UPGRADE_HOLD,
     DownlinkEstimator,
@@ -19,6 +23,7 @@ from rooms.sfu.allocation import (
     committed_bitrate,
     held_upgrades,
     keep,
+    layer_of,
     layers_in_use,
     nominal_bitrate,
     outcome,
@@ -26,6 +31,8 @@ from rooms.sfu.allocation import (
     upstream_bitrate,
     wanted_layer,
 )
+from rooms.sfu.selection import SourceKey
+from rooms.sfu.streams import Source
 
 LOW = Layer(160, 120, 100_000)
 MID = Layer(320, 240, 300_000)
@@ -422,22 +429,23 @@ def test_a_layer_the_estimate_grew_to_is_kept_until_it_flows() -> None:
 
 
 def test_an_upgrade_that_waits_out_its_hold_keeps_the_estimate_it_needs() -> None:
-    """The budget lowered a large tile's top layer (it had just resumed at a low rate, then
-    rose past the estimate); starved growth soon fits it again, but the upgrade waits out
-    UPGRADE_HOLD while only the low layer is sent. The estimate keeps what the waiting layer
+    """The estimate fell (600 to 400 kbit/s) and lowered a large tile's top layer; starved
+    growth soon fits it again, but the upgrade waits out UPGRADE_HOLD while only the low layer
+    is sent. The estimate keeps what the waiting layer
     needs, so the layer comes back when the hold ends (the estimate used to fall to twice what
     was sent as soon as the layer fitted, and the upgrade came or not by chance)."""
     low, top = Layer(160, 120, 130_000), Layer(640, 480, 500_000)
     demands = [demand("v", tile=(640, 480), layers=(low, top))]
     estimator = DownlinkEstimator(initial=20_000_000, floor=100_000, ceiling=20_000_000)
     estimator.value = 400_000
-    history = {"v": SlotHistory("src-v", 1, float("-inf"))}
+    history = {"v": SlotHistory("src-v", 1, float("-inf"), budget=600_000)}
     allocated: list[int | None] = []
     for second in range(16):
-        fits = allocate(estimator.value, demands, audio_reserve=40_000)
+        budget = estimator.value
+        fits = allocate(budget, demands, audio_reserve=40_000)
         held = held_upgrades(demands, fits, history, float(second))
         result = keep(demands, fits, held)
-        history = remember(demands, result, history, float(second))
+        history = remember(demands, result, history, float(second), budget)
         estimator.starved = outcome(demands[0], fits["v"]) != "as_wanted"
         estimator.committed = committed_bitrate(demands, fits, 40_000)
         allocated.append(result["v"].allocated)
@@ -478,7 +486,7 @@ def steady(
     # Never above what the budget gave any slot.
     assert all(rank(result[d.slot].allocated) <= rank(fits[d.slot].allocated) for d in demands)
     return {slot: r.allocated for slot, r in result.items()}, remember(
-        demands, result, history, now
+        demands, result, history, now, budget
     )
 
 
@@ -560,3 +568,108 @@ def test_a_video_pushed_out_by_one_that_arrives_comes_back_without_waiting() -> 
     assert given == {"share": 0, "cam": None}  # the estimate fell: held this time
     given, history = steady(250_000, [share, camera], history, 5.0)
     assert given == {"share": 0, "cam": None}
+
+
+def test_a_layer_that_needs_more_than_the_budget_had_is_not_held() -> None:
+    """Seen in the browser test: a large tile's top layer resumes at a burst (645-695 kbit/s,
+    then 520-560) past an estimate that did not change (593 kbit/s). It goes down at once, but
+    the link did not get worse: it comes back as soon as the estimate has room (it used to wait
+    UPGRADE_HOLD on the low layer, and the next burst lowered it again: 13-37 s in all). A
+    fall of the budget is still held."""
+    low = Layer(160, 120, 130_000)
+    top = demand("v", tile=(640, 480), layers=(low, Layer(640, 480, 520_000)))
+    burst = demand("v", tile=(640, 480), layers=(low, Layer(640, 480, 695_000)))
+    history: dict[str, SlotHistory[str]] = {}
+    steps = [
+        (0.0, 593_000, top, 1),
+        (1.0, 593_000, burst, 0),  # the burst does not fit: down at once
+        (2.0, 682_000, top, 1),  # the estimate grew (starved): back at once
+        (3.0, 682_000, top, 1),
+        (4.0, 300_000, top, 0),  # the estimate fell
+        (6.0, 682_000, top, 0),  # that is held
+        (14.0, 682_000, top, 1),
+    ]
+    for now, budget, wanted, expected in steps:
+        given, history = steady(budget, [wanted], history, now)
+        assert given == {"v": expected}, now
+
+
+def test_the_estimate_keeps_what_the_link_carried_when_less_is_sent() -> None:
+    """A subscriber whose tile shrank is sent less (the low layer): that says nothing about its
+    link. The estimate stays at what the link carried cleanly in the last CARRIED_WINDOW s
+    (it fell from 812 to 568 kbit/s in the browser test, and the top layer no longer fitted
+    when the tile grew again); congestion forgets it."""
+    estimator = DownlinkEstimator(initial=20_000_000, floor=100_000, ceiling=20_000_000)
+    estimator.value = 812_000
+    for second in range(3):  # the top layer flows, cleanly; the REMB lags far below it
+        estimator.on_remb(90_000 + 5_000 * second)
+        estimator.update(600_000, float(second))
+    assert estimator.value >= 600_000 * KEEP_MARGIN
+    for second in range(3, 20):  # the tile shrank: the low layer and audio
+        estimator.on_remb(100_000 + 1_000 * second)
+        estimator.update(170_000, float(second))
+    assert estimator.value >= 600_000 * KEEP_MARGIN + KEEP_STEP
+    # Past the window it is what is sent now that counts.
+    for second in range(20, 20 + int(CARRIED_WINDOW) + 1):
+        estimator.on_remb(120_000)
+        estimator.update(170_000, float(second))
+    assert estimator.value < 600_000
+    # Congestion forgets what was carried at once.
+    estimator.value = 812_000
+    estimator.update(600_000, 60.0)
+    estimator.on_remb(60_000)  # fell
+    estimator.update(170_000, 61.0)
+    assert estimator.value == 100_000
+
+
+def test_a_paused_layer_counts_what_it_flowed_at() -> None:
+    """A simulcast layer its publisher paused counts, for the allocation, the rate it measured
+    while it flowed (its recent peak, letting go slowly), not its nominal rate: counted at its
+    nominal rate (777 kbit/s in the browser test), a 640x480 layer that flowed at ~550 stopped
+    fitting the moment it paused, and the slot just given it for a grown tile was lowered.
+    Never flowed: nominal."""
+    low = Source(SourceKey("alice", "camera"), "1", 96, 90_000, True, 0, ssrc=1, rid="l")
+    top = Source(SourceKey("alice", "camera"), "1", 96, 90_000, True, 0, ssrc=2, rid="h", layer=1)
+    low.layers = top.layers = [low, top]
+    top.size = (640, 480)
+    nominal = nominal_bitrate(640, 480)
+    assert layer_of(top).bitrate == nominal  # nothing arrived yet
+
+    def second(octets: int) -> None:
+        top.stats.add((top.stats.max_seq + 1) & 0xFFFF, octets)
+        top.sample(1.0)
+
+    second(560_000 // 8)
+    second(520_000 // 8)
+    assert layer_of(top) == Layer(640, 480, 520_000, live=True, nominal=nominal)
+    top.sample(1.0)  # paused: nothing in the last second
+    paused = layer_of(top)
+    assert not paused.live
+    # Its recent peak: 560 let go one step (490) is below the 520 of the last second.
+    assert paused.bitrate == 520_000 == top.flowed
+    assert paused.bitrate < nominal
+    for _ in range(30):
+        top.sample(1.0)  # paused for long: it keeps what it flowed at
+    assert layer_of(top).bitrate == paused.bitrate
+    second(4_000 // 8)  # resuming, a few packets: what it measures now, its peak kept
+    assert layer_of(top).bitrate == 4_000
+    assert top.flowed == int(520_000 * 0.875)
+
+
+def test_the_estimate_grows_to_what_the_allocation_gave_out() -> None:
+    """A layer given on its measured rate (~520 kbit/s) counts its nominal rate in what the
+    allocation gives out (777 kbit/s with audio and more); with a clean link the estimate grows
+    toward that, not only up to twice what is sent: in the browser test it stayed at 570 while
+    the resuming layer's bursts (613-674 kbit/s) lowered the slot, which was then given again,
+    three times before the estimate had room."""
+    estimator = DownlinkEstimator(initial=20_000_000, floor=100_000, ceiling=20_000_000)
+    estimator.value = 570_000
+    estimator.committed = 817_000
+    values = []
+    for second in range(4):
+        estimator.on_remb(80_000 + 5_000 * second)  # lagging far below what is sent
+        estimator.update(170_000, float(second))  # the low layer until the switch
+        values.append(estimator.value)
+    assert values[0] > 570_000
+    assert values[-1] >= 817_000
+    assert values[-1] < 817_000 * GROWTH  # no further than one step past it
