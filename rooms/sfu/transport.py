@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 # 16 bytes of auth tag + 128 of MKI, rounded up): fastpath.h's FWD_MAX_WRITE (1500 bytes of
 # forwarded RTP plus RTX's 2-byte original sequence number) and FWD_TRAILER.
 _MAX_PACKET = _fast.FWD_MAX_WRITE
-_TRAILER = 160
+_TRAILER = _fast.FWD_TRAILER
 # pylibsrtp's Session unprotects in a buffer of this size (aiortc's receive path).
 _AIORTC_SRTP_BUFFER = 1500
 
