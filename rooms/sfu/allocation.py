@@ -211,7 +211,8 @@ def layers_in_use(
 # would otherwise switch it up and down every few seconds (each switch waits for a keyframe,
 # and a video brought back then dropped again is a freeze). Going down is never held, nor going
 # up after a slot went down because its tile shrank or because its layer turned out to need
-# more than the unchanged budget (a layer resuming at a burst): that is no wobble of the link,
+# more than the unchanged budget (a layer resuming at a burst, unless the budget is the
+# receiver's own REMB after it fell, ``remember``): that is no wobble of the link,
 # and held, the slot waited 10 s on the low layer with the estimate never growing, then was
 # lowered again by the next burst (13-37 s to the top layer in the browser test).
 UPGRADE_HOLD = 10.0
@@ -271,6 +272,8 @@ def remember(
     history: Mapping[S, SlotHistory[K]],
     now: float,
     budget: int,
+    *,
+    link_limited: bool = False,
 ) -> dict[S, SlotHistory[K]]:
     """The slots' history after ``result`` (allocated on ``budget``): a slot that went down
     below what its tile wants while the budget fell (the link's doing, not a smaller tile's,
@@ -278,7 +281,13 @@ def remember(
     ``history`` showed arrived with it (a screen share that starts, a new speaker): a link
     that did not change is no wobble to wait out, and the slot goes up again as soon as the
     estimate has room for it. (A presenter's camera thumbnail, dropped when her share
-    arrived, stayed away for the whole hold, seen in the browser test.)"""
+    arrived, stayed away for the whole hold, seen in the browser test.)
+
+    ``link_limited``: the budget is what the subscriber's own link measures (its REMB, for
+    ``FOLLOW_REMB`` s after it fell). Then any lowering is the link's doing, the budget
+    unchanged or not: the estimate does not grow by itself in that time, so a layer whose
+    rate wobbles around it would otherwise go up and down every second, held or not as the
+    REMB happened to tick."""
     shown = {h.source for h in history.values()}
     arrival = bool(history) and any(d.source not in shown for d in demands)
     after: dict[S, SlotHistory[K]] = {}
@@ -290,7 +299,7 @@ def remember(
             continue
         lowered_at = before.lowered_at
         lowered = _rank(given.allocated) < _rank(before.allocated)
-        fell = budget < before.budget
+        fell = budget < before.budget or link_limited
         if lowered and fell and outcome(d, given) != "as_wanted" and not arrival:
             lowered_at = now
         after[d.slot] = SlotHistory(d.source, given.allocated, lowered_at, budget)
@@ -473,6 +482,10 @@ class DownlinkEstimator:
         self.carried = kept
         return max((rate for _, rate in kept), default=0)
 
+    def following_remb(self, now: float) -> bool:
+        """The estimate is the receiver's REMB (``FOLLOW_REMB`` s after it fell)."""
+        return now - self.last_remb_fall < FOLLOW_REMB
+
     def on_remb(self, bitrate: int) -> None:
         self.remb = max(0, bitrate)
 
@@ -515,7 +528,7 @@ class DownlinkEstimator:
                 self.last_decrease = now
         elif remb is None:
             estimate = max(self.value, int(sent * KEEP_MARGIN) + KEEP_STEP)
-        elif now - self.last_remb_fall < FOLLOW_REMB:
+        elif self.following_remb(now):
             estimate = remb
         else:
             estimate = max(remb, int(sent * KEEP_MARGIN) + KEEP_STEP)

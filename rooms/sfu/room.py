@@ -655,7 +655,14 @@ class SfuRoom:
         fits = allocate(budget, demands, audio_reserve=reserve)
         held = held_upgrades(demands, fits, peer.layer_history, now)
         result = keep(demands, fits, held) if held else fits
-        peer.layer_history = remember(demands, result, peer.layer_history, now, budget)
+        peer.layer_history = remember(
+            demands,
+            result,
+            peer.layer_history,
+            now,
+            budget,
+            link_limited=peer.downlink.following_remb(now),
+        )
         self._allocations[peer.participant_id] = (demands, result)
         # A video the estimate cannot give what its tile wants (a lower layer, or none) lets
         # the estimate grow past what is sent (a receiver's REMB only follows what it

@@ -8,6 +8,7 @@ import pytest
 
 from rooms.sfu.allocation import (
     CARRIED_WINDOW,
+    FOLLOW_REMB,
     GROWTH,
     KEEP_MARGIN,
     KEEP_STEP,
@@ -477,6 +478,8 @@ def steady(
     demands: list[SlotDemand[str, str]],
     history: dict[str, SlotHistory[str]],
     now: float,
+    *,
+    link_limited: bool = False,
 ) -> tuple[dict[str, int | None], dict[str, SlotHistory[str]]]:
     """As the room does it: allocate, hold back the upgrades that wait and give what they leave
     to the others, remember."""
@@ -486,7 +489,7 @@ def steady(
     # Never above what the budget gave any slot.
     assert all(rank(result[d.slot].allocated) <= rank(fits[d.slot].allocated) for d in demands)
     return {slot: r.allocated for slot, r in result.items()}, remember(
-        demands, result, history, now, budget
+        demands, result, history, now, budget, link_limited=link_limited
     )
 
 
@@ -594,6 +597,40 @@ def test_a_layer_that_needs_more_than_the_budget_had_is_not_held() -> None:
         assert given == {"v": expected}, now
 
 
+def test_a_layer_wobbling_around_the_receivers_own_estimate_is_held() -> None:
+    """For FOLLOW_REMB s after a subscriber's REMB fell, the estimate is that REMB and does not
+    grow by itself. A top layer whose rate wobbles around it (600 and 760 kbit/s against a
+    REMB of 700) would go up and down every second on a budget that does not change; lowered
+    then, it is held like any slot the link lowered. Outside that time the same wobble is not
+    held (the estimate grows for a starved slot)."""
+    low = Layer(160, 120, 130_000)
+    calm = demand("v", tile=(640, 480), layers=(low, Layer(640, 480, 600_000)))
+    busy = demand("v", tile=(640, 480), layers=(low, Layer(640, 480, 760_000)))
+    estimator = DownlinkEstimator(initial=20_000_000, floor=100_000, ceiling=20_000_000)
+    estimator.value = 900_000
+    estimator.on_remb(900_000)
+    estimator.update(700_000, 0.0)
+    estimator.on_remb(700_000)  # fell: the link is full
+    estimator.update(700_000, 1.0)
+    assert estimator.value == 700_000
+
+    def run(start: float, limited: bool) -> list[int | None]:
+        history: dict[str, SlotHistory[str]] = {}
+        given = []
+        for second in range(13):
+            now = start + second
+            assert estimator.following_remb(now) is limited
+            wanted = busy if second % 2 else calm
+            got, history = steady(700_000, [wanted], history, now, link_limited=limited)
+            given.append(got["v"])
+        return given
+
+    # Down at 1 s; held the 10 s after it, whatever the rate does meanwhile.
+    assert run(2.0, limited=True) == [1, 0] + [0] * 10 + [1]
+    # The same budget, not the receiver's own: up again whenever the layer fits.
+    assert run(2.0 + FOLLOW_REMB, limited=False) == [1, 0] * 6 + [1]
+
+
 def test_the_estimate_keeps_what_the_link_carried_when_less_is_sent() -> None:
     """A subscriber whose tile shrank is sent less (the low layer): that says nothing about its
     link. The estimate stays at what the link carried cleanly in the last CARRIED_WINDOW s
@@ -614,12 +651,19 @@ def test_the_estimate_keeps_what_the_link_carried_when_less_is_sent() -> None:
         estimator.on_remb(120_000)
         estimator.update(170_000, float(second))
     assert estimator.value < 600_000
-    # Congestion forgets what was carried at once.
-    estimator.value = 812_000
-    estimator.update(600_000, 60.0)
-    estimator.on_remb(60_000)  # fell
-    estimator.update(170_000, 61.0)
-    assert estimator.value == 100_000
+    # Congestion forgets what was carried at once: the link lost packets at 600 kbit/s, so
+    # that rate says nothing good about it any more.
+    for second in range(60, 63):
+        estimator.on_remb(120_000 + 5_000 * (second - 60))  # lagging, not falling
+        estimator.update(600_000, float(second))
+    assert estimator.value >= 600_000 * KEEP_MARGIN + KEEP_STEP
+    estimator.on_loss(51)  # 20 % lost, in two reports in a row
+    estimator.update(600_000, 63.0)
+    estimator.update(600_000, 64.0)
+    assert estimator.value == int(600_000 * (1 - 51 / 256 / 2))  # less half the loss
+    estimator.on_loss(0)
+    estimator.update(100_000, 65.0)  # the tile shrank right then
+    assert estimator.value == int(100_000 * KEEP_MARGIN) + KEEP_STEP
 
 
 def test_a_paused_layer_counts_what_it_flowed_at() -> None:
