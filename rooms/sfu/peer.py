@@ -377,7 +377,11 @@ class Peer:
             # such packets in the media stream): not forwarded, and the sequence numbers after
             # it close up, or each subscriber would count every one as a lost packet.
             self.packets_dropped += 1
-            self._received(source, pkt.seq, size)  # the publisher must not resend it
+            # The publisher must not resend it, but it is no media: a layer its publisher
+            # paused keeps sending padding (2-9 kbit/s), and counted at that rate it looked
+            # all but free to the allocation, was given, resumed at 500 kbit/s on a viewer's
+            # 500 kbit/s link and dropped the video (seen in the browser test).
+            self._received(source, pkt.seq, 0)
             source.padding_skipped = (source.padding_skipped + 1) & 0xFFFF
             return
         if source.padding_skipped:
