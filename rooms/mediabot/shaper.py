@@ -23,11 +23,14 @@ in), so their behaviour is tested without clocks.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
 import random
 import re
 import socket
+import sys
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -234,7 +237,7 @@ _CANDIDATE = re.compile(
 )
 
 
-def _swap_candidates(sdp: str, replacement: Address) -> tuple[str, Address | None]:
+def swap_candidates(sdp: str, replacement: Address) -> tuple[str, Address | None]:
     """The SDP with its first UDP host candidate (per m-line) pointing at ``replacement`` and
     every other candidate removed; also the address that first candidate had."""
     original: Address | None = None
@@ -264,14 +267,115 @@ def shape_signaling(
     """The client's signaling with its media routed through ``shaper`` (see the module)."""
 
     async def shaped(offer: str) -> str:
-        offer, client = _swap_candidates(offer, shaper.server_address)
+        offer, client = swap_candidates(offer, shaper.server_address)
         if client is None:
             raise ValueError("the offer has no UDP host candidate to shape")
         shaper.client = client
-        answer, server = _swap_candidates(await signaling(offer), shaper.client_address)
+        answer, server = swap_candidates(await signaling(offer), shaper.client_address)
         if server is None:
             raise ValueError("the answer has no UDP host candidate to shape")
         shaper.server = server
         return answer
 
     return shaped
+
+
+# --- as a process: ``python -m rooms.mediabot.shaper`` --------------------------------------
+
+COMMANDS = """Commands, one per line on standard input:
+  server HOST PORT    where the SFU is (the address the answer gave; the client's own address
+                      is learnt from its first datagram)
+  up-rate BPS|none    the client -> SFU bottleneck from now on
+  down-rate BPS|none  the SFU -> client bottleneck from now on
+  stats               print one JSON line: each direction's counters
+The relay prints "client HOST PORT" (where the client must send) once it listens, "ok" after
+each command it took and "error: ..." after one it did not; it ends with standard input."""
+
+
+def _rate(text: str) -> float | None:
+    if text == "none":
+        return None
+    rate = float(text)
+    if not rate > 0:
+        raise ValueError("a rate is a positive number of bit/s, or none")
+    return rate
+
+
+def _command(shaper: UdpShaper, line: str, now: float) -> str:
+    """Apply one command line (see ``COMMANDS``); what to print back."""
+    words = line.split()
+    try:
+        match words:
+            case ["server", host, port]:
+                number = int(port)
+                if not 0 < number < 65536:
+                    raise ValueError("the port is 1..65535")
+                socket.inet_aton(host)
+                shaper.server = (host, number)
+            case ["up-rate", rate]:
+                shaper.up_link.set_rate(_rate(rate), now)
+            case ["down-rate", rate]:
+                shaper.down_link.set_rate(_rate(rate), now)
+            case ["stats"]:
+                return json.dumps(
+                    {
+                        name: {
+                            "offered": link.offered,
+                            "lost": link.lost,
+                            "overflowed": link.overflowed,
+                            "delivered": link.delivered,
+                            "delivered_bytes": link.delivered_bytes,
+                        }
+                        for name, link in (("up", shaper.up_link), ("down", shaper.down_link))
+                    }
+                )
+            case _:
+                return f"error: unknown command {line.strip()!r}"
+    except (ValueError, OSError) as error:
+        return f"error: {error}"
+    return "ok"
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    up = LinkSpec(rate_bps=args.up_rate, loss=args.up_loss, delay=args.delay)
+    down = LinkSpec(rate_bps=args.down_rate, loss=args.down_loss, delay=args.delay)
+    shaper = await UdpShaper.start(up, down, host=args.host, seed=args.seed)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    host, port = shaper.client_address
+    print(f"client {host} {port}", flush=True)
+    try:
+        while line := await reader.readline():
+            text = line.decode("utf-8", "replace")
+            if text.strip():
+                print(_command(shaper, text, loop.time()), flush=True)
+    finally:
+        shaper.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m rooms.mediabot.shaper",
+        description="A shaped UDP path between one client and the SFU (see the module).",
+        epilog=COMMANDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--up-rate", type=_rate, default=None, metavar="BPS")
+    parser.add_argument("--down-rate", type=_rate, default=None, metavar="BPS")
+    parser.add_argument("--up-loss", type=float, default=0.0, metavar="P")
+    parser.add_argument("--down-loss", type=float, default=0.0, metavar="P")
+    parser.add_argument("--delay", type=float, default=0.0, metavar="SECONDS")
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args(argv)
+    try:
+        LinkSpec(args.up_rate, loss=args.up_loss, delay=args.delay)
+        LinkSpec(args.down_rate, loss=args.down_loss, delay=args.delay)
+    except ValueError as error:
+        parser.error(str(error))
+    asyncio.run(_serve(args))
+
+
+if __name__ == "__main__":
+    main()

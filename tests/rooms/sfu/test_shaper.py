@@ -200,3 +200,28 @@ async def test_an_offer_without_a_host_candidate_is_refused() -> None:
             await shape_signaling(signaling, shaper)("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n")
     finally:
         shaper.close()
+
+
+def test_the_relay_as_a_process_takes_commands_and_refuses_bad_ones() -> None:
+    """``python -m rooms.mediabot.shaper``: a test (the browser behind a weak link) drives it
+    over stdin; a bad line gets an error and changes nothing."""
+
+    async def run() -> None:
+        from rooms.mediabot.shaper import _command
+
+        shaper = await UdpShaper.start(down=LinkSpec(rate_bps=500_000))
+        try:
+            assert _command(shaper, "server 127.0.0.1 4000", 0.0) == "ok"
+            assert shaper.server == ("127.0.0.1", 4000)
+            for bad in ("server nowhere 4000", "server 127.0.0.1 70000", "down-rate -5", "fly"):
+                assert _command(shaper, bad, 0.0).startswith("error:"), bad
+            assert shaper.server == ("127.0.0.1", 4000)
+            assert shaper.down_link.spec.rate_bps == 500_000
+            assert _command(shaper, "down-rate 2000000", 1.0) == "ok"
+            assert shaper.down_link.spec.rate_bps == 2_000_000
+            assert _command(shaper, "up-rate none", 1.0) == "ok"
+            assert '"down": {"offered": 0' in _command(shaper, "stats", 1.0)
+        finally:
+            shaper.close()
+
+    asyncio.run(run())
