@@ -401,6 +401,35 @@ FOLLOW_REMB = 20.0
 # estimate fell from 812 kbit/s to 568 when a tile shrank, and when it grew again the top
 # layer (about 550 kbit/s measured, plus audio) no longer fitted: 7-15 s to get it back.
 CARRIED_WINDOW = 30.0
+# After loss (or a queue, DELAY_HIGH) showed the link could not carry what was sent, the
+# estimate does not grow past what it fell to for BACKOFF s; congestion again within
+# BACKOFF_REPEAT times that time doubles it (up to BACKOFF_MAX). There are no padding probes:
+# the only probe is a better layer, and on a link that cannot carry it each probe is a freeze.
+# In the browser test behind a 500 kbit/s link (Chromium's REMB stuck near its audio rate,
+# loss the only signal then) the top layer came back every 16 s and froze the video for
+# 5-11 s each time. (A REMB that fell has FOLLOW_REMB instead: the receiver's own estimate
+# then leads.)
+BACKOFF = 30.0
+BACKOFF_REPEAT = 2.0
+BACKOFF_MAX = 240.0
+# A round trip (the sender reports the SFU passes on, answered in the subscriber's receiver
+# reports) this much longer than the shortest of the last RTT_WINDOW s, in two feedback
+# intervals in a row, says a queue builds on the subscriber's link: what is sent is more than
+# it carries. Loss comes only once that queue overflows (a second or more later on a link
+# with a deep buffer), and a browser's REMB does not always fall first: behind a 500 kbit/s
+# link in the browser test it stayed at 355-372 kbit/s for 15 s while 540 were sent, then
+# the queue overflowed and the video froze for 9 s. The estimate then drops to DELAY_DECREASE
+# of what was sent, as at loss.
+DELAY_HIGH = 0.2
+RTT_WINDOW = 60.0
+DELAY_DECREASE = 0.85
+# A REMB that falls while the round trip shows no queue (at most this much over the shortest)
+# and nothing is lost is not taken for congestion. Chromium's receive-side estimate can sit
+# far below what its link carries (78-110 kbit/s behind a 500 kbit/s link that carried 500
+# without a queue, in the browser test) and its falls then dropped the video for the 20 s of
+# FOLLOW_REMB. Without round trips (a client that does not answer sender reports, like the
+# bots) a REMB that falls is congestion as before.
+DELAY_CALM = 0.05
 
 
 @dataclass(slots=True)
@@ -468,6 +497,21 @@ class DownlinkEstimator:
     """(when, bit/s) of the feedback intervals of the last ``CARRIED_WINDOW`` s in which what
     was sent arrived cleanly; emptied by congestion."""
 
+    rtt: float | None = None
+    """The longest round trip measured since the last ``update`` (s)."""
+    last_rtt: float | None = None
+    previous_delayed: bool = False
+    rtts: list[tuple[float, float]] = field(default_factory=list)
+    """(when, round trip) of the shortest round trip of each feedback interval of the last
+    ``RTT_WINDOW`` s."""
+
+    congested_rate: int = 0
+    """What the estimate fell to when loss or a queue last showed congestion (bit/s)."""
+    congested_at: float = float("-inf")
+    backoff: float = 0.0
+    """For this long after ``congested_at`` the estimate does not grow past
+    ``congested_rate`` (0: no congestion yet)."""
+
     def __post_init__(self) -> None:
         self.value = self.initial
 
@@ -482,6 +526,24 @@ class DownlinkEstimator:
         self.carried = kept
         return max((rate for _, rate in kept), default=0)
 
+    def _congested(self, estimate: int, now: float) -> None:
+        """Loss or a queue showed congestion, and the estimate fell to ``estimate``: no growth
+        past it for ``backoff`` s. Congestion in the next reports, while the decrease takes
+        effect, is the same one, not another."""
+        if now - self.congested_at <= HOLD_AFTER_DECREASE:
+            self.congested_rate = min(self.congested_rate, estimate)
+            return
+        again = self.backoff and now - self.congested_at < BACKOFF_REPEAT * self.backoff
+        self.backoff = min(BACKOFF_MAX, 2 * self.backoff) if again else BACKOFF
+        self.congested_at = now
+        self.congested_rate = estimate
+
+    def backoff_cap(self, now: float) -> int | None:
+        """The most the estimate may grow to after the last congestion (None: no limit)."""
+        if now - self.congested_at >= self.backoff:
+            return None
+        return self.congested_rate
+
     def following_remb(self, now: float) -> bool:
         """The estimate is the receiver's REMB (``FOLLOW_REMB`` s after it fell)."""
         return now - self.last_remb_fall < FOLLOW_REMB
@@ -493,7 +555,7 @@ class DownlinkEstimator:
         """Apply a REMB that fell (below ``REMB_FALL`` of the one the last ``update`` saw) and
         is below the estimate, before the next ``update``; True when the estimate dropped."""
         remb, previous = self.remb, self.previous_remb
-        if remb is None or previous is None or remb >= REMB_FALL * previous:
+        if remb is None or previous is None or remb >= REMB_FALL * previous or self._calm():
             return False
         estimate = max(self.floor, min(self.ceiling, remb))
         if estimate >= self.value:
@@ -502,6 +564,36 @@ class DownlinkEstimator:
         self.last_decrease = self.last_remb_fall = now
         self.carried = []
         return True
+
+    def on_rtt(self, rtt: float, now: float) -> None:
+        """A round trip measured on one of the streams this subscriber receives (s)."""
+        self.rtt = rtt if self.rtt is None else max(self.rtt, rtt)
+        self.last_rtt = rtt
+        rtts = self.rtts
+        if rtts and now - rtts[-1][0] < 0.5:  # the same interval: keep its shortest
+            if rtt < rtts[-1][1]:
+                rtts[-1] = (rtts[-1][0], rtt)
+        else:
+            rtts.append((now, rtt))
+
+    def _delayed(self, now: float) -> bool:
+        """A queue builds on the link (``DELAY_HIGH``): this interval and the one before, and
+        not within ``HOLD_AFTER_DECREASE`` of a decrease (the queue it left takes a while to
+        drain: taken twice, the estimate fell from 1.1 Mbit/s to 440 and then to 190)."""
+        rtt, self.rtt = self.rtt, None
+        self.rtts = [(at, value) for at, value in self.rtts if now - at < RTT_WINDOW]
+        delayed = False
+        if rtt is not None and self.rtts:
+            delayed = rtt - min(value for _, value in self.rtts) > DELAY_HIGH
+        before, self.previous_delayed = self.previous_delayed, delayed
+        return delayed and before and now - self.last_decrease >= HOLD_AFTER_DECREASE
+
+    def _calm(self) -> bool:
+        """The last round trip shows no queue on the link and nothing was lost
+        (``DELAY_CALM``); False without round trips."""
+        if self.last_rtt is None or not self.rtts or self.loss >= LOSS_LOW:
+            return False
+        return self.last_rtt - min(value for _, value in self.rtts) <= DELAY_CALM
 
     def on_loss(self, fraction_lost: int) -> None:
         """RTCP ``fraction lost`` (0..255) of a stream this subscriber receives."""
@@ -512,20 +604,27 @@ class DownlinkEstimator:
         remb, previous = self.remb, self.previous_remb
         self.previous_remb = remb
         loss = self.loss
-        lossy = loss > LOSS_HIGH and self.previous_loss > LOSS_HIGH
+        lost = loss > LOSS_HIGH and self.previous_loss > LOSS_HIGH
         self.previous_loss = loss
+        # A queue on the link counts as loss does (it is the loss to come).
+        delayed = self._delayed(now)
+        lossy = lost or delayed
         falling = remb is not None and previous is not None and remb < REMB_FALL * previous
+        falling = falling and not self._calm()
         carried = self._carried(sent, not (lossy or falling) and loss < LOSS_LOW, now)
         if lossy or falling:
             candidates = []
             if lossy:
-                candidates.append(int(sent * (1 - loss / 2)))
+                factor = min(1 - loss / 2 if lost else 1, DELAY_DECREASE if delayed else 1)
+                candidates.append(int(sent * factor))
             if falling and remb is not None:
                 candidates.append(remb)
                 self.last_remb_fall = now
             estimate = min(candidates)
             if estimate < self.value:
                 self.last_decrease = now
+            if lossy:
+                self._congested(max(self.floor, min(self.value, estimate)), now)
         elif remb is None:
             estimate = max(self.value, int(sent * KEEP_MARGIN) + KEEP_STEP)
         elif self.following_remb(now):
@@ -546,5 +645,10 @@ class DownlinkEstimator:
                 estimate = max(estimate, min(self.value, int(carried * KEEP_MARGIN) + KEEP_STEP))
         if not (lossy or falling) and now - self.last_decrease < HOLD_AFTER_DECREASE:
             estimate = min(estimate, self.value)
+        backoff = self.backoff_cap(now)
+        if backoff is not None and not (lossy or falling):
+            # Growth only: what the estimate already is stays. (A REMB above it too: what the
+            # link lost or queued outweighs what the receiver guesses.)
+            estimate = min(estimate, max(backoff, self.value))
         self.value = max(self.floor, min(self.ceiling, estimate))
         return self.value

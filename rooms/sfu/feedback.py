@@ -42,6 +42,11 @@ from .streams import OutputSlot, PacketWriter, Source
 from .twcc import TransportFeedback
 
 FEEDBACK_INTERVAL = 1.0
+# Sender reports remembered per output slot for the round trip (a browser reports about once a
+# second on each stream it receives, on the newest report it got).
+REPORTS_KEPT = 8
+# A round trip longer than this is no measure (a clock gone wrong, a report answered late).
+MAX_RTT = 10.0
 
 
 def handle(
@@ -62,9 +67,9 @@ def handle(
             source = sources.get(packet.ssrc)
             if source is not None:
                 sender_report(source, packet, clock())
-            _receiver_reports(packet.reports, slots, downlink)
+            _receiver_reports(packet.reports, slots, downlink, clock())
         elif isinstance(packet, RtcpRrPacket):
-            _receiver_reports(packet.reports, slots, downlink)
+            _receiver_reports(packet.reports, slots, downlink, clock())
         elif isinstance(packet, RtcpPsfbPacket):
             _psfb(packet, slots, downlink, request_keyframe)
         elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
@@ -88,6 +93,10 @@ def sender_report(source: Source, packet: RtcpSrPacket, now: float) -> None:
             octets=slot.octets,
         )
         slot.writer.write_rtcp(report)
+        sent = slot.reports_sent
+        sent[(packet.sender_info.ntp_timestamp >> 16) & 0xFFFFFFFF] = now
+        if len(sent) > REPORTS_KEPT:
+            del sent[next(iter(sent))]
 
 
 def _psfb(
@@ -126,13 +135,22 @@ def _receiver_reports(
     reports: Sequence[RtcpReceiverInfo],
     slots: Mapping[int, OutputSlot],
     downlink: DownlinkEstimator,
+    now: float,
 ) -> None:
+    """A subscriber's reports on the streams it receives: the worst loss, and the round trip
+    of the sender reports they answer (RFC 3550 6.4.1: now less when it went out less the
+    delay the subscriber held it, DLSR in 1/65536 s)."""
     worst = -1
     for report in reports:
         slot = slots.get(report.ssrc)
         if slot is not None:
             slot.fraction_lost = report.fraction_lost
             worst = max(worst, report.fraction_lost)
+            sent = slot.reports_sent.get(report.lsr) if report.lsr else None
+            if sent is not None:
+                rtt = now - sent - report.dlsr / 65536
+                if 0 <= rtt < MAX_RTT:
+                    downlink.on_rtt(rtt, now)
     if worst >= 0:
         downlink.on_loss(worst)
 

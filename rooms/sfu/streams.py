@@ -185,6 +185,9 @@ class OutputSlot:
     retransmitted: int = 0
     remb: int | None = None
     fraction_lost: int = 0
+    reports_sent: dict[int, float] = field(default_factory=dict)
+    """When each of the last few sender reports went out on this slot, by the middle 32 bits
+    of its NTP time (what the subscriber's receiver reports echo as LSR): the round trip."""
     rewriter: StreamRewriter = field(init=False)
     c: Any = field(init=False)
     """The slot as the C loop sees it (``fwd_out``): header template, rewriter, writer."""

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import pytest
 
 from rooms.sfu.allocation import (
+    BACKOFF,
     CARRIED_WINDOW,
+    DELAY_DECREASE,
     FOLLOW_REMB,
     GROWTH,
     KEEP_MARGIN,
@@ -717,3 +719,68 @@ def test_the_estimate_grows_to_what_the_allocation_gave_out() -> None:
     assert values[0] > 570_000
     assert values[-1] >= 817_000
     assert values[-1] < 817_000 * GROWTH  # no further than one step past it
+
+
+def test_a_queue_on_the_link_lowers_the_estimate_before_anything_is_lost() -> None:
+    """Behind a 500 kbit/s link with a deep buffer, 540 kbit/s sent: nothing is lost for
+    seconds while a queue builds, and the round trip (sender reports answered in receiver
+    reports) grows. Twice DELAY_HIGH over the shortest one in a row is congestion: the estimate
+    drops to DELAY_DECREASE of what was sent (once: the queue it left drains for a while), and
+    does not grow past that for BACKOFF s, starved or not."""
+    estimator = DownlinkEstimator(initial=1_100_000, floor=100_000, ceiling=20_000_000)
+    estimator.starved = True
+    rtts = [0.01, 0.01, 0.02, 0.12, 0.25, 0.40, 0.55, 0.30, 0.05] + [0.01] * 40
+    values = []
+    for second, rtt in enumerate(rtts):
+        estimator.on_rtt(rtt, float(second))
+        estimator.on_remb(900_000)  # the browser's REMB says nothing here
+        estimator.update(540_000, float(second))
+        values.append(estimator.value)
+    assert values[4] >= values[3]  # one long round trip is no queue yet
+    assert values[5] == int(540_000 * DELAY_DECREASE)
+    assert values[6] == values[5]  # the queue drains: no second decrease
+    # No growth past what it fell to for BACKOFF s, then growth again.
+    assert set(values[5 : 5 + int(BACKOFF)]) == {values[5]}
+    assert values[5 + int(BACKOFF)] > values[5]
+
+
+def test_congestion_again_soon_after_the_backoff_doubles_it() -> None:
+    estimator = DownlinkEstimator(initial=1_000_000, floor=100_000, ceiling=20_000_000)
+
+    def lossy(second: float) -> None:
+        estimator.on_loss(64)
+        estimator.update(600_000, second)
+        estimator.update(600_000, second + 1)
+        estimator.on_loss(0)
+
+    lossy(0.0)
+    assert estimator.backoff == BACKOFF
+    assert estimator.backoff_cap(2.0) == estimator.value
+    assert estimator.backoff_cap(1.0 + BACKOFF) is None
+    lossy(1.0 + BACKOFF + 5)  # the probe after the backoff failed: twice as long now
+    assert estimator.backoff == 2 * BACKOFF
+    lossy(1000.0)  # long after: back to the first
+    assert estimator.backoff == BACKOFF
+
+
+@pytest.mark.parametrize("measured", [True, False])
+def test_a_remb_that_falls_with_no_queue_on_the_link_is_not_congestion(measured: bool) -> None:
+    """Chromium's receive-side estimate can fall far below what its link carries (78 kbit/s on
+    a link carrying 500 without a queue, in the browser test). With round trips that show no
+    queue and nothing lost, its fall is not followed; without round trips (a client that does
+    not answer sender reports) it is, as before."""
+    estimator = DownlinkEstimator(initial=600_000, floor=100_000, ceiling=20_000_000)
+    for second in range(3):
+        if measured:
+            estimator.on_rtt(0.012, float(second))
+        estimator.on_remb(400_000)
+        estimator.update(300_000, float(second))
+    before = estimator.value
+    estimator.on_remb(78_000)
+    assert estimator.react(3.5) is not measured
+    estimator.update(300_000, 4.0)
+    if measured:
+        assert estimator.value >= before
+        assert not estimator.following_remb(4.0)
+    else:
+        assert estimator.value == 100_000  # the REMB, at the floor

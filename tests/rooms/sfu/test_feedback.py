@@ -17,6 +17,8 @@ from aiortc.rtp import (
     RtcpReceiverInfo,
     RtcpRrPacket,
     RtcpRtpfbPacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
     pack_remb_fci,
     unpack_remb_fci,
 )
@@ -280,3 +282,65 @@ def test_a_watched_top_screen_layer_is_granted_at_least_a_single_streams_rate(
     feedback.send_upstream(writer, 42, [screen], keys, SfuConfig(), 3.0)
     (packet,) = [p for p in writer.rtcp if isinstance(p, RtcpPsfbPacket) and p.fmt == 15]
     assert unpack_remb_fci(packet.fci)[0] == remb
+
+
+def test_the_round_trip_comes_from_the_sender_reports_passed_on(peer: Subscriber) -> None:
+    """The SFU passes the publisher's sender report on to the subscriber's slot; the
+    subscriber's next receiver report echoes it (LSR) with how long it held it (DLSR): the
+    round trip is the time since it went out less that delay."""
+    ntp = (3_900_000_000 << 32) | 0x1234_5678
+    sr = RtcpSrPacket(
+        ssrc=7000,
+        sender_info=RtcpSenderInfo(
+            ntp_timestamp=ntp, rtp_timestamp=90_000, packet_count=10, octet_count=10_000
+        ),
+    )
+    writer = cast(RtcpLog, peer.carrying.writer)
+    keyframe = SimpleNamespace(
+        keyframe=True, seq=1, ts=0, picture_id=-1, tl0picidx=-1, now=9.0, picture_id_bits=15
+    )
+    assert peer.carrying.start(peer.source, keyframe)  # the slot carries the source now
+    feedback.handle(
+        [sr],
+        sources={7000: peer.source},
+        slots={},
+        downlink=DownlinkEstimator(initial=1, floor=1, ceiling=1),
+        request_keyframe=peer.asked.append,
+        clock=lambda: 10.0,
+    )
+    (passed_on,) = writer.rtcp
+    assert isinstance(passed_on, RtcpSrPacket) and passed_on.ssrc == 1000
+    # What a browser puts in its report: the middle 32 bits of the NTP time it received.
+    lsr = (passed_on.sender_info.ntp_timestamp >> 16) & 0xFFFFFFFF
+    answer = RtcpReceiverInfo(
+        ssrc=1000,
+        fraction_lost=0,
+        packets_lost=0,
+        highest_sequence=0,
+        jitter=0,
+        lsr=lsr,
+        dlsr=int(0.25 * 65536),
+    )
+    feedback.handle(
+        [RtcpRrPacket(ssrc=1, reports=[answer])],
+        sources={},
+        slots={1000: peer.carrying},
+        downlink=peer.downlink,
+        request_keyframe=peer.asked.append,
+        clock=lambda: 10.4,
+    )
+    assert peer.downlink.last_rtt == pytest.approx(0.15, abs=1e-4)
+    # A report on an SR this slot never sent, or none (LSR 0), is no measure.
+    for unknown in (lsr + 1, 0):
+        peer.downlink.last_rtt = None
+        stale = RtcpReceiverInfo(
+            ssrc=1000,
+            fraction_lost=0,
+            packets_lost=0,
+            highest_sequence=0,
+            jitter=0,
+            lsr=unknown,
+            dlsr=0,
+        )
+        peer.handle(RtcpRrPacket(ssrc=1, reports=[stale]))
+        assert peer.downlink.last_rtt is None
