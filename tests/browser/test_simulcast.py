@@ -104,7 +104,9 @@ def poll(page: Page, check: Callable[[], bool], timeout: int, what: str) -> None
         page.wait_for_timeout(500)
 
 
-def wait_for_shown_width(page: Page, test: Callable[[int], bool], what: str) -> int:
+def wait_for_shown_width(
+    page: Page, test: Callable[[int], bool], what: str, timeout: int = SWITCH_TIMEOUT
+) -> int:
     """Wait until the shown slot's decoded width passes ``test`` in three polls in a row (a
     browser also scales a layer down for a moment on its own); return that width."""
     streak: list[int] = []
@@ -119,7 +121,7 @@ def wait_for_shown_width(page: Page, test: Callable[[int], bool], what: str) -> 
             streak.clear()
         return len(streak) >= 3
 
-    poll(page, check, SWITCH_TIMEOUT, what)
+    poll(page, check, timeout, what)
     return streak[-1]
 
 
