@@ -8,6 +8,7 @@ import pytest
 
 from rooms.sfu.allocation import (
     BACKOFF,
+    BACKOFF_MARGIN,
     CARRIED_WINDOW,
     DELAY_DECREASE,
     FOLLOW_REMB,
@@ -739,28 +740,40 @@ def test_a_queue_on_the_link_lowers_the_estimate_before_anything_is_lost() -> No
     assert values[4] >= values[3]  # one long round trip is no queue yet
     assert values[5] == int(540_000 * DELAY_DECREASE)
     assert values[6] == values[5]  # the queue drains: no second decrease
-    # No growth past what it fell to for BACKOFF s, then growth again.
-    assert set(values[5 : 5 + int(BACKOFF)]) == {values[5]}
-    assert values[5 + int(BACKOFF)] > values[5]
+    # No growth past BACKOFF_MARGIN of what congested the link for BACKOFF s, then growth.
+    cap = int(540_000 * BACKOFF_MARGIN)
+    assert max(values[5 : 5 + int(BACKOFF)]) == cap
+    assert values[5 + int(BACKOFF)] > cap
 
 
-def test_congestion_again_soon_after_the_backoff_doubles_it() -> None:
+def test_a_queue_again_soon_after_the_backoff_doubles_it_and_loss_alone_starts_none() -> None:
     estimator = DownlinkEstimator(initial=1_000_000, floor=100_000, ceiling=20_000_000)
 
-    def lossy(second: float) -> None:
-        estimator.on_loss(64)
-        estimator.update(600_000, second)
-        estimator.update(600_000, second + 1)
-        estimator.on_loss(0)
+    def queued(second: float) -> None:
+        estimator.on_rtt(0.01, second - 1)  # a second with no queue, then two with one
+        estimator.update(500_000, second - 1)
+        for at in (second, second + 1):
+            estimator.on_rtt(0.5, at)
+            estimator.update(600_000, at)
+        estimator.on_rtt(0.01, second + 2)
+        estimator.update(500_000, second + 2)
 
-    lossy(0.0)
+    queued(0.0)
     assert estimator.backoff == BACKOFF
-    assert estimator.backoff_cap(2.0) == estimator.value
+    assert estimator.backoff_cap(2.0) == int(600_000 * BACKOFF_MARGIN)
     assert estimator.backoff_cap(1.0 + BACKOFF) is None
-    lossy(1.0 + BACKOFF + 5)  # the probe after the backoff failed: twice as long now
+    queued(1.0 + BACKOFF + 5)  # the probe after the backoff failed: twice as long now
     assert estimator.backoff == 2 * BACKOFF
-    lossy(1000.0)  # long after: back to the first
+    queued(1000.0)  # long after: back to the first
     assert estimator.backoff == BACKOFF
+    # Loss without a queue (a client whose round trips show none, or that gives none): the
+    # estimate falls, and grows again as before.
+    for client in (estimator, DownlinkEstimator(initial=1_000_000, floor=1, ceiling=10**8)):
+        client.on_loss(64)
+        client.update(600_000, 2000.0)
+        client.update(600_000, 2001.0)
+        assert client.value < 600_000
+        assert client.backoff_cap(2002.0) is None
 
 
 @pytest.mark.parametrize("measured", [True, False])
