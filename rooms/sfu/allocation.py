@@ -505,6 +505,8 @@ class DownlinkEstimator:
     """The longest round trip measured since the last ``update`` (s)."""
     last_rtt: float | None = None
     previous_delayed: bool = False
+    queue_drained: bool = True
+    """A round trip within ``DELAY_CALM`` of the shortest came since the last queue."""
     rtts: list[tuple[float, float]] = field(default_factory=list)
     """(when, round trip) of the shortest round trip of each feedback interval of the last
     ``RTT_WINDOW`` s."""
@@ -536,7 +538,8 @@ class DownlinkEstimator:
         decrease takes effect, is the same one, not another."""
         if now - self.congested_at <= HOLD_AFTER_DECREASE or sent <= 0:
             return
-        again = self.backoff and now - self.congested_at < BACKOFF_REPEAT * self.backoff
+        elapsed = now - self.congested_at
+        again = self.backoff and self.backoff <= elapsed < BACKOFF_REPEAT * self.backoff
         self.backoff = min(BACKOFF_MAX, 2 * self.backoff) if again else BACKOFF
         self.congested_at = now
         self.congested_rate = sent
@@ -578,18 +581,28 @@ class DownlinkEstimator:
                 rtts[-1] = (rtts[-1][0], rtt)
         else:
             rtts.append((now, rtt))
+        if rtt - min(value for _, value in rtts) <= DELAY_CALM:
+            self.queue_drained = True
 
     def _delayed(self, now: float) -> bool:
-        """A queue builds on the link (``DELAY_HIGH``): this interval and the one before, and
-        not within ``HOLD_AFTER_DECREASE`` of a decrease (the queue it left takes a while to
-        drain: taken twice, the estimate fell from 1.1 Mbit/s to 440 and then to 190)."""
+        """A queue builds on the link (``DELAY_HIGH``): in the last two intervals with a
+        round trip (a browser's reports come every 0.5-1.5 s: an interval may have none), not
+        within ``HOLD_AFTER_DECREASE`` of a decrease, and only once the queue of the last one
+        was seen drained. (Taken again while it drained, the estimate fell from 1.1 Mbit/s
+        to 440 and then to 190; taken again every interval of a queue that outlasted the
+        hold, it fell below the lowest layer and the backoff doubled to minutes.)"""
         rtt, self.rtt = self.rtt, None
         self.rtts = [(at, value) for at, value in self.rtts if now - at < RTT_WINDOW]
-        delayed = False
-        if rtt is not None and self.rtts:
-            delayed = rtt - min(value for _, value in self.rtts) > DELAY_HIGH
+        if rtt is None or not self.rtts:
+            return False
+        delayed = rtt - min(value for _, value in self.rtts) > DELAY_HIGH
         before, self.previous_delayed = self.previous_delayed, delayed
-        return delayed and before and now - self.last_decrease >= HOLD_AFTER_DECREASE
+        if not (delayed and before and self.queue_drained):
+            return False
+        if now - self.last_decrease < HOLD_AFTER_DECREASE:
+            return False
+        self.queue_drained = False
+        return True
 
     def _calm(self) -> bool:
         """The last round trip shows no queue on the link and nothing was lost

@@ -797,3 +797,22 @@ def test_a_remb_that_falls_with_no_queue_on_the_link_is_not_congestion(measured:
         assert not estimator.following_remb(4.0)
     else:
         assert estimator.value == 100_000  # the REMB, at the floor
+
+
+def test_a_queue_is_seen_through_intervals_without_reports_and_taken_once() -> None:
+    """A browser reports every 0.5-1.5 s, so an interval may bring no round trip: the two in a
+    row are the last two that did. A queue that outlasts the hold after its decrease is the
+    same queue until a round trip shows it drained: one decrease, one backoff (taken again
+    each interval, the estimate fell below the lowest layer and the backoff doubled)."""
+    estimator = DownlinkEstimator(initial=1_000_000, floor=100_000, ceiling=20_000_000)
+    estimator.on_rtt(0.01, 0.0)
+    estimator.update(540_000, 0.0)
+    values = []
+    for second in range(1, 16):
+        if second % 2:  # a report every other interval, all showing a 0.6 s queue
+            estimator.on_rtt(0.61, float(second))
+        estimator.update(540_000 if second < 4 else 150_000, float(second))
+        values.append(estimator.value)
+    assert values[2] == int(540_000 * DELAY_DECREASE)  # seen at 3 s (reports at 1 and 3)
+    assert min(values) == values[2]  # and never cut again while it lasts
+    assert estimator.backoff == BACKOFF
