@@ -26,7 +26,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
+import math
 import random
 import re
 import socket
@@ -36,6 +38,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 RECEIVE_BUFFER = 4 * 1024 * 1024
+# Below this a datagram would wait for hours, and the order the link keeps would hold every
+# later one behind it.
+MIN_RATE = 1000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +57,12 @@ class LinkSpec:
     def __post_init__(self) -> None:
         if self.rate_bps is not None and self.rate_bps <= 0:
             raise ValueError("rate_bps must be positive")
+        if self.rate_bps is not None and not (MIN_RATE <= self.rate_bps < math.inf):
+            raise ValueError(f"rate_bps is at least {MIN_RATE} bit/s, and finite")
         if not 0.0 <= self.loss <= 1.0:
             raise ValueError("loss is a probability")
-        if self.delay < 0 or self.queue_bytes < 0:
-            raise ValueError("delay and queue_bytes cannot be negative")
+        if not (0 <= self.delay < math.inf) or self.queue_bytes < 0:
+            raise ValueError("delay (finite) and queue_bytes cannot be negative")
 
 
 class Link:
@@ -295,9 +302,9 @@ each command it took and "error: ..." after one it did not; it ends with standar
 def _rate(text: str) -> float | None:
     if text == "none":
         return None
-    rate = float(text)
-    if not rate > 0:
-        raise ValueError("a rate is a positive number of bit/s, or none")
+    rate = float(text) if text.isascii() else math.nan
+    if not MIN_RATE <= rate < math.inf:
+        raise ValueError(f"a rate is a number of bit/s from {MIN_RATE:.0f}, or none")
     return rate
 
 
@@ -307,11 +314,11 @@ def _command(shaper: UdpShaper, line: str, now: float) -> str:
     try:
         match words:
             case ["server", host, port]:
-                number = int(port)
+                number = int(port) if port.isascii() and port.isdigit() else 0
                 if not 0 < number < 65536:
                     raise ValueError("the port is 1..65535")
-                socket.inet_aton(host)
-                shaper.server = (host, number)
+                # As the SFU's datagrams will name it (127.1 would match none of them).
+                shaper.server = (str(ipaddress.IPv4Address(host)), number)
             case ["up-rate", rate]:
                 shaper.up_link.set_rate(_rate(rate), now)
             case ["down-rate", rate]:
@@ -346,7 +353,14 @@ async def _serve(args: argparse.Namespace) -> None:
     host, port = shaper.client_address
     print(f"client {host} {port}", flush=True)
     try:
-        while line := await reader.readline():
+        while True:
+            try:
+                line = await reader.readline()
+            except ValueError:  # a line past the reader's limit (it is dropped)
+                print("error: line too long", flush=True)
+                continue
+            if not line:
+                break
             text = line.decode("utf-8", "replace")
             if text.strip():
                 print(_command(shaper, text, loop.time()), flush=True)

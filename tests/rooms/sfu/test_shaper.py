@@ -213,7 +213,18 @@ def test_the_relay_as_a_process_takes_commands_and_refuses_bad_ones() -> None:
         try:
             assert _command(shaper, "server 127.0.0.1 4000", 0.0) == "ok"
             assert shaper.server == ("127.0.0.1", 4000)
-            for bad in ("server nowhere 4000", "server 127.0.0.1 70000", "down-rate -5", "fly"):
+            bad_lines = (
+                "server nowhere 4000",
+                "server 127.0.0.1 70000",
+                "server 127.1 4000",
+                "down-rate -5",
+                "down-rate 0.001",
+                "down-rate nan",
+                "down-rate inf",
+                "down-rate ٤٠٠٠",
+                "fly",
+            )
+            for bad in bad_lines:
                 assert _command(shaper, bad, 0.0).startswith("error:"), bad
             assert shaper.server == ("127.0.0.1", 4000)
             assert shaper.down_link.spec.rate_bps == 500_000
