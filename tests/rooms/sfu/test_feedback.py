@@ -86,15 +86,15 @@ def stream(
     return group[0]
 
 
-def info(ssrc: int, fraction_lost: int) -> RtcpReceiverInfo:
+def info(ssrc: int, fraction_lost: int, *, lsr: int = 0, dlsr: int = 0) -> RtcpReceiverInfo:
     return RtcpReceiverInfo(
         ssrc=ssrc,
         fraction_lost=fraction_lost,
         packets_lost=0,
         highest_sequence=0,
         jitter=0,
-        lsr=0,
-        dlsr=0,
+        lsr=lsr,
+        dlsr=dlsr,
     )
 
 
@@ -312,15 +312,7 @@ def test_the_round_trip_comes_from_the_sender_reports_passed_on(peer: Subscriber
     assert isinstance(passed_on, RtcpSrPacket) and passed_on.ssrc == 1000
     # What a browser puts in its report: the middle 32 bits of the NTP time it received.
     lsr = (passed_on.sender_info.ntp_timestamp >> 16) & 0xFFFFFFFF
-    answer = RtcpReceiverInfo(
-        ssrc=1000,
-        fraction_lost=0,
-        packets_lost=0,
-        highest_sequence=0,
-        jitter=0,
-        lsr=lsr,
-        dlsr=int(0.25 * 65536),
-    )
+    answer = info(1000, 0, lsr=lsr, dlsr=int(0.25 * 65536))
     feedback.handle(
         [RtcpRrPacket(ssrc=1, reports=[answer])],
         sources={},
@@ -333,14 +325,5 @@ def test_the_round_trip_comes_from_the_sender_reports_passed_on(peer: Subscriber
     # A report on an SR this slot never sent, or none (LSR 0), is no measure.
     for unknown in (lsr + 1, 0):
         peer.downlink.last_rtt = None
-        stale = RtcpReceiverInfo(
-            ssrc=1000,
-            fraction_lost=0,
-            packets_lost=0,
-            highest_sequence=0,
-            jitter=0,
-            lsr=unknown,
-            dlsr=0,
-        )
-        peer.handle(RtcpRrPacket(ssrc=1, reports=[stale]))
+        peer.handle(RtcpRrPacket(ssrc=1, reports=[info(1000, 0, lsr=unknown)]))
         assert peer.downlink.last_rtt is None
