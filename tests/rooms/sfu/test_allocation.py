@@ -15,6 +15,7 @@ from rooms.sfu.allocation import (
     GROWTH,
     KEEP_MARGIN,
     KEEP_STEP,
+    RTT_FRESH,
     SCREEN_NOMINAL_FPS,
     UPGRADE_HOLD,
     DownlinkEstimator,
@@ -816,3 +817,51 @@ def test_a_queue_is_seen_through_intervals_without_reports_and_taken_once() -> N
     assert values[2] == int(540_000 * DELAY_DECREASE)  # seen at 3 s (reports at 1 and 3)
     assert min(values) == values[2]  # and never cut again while it lasts
     assert estimator.backoff == BACKOFF
+
+
+@pytest.mark.parametrize("between_updates", [True, False])
+def test_a_remb_that_falls_during_a_queue_is_taken_as_that_queue(between_updates: bool) -> None:
+    """Behind a 500 kbit/s link in the browser test, Chromium's REMB fell to 78-130 kbit/s
+    during the first queue; followed for FOLLOW_REMB s, it left the viewer without video for
+    17 s. With round trips the fall is taken as the queue it confirms: DELAY_DECREASE of what
+    was sent, at once, once for that queue, and the backoff, not the REMB, holds growth."""
+    estimator = DownlinkEstimator(initial=1_100_000, floor=100_000, ceiling=20_000_000)
+    for second in range(3):
+        estimator.on_rtt(0.01, float(second))
+        estimator.on_remb(560_000)
+        estimator.update(540_000, float(second))
+    before = estimator.value
+    estimator.on_rtt(0.09, 3.2)  # a queue starts (not yet two intervals over DELAY_HIGH)
+    estimator.on_remb(100_000)
+    if between_updates:
+        assert estimator.react(3.3)
+        assert estimator.value == int(540_000 * DELAY_DECREASE)
+    estimator.update(540_000, 4.0)
+    assert estimator.value == int(540_000 * DELAY_DECREASE) < before
+    assert not estimator.following_remb(4.0)
+    assert estimator.backoff_cap(4.0) == int(540_000 * BACKOFF_MARGIN)
+    # The same queue, the REMB falling on: no second cut, whatever the REMB says.
+    values = []
+    for second in range(5, 12):
+        estimator.on_rtt(0.15, float(second))
+        estimator.on_remb(100_000 * 2 // second)
+        estimator.react(second - 0.5)
+        estimator.update(450_000, float(second))
+        values.append(estimator.value)
+    assert min(values) == int(540_000 * DELAY_DECREASE)
+
+
+def test_without_fresh_round_trips_a_falling_remb_is_followed_again() -> None:
+    """A subscriber that stopped answering sender reports (or whose last report came long ago)
+    is judged by its REMB again: a round trip RTT_FRESH s old says nothing of the link now."""
+    estimator = DownlinkEstimator(initial=600_000, floor=100_000, ceiling=20_000_000)
+    for second in range(3):
+        estimator.on_rtt(0.012, float(second))
+        estimator.on_remb(400_000)
+        estimator.update(300_000, float(second))
+    later = 2 + RTT_FRESH + 1
+    estimator.on_remb(150_000)
+    assert estimator.react(later)
+    estimator.update(300_000, later + 0.5)
+    assert estimator.value == 150_000
+    assert estimator.following_remb(later + 0.5)
