@@ -11,8 +11,10 @@ relay, and the SFU answers it there (a peer-reflexive candidate)."""
 from __future__ import annotations
 
 import json
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from functools import partial
@@ -42,8 +44,14 @@ SETTLE = 10.0
 REOPEN_TIMEOUT = 2 * BACKOFF + 20
 
 
+# How long the shaper may take to answer a command (s): a shaper that hangs fails the test
+# instead of holding it until CI's own limit.
+ANSWER_TIMEOUT = 30.0
+
+
 class Relay:
-    """The shaper as a process inside the browsers' namespace, driven over its stdin."""
+    """The shaper as a process inside the browsers' namespace, driven over its stdin; its
+    answers are read by a thread of their own, so a command waits at most ANSWER_TIMEOUT."""
 
     def __init__(self, namespace: str, down_rate: int) -> None:
         self.process = subprocess.Popen(
@@ -63,14 +71,24 @@ class Relay:
             stdout=subprocess.PIPE,
             text=True,
         )
+        self._answers: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
         first = self._line()
         word, host, port = first.split()
         assert word == "client", first
         self.address = (host, int(port))
 
-    def _line(self) -> str:
+    def _read(self) -> None:
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()
+        for line in self.process.stdout:
+            self._answers.put(line)
+        self._answers.put("")  # the shaper ended
+
+    def _line(self) -> str:
+        try:
+            line = self._answers.get(timeout=ANSWER_TIMEOUT)
+        except queue.Empty:
+            raise AssertionError(f"the shaper did not answer within {ANSWER_TIMEOUT} s") from None
         assert line, "the shaper ended"
         return line.strip()
 
@@ -167,10 +185,16 @@ def test_a_viewer_on_a_weak_link_gets_the_low_layer_without_freezes(
     # (The call may start on the low layer and try the top one first: the queue that try
     # builds is seen within seconds, and the low layer settles after it.)
     wait_for_shown_width(bob, lambda w: w <= 160, "the low layer on the weak link")
+    # The watch ends before the estimate may try the top layer again (BACKOFF after the
+    # congestion that brought the low layer, which came before it showed), however slowly
+    # this machine gets there.
+    ends = time.monotonic() + BACKOFF - 5
     bob.wait_for_timeout(SETTLE * 1000)
     low = wait_for_shown_width(bob, lambda w: w <= 160, "the low layer, settled")
     start, began = counters(bob), time.monotonic()
-    bob.wait_for_timeout(WATCH * 1000)
+    watch = min(WATCH, ends - began)
+    assert watch >= WATCH / 2, f"only {watch:.1f} s left to watch before the backoff ends"
+    bob.wait_for_timeout(watch * 1000)
     end, watched = counters(bob), time.monotonic() - began
     down = relay.stats()["down"]
     print(f"weak link: layer {low}, {start} -> {end} in {watched:.1f} s, relay down {down}")
