@@ -438,8 +438,9 @@ DELAY_CALM = 0.05
 # during the first queue, below the lowest layer with the audio, and following it for the 20 s
 # of FOLLOW_REMB left the viewer without video for 17 s.
 # A round trip older than this (s) says nothing of the link now: a subscriber that stopped
-# answering sender reports is judged by its REMB and its loss again.
-RTT_FRESH = 5.0
+# answering sender reports is judged by its REMB and its loss again. (One that receives audio
+# only gets a report every 2.5-7.5 s from Chromium, RTCP's randomized 5 s for audio.)
+RTT_FRESH = 15.0
 
 
 @dataclass(slots=True)
