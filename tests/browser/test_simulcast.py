@@ -286,10 +286,18 @@ def test_a_screen_share_is_received_at_full_resolution_when_shown_large(
     assert sent["encodings"] == [["l", 1, 5, "high"], ["h", 1, 15, "low"]], sent
     assert min(sent["width"], sent["height"]) >= 360, sent
 
-    # The presenter layout shows the share large: Bob receives the full resolution.
+    # The presenter layout shows the share large: Bob receives the full resolution, and the
+    # top layer's frames (15 a second; the low layer has 5): Alice's browser does send it.
     shown = bob.evaluate(SCREEN_SLOT)
     assert shown is not None and 2 * shown["shown"][0] >= full, shown
     assert wait_for_screen_width(bob, alice, lambda w: w == full, "the full resolution") == full
+    poll(alice, partial(both_screen_layers_sent, alice), SWITCH_TIMEOUT, "both layers sent")
+    poll(
+        bob,
+        lambda: float(bob.evaluate(SCREEN_SLOT)["fps"]) >= 8,
+        SWITCH_TIMEOUT,
+        "the top layer's frame rate",
+    )
 
     # Shown as a thumbnail: the low layer, still at the full resolution (text stays sharp when
     # the tile is enlarged again), at its few frames a second.

@@ -67,10 +67,13 @@ export function cameraEncodings(track) {
 
 // Screen share simulcast: downscaling makes text unreadable, so both layers keep the full
 // resolution and differ in frame rate and bitrate. The low layer (few frames a second, a
-// modest bitrate) is what every viewer can always have: Chromium sends a layer above the
-// first only on a large share of its send estimate (600 kbit/s at 1280x720), which it may
-// not reach with REMB alone, and a thumbnail layer would leave those viewers with unreadable
-// text. The top layer adds the frames for the presenter's large tile (scrolling, a pointer).
+// modest bitrate) is what every viewer can always have, and a thumbnail layer would leave
+// those viewers with unreadable text. The top layer adds the frames for the presenter's
+// large tile (scrolling, a pointer). Chromium sends a layer above the first only once its
+// send estimate covers the first one's maximum and the next one's minimum (600 kbit/s at
+// 1280x720) with room to spare: with the low layer at 500 kbit/s, Chromium 156 never started
+// the top one, 1.65 Mbit/s available or not (two runs of 45 s); at 250 kbit/s (libwebrtc's own
+// figure for a share's base layer is 200) it did within 3 s of having that estimate.
 // With the "text" content hint the browser gives up frames, never resolution, when bits are
 // short. The SFU gives a tile shown at least half the share's size the top layer.
 const SCREEN_CONTENT_HINT = "text";
@@ -78,7 +81,7 @@ const SCREEN_CONTENT_HINT = "text";
 // the bitrate the SFU grants (one REMB for camera and screen), the share gets the larger part:
 // its text matters more than the presenter's face.
 const SCREEN_LAYERS = [
-  { rid: "l", scaleResolutionDownBy: 1, maxFramerate: 5, maxBitrate: 500_000, priority: "high" },
+  { rid: "l", scaleResolutionDownBy: 1, maxFramerate: 5, maxBitrate: 250_000, priority: "high" },
   { rid: "h", scaleResolutionDownBy: 1, maxFramerate: 15, maxBitrate: 2_500_000 },
 ];
 // A screen (or window) smaller than this on its short side is sent as one stream: it is cheap
