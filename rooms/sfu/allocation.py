@@ -431,12 +431,6 @@ DELAY_DECREASE = 0.85
 # FOLLOW_REMB. Without round trips (a client that does not answer sender reports, like the
 # bots) a REMB that falls is congestion as before.
 DELAY_CALM = 0.05
-# With round trips, a REMB that falls while they show a queue (or loss) is taken as that queue
-# is: the estimate drops to DELAY_DECREASE of what was sent, once until the queue drained,
-# and the backoff starts; the REMB itself is not followed. Its value then says little about
-# the link: behind a 500 kbit/s link in the browser test, Chromium's REMB fell to 78-130 kbit/s
-# during the first queue, below the lowest layer with the audio, and following it for the 20 s
-# of FOLLOW_REMB left the viewer without video for 17 s.
 # A round trip older than this (s) says nothing of the link now: a subscriber that stopped
 # answering sender reports is judged by its REMB and its loss again. (One that receives audio
 # only gets a report every 2.5-7.5 s from Chromium, RTCP's randomized 5 s for audio.)
@@ -455,8 +449,7 @@ class DownlinkEstimator:
       a row (a queue). The estimate drops to the REMB that fell, to what was sent less half
       the loss, and to ``DELAY_DECREASE`` of what was sent at a queue, whichever is lowest;
       no growth for ``HOLD_AFTER_DECREASE`` s. After a queue, none past ``BACKOFF_MARGIN`` of
-      what was sent for ``BACKOFF`` s (``backoff_cap``). While round trips come in
-      (``RTT_FRESH``), a REMB that falls is taken as a queue, not followed.
+      what was sent for ``BACKOFF`` s (``backoff_cap``).
     - A REMB that fell below the estimate takes effect as soon as it arrives (``react``, each
       room tick), not at the next interval: the queue at the receiver's bottleneck grows by the
       excess every moment the SFU keeps sending it, and overflows (audio too) within a second.
@@ -516,8 +509,6 @@ class DownlinkEstimator:
     """The longest round trip measured since the last ``update`` (s)."""
     last_rtt: float | None = None
     last_rtt_at: float = float("-inf")
-    last_sent: int = 0
-    """What went out in the last feedback interval (bit/s)."""
     previous_delayed: bool = False
     queue_drained: bool = True
     """A round trip within ``DELAY_CALM`` of the shortest came since the last queue."""
@@ -573,24 +564,15 @@ class DownlinkEstimator:
 
     def react(self, now: float) -> bool:
         """Apply a REMB that fell (below ``REMB_FALL`` of the one the last ``update`` saw) and
-        is below the estimate, before the next ``update``; True when the estimate dropped.
-        With round trips it is taken as the queue it confirms (``RTT_FRESH``)."""
+        is below the estimate, before the next ``update``; True when the estimate dropped."""
         remb, previous = self.remb, self.previous_remb
         if remb is None or previous is None or remb >= REMB_FALL * previous or self._calm(now):
             return False
-        measuring = self._measuring(now)
-        target = int(self.last_sent * DELAY_DECREASE) if measuring else remb
-        estimate = max(self.floor, min(self.ceiling, target))
+        estimate = max(self.floor, min(self.ceiling, remb))
         if estimate >= self.value:
             return False
-        if measuring:
-            if self.last_sent <= 0 or not self._take_queue(now):
-                return False
-            self._congested(self.last_sent, now)
-        else:
-            self.last_remb_fall = now
         self.value = estimate
-        self.last_decrease = now
+        self.last_decrease = self.last_remb_fall = now
         self.carried = []
         return True
 
@@ -621,12 +603,9 @@ class DownlinkEstimator:
             return False
         delayed = rtt - min(value for _, value in self.rtts) > DELAY_HIGH
         before, self.previous_delayed = self.previous_delayed, delayed
-        return delayed and before and self._take_queue(now)
-
-    def _take_queue(self, now: float) -> bool:
-        """A queue seen now is congestion unless the last one was not seen drained yet (the
-        same queue) or a decrease was made within ``HOLD_AFTER_DECREASE``."""
-        if not self.queue_drained or now - self.last_decrease < HOLD_AFTER_DECREASE:
+        if not (delayed and before and self.queue_drained):
+            return False
+        if now - self.last_decrease < HOLD_AFTER_DECREASE:
             return False
         self.queue_drained = False
         return True
@@ -655,15 +634,10 @@ class DownlinkEstimator:
         self.previous_loss = loss
         # A queue on the link counts as loss does (it is the loss to come).
         delayed = self._delayed(now)
+        lossy = lost or delayed
         falling = remb is not None and previous is not None and remb < REMB_FALL * previous
         falling = falling and not self._calm(now)
-        carried = self._carried(sent, not (lost or delayed or falling) and loss < LOSS_LOW, now)
-        if falling and self._measuring(now):
-            # With round trips the fall confirms a queue, and is taken as one (RTT_FRESH).
-            falling = False
-            delayed = delayed or self._take_queue(now)
-        self.last_sent = sent
-        lossy = lost or delayed
+        carried = self._carried(sent, not (lossy or falling) and loss < LOSS_LOW, now)
         if lossy or falling:
             candidates = []
             if lossy:

@@ -819,38 +819,6 @@ def test_a_queue_is_seen_through_intervals_without_reports_and_taken_once() -> N
     assert estimator.backoff == BACKOFF
 
 
-@pytest.mark.parametrize("between_updates", [True, False])
-def test_a_remb_that_falls_during_a_queue_is_taken_as_that_queue(between_updates: bool) -> None:
-    """Behind a 500 kbit/s link in the browser test, Chromium's REMB fell to 78-130 kbit/s
-    during the first queue; followed for FOLLOW_REMB s, it left the viewer without video for
-    17 s. With round trips the fall is taken as the queue it confirms: DELAY_DECREASE of what
-    was sent, at once, once for that queue, and the backoff, not the REMB, holds growth."""
-    estimator = DownlinkEstimator(initial=1_100_000, floor=100_000, ceiling=20_000_000)
-    for second in range(3):
-        estimator.on_rtt(0.01, float(second))
-        estimator.on_remb(560_000)
-        estimator.update(540_000, float(second))
-    before = estimator.value
-    estimator.on_rtt(0.09, 3.2)  # a queue starts (not yet two intervals over DELAY_HIGH)
-    estimator.on_remb(100_000)
-    if between_updates:
-        assert estimator.react(3.3)
-        assert estimator.value == int(540_000 * DELAY_DECREASE)
-    estimator.update(540_000, 4.0)
-    assert estimator.value == int(540_000 * DELAY_DECREASE) < before
-    assert not estimator.following_remb(4.0)
-    assert estimator.backoff_cap(4.0) == int(540_000 * BACKOFF_MARGIN)
-    # The same queue, the REMB falling on: no second cut, whatever the REMB says.
-    values = []
-    for second in range(5, 12):
-        estimator.on_rtt(0.15, float(second))
-        estimator.on_remb(100_000 * 2 // second)
-        estimator.react(second - 0.5)
-        estimator.update(450_000, float(second))
-        values.append(estimator.value)
-    assert min(values) == int(540_000 * DELAY_DECREASE)
-
-
 def test_without_fresh_round_trips_a_falling_remb_is_followed_again() -> None:
     """A subscriber that stopped answering sender reports (or whose last report came long ago)
     is judged by its REMB again: a round trip RTT_FRESH s old says nothing of the link now."""
