@@ -191,7 +191,7 @@ def test_a_viewer_on_a_weak_link_gets_the_low_layer_without_freezes(
     ends = time.monotonic() + BACKOFF - 5
     bob.wait_for_timeout(SETTLE * 1000)
     low = wait_for_shown_width(bob, lambda w: w <= 160, "the low layer, settled")
-    start, began = counters(bob), time.monotonic()
+    start, began, link_start = counters(bob), time.monotonic(), relay.stats()["down"]
     watch = min(WATCH, ends - began)
     assert watch >= WATCH / 2, f"only {watch:.1f} s left to watch before the backoff ends"
     bob.wait_for_timeout(watch * 1000)
@@ -207,9 +207,14 @@ def test_a_viewer_on_a_weak_link_gets_the_low_layer_without_freezes(
     assert video_end["width"] <= 160
     assert video_end["frames"] - video_start["frames"] >= 10 * watched
     assert video_end["freezes"] - video_start["freezes"] <= 0.02 * watched
-    # Audio did not break: ~50 packets a second arrived, next to nothing concealed.
+    # Audio did not break: nothing was dropped on the link while he watched, ~50 packets a
+    # second arrived, next to none lost, and little concealed. (Chromium also conceals when a busy
+    # machine starves it: 3.5 % in one CI run with nothing dropped, nothing lost and every
+    # packet there, so the bound is 5 %; a link that overflows breaks audio well past it.)
+    assert down["overflowed"] == link_start["overflowed"], (link_start, down)
     assert end["audio"] - start["audio"] >= 45 * watched
-    assert end["concealed"] - start["concealed"] <= 0.02 * (end["samples"] - start["samples"])
+    assert end["audioLost"] - start["audioLost"] <= 0.01 * (end["audio"] - start["audio"])
+    assert end["concealed"] - start["concealed"] <= 0.05 * (end["samples"] - start["samples"])
 
     # The link opens up: the top layer comes back by itself, once the estimate may grow past
     # where the congestion left it (BACKOFF, twice that if a probe failed meanwhile).
