@@ -73,9 +73,14 @@ class Relay:
         )
         self._answers: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        first = self._line()
-        word, host, port = first.split()
-        assert word == "client", first
+        try:
+            first = self._line()
+            word, host, port = first.split()
+            assert word == "client", first
+        except BaseException:
+            self.process.kill()  # no fixture will close a shaper that never started
+            self.process.wait(timeout=5)
+            raise
         self.address = (host, int(port))
 
     def _read(self) -> None:
@@ -193,7 +198,7 @@ def test_a_viewer_on_a_weak_link_gets_the_low_layer_without_freezes(
     low = wait_for_shown_width(bob, lambda w: w <= 160, "the low layer, settled")
     start, began, link_start = counters(bob), time.monotonic(), relay.stats()["down"]
     watch = min(WATCH, ends - began)
-    assert watch >= WATCH / 2, f"only {watch:.1f} s left to watch before the backoff ends"
+    assert watch >= WATCH / 3, f"only {watch:.1f} s left to watch before the backoff ends"
     bob.wait_for_timeout(watch * 1000)
     end, watched = counters(bob), time.monotonic() - began
     down = relay.stats()["down"]
