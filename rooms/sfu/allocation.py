@@ -610,14 +610,11 @@ class DownlinkEstimator:
         self.queue_drained = False
         return True
 
-    def _measuring(self, now: float) -> bool:
-        """Round trips come in (the last within ``RTT_FRESH`` s)."""
-        return bool(self.rtts) and now - self.last_rtt_at <= RTT_FRESH
-
     def _calm(self, now: float) -> bool:
         """The last round trip shows no queue on the link and nothing was lost
-        (``DELAY_CALM``); False without fresh round trips."""
-        if self.last_rtt is None or not self._measuring(now) or self.loss >= LOSS_LOW:
+        (``DELAY_CALM``); False without a round trip in the last ``RTT_FRESH`` s (which
+        ``rtts`` still holds: it keeps ``RTT_WINDOW`` s)."""
+        if self.last_rtt is None or now - self.last_rtt_at > RTT_FRESH or self.loss >= LOSS_LOW:
             return False
         return self.last_rtt - min(value for _, value in self.rtts) <= DELAY_CALM
 
