@@ -291,13 +291,19 @@ def test_a_screen_share_is_received_at_full_resolution_when_shown_large(
     shown = bob.evaluate(SCREEN_SLOT)
     assert shown is not None and 2 * shown["shown"][0] >= full, shown
     assert wait_for_screen_width(bob, alice, lambda w: w == full, "the full resolution") == full
-    poll(alice, partial(both_screen_layers_sent, alice), SWITCH_TIMEOUT, "both layers sent")
-    poll(
-        bob,
-        lambda: float(bob.evaluate(SCREEN_SLOT)["fps"]) >= 8,
-        SWITCH_TIMEOUT,
-        "the top layer's frame rate",
-    )
+    # (What the viewer decodes is the check: more than the low layer's 5 frames a second is the
+    # top layer. Chromium starts sending it once its own estimate allows, which a busy machine
+    # delays; what it sends is in the message if it never does.)
+    try:
+        poll(
+            bob,
+            lambda: float(bob.evaluate(SCREEN_SLOT)["fps"]) >= 8,
+            2 * SWITCH_TIMEOUT,
+            "the top layer's frame rate",
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: sent {alice.evaluate(SCREEN_SENT)}") from None
+    assert both_screen_layers_sent(alice), alice.evaluate(SCREEN_SENT)
 
     # Shown as a thumbnail: the low layer, still at the full resolution (text stays sharp when
     # the tile is enlarged again), at its few frames a second.
