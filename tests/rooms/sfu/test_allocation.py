@@ -833,3 +833,20 @@ def test_without_fresh_round_trips_a_falling_remb_is_followed_again() -> None:
     estimator.update(300_000, later + 0.5)
     assert estimator.value == 150_000
     assert estimator.following_remb(later + 0.5)
+
+
+def test_a_round_trip_a_little_younger_than_rtt_fresh_still_makes_a_remb_fall_calm() -> None:
+    """Chromium answers sender reports on audio only every 2.5-7.5 s: calm round trips that
+    far apart still show the link has no queue, and a REMB that falls just before the next
+    report is due is not followed (the other side of the test above)."""
+    estimator = DownlinkEstimator(initial=600_000, floor=100_000, ceiling=20_000_000)
+    for second in (0.0, 7.0, 14.0):
+        estimator.on_rtt(0.012, second)
+        estimator.on_remb(400_000)
+        estimator.update(300_000, second)
+    before = estimator.value
+    later = 14.0 + 7.5
+    estimator.on_remb(150_000)
+    assert not estimator.react(later)
+    assert estimator.value == before
+    assert not estimator.following_remb(later)
