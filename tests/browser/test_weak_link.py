@@ -76,6 +76,8 @@ class Relay:
             text=True,
         )
         self._answers: queue.Queue[str] = queue.Queue()
+        # Why the shaper can no longer be trusted, once it timed out or ended.
+        self.failure: str | None = None
         threading.Thread(target=self._read, daemon=True).start()
         try:
             first = self._line()
@@ -94,11 +96,16 @@ class Relay:
         self._answers.put("")  # the shaper ended
 
     def _line(self) -> str:
+        # After a timeout the answer may still come: it would be taken as the next command's.
+        assert self.failure is None, f"the shaper failed before: {self.failure}"
         try:
             line = self._answers.get(timeout=ANSWER_TIMEOUT)
         except queue.Empty:
-            raise AssertionError(f"the shaper did not answer within {ANSWER_TIMEOUT} s") from None
-        assert line, "the shaper ended"
+            self.failure = f"it did not answer within {ANSWER_TIMEOUT} s"
+            raise AssertionError(f"the shaper {self.failure}") from None
+        if not line:
+            self.failure = "it ended"
+            raise AssertionError("the shaper ended")
         return line.strip()
 
     def command(self, line: str) -> str:
@@ -111,10 +118,15 @@ class Relay:
         return dict(json.loads(self.command("stats")))
 
     def shape_answer(self, sdp: str) -> str:
-        """The SFU's answer with its host candidates on the relay; the relay sends on to them."""
+        """The SFU's answer with its host candidates on the relay; the relay sends on to them.
+        (Called from the page: an error here only rejects the page's setRemoteDescription, so
+        the fixture reports it as well.)"""
         shaped, server = swap_candidates(sdp, self.address)
         if server is not None:
-            assert self.command(f"server {server[0]} {server[1]}") == "ok"
+            answer = self.command(f"server {server[0]} {server[1]}")
+            if answer != "ok":
+                self.failure = f"it answered {answer!r} to the SFU's address"
+                raise AssertionError(f"the shaper {self.failure}")
         return shaped
 
     def close(self) -> None:
@@ -132,6 +144,7 @@ def relay(rooms_server: RoomsServer) -> Iterator[Relay]:
     shaper = Relay(rooms_server.namespace, WEAK)
     yield shaper
     shaper.close()
+    assert shaper.failure is None, f"the shaper failed: {shaper.failure}"
 
 
 # Every answer the page takes goes through the relay first (window.roomsShapeAnswer, exposed
