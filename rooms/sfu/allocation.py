@@ -435,6 +435,18 @@ DELAY_CALM = 0.05
 # answering sender reports is judged by its REMB and its loss again. (One that receives audio
 # only gets a report every 2.5-7.5 s from Chromium, RTCP's randomized 5 s for audio.)
 RTT_FRESH = 15.0
+# For this long (s) after a queue on the link was answered (the estimate cut, ``BACKOFF``
+# started), while it drains (what is sent is at most DRAIN_SENT of the rate it formed at,
+# nothing is lost, and the last round trip is shorter than the longest since), a REMB that
+# falls is that queue's echo, not a link that got worse: it is not followed. Chromium's
+# receive-side estimate keeps falling while the queue drains, to 0.85 of what it receives,
+# which is what the SFU cut to. In the browser test behind a 500 kbit/s link it fell to
+# 58-84 kbit/s 3.6-4.6 s after the queue was answered, while the low layer (~130 kbit/s with
+# audio) flowed; a round trip answering a report sent during the queue still showed it, and
+# following the REMB dropped the last video for 20-22 s (4 runs of about 19). A link that
+# really drops further is followed as before: its queue grows, and so does the round trip.
+DRAIN_WINDOW = 6.0
+DRAIN_SENT = 0.5
 
 
 @dataclass(slots=True)
@@ -454,6 +466,9 @@ class DownlinkEstimator:
       room tick), not at the next interval: the queue at the receiver's bottleneck grows by the
       excess every moment the SFU keeps sending it, and overflows (audio too) within a second.
     - For ``FOLLOW_REMB`` s after a REMB fell: the REMB, as it rises or falls.
+    - While a queue it answered drains (``DRAIN_WINDOW``), a REMB that falls is that queue's
+      echo: it is not followed, a following in progress ends, and the interval does not count
+      as carried cleanly; the estimate goes on by the rules without a congestion signal.
     - Otherwise: at least the REMB and what was sent (with ``KEEP_MARGIN``), and, with low loss
       and no decrease in the hold time, ``GROWTH`` times the previous estimate, capped at
       ``PROBE_CAP`` times what was sent plus a step, or at what the last allocation gave out
@@ -516,6 +531,8 @@ class DownlinkEstimator:
     """(when, round trip) of the shortest round trip of each feedback interval of the last
     ``RTT_WINDOW`` s."""
 
+    last_sent: int = 0
+    """What was sent in the last feedback interval (bit/s)."""
     congested_rate: int = 0
     """What was sent when a queue last showed congestion (bit/s)."""
     congested_at: float = float("-inf")
@@ -555,6 +572,18 @@ class DownlinkEstimator:
             return None
         return int(self.congested_rate * BACKOFF_MARGIN)
 
+    def _draining(self, now: float) -> bool:
+        """The queue answered within ``DRAIN_WINDOW`` s drains: what is sent is at most
+        ``DRAIN_SENT`` of what it formed at, nothing is lost, and the last round trip is
+        shorter than the longest since (on a link that dropped further the queue grows)."""
+        last = self.last_rtt
+        if now - self.congested_at >= DRAIN_WINDOW or self.loss >= LOSS_LOW or last is None:
+            return False
+        if self.last_sent > DRAIN_SENT * self.congested_rate:
+            return False
+        since = [value for at, value in self.rtts if at >= self.congested_at - 1.0]
+        return bool(since) and last < max(since)
+
     def following_remb(self, now: float) -> bool:
         """The estimate is the receiver's REMB (``FOLLOW_REMB`` s after it fell)."""
         return now - self.last_remb_fall < FOLLOW_REMB
@@ -566,7 +595,14 @@ class DownlinkEstimator:
         """Apply a REMB that fell (below ``REMB_FALL`` of the one the last ``update`` saw) and
         is below the estimate, before the next ``update``; True when the estimate dropped."""
         remb, previous = self.remb, self.previous_remb
-        if remb is None or previous is None or remb >= REMB_FALL * previous or self._calm(now):
+        if remb is None or previous is None or remb >= REMB_FALL * previous:
+            return False
+        if self._draining(now):
+            # The queue's echo (DRAIN_WINDOW): not followed, and a REMB followed since before
+            # is followed no more (it would take this one in at the next ``update``).
+            self.last_remb_fall = float("-inf")
+            return False
+        if self._calm(now):
             return False
         estimate = max(self.floor, min(self.ceiling, remb))
         if estimate >= self.value:
@@ -632,9 +668,14 @@ class DownlinkEstimator:
         # A queue on the link counts as loss does (it is the loss to come).
         delayed = self._delayed(now)
         lossy = lost or delayed
-        falling = remb is not None and previous is not None and remb < REMB_FALL * previous
-        falling = falling and not self._calm(now)
-        carried = self._carried(sent, not (lossy or falling) and loss < LOSS_LOW, now)
+        self.last_sent = sent
+        fell = remb is not None and previous is not None and remb < REMB_FALL * previous
+        echo = fell and self._draining(now)
+        if echo:  # as in ``react``
+            self.last_remb_fall = float("-inf")
+        falling = fell and not echo and not self._calm(now)
+        clean = not (lossy or falling or echo) and loss < LOSS_LOW
+        carried = self._carried(sent, clean, now)
         if lossy or falling:
             candidates = []
             if lossy:

@@ -11,6 +11,7 @@ from rooms.sfu.allocation import (
     BACKOFF_MARGIN,
     CARRIED_WINDOW,
     DELAY_DECREASE,
+    DRAIN_WINDOW,
     FOLLOW_REMB,
     GROWTH,
     KEEP_MARGIN,
@@ -850,3 +851,78 @@ def test_a_round_trip_a_little_younger_than_rtt_fresh_still_makes_a_remb_fall_ca
     assert not estimator.react(later)
     assert estimator.value == before
     assert not estimator.following_remb(later)
+
+
+def _queue_answered(estimator: DownlinkEstimator, sent: int, remb: int) -> float:
+    """Calm round trips, then a queue while ``sent`` goes out (the browser's REMB at first
+    says nothing); returns when the estimate answered it."""
+    for second, rtt in enumerate([0.003, 0.003, 0.09, 0.2, 0.31, 0.39]):
+        estimator.on_rtt(rtt, float(second))
+        estimator.on_remb(remb)
+        estimator.update(sent, float(second))
+    assert estimator.congested_at == 5.0 and estimator.congested_rate == sent
+    return 5.0
+
+
+@pytest.mark.parametrize("first", [245_000, 270_000])
+def test_a_remb_that_falls_while_an_answered_queue_drains_keeps_the_last_video(
+    first: int,
+) -> None:
+    """Replayed from the browser test (Bob behind 500 kbit/s, his tile wants the 640x480
+    layer): the queue was answered and the low layer (130 kbit/s, audio 40) took the top
+    one's place. While the queue drained, Chromium's REMB fell to 0.85 of what it received,
+    366 -> 304 -> 177 -> 84 kbit/s, and a round trip answering a report sent during the queue
+    still showed it (164 ms). Following the REMB took the estimate to the floor and dropped
+    the last video for 20 s. Now its falls while the queue drains are not followed, nor after
+    (whether or not the first one, before the queue showed it drained, was), and the estimate
+    stays within the backoff."""
+    estimator = DownlinkEstimator(initial=20_000_000, floor=100_000, ceiling=20_000_000)
+    at = _queue_answered(estimator, 518_000, 366_000)
+    estimator.committed = 170_000  # the low layer and the audio
+    steps = [  # (s after the queue was answered, sent, REMB, round trip)
+        (1.0, first, 366_000, 0.47),
+        (1.4, None, 304_000, None),
+        (2.0, 149_000, 177_000, 0.008),
+        (3.0, 127_000, 182_000, 0.164),
+        (3.6, None, 84_000, None),
+    ] + [(after, 150_000, 84_000, 0.011) for after in range(4, int(DRAIN_WINDOW) + 10)]
+    for after, sent, remb, rtt in steps:
+        now = at + after
+        if rtt is not None:
+            estimator.on_rtt(rtt, now - 0.3)
+        estimator.on_remb(remb)
+        if sent is None:
+            estimator.react(now)
+        else:
+            estimator.update(sent, now)
+        assert estimator.committed <= estimator.value <= 518_000 * BACKOFF_MARGIN, after
+        if after >= 2:
+            assert not estimator.following_remb(now), after
+    assert estimator.carried == [] or min(r for _, r in estimator.carried) <= 150_000
+
+
+def test_a_link_that_really_drops_during_a_queue_is_followed() -> None:
+    """2 Mbit/s to 300 kbit/s: the queue is answered, the SFU still sends far more than the
+    link carries, and the round trip grows: each REMB that falls is the link's and is
+    followed, also once what is sent is less than half of what the queue formed at (coarse
+    layers: 2 Mbit/s, then a 500 kbit/s one)."""
+    estimator = DownlinkEstimator(initial=20_000_000, floor=100_000, ceiling=20_000_000)
+    at = _queue_answered(estimator, 2_000_000, 2_400_000)
+    assert estimator.value == int(2_000_000 * DELAY_DECREASE)
+    estimator.on_rtt(0.6, at + 0.5)
+    estimator.on_remb(600_000)
+    assert estimator.react(at + 0.8)
+    assert estimator.value == 600_000 and estimator.following_remb(at + 0.8)
+    estimator.committed = 540_000
+    estimator.update(500_000, at + 1.0)  # the 500 kbit/s layer, a quarter of the queue's rate
+    for step, remb in enumerate([400_000, 255_000], start=1):
+        estimator.on_rtt(0.6 + 0.2 * step, at + 1.0 + step)
+        estimator.on_remb(remb)
+        assert estimator.react(at + 1.2 + step)
+        assert estimator.value == remb and estimator.following_remb(at + 1.2 + step)
+    # A loss-free queue that shrinks again is no drop: its next fall is not followed.
+    estimator.update(255_000, at + 3.5)
+    estimator.on_rtt(0.2, at + 4.0)
+    estimator.on_remb(200_000)
+    assert not estimator.react(at + 4.2)
+    assert estimator.value == 255_000
