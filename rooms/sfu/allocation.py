@@ -438,7 +438,8 @@ RTT_FRESH = 15.0
 # For this long (s) after a queue on the link was answered (the estimate cut, ``BACKOFF``
 # started), while it drains (what is sent is at most DRAIN_SENT of the rate it formed at,
 # nothing is lost, and the last round trip is shorter than the longest since), a REMB that
-# falls is that queue's echo, not a link that got worse: it is not followed. Chromium's
+# falls is that queue's echo, not a link that got worse: it is not followed (a REMB followed
+# since an earlier fall, no lower than what is given out; ``DownlinkEstimator._echo``). Chromium's
 # receive-side estimate keeps falling while the queue drains, to 0.85 of what it receives,
 # which is what the SFU cut to. In the browser test behind a 500 kbit/s link it fell to
 # 58-84 kbit/s 3.6-4.6 s after the queue was answered, while the low layer (~130 kbit/s with
@@ -467,8 +468,8 @@ class DownlinkEstimator:
       excess every moment the SFU keeps sending it, and overflows (audio too) within a second.
     - For ``FOLLOW_REMB`` s after a REMB fell: the REMB, as it rises or falls.
     - While a queue it answered drains (``DRAIN_WINDOW``), a REMB that falls is that queue's
-      echo: it is not followed, a following in progress ends, and the interval does not count
-      as carried cleanly; the estimate goes on by the rules without a congestion signal.
+      echo: it starts no following, a following in progress goes no lower than what was given
+      out then (``echo_floor``), and what was carried cleanly is forgotten, as at congestion.
     - Otherwise: at least the REMB and what was sent (with ``KEEP_MARGIN``), and, with low loss
       and no decrease in the hold time, ``GROWTH`` times the previous estimate, capped at
       ``PROBE_CAP`` times what was sent plus a step, or at what the last allocation gave out
@@ -533,6 +534,9 @@ class DownlinkEstimator:
 
     last_sent: int = 0
     """What was sent in the last feedback interval (bit/s)."""
+    echo_floor: int = 0
+    """The least a REMB being followed may take the estimate to, after a queue's echo
+    (``_echo``); 0 from each REMB fall that is followed."""
     congested_rate: int = 0
     """What was sent when a queue last showed congestion (bit/s)."""
     congested_at: float = float("-inf")
@@ -575,14 +579,21 @@ class DownlinkEstimator:
     def _draining(self, now: float) -> bool:
         """The queue answered within ``DRAIN_WINDOW`` s drains: what is sent is at most
         ``DRAIN_SENT`` of what it formed at, nothing is lost, and the last round trip is
-        shorter than the longest since (on a link that dropped further the queue grows)."""
+        shorter than the longest since by ``DELAY_CALM`` (on a link that dropped further the
+        queue grows)."""
         last = self.last_rtt
         if now - self.congested_at >= DRAIN_WINDOW or self.loss >= LOSS_LOW or last is None:
             return False
         if self.last_sent > DRAIN_SENT * self.congested_rate:
             return False
         since = [value for at, value in self.rtts if at >= self.congested_at - 1.0]
-        return bool(since) and last < max(since)
+        return bool(since) and last < max(since) - DELAY_CALM
+
+    def _echo(self) -> None:
+        """A REMB fell while the queue drains (``DRAIN_WINDOW``): a REMB followed since an
+        earlier fall is followed no lower than what is given out now, for as long as it is
+        followed (the link's word stands, the echo's does not)."""
+        self.echo_floor = max(self.echo_floor, min(self.value, self.committed))
 
     def following_remb(self, now: float) -> bool:
         """The estimate is the receiver's REMB (``FOLLOW_REMB`` s after it fell)."""
@@ -598,9 +609,7 @@ class DownlinkEstimator:
         if remb is None or previous is None or remb >= REMB_FALL * previous:
             return False
         if self._draining(now):
-            # The queue's echo (DRAIN_WINDOW): not followed, and a REMB followed since before
-            # is followed no more (it would take this one in at the next ``update``).
-            self.last_remb_fall = float("-inf")
+            self._echo()
             return False
         if self._calm(now):
             return False
@@ -609,6 +618,7 @@ class DownlinkEstimator:
             return False
         self.value = estimate
         self.last_decrease = self.last_remb_fall = now
+        self.echo_floor = 0
         self.carried = []
         return True
 
@@ -671,8 +681,8 @@ class DownlinkEstimator:
         self.last_sent = sent
         fell = remb is not None and previous is not None and remb < REMB_FALL * previous
         echo = fell and self._draining(now)
-        if echo:  # as in ``react``
-            self.last_remb_fall = float("-inf")
+        if echo:
+            self._echo()
         falling = fell and not echo and not self._calm(now)
         clean = not (lossy or falling or echo) and loss < LOSS_LOW
         carried = self._carried(sent, clean, now)
@@ -683,7 +693,7 @@ class DownlinkEstimator:
                 candidates.append(int(sent * factor))
             if falling and remb is not None:
                 candidates.append(remb)
-                self.last_remb_fall = now
+                self.last_remb_fall, self.echo_floor = now, 0
             estimate = min(candidates)
             if estimate < self.value:
                 self.last_decrease = now
@@ -692,7 +702,7 @@ class DownlinkEstimator:
         elif remb is None:
             estimate = max(self.value, int(sent * KEEP_MARGIN) + KEEP_STEP)
         elif self.following_remb(now):
-            estimate = remb
+            estimate = max(remb, self.echo_floor)
         else:
             estimate = max(remb, int(sent * KEEP_MARGIN) + KEEP_STEP)
             if loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:
