@@ -437,14 +437,14 @@ DELAY_CALM = 0.05
 RTT_FRESH = 15.0
 # For this long (s) after a queue on the link was answered (the estimate cut, ``BACKOFF``
 # started), while it drains (what is sent is at most DRAIN_SENT of the rate it formed at,
-# nothing is lost, and the last round trip is shorter than the longest since), a REMB that
-# falls is that queue's echo, not a link that got worse: it is not followed (a REMB followed
-# since an earlier fall, no lower than what is given out; ``DownlinkEstimator._echo``). Chromium's
-# receive-side estimate keeps falling while the queue drains, to 0.85 of what it receives,
-# which is what the SFU cut to. In the browser test behind a 500 kbit/s link it fell to
-# 58-84 kbit/s 3.6-4.6 s after the queue was answered, while the low layer (~130 kbit/s with
-# audio) flowed; a round trip answering a report sent during the queue still showed it, and
-# following the REMB dropped the last video for 20-22 s (4 runs of about 19). A link that
+# under LOSS_LOW lost, and the last round trip DELAY_CALM shorter than the longest since), a
+# REMB that falls is that queue's echo, not a link that got worse: it is not followed (a REMB
+# followed since an earlier fall, no lower than what is given out: ``DownlinkEstimator._echo``).
+# Chromium's receive-side estimate keeps falling while the queue drains, to 0.85 of what it
+# receives, which is what the SFU cut to. In the browser test behind a 500 kbit/s link it fell
+# to 58-84 kbit/s 3.6-4.6 s after the queue was answered, while the low layer (~130 kbit/s
+# with audio) flowed; a round trip answering a report sent during the queue still showed it,
+# and following the REMB dropped the last video for 20-22 s (4 runs of about 19). A link that
 # really drops further is followed as before: its queue grows, and so does the round trip.
 DRAIN_WINDOW = 6.0
 DRAIN_SENT = 0.5
@@ -536,7 +536,7 @@ class DownlinkEstimator:
     """What was sent in the last feedback interval (bit/s)."""
     echo_floor: int = 0
     """The least a REMB being followed may take the estimate to, after a queue's echo
-    (``_echo``); 0 from each REMB fall that is followed."""
+    (``_echo``); 0 from each REMB fall that is followed, and at loss or a queue."""
     congested_rate: int = 0
     """What was sent when a queue last showed congestion (bit/s)."""
     congested_at: float = float("-inf")
@@ -578,9 +578,9 @@ class DownlinkEstimator:
 
     def _draining(self, now: float) -> bool:
         """The queue answered within ``DRAIN_WINDOW`` s drains: what is sent is at most
-        ``DRAIN_SENT`` of what it formed at, nothing is lost, and the last round trip is
-        shorter than the longest since by ``DELAY_CALM`` (on a link that dropped further the
-        queue grows)."""
+        ``DRAIN_SENT`` of what it formed at, under ``LOSS_LOW`` is lost, and the last round
+        trip is shorter than the longest since by ``DELAY_CALM`` (on a link that dropped
+        further the queue grows)."""
         last = self.last_rtt
         if now - self.congested_at >= DRAIN_WINDOW or self.loss >= LOSS_LOW or last is None:
             return False
@@ -689,6 +689,7 @@ class DownlinkEstimator:
         if lossy or falling:
             candidates = []
             if lossy:
+                self.echo_floor = 0  # the link's word
                 factor = min(1 - loss / 2 if lost else 1, DELAY_DECREASE if delayed else 1)
                 candidates.append(int(sent * factor))
             if falling and remb is not None:

@@ -948,3 +948,8 @@ def test_a_link_that_really_drops_during_a_queue_is_followed() -> None:
         estimator.update(230_000, at + second)
         assert estimator.following_remb(at + second)
         assert 230_000 <= estimator.value <= 255_000, second
+    # Loss is the link's word: the echo's floor goes with it.
+    estimator.on_loss(64)
+    estimator.update(230_000, at + 21)
+    estimator.update(230_000, at + 22)
+    assert estimator.echo_floor == 0 and estimator.value < 230_000
