@@ -450,6 +450,13 @@ DRAIN_WINDOW = 6.0
 DRAIN_SENT = 0.5
 
 
+def _fallen(remb: int | None, previous: int | None) -> int | None:
+    """``remb`` when it fell below ``REMB_FALL`` of ``previous``, else None."""
+    if remb is None or previous is None or remb >= REMB_FALL * previous:
+        return None
+    return remb
+
+
 @dataclass(slots=True)
 class DownlinkEstimator:
     """A subscriber's downlink estimate from its own feedback: the browser's receive-side
@@ -605,8 +612,8 @@ class DownlinkEstimator:
     def react(self, now: float) -> bool:
         """Apply a REMB that fell (below ``REMB_FALL`` of the one the last ``update`` saw) and
         is below the estimate, before the next ``update``; True when the estimate dropped."""
-        remb, previous = self.remb, self.previous_remb
-        if remb is None or previous is None or remb >= REMB_FALL * previous:
+        remb = _fallen(self.remb, self.previous_remb)
+        if remb is None:
             return False
         if self._draining(now):
             self._echo()
@@ -679,7 +686,7 @@ class DownlinkEstimator:
         delayed = self._delayed(now)
         lossy = lost or delayed
         self.last_sent = sent
-        fell = remb is not None and previous is not None and remb < REMB_FALL * previous
+        fell = _fallen(remb, previous) is not None
         echo = fell and self._draining(now)
         if echo:
             self._echo()
