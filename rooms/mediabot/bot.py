@@ -53,6 +53,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc import sdp as aiortc_sdp
+from aiortc.clock import current_ntp_time
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtp import unpack_remb_fci
 
@@ -168,6 +169,8 @@ class ReceivedStream:
         return self.stats.lost
 
 
+SENDER_REPORT_INTERVAL = 1.0
+"""Seconds between a bot's sender reports (with ``feedback``), about a browser's rate."""
 PACING_FACTOR = 2.5
 """Like libwebrtc's pacer: a paced sender spends at most 2.5 times its media bitrate."""
 PACE_INTERVAL = 0.01
@@ -655,7 +658,15 @@ class Bot:
                 int.from_bytes(data[pos + 2 : pos + 4], "big"),
             )
             end = pos + 4 * (words + 1)
-            if ptype == 206 and fmt in (1, 4):
+            if ptype == 200 and end <= len(data) and words >= 6:
+                # A sender report: its NTP time and arrival are what the next receiver
+                # report for that stream echoes (LSR, DLSR), as a browser's do; the SFU
+                # reads the round trip from them.
+                stream = self._by_ssrc.get(int.from_bytes(data[pos + 4 : pos + 8]))
+                if stream is not None:
+                    ntp = int.from_bytes(data[pos + 8 : pos + 16])
+                    stream.stats.record_sr(ntp, time.monotonic())
+            elif ptype == 206 and fmt in (1, 4):
                 self.plis_received += 1
                 self._keyframe_requested = True
             elif ptype == 206 and fmt == 15 and end <= len(data):
@@ -760,9 +771,29 @@ class Bot:
         layer_ssrcs = [0] + [random.getrandbits(32) for _ in layers[1:]]
         # The transport-wide number's place, filled in as each packet goes out (``_send``).
         twcc = [(TWCC_EXT_ID, b"\0\0")] if self.transport_cc else []
+        # With ``feedback``, a sender report per stream every SENDER_REPORT_INTERVAL, as a
+        # browser sends them: what each has sent (packets, payload bytes) and its last RTP
+        # timestamp, by SSRC. The SFU passes them on to the subscribers, and reads its
+        # round trip to each from their answers.
+        sent: dict[int, list[int]] = {}
+        next_report = loop.time() + SENDER_REPORT_INTERVAL
         while True:
             now = loop.time()
             writer = self._writer
+            if self.feedback and now >= next_report:
+                next_report = now + SENDER_REPORT_INTERVAL
+                if writer is not None:
+                    ntp = current_ntp_time()
+                    for ssrc, (packets, octets, stamp) in sent.items():
+                        writer.write_rtcp(
+                            rtcp.sender_report(
+                                ssrc=ssrc,
+                                ntp_timestamp=ntp,
+                                rtp_timestamp=stamp,
+                                packets=packets,
+                                octets=octets,
+                            )
+                        )
             if audio_params is not None and now >= next_audio:
                 next_audio += 0.02
                 pt, ssrc, mid_id, level_id, mid = audio_params
@@ -781,6 +812,10 @@ class Bot:
                 )
                 if writer is not None and self._send(writer, header + payload):
                     self.packets_sent += 1
+                counts = sent.setdefault(ssrc, [0, 0, 0])
+                counts[0] += 1
+                counts[1] += len(payload)
+                counts[2] = a_ts
                 a_seq = (a_seq + 1) & 0xFFFF
                 a_ts = (a_ts + 960) & 0xFFFFFFFF
                 a_index += 1
@@ -813,6 +848,10 @@ class Bot:
                     ext = one_byte_extension_block(elements) if elements else b""
                     frame = layer.video_frames[v_index % len(layer.video_frames)]
                     chunks = [frame[i : i + MAX_PAYLOAD] for i in range(0, len(frame), MAX_PAYLOAD)]
+                    counts = sent.setdefault(layer_ssrcs[n], [0, 0, 0])
+                    counts[0] += len(chunks)
+                    counts[1] += len(frame)
+                    counts[2] = v_ts
                     for i, chunk in enumerate(chunks):
                         header = build_header(
                             marker=1 if i == len(chunks) - 1 else 0,

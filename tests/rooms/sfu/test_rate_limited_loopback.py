@@ -74,3 +74,41 @@ async def test_a_rate_limited_subscriber_moves_to_the_lowest_layer_and_keeps_rec
         assert stream.frame_size == (80, 60)
     finally:
         shaper.close()
+
+
+async def test_the_sfu_reads_a_bots_round_trip_from_its_receiver_reports(
+    harness: Harness,
+) -> None:
+    """A bot answers the sender reports of the streams it receives as a browser does (LSR and
+    DLSR in its receiver reports): the SFU's round trip to it is the link's, so the benches'
+    shaped bots take the same delay rules as a browser behind a queue."""
+    room = harness.room
+    # Both send their reports (``feedback``): the publisher's sender reports are what the
+    # SFU passes on to the viewer.
+    await harness.join("pub", variant=0, level=SILENT, audio_slots=1, feedback=True)
+    shaper = await UdpShaper.start(down=LinkSpec(delay=0.15), up=LinkSpec(delay=0.05))
+    try:
+
+        async def signaling(sdp: str) -> str:
+            return await room.offer("viewer", sdp)
+
+        viewer = Bot(
+            "viewer",
+            shape_signaling(signaling, shaper),
+            variant=1,
+            audio_level=SILENT,
+            audio_slots=1,
+            video_slots=1,
+            decode=False,
+            feedback=True,
+            ice_addresses=LOOPBACK,
+        )
+        harness.bots.append(viewer)
+        await viewer.start(timeout=10)
+        downlink = room.peers["viewer"].downlink
+        assert await viewer.wait_until(lambda: downlink.last_rtt is not None, timeout=15)
+        # 0.2 s of the shaper's, and whatever the machine adds (the DLSR takes out the
+        # time the bot held the report).
+        assert downlink.last_rtt is not None and 0.2 <= downlink.last_rtt < 0.6, downlink
+    finally:
+        shaper.close()
