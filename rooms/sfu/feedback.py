@@ -146,7 +146,11 @@ def _receiver_reports(
         if slot is not None:
             slot.fraction_lost = report.fraction_lost
             worst = max(worst, report.fraction_lost)
-            sent = slot.reports_sent.get(report.lsr) if report.lsr else None
+            # Each report's answer counts once: a receiver that got no newer one (a slot whose
+            # video paused sends none) repeats the same LSR with a growing DLSR, the same old
+            # round trip, which would look fresh (seen in `bench.impaired --scenario drop`: a
+            # drained queue's 1.5 s round trip, repeated for 6 s, cut the estimate again).
+            sent = slot.reports_sent.pop(report.lsr, None) if report.lsr else None
             if sent is not None:
                 rtt = now - sent - report.dlsr / 65536
                 if 0 <= rtt < MAX_RTT:

@@ -322,6 +322,19 @@ def test_the_round_trip_comes_from_the_sender_reports_passed_on(peer: Subscriber
         clock=lambda: 10.4,
     )
     assert peer.downlink.last_rtt == pytest.approx(0.15, abs=1e-4)
+    # The same report answered again (a receiver that got no newer one repeats it, DLSR
+    # grown) is not measured again: it is that old round trip, not a fresh one.
+    peer.downlink.last_rtt = None
+    again = info(1000, 0, lsr=lsr, dlsr=int(1.25 * 65536))
+    feedback.handle(
+        [RtcpRrPacket(ssrc=1, reports=[again])],
+        sources={},
+        slots={1000: peer.carrying},
+        downlink=peer.downlink,
+        request_keyframe=peer.asked.append,
+        clock=lambda: 11.4,
+    )
+    assert peer.downlink.last_rtt is None
     # A report on an SR this slot never sent, or none (LSR 0), is no measure.
     for unknown in (lsr + 1, 0):
         peer.downlink.last_rtt = None
