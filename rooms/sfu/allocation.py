@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 if TYPE_CHECKING:
     from .streams import Source
@@ -406,8 +406,8 @@ CARRIED_WINDOW = 30.0
 # BACKOFF_REPEAT times that time doubles it (up to BACKOFF_MAX). There are no padding probes:
 # the only probe is a better layer, and on a link that cannot carry it each probe is a freeze.
 # In the browser test behind a 500 kbit/s link the top layer came back every 16 s and froze the
-# video for 5-11 s each time. Only a queue starts it: after loss alone (a client that does not
-# answer sender reports, like the bots, whose REMB follows their link) the slow subscriber of
+# video for 5-11 s each time. Only a queue starts it: after loss alone (measured with bots that
+# did not answer sender reports then, whose REMB follows their link) the slow subscriber of
 # `bench.impaired --scenario slow` got 137-172 kbit/s of video with it, 214-216 without.
 BACKOFF = 30.0
 BACKOFF_REPEAT = 2.0
@@ -424,12 +424,12 @@ BACKOFF_MARGIN = 0.9
 DELAY_HIGH = 0.2
 RTT_WINDOW = 60.0
 DELAY_DECREASE = 0.85
-# A REMB that falls while the round trip shows no queue (at most this much over the shortest)
-# and nothing is lost is not taken for congestion. Chromium's receive-side estimate can sit
-# far below what its link carries (78-110 kbit/s behind a 500 kbit/s link that carried 500
-# without a queue, in the browser test) and its falls then dropped the video for the 20 s of
-# FOLLOW_REMB. Without round trips (a client that does not answer sender reports, like the
-# bots) a REMB that falls is congestion as before.
+# A REMB that falls while the last round trip shows no queue (at most this much over the
+# shortest) and nothing is lost is not yet taken for congestion (see UNCONFIRMED below).
+# Chromium's receive-side estimate can sit far below what its link carries (78-110 kbit/s
+# behind a 500 kbit/s link that carried 500 without a queue, in the browser test) and its
+# falls then dropped the video for the 20 s of FOLLOW_REMB. Without round trips (a client
+# that does not answer sender reports) a REMB that falls is congestion as before.
 DELAY_CALM = 0.05
 # A round trip older than this (s) says nothing of the link now: a subscriber that stopped
 # answering sender reports is judged by its REMB and its loss again. (One that receives audio
@@ -448,6 +448,32 @@ RTT_FRESH = 15.0
 # really drops further is followed as before: its queue grows, and so does the round trip.
 DRAIN_WINDOW = 6.0
 DRAIN_SENT = 0.5
+# UNCONFIRMED: a REMB that falls while the last round trip shows no queue is followed at
+# once, but no lower than ``least`` (the first video's lowest layer and the audio) until a
+# round trip answering a sender report sent after the fall says which it was: a queue (over
+# DELAY_CALM) confirms it and the REMB is followed all the way; none undoes it
+# (``DownlinkEstimator._undo``). The last round trip at a fall answers a report sent before
+# it: when a link drops, the queue shows only in the reports sent after. Ignoring such falls
+# (as before) let a subscriber whose link dropped from 2 Mbit/s to 300 kbit/s be sent
+# 1 Mbit/s for 3 s (`bench.impaired --scenario drop` with bots that answer sender reports, as
+# browsers do: estimate followed in 2.0-6.3 s, video frozen 2.7-4.8 s, 6-13 audio packets
+# lost; with this rule 0.4-0.7 s, 0-0.51 s, none). A Chromium REMB that falls far below a
+# link with no queue on it (58-110 kbit/s behind 500) keeps the low layer, and the estimate
+# comes back when the round trip shows no queue.
+
+
+@dataclass(slots=True)
+class _Unconfirmed:
+    """A REMB fall followed while the round trip showed no queue (``DownlinkEstimator``):
+    when, and what the estimate was before it."""
+
+    at: float
+    value: int
+    last_decrease: float
+    last_remb_fall: float
+    carried: list[tuple[float, int]]
+    verdict: Literal["calm", "queue"] | None = None
+    """What the first round trip of a report sent after the fall showed."""
 
 
 def _fallen(remb: int | None, previous: int | None) -> int | None:
@@ -463,8 +489,9 @@ class DownlinkEstimator:
     estimate (REMB, sent when goog-remb is negotiated), its receiver reports' loss, and what
     the SFU sent it (additive-increase / multiplicative-decrease on those signals).
 
-    - Congestion: the REMB fell below ``REMB_FALL`` of the one before (unless the round trip
-      shows no queue and nothing is lost, ``DELAY_CALM``), loss above ``LOSS_HIGH`` in two
+    - Congestion: the REMB fell below ``REMB_FALL`` of the one before (while the last round
+      trip shows no queue and nothing is lost, ``DELAY_CALM``, only as far as ``least``
+      until a round trip after the fall confirms or undoes it), loss above ``LOSS_HIGH`` in two
       reports in a row, or a round trip ``DELAY_HIGH`` over the shortest in two intervals in
       a row (a queue). The estimate drops to the REMB that fell, to what was sent less half
       the loss, and to ``DELAY_DECREASE`` of what was sent at a queue, whichever is lowest;
@@ -544,6 +571,12 @@ class DownlinkEstimator:
     echo_floor: int = 0
     """The least a REMB being followed may take the estimate to, after a queue's echo
     (``_echo``); 0 from each REMB fall that is followed, and at loss or a queue."""
+    least: int = 0
+    """What the least allocation with video needs: the most important video's lowest layer
+    and the audio (set by the room); how low an unconfirmed REMB fall goes."""
+    unconfirmed: _Unconfirmed | None = None
+    """A REMB fall followed while the round trip showed no queue, until a round trip after
+    it says which it was (``_undo``)."""
     congested_rate: int = 0
     """What was sent when a queue last showed congestion (bit/s)."""
     congested_at: float = float("-inf")
@@ -602,6 +635,42 @@ class DownlinkEstimator:
         followed (the link's word stands, the echo's does not)."""
         self.echo_floor = max(self.echo_floor, min(self.value, self.committed))
 
+    def _follow_unconfirmed(self, now: float) -> int:
+        """A REMB fell while the last round trip showed no queue (``_calm``): the least the
+        estimate goes to until a round trip after the fall says which it was."""
+        if self.unconfirmed is None:
+            self.unconfirmed = _Unconfirmed(
+                at=now,
+                value=self.value,
+                last_decrease=self.last_decrease,
+                last_remb_fall=self.last_remb_fall,
+                carried=list(self.carried),
+            )
+        return min(self.unconfirmed.value, self.least)
+
+    def _undo(self, now: float) -> bool:
+        """Settle an unconfirmed fall once a round trip answering a report sent after it came
+        (``on_rtt``): without a queue, the estimate is what it was before the fall, as if it
+        had not come; with one, the REMB is followed all the way. True when the estimate
+        changed."""
+        fall = self.unconfirmed
+        if fall is None or fall.verdict is None:
+            if fall is not None and now - fall.at >= FOLLOW_REMB:
+                self.unconfirmed = None  # followed to its end; nothing to settle
+            return False
+        self.unconfirmed = None
+        self.previous_remb = self.remb  # the fall is settled: not a fall again
+        if fall.verdict == "queue":
+            remb = self.remb if self.remb is not None else self.value
+            estimate = max(self.floor, min(self.ceiling, remb, self.value))
+            changed, self.value = estimate != self.value, estimate
+            return changed
+        self.last_decrease = fall.last_decrease
+        self.last_remb_fall = fall.last_remb_fall
+        self.carried = fall.carried
+        changed, self.value = fall.value != self.value, max(self.value, fall.value)
+        return changed
+
     def following_remb(self, now: float) -> bool:
         """The estimate is the receiver's REMB (``FOLLOW_REMB`` s after it fell)."""
         return now - self.last_remb_fall < FOLLOW_REMB
@@ -612,15 +681,20 @@ class DownlinkEstimator:
     def react(self, now: float) -> bool:
         """Apply a REMB that fell (below ``REMB_FALL`` of the one the last ``update`` saw) and
         is below the estimate, before the next ``update``; True when the estimate dropped."""
+        if self._undo(now):
+            return True
         remb = _fallen(self.remb, self.previous_remb)
         if remb is None:
             return False
         if self._draining(now):
             self._echo()
             return False
+        least = 0
         if self._calm(now):
-            return False
-        estimate = max(self.floor, min(self.ceiling, remb))
+            least = self._follow_unconfirmed(now)
+        else:
+            self.unconfirmed = None
+        estimate = max(self.floor, min(self.ceiling, max(remb, least)))
         if estimate >= self.value:
             return False
         self.value = estimate
@@ -629,8 +703,9 @@ class DownlinkEstimator:
         self.carried = []
         return True
 
-    def on_rtt(self, rtt: float, now: float) -> None:
-        """A round trip measured on one of the streams this subscriber receives (s)."""
+    def on_rtt(self, rtt: float, now: float, sent_at: float | None = None) -> None:
+        """A round trip measured on one of the streams this subscriber receives (s), of a
+        sender report sent at ``sent_at`` (None: not known)."""
         self.rtt = rtt if self.rtt is None else max(self.rtt, rtt)
         self.last_rtt = rtt
         self.last_rtt_at = now
@@ -640,8 +715,12 @@ class DownlinkEstimator:
                 rtts[-1] = (rtts[-1][0], rtt)
         else:
             rtts.append((now, rtt))
-        if rtt - min(value for _, value in rtts) <= DELAY_CALM:
+        calm = rtt - min(value for _, value in rtts) <= DELAY_CALM
+        if calm:
             self.queue_drained = True
+        fall = self.unconfirmed
+        if fall is not None and fall.verdict is None and sent_at is not None and sent_at >= fall.at:
+            fall.verdict = "calm" if calm and self.loss < LOSS_LOW else "queue"
 
     def _delayed(self, now: float) -> bool:
         """A queue builds on the link (``DELAY_HIGH``): in the last two intervals with a
@@ -677,6 +756,7 @@ class DownlinkEstimator:
 
     def update(self, sent: int, now: float) -> int:
         """The estimate after one feedback interval in which ``sent`` bit/s went out."""
+        self._undo(now)
         remb, previous = self.remb, self.previous_remb
         self.previous_remb = remb
         loss = self.loss
@@ -690,17 +770,22 @@ class DownlinkEstimator:
         echo = fell and self._draining(now)
         if echo:
             self._echo()
-        falling = fell and not echo and not self._calm(now)
+        falling = fell and not echo
+        calm = falling and self._calm(now)
         clean = not (lossy or falling or echo) and loss < LOSS_LOW
         carried = self._carried(sent, clean, now)
         if lossy or falling:
             candidates = []
             if lossy:
                 self.echo_floor = 0  # the link's word
+                self.unconfirmed = None
                 factor = min(1 - loss / 2 if lost else 1, DELAY_DECREASE if delayed else 1)
                 candidates.append(int(sent * factor))
             if falling and remb is not None:
-                candidates.append(remb)
+                least = self._follow_unconfirmed(now) if calm and not lossy else 0
+                if not calm:
+                    self.unconfirmed = None
+                candidates.append(max(remb, least))
                 self.last_remb_fall, self.echo_floor = now, 0
             estimate = min(candidates)
             if estimate < self.value:
@@ -710,7 +795,8 @@ class DownlinkEstimator:
         elif remb is None:
             estimate = max(self.value, int(sent * KEEP_MARGIN) + KEEP_STEP)
         elif self.following_remb(now):
-            estimate = max(remb, self.echo_floor)
+            least = 0 if self.unconfirmed is None else min(self.unconfirmed.value, self.least)
+            estimate = max(remb, self.echo_floor, least)
         else:
             estimate = max(remb, int(sent * KEEP_MARGIN) + KEEP_STEP)
             if loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:

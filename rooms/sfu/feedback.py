@@ -154,7 +154,7 @@ def _receiver_reports(
             if sent is not None:
                 rtt = now - sent - report.dlsr / 65536
                 if 0 <= rtt < MAX_RTT:
-                    downlink.on_rtt(rtt, now)
+                    downlink.on_rtt(rtt, now, sent_at=sent)
     if worst >= 0:
         downlink.on_loss(worst)
 

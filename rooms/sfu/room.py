@@ -625,7 +625,7 @@ class SfuRoom:
         slots = {mid: s for mid, s in peer.slots.items() if s.kind == "video"}
         if not slots:
             self._allocations.pop(peer.participant_id, None)
-            peer.downlink.committed = 0
+            peer.downlink.committed = peer.downlink.least = 0
             return
         current = {mid: (s.target.key if s.target else None) for mid, s in slots.items()}
         placed = assign_slots(current, wanted)
@@ -670,6 +670,8 @@ class SfuRoom:
         # estimate keeps what the layers that fit need until they flow (``committed``).
         peer.downlink.starved = any(outcome(d, fits[d.slot]) != "as_wanted" for d in demands)
         peer.downlink.committed = committed_bitrate(demands, fits, reserve)
+        # An unconfirmed REMB fall keeps the most important video at its lowest layer.
+        peer.downlink.least = reserve + (demands[0].layers[0].bitrate if demands else 0)
         for mid, slot in slots.items():
             chosen = result[mid].chosen if mid in result else None
             target = groups[mid][chosen] if chosen is not None else None
