@@ -27,6 +27,9 @@ function showFieldError(input, text) {
   return Boolean(text);
 }
 
+// How long Join waits for the camera and microphone the preview is still opening.
+const DEVICES_WAIT_MS = 15000;
+
 const FINAL_JOIN_ERRORS = new Set([
   "locked",
   "host_away",
@@ -74,7 +77,10 @@ export async function onJoinSubmit(event) {
   button.textContent = gettext("Joining…");
   app.phase = "joining";
   try {
-    const result = await requestJoin();
+    // The devices the preview is still opening are the ones the call publishes: wait for
+    // them while the server admits us (bounded: a prompt nobody answers does not hold the
+    // join; the call then starts without them).
+    const [result] = await Promise.all([requestJoin(), prejoin.settled(DEVICES_WAIT_MS)]);
     app.micOn = prejoin.micOn;
     app.camOn = prejoin.camOn;
     openSocket(result.ticket);

@@ -298,7 +298,11 @@ export class MediaSession {
 
   _addSlots() {
     const pc = this.pc;
-    while (this.recvAudio.length < this.wantAudio) {
+    // Someone alone with no camera or microphone still offers one audio slot: an offer with
+    // no media at all is refused by the browser (max-bundle needs a BUNDLE group), retried
+    // forever, and the SFU, never reached, could not ask for slots once others join.
+    const wantAudio = this.audioTx || this.videoTx || this.screenTx ? this.wantAudio : Math.max(1, this.wantAudio);
+    while (this.recvAudio.length < wantAudio) {
       this.recvAudio.push(pc.addTransceiver("audio", { direction: "recvonly" }));
     }
     while (this.recvVideo.length < this.wantVideo) {

@@ -19,6 +19,7 @@ export function paintToggle(button, { on, kind }) {
 export class PreJoin {
   constructor() {
     this.stream = null;
+    this.opening = null;
     this.micOn = true;
     this.camOn = true;
     this.cameraId = "";
@@ -37,7 +38,28 @@ export class PreJoin {
     });
   }
 
-  async open() {
+  /** Open (or reopen, another device chosen) the camera and microphone. */
+  open() {
+    const opening = this._open();
+    this.opening = opening;
+    return opening;
+  }
+
+  /**
+   * Resolves once the devices being opened are open (or could not be), waiting at most
+   * `timeoutMs`: Join can be pressed before the preview is up (getUserMedia takes seconds on
+   * a slow machine, or waits on a permission prompt), and a call started before that would
+   * publish no camera or microphone at all.
+   */
+  settled(timeoutMs) {
+    let timer = 0;
+    const late = new Promise((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    return Promise.race([Promise.resolve(this.opening).catch(() => {}), late]).finally(() => clearTimeout(timer));
+  }
+
+  async _open() {
     if (!navigator.mediaDevices?.getUserMedia) {
       this._error(gettext("This browser can't use a camera or microphone here. You can still join and listen."));
       return;
