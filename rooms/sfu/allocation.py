@@ -661,6 +661,7 @@ class DownlinkEstimator:
         self.unconfirmed = None
         self.previous_remb = self.remb  # the fall is settled: not a fall again
         if fall.verdict == "queue":
+            self.echo_floor = 0
             remb = self.remb if self.remb is not None else self.value
             estimate = max(self.floor, min(self.ceiling, remb, self.value))
             changed, self.value = estimate != self.value, estimate
@@ -699,7 +700,8 @@ class DownlinkEstimator:
             return False
         self.value = estimate
         self.last_decrease = self.last_remb_fall = now
-        self.echo_floor = 0
+        if self.unconfirmed is None:
+            self.echo_floor = 0  # the link's word; an unconfirmed fall's is not yet
         self.carried = []
         return True
 
@@ -786,7 +788,9 @@ class DownlinkEstimator:
                 if not calm:
                     self.unconfirmed = None
                 candidates.append(max(remb, least))
-                self.last_remb_fall, self.echo_floor = now, 0
+                self.last_remb_fall = now
+                if not calm:
+                    self.echo_floor = 0
             estimate = min(candidates)
             if estimate < self.value:
                 self.last_decrease = now

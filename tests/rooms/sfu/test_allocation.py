@@ -972,6 +972,46 @@ def test_a_remb_that_falls_while_an_answered_queue_drains_keeps_the_last_video(
             assert estimator.carried == []
 
 
+def test_a_calm_fall_after_a_queues_echo_undone_keeps_the_echos_floor() -> None:
+    """Traced in the browser test with both cores busy: the REMB followed since a fall during
+    the queue (no lower than the echo's floor, the low layer and the audio) fell again just
+    after the drain window, with a calm round trip. That unconfirmed fall reset the echo's
+    floor; its undo did not bring it back, and the following went on down to the REMB
+    (60 kbit/s): no video for 16 s. The floor stays until the link's word takes it."""
+    estimator = DownlinkEstimator(initial=20_000_000, floor=100_000, ceiling=20_000_000)
+    at = _queue_answered(estimator, 518_000, 366_000)
+    estimator.committed = 170_000  # the low layer and the audio
+    estimator.least = 130_000
+    steps = [
+        (1.0, 245_000, 366_000, 0.47),
+        (1.4, None, 304_000, None),
+        (2.0, 149_000, 177_000, 0.008),
+        (3.0, 127_000, 182_000, 0.164),
+        (3.6, None, 84_000, None),
+    ] + [(after, 150_000, 84_000, 0.011) for after in range(4, int(DRAIN_WINDOW) + 2)]
+    for after, sent, remb, rtt in steps:
+        now = at + after
+        if rtt is not None:
+            estimator.on_rtt(rtt, now - 0.3)
+        estimator.on_remb(remb)
+        if sent is None:
+            estimator.react(now)
+        else:
+            estimator.update(sent, now)
+    now = at + DRAIN_WINDOW + 2.5
+    assert estimator.following_remb(now) and estimator.echo_floor >= 170_000
+    estimator.on_remb(61_000)
+    estimator.react(now)
+    assert estimator.unconfirmed is not None
+    estimator.on_rtt(0.01, now + 0.6, sent_at=now + 0.2)
+    estimator.react(now + 0.7)
+    assert estimator.unconfirmed is None
+    for second in range(1, 6):
+        estimator.on_remb(60_000)
+        estimator.update(120_000, now + second)
+        assert estimator.value >= 170_000, second
+
+
 def test_a_remb_that_falls_while_a_queue_drains_with_loss_or_too_much_sent_is_followed() -> None:
     """Loss, what is sent still more than half of the rate the queue formed at, or a round
     trip no shorter than the queue's longest but for a wobble, says the link has not caught
