@@ -646,7 +646,12 @@ class DownlinkEstimator:
                 last_remb_fall=self.last_remb_fall,
                 carried=list(self.carried),
             )
-        return min(self.unconfirmed.value, self.least)
+        return self._unconfirmed_floor()
+
+    def _unconfirmed_floor(self) -> int:
+        """How low an unconfirmed fall takes the estimate (0: none waits)."""
+        fall = self.unconfirmed
+        return 0 if fall is None else min(fall.value, self.least)
 
     def _undo(self, now: float) -> bool:
         """Settle an unconfirmed fall once a round trip answering a report sent after it came
@@ -799,8 +804,7 @@ class DownlinkEstimator:
         elif remb is None:
             estimate = max(self.value, int(sent * KEEP_MARGIN) + KEEP_STEP)
         elif self.following_remb(now):
-            least = 0 if self.unconfirmed is None else min(self.unconfirmed.value, self.least)
-            estimate = max(remb, self.echo_floor, least)
+            estimate = max(remb, self.echo_floor, self._unconfirmed_floor())
         else:
             estimate = max(remb, int(sent * KEEP_MARGIN) + KEEP_STEP)
             if loss < LOSS_LOW and now - self.last_decrease >= HOLD_AFTER_DECREASE:
