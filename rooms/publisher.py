@@ -13,6 +13,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -84,12 +85,35 @@ def _in_memory(send: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> No
     if loop is None:
         asyncio.run(send(*args))
         return
-    future = asyncio.run_coroutine_threadsafe(send(*args), loop)
+    # The coroutine is made on the serving loop, once it runs the send: a loop that stops and
+    # closes before that (the caller gave up after its timeout) leaves no coroutine that was
+    # never awaited, as `run_coroutine_threadsafe` with a coroutine made here would.
+    future: Future[None] = Future()
+
+    def start() -> None:
+        if future.set_running_or_notify_cancel():
+            task = loop.create_task(send(*args))
+            task.add_done_callback(lambda done: _settle(future, done))
+
+    try:
+        loop.call_soon_threadsafe(start)
+    except RuntimeError:  # closed since it was seen running
+        log.warning("in-memory channel layer send dropped: the serving loop has closed")
+        return
     try:
         future.result(timeout=SEND_TIMEOUT_SECONDS)
     except FutureTimeout:
         future.cancel()
         log.warning("in-memory channel layer send timed out after %ss", SEND_TIMEOUT_SECONDS)
+
+
+def _settle(future: Future[None], task: asyncio.Task[None]) -> None:
+    if task.cancelled():
+        future.cancel()
+    elif (error := task.exception()) is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(None)
 
 
 def group_send(group: str, message: dict[str, Any]) -> None:

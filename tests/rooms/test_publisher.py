@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import warnings
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -66,3 +68,37 @@ async def test_a_commit_hook_publishes_on_the_loop_that_called_it(
         assert await asyncio.wait_for(layer.receive(channel), 1) == {"type": "room.event", "n": 2}
     finally:
         stale.close()
+
+
+def test_a_send_its_loop_never_ran_leaves_no_coroutine_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Seen in CI as a PytestUnraisableExceptionWarning pinned on whichever test ran when it
+    was collected: the serving loop was busy when a commit hook published, the hook gave up
+    after its timeout, and the loop stopped and closed before it ran the send. The coroutine
+    made for it was then never awaited. The caller still returns in bounded time, and no
+    coroutine is left for the garbage collector to complain about."""
+    layer = get_channel_layer()
+    loop = asyncio.new_event_loop()
+    busy, release = threading.Event(), threading.Event()
+
+    def hold_then_stop() -> None:
+        busy.set()
+        release.wait(5)
+        loop.stop()  # the send scheduled meanwhile stays queued: the loop never runs it
+
+    loop.call_soon(hold_then_stop)
+    server = threading.Thread(target=loop.run_forever)
+    server.start()
+    assert busy.wait(5)
+    monkeypatch.setattr(publisher, "_serving_loop", loop)
+    monkeypatch.setattr(publisher, "SEND_TIMEOUT_SECONDS", 0.2)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        publisher.group_send("room-3", {"type": "room.event", "n": 3})
+        release.set()
+        server.join(5)
+        loop.close()
+        del layer
+        gc.collect()
+    assert not [w for w in seen if "never awaited" in str(w.message)]
